@@ -1,0 +1,363 @@
+//! Documents (单据): types, lines, lifecycle and context-free validation (SPEC 2, 4).
+
+use crate::arith::LineValues;
+use crate::code::{validate_record_code, CodeError};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The most lines one document may carry.
+pub const DOC_LINES_MAX: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocType {
+    /// 销售订单: no stock effect.
+    SalesOrder,
+    /// 销售出库单
+    SalesOut,
+    /// 外购入库单
+    PurchaseIn,
+    /// 零售单 (store till)
+    RetailSale,
+    /// 期初 opening stock
+    Opening,
+}
+
+impl DocType {
+    pub const ALL: [DocType; 5] = [
+        DocType::SalesOrder,
+        DocType::SalesOut,
+        DocType::PurchaseIn,
+        DocType::RetailSale,
+        DocType::Opening,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocType::SalesOrder => "sales-order",
+            DocType::SalesOut => "sales-out",
+            DocType::PurchaseIn => "purchase-in",
+            DocType::RetailSale => "retail-sale",
+            DocType::Opening => "opening",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<DocType, DocumentError> {
+        DocType::ALL
+            .into_iter()
+            .find(|doc_type| doc_type.as_str() == text)
+            .ok_or_else(|| DocumentError::UnknownType { doc_type: text.to_owned() })
+    }
+
+    /// +1 when confirming adds stock, -1 when it removes stock, 0 for no effect.
+    pub fn stock_sign(self) -> i64 {
+        match self {
+            DocType::Opening | DocType::PurchaseIn => 1,
+            DocType::SalesOut | DocType::RetailSale => -1,
+            DocType::SalesOrder => 0,
+        }
+    }
+
+    /// Whether the partner is a supplier (purchase-in) rather than a customer.
+    pub fn partner_is_supplier(self) -> bool {
+        self == DocType::PurchaseIn
+    }
+
+    /// Whether confirmed documents of this type count as sales in reports.
+    pub fn counts_as_sale(self) -> bool {
+        matches!(self, DocType::SalesOut | DocType::RetailSale)
+    }
+}
+
+impl std::fmt::Display for DocType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocStatus {
+    Draft,
+    Confirmed,
+    /// A routed draft the receiving branch refused.
+    Rejected,
+}
+
+impl DocStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocStatus::Draft => "draft",
+            DocStatus::Confirmed => "confirmed",
+            DocStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<DocStatus, DocumentError> {
+        [DocStatus::Draft, DocStatus::Confirmed, DocStatus::Rejected]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+            .ok_or_else(|| DocumentError::UnknownStatus { status: text.to_owned() })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocLine {
+    pub product: String,
+    pub qty: Decimal,
+    pub price: Decimal,
+    pub discount: Decimal,
+    pub tax_rate: Decimal,
+}
+
+impl DocLine {
+    /// The line's money values; only valid after `Document::validate`.
+    pub fn values(&self) -> LineValues {
+        LineValues::compute(self.qty, self.price, self.discount, self.tax_rate).unwrap_or_default()
+    }
+}
+
+/// The other end of an inter-branch trade (单据转换).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocLink {
+    pub branch: String,
+    pub number: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub number: String,
+    #[serde(rename = "type")]
+    pub doc_type: DocType,
+    pub date: NaiveDate,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub partner: String,
+    pub warehouse: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub red_of: Option<String>,
+    pub lines: Vec<DocLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<DocLink>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    #[error("unknown document type {doc_type:?}: expected sales-order, sales-out, purchase-in, retail-sale or opening")]
+    UnknownType { doc_type: String },
+    #[error("unknown document status {status:?}: expected draft, confirmed or rejected")]
+    UnknownStatus { status: String },
+    #[error("document {number}: {source}")]
+    Code { number: String, source: CodeError },
+    #[error("document {number}: {doc_type} needs a partner ({partner_kind} code)")]
+    MissingPartner {
+        number: String,
+        doc_type: DocType,
+        partner_kind: &'static str,
+    },
+    #[error("document {number}: opening documents take no partner")]
+    UnexpectedPartner { number: String },
+    #[error("document {number}: no lines")]
+    NoLines { number: String },
+    #[error("document {number}: {n_lines} lines, more than the {DOC_LINES_MAX} allowed")]
+    TooManyLines { number: String, n_lines: usize },
+    #[error("document {number} line {line}: quantity {qty} must be positive")]
+    NonPositiveQuantity { number: String, line: usize, qty: Decimal },
+    #[error("document {number} line {line}: quantity {qty} of a red document must be negative")]
+    NonNegativeRedQuantity { number: String, line: usize, qty: Decimal },
+    #[error("document {number} line {line}: negative price {price}")]
+    NegativePrice { number: String, line: usize, price: Decimal },
+    #[error("document {number} line {line}: amount is too large")]
+    AmountTooLarge { number: String, line: usize },
+    #[error("document {number}: a sales order cannot be red; cancel it instead")]
+    RedSalesOrder { number: String },
+}
+
+impl Document {
+    /// Context-free checks: codes, partner presence, line count, signs and ranges.
+    /// Checks against a ledger (unknown codes, stock) happen where the ledger is.
+    pub fn validate(&self) -> Result<(), DocumentError> {
+        let code_error = |source| DocumentError::Code {
+            number: self.number.clone(),
+            source,
+        };
+        validate_record_code("document number", &self.number).map_err(code_error)?;
+        validate_record_code("warehouse", &self.warehouse).map_err(code_error)?;
+        match (self.doc_type, self.partner.is_empty()) {
+            (DocType::Opening, false) => {
+                return Err(DocumentError::UnexpectedPartner {
+                    number: self.number.clone(),
+                })
+            }
+            (DocType::Opening | DocType::RetailSale, true) => {}
+            (doc_type, true) => {
+                return Err(DocumentError::MissingPartner {
+                    number: self.number.clone(),
+                    doc_type,
+                    partner_kind: if doc_type.partner_is_supplier() { "supplier" } else { "customer" },
+                })
+            }
+            (_, false) => validate_record_code("partner", &self.partner).map_err(code_error)?,
+        }
+        if let Some(red_of) = &self.red_of {
+            validate_record_code("red_of document number", red_of).map_err(code_error)?;
+            if self.doc_type == DocType::SalesOrder {
+                return Err(DocumentError::RedSalesOrder {
+                    number: self.number.clone(),
+                });
+            }
+        }
+        if self.lines.is_empty() {
+            return Err(DocumentError::NoLines {
+                number: self.number.clone(),
+            });
+        }
+        if self.lines.len() > DOC_LINES_MAX {
+            return Err(DocumentError::TooManyLines {
+                number: self.number.clone(),
+                n_lines: self.lines.len(),
+            });
+        }
+        for (line_idx, line) in self.lines.iter().enumerate() {
+            let line_no = line_idx + 1;
+            validate_record_code("product", &line.product).map_err(code_error)?;
+            let is_red = self.red_of.is_some();
+            if !is_red && line.qty <= Decimal::ZERO {
+                return Err(DocumentError::NonPositiveQuantity {
+                    number: self.number.clone(),
+                    line: line_no,
+                    qty: line.qty,
+                });
+            }
+            if is_red && line.qty >= Decimal::ZERO {
+                return Err(DocumentError::NonNegativeRedQuantity {
+                    number: self.number.clone(),
+                    line: line_no,
+                    qty: line.qty,
+                });
+            }
+            if line.price.is_sign_negative() && !line.price.is_zero() {
+                return Err(DocumentError::NegativePrice {
+                    number: self.number.clone(),
+                    line: line_no,
+                    price: line.price,
+                });
+            }
+            if LineValues::compute(line.qty, line.price, line.discount, line.tax_rate).is_none() {
+                return Err(DocumentError::AmountTooLarge {
+                    number: self.number.clone(),
+                    line: line_no,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Sum of the line values.
+    pub fn totals(&self) -> LineValues {
+        self.lines
+            .iter()
+            .fold(LineValues::default(), |sum, line| sum.add(line.values()))
+    }
+
+    /// The document's canonical JSON (fixed field order, decimals as written).
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).expect("documents always serialize")
+    }
+
+    /// Hex SHA-256 of the canonical JSON with decimals normalized, so that "21.50" and
+    /// "21.5" compare equal; used by reconcile and by duplicate-import detection.
+    pub fn content_checksum(&self) -> String {
+        let mut normalized = self.clone();
+        for line in &mut normalized.lines {
+            line.qty = line.qty.normalize();
+            line.price = line.price.normalize();
+            line.discount = line.discount.normalize();
+            line.tax_rate = line.tax_rate.normalize();
+        }
+        hex::encode(Sha256::digest(normalized.canonical_json().as_bytes()))
+    }
+
+    /// A red document reversing all of `self`, numbered `number`.
+    pub fn red_copy(&self, number: &str, date: NaiveDate) -> Document {
+        Document {
+            number: number.to_owned(),
+            date,
+            red_of: Some(self.number.clone()),
+            lines: self
+                .lines
+                .iter()
+                .map(|line| DocLine {
+                    qty: -line.qty,
+                    ..line.clone()
+                })
+                .collect(),
+            link: None,
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Document {
+        Document {
+            number: "SZ-1".into(),
+            doc_type: DocType::SalesOut,
+            date: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            partner: "C001".into(),
+            warehouse: "SZ-W".into(),
+            red_of: None,
+            lines: vec![DocLine {
+                product: "P001".into(),
+                qty: "17".parse().unwrap(),
+                price: "21.50".parse().unwrap(),
+                discount: "0.04".parse().unwrap(),
+                tax_rate: "0.13".parse().unwrap(),
+            }],
+            link: None,
+        }
+    }
+
+    #[test]
+    fn validates_and_totals() {
+        let doc = sample();
+        doc.validate().unwrap();
+        assert_eq!(doc.totals().total.to_string(), "396.49");
+    }
+
+    #[test]
+    fn red_copy_is_valid_and_cancels() {
+        let doc = sample();
+        let red = doc.red_copy("SZ-2", doc.date);
+        red.validate().unwrap();
+        assert_eq!(red.totals().total, -doc.totals().total);
+    }
+
+    #[test]
+    fn refusals_name_the_culprit() {
+        let mut doc = sample();
+        doc.lines[0].qty = Decimal::ZERO;
+        assert_eq!(
+            doc.validate().unwrap_err().to_string(),
+            "document SZ-1 line 1: quantity 0 must be positive"
+        );
+        let mut doc = sample();
+        doc.partner.clear();
+        assert!(doc.validate().unwrap_err().to_string().contains("needs a partner"));
+    }
+
+    #[test]
+    fn checksum_ignores_trailing_zeros_only() {
+        let doc = sample();
+        let mut same = sample();
+        same.lines[0].price = "21.5".parse().unwrap();
+        assert_eq!(doc.content_checksum(), same.content_checksum());
+        let mut other = sample();
+        other.lines[0].qty = "18".parse().unwrap();
+        assert_ne!(doc.content_checksum(), other.content_checksum());
+    }
+}

@@ -1,0 +1,23 @@
+//! Branchline's domain model and rules (SPEC 2, 4): codes, exact decimals, line arithmetic,
+//! documents, base data, outbox/inbox entries and the bundle/template file format.
+//!
+//! Architecture invariant: this crate does no I/O. Everything here is a pure function of its
+//! inputs, so the branch ledger, HQ and the transfer agent all apply the same rules.
+
+pub mod arith;
+pub mod base;
+pub mod code;
+pub mod container;
+pub mod decimal;
+pub mod doc_input;
+pub mod document;
+pub mod entry;
+
+pub use arith::{round2, LineValues};
+pub use base::{BaseError, BaseKind, BaseRecord};
+pub use code::{org_in_subtree, org_parent, validate_branch_code, validate_org_code, validate_record_code, CodeError};
+pub use container::{decode_container, encode_container, ContainerError, ContainerHeader, ContainerKind};
+pub use decimal::{format_amount, format_plain, from_scaled, parse_decimal, to_scaled, DecimalError, DecimalKind};
+pub use doc_input::{parse_date, parse_document_json, parse_line_decimals, DocInputError};
+pub use document::{DocLine, DocLink, DocStatus, DocType, Document, DocumentError};
+pub use entry::{DocRejection, EntryBody, InboxBody, InboxEntry, OutboxEntry, Template};

@@ -1,0 +1,1 @@
+//! Test harness: agent (filled in by its owner).

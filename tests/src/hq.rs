@@ -1,0 +1,1 @@
+//! Test harness: hq (filled in by its owner).

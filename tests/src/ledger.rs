@@ -1,0 +1,1 @@
+//! Test harness: ledger (filled in by its owner).

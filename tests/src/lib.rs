@@ -1,0 +1,11 @@
+//! The one test harness: real ledger files, real HQ servers on ephemeral loopback ports, a real
+//! throwaway PostgreSQL cluster, and the real binaries run as child processes.
+//!
+//! Set `BRANCHLINE_KEEP_TMP=1` to keep every temp dir a test creates (its path is printed).
+
+pub mod agent;
+pub mod bench;
+pub mod hq;
+pub mod ledger;
+pub mod postgres;
+pub mod process;

@@ -1,0 +1,1 @@
+//! Test harness: postgres (filled in by its owner).

@@ -1,0 +1,1 @@
+//! Test harness: process (filled in by its owner).
