@@ -1,1 +1,33 @@
-//! placeholder
+//! A branch's offline SQLite ledger (账套) and the `branch-node` command line (SPEC 7).
+//!
+//! The ledger keeps base data, documents with their draft/confirm/red lifecycle, stock per
+//! warehouse and product, and the outbox/inbox the transfer agent moves to and from HQ.
+//!
+//! Architecture invariant: every change and its outbox entry are one SQLite transaction; the
+//! outbox sequence is gapless per epoch.
+
+pub mod base_data;
+pub mod cli;
+
+pub mod doc_store;
+pub mod documents;
+pub mod error;
+pub mod import;
+pub mod inbox;
+pub mod ledger;
+pub mod outbox;
+mod posting;
+mod render;
+mod row_insert;
+
+pub mod schema;
+pub mod stock;
+
+pub use base_data::{AddOutcome, Origin};
+pub use doc_store::StoredDocument;
+pub use documents::{DocFilter, DocumentOutcome};
+pub use error::LedgerError;
+pub use import::{ImportProgress, ImportSummary};
+pub use inbox::TemplateOutcome;
+pub use ledger::{DocumentChecksum, Ledger, LedgerStatus};
+pub use stock::StockRow;

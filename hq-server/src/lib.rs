@@ -1,1 +1,14 @@
-//! placeholder
+//! The Branchline head-office node (`hq-server`): branch registry and master data, exactly-once
+//! ingestion of every branch's outbox, quarantine, inboxes and status, over gRPC, on a SQLite or
+//! PostgreSQL store.
+//!
+//! Architecture invariant: HQ keeps no state outside its store, so replicas may share one
+//! PostgreSQL database; every write that must be ordered per branch locks the branch's row.
+
+pub mod auth;
+pub mod bundle;
+pub mod cli;
+pub mod config;
+pub mod serve;
+pub mod service;
+pub mod store;

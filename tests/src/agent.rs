@@ -1,1 +1,353 @@
-//! Test harness: agent (filled in by its owner).
+//! Harness for the transfer agent: its config file, the real `transfer-agent` binary run once,
+//! run scheduled (stopped by SIGTERM) or SIGKILLed, and the totals compared at both ends.
+
+use crate::ledger::{branch_node, confirmed_totals, seed_ledger, write_documents_jsonl, JsonlSummary};
+use crate::process::{command, run_command, Run};
+use anyhow::{Context, Result};
+use rust_decimal::Decimal;
+use sqlx::Row;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+/// One `[[task]]` of an agent config.
+#[derive(Debug, Clone)]
+pub struct TaskSpec {
+    pub name: String,
+    pub direction: String,
+    pub every: String,
+    pub window: Option<String>,
+}
+
+impl TaskSpec {
+    pub fn every(name: &str, direction: &str, every: &str) -> TaskSpec {
+        TaskSpec {
+            name: name.to_owned(),
+            direction: direction.to_owned(),
+            every: every.to_owned(),
+            window: None,
+        }
+    }
+
+    pub fn with_window(mut self, window: &str) -> TaskSpec {
+        self.window = Some(window.to_owned());
+        self
+    }
+}
+
+/// An agent config file (SPEC 7) with the given tasks and `[limits]` lines.
+pub struct AgentConfig {
+    pub ledger: PathBuf,
+    pub hq_url: String,
+    pub token: String,
+    pub inbox_dir: Option<PathBuf>,
+    pub tasks: Vec<TaskSpec>,
+    /// Raw `key = value` lines for the `[limits]` table.
+    pub limits: Vec<String>,
+}
+
+impl AgentConfig {
+    pub fn new(ledger: &Path, hq_url: &str, token: &str) -> AgentConfig {
+        AgentConfig {
+            ledger: ledger.to_owned(),
+            hq_url: hq_url.to_owned(),
+            token: token.to_owned(),
+            inbox_dir: None,
+            tasks: Vec::new(),
+            limits: Vec::new(),
+        }
+    }
+
+    pub fn to_toml(&self) -> String {
+        let quote = |text: &str| format!("{text:?}");
+        let mut toml = format!(
+            "ledger = {}\nhq = {}\ntoken = {}\n",
+            quote(&self.ledger.display().to_string()),
+            quote(&self.hq_url),
+            quote(&self.token)
+        );
+        if let Some(dir) = &self.inbox_dir {
+            toml.push_str(&format!("inbox_dir = {}\n", quote(&dir.display().to_string())));
+        }
+        if !self.limits.is_empty() {
+            toml.push_str("\n[limits]\n");
+            for line in &self.limits {
+                toml.push_str(line);
+                toml.push('\n');
+            }
+        }
+        for task in &self.tasks {
+            toml.push_str(&format!(
+                "\n[[task]]\nname = {}\ndirection = {}\nevery = {}\n",
+                quote(&task.name),
+                quote(&task.direction),
+                quote(&task.every)
+            ));
+            if let Some(window) = &task.window {
+                toml.push_str(&format!("window = {}\n", quote(window)));
+            }
+        }
+        toml
+    }
+
+    /// Writes the config to `path` and returns `path`.
+    pub fn write(&self, path: &Path) -> Result<PathBuf> {
+        std::fs::write(path, self.to_toml()).with_context(|| format!("writing {}", path.display()))?;
+        Ok(path.to_owned())
+    }
+}
+
+/// Runs `transfer-agent --config CONFIG <args>` to completion.
+pub fn agent(config: &Path, args: &[&str]) -> Result<Run> {
+    let mut command = command("transfer-agent", ["--config".as_ref(), config.as_os_str()]);
+    command.args(args).env("RUST_LOG", "warn");
+    run_command(&mut command)
+}
+
+/// Runs `transfer-agent --ledger L --hq URL --token T <args>` to completion.
+pub fn agent_with(ledger: &Path, hq_url: &str, token: &str, args: &[&str]) -> Result<Run> {
+    let mut command = command(
+        "transfer-agent",
+        [
+            "--ledger".as_ref(),
+            ledger.as_os_str(),
+            "--hq".as_ref(),
+            hq_url.as_ref(),
+            "--token".as_ref(),
+            token.as_ref(),
+        ],
+    );
+    command.args(args).env("RUST_LOG", "warn");
+    run_command(&mut command)
+}
+
+/// Starts `transfer-agent --config CONFIG <args>` as a child, output discarded unless `log` is given.
+pub fn spawn_agent(config: &Path, args: &[&str], log: Option<&Path>) -> Result<Child> {
+    let mut command = command("transfer-agent", ["--config".as_ref(), config.as_os_str()]);
+    command.args(args).env("RUST_LOG", "info").stdout(Stdio::null());
+    match log {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+            command.stderr(file);
+        }
+        None => {
+            command.stderr(Stdio::null());
+        }
+    }
+    command.spawn().context("starting transfer-agent")
+}
+
+/// Sends `signal` to the child.
+pub fn send_signal(child: &Child, signal: i32) {
+    // SAFETY: kill(2) on a pid we own; the worst outcome of a stale pid is ESRCH.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, signal);
+    }
+}
+
+/// SIGKILLs the child and reaps it. Returns whether it was still running (a real kill).
+pub fn kill_now(child: &mut Child) -> Result<bool> {
+    let running = child.try_wait()?.is_none();
+    send_signal(child, libc::SIGKILL);
+    child.wait()?;
+    Ok(running)
+}
+
+/// SIGTERMs the child and waits up to `limit` for it to exit; returns its exit status.
+pub fn terminate(child: &mut Child, limit: Duration) -> Result<std::process::ExitStatus> {
+    send_signal(child, libc::SIGTERM);
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if std::time::Instant::now() > deadline {
+            kill_now(child)?;
+            anyhow::bail!("transfer-agent did not stop within {limit:?} of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `transfer-agent status --format json`, parsed.
+pub fn agent_status(ledger: &Path) -> Result<serde_json::Value> {
+    let mut command = command("transfer-agent", ["--ledger".as_ref(), ledger.as_os_str()]);
+    command.args(["status", "--format", "json"]);
+    let run = run_command(&mut command)?.expect_ok();
+    serde_json::from_str(run.last_line()).context("parsing agent status json")
+}
+
+/// The ledger's acknowledged seq and backlog, read through the library.
+pub fn ledger_positions(ledger: &Path) -> Result<branch_node::LedgerStatus> {
+    Ok(branch_node::Ledger::open(ledger)?.status()?)
+}
+
+/// Count, lines, quantity, amount and tax of what HQ's store holds for `branch` (SQLite keeps
+/// scaled integers: qty ×10⁴, money in cents; PostgreSQL keeps NUMERIC, read as text).
+pub async fn hq_totals(db_url: &str, branch: &str) -> Result<JsonlSummary> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(db_url)
+        .await
+        .context("opening the HQ store")?;
+    let totals = if db_url.starts_with("postgres") {
+        let documents = sqlx::query(
+            "SELECT count(*)::BIGINT, COALESCE(sum(d.amount), 0)::TEXT, COALESCE(sum(d.tax), 0)::TEXT
+             FROM document d JOIN branch b ON b.id = d.branch_id WHERE b.code = $1",
+        )
+        .bind(branch)
+        .fetch_one(&pool)
+        .await?;
+        let lines = sqlx::query(
+            "SELECT count(*)::BIGINT, COALESCE(sum(l.qty), 0)::TEXT
+             FROM document_line l JOIN branch b ON b.id = l.branch_id WHERE b.code = $1",
+        )
+        .bind(branch)
+        .fetch_one(&pool)
+        .await?;
+        let decimal = |text: String| -> Result<Decimal> { text.parse().context("NUMERIC from HQ") };
+        JsonlSummary {
+            documents: documents.try_get::<i64, _>(0)? as u64,
+            lines: lines.try_get::<i64, _>(0)? as u64,
+            qty: decimal(lines.try_get(1)?)?,
+            amount: decimal(documents.try_get(1)?)?,
+            tax: decimal(documents.try_get(2)?)?,
+        }
+    } else {
+        let documents = sqlx::query(
+            "SELECT count(*), COALESCE(sum(d.amount), 0), COALESCE(sum(d.tax), 0)
+             FROM document d JOIN branch b ON b.id = d.branch_id WHERE b.code = $1",
+        )
+        .bind(branch)
+        .fetch_one(&pool)
+        .await?;
+        let lines = sqlx::query(
+            "SELECT count(*), COALESCE(sum(l.qty), 0)
+             FROM document_line l JOIN branch b ON b.id = l.branch_id WHERE b.code = $1",
+        )
+        .bind(branch)
+        .fetch_one(&pool)
+        .await?;
+        JsonlSummary {
+            documents: documents.try_get::<i64, _>(0)? as u64,
+            lines: lines.try_get::<i64, _>(0)? as u64,
+            qty: Decimal::new(lines.try_get(1)?, 4),
+            amount: Decimal::new(documents.try_get(1)?, 2),
+            tax: Decimal::new(documents.try_get(2)?, 2),
+        }
+    };
+    pool.close().await;
+    Ok(normalized(totals))
+}
+
+/// The ledger's confirmed-document totals, normalized for comparison with `hq_totals`.
+pub fn ledger_totals(ledger: &Path) -> Result<JsonlSummary> {
+    Ok(normalized(confirmed_totals(&branch_node::Ledger::open(ledger)?)?))
+}
+
+pub fn normalized(mut totals: JsonlSummary) -> JsonlSummary {
+    totals.qty = totals.qty.normalize();
+    totals.amount = totals.amount.normalize();
+    totals.tax = totals.tax.normalize();
+    totals
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, up to `limit` (a generous bound for a slow
+/// machine, never an assertion on speed).
+pub fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Result<Option<T>>) -> Result<T> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = check()? {
+            return Ok(value);
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("timed out after {limit:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Registers `branch` at HQ under org `001.<org_suffix>` (creating `001` if needed), creates a
+/// seeded ledger for it in `dir` and imports `n_docs` generated documents (1 line each after the
+/// opening). Returns the ledger path and the branch token.
+pub async fn prepare_branch(
+    hq_url: &str,
+    dir: &Path,
+    branch: &str,
+    org_suffix: &str,
+    n_docs: usize,
+    seed: u64,
+) -> Result<(PathBuf, String)> {
+    // The group may exist already when several branches share one HQ.
+    let _ = crate::hq::add_org(hq_url, "001", "group").await;
+    let org = format!("001.{org_suffix}");
+    crate::hq::add_org(hq_url, &org, &format!("org of {branch}")).await?;
+    let token = crate::hq::add_branch(hq_url, branch, &org).await?;
+    let ledger = dir.join(format!("{}.db", branch.to_lowercase()));
+    drop(seed_ledger(&ledger, branch)?);
+    if n_docs > 0 {
+        import_documents(&ledger, dir, branch, n_docs, seed)?;
+    }
+    Ok((ledger, token))
+}
+
+/// Generates `n_docs` documents (1 line each) and imports them with `branch-node doc import`.
+pub fn import_documents(
+    ledger: &Path,
+    dir: &Path,
+    branch: &str,
+    n_docs: usize,
+    seed: u64,
+) -> Result<JsonlSummary> {
+    let jsonl = dir.join(format!("{}-{seed}.jsonl", branch.to_lowercase()));
+    let summary = write_documents_jsonl(&jsonl, branch, n_docs, 1, seed)?;
+    branch_node(ledger, &["doc", "import", &jsonl.display().to_string()])?.expect_ok();
+    Ok(summary)
+}
+
+/// `hq-server serve` as a child on a fixed `listen` address (to bring HQ back where the agent
+/// expects it after an outage). Killed on drop.
+pub struct FixedHq {
+    pub child: Child,
+}
+
+impl FixedHq {
+    pub fn start(db_url: &str, listen: &str, log: &Path) -> Result<FixedHq> {
+        use std::io::BufRead;
+        let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+        let mut child = command("hq-server", ["serve", "--listen", listen, "--db", db_url])
+            .env("BRANCHLINE_ADMIN_TOKEN", crate::hq::TEST_ADMIN_TOKEN)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .context("starting hq-server serve")?;
+        let stdout = child.stdout.take().context("hq-server stdout")?;
+        let mut first_line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut first_line)?;
+        if !first_line.starts_with("listening on ") {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!(
+                "hq-server did not start on {listen}: {first_line:?}, see {}",
+                log.display()
+            );
+        }
+        Ok(FixedHq { child })
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for FixedHq {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}

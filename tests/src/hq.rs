@@ -1,1 +1,309 @@
-//! Test harness: hq (filled in by its owner).
+//! Test harness: HQ servers. `launch_hq` runs `hq_server::serve::run` in-process on an ephemeral
+//! loopback port; `spawn_hq_process` runs the built `hq-server serve` binary as a child process
+//! (for kill tests). Both come with real gRPC clients carrying the right credentials.
+
+use crate::postgres::shared_cluster;
+use crate::process::{binary, TempDir};
+use anyhow::{bail, Context};
+use branchline_proto::v1::admin_client::AdminClient;
+use branchline_proto::v1::transfer_client::TransferClient;
+use branchline_proto::v1::{
+    AddBranchRequest, AddOrgRequest, BranchStatus, ImportBaseDataRequest, QuarantineListRequest,
+    QuarantinedEntry, StatusRequest,
+};
+use branchline_shared::{BaseKind, BaseRecord};
+use hq_server::cli::admin::Authorization;
+use hq_server::serve::ServeConfig;
+use hq_server::store::registry::{self, BranchRef};
+use hq_server::store::Store;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// The admin credential every test HQ uses.
+pub const TEST_ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+pub type HqAdminClient = AdminClient<InterceptedService<Channel, Authorization>>;
+pub type HqTransferClient = TransferClient<InterceptedService<Channel, Authorization>>;
+
+/// Which store a test HQ runs on.
+#[derive(Debug, Clone)]
+pub enum HqStoreKind {
+    /// A fresh SQLite file in the HQ's temp dir.
+    Sqlite,
+    /// An existing database URL (`postgres://...` or `sqlite://...`), e.g. shared by replicas.
+    Url(String),
+}
+
+impl HqStoreKind {
+    /// A fresh database in the shared test PostgreSQL cluster; `None` (after a printed notice)
+    /// when PostgreSQL is not installed and not required.
+    pub async fn postgres(test: &str) -> Option<HqStoreKind> {
+        let cluster = shared_cluster(test)?;
+        let url = cluster.database(test).await.expect("creating a test database");
+        Some(HqStoreKind::Url(url))
+    }
+}
+
+/// An in-process HQ server.
+pub struct HqHandle {
+    url: String,
+    db_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), hq_server::serve::ServeError>>>,
+    _dir: TempDir,
+}
+
+/// Starts an HQ on 127.0.0.1:0 over `store`, serving until `shutdown()` (or drop).
+pub async fn launch_hq(store: HqStoreKind) -> HqHandle {
+    try_launch_hq(store).await.expect("launching HQ")
+}
+
+pub async fn try_launch_hq(store: HqStoreKind) -> anyhow::Result<HqHandle> {
+    let dir = TempDir::new("hq")?;
+    let db_url = match store {
+        HqStoreKind::Sqlite => format!("sqlite://{}", dir.join("hq.db").display()),
+        HqStoreKind::Url(url) => url,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("binding HQ")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let config = ServeConfig::new(&db_url, TEST_ADMIN_TOKEN);
+    // Open (and migrate) first so that a broken store fails here, not in the first call.
+    let hq = hq_server::serve::Hq::open(config)
+        .await
+        .context("opening the HQ store")?;
+    let (shutdown, shutdown_receiver) = oneshot::channel::<()>();
+    let task = tokio::spawn(hq.serve(listener, async {
+        let _ = shutdown_receiver.await;
+    }));
+    Ok(HqHandle {
+        url,
+        db_url,
+        shutdown: Some(shutdown),
+        task: Some(task),
+        _dir: dir,
+    })
+}
+
+impl HqHandle {
+    /// "http://127.0.0.1:PORT"
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn admin_token(&self) -> &str {
+        TEST_ADMIN_TOKEN
+    }
+
+    /// The store URL, to open a second replica or inspect the store.
+    pub fn db_url(&self) -> &str {
+        &self.db_url
+    }
+
+    /// Stops the server gracefully and reports how it ended.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .context("HQ task panicked")?
+                .context("HQ server failed")?;
+        }
+        Ok(())
+    }
+
+    pub async fn admin(&self) -> HqAdminClient {
+        admin_client(&self.url, TEST_ADMIN_TOKEN).await
+    }
+
+    pub async fn transfer(&self, token: &str) -> HqTransferClient {
+        transfer_client(&self.url, token).await
+    }
+
+    pub async fn add_org(&self, code: &str, name: &str) -> anyhow::Result<()> {
+        add_org(&self.url, code, name).await
+    }
+
+    /// Registers branch `code` under `org` with counterparts `C-<code>`, `S-<code>`, `W-<code>`;
+    /// returns its transfer token.
+    pub async fn add_branch(&self, code: &str, org: &str) -> anyhow::Result<String> {
+        add_branch(&self.url, code, org).await
+    }
+
+    pub async fn import(&self, kind: BaseKind, records: &[BaseRecord]) -> anyhow::Result<()> {
+        import(&self.url, kind, records).await
+    }
+
+    pub async fn status(&self) -> anyhow::Result<Vec<BranchStatus>> {
+        status(&self.url).await
+    }
+
+    pub async fn quarantine(&self) -> anyhow::Result<Vec<QuarantinedEntry>> {
+        let mut admin = self.admin().await;
+        Ok(admin
+            .quarantine_list(QuarantineListRequest {})
+            .await?
+            .into_inner()
+            .entries)
+    }
+
+    /// Opens the HQ's store directly, for pair assertions on what HQ holds.
+    pub async fn open_store(&self) -> anyhow::Result<Store> {
+        Ok(Store::open(&self.db_url, 2).await?)
+    }
+}
+
+impl Drop for HqHandle {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+pub async fn admin_client(url: &str, token: &str) -> HqAdminClient {
+    let channel = Channel::from_shared(url.to_owned())
+        .expect("HQ url")
+        .connect()
+        .await
+        .expect("connecting to HQ");
+    AdminClient::with_interceptor(channel, Authorization::bearer(token).expect("token"))
+        .max_decoding_message_size(256 << 20)
+        .max_encoding_message_size(256 << 20)
+}
+
+pub async fn transfer_client(url: &str, token: &str) -> HqTransferClient {
+    let channel = Channel::from_shared(url.to_owned())
+        .expect("HQ url")
+        .connect()
+        .await
+        .expect("connecting to HQ");
+    TransferClient::with_interceptor(channel, Authorization::bearer(token).expect("token"))
+        .max_decoding_message_size(256 << 20)
+        .max_encoding_message_size(256 << 20)
+}
+
+pub async fn add_org(url: &str, code: &str, name: &str) -> anyhow::Result<()> {
+    let mut admin = admin_client(url, TEST_ADMIN_TOKEN).await;
+    admin
+        .add_org(AddOrgRequest {
+            code: code.to_owned(),
+            name: name.to_owned(),
+        })
+        .await
+        .with_context(|| format!("adding organization {code}"))?;
+    Ok(())
+}
+
+pub async fn add_branch(url: &str, code: &str, org: &str) -> anyhow::Result<String> {
+    let mut admin = admin_client(url, TEST_ADMIN_TOKEN).await;
+    let response = admin
+        .add_branch(AddBranchRequest {
+            code: code.to_owned(),
+            name: format!("branch {code}"),
+            org: org.to_owned(),
+            customer: format!("C-{code}"),
+            supplier: format!("S-{code}"),
+            warehouse: format!("W-{code}"),
+            mode: String::new(),
+        })
+        .await
+        .with_context(|| format!("adding branch {code}"))?;
+    Ok(response.into_inner().token)
+}
+
+pub async fn import(url: &str, kind: BaseKind, records: &[BaseRecord]) -> anyhow::Result<()> {
+    let mut admin = admin_client(url, TEST_ADMIN_TOKEN).await;
+    admin
+        .import_base_data(ImportBaseDataRequest {
+            kind: kind.as_str().to_owned(),
+            records: records.iter().map(Into::into).collect(),
+        })
+        .await
+        .with_context(|| format!("importing {kind} records"))?;
+    Ok(())
+}
+
+pub async fn status(url: &str) -> anyhow::Result<Vec<BranchStatus>> {
+    let mut admin = admin_client(url, TEST_ADMIN_TOKEN).await;
+    Ok(admin.status(StatusRequest {}).await?.into_inner().branches)
+}
+
+/// The branch `code` as the store knows it (for `hq_server::store` calls in assertions).
+pub async fn branch_ref(store: &Store, code: &str) -> anyhow::Result<BranchRef> {
+    registry::branch_by_code(store, code)
+        .await?
+        .with_context(|| format!("branch {code} at HQ"))
+}
+
+/// `hq-server serve` running as a child process.
+pub struct HqProcess {
+    /// "http://127.0.0.1:PORT"
+    pub url: String,
+    pub child: Child,
+    _dir: TempDir,
+}
+
+/// Starts the built `hq-server serve --listen 127.0.0.1:0 --db DB_URL` with the test admin
+/// token and waits for its `listening on HOST:PORT` line. Its log goes to `hq.log` in a temp dir.
+pub fn spawn_hq_process(db_url: &str) -> anyhow::Result<HqProcess> {
+    let dir = TempDir::new("hq-process")?;
+    let log = std::fs::File::create(dir.join("hq.log")).context("creating hq.log")?;
+    let mut child = Command::new(binary("hq-server"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", db_url])
+        .env("BRANCHLINE_ADMIN_TOKEN", TEST_ADMIN_TOKEN)
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .context("starting hq-server serve")?;
+    let stdout = child.stdout.take().context("hq-server stdout")?;
+    let mut first_line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first_line)
+        .context("reading hq-server stdout")?;
+    let Some(address) = first_line.trim().strip_prefix("listening on ") else {
+        let _ = child.kill();
+        let _ = child.wait();
+        let log = std::fs::read_to_string(dir.join("hq.log")).unwrap_or_default();
+        bail!("hq-server did not print `listening on`; stdout {first_line:?}, log:\n{log}");
+    };
+    Ok(HqProcess {
+        url: format!("http://{address}"),
+        child,
+        _dir: dir,
+    })
+}
+
+impl HqProcess {
+    /// SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait: a graceful stop; returns the exit status.
+    pub fn terminate(&mut self) -> anyhow::Result<std::process::ExitStatus> {
+        // SAFETY: kill with the pid of our own child.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        self.child.wait().context("waiting for hq-server")
+    }
+}
+
+impl Drop for HqProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -8,4 +8,5 @@ pub mod bench;
 pub mod hq;
 pub mod ledger;
 pub mod postgres;
+pub mod group;
 pub mod process;

@@ -1,1 +1,24 @@
-//! placeholder
+//! The transfer agent: the only thing that moves data between a branch ledger and HQ.
+//!
+//! It pushes the ledger's outbox in bounded, pipelined batches and records each acknowledgement
+//! (`push`), pulls the branch's inbox and applies it exactly once (`pull`), runs scheduled tasks
+//! with windows and backoff (`runner`, `schedule`, `window`, `backoff`), imports template files
+//! dropped into a watched folder (`watch`), compares the ledger with HQ (`reconcile`) and reports
+//! what it is doing (`status`, `state`). `client` is the one place the gRPC channel is built.
+
+pub mod backoff;
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod ledger_access;
+pub mod pull;
+pub mod push;
+pub mod reconcile;
+pub mod runner;
+pub mod schedule;
+pub mod shutdown;
+pub mod state;
+pub mod status;
+pub mod transfer;
+pub mod watch;
+pub mod window;

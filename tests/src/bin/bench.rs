@@ -3,6 +3,10 @@
 fn main() -> anyhow::Result<()> {
     let name = std::env::args().nth(1).unwrap_or_default();
     match name.as_str() {
+        "hq-ingest" => branchline_tests::bench::hq_ingest::run(),
+        "ledger" => branchline_tests::bench::ledger::run(),
+        "catch-up" => branchline_tests::bench::catch_up::run(),
+        "reports" => branchline_tests::bench::reports::run(),
         other => anyhow::bail!("unknown benchmark {other:?}"),
     }
 }

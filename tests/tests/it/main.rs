@@ -1,1 +1,21 @@
 //! The integration test binary: every module here drives real components through the harness.
+mod hq_support;
+mod hq_ingest;
+mod ledger_rules;
+mod ledger_sync;
+mod ledger_cli;
+mod agent_kill;
+mod hq_replicas;
+mod ledger_kill;
+mod hq_python;
+mod hq_cli;
+mod ledger_props;
+mod agent_outage;
+mod agent_restore;
+mod agent_schedule;
+mod agent_cli;
+mod report_props;
+mod report_cli;
+mod template_distribution;
+mod trade_routing;
+mod trade_quarantine;

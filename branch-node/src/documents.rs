@@ -1,0 +1,245 @@
+//! Document operations an operator performs: add (draft or confirmed), confirm, red, reject a
+//! routed draft, show and list. Confirming writes the outbox entry in the same transaction.
+
+use crate::doc_store::{
+    find_head, insert_document, load_document, next_number, set_status, DocHead, StoredDocument,
+};
+use crate::error::LedgerError;
+use crate::ledger::Ledger;
+use crate::outbox::OutboxWriter;
+use crate::posting::Posting;
+use crate::schema::write_tx;
+use branchline_shared::{DocRejection, DocStatus, DocType, Document, EntryBody};
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension};
+
+/// What adding a document did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentOutcome {
+    /// Confirmed, with its outbox sequence number.
+    Confirmed { number: String, seq: u64 },
+    /// Stored as a draft (no stock, no outbox).
+    Draft { number: String },
+    /// The same number with the same content was already there; nothing changed.
+    AlreadyPresent { number: String },
+}
+
+impl DocumentOutcome {
+    pub fn number(&self) -> &str {
+        match self {
+            DocumentOutcome::Confirmed { number, .. }
+            | DocumentOutcome::Draft { number }
+            | DocumentOutcome::AlreadyPresent { number } => number,
+        }
+    }
+}
+
+/// Which documents `documents` lists.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DocFilter {
+    pub doc_type: Option<DocType>,
+    pub status: Option<DocStatus>,
+}
+
+impl Ledger {
+    /// Adds a document, confirmed unless `draft`. An empty number asks the ledger for one.
+    /// The same number with the same content is a no-op; with different content, an error.
+    pub fn add_document(&self, document: Document, draft: bool) -> Result<DocumentOutcome, LedgerError> {
+        let tx = write_tx(&self.conn)?;
+        let mut document = document;
+        if document.number.is_empty() {
+            document.number = next_number(&tx, &self.branch)?;
+        }
+        let outcome = self.add_in_tx(&tx, document, draft)?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// Confirms a draft (审核): checks codes, red rules and stock, moves stock, writes the outbox
+    /// entry. Returns the entry's sequence number.
+    pub fn confirm_document(&self, number: &str) -> Result<u64, LedgerError> {
+        let tx = write_tx(&self.conn)?;
+        let (id, stored) = load_draft(&tx, number)?;
+        stored.document.validate()?;
+        let mut posting = Posting::new(&tx, self.allow_negative_stock);
+        posting.post(&stored.document)?;
+        posting.write_stock()?;
+        set_status(&tx, id, DocStatus::Confirmed, None)?;
+        let mut outbox = OutboxWriter::start(&tx)?;
+        let seq = outbox.append(&tx, &EntryBody::Document(stored.document))?;
+        outbox.finish(&tx)?;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// Reverses what remains of confirmed document `number` with a confirmed red document
+    /// (红字), numbered `red_number` or by the ledger, dated `date`.
+    pub fn red_document(
+        &self,
+        number: &str,
+        red_number: Option<&str>,
+        date: NaiveDate,
+    ) -> Result<DocumentOutcome, LedgerError> {
+        let tx = write_tx(&self.conn)?;
+        let source = load_document(&tx, require_head(&tx, number)?.id)?;
+        let red_number = match red_number {
+            Some(red_number) => red_number.to_owned(),
+            None => next_number(&tx, &self.branch)?,
+        };
+        let red = source.document.red_copy(&red_number, date);
+        let outcome = self.add_in_tx(&tx, red, false)?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// Refuses a routed draft: marks it rejected and tells HQ through the outbox.
+    /// Returns the rejection's outbox sequence number.
+    pub fn reject_document(&self, number: &str, reason: &str) -> Result<u64, LedgerError> {
+        let tx = write_tx(&self.conn)?;
+        let (id, stored) = load_draft(&tx, number)?;
+        let Some(link) = stored.document.link else {
+            return Err(LedgerError::NotRouted {
+                number: number.to_owned(),
+            });
+        };
+        set_status(&tx, id, DocStatus::Rejected, Some(reason))?;
+        let mut outbox = OutboxWriter::start(&tx)?;
+        let rejection = DocRejection {
+            number: number.to_owned(),
+            link,
+            reason: reason.to_owned(),
+        };
+        let seq = outbox.append(&tx, &EntryBody::Rejection(rejection))?;
+        outbox.finish(&tx)?;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// One document with its status.
+    pub fn document(&self, number: &str) -> Result<StoredDocument, LedgerError> {
+        load_document(&self.conn, require_head(&self.conn, number)?.id)
+    }
+
+    /// Documents matching `filter`, in the order they were entered.
+    pub fn documents(&self, filter: DocFilter) -> Result<Vec<StoredDocument>, LedgerError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let mut statement = tx.prepare_cached(
+            "SELECT id FROM document WHERE (?1 IS NULL OR doc_type = ?1) AND (?2 IS NULL OR status = ?2)
+             ORDER BY id",
+        )?;
+        let ids = statement
+            .query_map(
+                (
+                    filter.doc_type.map(DocType::as_str),
+                    filter.status.map(DocStatus::as_str),
+                ),
+                |row| row.get::<_, i64>(0),
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.into_iter().map(|id| load_document(&tx, id)).collect()
+    }
+
+    fn add_in_tx(
+        &self,
+        tx: &Connection,
+        document: Document,
+        draft: bool,
+    ) -> Result<DocumentOutcome, LedgerError> {
+        document.validate()?;
+        let checksum = document.content_checksum();
+        let number = document.number.clone();
+        if let Some(head) = find_head(tx, &number)? {
+            return duplicate_outcome(number, head.status, head.checksum == checksum, draft);
+        }
+        let mut posting = Posting::new(tx, self.allow_negative_stock);
+        if draft {
+            posting.check_references(&document)?;
+            insert_document(tx, &document, DocStatus::Draft, &checksum)?;
+            return Ok(DocumentOutcome::Draft { number });
+        }
+        posting.post(&document)?;
+        posting.write_stock()?;
+        insert_document(tx, &document, DocStatus::Confirmed, &checksum)?;
+        let mut outbox = OutboxWriter::start(tx)?;
+        let seq = outbox.append(tx, &EntryBody::Document(document))?;
+        outbox.finish(tx)?;
+        Ok(DocumentOutcome::Confirmed { number, seq })
+    }
+}
+
+/// The head of document `number`, which must exist.
+fn require_head(conn: &Connection, number: &str) -> Result<DocHead, LedgerError> {
+    find_head(conn, number)?.ok_or_else(|| LedgerError::DocumentNotFound {
+        number: number.to_owned(),
+    })
+}
+
+/// Document `number` with its row id; it must be a draft.
+fn load_draft(conn: &Connection, number: &str) -> Result<(i64, StoredDocument), LedgerError> {
+    let head = require_head(conn, number)?;
+    if head.status != DocStatus::Draft {
+        return Err(LedgerError::NotDraft {
+            number: number.to_owned(),
+            status: head.status.as_str(),
+        });
+    }
+    Ok((head.id, load_document(conn, head.id)?))
+}
+
+/// A number already in the ledger: a no-op when content and state match, an error otherwise.
+pub(crate) fn duplicate_outcome(
+    number: String,
+    status: DocStatus,
+    same_content: bool,
+    draft: bool,
+) -> Result<DocumentOutcome, LedgerError> {
+    let wanted = if draft {
+        DocStatus::Draft
+    } else {
+        DocStatus::Confirmed
+    };
+    if !same_content {
+        return Err(LedgerError::DuplicateNumber { number });
+    }
+    if status != wanted {
+        return Err(LedgerError::DuplicateNumberStatus {
+            number,
+            status: status.as_str(),
+        });
+    }
+    Ok(DocumentOutcome::AlreadyPresent { number })
+}
+
+/// Stores a document HQ routed here as a draft numbered by this ledger, keeping its link.
+/// A draft with the same link already present makes this a no-op (never doubled).
+pub(crate) fn insert_routed_draft(
+    conn: &Connection,
+    branch: &str,
+    routed: &Document,
+) -> Result<(), LedgerError> {
+    if let Some(link) = &routed.link {
+        let exists = conn
+            .prepare_cached("SELECT 1 FROM document WHERE link_branch = ?1 AND link_number = ?2")?
+            .exists((&link.branch, &link.number))?;
+        if exists {
+            return Ok(());
+        }
+    }
+    let mut document = routed.clone();
+    document.number = next_number(conn, branch)?;
+    // A routed red document points at the sender's number; here it reverses the local
+    // document routed from that number.
+    if let (Some(source_number), Some(link)) = (&routed.red_of, &routed.link) {
+        let local_source: Option<String> = conn
+            .prepare_cached("SELECT number FROM document WHERE link_branch = ?1 AND link_number = ?2")?
+            .query_row((&link.branch, source_number), |row| row.get(0))
+            .optional()?;
+        if let Some(local_source) = local_source {
+            document.red_of = Some(local_source);
+        }
+    }
+    document.validate()?;
+    let checksum = document.content_checksum();
+    insert_document(conn, &document, DocStatus::Draft, &checksum)?;
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! Bulk document import (`doc import FILE.jsonl`): the whole file is one transaction.
+//!
+//! A parsing thread parses and validates each line while the writer posts the documents in file
+//! order (codes, red rules, stock) and writes them with their outbox entries, all inside one
+//! write transaction. Any bad line rolls the whole file back with an error naming the line;
+//! re-importing an identical document is a no-op.
+
+use crate::doc_store::{find_head, insert_document_head, insert_lines, DocumentRow};
+use crate::documents::duplicate_outcome;
+use crate::error::LedgerError;
+use crate::ledger::Ledger;
+use crate::outbox::OutboxWriter;
+use crate::posting::Posting;
+use crate::schema::write_tx;
+use branchline_shared::{parse_document_json, DocLine, DocStatus, Document, EntryBody};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The most documents one import file may hold.
+pub const IMPORT_DOCUMENTS_MAX: usize = 5_000_000;
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    /// Documents newly confirmed.
+    pub imported: u64,
+    /// Their lines.
+    pub lines: u64,
+    /// Documents already in the ledger with the same content (skipped).
+    pub already_present: u64,
+}
+
+/// Where an import stands, for a progress indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportProgress {
+    pub documents_done: usize,
+    pub documents_total: usize,
+}
+
+/// Documents handed from the parsing thread to the writer at a time.
+const CHUNK_DOCUMENTS: usize = 256;
+/// Chunks in flight between the two threads.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// A parsed, validated document with what the writer needs precomputed.
+struct PreparedDocument {
+    line: usize,
+    document: Document,
+    row: DocumentRow,
+    checksum: String,
+    outbox_json: String,
+}
+
+impl Ledger {
+    /// Imports a documents JSONL file (SPEC 7) as confirmed documents, all or nothing.
+    ///
+    /// One thread parses, validates and serializes while this one posts and writes, inside one
+    /// write transaction; any bad line rolls everything back and names the line.
+    pub fn import_documents(
+        &self,
+        jsonl: &[u8],
+        progress: &mut dyn FnMut(ImportProgress),
+    ) -> Result<ImportSummary, LedgerError> {
+        let text = utf8(jsonl)?;
+        let documents_total = text.lines().filter(|line| !line.trim().is_empty()).count();
+        if documents_total > IMPORT_DOCUMENTS_MAX {
+            return Err(LedgerError::ImportTooLarge {
+                line: nth_document_line(text, IMPORT_DOCUMENTS_MAX + 1),
+                max: IMPORT_DOCUMENTS_MAX,
+            });
+        }
+        std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::sync_channel(CHUNKS_IN_FLIGHT);
+            scope.spawn(move || prepare_documents(text, sender));
+            self.write_documents(receiver, documents_total, progress)
+        })
+    }
+
+    fn write_documents(
+        &self,
+        receiver: std::sync::mpsc::Receiver<Result<Vec<PreparedDocument>, LedgerError>>,
+        documents_total: usize,
+        progress: &mut dyn FnMut(ImportProgress),
+    ) -> Result<ImportSummary, LedgerError> {
+        let tx = write_tx(&self.conn)?;
+        let mut posting = Posting::new(&tx, self.allow_negative_stock);
+        let mut outbox = OutboxWriter::start(&tx)?;
+        let mut summary = ImportSummary::default();
+        let mut documents_done = 0;
+        // Posted documents whose lines and outbox entries are not written yet (row id first).
+        let mut pending: Vec<(i64, PreparedDocument)> = Vec::with_capacity(CHUNK_DOCUMENTS);
+        for chunk in receiver {
+            progress(ImportProgress {
+                documents_done,
+                documents_total,
+            });
+            for prepared in chunk? {
+                documents_done += 1;
+                let line = prepared.line;
+                if prepared.document.red_of.is_some() {
+                    // Checking a red reads the lines of its source and earlier reds.
+                    write_pending(&tx, &mut outbox, &mut pending)?;
+                }
+                // Insert first: the unique number refuses a duplicate without a lookup per document.
+                let head = insert_document_head(
+                    &tx,
+                    &prepared.document,
+                    &prepared.row,
+                    DocStatus::Confirmed,
+                    &prepared.checksum,
+                );
+                let id = match head {
+                    Ok(id) => id,
+                    Err(error) if is_unique_violation(&error) => {
+                        let head = find_head(&tx, &prepared.document.number)?.ok_or(error)?;
+                        let same_content = head.checksum == prepared.checksum;
+                        duplicate_outcome(prepared.document.number, head.status, same_content, false)
+                            .map_err(|error| error.at_line(line))?;
+                        summary.already_present += 1;
+                        continue;
+                    }
+                    Err(error) => return Err(error),
+                };
+                posting
+                    .post(&prepared.document)
+                    .map_err(|error| error.at_line(line))?;
+                summary.imported += 1;
+                summary.lines += prepared.document.lines.len() as u64;
+                pending.push((id, prepared));
+            }
+            write_pending(&tx, &mut outbox, &mut pending)?;
+        }
+        posting.write_stock()?;
+        outbox.finish(&tx)?;
+        tx.commit()?;
+        progress(ImportProgress {
+            documents_done,
+            documents_total,
+        });
+        Ok(summary)
+    }
+}
+
+/// Writes the lines and outbox entries of the posted documents in `pending`, in order, and
+/// empties it.
+fn write_pending(
+    conn: &rusqlite::Connection,
+    outbox: &mut OutboxWriter,
+    pending: &mut Vec<(i64, PreparedDocument)>,
+) -> Result<(), LedgerError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let documents: Vec<_> = pending
+        .iter()
+        .map(|(id, prepared)| (*id, &prepared.document, &prepared.row))
+        .collect();
+    insert_lines(conn, &documents)?;
+    let jsons: Vec<&str> = pending
+        .iter()
+        .map(|(_, prepared)| prepared.outbox_json.as_str())
+        .collect();
+    outbox.append_json_many(conn, true, &jsons)?;
+    pending.clear();
+    Ok(())
+}
+
+/// The parsing thread: parses and validates each non-blank line, computes its checksum and
+/// outbox JSON, and sends chunks; stops at the first bad line (sending its error) or when
+/// the writer hangs up.
+fn prepare_documents(
+    text: &str,
+    sender: std::sync::mpsc::SyncSender<Result<Vec<PreparedDocument>, LedgerError>>,
+) {
+    let mut chunk = Vec::with_capacity(CHUNK_DOCUMENTS);
+    for (line_idx, line_text) in text.lines().enumerate() {
+        if line_text.trim().is_empty() {
+            continue;
+        }
+        let line = line_idx + 1;
+        let document = match parse_document_json(line_text) {
+            Ok(document) => document,
+            Err(source) => {
+                let _ = sender.send(Err(LedgerError::ImportParse { line, source }));
+                return;
+            }
+        };
+        chunk.push(prepare_document(line, document));
+        if chunk.len() == CHUNK_DOCUMENTS {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_DOCUMENTS));
+            if sender.send(Ok(full)).is_err() {
+                return;
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = sender.send(Ok(chunk));
+    }
+}
+
+/// Computes the row values, checksum and outbox JSON of a parsed document with one or two
+/// serializations (rather than three) and no copy of the document.
+fn prepare_document(line: usize, mut document: Document) -> PreparedDocument {
+    let document_json = document.canonical_json();
+    // `EntryBody` is tagged internally: its JSON is the document's with the tag in front.
+    let outbox_json = format!(r#"{{"entry":"document",{}"#, &document_json[1..]);
+    let checksum = content_checksum(&mut document, &document_json);
+    debug_assert_eq!(checksum, document.content_checksum());
+    debug_assert_eq!(outbox_json, EntryBody::Document(document.clone()).to_json());
+    PreparedDocument {
+        line,
+        row: DocumentRow::new(&document),
+        document,
+        checksum,
+        outbox_json,
+    }
+}
+
+/// `Document::content_checksum`, given the document's canonical JSON: the hash of that JSON
+/// when normalizing changes no decimal, else of the JSON with decimals normalized in place
+/// (and restored after).
+fn content_checksum(document: &mut Document, document_json: &str) -> String {
+    let decimals = |line: &DocLine| [line.qty, line.price, line.discount, line.tax_rate];
+    let normalized = |value: Decimal| {
+        let normal = value.normalize();
+        normal.scale() == value.scale() && normal.is_sign_negative() == value.is_sign_negative()
+    };
+    if document
+        .lines
+        .iter()
+        .all(|line| decimals(line).into_iter().all(normalized))
+    {
+        return hex::encode(Sha256::digest(document_json.as_bytes()));
+    }
+    let originals: Vec<[Decimal; 4]> = document.lines.iter().map(decimals).collect();
+    for line in &mut document.lines {
+        for value in [
+            &mut line.qty,
+            &mut line.price,
+            &mut line.discount,
+            &mut line.tax_rate,
+        ] {
+            *value = value.normalize();
+        }
+    }
+    let checksum = hex::encode(Sha256::digest(document.canonical_json().as_bytes()));
+    for (line, [qty, price, discount, tax_rate]) in document.lines.iter_mut().zip(originals) {
+        (line.qty, line.price, line.discount, line.tax_rate) = (qty, price, discount, tax_rate);
+    }
+    checksum
+}
+
+fn is_unique_violation(error: &LedgerError) -> bool {
+    matches!(
+        error,
+        LedgerError::Sqlite(rusqlite::Error::SqliteFailure(failure, _))
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    )
+}
+
+fn utf8(jsonl: &[u8]) -> Result<&str, LedgerError> {
+    std::str::from_utf8(jsonl).map_err(|error| {
+        let line = jsonl[..error.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        LedgerError::ImportParse {
+            line,
+            source: branchline_shared::DocInputError::Json {
+                reason: "not UTF-8".to_owned(),
+            },
+        }
+    })
+}
+
+/// The 1-based file line of the n-th (1-based) non-blank line.
+fn nth_document_line(text: &str, n: usize) -> usize {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .nth(n - 1)
+        .map_or(0, |(line_idx, _)| line_idx + 1)
+}

@@ -1,0 +1,122 @@
+//! What HQ sends a branch: templates (模板发放) and routed documents (单据转换), applied exactly
+//! once — the inbound high-water mark is recorded in the same transaction (SPEC 5.4) — and
+//! template files imported by hand (`template import FILE`).
+
+use crate::base_data::{load_base_record, upsert_base_record, Origin};
+use crate::documents::insert_routed_draft;
+use crate::error::LedgerError;
+use crate::ledger::Ledger;
+use crate::schema::write_tx;
+use branchline_shared::{decode_container, ContainerKind, InboxBody, InboxEntry, Template};
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+
+/// What applying a template did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TemplateOutcome {
+    pub name: String,
+    pub version: u64,
+    /// False when this version, or a newer one, of the template was already applied.
+    pub applied: bool,
+    /// HQ-owned records inserted or updated.
+    pub upserted: u64,
+    /// Template records whose code is taken by a branch-local record, kept local ("product P9").
+    pub kept_local: Vec<String>,
+}
+
+impl Ledger {
+    /// Applies inbox entries in one transaction: skips those at or below the recorded inbox
+    /// position, applies the rest in order and records the new position, which it returns.
+    pub fn apply_inbox(&self, entries: &[InboxEntry]) -> Result<u64, LedgerError> {
+        let tx = write_tx(&self.conn)?;
+        let mut inbox_seq: u64 = tx.query_row("SELECT inbox_seq FROM ledger_info", [], |row| row.get(0))?;
+        for entry in entries {
+            if entry.seq <= inbox_seq {
+                continue;
+            }
+            match &entry.body {
+                InboxBody::Template(template) => {
+                    let outcome = apply_template(&tx, template)?;
+                    if !outcome.kept_local.is_empty() {
+                        tracing::warn!(
+                            template = %outcome.name,
+                            kept_local = ?outcome.kept_local,
+                            "template codes collide with branch-local records; kept the local ones"
+                        );
+                    }
+                }
+                InboxBody::RoutedDocument(document) => insert_routed_draft(&tx, &self.branch, document)?,
+            }
+            inbox_seq = entry.seq;
+        }
+        tx.execute("UPDATE ledger_info SET inbox_seq = ?1", [inbox_seq])?;
+        tx.commit()?;
+        Ok(inbox_seq)
+    }
+
+    /// Imports a template file (container kind Template, one body line holding the template
+    /// JSON) like an inbox template, without touching the inbox position.
+    pub fn import_template_file(&self, bytes: &[u8]) -> Result<TemplateOutcome, LedgerError> {
+        let (_header, lines) = decode_container(bytes, ContainerKind::Template)?;
+        let [line] = lines.as_slice() else {
+            return Err(LedgerError::TemplateBody {
+                reason: format!("expected exactly one template line, found {}", lines.len()),
+            });
+        };
+        let template: Template = serde_json::from_str(line).map_err(|error| LedgerError::TemplateBody {
+            reason: error.to_string(),
+        })?;
+        let tx = write_tx(&self.conn)?;
+        let outcome = apply_template(&tx, &template)?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+}
+
+/// Upserts a template's records as HQ-owned unless an equal or newer version of the same
+/// template name was applied already. Local records win over colliding template codes;
+/// nothing is deleted; nothing goes to the outbox (HQ owns these records).
+fn apply_template(conn: &Connection, template: &Template) -> Result<TemplateOutcome, LedgerError> {
+    for record in &template.records {
+        record.validate().map_err(|source| LedgerError::TemplateRecord {
+            name: template.name.clone(),
+            kind: record.kind,
+            code: record.code.clone(),
+            source,
+        })?;
+    }
+    let mut outcome = TemplateOutcome {
+        name: template.name.clone(),
+        version: template.version,
+        ..TemplateOutcome::default()
+    };
+    let applied_version: Option<u64> = conn
+        .query_row(
+            "SELECT version FROM template_applied WHERE name = ?1",
+            [&template.name],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if applied_version.is_some_and(|applied_version| template.version <= applied_version) {
+        return Ok(outcome);
+    }
+    for record in &template.records {
+        match load_base_record(conn, record.kind, &record.code)? {
+            Some((_, Origin::Local)) => outcome
+                .kept_local
+                .push(format!("{} {}", record.kind, record.code)),
+            Some((existing, Origin::Hq)) if existing == *record => {}
+            _ => {
+                upsert_base_record(conn, record, Origin::Hq)?;
+                outcome.upserted += 1;
+            }
+        }
+    }
+    conn.execute(
+        "INSERT INTO template_applied (name, version) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+        (&template.name, template.version),
+    )?;
+    outcome.applied = true;
+    Ok(outcome)
+}

@@ -1,0 +1,215 @@
+//! The outbox: what the ledger must send to HQ, numbered gaplessly per epoch (SPEC 5.1, 5.5).
+//!
+//! Entries are appended by `OutboxWriter` inside the same transaction as the change they record;
+//! the transfer agent reads them with `outbox_after` and records HQ's acknowledgement.
+
+use crate::error::LedgerError;
+use crate::ledger::{current_epoch, Ledger};
+use crate::row_insert::insert_rows;
+use crate::schema::write_tx;
+use branchline_shared::{encode_container, ContainerHeader, ContainerKind, EntryBody, OutboxEntry};
+use rusqlite::Connection;
+
+/// Appends entries to the current epoch's outbox within one open transaction.
+pub(crate) struct OutboxWriter {
+    epoch: u64,
+    last_seq: u64,
+    written: u64,
+}
+
+impl OutboxWriter {
+    /// Starts appending after the current epoch's last entry. Call inside a write transaction.
+    pub(crate) fn start(conn: &Connection) -> Result<OutboxWriter, LedgerError> {
+        let epoch = current_epoch(conn)?;
+        Ok(OutboxWriter {
+            epoch: epoch.epoch,
+            last_seq: epoch.last_seq,
+            written: 0,
+        })
+    }
+
+    /// Appends one entry; returns its sequence number.
+    pub(crate) fn append(&mut self, conn: &Connection, body: &EntryBody) -> Result<u64, LedgerError> {
+        self.append_json(conn, matches!(body, EntryBody::Document(_)), &body.to_json())
+    }
+
+    /// Appends one entry already serialized with `EntryBody::to_json`.
+    pub(crate) fn append_json(
+        &mut self,
+        conn: &Connection,
+        is_document: bool,
+        json: &str,
+    ) -> Result<u64, LedgerError> {
+        self.append_json_many(conn, is_document, &[json])
+    }
+
+    /// Appends entries already serialized with `EntryBody::to_json`, in order;
+    /// returns the last one's sequence number.
+    pub(crate) fn append_json_many<S: AsRef<str>>(
+        &mut self,
+        conn: &Connection,
+        is_document: bool,
+        jsons: &[S],
+    ) -> Result<u64, LedgerError> {
+        let first_seq = self.last_seq + 1;
+        insert_rows(
+            conn,
+            "outbox (id, epoch, seq, is_document, body)",
+            5,
+            jsons.len(),
+            |binder, entry_idx| {
+                let seq = first_seq + entry_idx as u64;
+                binder.bind(outbox_id(self.epoch, seq))?;
+                binder.bind(self.epoch)?;
+                binder.bind(seq)?;
+                binder.bind(is_document)?;
+                binder.bind(jsons[entry_idx].as_ref())
+            },
+        )?;
+        self.last_seq += jsons.len() as u64;
+        self.written += jsons.len() as u64;
+        Ok(self.last_seq)
+    }
+
+    /// Records the new last sequence number; call before committing.
+    pub(crate) fn finish(self, conn: &Connection) -> Result<(), LedgerError> {
+        if self.written > 0 {
+            conn.prepare_cached("UPDATE epoch SET last_seq = ?2 WHERE epoch = ?1")?
+                .execute((self.epoch, self.last_seq))?;
+        }
+        Ok(())
+    }
+}
+
+impl Ledger {
+    /// Current-epoch entries with `seq > after_seq`, ascending, at most `max_entries` and about
+    /// `max_bytes` of JSON, but at least one entry when there is any.
+    pub fn outbox_after(
+        &self,
+        after_seq: u64,
+        max_entries: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<OutboxEntry>, LedgerError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let epoch = current_epoch(&tx)?.epoch;
+        let mut statement = tx
+            .prepare_cached("SELECT seq, body FROM outbox WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3")?;
+        let (first_id, last_id) = outbox_id_range(epoch, after_seq);
+        let mut rows = statement.query((first_id, last_id, max_entries.max(1) as i64))?;
+        let mut entries = Vec::new();
+        let mut n_bytes = 0usize;
+        while let Some(row) = rows.next()? {
+            let seq: u64 = row.get(0)?;
+            let body: String = row.get(1)?;
+            if !entries.is_empty() && n_bytes + body.len() > max_bytes {
+                break;
+            }
+            n_bytes += body.len();
+            entries.push(OutboxEntry {
+                seq,
+                body: parse_entry_body(epoch, seq, &body)?,
+            });
+        }
+        Ok(entries)
+    }
+
+    /// Records that HQ holds entries up to `acked_seq` of `epoch`. Never lowers the mark;
+    /// refuses a mark beyond the epoch's last entry.
+    pub fn record_ack(&self, epoch: u64, acked_seq: u64) -> Result<(), LedgerError> {
+        let tx = write_tx(&self.conn)?;
+        let current = current_epoch(&tx)?.epoch;
+        let row: Option<(u64, u64)> = rusqlite::OptionalExtension::optional(tx.query_row(
+            "SELECT last_seq, acked_seq FROM epoch WHERE epoch = ?1",
+            [epoch],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        ))?;
+        let Some((last_seq, old_acked_seq)) = row else {
+            return Err(LedgerError::UnknownEpoch { epoch, current });
+        };
+        if acked_seq > last_seq {
+            return Err(LedgerError::AckBeyondLast {
+                epoch,
+                acked_seq,
+                last_seq,
+            });
+        }
+        if acked_seq > old_acked_seq {
+            tx.execute(
+                "UPDATE epoch SET acked_seq = ?2 WHERE epoch = ?1",
+                (epoch, acked_seq),
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Starts the next epoch (after a restore from an old backup, SPEC 5.5): outbox numbering
+    /// and generated document numbers restart there. Returns the new epoch.
+    pub fn new_epoch(&self) -> Result<u64, LedgerError> {
+        let tx = write_tx(&self.conn)?;
+        let next = current_epoch(&tx)?.epoch + 1;
+        tx.execute(
+            "INSERT INTO epoch (epoch, last_seq, acked_seq, next_number) VALUES (?1, 0, 0, 1)",
+            [next],
+        )?;
+        tx.execute("UPDATE ledger_info SET epoch = ?1", [next])?;
+        tx.commit()?;
+        Ok(next)
+    }
+
+    /// A bundle file (container kind Bundle) of the current epoch's unacknowledged outbox.
+    pub fn export_bundle(&self) -> Result<Vec<u8>, LedgerError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let epoch = current_epoch(&tx)?;
+        let mut statement =
+            tx.prepare_cached("SELECT seq, body FROM outbox WHERE id > ?1 AND id <= ?2 ORDER BY id")?;
+        let mut rows = statement.query(outbox_id_range(epoch.epoch, epoch.acked_seq))?;
+        let mut lines = Vec::new();
+        while let Some(row) = rows.next()? {
+            let seq: u64 = row.get(0)?;
+            let body: String = row.get(1)?;
+            let entry = OutboxEntry {
+                seq,
+                body: parse_entry_body(epoch.epoch, seq, &body)?,
+            };
+            lines.push(serde_json::to_string(&entry).expect("outbox entries always serialize"));
+        }
+        let header = ContainerHeader {
+            format: ContainerKind::Bundle,
+            format_version: 0,
+            source: self.branch.clone(),
+            epoch: Some(epoch.epoch),
+            first_seq: Some(epoch.acked_seq + 1),
+            last_seq: Some(epoch.last_seq),
+            template_name: None,
+            template_version: None,
+            entries: 0,
+            body_sha256: String::new(),
+        };
+        Ok(encode_container(header, &lines))
+    }
+}
+
+/// The `outbox` row id of entry `seq` of `epoch`: `epoch << 32 | seq`.
+fn outbox_id(epoch: u64, seq: u64) -> i64 {
+    assert!(seq <= SEQ_MAX, "outbox sequence {seq} beyond {SEQ_MAX}");
+    ((epoch << 32) | seq) as i64
+}
+
+/// The largest sequence number an epoch's outbox holds.
+const SEQ_MAX: u64 = u32::MAX as u64;
+
+/// The (exclusive, inclusive) row-id bounds of `epoch`'s entries after `after_seq`.
+pub(crate) fn outbox_id_range(epoch: u64, after_seq: u64) -> (i64, i64) {
+    (
+        outbox_id(epoch, after_seq.min(SEQ_MAX)),
+        outbox_id(epoch, SEQ_MAX),
+    )
+}
+
+fn parse_entry_body(epoch: u64, seq: u64, body: &str) -> Result<EntryBody, LedgerError> {
+    serde_json::from_str(body).map_err(|error| LedgerError::StoredData {
+        what: format!("outbox entry {epoch}/{seq}"),
+        reason: error.to_string(),
+    })
+}

@@ -1,0 +1,290 @@
+//! Posting (审核): the checks a document must pass against the ledger before it is confirmed,
+//! and the stock it moves.
+//!
+//! A `Posting` lives for one write transaction. It checks documents one after another — known
+//! codes, red-document rules, the negative-stock rule — keeping stock and "what remains to
+//! reverse" in memory so that a whole import file is checked in order without a query per line,
+//! then writes the changed stock rows once. On any error the caller drops it and rolls back.
+
+use crate::base_data::base_record_exists;
+use crate::error::LedgerError;
+use crate::schema::QTY_SCALE;
+use branchline_shared::{format_plain, from_scaled, to_scaled, BaseKind, DocType, Document};
+use rusqlite::{Connection, OptionalExtension};
+use std::collections::HashMap;
+
+/// Stock of one (warehouse, product) and whether it changed.
+#[derive(Debug, Clone, Copy)]
+struct StockCell {
+    on_hand: i64,
+    changed: bool,
+}
+
+/// A confirmed document as a red document sees it.
+#[derive(Debug, Clone)]
+struct RedSource {
+    doc_type: DocType,
+    warehouse: String,
+    partner: String,
+    /// Scaled quantity per product not yet reversed.
+    remaining: HashMap<String, i64>,
+}
+
+pub(crate) struct Posting<'c> {
+    conn: &'c Connection,
+    allow_negative_stock: bool,
+    /// warehouse -> product -> stock.
+    stock: HashMap<String, HashMap<String, StockCell>>,
+    /// Per kind (index of `BaseKind::ALL`): code -> exists.
+    known_codes: [HashMap<String, bool>; 4],
+    red_sources: HashMap<String, RedSource>,
+}
+
+impl<'c> Posting<'c> {
+    pub(crate) fn new(conn: &'c Connection, allow_negative_stock: bool) -> Posting<'c> {
+        Posting {
+            conn,
+            allow_negative_stock,
+            stock: HashMap::new(),
+            known_codes: Default::default(),
+            red_sources: HashMap::new(),
+        }
+    }
+
+    /// Checks that every code the document names exists in the ledger.
+    pub(crate) fn check_references(&mut self, document: &Document) -> Result<(), LedgerError> {
+        self.require_code(document, BaseKind::Warehouse, &document.warehouse)?;
+        if !document.partner.is_empty() {
+            let kind = if document.doc_type.partner_is_supplier() {
+                BaseKind::Supplier
+            } else {
+                BaseKind::Customer
+            };
+            self.require_code(document, kind, &document.partner)?;
+        }
+        for line in &document.lines {
+            self.require_code(document, BaseKind::Product, &line.product)?;
+        }
+        Ok(())
+    }
+
+    /// All checks for confirming `document`, then stages its stock movement and, for a red
+    /// document, what it reverses. The document must already pass `Document::validate`.
+    pub(crate) fn post(&mut self, document: &Document) -> Result<(), LedgerError> {
+        self.check_references(document)?;
+        let quantities = scaled_quantities(document);
+        if let Some(source_number) = &document.red_of {
+            self.stage_red(document, source_number, &quantities)?;
+        }
+        let sign = document.doc_type.stock_sign();
+        if sign == 0 {
+            return Ok(());
+        }
+        let allow_negative_stock = self.allow_negative_stock;
+        for (product, qty) in &quantities {
+            let delta = qty * sign;
+            let cell = self.stock_cell(&document.warehouse, product)?;
+            let on_hand = cell.on_hand;
+            let new_on_hand = on_hand.checked_add(delta).unwrap_or(i64::MIN);
+            if delta < 0 && new_on_hand < 0 && !allow_negative_stock {
+                return Err(LedgerError::StockWouldGoNegative {
+                    number: document.number.clone(),
+                    warehouse: document.warehouse.clone(),
+                    product: (*product).to_owned(),
+                    on_hand: format_qty(on_hand),
+                    wanted: format_qty(-delta),
+                });
+            }
+            cell.on_hand = new_on_hand;
+            cell.changed = true;
+        }
+        Ok(())
+    }
+
+    /// Writes the changed stock rows. Call once, before committing.
+    pub(crate) fn write_stock(self) -> Result<(), LedgerError> {
+        let mut statement = self.conn.prepare_cached(
+            "INSERT INTO stock (warehouse, product, on_hand) VALUES (?1, ?2, ?3)
+             ON CONFLICT (warehouse, product) DO UPDATE SET on_hand = excluded.on_hand",
+        )?;
+        for (warehouse, products) in &self.stock {
+            for (product, cell) in products {
+                if cell.changed {
+                    statement.execute((warehouse, product, cell.on_hand))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn require_code(&mut self, document: &Document, kind: BaseKind, code: &str) -> Result<(), LedgerError> {
+        let kind_idx = BaseKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .expect("every kind is in ALL");
+        let exists = match self.known_codes[kind_idx].get(code) {
+            Some(&exists) => exists,
+            None => {
+                let exists = base_record_exists(self.conn, kind, code)?;
+                self.known_codes[kind_idx].insert(code.to_owned(), exists);
+                exists
+            }
+        };
+        if exists {
+            Ok(())
+        } else {
+            Err(LedgerError::UnknownCode {
+                number: document.number.clone(),
+                kind,
+                code: code.to_owned(),
+            })
+        }
+    }
+
+    fn stock_cell(&mut self, warehouse: &str, product: &str) -> Result<&mut StockCell, LedgerError> {
+        if !self.stock.contains_key(warehouse) {
+            self.stock.insert(warehouse.to_owned(), HashMap::new());
+        }
+        let products = self.stock.get_mut(warehouse).expect("inserted above");
+        if !products.contains_key(product) {
+            let on_hand: Option<i64> = self
+                .conn
+                .prepare_cached("SELECT on_hand FROM stock WHERE warehouse = ?1 AND product = ?2")?
+                .query_row((warehouse, product), |row| row.get(0))
+                .optional()?;
+            let cell = StockCell {
+                on_hand: on_hand.unwrap_or(0),
+                changed: false,
+            };
+            products.insert(product.to_owned(), cell);
+        }
+        Ok(products.get_mut(product).expect("inserted above"))
+    }
+
+    fn stage_red(
+        &mut self,
+        document: &Document,
+        source_number: &str,
+        quantities: &[(&str, i64)],
+    ) -> Result<(), LedgerError> {
+        if !self.red_sources.contains_key(source_number) {
+            let source = load_red_source(self.conn, &document.number, source_number)?;
+            self.red_sources.insert(source_number.to_owned(), source);
+        }
+        let source = self.red_sources.get_mut(source_number).expect("inserted above");
+        let number = || document.number.clone();
+        if source.doc_type != document.doc_type {
+            return Err(LedgerError::RedTypeMismatch {
+                number: number(),
+                doc_type: document.doc_type,
+                source_number: source_number.to_owned(),
+                source_type: source.doc_type,
+            });
+        }
+        for (field, expected, found) in [
+            ("warehouse", &source.warehouse, &document.warehouse),
+            ("partner", &source.partner, &document.partner),
+        ] {
+            if expected != found {
+                return Err(LedgerError::RedHeaderMismatch {
+                    number: number(),
+                    source_number: source_number.to_owned(),
+                    field,
+                    expected: expected.clone(),
+                    found: found.clone(),
+                });
+            }
+        }
+        for (product, qty) in quantities {
+            let wanted = -qty;
+            let remaining = source.remaining.get(*product).copied().unwrap_or(0);
+            if wanted > remaining {
+                return Err(LedgerError::RedExceedsSource {
+                    number: number(),
+                    source_number: source_number.to_owned(),
+                    product: (*product).to_owned(),
+                    remaining: format_qty(remaining),
+                    wanted: format_qty(wanted),
+                });
+            }
+            source.remaining.insert((*product).to_owned(), remaining - wanted);
+        }
+        Ok(())
+    }
+}
+
+/// The document's scaled quantity per product, in first-appearance order.
+fn scaled_quantities(document: &Document) -> Vec<(&str, i64)> {
+    let mut quantities: Vec<(&str, i64)> = Vec::with_capacity(document.lines.len());
+    for line in &document.lines {
+        let qty = to_scaled(line.qty, QTY_SCALE);
+        match quantities
+            .iter_mut()
+            .find(|(product, _)| *product == line.product)
+        {
+            Some((_, sum)) => *sum += qty,
+            None => quantities.push((&line.product, qty)),
+        }
+    }
+    quantities
+}
+
+fn load_red_source(conn: &Connection, number: &str, source_number: &str) -> Result<RedSource, LedgerError> {
+    let row: Option<(i64, String, String, String, String, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT id, doc_type, status, warehouse, partner, red_of FROM document WHERE number = ?1",
+        )?
+        .query_row([source_number], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+            ))
+        })
+        .optional()?;
+    let Some((source_id, doc_type, status, warehouse, partner, red_of)) = row else {
+        return Err(LedgerError::RedSourceNotFound {
+            number: number.to_owned(),
+            source_number: source_number.to_owned(),
+        });
+    };
+    if status != "confirmed" {
+        return Err(LedgerError::RedSourceNotConfirmed {
+            number: number.to_owned(),
+            source_number: source_number.to_owned(),
+            status: if status == "draft" { "a draft" } else { "rejected" },
+        });
+    }
+    if red_of.is_some() {
+        return Err(LedgerError::RedOfRed {
+            number: number.to_owned(),
+            source_number: source_number.to_owned(),
+        });
+    }
+    let mut statement = conn.prepare_cached(
+        "SELECT l.product, sum(l.qty) FROM document d
+         JOIN doc_line l ON l.id BETWEEN (d.id << 16) AND (d.id << 16) | 65535
+         WHERE d.id = ?1 OR (d.red_of = ?2 AND d.status = 'confirmed' AND d.number != ?3)
+         GROUP BY l.product",
+    )?;
+    // The red being posted may already be written (bulk import writes first); it is staged below.
+    let remaining = statement
+        .query_map((source_id, source_number, number), |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?
+        .collect::<Result<HashMap<_, _>, _>>()?;
+    Ok(RedSource {
+        doc_type: crate::ledger::parse_stored_doc_type(&doc_type)?,
+        warehouse,
+        partner,
+        remaining,
+    })
+}
+
+/// A scaled quantity as the operator writes it.
+pub(crate) fn format_qty(scaled: i64) -> String {
+    format_plain(from_scaled(scaled, QTY_SCALE))
+}

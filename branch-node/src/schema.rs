@@ -1,0 +1,231 @@
+//! The ledger's SQLite schema: versioned migrations, connection settings and file checks.
+//!
+//! Decimals are stored as scaled integers (quantities ×10⁴, prices ×10⁶, rates ×10⁴, money ×10²)
+//! or canonical text (base-data prices); never REAL or NUMERIC affinity.
+
+use crate::error::LedgerError;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::path::Path;
+use std::time::Duration;
+
+/// `PRAGMA application_id` of a Branchline ledger ("BrLn").
+pub const APPLICATION_ID: i64 = 0x4272_4c6e;
+
+/// How long a writer waits for another process's write transaction.
+pub const BUSY_TIMEOUT_MS: u64 = 5_000;
+
+/// Page cache per connection, in KiB.
+const CACHE_KIB: i64 = 64 * 1024;
+
+/// Scales of the stored integers.
+pub(crate) const QTY_SCALE: u32 = 4;
+pub(crate) const PRICE_SCALE: u32 = 6;
+pub(crate) const RATE_SCALE: u32 = 4;
+pub(crate) const MONEY_SCALE: u32 = 2;
+
+/// Migrations, applied in order; `user_version` counts the applied ones.
+const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
+    CREATE TABLE ledger_info (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        branch TEXT NOT NULL,
+        name TEXT NOT NULL,
+        allow_negative_stock INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        inbox_seq INTEGER NOT NULL
+    );
+    CREATE TABLE epoch (
+        epoch INTEGER PRIMARY KEY,
+        last_seq INTEGER NOT NULL,
+        acked_seq INTEGER NOT NULL,
+        next_number INTEGER NOT NULL
+    );
+    -- A rowid table keyed `epoch << 32 | seq`: entries are appended in key order, and the
+    -- ~0.5 KB bodies stay out of the interior pages (a WITHOUT ROWID table would copy them there).
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        epoch INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        is_document INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        CHECK (id = (epoch << 32) | seq)
+    );
+    CREATE TABLE base_record (
+        kind TEXT NOT NULL,
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        price TEXT,
+        branch TEXT NOT NULL,
+        origin TEXT NOT NULL CHECK (origin = 'local' OR origin = 'hq'),
+        PRIMARY KEY (kind, code)
+    ) WITHOUT ROWID;
+    CREATE TABLE template_applied (
+        name TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+    );
+    CREATE TABLE document (
+        id INTEGER PRIMARY KEY,
+        number TEXT NOT NULL UNIQUE,
+        doc_type TEXT NOT NULL,
+        -- OR rather than IN: SQLite builds an ephemeral table for an IN list on every insert.
+        status TEXT NOT NULL CHECK (status = 'draft' OR status = 'confirmed' OR status = 'rejected'),
+        date TEXT NOT NULL,
+        partner TEXT NOT NULL,
+        warehouse TEXT NOT NULL,
+        red_of TEXT,
+        link_branch TEXT,
+        link_number TEXT,
+        amount INTEGER NOT NULL,
+        tax INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        checksum TEXT NOT NULL,
+        reason TEXT
+    );
+    CREATE INDEX document_red_of ON document (red_of) WHERE red_of IS NOT NULL;
+    CREATE INDEX document_link ON document (link_branch, link_number) WHERE link_number IS NOT NULL;
+    -- A rowid table keyed `doc_id << 16 | line_no` (at most DOC_LINES_MAX lines): appends in
+    -- key order with integer comparisons only.
+    CREATE TABLE doc_line (
+        id INTEGER PRIMARY KEY,
+        doc_id INTEGER NOT NULL,
+        line_no INTEGER NOT NULL,
+        product TEXT NOT NULL,
+        qty INTEGER NOT NULL,
+        price INTEGER NOT NULL,
+        discount INTEGER NOT NULL,
+        tax_rate INTEGER NOT NULL,
+        amount INTEGER NOT NULL,
+        tax INTEGER NOT NULL,
+        CHECK (id = (doc_id << 16) | line_no)
+    );
+    CREATE TABLE stock (
+        warehouse TEXT NOT NULL,
+        product TEXT NOT NULL,
+        on_hand INTEGER NOT NULL,
+        PRIMARY KEY (warehouse, product)
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Per-connection settings: WAL, full fsync on commit, a busy timeout for concurrent writers.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // A bulk import writes tens of MB in one transaction; keep its pages in memory rather
+    // than spilling them to the WAL before commit.
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`).
+pub(crate) fn write_tx(conn: &Connection) -> rusqlite::Result<Transaction<'_>> {
+    Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+}
+
+/// Creates a new ledger file with the current schema. Refuses an existing path.
+pub(crate) fn create_file(path: &Path) -> Result<Connection, LedgerError> {
+    if path.exists() {
+        return Err(LedgerError::AlreadyExists {
+            path: path.to_owned(),
+        });
+    }
+    let flags =
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|error| LedgerError::Unreadable {
+        path: path.to_owned(),
+        reason: error.to_string(),
+    })?;
+    configure(&conn)?;
+    conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    migrate(&conn, 0)?;
+    Ok(conn)
+}
+
+/// Opens an existing ledger file: checks it is a SQLite database, a Branchline ledger, intact
+/// (`quick_check`) and not newer than this build; applies pending migrations. Never creates a file.
+pub(crate) fn open_file(path: &Path) -> Result<Connection, LedgerError> {
+    if !path.is_file() {
+        return Err(LedgerError::NotFound {
+            path: path.to_owned(),
+        });
+    }
+    let not_a_ledger = |error: rusqlite::Error| classify(path, error);
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(not_a_ledger)?;
+    conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))
+        .map_err(not_a_ledger)?;
+    let application_id: i64 = conn
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .map_err(not_a_ledger)?;
+    if application_id != APPLICATION_ID {
+        return Err(LedgerError::WrongApplication {
+            path: path.to_owned(),
+            found: application_id,
+        });
+    }
+    let user_version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(not_a_ledger)?;
+    if user_version > SCHEMA_VERSION {
+        return Err(LedgerError::NewerSchema {
+            path: path.to_owned(),
+            found: user_version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let check: String = conn
+        .query_row("PRAGMA quick_check(1)", [], |row| row.get(0))
+        .map_err(not_a_ledger)?;
+    if check != "ok" {
+        return Err(LedgerError::Corrupt {
+            path: path.to_owned(),
+            reason: check,
+        });
+    }
+    configure(&conn).map_err(not_a_ledger)?;
+    if user_version < SCHEMA_VERSION {
+        migrate(&conn, user_version)?;
+    }
+    Ok(conn)
+}
+
+/// Applies the migrations after `from_version` in one write transaction.
+fn migrate(conn: &Connection, from_version: i64) -> Result<(), LedgerError> {
+    let tx = write_tx(conn)?;
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    let current: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let start = current.max(from_version);
+    for (step_idx, step) in MIGRATIONS.iter().enumerate().skip(start as usize) {
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", step_idx as i64 + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Turns an SQLite failure while opening into "not a ledger" or "corrupt".
+fn classify(path: &Path, error: rusqlite::Error) -> LedgerError {
+    use rusqlite::ErrorCode;
+    match error.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => LedgerError::NotALedger {
+            path: path.to_owned(),
+            reason: "not an SQLite database".to_owned(),
+        },
+        Some(ErrorCode::DatabaseCorrupt) => LedgerError::Corrupt {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        },
+        _ => LedgerError::Unreadable {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        },
+    }
+}

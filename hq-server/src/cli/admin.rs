@@ -1,0 +1,445 @@
+//! `hq-server admin --hq URL --token TOKEN ...`: the administrator's commands over gRPC.
+
+use super::csv_import::read_base_csv;
+use anyhow::{bail, Context};
+use branchline_proto::v1::admin_client::AdminClient;
+use branchline_proto::v1::*;
+use branchline_shared::BaseKind;
+use clap::{Subcommand, ValueEnum};
+use serde_json::json;
+use std::path::PathBuf;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// Largest message the admin client sends or accepts (a bundle file).
+const CLIENT_MESSAGE_BYTES_MAX: usize = 256 * 1024 * 1024;
+
+#[derive(Debug, clap::Args)]
+pub struct AdminArgs {
+    /// HQ address, e.g. http://127.0.0.1:50051
+    #[arg(long, env = "BRANCHLINE_HQ")]
+    hq: String,
+    /// The admin credential.
+    #[arg(long, env = "BRANCHLINE_ADMIN_TOKEN", hide_env_values = true)]
+    token: String,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Organizations (组织机构).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Branches and their transfer credentials.
+    #[command(subcommand)]
+    Branch(BranchCommand),
+    /// Imports HQ master data from CSV: products|customers|suppliers|warehouses FILE.csv
+    Import { kind: String, file: PathBuf },
+    /// Per branch: epoch, last applied seq, last contact, reported backlog, quarantined entries.
+    Status {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Entries HQ could not apply.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+    /// Bundle files exported by a branch.
+    #[command(subcommand)]
+    Bundle(BundleCommand),
+    /// Templates (模板发放): create, publish to organization subtrees, export as a file.
+    #[command(subcommand)]
+    Template(super::template::TemplateCommand),
+    /// Inter-branch trade (单据转换) HQ routed between branches.
+    #[command(subcommand)]
+    Trade(super::template::TradeCommand),
+    /// Monthly sales targets per organization.
+    #[command(subcommand)]
+    Target(TargetCommand),
+    /// Refusals and administrative actions.
+    Audit {
+        /// RFC 3339 time, e.g. 2026-01-05T00:00:00Z
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    Add {
+        code: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BranchCommand {
+    /// Registers a branch; the last stdout line is its transfer token.
+    Add {
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        customer: String,
+        #[arg(long)]
+        supplier: String,
+        #[arg(long)]
+        warehouse: String,
+        #[arg(long, default_value = "independent-sales")]
+        mode: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum QuarantineCommand {
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    Retry {
+        id: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TargetCommand {
+    /// Sets ORGCODE's sales target for month YYYY-MM to AMOUNT.
+    Set { org: String, month: String, amount: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum BundleCommand {
+    /// A branch's bundle, with the same guarantees as a push.
+    Import { file: PathBuf },
+}
+
+pub(super) type Client = AdminClient<InterceptedService<Channel, Authorization>>;
+
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Clone)]
+pub struct Authorization(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl Authorization {
+    pub fn bearer(token: &str) -> anyhow::Result<Authorization> {
+        let value = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| anyhow::anyhow!("the token contains characters not allowed in a header"))?;
+        Ok(Authorization(value))
+    }
+}
+
+impl tonic::service::Interceptor for Authorization {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// An admin client for `hq` with `token`.
+pub async fn connect(hq: &str, token: &str) -> anyhow::Result<Client> {
+    let channel = Channel::from_shared(hq.to_owned())
+        .with_context(|| format!("invalid HQ address {hq:?}"))?
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach HQ at {hq}"))?;
+    Ok(
+        AdminClient::with_interceptor(channel, Authorization::bearer(token)?)
+            .max_decoding_message_size(CLIENT_MESSAGE_BYTES_MAX)
+            .max_encoding_message_size(CLIENT_MESSAGE_BYTES_MAX),
+    )
+}
+
+/// A refused call as one line: the status message, which names what is wrong.
+pub(super) fn refused(status: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{} ({:?})", status.message(), status.code())
+}
+
+pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
+    let mut client = connect(&args.hq, &args.token).await?;
+    match args.command {
+        AdminCommand::Org(OrgCommand::Add { code, name }) => {
+            client
+                .add_org(AddOrgRequest {
+                    code: code.clone(),
+                    name,
+                })
+                .await
+                .map_err(refused)?;
+            println!("organization {code} added");
+        }
+        AdminCommand::Branch(BranchCommand::Add {
+            code,
+            name,
+            org,
+            customer,
+            supplier,
+            warehouse,
+            mode,
+        }) => {
+            let request = AddBranchRequest {
+                code: code.clone(),
+                name,
+                org: org.clone(),
+                customer,
+                supplier,
+                warehouse,
+                mode,
+            };
+            let response = client.add_branch(request).await.map_err(refused)?.into_inner();
+            println!("branch {code} added under organization {org}; its transfer token (shown once):");
+            println!("{}", response.token);
+        }
+        AdminCommand::Import { kind, file } => {
+            let kind = BaseKind::parse(&kind)?;
+            let records = read_base_csv(&file, kind)?;
+            let request = ImportBaseDataRequest {
+                kind: kind.as_str().to_owned(),
+                records: records.iter().map(Into::into).collect(),
+            };
+            let response = client
+                .import_base_data(request)
+                .await
+                .map_err(refused)?
+                .into_inner();
+            println!(
+                "{}: {} {kind} records, {} created, {} updated",
+                file.display(),
+                records.len(),
+                response.created,
+                response.updated
+            );
+        }
+        AdminCommand::Status { format } => {
+            let response = client
+                .status(StatusRequest {})
+                .await
+                .map_err(refused)?
+                .into_inner();
+            print_status(&response.branches, format);
+        }
+        AdminCommand::Quarantine(QuarantineCommand::List { format }) => {
+            let response = client
+                .quarantine_list(QuarantineListRequest {})
+                .await
+                .map_err(refused)?
+                .into_inner();
+            print_quarantine(&response.entries, format);
+        }
+        AdminCommand::Quarantine(QuarantineCommand::Retry { id }) => {
+            let response = client
+                .quarantine_retry(QuarantineRetryRequest { id })
+                .await
+                .map_err(refused)?
+                .into_inner();
+            if !response.applied {
+                bail!("quarantined entry {id} is still quarantined: {}", response.reason);
+            }
+            println!("quarantined entry {id} applied");
+        }
+        AdminCommand::Bundle(BundleCommand::Import { file }) => {
+            let bundle = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let ack = client
+                .import_bundle(BundleUpload { bundle })
+                .await
+                .map_err(|status| anyhow::anyhow!("{}: {}", file.display(), refused(status)))?
+                .into_inner();
+            println!(
+                "{}: epoch {}: {} applied, {} duplicates, {} quarantined; HQ holds up to seq {}",
+                file.display(),
+                ack.epoch,
+                ack.applied,
+                ack.duplicates,
+                ack.quarantined,
+                ack.acked_seq
+            );
+        }
+        AdminCommand::Target(TargetCommand::Set { org, month, amount }) => {
+            let request = SetTargetRequest {
+                org: org.clone(),
+                month: month.clone(),
+                amount: amount.clone(),
+            };
+            client.set_target(request).await.map_err(refused)?;
+            println!("sales target of {org} for {month} set to {amount}");
+        }
+        AdminCommand::Template(command) => super::template::run_template(&mut client, command).await?,
+        AdminCommand::Trade(command) => super::template::run_trade(&mut client, command).await?,
+        AdminCommand::Audit { since, format } => {
+            let request = AuditRequest {
+                since: since.unwrap_or_default(),
+            };
+            let response = client.audit(request).await.map_err(refused)?.into_inner();
+            print_audit(&response.events, format);
+        }
+    }
+    Ok(())
+}
+
+fn empty_as_null(text: &str) -> serde_json::Value {
+    if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        json!(text)
+    }
+}
+
+fn print_status(branches: &[BranchStatus], format: Format) {
+    match format {
+        Format::Json => {
+            let branches: Vec<_> = branches
+                .iter()
+                .map(|branch| {
+                    json!({
+                        "branch": branch.branch,
+                        "org": branch.org,
+                        "epoch": branch.epoch,
+                        "last_seq": branch.last_seq,
+                        "received_at": empty_as_null(&branch.received_at),
+                        "backlog": branch.backlog,
+                        "quarantined": branch.quarantined,
+                        "conflicts": branch.conflicts,
+                        "last_contact": empty_as_null(&branch.last_contact),
+                        "inbox_seq": branch.inbox_seq,
+                        "inbox_last_seq": branch.inbox_last_seq,
+                    })
+                })
+                .collect();
+            println!("{}", json!({ "branches": branches }));
+        }
+        Format::Table => {
+            let rows: Vec<Vec<String>> = branches
+                .iter()
+                .map(|branch| {
+                    vec![
+                        branch.branch.clone(),
+                        branch.org.clone(),
+                        branch.epoch.to_string(),
+                        branch.last_seq.to_string(),
+                        or_dash(&branch.received_at),
+                        or_dash(&branch.last_contact),
+                        branch.backlog.to_string(),
+                        branch.quarantined.to_string(),
+                        branch.conflicts.to_string(),
+                    ]
+                })
+                .collect();
+            let header = [
+                "branch",
+                "org",
+                "epoch",
+                "last_seq",
+                "received_at",
+                "last_contact",
+                "backlog",
+                "quarantined",
+                "conflicts",
+            ];
+            print_table(&header, &rows);
+        }
+    }
+}
+
+fn print_quarantine(entries: &[QuarantinedEntry], format: Format) {
+    match format {
+        Format::Json => {
+            let entries: Vec<_> = entries
+                .iter()
+                .map(|entry| {
+                    json!({
+                        "id": entry.id, "branch": entry.branch, "epoch": entry.epoch, "seq": entry.seq,
+                        "summary": entry.summary, "reason": entry.reason, "created_at": entry.created_at,
+                    })
+                })
+                .collect();
+            println!("{}", json!({ "entries": entries }));
+        }
+        Format::Table => {
+            let rows: Vec<Vec<String>> = entries
+                .iter()
+                .map(|entry| {
+                    vec![
+                        entry.id.to_string(),
+                        entry.branch.clone(),
+                        entry.epoch.to_string(),
+                        entry.seq.to_string(),
+                        entry.summary.clone(),
+                        entry.reason.clone(),
+                    ]
+                })
+                .collect();
+            print_table(&["id", "branch", "epoch", "seq", "entry", "reason"], &rows);
+        }
+    }
+}
+
+fn print_audit(events: &[AuditEvent], format: Format) {
+    match format {
+        Format::Json => {
+            let events: Vec<_> = events
+                .iter()
+                .map(|event| {
+                    json!({
+                        "id": event.id, "at": event.at, "actor": event.actor,
+                        "action": event.action, "detail": event.detail,
+                    })
+                })
+                .collect();
+            println!("{}", json!({ "events": events }));
+        }
+        Format::Table => {
+            let rows: Vec<Vec<String>> = events
+                .iter()
+                .map(|event| {
+                    vec![
+                        event.at.clone(),
+                        event.actor.clone(),
+                        event.action.clone(),
+                        event.detail.clone(),
+                    ]
+                })
+                .collect();
+            print_table(&["at", "actor", "action", "detail"], &rows);
+        }
+    }
+}
+
+fn or_dash(text: &str) -> String {
+    if text.is_empty() {
+        "-".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Left-aligned columns sized to their widest cell.
+pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|title| title.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}

@@ -1,0 +1,137 @@
+//! The `hq-server` command line (SPEC 7): `serve` runs the node, `admin` talks to one over gRPC.
+
+pub mod admin;
+pub mod report;
+pub mod csv_import;
+pub mod template;
+
+use crate::serve::{Hq, ServeConfig};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "hq-server", version, about = "Branchline head-office node")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the HQ gRPC server until SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
+    /// Administers a running HQ over gRPC (admin credential).
+    Admin(admin::AdminArgs),
+    /// Consolidated reports over gRPC (admin credential): sales, inventory, ranking.
+    Report(report::ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// TOML config file (listen, db, admin_token, [limits]).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port. Default 127.0.0.1:50051.
+    #[arg(long)]
+    listen: Option<String>,
+    /// sqlite://PATH (default sqlite://hq.db) or postgres://...
+    #[arg(long)]
+    db: Option<String>,
+}
+
+/// Runs the command line; errors print one line on stderr and exit 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("hq-server: error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Admin(args) => admin::run(args).await,
+            Command::Report(args) => report::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("hq-server: error: {}", one_line(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = ServeConfig::load(args.config.as_deref())?;
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(db) = args.db {
+        config.db = db;
+    }
+    let listen = config.listen.clone();
+    let hq = Hq::open(config).await?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr().context("reading the listening address")?;
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "listening on {address}").context("writing to stdout")?;
+    stdout.flush().context("writing to stdout")?;
+    hq.serve(listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(terminate) => terminate,
+            Err(error) => {
+                tracing::warn!(%error, "cannot watch SIGTERM; stopping on Ctrl-C only");
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,221 @@
+//! `hq-server report --hq URL --token TOKEN sales|inventory|ranking ...`: consolidated reports
+//! over the report service, printed as an aligned table (with a freshness section), one JSON
+//! document (SPEC 7 "Report JSON") or CSV with a header row.
+
+use super::admin::{print_table, Authorization};
+use anyhow::Context;
+use branchline_proto::v1::report_client::ReportClient;
+use branchline_proto::v1::{Freshness, ReportRequest, ReportResponse, ReportRow};
+use clap::ValueEnum;
+use serde_json::{json, Map, Value};
+use tonic::transport::Channel;
+
+/// Largest report the client accepts.
+const CLIENT_MESSAGE_BYTES_MAX: usize = 256 * 1024 * 1024;
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// HQ address, e.g. http://127.0.0.1:50051
+    #[arg(long, env = "BRANCHLINE_HQ")]
+    hq: String,
+    /// The admin credential.
+    #[arg(long, env = "BRANCHLINE_ADMIN_TOKEN", hide_env_values = true)]
+    token: String,
+    #[arg(value_enum)]
+    kind: ReportKind,
+    /// The organization whose subtree the report covers.
+    #[arg(long)]
+    org: String,
+    /// First day, YYYY-MM-DD (inclusive).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day, YYYY-MM-DD (inclusive).
+    #[arg(long)]
+    to: Option<String>,
+    /// Grouping: any of org,product,customer,warehouse,day,month (ranking: one of product,customer,org).
+    #[arg(long, value_delimiter = ',')]
+    by: Vec<String>,
+    /// Ranking length (default 10).
+    #[arg(long)]
+    top: Option<u32>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportKind {
+    /// 多组织销售汇总表: confirmed sales-outs and retail sales, red documents with their sign.
+    Sales,
+    /// 多组织库存查询表: on-hand by organization, warehouse and product.
+    Inventory,
+    /// The top groups by amount.
+    Ranking,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
+    let channel = Channel::from_shared(args.hq.clone())
+        .with_context(|| format!("invalid HQ address {:?}", args.hq))?
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach HQ at {}", args.hq))?;
+    let mut client = ReportClient::with_interceptor(channel, Authorization::bearer(&args.token)?)
+        .max_decoding_message_size(CLIENT_MESSAGE_BYTES_MAX);
+    let request = ReportRequest {
+        org: args.org.clone(),
+        from: args.from.clone().unwrap_or_default(),
+        to: args.to.clone().unwrap_or_default(),
+        by: args.by.clone(),
+        top: args.top.unwrap_or(0),
+    };
+    let response = match args.kind {
+        ReportKind::Sales => client.sales(request).await,
+        ReportKind::Inventory => client.inventory(request).await,
+        ReportKind::Ranking => client.ranking(request).await,
+    }
+    .map_err(|status| anyhow::anyhow!("{} ({:?})", status.message(), status.code()))?
+    .into_inner();
+    let header = header(args.kind, &response);
+    match args.format {
+        Format::Json => println!("{}", to_json(&header, &response)),
+        Format::Csv => print_csv(&header, &response)?,
+        Format::Table => print_report_table(&header, &response),
+    }
+    Ok(())
+}
+
+/// The output columns: rank (ranking), org and branch, the other grouping columns, then values.
+fn header(kind: ReportKind, response: &ReportResponse) -> Vec<&'static str> {
+    let mut header = Vec::new();
+    let by_org = response.columns.iter().any(|column| column == "org");
+    if kind == ReportKind::Ranking {
+        header.push("rank");
+    }
+    header.push("org");
+    if by_org || kind != ReportKind::Ranking {
+        header.push("branch");
+    }
+    // The other grouping columns in the order asked.
+    for asked in &response.columns {
+        if let Some(column) = ["product", "customer", "warehouse", "day", "month"]
+            .into_iter()
+            .find(|c| c == asked)
+        {
+            header.push(column);
+        }
+    }
+    if kind == ReportKind::Inventory {
+        header.push("on_hand");
+    } else {
+        header.extend(["qty", "amount", "tax", "total"]);
+        if response.rows.iter().any(|row| !row.target.is_empty()) {
+            header.extend(["target", "completion"]);
+        }
+    }
+    header
+}
+
+fn cell(row: &ReportRow, column: &str) -> String {
+    match column {
+        "rank" => row.rank.to_string(),
+        "org" => row.org.clone(),
+        "branch" => row.branch.clone(),
+        "product" => row.product.clone(),
+        "customer" => row.customer.clone(),
+        "warehouse" => row.warehouse.clone(),
+        "day" => row.day.clone(),
+        "month" => row.month.clone(),
+        "qty" => row.qty.clone(),
+        "amount" => row.amount.clone(),
+        "tax" => row.tax.clone(),
+        "total" => row.total.clone(),
+        "target" => row.target.clone(),
+        "completion" => row.completion.clone(),
+        _ => row.on_hand.clone(),
+    }
+}
+
+fn freshness_json(freshness: &Freshness) -> Value {
+    json!({
+        "org": freshness.org,
+        "branch": freshness.branch,
+        "epoch": freshness.epoch,
+        "last_seq": freshness.last_seq,
+        "received_at": if freshness.received_at.is_empty() { Value::Null } else { json!(freshness.received_at) },
+        "backlog": freshness.backlog,
+    })
+}
+
+fn to_json(header: &[&str], response: &ReportResponse) -> Value {
+    let rows: Vec<Value> = response
+        .rows
+        .iter()
+        .map(|row| {
+            let mut object = Map::new();
+            for column in header {
+                let value = cell(row, column);
+                let value = match *column {
+                    "rank" => json!(row.rank),
+                    // A month without a target has none.
+                    "target" | "completion" if value.is_empty() => Value::Null,
+                    _ => json!(value),
+                };
+                object.insert((*column).to_owned(), value);
+            }
+            Value::Object(object)
+        })
+        .collect();
+    let freshness: Vec<Value> = response.freshness.iter().map(freshness_json).collect();
+    json!({ "rows": rows, "freshness": freshness })
+}
+
+fn print_csv(header: &[&str], response: &ReportResponse) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
+    writer.write_record(header).context("writing CSV")?;
+    for row in &response.rows {
+        writer
+            .write_record(header.iter().map(|column| cell(row, column)))
+            .context("writing CSV")?;
+    }
+    writer.flush().context("writing CSV")?;
+    Ok(())
+}
+
+fn print_report_table(header: &[&str], response: &ReportResponse) {
+    let rows: Vec<Vec<String>> = response
+        .rows
+        .iter()
+        .map(|row| header.iter().map(|column| cell(row, column)).collect())
+        .collect();
+    print_table(header, &rows);
+    println!();
+    println!("freshness");
+    let freshness: Vec<Vec<String>> = response
+        .freshness
+        .iter()
+        .map(|freshness| {
+            vec![
+                freshness.org.clone(),
+                freshness.branch.clone(),
+                freshness.epoch.to_string(),
+                freshness.last_seq.to_string(),
+                if freshness.received_at.is_empty() {
+                    "-".to_owned()
+                } else {
+                    freshness.received_at.clone()
+                },
+                freshness.backlog.to_string(),
+            ]
+        })
+        .collect();
+    print_table(
+        &["org", "branch", "epoch", "last_seq", "received_at", "backlog"],
+        &freshness,
+    );
+}

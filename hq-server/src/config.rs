@@ -1,0 +1,214 @@
+//! `hq-server serve` configuration: a TOML file, environment overrides
+//! (`BRANCHLINE_ADMIN_TOKEN`, `BRANCHLINE_DB`), command-line overrides, then `validate()`.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("config file {path}: {reason}")]
+    Parse { path: String, reason: String },
+    #[error("no admin credential: set BRANCHLINE_ADMIN_TOKEN or admin_token in the config file")]
+    MissingAdminToken,
+    #[error("admin token is shorter than {ADMIN_TOKEN_MIN_CHARS} characters")]
+    ShortAdminToken,
+    #[error("unsupported database URL {url:?}: expected sqlite://PATH or postgres://...")]
+    UnsupportedDb { url: String },
+    #[error("invalid listen address {listen:?}: expected HOST:PORT")]
+    BadListen { listen: String },
+    #[error("limits.{name} must be at least 1")]
+    ZeroLimit { name: &'static str },
+}
+
+const ADMIN_TOKEN_MIN_CHARS: usize = 8;
+
+/// A secret that never shows in `Debug` output or logs.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    #[serde(default = "default_db")]
+    pub db: String,
+    #[serde(default)]
+    pub admin_token: Option<Secret>,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Bounds on everything that grows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest gRPC message accepted (a push batch, a bundle upload).
+    #[serde(default = "default_max_message_bytes")]
+    pub max_message_bytes: usize,
+    /// Most entries in one push batch or bundle.
+    #[serde(default = "default_max_batch_entries")]
+    pub max_batch_entries: usize,
+    /// Most inbox entries returned by one pull.
+    #[serde(default = "default_max_pull_entries")]
+    pub max_pull_entries: u32,
+    /// Most concurrent requests per client connection.
+    #[serde(default = "default_max_concurrent_requests")]
+    pub max_concurrent_requests: usize,
+    /// HTTP/2 receive window per stream: how much of a push a client may send ahead.
+    #[serde(default = "default_stream_window_bytes")]
+    pub stream_window_bytes: u32,
+    /// HTTP/2 receive window per connection.
+    #[serde(default = "default_connection_window_bytes")]
+    pub connection_window_bytes: u32,
+    /// Most database connections of this replica.
+    #[serde(default = "default_db_max_connections")]
+    pub db_max_connections: u32,
+    /// Most rows a listing (quarantine, audit) returns.
+    #[serde(default = "default_max_list_rows")]
+    pub max_list_rows: u32,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:50051".to_owned()
+}
+fn default_db() -> String {
+    "sqlite://hq.db".to_owned()
+}
+fn default_max_message_bytes() -> usize {
+    64 * 1024 * 1024
+}
+fn default_max_batch_entries() -> usize {
+    50_000
+}
+fn default_max_pull_entries() -> u32 {
+    1_000
+}
+fn default_max_concurrent_requests() -> usize {
+    64
+}
+fn default_stream_window_bytes() -> u32 {
+    4 * 1024 * 1024
+}
+fn default_connection_window_bytes() -> u32 {
+    16 * 1024 * 1024
+}
+fn default_db_max_connections() -> u32 {
+    8
+}
+fn default_max_list_rows() -> u32 {
+    10_000
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_message_bytes: default_max_message_bytes(),
+            max_batch_entries: default_max_batch_entries(),
+            max_pull_entries: default_max_pull_entries(),
+            max_concurrent_requests: default_max_concurrent_requests(),
+            stream_window_bytes: default_stream_window_bytes(),
+            connection_window_bytes: default_connection_window_bytes(),
+            db_max_connections: default_db_max_connections(),
+            max_list_rows: default_max_list_rows(),
+        }
+    }
+}
+
+impl Default for ServeConfig {
+    fn default() -> ServeConfig {
+        ServeConfig {
+            listen: default_listen(),
+            db: default_db(),
+            admin_token: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl ServeConfig {
+    /// A config for `db` with `admin_token`, everything else default (tests, embedding).
+    pub fn new(db: &str, admin_token: &str) -> ServeConfig {
+        ServeConfig {
+            db: db.to_owned(),
+            admin_token: Some(Secret(admin_token.to_owned())),
+            ..ServeConfig::default()
+        }
+    }
+
+    /// Reads a TOML file (or the defaults without one), then applies environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<ServeConfig, ConfigError> {
+        let mut config = match path {
+            None => ServeConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|error| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    reason: error.message().to_owned(),
+                })?
+            }
+        };
+        config.apply_env();
+        Ok(config)
+    }
+
+    /// `BRANCHLINE_ADMIN_TOKEN` and `BRANCHLINE_DB` override the file.
+    pub fn apply_env(&mut self) {
+        if let Some(token) = std::env::var("BRANCHLINE_ADMIN_TOKEN")
+            .ok()
+            .filter(|token| !token.is_empty())
+        {
+            self.admin_token = Some(Secret(token));
+        }
+        if let Some(db) = std::env::var("BRANCHLINE_DB").ok().filter(|db| !db.is_empty()) {
+            self.db = db;
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let token = self.admin_token.as_ref().ok_or(ConfigError::MissingAdminToken)?;
+        if token.0.chars().count() < ADMIN_TOKEN_MIN_CHARS {
+            return Err(ConfigError::ShortAdminToken);
+        }
+        if crate::store::Dialect::from_url(&self.db).is_none() {
+            return Err(ConfigError::UnsupportedDb { url: self.db.clone() });
+        }
+        if self
+            .listen
+            .rsplit_once(':')
+            .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+        {
+            return Err(ConfigError::BadListen {
+                listen: self.listen.clone(),
+            });
+        }
+        let limits = &self.limits;
+        for (name, value) in [
+            ("max_message_bytes", limits.max_message_bytes),
+            ("max_batch_entries", limits.max_batch_entries),
+            ("max_pull_entries", limits.max_pull_entries as usize),
+            ("max_concurrent_requests", limits.max_concurrent_requests),
+            ("stream_window_bytes", limits.stream_window_bytes as usize),
+            ("connection_window_bytes", limits.connection_window_bytes as usize),
+            ("db_max_connections", limits.db_max_connections as usize),
+            ("max_list_rows", limits.max_list_rows as usize),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::ZeroLimit { name });
+            }
+        }
+        Ok(())
+    }
+}

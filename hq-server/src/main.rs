@@ -1,0 +1,5 @@
+//! `hq-server`: parses the command line and runs it (see `hq_server::cli`).
+
+fn main() -> std::process::ExitCode {
+    hq_server::cli::main()
+}

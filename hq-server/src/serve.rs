@@ -1,0 +1,115 @@
+//! `hq-server serve`: the gRPC server — transfer and admin services, the standard health
+//! service and server reflection — over one store, until the shutdown future completes.
+
+pub use crate::config::{ConfigError, Limits, Secret, ServeConfig};
+
+use crate::service::admin::AdminService;
+use crate::service::report::ReportService;
+use crate::service::transfer::TransferService;
+use crate::store::{Store, StoreError};
+use branchline_proto::v1::admin_server::AdminServer;
+use branchline_proto::v1::report_server::ReportServer;
+use branchline_proto::v1::transfer_server::TransferServer;
+use std::future::Future;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("gRPC server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// An HQ node whose store is open and migrated, ready to serve.
+pub struct Hq {
+    config: ServeConfig,
+    store: Store,
+}
+
+impl Hq {
+    /// Validates `config` and opens (and migrates) the store.
+    pub async fn open(config: ServeConfig) -> Result<Hq, ServeError> {
+        config.validate()?;
+        let store = Store::open(&config.db, config.limits.db_max_connections).await?;
+        Ok(Hq { config, store })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then lets in-flight calls finish.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let Hq { config, store } = self;
+        let limits = config.limits.clone();
+        let admin_token = config
+            .admin_token
+            .as_ref()
+            .map(|token| token.0.as_str())
+            .unwrap_or_default();
+
+        let transfer = TransferServer::new(TransferService::new(store.clone(), limits.clone()))
+            .max_decoding_message_size(limits.max_message_bytes)
+            .max_encoding_message_size(limits.max_message_bytes);
+        let admin = AdminServer::new(AdminService::new(store.clone(), limits.clone(), admin_token))
+            .max_decoding_message_size(limits.max_message_bytes)
+            .max_encoding_message_size(limits.max_message_bytes);
+
+        let report = ReportServer::new(ReportService::new(store.clone(), limits.clone(), admin_token))
+            .max_decoding_message_size(limits.max_message_bytes)
+            .max_encoding_message_size(limits.max_message_bytes);
+
+        let (health_reporter, health) = tonic_health::server::health_reporter();
+        health_reporter
+            .set_serving::<TransferServer<TransferService>>()
+            .await;
+        health_reporter.set_serving::<AdminServer<AdminService>>().await;
+        health_reporter.set_serving::<ReportServer<ReportService>>().await;
+
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(branchline_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = reflection().build_v1()?;
+        let reflection_v1alpha = reflection().build_v1alpha()?;
+
+        if let Ok(address) = listener.local_addr() {
+            tracing::info!(%address, "serving");
+        }
+        tonic::transport::Server::builder()
+            .concurrency_limit_per_connection(limits.max_concurrent_requests)
+            .initial_stream_window_size(limits.stream_window_bytes)
+            .initial_connection_window_size(limits.connection_window_bytes)
+            .add_service(health)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(transfer)
+            .add_service(admin)
+            .add_service(report)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .await?;
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Opens the store of `config` and serves on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    Hq::open(config).await?.serve(listener, shutdown).await
+}

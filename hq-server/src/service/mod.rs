@@ -1,0 +1,7 @@
+//! The gRPC edges: the transfer service (branches) and the admin service (HQ administrators).
+//! Only these modules touch generated wire types; each maps its errors to `tonic::Status` in
+//! one function.
+
+pub mod admin;
+pub mod report;
+pub mod transfer;

@@ -1,0 +1,204 @@
+//! The report service (SPEC 6–7 多组织报表): sales summary, inventory query and rankings for an
+//! organization subtree, each with every ledger's freshness. Admin credential only.
+//!
+//! Status codes: UNAUTHENTICATED (missing or unknown token), PERMISSION_DENIED (a branch token,
+//! audited), INVALID_ARGUMENT (bad org code, date, grouping or ranking key), NOT_FOUND (unknown
+//! organization), INTERNAL (store).
+
+use crate::auth::{bearer_token, digests_equal, token_sha256};
+use crate::config::Limits;
+use crate::store::registry;
+use crate::store::report::{self, GroupBy, Report, ReportError, ReportQuery, SalesRow, StockRow};
+use crate::store::{Store, StoreError};
+use branchline_proto::v1::report_server::Report as ReportApi;
+use branchline_proto::v1::{Freshness, ReportRequest, ReportResponse, ReportRow};
+use branchline_shared::{format_amount, format_plain};
+use sha2::{Digest, Sha256};
+use tonic::{Request, Response, Status};
+
+/// Rows of a ranking when the request names no `top`.
+const RANKING_TOP_DEFAULT: u32 = 10;
+
+#[derive(Debug, thiserror::Error)]
+enum ReportServiceError {
+    #[error("missing or unknown admin credential")]
+    Unauthenticated,
+    #[error("branch {branch} may not call the report service")]
+    PermissionDenied { branch: String },
+    #[error("--top {top} is more than the limit of {limit} rows")]
+    TopTooLarge { top: u32, limit: u32 },
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn to_status(error: ReportServiceError) -> Status {
+    let message = error.to_string();
+    match error {
+        ReportServiceError::Unauthenticated => Status::unauthenticated(message),
+        ReportServiceError::PermissionDenied { .. } => Status::permission_denied(message),
+        ReportServiceError::TopTooLarge { .. } => Status::invalid_argument(message),
+        ReportServiceError::Report(ReportError::UnknownOrg { .. }) => Status::not_found(message),
+        ReportServiceError::Report(ReportError::Store(error)) | ReportServiceError::Store(error) => {
+            tracing::error!(%error, "report call failed");
+            Status::internal(error.to_string())
+        }
+        ReportServiceError::Report(_) => Status::invalid_argument(message),
+    }
+}
+
+pub struct ReportService {
+    store: Store,
+    limits: Limits,
+    admin_token_sha256: [u8; 32],
+}
+
+impl ReportService {
+    pub fn new(store: Store, limits: Limits, admin_token: &str) -> ReportService {
+        ReportService {
+            store,
+            limits,
+            admin_token_sha256: Sha256::digest(admin_token.as_bytes()).into(),
+        }
+    }
+
+    /// Admits the admin token; a branch token is refused and audited.
+    async fn authenticate<T>(&self, request: &Request<T>) -> Result<(), ReportServiceError> {
+        let token = bearer_token(request.metadata()).ok_or(ReportServiceError::Unauthenticated)?;
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if digests_equal(&digest, &self.admin_token_sha256) {
+            return Ok(());
+        }
+        match registry::branch_by_token_hash(&self.store, &token_sha256(token)).await? {
+            Some(branch) => {
+                registry::record_audit(
+                    &self.store,
+                    &branch.code,
+                    "refused: permission denied",
+                    "report call",
+                )
+                .await?;
+                Err(ReportServiceError::PermissionDenied { branch: branch.code })
+            }
+            None => Err(ReportServiceError::Unauthenticated),
+        }
+    }
+}
+
+fn query_from_wire(request: &ReportRequest) -> Result<ReportQuery, ReportError> {
+    ReportQuery::parse(&request.org, &request.from, &request.to, &request.by)
+}
+
+fn freshness_to_wire(report_freshness: Vec<report::Freshness>) -> Vec<Freshness> {
+    report_freshness
+        .into_iter()
+        .map(|freshness| Freshness {
+            org: freshness.org,
+            branch: freshness.branch,
+            epoch: freshness.epoch,
+            last_seq: freshness.last_seq,
+            received_at: freshness.received_at.unwrap_or_default(),
+            backlog: freshness.backlog,
+        })
+        .collect()
+}
+
+fn columns(by: &[GroupBy]) -> Vec<String> {
+    by.iter().map(|grouping| grouping.as_str().to_owned()).collect()
+}
+
+fn key_to_wire(key: report::GroupKey) -> ReportRow {
+    ReportRow {
+        org: key.org,
+        branch: key.branch,
+        product: key.product.unwrap_or_default(),
+        customer: key.customer.unwrap_or_default(),
+        warehouse: key.warehouse.unwrap_or_default(),
+        day: key.day.unwrap_or_default(),
+        month: key.month.unwrap_or_default(),
+        ..ReportRow::default()
+    }
+}
+
+/// Sales rows on the wire: quantities without trailing zeros, money with 2 places.
+pub fn sales_to_wire(report: Report<SalesRow>) -> ReportResponse {
+    ReportResponse {
+        columns: columns(&report.by),
+        rows: report
+            .rows
+            .into_iter()
+            .map(|row| ReportRow {
+                qty: format_plain(row.sums.qty),
+                amount: format_amount(row.sums.amount),
+                tax: format_amount(row.sums.tax),
+                total: format_amount(row.sums.total),
+                target: row.target.map(format_amount).unwrap_or_default(),
+                completion: row.completion.map(format_amount).unwrap_or_default(),
+                rank: row.rank,
+                ..key_to_wire(row.key)
+            })
+            .collect(),
+        freshness: freshness_to_wire(report.freshness),
+    }
+}
+
+pub fn inventory_to_wire(report: Report<StockRow>) -> ReportResponse {
+    ReportResponse {
+        columns: columns(&report.by),
+        rows: report
+            .rows
+            .into_iter()
+            .map(|row| ReportRow {
+                on_hand: format_plain(row.on_hand),
+                ..key_to_wire(row.key)
+            })
+            .collect(),
+        freshness: freshness_to_wire(report.freshness),
+    }
+}
+
+#[tonic::async_trait]
+impl ReportApi for ReportService {
+    #[tracing::instrument(skip_all)]
+    async fn sales(&self, request: Request<ReportRequest>) -> Result<Response<ReportResponse>, Status> {
+        let result = async {
+            self.authenticate(&request).await?;
+            let query = query_from_wire(request.get_ref())?;
+            Ok(sales_to_wire(report::sales(&self.store, &query).await?))
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn inventory(&self, request: Request<ReportRequest>) -> Result<Response<ReportResponse>, Status> {
+        let result = async {
+            self.authenticate(&request).await?;
+            let query = query_from_wire(request.get_ref())?;
+            Ok(inventory_to_wire(report::inventory(&self.store, &query).await?))
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn ranking(&self, request: Request<ReportRequest>) -> Result<Response<ReportResponse>, Status> {
+        let result = async {
+            self.authenticate(&request).await?;
+            let asked = request.get_ref();
+            let top = if asked.top == 0 {
+                RANKING_TOP_DEFAULT
+            } else {
+                asked.top
+            };
+            if top > self.limits.max_list_rows {
+                return Err(ReportServiceError::TopTooLarge {
+                    top,
+                    limit: self.limits.max_list_rows,
+                });
+            }
+            let query = query_from_wire(asked)?;
+            Ok(sales_to_wire(report::ranking(&self.store, &query, top).await?))
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+}

@@ -1,0 +1,201 @@
+//! Everything that differs between the SQLite and PostgreSQL stores, in one place: how a write
+//! transaction starts and locks a branch, how decimals are bound and read, and which migrations run.
+//!
+//! Hand-written SQL uses `$N` placeholders, which both backends accept; generated statements
+//! with many parameters take theirs from `placeholder`. Lists of codes may travel as one JSON
+//! array parameter (`in_json_list`).
+
+use super::rows::ColumnKind;
+use branchline_shared::{from_scaled, to_scaled};
+use rust_decimal::Decimal;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// Scale of stored quantities and rates (SQLite scaled integers).
+pub(crate) const QTY_SCALE: u32 = 4;
+/// Scale of stored prices.
+pub(crate) const PRICE_SCALE: u32 = 6;
+/// Scale of stored amounts, tax and totals (cents).
+pub(crate) const AMOUNT_SCALE: u32 = 2;
+
+/// One versioned migration: SQL text applied once, in order.
+pub(crate) struct Migration {
+    pub(crate) version: i64,
+    pub(crate) name: &'static str,
+    pub(crate) sql: &'static str,
+}
+
+const SQLITE_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../../migrations/sqlite/0001_init.sql"),
+}, Migration {
+    version: 2,
+    name: "reports",
+    sql: include_str!("../../migrations/sqlite/0002_reports.sql"),
+}, Migration {
+    version: 3,
+    name: "templates_routing",
+    sql: include_str!("../../migrations/sqlite/0003_templates_routing.sql"),
+}];
+
+const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../../migrations/postgres/0001_init.sql"),
+}, Migration {
+    version: 2,
+    name: "reports",
+    sql: include_str!("../../migrations/postgres/0002_reports.sql"),
+}, Migration {
+    version: 3,
+    name: "templates_routing",
+    sql: include_str!("../../migrations/postgres/0003_templates_routing.sql"),
+}];
+
+/// How many rows reach the database in one statement (see `rows`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BulkInsert {
+    /// One JSON array parameter unpacked by the server.
+    JsonArray,
+    /// Multi-row VALUES with one parameter per cell.
+    Values,
+}
+
+/// Which database backs the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The dialect of a database URL, `None` when the scheme is neither.
+    pub fn from_url(url: &str) -> Option<Dialect> {
+        if url.starts_with("sqlite:") {
+            Some(Dialect::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Dialect::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// The statement opening a write transaction. SQLite takes the write lock up front
+    /// (single writer, no upgrade deadlocks); PostgreSQL locks rows with `FOR UPDATE`.
+    pub(crate) fn begin_write(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        }
+    }
+
+    /// Appended to a SELECT that must lock the rows it reads until commit.
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// A statement serializing concurrent migrations inside their transaction, if needed.
+    pub(crate) fn migration_lock(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some("SELECT pg_advisory_xact_lock(7344101)"),
+        }
+    }
+
+    pub(crate) fn migrations(self) -> &'static [Migration] {
+        match self {
+            Dialect::Sqlite => SQLITE_MIGRATIONS,
+            Dialect::Postgres => POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// The placeholder for parameter `n` (1-based) in generated statements with many
+    /// parameters. SQLite gets anonymous `?`: looking up a numbered parameter's name is linear
+    /// in SQLite, which makes binding thousands of `$N` quadratic. A statement uses either
+    /// these placeholders or literal `$N` throughout, never both.
+    pub(crate) fn placeholder(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => "?".to_owned(),
+            Dialect::Postgres => format!("${n}"),
+        }
+    }
+
+    pub(crate) fn bulk_insert(self) -> BulkInsert {
+        match self {
+            Dialect::Sqlite => BulkInsert::Values,
+            Dialect::Postgres => BulkInsert::JsonArray,
+        }
+    }
+
+    /// `IN (...)` over the strings of a JSON array bound as parameter `n`.
+    pub(crate) fn in_json_list(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("IN (SELECT value FROM json_each(${n}))"),
+            Dialect::Postgres => format!("IN (SELECT jsonb_array_elements_text(CAST(${n} AS JSONB)))"),
+        }
+    }
+
+    /// A table of rows unpacked from one JSON array parameter (`$1`), as alias `alias` with
+    /// each row (itself a JSON array) in column `value`.
+    pub(crate) fn json_rows_source(self, alias: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_each($1) AS {alias}"),
+            Dialect::Postgres => format!("jsonb_array_elements(CAST($1 AS JSONB)) AS {alias}(value)"),
+        }
+    }
+
+    /// Field `index` of a JSON array row, as a value for a column of `kind`.
+    pub(crate) fn json_row_field(self, row: &str, index: usize, kind: ColumnKind) -> String {
+        match (self, kind) {
+            (Dialect::Sqlite, _) => format!("{row} ->> {index}"),
+            (Dialect::Postgres, ColumnKind::Int) => format!("CAST({row} ->> {index} AS BIGINT)"),
+            (Dialect::Postgres, ColumnKind::Text) => format!("{row} ->> {index}"),
+            (Dialect::Postgres, ColumnKind::Decimal(_)) => format!("CAST({row} ->> {index} AS NUMERIC)"),
+        }
+    }
+
+    /// A decimal as it travels in a JSON row: the scaled integer on SQLite, the exact decimal
+    /// text on PostgreSQL.
+    pub(crate) fn json_decimal(self, value: Decimal, scale: u32) -> serde_json::Value {
+        match self {
+            Dialect::Sqlite => serde_json::Value::from(to_scaled(value, scale)),
+            Dialect::Postgres => serde_json::Value::from(value.to_string()),
+        }
+    }
+
+    /// A select-list expression reading decimal column (or aggregate) `column`.
+    pub(crate) fn decimal_column(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => column.to_owned(),
+            Dialect::Postgres => format!("CAST({column} AS TEXT)"),
+        }
+    }
+
+    /// Reads a decimal column selected with `decimal_column`.
+    pub(crate) fn read_decimal(
+        self,
+        row: &AnyRow,
+        index: usize,
+        scale: u32,
+    ) -> Result<Option<Decimal>, sqlx::Error> {
+        match self {
+            Dialect::Sqlite => Ok(row
+                .try_get::<Option<i64>, _>(index)?
+                .map(|scaled| from_scaled(scaled, scale))),
+            Dialect::Postgres => match row.try_get::<Option<String>, _>(index)? {
+                None => Ok(None),
+                Some(text) => text
+                    .parse::<Decimal>()
+                    .map(Some)
+                    .map_err(|error| sqlx::Error::ColumnDecode {
+                        index: index.to_string(),
+                        source: Box::new(error),
+                    }),
+            },
+        }
+    }
+}

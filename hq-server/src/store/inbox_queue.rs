@@ -1,0 +1,34 @@
+//! Filling a branch's inbox at HQ (SPEC 5.4): templates and routed documents are appended in
+//! order, inside the caller's transaction, with the next sequence number of that inbox.
+
+use super::{get_u64, to_i64};
+use branchline_shared::InboxBody;
+use sqlx::AnyConnection;
+
+/// Appends `body` to the inbox of `branch_id`; returns its sequence number. Two writers racing
+/// for the same number collide on the inbox primary key, so one of them fails and nothing is
+/// doubled or reordered.
+pub(crate) async fn append_inbox(
+    connection: &mut AnyConnection,
+    branch_id: i64,
+    body: &InboxBody,
+    now: &str,
+) -> Result<u64, sqlx::Error> {
+    let last = get_u64(
+        &sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM inbox WHERE branch_id = $1")
+            .bind(branch_id)
+            .fetch_one(&mut *connection)
+            .await?,
+        0,
+    )?;
+    let seq = last + 1;
+    let body = serde_json::to_string(body).expect("inbox entries always serialize");
+    sqlx::query("INSERT INTO inbox (branch_id, seq, body, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(branch_id)
+        .bind(to_i64(seq))
+        .bind(body)
+        .bind(now)
+        .execute(connection)
+        .await?;
+    Ok(seq)
+}

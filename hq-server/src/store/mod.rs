@@ -1,0 +1,135 @@
+//! The HQ store: one sqlx `Any` pool over SQLite (embedded default) or PostgreSQL, migrated at
+//! open. HQ keeps no state outside it, so several `hq-server` replicas may share one database.
+
+pub mod dialect;
+pub mod inbox;
+mod inbox_queue;
+pub mod ingest;
+mod migrate;
+mod plan;
+pub mod quarantine;
+pub mod reconcile;
+pub mod report;
+mod calendar;
+pub mod rollup;
+pub mod target;
+pub mod registry;
+pub mod routing;
+pub mod template;
+mod rows;
+
+pub use dialect::Dialect;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {url:?}: expected sqlite://PATH or postgres://...")]
+    UnsupportedUrl { url: String },
+    #[error("cannot open database: {source}")]
+    Open { source: sqlx::Error },
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        version: i64,
+        name: &'static str,
+        source: sqlx::Error,
+    },
+    #[error("database schema version {found} is newer than this build's {supported}")]
+    NewerSchema { found: i64, supported: i64 },
+    #[error("stored {what} is unreadable: {reason}")]
+    CorruptValue { what: &'static str, reason: String },
+    // Any other database failure; add a dedicated variant when a caller must tell it apart.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// A handle on the HQ database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH`, created if missing, or `postgres://...`) and applies
+    /// pending migrations.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let dialect =
+            Dialect::from_url(url).ok_or_else(|| StoreError::UnsupportedUrl { url: url.to_owned() })?;
+        let url = match dialect {
+            Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_owned(),
+        };
+        let mut options = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30));
+        if dialect == Dialect::Sqlite {
+            options = options.after_connect(|connection, _| {
+                Box::pin(async move {
+                    connection
+                        .execute("PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+                        .await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|source| StoreError::Open { source })?;
+        if dialect == Dialect::Sqlite {
+            pool.execute("PRAGMA journal_mode = WAL")
+                .await
+                .map_err(|source| StoreError::Open { source })?;
+        }
+        let store = Store { pool, dialect };
+        migrate::apply(&store).await?;
+        Ok(store)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Opens a write transaction (see `Dialect::begin_write`).
+    ///
+    /// The BEGIN runs in its own task: sqlx's `begin_with` is not cancel-safe, and a gRPC
+    /// handler is cancelled whenever its client goes away (an agent killed mid-call). A BEGIN
+    /// cut short would return its connection to the pool inside a transaction and fail every
+    /// later call on it with "begin_with at non-zero transaction depth".
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        let pool = self.pool.clone();
+        let begin = self.dialect.begin_write();
+        tokio::spawn(async move { pool.begin_with(begin).await })
+            .await
+            .map_err(|_panicked| sqlx::Error::WorkerCrashed)?
+    }
+
+    /// Closes every connection; pending work finishes first.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The current time as stored: RFC 3339 UTC to the second.
+pub(crate) fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Reads a non-negative counter column stored as BIGINT.
+pub(crate) fn get_u64(row: &AnyRow, index: usize) -> Result<u64, sqlx::Error> {
+    let value: i64 = row.try_get(index)?;
+    Ok(u64::try_from(value).unwrap_or(0))
+}
+
+/// A u64 counter as stored (BIGINT).
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,390 @@
+//! HQ-side validation and application of outbox entries: which codes and document numbers HQ
+//! knows (loaded once per batch), what each entry becomes (applied, duplicate or quarantined),
+//! and the multi-row writes of what was applied. Used by ingestion and by quarantine retry.
+
+use super::dialect::{AMOUNT_SCALE, PRICE_SCALE, QTY_SCALE};
+use super::rows::{insert_rows, json_list, ColumnKind, InsertSpec, Value};
+use super::Dialect;
+use branchline_shared::{BaseKind, BaseRecord, DocRejection, Document, EntryBody};
+use sqlx::{AnyConnection, Row};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What one entry became at HQ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Applied,
+    /// A document HQ already holds under the same number with the same content.
+    Duplicate,
+    Quarantined {
+        reason: String,
+    },
+}
+
+impl Outcome {
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Quarantined { .. } => "quarantined",
+        }
+    }
+}
+
+/// The codes and document numbers HQ knows for one branch, as far as a batch needs them.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    codes: HashMap<BaseKind, HashSet<String>>,
+    /// Document number → content checksum.
+    documents: HashMap<String, String>,
+}
+
+impl Known {
+    /// Loads what HQ holds (master data, this branch's local records, its documents) for the
+    /// codes and numbers `bodies` mention.
+    pub(crate) async fn load(
+        connection: &mut AnyConnection,
+        dialect: Dialect,
+        branch_id: i64,
+        bodies: &[&EntryBody],
+    ) -> Result<Known, sqlx::Error> {
+        let mut wanted: HashMap<BaseKind, HashSet<&str>> = HashMap::new();
+        let mut numbers: HashSet<&str> = HashSet::new();
+        for body in bodies {
+            if let EntryBody::Document(document) = body {
+                numbers.insert(&document.number);
+                let kinds = wanted.entry(BaseKind::Product).or_default();
+                kinds.extend(document.lines.iter().map(|line| line.product.as_str()));
+                wanted
+                    .entry(BaseKind::Warehouse)
+                    .or_default()
+                    .insert(&document.warehouse);
+                if !document.partner.is_empty() {
+                    wanted
+                        .entry(partner_kind(document))
+                        .or_default()
+                        .insert(&document.partner);
+                }
+            }
+        }
+        let mut known = Known::default();
+        for (kind, codes) in wanted {
+            let codes: Vec<&str> = codes.into_iter().collect();
+            let found = known.codes.entry(kind).or_default();
+            let sql = format!(
+                "SELECT code FROM master_record WHERE kind = $2 AND code {list} \
+                 UNION SELECT code FROM branch_record WHERE branch_id = $1 AND kind = $2 AND code {list}",
+                list = dialect.in_json_list(3)
+            );
+            let rows = sqlx::query(&sql)
+                .bind(branch_id)
+                .bind(kind.as_str())
+                .bind(json_list(&codes))
+                .fetch_all(&mut *connection)
+                .await?;
+            for row in rows {
+                found.insert(row.try_get(0)?);
+            }
+        }
+        let numbers: Vec<&str> = numbers.into_iter().collect();
+        let sql = format!(
+            "SELECT number, checksum FROM document WHERE branch_id = $1 AND number {}",
+            dialect.in_json_list(2)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(branch_id)
+            .bind(json_list(&numbers))
+            .fetch_all(&mut *connection)
+            .await?;
+        for row in rows {
+            known.documents.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+        Ok(known)
+    }
+
+    fn knows(&self, kind: BaseKind, code: &str) -> bool {
+        self.codes.get(&kind).is_some_and(|codes| codes.contains(code))
+    }
+}
+
+fn partner_kind(document: &Document) -> BaseKind {
+    if document.doc_type.partner_is_supplier() {
+        BaseKind::Supplier
+    } else {
+        BaseKind::Customer
+    }
+}
+
+/// A document to store, with where it came from and its reconcile checksum.
+#[derive(Debug)]
+pub(crate) struct PlannedDocument {
+    pub(crate) seq: u64,
+    pub(crate) document: Document,
+    pub(crate) checksum: String,
+}
+
+/// The writes an entry list turns into.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pub(crate) documents: Vec<PlannedDocument>,
+    /// Branch-local base records, the last change of each code wins.
+    pub(crate) records: BTreeMap<(BaseKind, String), BaseRecord>,
+    pub(crate) rejections: Vec<(u64, DocRejection)>,
+}
+
+impl Plan {
+    /// Decides what entry `seq` becomes and records its writes; later entries see its effects.
+    /// `checksum` is the document's `content_checksum` when the caller already has it.
+    pub(crate) fn add(
+        &mut self,
+        known: &mut Known,
+        seq: u64,
+        body: &EntryBody,
+        checksum: Option<&str>,
+    ) -> Outcome {
+        match body {
+            EntryBody::Document(document) => {
+                if let Err(reason) = check_document(known, document) {
+                    return Outcome::Quarantined { reason };
+                }
+                let checksum = checksum.map_or_else(|| document.content_checksum(), str::to_owned);
+                match known.documents.get(&document.number) {
+                    Some(held) if *held == checksum => Outcome::Duplicate,
+                    Some(_) => Outcome::Quarantined {
+                        reason: format!(
+                            "document {} is already held at HQ with different content",
+                            document.number
+                        ),
+                    },
+                    None => {
+                        known.documents.insert(document.number.clone(), checksum.clone());
+                        self.documents.push(PlannedDocument {
+                            seq,
+                            document: document.clone(),
+                            checksum,
+                        });
+                        Outcome::Applied
+                    }
+                }
+            }
+            EntryBody::BaseRecord(record) => {
+                known
+                    .codes
+                    .entry(record.kind)
+                    .or_default()
+                    .insert(record.code.clone());
+                self.records
+                    .insert((record.kind, record.code.clone()), record.clone());
+                Outcome::Applied
+            }
+            EntryBody::Rejection(rejection) => {
+                self.rejections.push((seq, rejection.clone()));
+                Outcome::Applied
+            }
+        }
+    }
+}
+
+/// Whether every code the document names is known at HQ or locally to the branch.
+fn check_document(known: &Known, document: &Document) -> Result<(), String> {
+    let number = &document.number;
+    if !known.knows(BaseKind::Warehouse, &document.warehouse) {
+        return Err(format!(
+            "document {number}: unknown warehouse {}",
+            document.warehouse
+        ));
+    }
+    if !document.partner.is_empty() {
+        let kind = partner_kind(document);
+        if !known.knows(kind, &document.partner) {
+            return Err(format!("document {number}: unknown {kind} {}", document.partner));
+        }
+    }
+    for (line_idx, line) in document.lines.iter().enumerate() {
+        if !known.knows(BaseKind::Product, &line.product) {
+            return Err(format!(
+                "document {number} line {}: unknown product {}",
+                line_idx + 1,
+                line.product
+            ));
+        }
+    }
+    Ok(())
+}
+
+const DOCUMENT_INSERT: InsertSpec = InsertSpec {
+    table: "document",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("number", ColumnKind::Text),
+        ("epoch", ColumnKind::Int),
+        ("seq", ColumnKind::Int),
+        ("doc_type", ColumnKind::Text),
+        ("doc_date", ColumnKind::Text),
+        ("partner", ColumnKind::Text),
+        ("warehouse", ColumnKind::Text),
+        ("red_of", ColumnKind::Text),
+        ("link_branch", ColumnKind::Text),
+        ("link_number", ColumnKind::Text),
+        ("amount", ColumnKind::Decimal(AMOUNT_SCALE)),
+        ("tax", ColumnKind::Decimal(AMOUNT_SCALE)),
+        ("total", ColumnKind::Decimal(AMOUNT_SCALE)),
+        ("checksum", ColumnKind::Text),
+        ("received_at", ColumnKind::Text),
+    ],
+    on_conflict: "",
+};
+
+const LINE_INSERT: InsertSpec = InsertSpec {
+    table: "document_line",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("number", ColumnKind::Text),
+        ("line_no", ColumnKind::Int),
+        ("product", ColumnKind::Text),
+        ("qty", ColumnKind::Decimal(QTY_SCALE)),
+        ("price", ColumnKind::Decimal(PRICE_SCALE)),
+        ("discount", ColumnKind::Decimal(QTY_SCALE)),
+        ("tax_rate", ColumnKind::Decimal(QTY_SCALE)),
+        ("amount", ColumnKind::Decimal(AMOUNT_SCALE)),
+        ("tax", ColumnKind::Decimal(AMOUNT_SCALE)),
+        ("total", ColumnKind::Decimal(AMOUNT_SCALE)),
+    ],
+    on_conflict: "",
+};
+
+const BRANCH_RECORD_UPSERT: InsertSpec = InsertSpec {
+    table: "branch_record",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("kind", ColumnKind::Text),
+        ("code", ColumnKind::Text),
+        ("name", ColumnKind::Text),
+        ("unit", ColumnKind::Text),
+        ("price", ColumnKind::Decimal(PRICE_SCALE)),
+        ("branch", ColumnKind::Text),
+        ("updated_at", ColumnKind::Text),
+    ],
+    on_conflict:
+        "ON CONFLICT (branch_id, kind, code) DO UPDATE SET name = excluded.name, unit = excluded.unit, \
+                  price = excluded.price, branch = excluded.branch, updated_at = excluded.updated_at",
+};
+
+const REJECTION_INSERT: InsertSpec = InsertSpec {
+    table: "rejection",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("epoch", ColumnKind::Int),
+        ("seq", ColumnKind::Int),
+        ("number", ColumnKind::Text),
+        ("link_branch", ColumnKind::Text),
+        ("link_number", ColumnKind::Text),
+        ("reason", ColumnKind::Text),
+        ("received_at", ColumnKind::Text),
+    ],
+    on_conflict: "",
+};
+
+/// Writes a plan's documents, lines, branch-local records and rejections.
+pub(crate) async fn write_plan(
+    connection: &mut AnyConnection,
+    dialect: Dialect,
+    branch_id: i64,
+    epoch: u64,
+    plan: Plan,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    let epoch = super::to_i64(epoch);
+    let n_lines = plan
+        .documents
+        .iter()
+        .map(|planned| planned.document.lines.len())
+        .sum();
+    let rollup_delta = super::rollup::RollupDelta::from_documents(plan.documents.iter().map(|planned| &planned.document));
+    let mut document_rows = Vec::with_capacity(plan.documents.len());
+    let mut line_rows = Vec::with_capacity(n_lines);
+    for PlannedDocument {
+        seq,
+        document,
+        checksum,
+    } in plan.documents
+    {
+        let mut totals = branchline_shared::LineValues::default();
+        for (line_idx, line) in document.lines.iter().enumerate() {
+            let values = line.values();
+            totals = totals.add(values);
+            line_rows.push(vec![
+                Value::Int(branch_id),
+                Value::Text(document.number.clone()),
+                Value::Int(line_idx as i64 + 1),
+                Value::Text(line.product.clone()),
+                Value::Decimal(Some(line.qty)),
+                Value::Decimal(Some(line.price)),
+                Value::Decimal(Some(line.discount)),
+                Value::Decimal(Some(line.tax_rate)),
+                Value::Decimal(Some(values.amount)),
+                Value::Decimal(Some(values.tax)),
+                Value::Decimal(Some(values.total)),
+            ]);
+        }
+        let (link_branch, link_number) = match document.link {
+            Some(link) => (Some(link.branch), Some(link.number)),
+            None => (None, None),
+        };
+        document_rows.push(vec![
+            Value::Int(branch_id),
+            Value::Text(document.number),
+            Value::Int(epoch),
+            Value::Int(super::to_i64(seq)),
+            Value::Text(document.doc_type.as_str().to_owned()),
+            Value::Text(document.date.format("%Y-%m-%d").to_string()),
+            Value::Text(document.partner),
+            Value::Text(document.warehouse),
+            Value::NullableText(document.red_of),
+            Value::NullableText(link_branch),
+            Value::NullableText(link_number),
+            Value::Decimal(Some(totals.amount)),
+            Value::Decimal(Some(totals.tax)),
+            Value::Decimal(Some(totals.total)),
+            Value::Text(checksum),
+            Value::Text(now.to_owned()),
+        ]);
+    }
+    insert_rows(connection, dialect, &DOCUMENT_INSERT, document_rows).await?;
+    insert_rows(connection, dialect, &LINE_INSERT, line_rows).await?;
+    rollup_delta.write(connection, dialect, branch_id).await?;
+    let record_rows = plan
+        .records
+        .into_values()
+        .map(|record| {
+            vec![
+                Value::Int(branch_id),
+                Value::Text(record.kind.as_str().to_owned()),
+                Value::Text(record.code),
+                Value::Text(record.name),
+                Value::Text(record.unit),
+                Value::Decimal(record.price),
+                Value::Text(record.branch),
+                Value::Text(now.to_owned()),
+            ]
+        })
+        .collect();
+    insert_rows(connection, dialect, &BRANCH_RECORD_UPSERT, record_rows).await?;
+    let rejection_rows = plan
+        .rejections
+        .into_iter()
+        .map(|(seq, rejection)| {
+            vec![
+                Value::Int(branch_id),
+                Value::Int(epoch),
+                Value::Int(super::to_i64(seq)),
+                Value::Text(rejection.number),
+                Value::Text(rejection.link.branch),
+                Value::Text(rejection.link.number),
+                Value::Text(rejection.reason),
+                Value::Text(now.to_owned()),
+            ]
+        })
+        .collect();
+    insert_rows(connection, dialect, &REJECTION_INSERT, rejection_rows).await?;
+    Ok(())
+}

@@ -1,0 +1,382 @@
+//! The registry: organizations, branches and their credentials, HQ master data, per-branch
+//! status (SPEC 5.6) and the audit log.
+
+use super::dialect::PRICE_SCALE;
+use super::rows::{insert_rows, json_list, ColumnKind, InsertSpec, Value};
+use super::{get_u64, now_text, Store, StoreError};
+use branchline_shared::{
+    org_parent, validate_branch_code, validate_org_code, validate_record_code, BaseError, BaseKind,
+    BaseRecord, CodeError,
+};
+use sqlx::{AnyConnection, Row};
+use std::collections::HashSet;
+
+/// The only accounting mode so far (独立核算作销售).
+pub const MODE_INDEPENDENT_SALES: &str = "independent-sales";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Code(#[from] CodeError),
+    #[error(transparent)]
+    Base(#[from] BaseError),
+    #[error("organization {code} already exists")]
+    OrgExists { code: String },
+    #[error("parent organization {parent} of {code} does not exist")]
+    ParentOrgMissing { code: String, parent: String },
+    #[error("organization {code} does not exist")]
+    UnknownOrg { code: String },
+    #[error("branch {code} already exists")]
+    BranchExists { code: String },
+    #[error("organization {org} already maps to branch {branch}")]
+    OrgHasBranch { org: String, branch: String },
+    #[error("unknown accounting mode {mode:?}: expected {MODE_INDEPENDENT_SALES}")]
+    UnknownMode { mode: String },
+    #[error("{kind} {code}: listed as a {found} record")]
+    WrongKind {
+        kind: BaseKind,
+        code: String,
+        found: BaseKind,
+    },
+    #[error("{kind} {code} appears twice in one import")]
+    DuplicateCode { kind: BaseKind, code: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for RegistryError {
+    fn from(error: sqlx::Error) -> RegistryError {
+        RegistryError::Store(error.into())
+    }
+}
+
+/// What identifies a branch to the services once its credential checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchRef {
+    pub id: i64,
+    pub code: String,
+    pub org: String,
+}
+
+/// A branch to register.
+#[derive(Debug, Clone)]
+pub struct NewBranch {
+    pub code: String,
+    pub name: String,
+    pub org: String,
+    pub customer: String,
+    pub supplier: String,
+    pub warehouse: String,
+    pub mode: String,
+}
+
+/// What HQ knows of one branch's freshness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchStatus {
+    pub branch: String,
+    pub org: String,
+    pub epoch: u64,
+    pub last_seq: u64,
+    pub received_at: Option<String>,
+    pub last_contact: Option<String>,
+    pub backlog: u64,
+    pub quarantined: u64,
+    pub conflicts: u64,
+    pub inbox_seq: u64,
+    pub inbox_last_seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: u64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+pub async fn add_org(store: &Store, code: &str, name: &str) -> Result<(), RegistryError> {
+    validate_org_code(code)?;
+    let mut tx = store.begin_write().await?;
+    let exists = |code: String| sqlx::query("SELECT 1 FROM org WHERE code = $1").bind(code);
+    if exists(code.to_owned()).fetch_optional(&mut *tx).await?.is_some() {
+        return Err(RegistryError::OrgExists {
+            code: code.to_owned(),
+        });
+    }
+    if let Some(parent) = org_parent(code) {
+        if exists(parent.to_owned())
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_none()
+        {
+            return Err(RegistryError::ParentOrgMissing {
+                code: code.to_owned(),
+                parent: parent.to_owned(),
+            });
+        }
+    }
+    sqlx::query("INSERT INTO org (code, name, created_at) VALUES ($1, $2, $3)")
+        .bind(code)
+        .bind(name)
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+    audit(&mut tx, "admin", "org add", &format!("{code} {name}")).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Registers a branch; returns its transfer token (HQ keeps only the token's SHA-256).
+pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, RegistryError> {
+    validate_branch_code(&branch.code)?;
+    validate_org_code(&branch.org)?;
+    validate_record_code("counterpart customer", &branch.customer)?;
+    validate_record_code("counterpart supplier", &branch.supplier)?;
+    validate_record_code("counterpart warehouse", &branch.warehouse)?;
+    if branch.mode != MODE_INDEPENDENT_SALES {
+        return Err(RegistryError::UnknownMode {
+            mode: branch.mode.clone(),
+        });
+    }
+    let mut tx = store.begin_write().await?;
+    if sqlx::query("SELECT 1 FROM org WHERE code = $1")
+        .bind(&branch.org)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_none()
+    {
+        return Err(RegistryError::UnknownOrg {
+            code: branch.org.clone(),
+        });
+    }
+    if sqlx::query("SELECT 1 FROM branch WHERE code = $1")
+        .bind(&branch.code)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some()
+    {
+        return Err(RegistryError::BranchExists {
+            code: branch.code.clone(),
+        });
+    }
+    if let Some(row) = sqlx::query("SELECT code FROM branch WHERE org = $1")
+        .bind(&branch.org)
+        .fetch_optional(&mut *tx)
+        .await?
+    {
+        return Err(RegistryError::OrgHasBranch {
+            org: branch.org.clone(),
+            branch: row.try_get(0)?,
+        });
+    }
+    let token = crate::auth::new_token();
+    sqlx::query(
+        "INSERT INTO branch (code, name, org, mode, customer, supplier, warehouse, token_sha256, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&branch.code)
+    .bind(&branch.name)
+    .bind(&branch.org)
+    .bind(&branch.mode)
+    .bind(&branch.customer)
+    .bind(&branch.supplier)
+    .bind(&branch.warehouse)
+    .bind(crate::auth::token_sha256(&token))
+    .bind(now_text())
+    .execute(&mut *tx)
+    .await?;
+    audit(
+        &mut tx,
+        "admin",
+        "branch add",
+        &format!("{} org {}", branch.code, branch.org),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// The branch holding the token with this SHA-256, if any.
+pub async fn branch_by_token_hash(
+    store: &Store,
+    token_sha256: &str,
+) -> Result<Option<BranchRef>, StoreError> {
+    branch_where(store, "token_sha256", token_sha256).await
+}
+
+/// The branch with this code, if registered.
+pub async fn branch_by_code(store: &Store, code: &str) -> Result<Option<BranchRef>, StoreError> {
+    branch_where(store, "code", code).await
+}
+
+/// The branch whose unique `column` (a fixed name, never input) equals `value`.
+async fn branch_where(
+    store: &Store,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<BranchRef>, StoreError> {
+    let sql = format!("SELECT id, code, org FROM branch WHERE {column} = $1");
+    let row = sqlx::query(&sql).bind(value).fetch_optional(store.pool()).await?;
+    Ok(match row {
+        None => None,
+        Some(row) => Some(BranchRef {
+            id: row.try_get(0)?,
+            code: row.try_get(1)?,
+            org: row.try_get(2)?,
+        }),
+    })
+}
+
+/// Creates or updates HQ master records of one kind, in one transaction.
+/// Returns (created, updated).
+pub async fn import_master(
+    store: &Store,
+    kind: BaseKind,
+    records: &[BaseRecord],
+) -> Result<(u64, u64), RegistryError> {
+    let mut codes = HashSet::new();
+    for record in records {
+        record.validate()?;
+        if record.kind != kind {
+            return Err(RegistryError::WrongKind {
+                kind,
+                code: record.code.clone(),
+                found: record.kind,
+            });
+        }
+        if !codes.insert(record.code.as_str()) {
+            return Err(RegistryError::DuplicateCode {
+                kind,
+                code: record.code.clone(),
+            });
+        }
+    }
+    let mut tx = store.begin_write().await?;
+    let code_list: Vec<&str> = codes.into_iter().collect();
+    let sql = format!(
+        "SELECT COUNT(*) FROM master_record WHERE kind = $1 AND code {}",
+        store.dialect().in_json_list(2)
+    );
+    let existing = get_u64(
+        &sqlx::query(&sql)
+            .bind(kind.as_str())
+            .bind(json_list(&code_list))
+            .fetch_one(&mut *tx)
+            .await?,
+        0,
+    )?;
+    let now = now_text();
+    let rows = records
+        .iter()
+        .map(|record| {
+            vec![
+                Value::Text(record.kind.as_str().to_owned()),
+                Value::Text(record.code.clone()),
+                Value::Text(record.name.clone()),
+                Value::Text(record.unit.clone()),
+                Value::Decimal(record.price),
+                Value::Text(record.branch.clone()),
+                Value::Text(now.clone()),
+            ]
+        })
+        .collect();
+    let spec = InsertSpec {
+        table: "master_record",
+        columns: &[
+            ("kind", ColumnKind::Text),
+            ("code", ColumnKind::Text),
+            ("name", ColumnKind::Text),
+            ("unit", ColumnKind::Text),
+            ("price", ColumnKind::Decimal(PRICE_SCALE)),
+            ("branch", ColumnKind::Text),
+            ("updated_at", ColumnKind::Text),
+        ],
+        on_conflict: "ON CONFLICT (kind, code) DO UPDATE SET name = excluded.name, unit = excluded.unit, \
+                      price = excluded.price, branch = excluded.branch, updated_at = excluded.updated_at",
+    };
+    insert_rows(&mut tx, store.dialect(), &spec, rows).await?;
+    let total = records.len() as u64;
+    audit(&mut tx, "admin", "import", &format!("{total} {kind} records")).await?;
+    tx.commit().await?;
+    Ok((total - existing, existing))
+}
+
+/// Every branch's freshness, ordered by branch code.
+pub async fn status(store: &Store) -> Result<Vec<BranchStatus>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT b.code, b.org, b.epoch, b.last_seq, b.received_at, b.last_contact, b.backlog, \
+                (SELECT COUNT(*) FROM quarantine q WHERE q.branch_id = b.id AND q.resolved_at IS NULL), \
+                b.conflicts, b.inbox_seq, \
+                (SELECT COALESCE(MAX(i.seq), 0) FROM inbox i WHERE i.branch_id = b.id) \
+         FROM branch b ORDER BY b.code",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mut statuses = Vec::with_capacity(rows.len());
+    for row in rows {
+        statuses.push(BranchStatus {
+            branch: row.try_get(0)?,
+            org: row.try_get(1)?,
+            epoch: get_u64(&row, 2)?,
+            last_seq: get_u64(&row, 3)?,
+            received_at: row.try_get(4)?,
+            last_contact: row.try_get(5)?,
+            backlog: get_u64(&row, 6)?,
+            quarantined: get_u64(&row, 7)?,
+            conflicts: get_u64(&row, 8)?,
+            inbox_seq: get_u64(&row, 9)?,
+            inbox_last_seq: get_u64(&row, 10)?,
+        });
+    }
+    Ok(statuses)
+}
+
+/// Appends to the audit log inside the caller's transaction.
+pub(crate) async fn audit(
+    connection: &mut AnyConnection,
+    actor: &str,
+    action: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO audit (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
+        .bind(now_text())
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+/// Appends to the audit log in its own transaction (refusals, alerts).
+pub async fn record_audit(store: &Store, actor: &str, action: &str, detail: &str) -> Result<(), StoreError> {
+    let mut connection = store.pool().acquire().await?;
+    audit(&mut connection, actor, action, detail).await?;
+    Ok(())
+}
+
+/// Audit events at or after `since` (RFC 3339 text, compared as stored), oldest first.
+pub async fn audit_events(
+    store: &Store,
+    since: Option<&str>,
+    limit: u32,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let rows =
+        sqlx::query("SELECT id, at, actor, action, detail FROM audit WHERE at >= $1 ORDER BY id LIMIT $2")
+            .bind(since.unwrap_or(""))
+            .bind(i64::from(limit))
+            .fetch_all(store.pool())
+            .await?;
+    let mut events = Vec::with_capacity(rows.len());
+    for row in rows {
+        events.push(AuditEvent {
+            id: get_u64(&row, 0)?,
+            at: row.try_get(1)?,
+            actor: row.try_get(2)?,
+            action: row.try_get(3)?,
+            detail: row.try_get(4)?,
+        });
+    }
+    Ok(events)
+}

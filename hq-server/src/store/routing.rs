@@ -1,0 +1,692 @@
+//! Inter-branch trade (单据转换, SPEC 6), inside the ingestion transaction: a confirmed
+//! sales-out whose customer is another branch's counterpart customer reaches that branch's
+//! inbox as a draft purchase-in (and the mirror: a purchase-in from a counterpart supplier
+//! becomes a draft sales-out), red documents included. Each source document is routed at most
+//! once; a document already linked to the other end is not routed back; what HQ cannot place
+//! goes to quarantine (kind `routing`) with its reason. Rejections from the receiver are recorded.
+
+use super::inbox_queue::append_inbox;
+use super::plan::Plan;
+use super::quarantine::{QuarantineError, RetryOutcome};
+use super::registry::{audit, BranchRef};
+use super::rows::placeholders;
+use super::{get_u64, now_text, to_i64, Dialect, Store, StoreError};
+use branchline_shared::{BaseKind, DocLink, DocRejection, DocType, Document, EntryBody, InboxBody};
+use sqlx::{AnyConnection, Row};
+use std::collections::HashSet;
+
+/// What routing needs from a batch's plan: the documents applied (with their outbox seq) and
+/// the rejections received, cloned before the plan is written.
+#[derive(Debug, Default)]
+pub(crate) struct Routable {
+    documents: Vec<(u64, Document)>,
+    rejections: Vec<DocRejection>,
+}
+
+impl Routable {
+    pub(crate) fn from_plan(plan: &Plan) -> Routable {
+        Routable {
+            documents: plan
+                .documents
+                .iter()
+                .filter(|planned| is_trade_type(planned.document.doc_type))
+                .map(|planned| (planned.seq, planned.document.clone()))
+                .collect(),
+            rejections: plan
+                .rejections
+                .iter()
+                .map(|(_, rejection)| rejection.clone())
+                .collect(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.documents.is_empty() && self.rejections.is_empty()
+    }
+}
+
+fn is_trade_type(doc_type: DocType) -> bool {
+    matches!(doc_type, DocType::SalesOut | DocType::PurchaseIn)
+}
+
+/// A registered branch and the codes that stand for it in other branches' ledgers.
+#[derive(Debug, Clone)]
+struct Counterpart {
+    id: i64,
+    code: String,
+    customer: String,
+    supplier: String,
+    warehouse: String,
+}
+
+async fn load_counterparts(connection: &mut AnyConnection) -> Result<Vec<Counterpart>, sqlx::Error> {
+    let rows = sqlx::query("SELECT id, code, customer, supplier, warehouse FROM branch ORDER BY id")
+        .fetch_all(connection)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Counterpart {
+                id: row.try_get(0)?,
+                code: row.try_get(1)?,
+                customer: row.try_get(2)?,
+                supplier: row.try_get(3)?,
+                warehouse: row.try_get(4)?,
+            })
+        })
+        .collect()
+}
+
+/// What one applied document means for routing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RouteResult {
+    /// Not a trade with another branch.
+    NotTrade,
+    /// The second end of a trade already entered at both ends; nothing to route.
+    Linked,
+    /// Routed earlier (a source is routed at most once).
+    AlreadyRouted,
+    /// The receiver already holds a document linked to this one.
+    AlreadyAtReceiver,
+    Queued {
+        inbox_seq: u64,
+    },
+    Quarantined {
+        reason: String,
+    },
+}
+
+/// Routes the trade documents of a batch applied for `sender` and records the rejections it
+/// carried. Runs inside the ingestion (or quarantine retry) transaction.
+pub(crate) async fn route(
+    connection: &mut AnyConnection,
+    dialect: Dialect,
+    sender: &BranchRef,
+    epoch: u64,
+    routable: Routable,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    if routable.is_empty() {
+        return Ok(());
+    }
+    let counterparts = load_counterparts(connection).await?;
+    for (seq, document) in &routable.documents {
+        let result = route_document(
+            connection,
+            dialect,
+            &counterparts,
+            sender,
+            epoch,
+            *seq,
+            document,
+            &routable,
+            now,
+        )
+        .await?;
+        if let RouteResult::Quarantined { reason } = &result {
+            tracing::warn!(branch = %sender.code, number = %document.number, %reason, "routing quarantined");
+        }
+    }
+    for rejection in &routable.rejections {
+        record_rejection(connection, &counterparts, sender, rejection, now).await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn route_document(
+    connection: &mut AnyConnection,
+    dialect: Dialect,
+    counterparts: &[Counterpart],
+    sender: &BranchRef,
+    epoch: u64,
+    seq: u64,
+    document: &Document,
+    batch: &Routable,
+    now: &str,
+) -> Result<RouteResult, sqlx::Error> {
+    if !is_trade_type(document.doc_type) {
+        return Ok(RouteResult::NotTrade);
+    }
+    if let Some(link) = &document.link {
+        return record_second_end(connection, counterparts, sender, epoch, seq, document, link, now).await;
+    }
+    let receiver = counterparts.iter().find(|counterpart| match document.doc_type {
+        DocType::SalesOut => counterpart.customer == document.partner,
+        _ => counterpart.supplier == document.partner,
+    });
+    let Some(receiver) = receiver else {
+        return Ok(RouteResult::NotTrade);
+    };
+    let existing = sqlx::query("SELECT state FROM routed WHERE source_branch_id = $1 AND source_number = $2")
+        .bind(sender.id)
+        .bind(&document.number)
+        .fetch_optional(&mut *connection)
+        .await?;
+    if let Some(row) = existing {
+        if row.try_get::<String, _>(0)? != "quarantined" {
+            return Ok(RouteResult::AlreadyRouted);
+        }
+    }
+    let routed_type = mirror_type(document.doc_type);
+    let Some(sender_counterpart) = counterparts
+        .iter()
+        .find(|counterpart| counterpart.id == sender.id)
+    else {
+        return Ok(RouteResult::NotTrade);
+    };
+    if receiver.id == sender.id {
+        let reason = format!(
+            "document {}: partner {} is branch {}'s own counterpart; a branch cannot trade with itself",
+            document.number, document.partner, sender.code
+        );
+        return quarantine_routing(
+            connection,
+            sender,
+            epoch,
+            seq,
+            document,
+            None,
+            routed_type,
+            reason,
+            now,
+        )
+        .await;
+    }
+    let at_receiver = sqlx::query(
+        "SELECT number FROM document WHERE branch_id = $1 AND link_branch = $2 AND link_number = $3 LIMIT 1",
+    )
+    .bind(receiver.id)
+    .bind(&sender.code)
+    .bind(&document.number)
+    .fetch_optional(&mut *connection)
+    .await?;
+    if let Some(row) = at_receiver {
+        let target_number: String = row.try_get(0)?;
+        let reason = format!("already entered at {} as {target_number}", receiver.code);
+        upsert_routed(
+            connection,
+            sender,
+            document,
+            Some(receiver.id),
+            routed_type,
+            "linked",
+            None,
+            Some(&target_number),
+            &reason,
+            now,
+        )
+        .await?;
+        return Ok(RouteResult::AlreadyAtReceiver);
+    }
+    let routed = routed_document(connection, sender_counterpart, receiver, document, batch).await?;
+    if let Some(reason) = placement_problem(connection, dialect, receiver, &routed).await? {
+        let reason = format!(
+            "cannot route document {} to {}: {reason}",
+            document.number, receiver.code
+        );
+        return quarantine_routing(
+            connection,
+            sender,
+            epoch,
+            seq,
+            document,
+            Some(receiver),
+            routed_type,
+            reason,
+            now,
+        )
+        .await;
+    }
+    let inbox_seq = append_inbox(connection, receiver.id, &InboxBody::RoutedDocument(routed), now).await?;
+    upsert_routed(
+        connection,
+        sender,
+        document,
+        Some(receiver.id),
+        routed_type,
+        "queued",
+        Some(inbox_seq),
+        None,
+        "",
+        now,
+    )
+    .await?;
+    Ok(RouteResult::Queued { inbox_seq })
+}
+
+fn mirror_type(doc_type: DocType) -> DocType {
+    match doc_type {
+        DocType::SalesOut => DocType::PurchaseIn,
+        _ => DocType::SalesOut,
+    }
+}
+
+/// The draft the receiver gets: the mirror type, the sender's counterpart as partner, the
+/// receiver's counterpart warehouse, the same lines, linked to the source. A red document
+/// points at the receiver's own number when the source was itself the second end of a trade
+/// with the receiver; otherwise at the sender's number, which the receiving ledger resolves
+/// through the link of the draft it got for it.
+async fn routed_document(
+    connection: &mut AnyConnection,
+    sender: &Counterpart,
+    receiver: &Counterpart,
+    document: &Document,
+    batch: &Routable,
+) -> Result<Document, sqlx::Error> {
+    let partner = match document.doc_type {
+        DocType::SalesOut => sender.supplier.clone(),
+        _ => sender.customer.clone(),
+    };
+    let mut red_of = document.red_of.clone();
+    if let Some(source_number) = &document.red_of {
+        let source_link = match batch
+            .documents
+            .iter()
+            .find(|(_, source)| source.number == *source_number)
+        {
+            Some((_, source)) => source.link.clone(),
+            None => sqlx::query(
+                "SELECT link_branch, link_number FROM document WHERE branch_id = $1 AND number = $2",
+            )
+            .bind(sender.id)
+            .bind(source_number)
+            .fetch_optional(&mut *connection)
+            .await?
+            .map(|row| -> Result<Option<DocLink>, sqlx::Error> {
+                let branch: Option<String> = row.try_get(0)?;
+                let number: Option<String> = row.try_get(1)?;
+                Ok(branch
+                    .zip(number)
+                    .map(|(branch, number)| DocLink { branch, number }))
+            })
+            .transpose()?
+            .flatten(),
+        };
+        if let Some(link) = source_link.filter(|link| link.branch == receiver.code) {
+            red_of = Some(link.number);
+        }
+    }
+    Ok(Document {
+        number: document.number.clone(),
+        doc_type: mirror_type(document.doc_type),
+        date: document.date,
+        partner,
+        warehouse: receiver.warehouse.clone(),
+        red_of,
+        lines: document.lines.clone(),
+        link: Some(DocLink {
+            branch: sender.code.clone(),
+            number: document.number.clone(),
+        }),
+    })
+}
+
+/// Why the receiver could not take `routed`, if anything: every code must be HQ master data
+/// or one of the receiver's own records.
+async fn placement_problem(
+    connection: &mut AnyConnection,
+    dialect: Dialect,
+    receiver: &Counterpart,
+    routed: &Document,
+) -> Result<Option<String>, sqlx::Error> {
+    if let Err(error) = routed.validate() {
+        return Ok(Some(error.to_string()));
+    }
+    let partner_kind = if routed.doc_type.partner_is_supplier() {
+        BaseKind::Supplier
+    } else {
+        BaseKind::Customer
+    };
+    if !known_at(
+        connection,
+        dialect,
+        receiver.id,
+        BaseKind::Warehouse,
+        &[routed.warehouse.as_str()],
+    )
+    .await?
+    .contains(&routed.warehouse)
+    {
+        return Ok(Some(format!(
+            "counterpart warehouse {} is unknown at {}",
+            routed.warehouse, receiver.code
+        )));
+    }
+    if !known_at(
+        connection,
+        dialect,
+        receiver.id,
+        partner_kind,
+        &[routed.partner.as_str()],
+    )
+    .await?
+    .contains(&routed.partner)
+    {
+        return Ok(Some(format!(
+            "counterpart {partner_kind} {} is unknown at {}",
+            routed.partner, receiver.code
+        )));
+    }
+    let products: Vec<&str> = routed.lines.iter().map(|line| line.product.as_str()).collect();
+    let known = known_at(connection, dialect, receiver.id, BaseKind::Product, &products).await?;
+    if let Some(product) = products.iter().find(|product| !known.contains(**product)) {
+        return Ok(Some(format!("product {product} is unknown at {}", receiver.code)));
+    }
+    Ok(None)
+}
+
+/// Which of `codes` HQ master data or branch `branch_id`'s own records hold.
+async fn known_at(
+    connection: &mut AnyConnection,
+    dialect: Dialect,
+    branch_id: i64,
+    kind: BaseKind,
+    codes: &[&str],
+) -> Result<HashSet<String>, sqlx::Error> {
+    let mut known = HashSet::new();
+    for chunk in codes.chunks(1000) {
+        let n = chunk.len();
+        let sql = format!(
+            "SELECT code FROM master_record WHERE kind = {} AND code IN ({}) \
+             UNION SELECT code FROM branch_record WHERE branch_id = {} AND kind = {} AND code IN ({})",
+            dialect.placeholder(1),
+            placeholders(dialect, 2, n),
+            dialect.placeholder(n + 2),
+            dialect.placeholder(n + 3),
+            placeholders(dialect, n + 4, n),
+        );
+        let mut query = sqlx::query(&sql).bind(kind.as_str());
+        for code in chunk {
+            query = query.bind(*code);
+        }
+        query = query.bind(branch_id).bind(kind.as_str());
+        for code in chunk {
+            query = query.bind(*code);
+        }
+        for row in query.fetch_all(&mut *connection).await? {
+            known.insert(row.try_get(0)?);
+        }
+    }
+    Ok(known)
+}
+
+/// A document linked to the other end's document: the trade was entered at both ends (or the
+/// receiver confirmed the draft HQ routed). Never routed back; HQ notes the second end.
+#[allow(clippy::too_many_arguments)]
+async fn record_second_end(
+    connection: &mut AnyConnection,
+    counterparts: &[Counterpart],
+    sender: &BranchRef,
+    epoch: u64,
+    seq: u64,
+    document: &Document,
+    link: &DocLink,
+    now: &str,
+) -> Result<RouteResult, sqlx::Error> {
+    let Some(origin) = counterparts
+        .iter()
+        .find(|counterpart| counterpart.code == link.branch)
+    else {
+        let reason = format!(
+            "document {} is linked to {} {} but branch {} is not registered",
+            document.number, link.branch, link.number, link.branch
+        );
+        let routed_type = mirror_type(document.doc_type);
+        return quarantine_routing(
+            connection,
+            sender,
+            epoch,
+            seq,
+            document,
+            None,
+            routed_type,
+            reason,
+            now,
+        )
+        .await;
+    };
+    sqlx::query(
+        "UPDATE routed SET state = 'confirmed', target_number = $4, updated_at = $5 \
+         WHERE source_branch_id = $1 AND source_number = $2 AND target_branch_id = $3 AND state IN ('queued', 'linked')",
+    )
+    .bind(origin.id)
+    .bind(&link.number)
+    .bind(sender.id)
+    .bind(&document.number)
+    .bind(now)
+    .execute(&mut *connection)
+    .await?;
+    Ok(RouteResult::Linked)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn upsert_routed(
+    connection: &mut AnyConnection,
+    sender: &BranchRef,
+    document: &Document,
+    target_branch_id: Option<i64>,
+    routed_type: DocType,
+    state: &str,
+    inbox_seq: Option<u64>,
+    target_number: Option<&str>,
+    reason: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO routed (source_branch_id, source_number, target_branch_id, doc_type, state, inbox_seq, \
+                             target_number, reason, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+         ON CONFLICT (source_branch_id, source_number) DO UPDATE SET target_branch_id = excluded.target_branch_id, \
+             doc_type = excluded.doc_type, state = excluded.state, inbox_seq = excluded.inbox_seq, \
+             target_number = excluded.target_number, reason = excluded.reason, updated_at = excluded.updated_at",
+    )
+    .bind(sender.id)
+    .bind(&document.number)
+    .bind(target_branch_id)
+    .bind(routed_type.as_str())
+    .bind(state)
+    .bind(inbox_seq.map(to_i64))
+    .bind(target_number)
+    .bind(reason)
+    .bind(now)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// Stores the routing of `document` in quarantine (kind `routing`, under the sender's entry)
+/// and notes it in `routed`; the document itself stays applied at HQ.
+#[allow(clippy::too_many_arguments)]
+async fn quarantine_routing(
+    connection: &mut AnyConnection,
+    sender: &BranchRef,
+    epoch: u64,
+    seq: u64,
+    document: &Document,
+    receiver: Option<&Counterpart>,
+    routed_type: DocType,
+    reason: String,
+    now: &str,
+) -> Result<RouteResult, sqlx::Error> {
+    let summary = match receiver {
+        Some(receiver) => format!(
+            "routing of document {} ({}) to {}",
+            document.number, document.doc_type, receiver.code
+        ),
+        None => format!("routing of document {} ({})", document.number, document.doc_type),
+    };
+    sqlx::query(
+        "INSERT INTO quarantine (branch_id, epoch, seq, reason, summary, body, created_at, kind) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'routing') \
+         ON CONFLICT (branch_id, epoch, seq) DO UPDATE SET reason = excluded.reason, summary = excluded.summary, \
+             body = excluded.body, kind = excluded.kind, resolved_at = NULL",
+    )
+    .bind(sender.id)
+    .bind(to_i64(epoch))
+    .bind(to_i64(seq))
+    .bind(&reason)
+    .bind(summary)
+    .bind(EntryBody::Document(document.clone()).to_json())
+    .bind(now)
+    .execute(&mut *connection)
+    .await?;
+    upsert_routed(
+        connection,
+        sender,
+        document,
+        receiver.map(|receiver| receiver.id),
+        routed_type,
+        "quarantined",
+        None,
+        None,
+        &reason,
+        now,
+    )
+    .await?;
+    Ok(RouteResult::Quarantined { reason })
+}
+
+/// The receiver refused a routed draft: HQ shows it in `trade list` and the audit log.
+async fn record_rejection(
+    connection: &mut AnyConnection,
+    counterparts: &[Counterpart],
+    sender: &BranchRef,
+    rejection: &DocRejection,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    if let Some(origin) = counterparts
+        .iter()
+        .find(|counterpart| counterpart.code == rejection.link.branch)
+    {
+        sqlx::query(
+            "UPDATE routed SET state = 'rejected', target_number = $4, reason = $5, updated_at = $6 \
+             WHERE source_branch_id = $1 AND source_number = $2 AND target_branch_id = $3",
+        )
+        .bind(origin.id)
+        .bind(&rejection.link.number)
+        .bind(sender.id)
+        .bind(&rejection.number)
+        .bind(&rejection.reason)
+        .bind(now)
+        .execute(&mut *connection)
+        .await?;
+    }
+    let detail = format!(
+        "{} rejected {} (routed from {} {}): {}",
+        sender.code, rejection.number, rejection.link.branch, rejection.link.number, rejection.reason
+    );
+    audit(connection, &sender.code, "routed document rejected", &detail).await
+}
+
+/// Retries quarantined entry `id` if it is a routing (kind `routing`); `None` when it is not,
+/// so the caller retries it as an ordinary entry.
+pub(crate) async fn retry_routing(store: &Store, id: u64) -> Result<Option<RetryOutcome>, QuarantineError> {
+    let mut tx = store.begin_write().await?;
+    let sql = format!(
+        "SELECT q.branch_id, b.code, b.org, q.epoch, q.seq, q.body FROM quarantine q \
+         JOIN branch b ON b.id = q.branch_id WHERE q.id = $1 AND q.resolved_at IS NULL AND q.kind = 'routing'{}",
+        store.dialect().for_update()
+    );
+    let Some(row) = sqlx::query(&sql)
+        .bind(to_i64(id))
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let sender = BranchRef {
+        id: row.try_get(0)?,
+        code: row.try_get(1)?,
+        org: row.try_get(2)?,
+    };
+    let (epoch, seq) = (get_u64(&row, 3)?, get_u64(&row, 4)?);
+    let body: String = row.try_get(5)?;
+    let Ok(EntryBody::Document(document)) = serde_json::from_str::<EntryBody>(&body) else {
+        return Err(StoreError::CorruptValue {
+            what: "quarantined routing",
+            reason: format!("entry {id} does not hold a document"),
+        }
+        .into());
+    };
+    let now = now_text();
+    let counterparts = load_counterparts(&mut tx).await?;
+    let batch = Routable::default();
+    let result = route_document(
+        &mut tx,
+        store.dialect(),
+        &counterparts,
+        &sender,
+        epoch,
+        seq,
+        &document,
+        &batch,
+        &now,
+    )
+    .await?;
+    let outcome = match result {
+        RouteResult::Quarantined { reason } => RetryOutcome::StillQuarantined { reason },
+        _ => {
+            sqlx::query("UPDATE quarantine SET resolved_at = $2 WHERE id = $1")
+                .bind(to_i64(id))
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            let detail = format!(
+                "{} epoch {epoch} seq {seq}: routing of document {}",
+                sender.code, document.number
+            );
+            audit(&mut tx, "admin", "quarantine retry", &detail).await?;
+            RetryOutcome::Applied
+        }
+    };
+    tx.commit().await?;
+    Ok(Some(outcome))
+}
+
+/// One routed trade document as HQ tracks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutedTrade {
+    pub source_branch: String,
+    pub source_number: String,
+    /// The receiving branch, when HQ found one.
+    pub target_branch: Option<String>,
+    /// The type of the document at the receiver.
+    pub doc_type: String,
+    /// queued | quarantined | linked | confirmed | rejected
+    pub state: String,
+    pub inbox_seq: Option<u64>,
+    /// The receiver's number, once it confirmed, rejected or had already entered the trade.
+    pub target_number: Option<String>,
+    pub reason: String,
+    pub updated_at: String,
+}
+
+/// Routed trades, newest last, optionally only those in `state`, at most `limit`.
+pub async fn list(store: &Store, state: Option<&str>, limit: u32) -> Result<Vec<RoutedTrade>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.code, r.source_number, t.code, r.doc_type, r.state, r.inbox_seq, r.target_number, r.reason, \
+                r.updated_at \
+         FROM routed r JOIN branch s ON s.id = r.source_branch_id LEFT JOIN branch t ON t.id = r.target_branch_id \
+         WHERE ($1 = '' OR r.state = $1) ORDER BY r.created_at, s.code, r.source_number LIMIT $2",
+    )
+    .bind(state.unwrap_or(""))
+    .bind(i64::from(limit))
+    .fetch_all(store.pool())
+    .await?;
+    let mut trades = Vec::with_capacity(rows.len());
+    for row in rows {
+        let inbox_seq: Option<i64> = row.try_get(5)?;
+        trades.push(RoutedTrade {
+            source_branch: row.try_get(0)?,
+            source_number: row.try_get(1)?,
+            target_branch: row.try_get(2)?,
+            doc_type: row.try_get(3)?,
+            state: row.try_get(4)?,
+            inbox_seq: inbox_seq.map(|seq| u64::try_from(seq).unwrap_or(0)),
+            target_number: row.try_get(6)?,
+            reason: row.try_get(7)?,
+            updated_at: row.try_get(8)?,
+        });
+    }
+    Ok(trades)
+}

@@ -1,0 +1,369 @@
+//! `bench hq-ingest`: HQ ingestion in document lines per second, through the real gRPC server
+//! (one Push stream, batches of `BENCH_BATCH_DOCS` documents), into SQLite and into PostgreSQL,
+//! each next to a same-run baseline writing the same rows straight into the same schema:
+//! SQLite — batched prepared inserts in one transaction per batch (rusqlite);
+//! PostgreSQL — COPY of the same rows, one COPY per table per batch, one transaction per batch.
+//!
+//! Sizes: `BENCH_DOCS` documents (default 20000) of `BENCH_LINES` lines (default 10).
+
+use crate::hq::{self, launch_hq, HqStoreKind};
+use crate::postgres::{postgres_bin_dir, PgCluster};
+use crate::process::TempDir;
+use anyhow::{ensure, Context};
+use branchline_proto::v1;
+use branchline_proto::PROTOCOL_VERSION;
+use branchline_shared::{
+    parse_date, to_scaled, BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry,
+};
+use hq_server::store::{reconcile, Store};
+use rust_decimal::Decimal;
+use std::time::{Duration, Instant};
+
+const PRODUCTS: usize = 1000;
+const CUSTOMERS: usize = 100;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Sizes {
+    docs: usize,
+    lines: usize,
+    batch_docs: usize,
+}
+
+/// One measured figure.
+struct Figure {
+    store: &'static str,
+    method: String,
+    lines: usize,
+    elapsed: Duration,
+}
+
+impl Figure {
+    fn lines_per_second(&self) -> f64 {
+        self.lines as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let sizes = Sizes {
+        docs: env_usize("BENCH_DOCS", 20_000),
+        lines: env_usize("BENCH_LINES", 10),
+        batch_docs: env_usize("BENCH_BATCH_DOCS", 500),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let documents = make_documents(&sizes);
+    let mut figures = Vec::new();
+
+    let dir = TempDir::new("bench-hq-ingest")?;
+    let sqlite_ingest = runtime.block_on(ingest(HqStoreKind::Sqlite, &documents, &sizes))?;
+    figures.push(Figure {
+        store: "SQLite",
+        method: "hq-server Push (gRPC, validate, dedup, apply)".into(),
+        ..sqlite_ingest
+    });
+    let baseline_db = dir.join("baseline.db");
+    runtime.block_on(async {
+        Store::open(&format!("sqlite://{}", baseline_db.display()), 1)
+            .await?
+            .close()
+            .await;
+        anyhow::Ok(())
+    })?;
+    figures.push(sqlite_baseline(&baseline_db, &documents, &sizes)?);
+
+    if postgres_bin_dir().is_some() {
+        let cluster = PgCluster::start(true)?;
+        let result = runtime.block_on(async {
+            let ingest_url = cluster.database("bench_ingest").await?;
+            let ingest_figure = ingest(HqStoreKind::Url(ingest_url), &documents, &sizes).await?;
+            let copy_url = cluster.database("bench_copy").await?;
+            Store::open(&copy_url, 1).await?.close().await;
+            let copy_figure = postgres_copy_baseline(&copy_url, &documents, &sizes).await?;
+            anyhow::Ok((ingest_figure, copy_figure))
+        })?;
+        figures.push(Figure {
+            store: "PostgreSQL",
+            method: "hq-server Push (gRPC, validate, dedup, apply)".into(),
+            ..result.0
+        });
+        figures.push(result.1);
+    } else {
+        eprintln!("NOTICE: PostgreSQL server binaries not found; PostgreSQL figures skipped");
+    }
+    print_table(&sizes, &figures);
+    Ok(())
+}
+
+fn make_documents(sizes: &Sizes) -> Vec<Document> {
+    let date = parse_date("2026-01-05").expect("date");
+    (0..sizes.docs)
+        .map(|doc_idx| Document {
+            number: format!("SZ-{:07}", doc_idx + 1),
+            doc_type: DocType::SalesOut,
+            date,
+            partner: format!("C{:04}", doc_idx % CUSTOMERS),
+            warehouse: "SZ-W".into(),
+            red_of: None,
+            lines: (0..sizes.lines)
+                .map(|line_idx| DocLine {
+                    product: format!("P{:05}", (doc_idx * 7 + line_idx * 13) % PRODUCTS),
+                    qty: Decimal::new((doc_idx % 50 + line_idx + 1) as i64 * 25, 2),
+                    price: Decimal::new(2150 + line_idx as i64, 2),
+                    discount: Decimal::new(4, 2),
+                    tax_rate: Decimal::new(13, 2),
+                })
+                .collect(),
+            link: None,
+        })
+        .collect()
+}
+
+fn master_records(kind: BaseKind, prefix: &str, width: usize, count: usize) -> Vec<BaseRecord> {
+    (0..count)
+        .map(|idx| BaseRecord::new(kind, &format!("{prefix}{idx:0width$}"), &format!("{kind} {idx}")))
+        .collect()
+}
+
+/// Pushes every document through a real HQ and measures first send to last ack.
+async fn ingest(store: HqStoreKind, documents: &[Document], sizes: &Sizes) -> anyhow::Result<Figure> {
+    let hq_handle = launch_hq(store).await;
+    let url = hq_handle.url().to_owned();
+    hq::add_org(&url, "001", "group").await?;
+    let token = hq::add_branch(&url, "SZ", "001").await?;
+    hq::import(
+        &url,
+        BaseKind::Product,
+        &master_records(BaseKind::Product, "P", 5, PRODUCTS),
+    )
+    .await?;
+    hq::import(
+        &url,
+        BaseKind::Customer,
+        &master_records(BaseKind::Customer, "C", 4, CUSTOMERS),
+    )
+    .await?;
+    hq::import(
+        &url,
+        BaseKind::Warehouse,
+        &[BaseRecord::new(BaseKind::Warehouse, "SZ-W", "store")],
+    )
+    .await?;
+    let batches: Vec<v1::PushBatch> = documents
+        .chunks(sizes.batch_docs)
+        .enumerate()
+        .map(|(batch_idx, chunk)| v1::PushBatch {
+            protocol_version: PROTOCOL_VERSION,
+            epoch: 1,
+            backlog: 0,
+            entries: chunk
+                .iter()
+                .enumerate()
+                .map(|(idx, document)| {
+                    let seq = (batch_idx * sizes.batch_docs + idx + 1) as u64;
+                    (&OutboxEntry {
+                        seq,
+                        body: EntryBody::Document(document.clone()),
+                    })
+                        .into()
+                })
+                .collect(),
+        })
+        .collect();
+    let n_batches = batches.len();
+    let mut client = hq_handle.transfer(&token).await;
+    let started = Instant::now();
+    let mut acks = client.push(tokio_stream::iter(batches)).await?.into_inner();
+    let mut last_ack = None;
+    for _ in 0..n_batches {
+        last_ack = acks.message().await?;
+    }
+    let elapsed = started.elapsed();
+    let last_ack = last_ack.context("no ack")?;
+    ensure!(
+        last_ack.acked_seq == documents.len() as u64,
+        "HQ acked {} of {}",
+        last_ack.acked_seq,
+        documents.len()
+    );
+
+    // Pair assertion (not timed): HQ holds exactly what was sent.
+    let store = hq_handle.open_store().await?;
+    let totals = reconcile::totals(&store, &hq::branch_ref(&store, "SZ").await?).await?;
+    let sent_amount: Decimal = documents.iter().map(|document| document.totals().amount).sum();
+    ensure!(
+        totals.documents == documents.len() as u64 && totals.amount == sent_amount,
+        "HQ totals differ"
+    );
+    store.close().await;
+    hq_handle.shutdown().await?;
+    Ok(Figure {
+        store: "",
+        method: String::new(),
+        lines: documents.len() * sizes.lines,
+        elapsed,
+    })
+}
+
+/// Batched prepared inserts of the same document and line rows, one transaction per batch.
+fn sqlite_baseline(path: &std::path::Path, documents: &[Document], sizes: &Sizes) -> anyhow::Result<Figure> {
+    let mut connection = rusqlite::Connection::open(path)?;
+    connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+    let started = Instant::now();
+    for chunk in documents.chunks(sizes.batch_docs) {
+        let tx = connection.transaction()?;
+        {
+            let mut insert_document = tx.prepare_cached(
+                "INSERT INTO document (branch_id, number, epoch, seq, doc_type, doc_date, partner, warehouse, \
+                 red_of, link_branch, link_number, amount, tax, total, checksum, received_at) \
+                 VALUES (1, ?1, 1, ?2, ?3, ?4, ?5, ?6, NULL, NULL, NULL, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            let mut insert_line = tx.prepare_cached(
+                "INSERT INTO document_line (branch_id, number, line_no, product, qty, price, discount, tax_rate, \
+                 amount, tax, total) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            for (idx, document) in chunk.iter().enumerate() {
+                let totals = document.totals();
+                insert_document.execute(rusqlite::params![
+                    document.number,
+                    idx as i64,
+                    document.doc_type.as_str(),
+                    "2026-01-05",
+                    document.partner,
+                    document.warehouse,
+                    to_scaled(totals.amount, 2),
+                    to_scaled(totals.tax, 2),
+                    to_scaled(totals.total, 2),
+                    "",
+                    "2026-01-05T00:00:00Z",
+                ])?;
+                for (line_idx, line) in document.lines.iter().enumerate() {
+                    let values = line.values();
+                    insert_line.execute(rusqlite::params![
+                        document.number,
+                        line_idx as i64 + 1,
+                        line.product,
+                        to_scaled(line.qty, 4),
+                        to_scaled(line.price, 6),
+                        to_scaled(line.discount, 4),
+                        to_scaled(line.tax_rate, 4),
+                        to_scaled(values.amount, 2),
+                        to_scaled(values.tax, 2),
+                        to_scaled(values.total, 2),
+                    ])?;
+                }
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(Figure {
+        store: "SQLite",
+        method: "baseline: batched prepared INSERTs (rusqlite)".into(),
+        lines: documents.len() * sizes.lines,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// COPY of the same document and line rows, one transaction per batch.
+async fn postgres_copy_baseline(url: &str, documents: &[Document], sizes: &Sizes) -> anyhow::Result<Figure> {
+    use sqlx::Connection;
+    let mut connection = sqlx::PgConnection::connect(url).await?;
+    // Rendering the text rows is not timed: the baseline is the store's own best speed.
+    let rendered: Vec<(String, String)> = documents.chunks(sizes.batch_docs).map(render_copy_rows).collect();
+    let started = Instant::now();
+    for (document_rows, line_rows) in rendered {
+        let mut tx = connection.begin().await?;
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY document (branch_id, number, epoch, seq, doc_type, doc_date, partner, warehouse, red_of, \
+                 link_branch, link_number, amount, tax, total, checksum, received_at) FROM STDIN",
+            )
+            .await?;
+        copy.send(document_rows.into_bytes()).await?;
+        copy.finish().await?;
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY document_line (branch_id, number, line_no, product, qty, price, discount, tax_rate, amount, \
+                 tax, total) FROM STDIN",
+            )
+            .await?;
+        copy.send(line_rows.into_bytes()).await?;
+        copy.finish().await?;
+        tx.commit().await?;
+    }
+    let elapsed = started.elapsed();
+    connection.close().await?;
+    Ok(Figure {
+        store: "PostgreSQL",
+        method: "baseline: COPY (text format)".into(),
+        lines: documents.len() * sizes.lines,
+        elapsed,
+    })
+}
+
+fn render_copy_rows(chunk: &[Document]) -> (String, String) {
+    let mut document_rows = String::new();
+    let mut line_rows = String::new();
+    for (idx, document) in chunk.iter().enumerate() {
+        let totals = document.totals();
+        document_rows.push_str(&format!(
+            "1\t{}\t1\t{idx}\t{}\t2026-01-05\t{}\t{}\t\\N\t\\N\t\\N\t{}\t{}\t{}\t\t2026-01-05T00:00:00Z\n",
+            document.number,
+            document.doc_type.as_str(),
+            document.partner,
+            document.warehouse,
+            totals.amount,
+            totals.tax,
+            totals.total,
+        ));
+        for (line_idx, line) in document.lines.iter().enumerate() {
+            let values = line.values();
+            line_rows.push_str(&format!(
+                "1\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                document.number,
+                line_idx + 1,
+                line.product,
+                line.qty,
+                line.price,
+                line.discount,
+                line.tax_rate,
+                values.amount,
+                values.tax,
+                values.total,
+            ));
+        }
+    }
+    (document_rows, line_rows)
+}
+
+fn print_table(sizes: &Sizes, figures: &[Figure]) {
+    println!(
+        "hq-ingest: {} documents x {} lines, {} documents per batch",
+        sizes.docs, sizes.lines, sizes.batch_docs
+    );
+    println!(
+        "{:<11} {:<48} {:>9} {:>10} {:>12} {:>12}",
+        "store", "method", "lines", "seconds", "lines/s", "x baseline"
+    );
+    for pair in figures.chunks(2) {
+        let baseline = pair.get(1).map(Figure::lines_per_second);
+        for figure in pair {
+            let ratio = baseline.map_or("-".to_owned(), |baseline| {
+                format!("{:.2}", figure.lines_per_second() / baseline)
+            });
+            println!(
+                "{:<11} {:<48} {:>9} {:>10.2} {:>12.0} {:>12}",
+                figure.store,
+                figure.method,
+                figure.lines,
+                figure.elapsed.as_secs_f64(),
+                figure.lines_per_second(),
+                ratio
+            );
+        }
+    }
+}

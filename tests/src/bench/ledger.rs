@@ -1,0 +1,225 @@
+//! `bench ledger`: bulk `doc import` lines/s against raw rusqlite inserts of the same number of
+//! line rows, and interactive confirmed documents/s (synchronous=FULL) against the bare commit
+//! rate — each baseline measured in the same run, on the same disk.
+//!
+//! Sizes: `BRANCHLINE_BENCH_DOCS` (default 20000) documents of `BRANCHLINE_BENCH_LINES` (5)
+//! lines; `BRANCHLINE_BENCH_INTERACTIVE` (500) interactive documents; best of 3 rounds.
+
+use crate::ledger::{documents_jsonl, product_code, seed_ledger, seed_warehouse, TestRng, SEED_PRODUCTS};
+use crate::process::{find_binary, TempDir};
+use anyhow::Context;
+use branch_node::Ledger;
+use branchline_shared::{DocLine, DocType, Document};
+use rust_decimal::Decimal;
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 3;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One row of the printed table.
+struct Figure {
+    case: String,
+    value: f64,
+    unit: &'static str,
+    baseline: f64,
+    baseline_unit: &'static str,
+    target: f64,
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let n_docs = env_usize("BRANCHLINE_BENCH_DOCS", 20_000);
+    let lines_per_doc = env_usize("BRANCHLINE_BENCH_LINES", 5);
+    let n_interactive = env_usize("BRANCHLINE_BENCH_INTERACTIVE", 500);
+    let dir = TempDir::new("bench-ledger")?;
+    let (jsonl, summary) = documents_jsonl("SZ", n_docs, lines_per_doc, 42);
+    let n_lines = summary.lines as usize;
+
+    let mut figures = Vec::new();
+    let mut import_best = Duration::MAX;
+    let mut baseline_best = Duration::MAX;
+    let mut process_best: Option<Duration> = None;
+    for round in 0..ROUNDS {
+        import_best = import_best.min(time_library_import(&dir, round, &jsonl)?);
+        baseline_best = baseline_best.min(time_raw_inserts(&dir, round, &jsonl, n_lines)?);
+        if let Some(elapsed) = time_process_import(&dir, round, &jsonl)? {
+            process_best = Some(process_best.map_or(elapsed, |best| best.min(elapsed)));
+        }
+    }
+    let baseline = n_lines as f64 / baseline_best.as_secs_f64();
+    figures.push(Figure {
+        case: "bulk doc import, library".to_owned(),
+        value: n_lines as f64 / import_best.as_secs_f64(),
+        unit: "lines/s",
+        baseline,
+        baseline_unit: "rows/s",
+        target: 0.4,
+    });
+    if let Some(process_best) = process_best {
+        figures.push(Figure {
+            case: "bulk doc import, branch-node process".to_owned(),
+            value: n_lines as f64 / process_best.as_secs_f64(),
+            unit: "lines/s",
+            baseline,
+            baseline_unit: "rows/s",
+            target: 0.4,
+        });
+    }
+
+    let mut entry_best = Duration::MAX;
+    let mut commit_best = Duration::MAX;
+    for round in 0..ROUNDS {
+        entry_best = entry_best.min(time_interactive_entry(&dir, round, n_interactive)?);
+        commit_best = commit_best.min(time_bare_commits(&dir, round, n_interactive)?);
+    }
+    figures.push(Figure {
+        case: "interactive entry, synchronous=FULL".to_owned(),
+        value: n_interactive as f64 / entry_best.as_secs_f64(),
+        unit: "docs/s",
+        baseline: n_interactive as f64 / commit_best.as_secs_f64(),
+        baseline_unit: "commits/s",
+        target: 0.8,
+    });
+
+    println!(
+        "bench ledger: {n_docs} documents x {lines_per_doc} lines ({n_lines} lines) imported; \
+         {n_interactive} interactive documents; best of {ROUNDS}"
+    );
+    println!(
+        "{:<38} {:>16} {:>18} {:>7} {:>7}",
+        "case", "figure", "baseline", "ratio", "target"
+    );
+    for figure in &figures {
+        let ratio = figure.value / figure.baseline;
+        println!(
+            "{:<38} {:>16} {:>18} {:>7.2} {:>7}",
+            figure.case,
+            format!("{:.0} {}", figure.value, figure.unit),
+            format!("{:.0} {}", figure.baseline, figure.baseline_unit),
+            ratio,
+            format!(">= {:.1}", figure.target),
+        );
+    }
+    Ok(())
+}
+
+/// `Ledger::import_documents` of the whole file into a freshly seeded ledger.
+fn time_library_import(dir: &TempDir, round: usize, jsonl: &str) -> anyhow::Result<Duration> {
+    let ledger = seed_ledger(&dir.join(format!("import-{round}.db")), "SZ")?;
+    let started = Instant::now();
+    ledger.import_documents(jsonl.as_bytes(), &mut |_| {})?;
+    Ok(started.elapsed())
+}
+
+/// `branch-node doc import` as a process (file read, open, import), when the binary is built.
+fn time_process_import(dir: &TempDir, round: usize, jsonl: &str) -> anyhow::Result<Option<Duration>> {
+    let Some(binary) = find_binary("branch-node") else {
+        return Ok(None);
+    };
+    let ledger_path = dir.join(format!("process-{round}.db"));
+    drop(seed_ledger(&ledger_path, "SZ")?);
+    let file = dir.join(format!("docs-{round}.jsonl"));
+    std::fs::write(&file, jsonl)?;
+    let started = Instant::now();
+    let status = std::process::Command::new(binary)
+        .arg("--ledger")
+        .arg(&ledger_path)
+        .args(["doc", "import"])
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    let elapsed = started.elapsed();
+    anyhow::ensure!(status.success(), "branch-node doc import failed");
+    Ok(Some(elapsed))
+}
+
+/// The baseline: the same number of line rows (the file's own values, parsed beforehand and
+/// not timed) inserted with one cached prepared statement into one table, in one transaction,
+/// WAL, synchronous=NORMAL.
+fn time_raw_inserts(dir: &TempDir, round: usize, jsonl: &str, n_lines: usize) -> anyhow::Result<Duration> {
+    let mut rows: Vec<(String, i64, String, i64, i64, i64, i64)> = Vec::with_capacity(n_lines);
+    for line in jsonl.lines() {
+        let document = branchline_shared::parse_document_json(line).context("bench file")?;
+        for (line_idx, doc_line) in document.lines.iter().enumerate() {
+            rows.push((
+                document.number.clone(),
+                line_idx as i64 + 1,
+                doc_line.product.clone(),
+                branchline_shared::to_scaled(doc_line.qty, 4),
+                branchline_shared::to_scaled(doc_line.price, 6),
+                branchline_shared::to_scaled(doc_line.discount, 4),
+                branchline_shared::to_scaled(doc_line.tax_rate, 4),
+            ));
+        }
+    }
+    anyhow::ensure!(rows.len() == n_lines);
+    let conn = rusqlite::Connection::open(dir.join(format!("raw-{round}.db")))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.execute_batch(
+        "CREATE TABLE line (doc_number TEXT NOT NULL, line_no INTEGER NOT NULL, product TEXT NOT NULL,
+             qty INTEGER NOT NULL, price INTEGER NOT NULL, discount INTEGER NOT NULL, tax_rate INTEGER NOT NULL)",
+    )?;
+    let started = Instant::now();
+    let tx = conn.unchecked_transaction()?;
+    {
+        let mut statement = tx.prepare_cached("INSERT INTO line VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+        for row in &rows {
+            statement.execute(rusqlite::params![row.0, row.1, row.2, row.3, row.4, row.5, row.6])?;
+        }
+    }
+    tx.commit()?;
+    Ok(started.elapsed())
+}
+
+/// `Ledger::add_document` of confirmed 3-line sales, one transaction each, synchronous=FULL.
+fn time_interactive_entry(dir: &TempDir, round: usize, n_docs: usize) -> anyhow::Result<Duration> {
+    let path = dir.join(format!("interactive-{round}.db"));
+    let ledger: Ledger = seed_ledger(&path, "SZ")?;
+    let (opening, _) = documents_jsonl("SZ", 1, 1, 9);
+    ledger.import_documents(opening.as_bytes(), &mut |_| {})?;
+    let mut rng = TestRng::new(round as u64);
+    let documents: Vec<Document> = (0..n_docs)
+        .map(|_| Document {
+            number: String::new(),
+            doc_type: DocType::SalesOut,
+            date: branchline_shared::parse_date("2026-01-05").expect("a valid date"),
+            partner: "C001".to_owned(),
+            warehouse: seed_warehouse("SZ"),
+            red_of: None,
+            lines: (0..3)
+                .map(|_| DocLine {
+                    product: product_code(rng.below(SEED_PRODUCTS as u64) as usize),
+                    qty: Decimal::new(1 + rng.below(50) as i64, 0),
+                    price: Decimal::new(2150, 2),
+                    discount: Decimal::new(4, 2),
+                    tax_rate: Decimal::new(13, 2),
+                })
+                .collect(),
+            link: None,
+        })
+        .collect();
+    let started = Instant::now();
+    for document in documents {
+        ledger.add_document(document, false)?;
+    }
+    Ok(started.elapsed())
+}
+
+/// The ceiling: one tiny write transaction per commit, WAL, synchronous=FULL.
+fn time_bare_commits(dir: &TempDir, round: usize, n_commits: usize) -> anyhow::Result<Duration> {
+    let conn = rusqlite::Connection::open(dir.join(format!("commits-{round}.db")))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch("CREATE TABLE counter (x INTEGER NOT NULL); INSERT INTO counter VALUES (0);")?;
+    let started = Instant::now();
+    for _ in 0..n_commits {
+        conn.execute_batch("BEGIN IMMEDIATE; UPDATE counter SET x = x + 1; COMMIT;")?;
+    }
+    Ok(started.elapsed())
+}

@@ -1,0 +1,377 @@
+//! `bench reports`: consolidated report latency from the roll-ups against the same run's direct
+//! full-scan GROUP BY over the stored lines, for a full year `--by org` and `--by org,product`,
+//! on SQLite and PostgreSQL; and ingestion throughput with roll-ups on against off.
+//!
+//! Data: 50 organizations (one ledger each), 20,000 products, 200 customers, sales-outs of
+//! `BENCH_REPORT_DOC_LINES` lines (default 10) on uniformly random days of 2025, products
+//! uniformly random. Loaded through the real ingestion path in-process (`store::ingest`, the
+//! same transaction that maintains the roll-ups), skipping only gRPC.
+//!
+//! Sizes: `BENCH_REPORT_LINES` (comma list, default `1000000`; e.g. `1000000,10000000`),
+//! `BENCH_REPORT_INGEST_LINES` for the with/without roll-ups comparison (default 200000),
+//! `BENCH_REPORT_STORES` (`sqlite,postgres` by default).
+
+use crate::postgres::{postgres_bin_dir, PgCluster};
+use crate::process::TempDir;
+use anyhow::Context;
+use branchline_shared::{BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry};
+use hq_server::store::ingest::{self, Incoming, IngestBatch};
+use hq_server::store::registry::{self, BranchRef, NewBranch, MODE_INDEPENDENT_SALES};
+use hq_server::store::report::{self, ReportQuery};
+use hq_server::store::{rollup, Store};
+use rust_decimal::Decimal;
+use std::time::{Duration, Instant};
+
+const ORGS: usize = 50;
+const PRODUCTS: usize = 20_000;
+const CUSTOMERS: usize = 200;
+const BATCH_DOCS: usize = 500;
+
+fn env_text(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// xorshift64*: reproducible data without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    }
+}
+
+/// One report latency figure.
+struct Latency {
+    store: &'static str,
+    lines: usize,
+    by: &'static str,
+    rows: usize,
+    rollup: Duration,
+    direct: Duration,
+}
+
+/// One ingestion figure.
+struct Throughput {
+    store: &'static str,
+    lines: usize,
+    with_rollups: f64,
+    without_rollups: f64,
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let sizes: Vec<usize> = env_text("BENCH_REPORT_LINES", "1000000")
+        .split(',')
+        .map(|size| size.trim().parse().context("BENCH_REPORT_LINES"))
+        .collect::<anyhow::Result<_>>()?;
+    let ingest_lines: usize = env_text("BENCH_REPORT_INGEST_LINES", "200000").parse()?;
+    let doc_lines: usize = env_text("BENCH_REPORT_DOC_LINES", "10").parse()?;
+    let stores = env_text("BENCH_REPORT_STORES", "sqlite,postgres");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let dir = TempDir::new("bench-reports")?;
+    let cluster = if stores.contains("postgres") && postgres_bin_dir().is_some() {
+        Some(PgCluster::start(true)?)
+    } else {
+        if stores.contains("postgres") {
+            eprintln!("NOTICE: PostgreSQL server binaries not found; PostgreSQL figures skipped");
+        }
+        None
+    };
+    let mut latencies = Vec::new();
+    let mut throughputs = Vec::new();
+    runtime.block_on(async {
+        let mut urls: Vec<(&'static str, Box<dyn Fn(&str) -> String>)> = Vec::new();
+        if stores.contains("sqlite") {
+            let root = dir.path().to_owned();
+            urls.push((
+                "SQLite",
+                Box::new(move |name| format!("sqlite://{}", root.join(format!("{name}.db")).display())),
+            ));
+        }
+        for (store_name, url_of) in &urls {
+            throughputs.push(measure_ingestion(store_name, url_of, ingest_lines, doc_lines).await?);
+            for &lines in &sizes {
+                latencies.extend(
+                    measure_reports(store_name, &url_of(&format!("reports_{lines}")), lines, doc_lines)
+                        .await?,
+                );
+            }
+        }
+        if let Some(cluster) = &cluster {
+            let on = cluster.database("ingest_on").await?;
+            let off = cluster.database("ingest_off").await?;
+            let urls = [on, off];
+            let url_of = move |name: &str| {
+                if name == "ingest_on" {
+                    urls[0].clone()
+                } else {
+                    urls[1].clone()
+                }
+            };
+            throughputs.push(measure_ingestion("PostgreSQL", &url_of, ingest_lines, doc_lines).await?);
+            for &lines in &sizes {
+                let url = cluster.database(&format!("reports_{lines}")).await?;
+                latencies.extend(measure_reports("PostgreSQL", &url, lines, doc_lines).await?);
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    print_tables(&latencies, &throughputs);
+    Ok(())
+}
+
+/// Registers the 50 organizations and their ledgers and imports the master data.
+async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
+    registry::add_org(store, "001", "group").await?;
+    let mut branches = Vec::with_capacity(ORGS);
+    for org_idx in 0..ORGS {
+        let org = format!("001.{:03}", org_idx + 1);
+        let code = format!("B{:02}", org_idx + 1);
+        registry::add_org(store, &org, &code).await?;
+        let branch = NewBranch {
+            code: code.clone(),
+            name: code.clone(),
+            org,
+            customer: format!("C-{code}"),
+            supplier: format!("S-{code}"),
+            warehouse: format!("W-{code}"),
+            mode: MODE_INDEPENDENT_SALES.to_owned(),
+        };
+        registry::add_branch(store, &branch).await?;
+        branches.push(
+            registry::branch_by_code(store, &code)
+                .await?
+                .context("branch just added")?,
+        );
+    }
+    let records = |kind: BaseKind, prefix: &str, count: usize| -> Vec<BaseRecord> {
+        (0..count)
+            .map(|idx| BaseRecord::new(kind, &format!("{prefix}{idx:05}"), "bench"))
+            .collect()
+    };
+    registry::import_master(
+        store,
+        BaseKind::Product,
+        &records(BaseKind::Product, "P", PRODUCTS),
+    )
+    .await?;
+    registry::import_master(
+        store,
+        BaseKind::Customer,
+        &records(BaseKind::Customer, "C", CUSTOMERS),
+    )
+    .await?;
+    let warehouses: Vec<BaseRecord> = branches
+        .iter()
+        .map(|branch| BaseRecord::new(BaseKind::Warehouse, &format!("{}-W", branch.code), "bench"))
+        .collect();
+    registry::import_master(store, BaseKind::Warehouse, &warehouses).await?;
+    Ok(branches)
+}
+
+/// A batch of `n_docs` sales-outs of branch `code`, numbered from `first_seq`.
+fn make_batch(rng: &mut Rng, code: &str, first_seq: u64, n_docs: usize, doc_lines: usize) -> IngestBatch {
+    let year_start = branchline_shared::parse_date("2025-01-01").expect("date");
+    let days: Vec<_> = year_start.iter_days().take(365).collect();
+    let entries = (0..n_docs)
+        .map(|idx| {
+            let seq = first_seq + idx as u64;
+            let document = Document {
+                number: format!("{code}-{seq}"),
+                doc_type: DocType::SalesOut,
+                date: days[rng.below(365) as usize],
+                partner: format!("C{:05}", rng.below(CUSTOMERS as u64)),
+                warehouse: format!("{code}-W"),
+                red_of: None,
+                lines: (0..doc_lines)
+                    .map(|_| DocLine {
+                        product: format!("P{:05}", rng.below(PRODUCTS as u64)),
+                        qty: Decimal::new(1 + rng.below(2000) as i64, 1),
+                        price: Decimal::new(100 + rng.below(100_000) as i64, 2),
+                        discount: Decimal::new(rng.below(3) as i64 * 5, 2),
+                        tax_rate: Decimal::new(13, 2),
+                    })
+                    .collect(),
+                link: None,
+            };
+            Incoming::from_entry(OutboxEntry {
+                seq,
+                body: EntryBody::Document(document),
+            })
+        })
+        .collect();
+    IngestBatch {
+        epoch: 1,
+        backlog: Some(0),
+        entries,
+    }
+}
+
+/// Ingests `lines` lines spread round-robin over the branches; returns the time spent ingesting.
+async fn load(
+    store: &Store,
+    branches: &[BranchRef],
+    lines: usize,
+    doc_lines: usize,
+) -> anyhow::Result<Duration> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let n_docs = lines / doc_lines;
+    let mut next_seq = vec![1u64; branches.len()];
+    let mut loaded_docs = 0;
+    let mut elapsed = Duration::ZERO;
+    let mut batch_idx = 0;
+    while loaded_docs < n_docs {
+        let branch_idx = batch_idx % branches.len();
+        let n_batch = BATCH_DOCS.min(n_docs - loaded_docs);
+        let batch = make_batch(
+            &mut rng,
+            &branches[branch_idx].code,
+            next_seq[branch_idx],
+            n_batch,
+            doc_lines,
+        );
+        let started = Instant::now();
+        let ack = ingest::ingest(store, &branches[branch_idx], batch).await?;
+        elapsed += started.elapsed();
+        anyhow::ensure!(
+            ack.applied as usize == n_batch,
+            "batch not fully applied: {ack:?}"
+        );
+        next_seq[branch_idx] += n_batch as u64;
+        loaded_docs += n_batch;
+        batch_idx += 1;
+        if batch_idx % 200 == 0 {
+            eprintln!("  loaded {} lines", loaded_docs * doc_lines);
+        }
+    }
+    Ok(elapsed)
+}
+
+async fn measure_ingestion(
+    store_name: &'static str,
+    url_of: &dyn Fn(&str) -> String,
+    lines: usize,
+    doc_lines: usize,
+) -> anyhow::Result<Throughput> {
+    let mut rates = [0.0; 2];
+    for (slot, (name, enabled)) in [("ingest_on", true), ("ingest_off", false)]
+        .into_iter()
+        .enumerate()
+    {
+        eprintln!(
+            "{store_name}: ingesting {lines} lines with roll-ups {}",
+            if enabled { "on" } else { "off" }
+        );
+        let store = Store::open(&url_of(name), 4).await?;
+        let branches = setup(&store).await?;
+        rollup::set_enabled_for_benchmark(enabled);
+        let elapsed = load(&store, &branches, lines, doc_lines).await;
+        rollup::set_enabled_for_benchmark(true);
+        rates[slot] = lines as f64 / elapsed?.as_secs_f64();
+        store.close().await;
+    }
+    Ok(Throughput {
+        store: store_name,
+        lines,
+        with_rollups: rates[0],
+        without_rollups: rates[1],
+    })
+}
+
+/// The median of `runs` timings of `call`, and its row count.
+async fn time_median<F, Fut>(runs: usize, mut call: F) -> anyhow::Result<(Duration, usize)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<usize>>,
+{
+    let mut timings = Vec::with_capacity(runs);
+    let mut rows = 0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        rows = call().await?;
+        timings.push(started.elapsed());
+    }
+    timings.sort();
+    Ok((timings[timings.len() / 2], rows))
+}
+
+async fn measure_reports(
+    store_name: &'static str,
+    url: &str,
+    lines: usize,
+    doc_lines: usize,
+) -> anyhow::Result<Vec<Latency>> {
+    let store = Store::open(url, 4).await?;
+    let branches = setup(&store).await?;
+    eprintln!("{store_name}: loading {lines} lines");
+    let load_elapsed = load(&store, &branches, lines, doc_lines).await?;
+    eprintln!(
+        "{store_name}: loaded {lines} lines in {:.1} s ({:.0} lines/s)",
+        load_elapsed.as_secs_f64(),
+        lines as f64 / load_elapsed.as_secs_f64()
+    );
+    let mut figures = Vec::new();
+    for by in ["org", "org,product"] {
+        let query = ReportQuery::parse("001", "2025-01-01", "2025-12-31", &[by.to_owned()])?;
+        let (rollup, rows) = time_median(5, || async {
+            Ok(report::sales(&store, &query).await?.rows.len())
+        })
+        .await?;
+        let (direct, direct_rows) = time_median(3, || async {
+            Ok(report::sales_direct(&store, &query).await?.rows.len())
+        })
+        .await?;
+        anyhow::ensure!(
+            rows == direct_rows,
+            "roll-up and direct row counts differ for --by {by}"
+        );
+        figures.push(Latency {
+            store: store_name,
+            lines,
+            by,
+            rows,
+            rollup,
+            direct,
+        });
+    }
+    store.close().await;
+    Ok(figures)
+}
+
+fn print_tables(latencies: &[Latency], throughputs: &[Throughput]) {
+    println!("reports: full year 2025, --org 001 (50 ledgers), {PRODUCTS} products, {CUSTOMERS} customers");
+    println!(
+        "{:<11} {:>10} {:<12} {:>8} {:>12} {:>12} {:>9}",
+        "store", "lines", "--by", "rows", "roll-up ms", "direct ms", "speed-up"
+    );
+    for figure in latencies {
+        println!(
+            "{:<11} {:>10} {:<12} {:>8} {:>12.1} {:>12.1} {:>8.0}x",
+            figure.store,
+            figure.lines,
+            figure.by,
+            figure.rows,
+            figure.rollup.as_secs_f64() * 1000.0,
+            figure.direct.as_secs_f64() * 1000.0,
+            figure.direct.as_secs_f64() / figure.rollup.as_secs_f64()
+        );
+    }
+    println!();
+    println!("ingestion (in-process store::ingest, {BATCH_DOCS} documents per batch)");
+    println!(
+        "{:<11} {:>10} {:>16} {:>16} {:>8}",
+        "store", "lines", "roll-ups on/s", "roll-ups off/s", "ratio"
+    );
+    for figure in throughputs {
+        println!(
+            "{:<11} {:>10} {:>16.0} {:>16.0} {:>8.2}",
+            figure.store,
+            figure.lines,
+            figure.with_rollups,
+            figure.without_rollups,
+            figure.with_rollups / figure.without_rollups
+        );
+    }
+}

@@ -1,0 +1,283 @@
+//! Reports from the roll-ups equal a direct aggregation over HQ's stored lines, after random
+//! document streams (red documents, routed trades, resent batches) pushed through the real gRPC
+//! server, for many subtrees, groupings and date ranges — and their grand totals equal the sums
+//! of what the branches sent (pair assertion), exact to the cent. SQLite, and PostgreSQL.
+
+use crate::hq_support::{batch, push, record, wire};
+use branchline_shared::{parse_date, BaseKind, DocLine, DocLink, DocType, Document, EntryBody};
+use branchline_tests::hq::{launch_hq, HqHandle, HqStoreKind};
+use hq_server::store::report::{self, ReportQuery};
+use hq_server::store::Store;
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+const BRANCHES: [(&str, &str); 3] = [("SZ", "001.001.001"), ("GZ", "001.001.002"), ("ZH", "001.002")];
+const PRODUCTS: [&str; 4] = ["P001", "P002", "P003", "P004"];
+const CUSTOMERS: [&str; 3] = ["C001", "C002", "C-GZ"];
+
+/// A small deterministic generator (xorshift64*), seeded by proptest.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Org 001 > 001.001 (a region without a ledger) > SZ, GZ; 001.002 > ZH; master data.
+pub(crate) async fn setup_group(hq: &HqHandle) -> Vec<String> {
+    hq.add_org("001", "group").await.unwrap();
+    hq.add_org("001.001", "south region").await.unwrap();
+    hq.add_org("001.002", "zhuhai").await.unwrap();
+    hq.add_org("001.001.001", "shenzhen").await.unwrap();
+    hq.add_org("001.001.002", "guangzhou").await.unwrap();
+    let mut tokens = Vec::new();
+    for (code, org) in BRANCHES {
+        tokens.push(hq.add_branch(code, org).await.unwrap());
+    }
+    let products: Vec<_> = PRODUCTS
+        .iter()
+        .map(|code| record(BaseKind::Product, code))
+        .collect();
+    hq.import(BaseKind::Product, &products).await.unwrap();
+    let customers: Vec<_> = CUSTOMERS
+        .iter()
+        .map(|code| record(BaseKind::Customer, code))
+        .collect();
+    hq.import(BaseKind::Customer, &customers).await.unwrap();
+    let suppliers = [
+        record(BaseKind::Supplier, "V001"),
+        record(BaseKind::Supplier, "S-SZ"),
+    ];
+    hq.import(BaseKind::Supplier, &suppliers).await.unwrap();
+    let warehouses: Vec<_> = BRANCHES
+        .iter()
+        .map(|(code, _)| record(BaseKind::Warehouse, &format!("{code}-W")))
+        .collect();
+    hq.import(BaseKind::Warehouse, &warehouses).await.unwrap();
+    tokens
+}
+
+fn decimal(mantissa: u64, scale: u32) -> Decimal {
+    Decimal::new(mantissa as i64, scale)
+}
+
+/// A random stream of confirmed documents for branch `code`, days from 2025-11-20 to 2026-02-08.
+fn random_documents(rng: &mut Rng, code: &str, n_docs: usize) -> Vec<Document> {
+    let start = parse_date("2025-11-20").unwrap();
+    let mut documents: Vec<Document> = Vec::new();
+    for doc_idx in 0..n_docs {
+        let date = start + chrono::Days::new(rng.below(81));
+        let number = format!("{code}-{}", doc_idx + 1);
+        // Some red documents reverse an earlier one.
+        if !documents.is_empty() && rng.below(6) == 0 {
+            let source = &documents[rng.below(documents.len() as u64) as usize];
+            if source.red_of.is_none() && source.doc_type != DocType::Opening {
+                let red = source.red_copy(&number, date.max(source.date));
+                documents.push(red);
+                continue;
+            }
+        }
+        let doc_type = [
+            DocType::SalesOut,
+            DocType::SalesOut,
+            DocType::RetailSale,
+            DocType::PurchaseIn,
+            DocType::Opening,
+            DocType::SalesOrder,
+        ][rng.below(6) as usize];
+        let partner = match doc_type {
+            DocType::Opening => String::new(),
+            DocType::PurchaseIn => ["V001", "S-SZ"][rng.below(2) as usize].to_owned(),
+            DocType::RetailSale if rng.below(2) == 0 => String::new(),
+            _ => CUSTOMERS[rng.below(3) as usize].to_owned(),
+        };
+        // A trade routed from another branch arrives linked to its source document.
+        let link = (doc_type == DocType::PurchaseIn && partner == "S-SZ" && code != "SZ").then(|| DocLink {
+            branch: "SZ".to_owned(),
+            number: format!("SZ-{}", rng.below(20) + 1),
+        });
+        let n_lines = 1 + rng.below(3) as usize;
+        let lines = (0..n_lines)
+            .map(|_| DocLine {
+                product: PRODUCTS[rng.below(4) as usize].to_owned(),
+                qty: decimal(1 + rng.below(5000), rng.below(3) as u32),
+                price: decimal(1 + rng.below(2_000_000), 2 + rng.below(3) as u32),
+                discount: [Decimal::ZERO, decimal(4, 2), decimal(125, 4)][rng.below(3) as usize],
+                tax_rate: [Decimal::ZERO, decimal(6, 2), decimal(13, 2)][rng.below(3) as usize],
+            })
+            .collect();
+        let document = Document {
+            number,
+            doc_type,
+            date,
+            partner,
+            warehouse: format!("{code}-W"),
+            red_of: None,
+            lines,
+            link,
+        };
+        document.validate().expect("generated documents are valid");
+        documents.push(document);
+    }
+    documents
+}
+
+/// Pushes `documents` as seq 1.. in random batches, resending some batches.
+async fn push_stream(hq: &HqHandle, token: &str, documents: &[Document], rng: &mut Rng) {
+    let mut client = hq.transfer(token).await;
+    let entries: Vec<_> = documents
+        .iter()
+        .enumerate()
+        .map(|(idx, document)| wire(idx as u64 + 1, EntryBody::Document(document.clone())))
+        .collect();
+    let mut sent = Vec::new();
+    let mut rest = entries.as_slice();
+    while !rest.is_empty() {
+        let size = (1 + rng.below(8) as usize).min(rest.len());
+        let (chunk, tail) = rest.split_at(size);
+        let ack = push(&mut client, batch(1, chunk.to_vec())).await.expect("push");
+        assert_eq!(ack.acked_seq, chunk.last().unwrap().seq);
+        sent.push(chunk.to_vec());
+        rest = tail;
+        if rng.below(3) == 0 {
+            let again = sent[rng.below(sent.len() as u64) as usize].clone();
+            let n_again = again.len() as u32;
+            let ack = push(&mut client, batch(1, again)).await.expect("resend");
+            assert_eq!(
+                (ack.applied, ack.duplicates),
+                (0, n_again),
+                "a resent batch is not re-applied"
+            );
+        }
+    }
+}
+
+fn groupings() -> Vec<Vec<String>> {
+    [
+        "org",
+        "org,product",
+        "product",
+        "org,customer",
+        "org,warehouse",
+        "org,day",
+        "org,month",
+        "month",
+        "org,product,month",
+        "org,product,day",
+        "org,product,customer,warehouse,day,month",
+    ]
+    .iter()
+    .map(|by| vec![by.to_string()])
+    .collect()
+}
+
+/// Every report from the roll-ups equals the direct aggregation over the stored lines.
+pub(crate) async fn assert_reports_match_lines(store: &Store, extra_range: (String, String)) {
+    let ranges = [
+        (String::new(), String::new()),
+        ("2025-12-01".to_owned(), "2025-12-31".to_owned()),
+        ("2025-11-25".to_owned(), "2026-01-31".to_owned()),
+        ("2026-01-01".to_owned(), "2026-01-01".to_owned()),
+        ("2025-01-01".to_owned(), "2025-12-31".to_owned()),
+        extra_range,
+    ];
+    for org in ["001", "001.001", "001.002", "001.001.002"] {
+        for (from, to) in &ranges {
+            for by in groupings() {
+                let query = ReportQuery::parse(org, from, to, &by).unwrap();
+                let rolled = report::sales(store, &query).await.unwrap();
+                let direct = report::sales_direct(store, &query).await.unwrap();
+                assert_eq!(
+                    rolled, direct,
+                    "sales --org {org} --from {from:?} --to {to:?} --by {by:?}"
+                );
+            }
+        }
+        for by in [
+            vec![],
+            vec!["org,product".to_owned()],
+            vec!["warehouse".to_owned()],
+        ] {
+            let query = ReportQuery::parse(org, "", "", &by).unwrap();
+            let rolled = report::inventory(store, &query).await.unwrap();
+            let direct = report::inventory_direct(store, &query).await.unwrap();
+            assert_eq!(rolled, direct, "inventory --org {org} --by {by:?}");
+        }
+    }
+}
+
+/// Pair assertion: the group's totals equal the sums of the confirmed sales the branches sent.
+fn assert_totals_equal_sent(report: &report::Report<report::SalesRow>, sent: &[Document]) {
+    let mut expected = hq_server::store::rollup::SalesSums::default();
+    for document in sent.iter().filter(|document| document.doc_type.counts_as_sale()) {
+        for line in &document.lines {
+            let values = line.values();
+            expected.add(hq_server::store::rollup::SalesSums {
+                qty: line.qty,
+                amount: values.amount,
+                tax: values.tax,
+                total: values.total,
+            });
+        }
+    }
+    let mut reported = hq_server::store::rollup::SalesSums::default();
+    for row in &report.rows {
+        reported.add(row.sums);
+    }
+    assert_eq!(reported, expected, "report totals against what the branches sent");
+}
+
+async fn run_case(store_kind: HqStoreKind, seed: u64, n_docs: usize) {
+    let mut rng = Rng(seed | 1);
+    let hq = launch_hq(store_kind).await;
+    let tokens = setup_group(&hq).await;
+    let mut sent = Vec::new();
+    for ((code, _), token) in BRANCHES.iter().zip(&tokens) {
+        let documents = random_documents(&mut rng, code, n_docs);
+        push_stream(&hq, token, &documents, &mut rng).await;
+        sent.extend(documents);
+    }
+    let store = hq.open_store().await.unwrap();
+    let start = parse_date("2025-11-20").unwrap();
+    let from = start + chrono::Days::new(rng.below(80));
+    let to = from + chrono::Days::new(rng.below(40));
+    let extra = (from.to_string(), to.to_string());
+    assert_reports_match_lines(&store, extra).await;
+    let whole = report::sales(&store, &ReportQuery::parse("001", "", "", &[]).unwrap())
+        .await
+        .unwrap();
+    assert_totals_equal_sent(&whole, &sent);
+    assert_eq!(whole.freshness.len(), 3, "one freshness entry per ledger");
+    assert!(whole
+        .freshness
+        .iter()
+        .all(|freshness| freshness.last_seq == n_docs as u64));
+    store.close().await;
+    hq.shutdown().await.unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    #[test]
+    fn report_rollups_equal_direct_aggregation_sqlite(seed in any::<u64>()) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(run_case(HqStoreKind::Sqlite, seed, 30));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_rollups_equal_direct_aggregation_postgres() {
+    let Some(store_kind) = HqStoreKind::postgres("report_props").await else {
+        return;
+    };
+    run_case(store_kind, 0x5eed_2026, 30).await;
+}
