@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this). Sets up what the tests need on a
+# fresh machine: the PostgreSQL server binaries (Debian package) and a Python venv with the stock
+# gRPC client used to check health and reflection. Requires both: nothing is silently skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${PG_BIN:-}" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "test.sh: installing the PostgreSQL server binaries (apt-get install postgresql)" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+        echo "test.sh: PostgreSQL server binaries not found: install Debian's 'postgresql' package or set PG_BIN" >&2
+        exit 1
+    fi
+fi
+
+venv=target/pyvenv
+if ! "$venv/bin/python" -c 'import grpc, grpc_health, grpc_reflection' 2>/dev/null; then
+    echo "test.sh: installing grpcio, grpcio-health-checking, grpcio-reflection into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q grpcio grpcio-health-checking grpcio-reflection
+fi
+
+export BRANCHLINE_PYTHON="$PWD/$venv/bin/python"
+export BRANCHLINE_REQUIRE_POSTGRES=1
+export BRANCHLINE_REQUIRE_PYTHON_GRPC=1
+cargo build --workspace --bins
+if [ $# -eq 0 ]; then
+    deploy/check-demo.sh    # the main job end to end, from this checkout
+fi
+cargo test --workspace "$@"
