@@ -20,6 +20,12 @@ pub enum ConfigError {
     BadListen { listen: String },
     #[error("limits.{name} must be at least 1")]
     ZeroLimit { name: &'static str },
+    #[error("tls.{field}: cannot read {path}: {source}")]
+    TlsFile {
+        field: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 const ADMIN_TOKEN_MIN_CHARS: usize = 8;
@@ -46,6 +52,49 @@ pub struct ServeConfig {
     pub admin_token: Option<Secret>,
     #[serde(default)]
     pub limits: Limits,
+    /// TLS for every endpoint; absent: plain HTTP/2 (loopback and tests only).
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[tls]`: PEM files. With `client_ca`, every branch must present a client certificate signed
+/// by that CA whose subjectAltName DNS name is its branch code (mutual TLS).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+    #[serde(default)]
+    pub client_ca: Option<std::path::PathBuf>,
+}
+
+/// The PEM contents of a [`TlsConfig`], read once at start.
+#[derive(Clone)]
+pub struct TlsPem {
+    pub cert: Vec<u8>,
+    pub key: Vec<u8>,
+    pub client_ca: Option<Vec<u8>>,
+}
+
+impl TlsConfig {
+    pub fn read(&self) -> Result<TlsPem, ConfigError> {
+        let read = |field: &'static str, path: &Path| {
+            std::fs::read(path).map_err(|source| ConfigError::TlsFile {
+                field,
+                path: path.display().to_string(),
+                source,
+            })
+        };
+        Ok(TlsPem {
+            cert: read("cert", &self.cert)?,
+            key: read("key", &self.key)?,
+            client_ca: self
+                .client_ca
+                .as_deref()
+                .map(|path| read("client_ca", path))
+                .transpose()?,
+        })
+    }
 }
 
 /// Bounds on everything that grows.
@@ -76,6 +125,15 @@ pub struct Limits {
     /// Most rows a listing (quarantine, audit) returns.
     #[serde(default = "default_max_list_rows")]
     pub max_list_rows: u32,
+    /// Sustained transfer calls per second per branch (token bucket, per replica).
+    #[serde(default = "default_branch_requests_per_second")]
+    pub branch_requests_per_second: u32,
+    /// Transfer calls a branch may make at once above its sustained rate (the bucket's size).
+    #[serde(default = "default_branch_request_burst")]
+    pub branch_request_burst: u32,
+    /// Most concurrent HTTP/2 streams (calls) per client connection.
+    #[serde(default = "default_max_concurrent_streams")]
+    pub max_concurrent_streams: u32,
 }
 
 fn default_listen() -> String {
@@ -108,6 +166,15 @@ fn default_db_max_connections() -> u32 {
 fn default_max_list_rows() -> u32 {
     10_000
 }
+fn default_branch_requests_per_second() -> u32 {
+    50
+}
+fn default_branch_request_burst() -> u32 {
+    200
+}
+fn default_max_concurrent_streams() -> u32 {
+    128
+}
 
 impl Default for Limits {
     fn default() -> Limits {
@@ -120,6 +187,9 @@ impl Default for Limits {
             connection_window_bytes: default_connection_window_bytes(),
             db_max_connections: default_db_max_connections(),
             max_list_rows: default_max_list_rows(),
+            branch_requests_per_second: default_branch_requests_per_second(),
+            branch_request_burst: default_branch_request_burst(),
+            max_concurrent_streams: default_max_concurrent_streams(),
         }
     }
 }
@@ -131,6 +201,7 @@ impl Default for ServeConfig {
             db: default_db(),
             admin_token: None,
             limits: Limits::default(),
+            tls: None,
         }
     }
 }
@@ -204,11 +275,43 @@ impl ServeConfig {
             ("connection_window_bytes", limits.connection_window_bytes as usize),
             ("db_max_connections", limits.db_max_connections as usize),
             ("max_list_rows", limits.max_list_rows as usize),
+            (
+                "branch_requests_per_second",
+                limits.branch_requests_per_second as usize,
+            ),
+            ("branch_request_burst", limits.branch_request_burst as usize),
+            ("max_concurrent_streams", limits.max_concurrent_streams as usize),
         ] {
             if value == 0 {
                 return Err(ConfigError::ZeroLimit { name });
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_section_and_new_limits_parse_and_validate() {
+        let text = "admin_token = \"0123456789\"\n[tls]\ncert = \"hq.pem\"\nkey = \"hq-key.pem\"\n\
+                    client_ca = \"ca.pem\"\n[limits]\nbranch_requests_per_second = 5\n";
+        let config: ServeConfig = toml::from_str(text).unwrap();
+        let tls = config.tls.as_ref().unwrap();
+        assert_eq!(tls.client_ca.as_deref(), Some(Path::new("ca.pem")));
+        assert_eq!(config.limits.branch_requests_per_second, 5);
+        config.validate().unwrap();
+        let error = tls.read().err().unwrap().to_string();
+        assert!(error.starts_with("tls.cert: cannot read hq.pem"), "{error}");
+        let mut zero = config.clone();
+        zero.limits.max_concurrent_streams = 0;
+        assert!(zero
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("max_concurrent_streams"));
+        assert!(toml::from_str::<ServeConfig>("[tls]\ncert = \"a\"\nkey = \"b\"\nca = \"c\"\n").is_err());
     }
 }

@@ -1,9 +1,11 @@
 //! `hq-server serve`: the gRPC server — transfer and admin services, the standard health
-//! service and server reflection — over one store, until the shutdown future completes.
+//! service and server reflection — over one store, until the shutdown future completes; over
+//! TLS (rustls) when `[tls]` is configured, with mutual TLS when it names a `client_ca`.
 
-pub use crate::config::{ConfigError, Limits, Secret, ServeConfig};
+pub use crate::config::{ConfigError, Limits, Secret, ServeConfig, TlsConfig, TlsPem};
 
 use crate::service::admin::AdminService;
+use crate::service::refusal_audit::RefusalAuditLayer;
 use crate::service::report::ReportService;
 use crate::service::transfer::TransferService;
 use crate::store::{Store, StoreError};
@@ -13,6 +15,7 @@ use branchline_proto::v1::transfer_server::TransferServer;
 use std::future::Future;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -29,6 +32,7 @@ pub enum ServeError {
 /// An HQ node whose store is open and migrated, ready to serve.
 pub struct Hq {
     config: ServeConfig,
+    tls: Option<TlsPem>,
     store: Store,
 }
 
@@ -36,8 +40,9 @@ impl Hq {
     /// Validates `config` and opens (and migrates) the store.
     pub async fn open(config: ServeConfig) -> Result<Hq, ServeError> {
         config.validate()?;
+        let tls = config.tls.as_ref().map(TlsConfig::read).transpose()?;
         let store = Store::open(&config.db, config.limits.db_max_connections).await?;
-        Ok(Hq { config, store })
+        Ok(Hq { config, tls, store })
     }
 
     pub fn store(&self) -> &Store {
@@ -50,7 +55,8 @@ impl Hq {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let Hq { config, store } = self;
+        let Hq { config, tls, store } = self;
+        let mutual_tls = tls.as_ref().is_some_and(|tls| tls.client_ca.is_some());
         let limits = config.limits.clone();
         let admin_token = config
             .admin_token
@@ -58,9 +64,11 @@ impl Hq {
             .map(|token| token.0.as_str())
             .unwrap_or_default();
 
-        let transfer = TransferServer::new(TransferService::new(store.clone(), limits.clone()))
-            .max_decoding_message_size(limits.max_message_bytes)
-            .max_encoding_message_size(limits.max_message_bytes);
+        let transfer = TransferServer::new(
+            TransferService::new(store.clone(), limits.clone()).require_client_certificate(mutual_tls),
+        )
+        .max_decoding_message_size(limits.max_message_bytes)
+        .max_encoding_message_size(limits.max_message_bytes);
         let admin = AdminServer::new(AdminService::new(store.clone(), limits.clone(), admin_token))
             .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);
@@ -87,8 +95,14 @@ impl Hq {
         if let Ok(address) = listener.local_addr() {
             tracing::info!(%address, "serving");
         }
-        tonic::transport::Server::builder()
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(tls) = tls {
+            builder = builder.tls_config(server_tls_config(tls))?;
+        }
+        builder
             .concurrency_limit_per_connection(limits.max_concurrent_requests)
+            .max_concurrent_streams(limits.max_concurrent_streams)
+            .layer(RefusalAuditLayer::new(store.clone()))
             .initial_stream_window_size(limits.stream_window_bytes)
             .initial_connection_window_size(limits.connection_window_bytes)
             .add_service(health)
@@ -102,6 +116,19 @@ impl Hq {
         store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// The rustls server config. With a client CA, a client certificate is verified when one is
+/// presented but stays optional at the TLS layer: admin and report calls authenticate with the
+/// admin token, and the transfer service refuses a branch that presents none.
+fn server_tls_config(tls: TlsPem) -> ServerTlsConfig {
+    let config = ServerTlsConfig::new().identity(Identity::from_pem(tls.cert, tls.key));
+    match tls.client_ca {
+        Some(client_ca) => config
+            .client_ca_root(Certificate::from_pem(client_ca))
+            .client_auth_optional(true),
+        None => config,
     }
 }
 

@@ -6,7 +6,8 @@
 use crate::v1;
 use branchline_shared as shared;
 use shared::{
-    format_plain, parse_date, parse_decimal, parse_line_decimals, BaseKind, DecimalKind, DocInputError, DocType,
+    format_plain, parse_date, parse_decimal, parse_line_decimals, BaseKind, DecimalKind, DocInputError,
+    DocType,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,8 +47,16 @@ impl From<&shared::Document> for v1::Document {
                     tax_rate: line.tax_rate.to_string(),
                 })
                 .collect(),
-            link_branch: document.link.as_ref().map(|link| link.branch.clone()).unwrap_or_default(),
-            link_number: document.link.as_ref().map(|link| link.number.clone()).unwrap_or_default(),
+            link_branch: document
+                .link
+                .as_ref()
+                .map(|link| link.branch.clone())
+                .unwrap_or_default(),
+            link_number: document
+                .link
+                .as_ref()
+                .map(|link| link.number.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -62,8 +71,12 @@ impl TryFrom<&v1::Document> for shared::Document {
                 "lines.",
                 &line.qty,
                 &line.price,
-                Some(&line.discount).filter(|text| !text.is_empty()).map(String::as_str),
-                Some(&line.tax_rate).filter(|text| !text.is_empty()).map(String::as_str),
+                Some(&line.discount)
+                    .filter(|text| !text.is_empty())
+                    .map(String::as_str),
+                Some(&line.tax_rate)
+                    .filter(|text| !text.is_empty())
+                    .map(String::as_str),
             )?;
             lines.push(shared::DocLine {
                 product: line.product.clone(),
@@ -111,10 +124,12 @@ impl TryFrom<&v1::BaseRecord> for shared::BaseRecord {
         let price = if wire.price.is_empty() {
             None
         } else {
-            Some(parse_decimal(&wire.price, DecimalKind::Price).map_err(|source| WireError::Decimal {
-                field: "price",
-                source,
-            })?)
+            Some(
+                parse_decimal(&wire.price, DecimalKind::Price).map_err(|source| WireError::Decimal {
+                    field: "price",
+                    source,
+                })?,
+            )
         };
         let record = shared::BaseRecord {
             kind: BaseKind::parse(&wire.kind)?,
@@ -173,7 +188,11 @@ impl TryFrom<&v1::OutboxEntry> for shared::OutboxEntry {
 
     fn try_from(wire: &v1::OutboxEntry) -> Result<shared::OutboxEntry, WireError> {
         use v1::outbox_entry::Body;
-        let body = match wire.body.as_ref().ok_or(WireError::EmptyEntry { seq: wire.seq })? {
+        let body = match wire
+            .body
+            .as_ref()
+            .ok_or(WireError::EmptyEntry { seq: wire.seq })?
+        {
             Body::Document(document) => shared::EntryBody::Document(document.try_into()?),
             Body::BaseRecord(record) => shared::EntryBody::BaseRecord(record.try_into()?),
             Body::Rejection(rejection) => shared::EntryBody::Rejection(rejection.into()),
@@ -199,7 +218,11 @@ impl TryFrom<&v1::Template> for shared::Template {
         Ok(shared::Template {
             name: wire.name.clone(),
             version: wire.version,
-            records: wire.records.iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
+            records: wire
+                .records
+                .iter()
+                .map(TryInto::try_into)
+                .collect::<Result<_, _>>()?,
         })
     }
 }
@@ -223,7 +246,11 @@ impl TryFrom<&v1::InboxEntry> for shared::InboxEntry {
 
     fn try_from(wire: &v1::InboxEntry) -> Result<shared::InboxEntry, WireError> {
         use v1::inbox_entry::Body;
-        let body = match wire.body.as_ref().ok_or(WireError::EmptyEntry { seq: wire.seq })? {
+        let body = match wire
+            .body
+            .as_ref()
+            .ok_or(WireError::EmptyEntry { seq: wire.seq })?
+        {
             Body::Template(template) => shared::InboxBody::Template(template.try_into()?),
             Body::RoutedDocument(document) => shared::InboxBody::RoutedDocument(document.try_into()?),
         };

@@ -10,8 +10,7 @@
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Serialized `FileDescriptorSet` of every Branchline proto, for server reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/branchline_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/branchline_descriptor.bin"));
 
 pub mod v1 {
     tonic::include_proto!("branchline.v1");

@@ -5,8 +5,9 @@
 
 pub mod agent;
 pub mod bench;
+pub mod group;
 pub mod hq;
 pub mod ledger;
 pub mod postgres;
-pub mod group;
 pub mod process;
+pub mod security;

@@ -2,7 +2,7 @@
 //! one line on stderr and a non-zero exit; reconcile exits 1 when it finds drift.
 
 use crate::client::connect;
-use crate::config::{resolve_token, validate_tasks, ConfigFile, Direction, HqTarget, Limits};
+use crate::config::{resolve_token, validate_tasks, ConfigFile, Direction, HqTarget, Limits, TlsFiles};
 use crate::reconcile::reconcile;
 use crate::runner::{run, RunSettings};
 use crate::shutdown::{stop_pair, termination_requested, StopSignal};
@@ -26,7 +26,7 @@ pub struct Cli {
     /// The branch ledger file (or `ledger` in the config).
     #[arg(long, global = true)]
     pub ledger: Option<PathBuf>,
-    /// HQ address, http://HOST:PORT (or `hq` in the config).
+    /// HQ address, http://HOST:PORT or https://HOST:PORT (or `hq` in the config).
     #[arg(long, global = true)]
     pub hq: Option<String>,
     /// The branch's transfer token (or `token`/`token_file` in the config, or BRANCHLINE_TOKEN).
@@ -35,6 +35,15 @@ pub struct Cli {
     /// A file holding the token.
     #[arg(long, global = true)]
     pub token_file: Option<PathBuf>,
+    /// PEM CA certificate that signed HQ's certificate (https:// only; or `ca` in the config).
+    #[arg(long, global = true)]
+    pub ca: Option<PathBuf>,
+    /// PEM client certificate naming the branch code, for mutual TLS (or `cert` in the config).
+    #[arg(long, global = true)]
+    pub cert: Option<PathBuf>,
+    /// The client certificate's PEM private key (or `key` in the config).
+    #[arg(long, global = true)]
+    pub key: Option<PathBuf>,
     /// The agent config (SPEC 7); command-line flags override it.
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
@@ -137,7 +146,12 @@ impl Resolved {
             self.file.token.as_deref(),
             self.file.token_file.as_deref(),
         )?;
-        Ok(HqTarget::new(&url, token)?)
+        let tls = TlsFiles {
+            ca: cli.ca.clone().or_else(|| self.file.ca.clone()),
+            cert: cli.cert.clone().or_else(|| self.file.cert.clone()),
+            key: cli.key.clone().or_else(|| self.file.key.clone()),
+        };
+        Ok(HqTarget::new(&url, token)?.with_tls(tls)?)
     }
 
     fn limits(&self) -> Result<Limits> {

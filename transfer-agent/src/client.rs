@@ -1,13 +1,13 @@
-//! The one place the agent builds its gRPC channel to HQ (TLS, issue 7, goes here) and turns
-//! HQ's answers into one-line errors. The branch token travels as `authorization: Bearer …`
+//! The one place the agent builds its gRPC channel to HQ (plain, TLS, or mutual TLS with the
+//! branch's client certificate) and turns HQ's answers into one-line errors. The branch token travels as `authorization: Bearer …`
 //! metadata and never appears in a log line or an error.
 
-use crate::config::{HqTarget, Limits};
+use crate::config::{HqTarget, Limits, TlsFiles};
 use branchline_proto::v1::transfer_client::TransferClient;
 use std::time::Duration;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ClientError {
@@ -15,6 +15,8 @@ pub enum ClientError {
     BadAddress { url: String, reason: String },
     #[error("the token contains characters that cannot travel in a header")]
     BadToken,
+    #[error("cannot read TLS file {path}: {reason}")]
+    TlsFile { path: String, reason: String },
     #[error("HQ at {url} cannot be reached: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("HQ refused the branch credential ({call}): {message}")]
@@ -74,13 +76,14 @@ pub fn connect(target: &HqTarget, limits: &Limits) -> Result<Hq, ClientError> {
         url: target.url.clone(),
         reason,
     };
+    let mut endpoint =
+        Endpoint::from_shared(target.url.clone()).map_err(|error| bad_address(error.to_string()))?;
     if target.url.starts_with("https://") {
-        return Err(bad_address(
-            "TLS is not supported yet (issue 7); use http://".to_owned(),
-        ));
+        endpoint = endpoint
+            .tls_config(client_tls_config(&target.tls)?)
+            .map_err(|error| bad_address(error.to_string()))?;
     }
-    let endpoint = Endpoint::from_shared(target.url.clone())
-        .map_err(|error| bad_address(error.to_string()))?
+    let endpoint = endpoint
         .connect_timeout(Duration::from_millis(limits.connect_timeout_ms))
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
@@ -97,6 +100,24 @@ pub fn connect(target: &HqTarget, limits: &Limits) -> Result<Hq, ClientError> {
         url: target.url.clone(),
         reply_timeout: Duration::from_millis(limits.reply_timeout_ms),
     })
+}
+
+/// Trusts `ca` (when given) and presents the branch's certificate (when given).
+fn client_tls_config(tls: &TlsFiles) -> Result<ClientTlsConfig, ClientError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|error| ClientError::TlsFile {
+            path: path.display().to_string(),
+            reason: error.to_string(),
+        })
+    };
+    let mut config = ClientTlsConfig::new();
+    if let Some(ca) = &tls.ca {
+        config = config.ca_certificate(Certificate::from_pem(read(ca)?));
+    }
+    if let (Some(cert), Some(key)) = (&tls.cert, &tls.key) {
+        config = config.identity(Identity::from_pem(read(cert)?, read(key)?));
+    }
+    Ok(config)
 }
 
 impl Hq {

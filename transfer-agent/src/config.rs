@@ -29,6 +29,10 @@ pub enum ConfigError {
     TokenFileEmpty { path: PathBuf },
     #[error("config: HQ address {hq:?} must start with http:// or https://")]
     BadHqAddress { hq: String },
+    #[error("config: `{field}` needs an https:// HQ address, found {hq:?}")]
+    TlsWithoutHttps { field: &'static str, hq: String },
+    #[error("config: `cert` and `key` go together (the branch's client certificate and its key)")]
+    CertWithoutKey,
     #[error("config: task {task:?}: {reason}")]
     BadTask { task: String, reason: String },
     #[error("config: task {task:?}: {source}")]
@@ -215,6 +219,11 @@ pub struct ConfigFile {
     pub token: Option<String>,
     pub token_file: Option<PathBuf>,
     pub inbox_dir: Option<PathBuf>,
+    /// PEM CA certificate that signed HQ's certificate (https:// only).
+    pub ca: Option<PathBuf>,
+    /// PEM client certificate naming the branch code (mutual TLS) and its key.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
     #[serde(default, rename = "task")]
     pub tasks: Vec<TaskConfig>,
     #[serde(default)]
@@ -232,9 +241,16 @@ impl ConfigFile {
             reason: error.message().to_owned() + &span_suffix(&text, error.span()),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for relative in [&mut file.ledger, &mut file.token_file, &mut file.inbox_dir]
-            .into_iter()
-            .flatten()
+        for relative in [
+            &mut file.ledger,
+            &mut file.token_file,
+            &mut file.inbox_dir,
+            &mut file.ca,
+            &mut file.cert,
+            &mut file.key,
+        ]
+        .into_iter()
+        .flatten()
         {
             if relative.is_relative() {
                 *relative = base.join(&*relative);
@@ -305,6 +321,15 @@ impl TaskConfig {
 pub struct HqTarget {
     pub url: String,
     pub token: String,
+    pub tls: TlsFiles,
+}
+
+/// PEM files for an https:// HQ: the CA to trust and, for mutual TLS, the branch's certificate.
+#[derive(Debug, Clone, Default)]
+pub struct TlsFiles {
+    pub ca: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for HqTarget {
@@ -325,7 +350,31 @@ impl HqTarget {
         Ok(HqTarget {
             url: url.to_owned(),
             token,
+            tls: TlsFiles::default(),
         })
+    }
+
+    /// Adds TLS files; they need an https:// address, and `cert` and `key` go together.
+    pub fn with_tls(mut self, tls: TlsFiles) -> Result<HqTarget, ConfigError> {
+        if !self.url.starts_with("https://") {
+            let field = match (&tls.ca, &tls.cert, &tls.key) {
+                (Some(_), _, _) => Some("ca"),
+                (None, Some(_), _) => Some("cert"),
+                (None, None, Some(_)) => Some("key"),
+                (None, None, None) => None,
+            };
+            if let Some(field) = field {
+                return Err(ConfigError::TlsWithoutHttps {
+                    field,
+                    hq: self.url.clone(),
+                });
+            }
+        }
+        if tls.cert.is_some() != tls.key.is_some() {
+            return Err(ConfigError::CertWithoutKey);
+        }
+        self.tls = tls;
+        Ok(self)
     }
 }
 
@@ -443,6 +492,35 @@ cron = "0 */5 * * * *"
             .to_string()
             .contains("limits.batch_entries_max"));
         assert!(parse("[[task]]\nname = \"t\"\ndirection = \"sideways\"\nevery = \"1s\"\n").is_err());
+    }
+
+    #[test]
+    fn tls_files_need_https_and_go_together() {
+        let file = parse("hq = \"https://hq:1\"\nca = \"ca.pem\"\ncert = \"sz.pem\"\nkey = \"sz-key.pem\"\n")
+            .unwrap();
+        assert!(
+            file.ca.as_ref().unwrap().is_absolute(),
+            "relative to the config file"
+        );
+        let files = |ca: bool, cert: bool, key: bool| TlsFiles {
+            ca: ca.then(|| PathBuf::from("ca.pem")),
+            cert: cert.then(|| PathBuf::from("sz.pem")),
+            key: key.then(|| PathBuf::from("sz-key.pem")),
+        };
+        let https = || HqTarget::new("https://hq:1", "t".into()).unwrap();
+        let http = || HqTarget::new("http://hq:1", "t".into()).unwrap();
+        assert!(https().with_tls(files(true, true, true)).is_ok());
+        assert!(https().with_tls(files(false, false, false)).is_ok());
+        assert!(http().with_tls(files(false, false, false)).is_ok());
+        let error = http()
+            .with_tls(files(true, false, false))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`ca`") && error.contains("https://"), "{error}");
+        assert!(matches!(
+            https().with_tls(files(true, true, false)),
+            Err(ConfigError::CertWithoutKey)
+        ));
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct AdminArgs {
     /// The admin credential.
     #[arg(long, env = "BRANCHLINE_ADMIN_TOKEN", hide_env_values = true)]
     token: String,
+    /// PEM CA certificate that signed HQ's certificate (for an https:// address).
+    #[arg(long, env = "BRANCHLINE_CA")]
+    ca: Option<PathBuf>,
     #[command(subcommand)]
     command: AdminCommand,
 }
@@ -99,6 +102,17 @@ enum BranchCommand {
         #[arg(long, default_value = "independent-sales")]
         mode: String,
     },
+    /// The branch's transfer token.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Revokes the branch's token at once; `branch token rotate` issues a new one.
+    Revoke { code: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Issues a new token (the last stdout line); the old one is refused from now on.
+    Rotate { code: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,7 +129,11 @@ enum QuarantineCommand {
 #[derive(Debug, Subcommand)]
 enum TargetCommand {
     /// Sets ORGCODE's sales target for month YYYY-MM to AMOUNT.
-    Set { org: String, month: String, amount: String },
+    Set {
+        org: String,
+        month: String,
+        amount: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,13 +164,33 @@ impl tonic::service::Interceptor for Authorization {
     }
 }
 
+/// A connected channel to `hq`: plain for http://, TLS for https:// (trusting `ca` when given).
+pub async fn channel(hq: &str, ca: Option<&std::path::Path>) -> anyhow::Result<Channel> {
+    let mut endpoint =
+        Channel::from_shared(hq.to_owned()).with_context(|| format!("invalid HQ address {hq:?}"))?;
+    if hq.starts_with("https://") {
+        let mut tls = tonic::transport::ClientTlsConfig::new();
+        if let Some(ca) = ca {
+            let pem =
+                std::fs::read(ca).with_context(|| format!("cannot read CA certificate {}", ca.display()))?;
+            tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(pem));
+        }
+        endpoint = endpoint.tls_config(tls).context("TLS configuration")?;
+    } else if ca.is_some() {
+        bail!("--ca needs an https:// HQ address, not {hq:?}");
+    }
+    endpoint.connect().await.map_err(|error| {
+        let mut cause: &dyn std::error::Error = &error;
+        while let Some(source) = cause.source() {
+            cause = source;
+        }
+        anyhow::anyhow!("cannot reach HQ at {hq}: {cause}")
+    })
+}
+
 /// An admin client for `hq` with `token`.
-pub async fn connect(hq: &str, token: &str) -> anyhow::Result<Client> {
-    let channel = Channel::from_shared(hq.to_owned())
-        .with_context(|| format!("invalid HQ address {hq:?}"))?
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach HQ at {hq}"))?;
+pub async fn connect(hq: &str, token: &str, ca: Option<&std::path::Path>) -> anyhow::Result<Client> {
+    let channel = channel(hq, ca).await?;
     Ok(
         AdminClient::with_interceptor(channel, Authorization::bearer(token)?)
             .max_decoding_message_size(CLIENT_MESSAGE_BYTES_MAX)
@@ -166,7 +204,7 @@ pub(super) fn refused(status: tonic::Status) -> anyhow::Error {
 }
 
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
-    let mut client = connect(&args.hq, &args.token).await?;
+    let mut client = connect(&args.hq, &args.token, args.ca.as_deref()).await?;
     match args.command {
         AdminCommand::Org(OrgCommand::Add { code, name }) => {
             client
@@ -177,6 +215,21 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 .await
                 .map_err(refused)?;
             println!("organization {code} added");
+        }
+        AdminCommand::Branch(BranchCommand::Token(TokenCommand::Rotate { code })) => {
+            let request = RotateBranchTokenRequest { code: code.clone() };
+            let response = client
+                .rotate_branch_token(request)
+                .await
+                .map_err(refused)?
+                .into_inner();
+            println!("branch {code}: new transfer token (shown once; the old one is refused now):");
+            println!("{}", response.token);
+        }
+        AdminCommand::Branch(BranchCommand::Revoke { code }) => {
+            let request = RevokeBranchRequest { code: code.clone() };
+            client.revoke_branch(request).await.map_err(refused)?;
+            println!("branch {code}: token revoked");
         }
         AdminCommand::Branch(BranchCommand::Add {
             code,

@@ -1,8 +1,8 @@
 //! The `hq-server` command line (SPEC 7): `serve` runs the node, `admin` talks to one over gRPC.
 
 pub mod admin;
-pub mod report;
 pub mod csv_import;
+pub mod report;
 pub mod template;
 
 use crate::serve::{Hq, ServeConfig};
@@ -31,7 +31,7 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
-    /// TOML config file (listen, db, admin_token, [limits]).
+    /// TOML config file (listen, db, admin_token, [limits], [tls]).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port. Default 127.0.0.1:50051.

@@ -8,7 +8,6 @@ use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::{Freshness, ReportRequest, ReportResponse, ReportRow};
 use clap::ValueEnum;
 use serde_json::{json, Map, Value};
-use tonic::transport::Channel;
 
 /// Largest report the client accepts.
 const CLIENT_MESSAGE_BYTES_MAX: usize = 256 * 1024 * 1024;
@@ -21,6 +20,9 @@ pub struct ReportArgs {
     /// The admin credential.
     #[arg(long, env = "BRANCHLINE_ADMIN_TOKEN", hide_env_values = true)]
     token: String,
+    /// PEM CA certificate that signed HQ's certificate (for an https:// address).
+    #[arg(long, env = "BRANCHLINE_CA")]
+    ca: Option<std::path::PathBuf>,
     #[arg(value_enum)]
     kind: ReportKind,
     /// The organization whose subtree the report covers.
@@ -60,11 +62,7 @@ enum Format {
 }
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
-    let channel = Channel::from_shared(args.hq.clone())
-        .with_context(|| format!("invalid HQ address {:?}", args.hq))?
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach HQ at {}", args.hq))?;
+    let channel = super::admin::channel(&args.hq, args.ca.as_deref()).await?;
     let mut client = ReportClient::with_interceptor(channel, Authorization::bearer(&args.token)?)
         .max_decoding_message_size(CLIENT_MESSAGE_BYTES_MAX);
     let request = ReportRequest {

@@ -5,10 +5,11 @@
 //! FAILED_PRECONDITION (missing parent org, gap, older epoch), NOT_FOUND (unknown branch or
 //! quarantine entry, template), INTERNAL (store).
 
-use crate::auth::{bearer_token, digests_equal, token_sha256};
+use crate::auth::{authenticate_admin, AdminRefusal};
 use crate::bundle::{decode_bundle, BundleError};
 use crate::config::Limits;
 use crate::service::transfer::{ack_to_wire, ingest_status};
+use crate::store::credential::{self, CredentialError};
 use crate::store::ingest::{self, IngestError};
 use crate::store::quarantine::{self, QuarantineError, RetryOutcome};
 use crate::store::registry::{self, NewBranch, RegistryError, MODE_INDEPENDENT_SALES};
@@ -34,6 +35,8 @@ enum AdminError {
     BadRecord { index: usize, reason: String },
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
     #[error(transparent)]
     Quarantine(#[from] QuarantineError),
     #[error(transparent)]
@@ -68,6 +71,10 @@ fn to_status(error: AdminError) -> Status {
                 Status::failed_precondition(message)
             }
             RegistryError::Store(error) => internal(error),
+        },
+        AdminError::Credential(error) => match error {
+            CredentialError::UnknownBranch { .. } => Status::not_found(message),
+            CredentialError::Store(error) => internal(error),
         },
         AdminError::Quarantine(error) => match error {
             QuarantineError::UnknownEntry { .. } => Status::not_found(message),
@@ -112,23 +119,10 @@ impl AdminService {
 
     /// Admits the admin token; a branch token is refused and audited.
     async fn authenticate<T>(&self, request: &Request<T>) -> Result<(), AdminError> {
-        let token = bearer_token(request.metadata()).ok_or(AdminError::Unauthenticated)?;
-        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if digests_equal(&digest, &self.admin_token_sha256) {
-            return Ok(());
-        }
-        match registry::branch_by_token_hash(&self.store, &token_sha256(token)).await? {
-            Some(branch) => {
-                registry::record_audit(
-                    &self.store,
-                    &branch.code,
-                    "refused: permission denied",
-                    "admin call",
-                )
-                .await?;
-                Err(AdminError::PermissionDenied { branch: branch.code })
-            }
-            None => Err(AdminError::Unauthenticated),
+        match authenticate_admin(&self.store, &self.admin_token_sha256, request, "admin call").await? {
+            Ok(()) => Ok(()),
+            Err(AdminRefusal::Unauthenticated) => Err(AdminError::Unauthenticated),
+            Err(AdminRefusal::PermissionDenied { branch }) => Err(AdminError::PermissionDenied { branch }),
         }
     }
 
@@ -388,6 +382,32 @@ impl Admin for AdminService {
             let asked = request.get_ref();
             target::set_target(&self.store, &asked.org, &asked.month, &asked.amount).await?;
             Ok(SetTargetResponse {})
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn rotate_branch_token(
+        &self,
+        request: Request<RotateBranchTokenRequest>,
+    ) -> Result<Response<RotateBranchTokenResponse>, Status> {
+        let result = async {
+            self.authenticate(&request).await?;
+            let token = credential::rotate_token(&self.store, &request.get_ref().code).await?;
+            Ok(RotateBranchTokenResponse { token })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn revoke_branch(
+        &self,
+        request: Request<RevokeBranchRequest>,
+    ) -> Result<Response<RevokeBranchResponse>, Status> {
+        let result = async {
+            self.authenticate(&request).await?;
+            credential::revoke_token(&self.store, &request.get_ref().code).await?;
+            Ok(RevokeBranchResponse {})
         };
         result.await.map(Response::new).map_err(to_status)
     }

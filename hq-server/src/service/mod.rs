@@ -3,5 +3,6 @@
 //! one function.
 
 pub mod admin;
+pub mod refusal_audit;
 pub mod report;
 pub mod transfer;

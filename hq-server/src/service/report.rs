@@ -5,9 +5,8 @@
 //! audited), INVALID_ARGUMENT (bad org code, date, grouping or ranking key), NOT_FOUND (unknown
 //! organization), INTERNAL (store).
 
-use crate::auth::{bearer_token, digests_equal, token_sha256};
+use crate::auth::{authenticate_admin, AdminRefusal};
 use crate::config::Limits;
-use crate::store::registry;
 use crate::store::report::{self, GroupBy, Report, ReportError, ReportQuery, SalesRow, StockRow};
 use crate::store::{Store, StoreError};
 use branchline_proto::v1::report_server::Report as ReportApi;
@@ -65,23 +64,12 @@ impl ReportService {
 
     /// Admits the admin token; a branch token is refused and audited.
     async fn authenticate<T>(&self, request: &Request<T>) -> Result<(), ReportServiceError> {
-        let token = bearer_token(request.metadata()).ok_or(ReportServiceError::Unauthenticated)?;
-        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if digests_equal(&digest, &self.admin_token_sha256) {
-            return Ok(());
-        }
-        match registry::branch_by_token_hash(&self.store, &token_sha256(token)).await? {
-            Some(branch) => {
-                registry::record_audit(
-                    &self.store,
-                    &branch.code,
-                    "refused: permission denied",
-                    "report call",
-                )
-                .await?;
-                Err(ReportServiceError::PermissionDenied { branch: branch.code })
+        match authenticate_admin(&self.store, &self.admin_token_sha256, request, "report call").await? {
+            Ok(()) => Ok(()),
+            Err(AdminRefusal::Unauthenticated) => Err(ReportServiceError::Unauthenticated),
+            Err(AdminRefusal::PermissionDenied { branch }) => {
+                Err(ReportServiceError::PermissionDenied { branch })
             }
-            None => Err(ReportServiceError::Unauthenticated),
         }
     }
 }

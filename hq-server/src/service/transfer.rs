@@ -1,13 +1,17 @@
 //! The transfer service: what a branch's transfer agent calls with the branch's own token.
 //!
-//! Status codes: UNAUTHENTICATED (missing or unknown token), FAILED_PRECONDITION (protocol
-//! version, older epoch, gap), ALREADY_EXISTS (same seq, different content), INVALID_ARGUMENT
-//! (badly numbered batch, unreadable bundle), PERMISSION_DENIED (another branch's bundle),
-//! RESOURCE_EXHAUSTED (batch over the limit), INTERNAL (store failure).
+//! Status codes: UNAUTHENTICATED (missing, unknown or revoked token; no client certificate when
+//! mutual TLS is on), FAILED_PRECONDITION (protocol version, older epoch, gap), ALREADY_EXISTS
+//! (same seq, different content), INVALID_ARGUMENT (badly numbered batch, unreadable bundle),
+//! PERMISSION_DENIED (another branch's bundle, a client certificate of another branch),
+//! RESOURCE_EXHAUSTED (batch over the limit, request rate over the limit), OUT_OF_RANGE (a message
+//! over the size limit, from tonic), INTERNAL (store failure). Every refusal of a credential or a
+//! limit is written to the audit log.
 
-use crate::auth::{bearer_token, token_sha256};
+use crate::auth::{bearer_token, certificate_names_branch, token_sha256};
 use crate::bundle::{decode_bundle, BundleError};
 use crate::config::Limits;
+use crate::rate::RateLimiter;
 use crate::store::ingest::{self, Incoming, IngestAck, IngestBatch, IngestError};
 use crate::store::registry::{self, BranchRef};
 use crate::store::{inbox, reconcile, Store, StoreError};
@@ -20,6 +24,7 @@ use branchline_proto::v1::{
 use branchline_proto::{v1, PROTOCOL_VERSION};
 use branchline_shared::OutboxEntry;
 use prost::Message;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -35,7 +40,13 @@ enum TransferError {
     Unauthenticated,
     #[error("protocol version {found} is not supported: HQ speaks {PROTOCOL_VERSION}")]
     ProtocolVersion { found: u32 },
-    #[error("batch of {count} entries exceeds the limit of {max}")]
+    #[error("branch {branch} must present its client certificate (mutual TLS)")]
+    CertificateMissing { branch: String },
+    #[error("the client certificate does not name branch {branch}")]
+    CertificateMismatch { branch: String },
+    #[error("branch {branch} exceeds the request rate limit of {per_second}/s (limits.branch_requests_per_second)")]
+    RateLimited { branch: String, per_second: u32 },
+    #[error("batch of {count} entries exceeds the limit of {max} (limits.max_batch_entries)")]
     BatchTooLarge { count: usize, max: usize },
     #[error("bundle is from branch {source_branch}, not from the calling branch {caller}")]
     ForeignBundle { source_branch: String, caller: String },
@@ -50,7 +61,11 @@ enum TransferError {
 fn to_status(error: TransferError) -> Status {
     let message = error.to_string();
     match error {
-        TransferError::Unauthenticated => Status::unauthenticated(message),
+        TransferError::Unauthenticated | TransferError::CertificateMissing { .. } => {
+            Status::unauthenticated(message)
+        }
+        TransferError::CertificateMismatch { .. } => Status::permission_denied(message),
+        TransferError::RateLimited { .. } => Status::resource_exhausted(message),
         TransferError::ProtocolVersion { .. } => Status::failed_precondition(message),
         TransferError::BatchTooLarge { .. } => Status::resource_exhausted(message),
         TransferError::ForeignBundle { .. } => Status::permission_denied(message),
@@ -109,19 +124,107 @@ fn check_protocol(found: u32) -> Result<(), TransferError> {
 pub struct TransferService {
     store: Store,
     limits: Limits,
+    /// Mutual TLS: a branch's token counts only with a client certificate naming the branch.
+    require_client_certificate: bool,
+    rate: Arc<RateLimiter>,
 }
 
 impl TransferService {
     pub fn new(store: Store, limits: Limits) -> TransferService {
-        TransferService { store, limits }
+        let rate = RateLimiter::new(limits.branch_requests_per_second, limits.branch_request_burst);
+        TransferService {
+            store,
+            limits,
+            require_client_certificate: false,
+            rate: Arc::new(rate),
+        }
     }
 
-    /// The calling branch, from its bearer token.
-    async fn authenticate<T>(&self, request: &Request<T>) -> Result<BranchRef, TransferError> {
+    /// Requires (with mutual TLS) that each branch present a client certificate naming it.
+    pub fn require_client_certificate(mut self, required: bool) -> TransferService {
+        self.require_client_certificate = required;
+        self
+    }
+
+    /// The calling branch, from its bearer token and (with mutual TLS) its client certificate,
+    /// within its request rate. A refusal is written to the audit log.
+    async fn authenticate<T>(&self, call: &str, request: &Request<T>) -> Result<BranchRef, TransferError> {
+        let result = self.identify(request).await;
+        if let Err(error) = &result {
+            let actor = match error {
+                TransferError::CertificateMissing { branch }
+                | TransferError::CertificateMismatch { branch }
+                | TransferError::RateLimited { branch, .. } => branch.as_str(),
+                _ => "unknown",
+            };
+            if !matches!(error, TransferError::Store(_)) {
+                audit_refusal(&self.store, actor, call, error).await;
+            }
+        }
+        result
+    }
+
+    async fn identify<T>(&self, request: &Request<T>) -> Result<BranchRef, TransferError> {
         let token = bearer_token(request.metadata()).ok_or(TransferError::Unauthenticated)?;
-        registry::branch_by_token_hash(&self.store, &token_sha256(token))
+        let branch = registry::branch_by_token_hash(&self.store, &token_sha256(token))
             .await?
-            .ok_or(TransferError::Unauthenticated)
+            .ok_or(TransferError::Unauthenticated)?;
+        if self.require_client_certificate {
+            let certificates = request
+                .peer_certs()
+                .filter(|certificates| !certificates.is_empty());
+            let Some(certificates) = certificates else {
+                return Err(TransferError::CertificateMissing { branch: branch.code });
+            };
+            if !certificate_names_branch(&certificates[0], &branch.code) {
+                return Err(TransferError::CertificateMismatch { branch: branch.code });
+            }
+        }
+        if !self.rate.admit(&branch.code) {
+            return Err(TransferError::RateLimited {
+                branch: branch.code,
+                per_second: self.limits.branch_requests_per_second,
+            });
+        }
+        Ok(branch)
+    }
+}
+
+/// Appends a refusal to the audit log; a failing audit write is logged, not returned, so the
+/// caller still gets the refusal's own status.
+async fn audit_refusal(store: &Store, actor: &str, call: &str, error: &TransferError) {
+    let code = to_status_code(error);
+    let detail = format!("{call}: {error}");
+    if let Err(audit_error) =
+        registry::record_audit(store, actor, &format!("refused: {}", code_name(code)), &detail).await
+    {
+        tracing::error!(error = %audit_error, "cannot write a refusal to the audit log");
+    }
+}
+
+fn to_status_code(error: &TransferError) -> tonic::Code {
+    match error {
+        TransferError::Unauthenticated | TransferError::CertificateMissing { .. } => {
+            tonic::Code::Unauthenticated
+        }
+        TransferError::CertificateMismatch { .. } | TransferError::ForeignBundle { .. } => {
+            tonic::Code::PermissionDenied
+        }
+        TransferError::RateLimited { .. } | TransferError::BatchTooLarge { .. } => {
+            tonic::Code::ResourceExhausted
+        }
+        _ => tonic::Code::Internal,
+    }
+}
+
+/// The audit log's word for a refusal's status code.
+pub(crate) fn code_name(code: tonic::Code) -> &'static str {
+    match code {
+        tonic::Code::Unauthenticated => "unauthenticated",
+        tonic::Code::PermissionDenied => "permission denied",
+        tonic::Code::ResourceExhausted => "resource exhausted",
+        tonic::Code::OutOfRange => "message too large",
+        _ => "refused",
     }
 }
 
@@ -145,19 +248,34 @@ fn decode_batch(limits: &Limits, batch: PushBatch) -> Result<IngestBatch, Transf
 async fn read_batches(
     mut inbound: Streaming<PushBatch>,
     limits: Limits,
+    audit: (Store, String),
     decoded: mpsc::Sender<Result<IngestBatch, Status>>,
 ) {
+    let (store, branch) = audit;
     loop {
         let next = match inbound.message().await {
             Ok(Some(batch)) => {
                 let limits = limits.clone();
                 match tokio::task::spawn_blocking(move || decode_batch(&limits, batch)).await {
+                    Ok(Err(error @ TransferError::BatchTooLarge { .. })) => {
+                        audit_refusal(&store, &branch, "push", &error).await;
+                        Err(to_status(error))
+                    }
                     Ok(result) => result.map_err(to_status),
                     Err(error) => Err(Status::internal(format!("decoding a batch failed: {error}"))),
                 }
             }
             Ok(None) => break,
-            Err(status) => Err(status),
+            Err(status) => {
+                if status.code() == tonic::Code::OutOfRange {
+                    let detail = format!("push: {}", status.message());
+                    let action = format!("refused: {}", code_name(status.code()));
+                    if let Err(error) = registry::record_audit(&store, &branch, &action, &detail).await {
+                        tracing::error!(%error, "cannot write a refusal to the audit log");
+                    }
+                }
+                Err(status)
+            }
         };
         let stop = next.is_err();
         if decoded.send(next).await.is_err() || stop {
@@ -171,7 +289,7 @@ impl Transfer for TransferService {
     #[tracing::instrument(skip_all)]
     async fn hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloResponse>, Status> {
         let result = async {
-            let branch = self.authenticate(&request).await?;
+            let branch = self.authenticate("hello", &request).await?;
             let hello = request.get_ref();
             check_protocol(hello.protocol_version)?;
             let state = ingest::hello(&self.store, &branch, hello.epoch, hello.backlog).await?;
@@ -193,11 +311,12 @@ impl Transfer for TransferService {
         &self,
         request: Request<Streaming<PushBatch>>,
     ) -> Result<Response<Self::PushStream>, Status> {
-        let branch = self.authenticate(&request).await.map_err(to_status)?;
+        let branch = self.authenticate("push", &request).await.map_err(to_status)?;
         let inbound = request.into_inner();
         let (decoded, mut batches) = mpsc::channel(PUSH_BATCHES_DECODED_AHEAD_MAX);
         let (acks, receiver) = mpsc::channel(PUSH_ACKS_IN_FLIGHT_MAX);
-        tokio::spawn(read_batches(inbound, self.limits.clone(), decoded));
+        let audit = (self.store.clone(), branch.code.clone());
+        tokio::spawn(read_batches(inbound, self.limits.clone(), audit, decoded));
         let store = self.store.clone();
         tokio::spawn(async move {
             while let Some(batch) = batches.recv().await {
@@ -220,7 +339,7 @@ impl Transfer for TransferService {
     #[tracing::instrument(skip_all)]
     async fn pull(&self, request: Request<PullRequest>) -> Result<Response<PullResponse>, Status> {
         let result = async {
-            let branch = self.authenticate(&request).await?;
+            let branch = self.authenticate("pull", &request).await?;
             let pull = request.get_ref();
             check_protocol(pull.protocol_version)?;
             let max_entries = match pull.max_entries {
@@ -239,7 +358,7 @@ impl Transfer for TransferService {
     #[tracing::instrument(skip_all)]
     async fn upload_bundle(&self, request: Request<BundleUpload>) -> Result<Response<PushAck>, Status> {
         let result = async {
-            let branch = self.authenticate(&request).await?;
+            let branch = self.authenticate("upload_bundle", &request).await?;
             let bundle = decode_bundle(&request.get_ref().bundle, self.limits.max_batch_entries)?;
             if bundle.source != branch.code {
                 let detail = format!("upload of a bundle from branch {}", bundle.source);
@@ -263,7 +382,7 @@ impl Transfer for TransferService {
         request: Request<ReconcileSummaryRequest>,
     ) -> Result<Response<ReconcileSummaryResponse>, Status> {
         let result = async {
-            let branch = self.authenticate(&request).await?;
+            let branch = self.authenticate("reconcile_summary", &request).await?;
             check_protocol(request.get_ref().protocol_version)?;
             let buckets = reconcile::summary(&self.store, &branch).await?;
             Ok(ReconcileSummaryResponse {
@@ -287,7 +406,7 @@ impl Transfer for TransferService {
         request: Request<ReconcileDocumentsRequest>,
     ) -> Result<Response<ReconcileDocumentsResponse>, Status> {
         let result = async {
-            let branch = self.authenticate(&request).await?;
+            let branch = self.authenticate("reconcile_documents", &request).await?;
             let asked = request.get_ref();
             check_protocol(asked.protocol_version)?;
             let documents = reconcile::documents(&self.store, &branch, &asked.doc_type, &asked.month).await?;
