@@ -29,4 +29,8 @@ cargo build --workspace --bins
 if [ $# -eq 0 ]; then
     deploy/check-demo.sh    # the main job end to end, from this checkout
 fi
-cargo test --workspace "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace "$@" 2>&1 | tee "$log"
+# One closing line over every test binary (cargo prints a result line per binary).
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "summary: %d passed, %d failed\n", passed, failed }' "$log"

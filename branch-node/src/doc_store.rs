@@ -67,7 +67,7 @@ impl DocumentRow {
             .iter()
             .map(|line| {
                 let values = line.values();
-                totals = totals.add(values);
+                totals = totals + values;
                 [
                     to_scaled(line.qty, QTY_SCALE),
                     to_scaled(line.price, PRICE_SCALE),

@@ -5,6 +5,7 @@ use crate::doc_store::{
     find_head, insert_document, load_document, next_number, set_status, DocHead, StoredDocument,
 };
 use crate::error::LedgerError;
+use crate::import::checksum_and_outbox_json;
 use crate::ledger::Ledger;
 use crate::outbox::OutboxWriter;
 use crate::posting::Posting;
@@ -146,7 +147,8 @@ impl Ledger {
         draft: bool,
     ) -> Result<DocumentOutcome, LedgerError> {
         document.validate()?;
-        let checksum = document.content_checksum();
+        let mut document = document;
+        let (checksum, outbox_json) = checksum_and_outbox_json(&mut document);
         let number = document.number.clone();
         if let Some(head) = find_head(tx, &number)? {
             return duplicate_outcome(number, head.status, head.checksum == checksum, draft);
@@ -161,7 +163,7 @@ impl Ledger {
         posting.write_stock()?;
         insert_document(tx, &document, DocStatus::Confirmed, &checksum)?;
         let mut outbox = OutboxWriter::start(tx)?;
-        let seq = outbox.append(tx, &EntryBody::Document(document))?;
+        let seq = outbox.append_json(tx, true, &outbox_json)?;
         outbox.finish(tx)?;
         Ok(DocumentOutcome::Confirmed { number, seq })
     }

@@ -202,12 +202,7 @@ fn prepare_documents(
 /// Computes the row values, checksum and outbox JSON of a parsed document with one or two
 /// serializations (rather than three) and no copy of the document.
 fn prepare_document(line: usize, mut document: Document) -> PreparedDocument {
-    let document_json = document.canonical_json();
-    // `EntryBody` is tagged internally: its JSON is the document's with the tag in front.
-    let outbox_json = format!(r#"{{"entry":"document",{}"#, &document_json[1..]);
-    let checksum = content_checksum(&mut document, &document_json);
-    debug_assert_eq!(checksum, document.content_checksum());
-    debug_assert_eq!(outbox_json, EntryBody::Document(document.clone()).to_json());
+    let (checksum, outbox_json) = checksum_and_outbox_json(&mut document);
     PreparedDocument {
         line,
         row: DocumentRow::new(&document),
@@ -215,6 +210,19 @@ fn prepare_document(line: usize, mut document: Document) -> PreparedDocument {
         checksum,
         outbox_json,
     }
+}
+
+/// `Document::content_checksum()` and the outbox JSON (`EntryBody::Document(..).to_json()`) of
+/// `document` from one serialization (two when a decimal is not normalized). The document is
+/// changed only while hashing and comes back as it was.
+pub(crate) fn checksum_and_outbox_json(document: &mut Document) -> (String, String) {
+    let document_json = document.canonical_json();
+    // `EntryBody` is tagged internally: its JSON is the document's with the tag in front.
+    let outbox_json = format!(r#"{{"entry":"document",{}"#, &document_json[1..]);
+    let checksum = content_checksum(document, &document_json);
+    debug_assert_eq!(checksum, document.content_checksum());
+    debug_assert_eq!(outbox_json, EntryBody::Document(document.clone()).to_json());
+    (checksum, outbox_json)
 }
 
 /// `Document::content_checksum`, given the document's canonical JSON: the hash of that JSON

@@ -2,8 +2,6 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-
-
 /// Rounds half away from zero to 2 places.
 pub fn round2(value: Decimal) -> Decimal {
     value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
@@ -33,8 +31,12 @@ impl LineValues {
             total: amount + tax,
         })
     }
+}
 
-    pub fn add(self, other: LineValues) -> LineValues {
+impl std::ops::Add for LineValues {
+    type Output = LineValues;
+
+    fn add(self, other: LineValues) -> LineValues {
         LineValues {
             amount: self.amount + other.amount,
             tax: self.tax + other.tax,

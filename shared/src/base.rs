@@ -15,7 +15,12 @@ pub enum BaseKind {
 }
 
 impl BaseKind {
-    pub const ALL: [BaseKind; 4] = [BaseKind::Product, BaseKind::Customer, BaseKind::Supplier, BaseKind::Warehouse];
+    pub const ALL: [BaseKind; 4] = [
+        BaseKind::Product,
+        BaseKind::Customer,
+        BaseKind::Supplier,
+        BaseKind::Warehouse,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -32,7 +37,9 @@ impl BaseKind {
         BaseKind::ALL
             .into_iter()
             .find(|kind| kind.as_str() == singular)
-            .ok_or_else(|| BaseError::UnknownKind { kind: text.to_owned() })
+            .ok_or_else(|| BaseError::UnknownKind {
+                kind: text.to_owned(),
+            })
     }
 }
 

@@ -31,9 +31,9 @@ pub fn validate_branch_code(code: &str) -> Result<(), CodeError> {
 /// Checks an organization code: digit segments joined by dots, e.g. `001.002.001`.
 pub fn validate_org_code(code: &str) -> Result<(), CodeError> {
     let valid = code.len() <= 64
-        && code
-            .split('.')
-            .all(|segment| !segment.is_empty() && segment.len() <= 8 && segment.bytes().all(|b| b.is_ascii_digit()));
+        && code.split('.').all(|segment| {
+            !segment.is_empty() && segment.len() <= 8 && segment.bytes().all(|b| b.is_ascii_digit())
+        });
     if valid {
         Ok(())
     } else {

@@ -47,10 +47,15 @@ pub enum ContainerError {
     #[error("file format version {found} is newer than this build's {supported}")]
     NewerFormat { found: u32, supported: u32 },
     #[error("expected a {expected:?} file, found a {found:?} file")]
-    WrongKind { expected: ContainerKind, found: ContainerKind },
+    WrongKind {
+        expected: ContainerKind,
+        found: ContainerKind,
+    },
     #[error("body checksum mismatch: the file is truncated or altered")]
     ChecksumMismatch,
-    #[error("header announces {announced} entries but the body holds {found}: the file is truncated or altered")]
+    #[error(
+        "header announces {announced} entries but the body holds {found}: the file is truncated or altered"
+    )]
     CountMismatch { announced: u64, found: u64 },
     #[error("body is not UTF-8: the file is altered")]
     NotUtf8,
@@ -74,12 +79,19 @@ pub fn encode_container(mut header: ContainerHeader, entry_lines: &[String]) -> 
 }
 
 /// Reads and verifies a container of `expected` kind; returns its header and entry lines.
-pub fn decode_container(bytes: &[u8], expected: ContainerKind) -> Result<(ContainerHeader, Vec<&str>), ContainerError> {
-    let newline = bytes.iter().position(|&b| b == b'\n').ok_or(ContainerError::NoHeader)?;
+pub fn decode_container(
+    bytes: &[u8],
+    expected: ContainerKind,
+) -> Result<(ContainerHeader, Vec<&str>), ContainerError> {
+    let newline = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or(ContainerError::NoHeader)?;
     let (header_bytes, body) = (&bytes[..newline], &bytes[newline + 1..]);
-    let header: ContainerHeader = serde_json::from_slice(header_bytes).map_err(|error| ContainerError::BadHeader {
-        reason: error.to_string(),
-    })?;
+    let header: ContainerHeader =
+        serde_json::from_slice(header_bytes).map_err(|error| ContainerError::BadHeader {
+            reason: error.to_string(),
+        })?;
     if header.format_version > CONTAINER_FORMAT_VERSION {
         return Err(ContainerError::NewerFormat {
             found: header.format_version,
@@ -124,7 +136,10 @@ mod tests {
             entries: 0,
             body_sha256: String::new(),
         };
-        encode_container(header, &["{\"a\":1}".into(), "{\"b\":2}".into(), "{\"c\":3}".into()])
+        encode_container(
+            header,
+            &["{\"a\":1}".into(), "{\"b\":2}".into(), "{\"c\":3}".into()],
+        )
     }
 
     #[test]

@@ -142,23 +142,46 @@ mod tests {
 
     #[test]
     fn accepts_plain_decimals() {
-        assert_eq!(parse_decimal("17", DecimalKind::Quantity).unwrap().to_string(), "17");
-        assert_eq!(parse_decimal("21.50", DecimalKind::Price).unwrap().to_string(), "21.50");
-        assert_eq!(parse_decimal("-3.5", DecimalKind::Quantity).unwrap().to_string(), "-3.5");
-        assert_eq!(parse_decimal("0.13", DecimalKind::Rate).unwrap().to_string(), "0.13");
+        assert_eq!(
+            parse_decimal("17", DecimalKind::Quantity).unwrap().to_string(),
+            "17"
+        );
+        assert_eq!(
+            parse_decimal("21.50", DecimalKind::Price).unwrap().to_string(),
+            "21.50"
+        );
+        assert_eq!(
+            parse_decimal("-3.5", DecimalKind::Quantity).unwrap().to_string(),
+            "-3.5"
+        );
+        assert_eq!(
+            parse_decimal("0.13", DecimalKind::Rate).unwrap().to_string(),
+            "0.13"
+        );
     }
 
     #[test]
     fn refuses_what_is_not_exact() {
-        for text in ["", "1e5", "1E5", "+1", "1,000", "1 000", "NaN", "inf", ".5", "5.", "--1", "0x10", " 1", "1_000"] {
-            assert!(parse_decimal(text, DecimalKind::Quantity).is_err(), "{text:?} accepted");
+        for text in [
+            "", "1e5", "1E5", "+1", "1,000", "1 000", "NaN", "inf", ".5", "5.", "--1", "0x10", " 1", "1_000",
+        ] {
+            assert!(
+                parse_decimal(text, DecimalKind::Quantity).is_err(),
+                "{text:?} accepted"
+            );
         }
         assert!(matches!(
             parse_decimal("1.00001", DecimalKind::Quantity),
             Err(DecimalError::TooPrecise { .. })
         ));
-        assert!(matches!(parse_decimal("1", DecimalKind::Rate), Err(DecimalError::RateOutOfRange { .. })));
-        assert!(matches!(parse_decimal("-0.1", DecimalKind::Rate), Err(DecimalError::RateOutOfRange { .. })));
+        assert!(matches!(
+            parse_decimal("1", DecimalKind::Rate),
+            Err(DecimalError::RateOutOfRange { .. })
+        ));
+        assert!(matches!(
+            parse_decimal("-0.1", DecimalKind::Rate),
+            Err(DecimalError::RateOutOfRange { .. })
+        ));
         assert!(matches!(
             parse_decimal("1234567890123", DecimalKind::Quantity),
             Err(DecimalError::TooLarge { .. })

@@ -49,7 +49,9 @@ struct DocumentInput {
 
 /// Parses a date `YYYY-MM-DD` (exactly ten characters).
 pub fn parse_date(text: &str) -> Result<NaiveDate, DocInputError> {
-    let date_error = || DocInputError::Date { text: text.to_owned() };
+    let date_error = || DocInputError::Date {
+        text: text.to_owned(),
+    };
     if text.len() != 10 {
         return Err(date_error());
     }
@@ -131,10 +133,19 @@ mod tests {
     fn errors_name_the_field() {
         let bad = SPEC_LINE.replace(r#""qty":"17""#, r#""qty":"1e3""#);
         let error = parse_document_json(&bad).unwrap_err().to_string();
-        assert!(error.starts_with("field lines[0].qty: malformed quantity"), "{error}");
+        assert!(
+            error.starts_with("field lines[0].qty: malformed quantity"),
+            "{error}"
+        );
         let bad = SPEC_LINE.replace("2026-01-05", "2026-13-05");
-        assert!(parse_document_json(&bad).unwrap_err().to_string().contains("field date"));
+        assert!(parse_document_json(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("field date"));
         let bad = SPEC_LINE.replace(r#""qty":"17""#, r#""qty":17"#);
-        assert!(parse_document_json(&bad).unwrap_err().to_string().starts_with("malformed JSON"));
+        assert!(parse_document_json(&bad)
+            .unwrap_err()
+            .to_string()
+            .starts_with("malformed JSON"));
     }
 }

@@ -48,7 +48,9 @@ impl DocType {
         DocType::ALL
             .into_iter()
             .find(|doc_type| doc_type.as_str() == text)
-            .ok_or_else(|| DocumentError::UnknownType { doc_type: text.to_owned() })
+            .ok_or_else(|| DocumentError::UnknownType {
+                doc_type: text.to_owned(),
+            })
     }
 
     /// +1 when confirming adds stock, -1 when it removes stock, 0 for no effect.
@@ -99,7 +101,9 @@ impl DocStatus {
         [DocStatus::Draft, DocStatus::Confirmed, DocStatus::Rejected]
             .into_iter()
             .find(|status| status.as_str() == text)
-            .ok_or_else(|| DocumentError::UnknownStatus { status: text.to_owned() })
+            .ok_or_else(|| DocumentError::UnknownStatus {
+                status: text.to_owned(),
+            })
     }
 }
 
@@ -163,11 +167,23 @@ pub enum DocumentError {
     #[error("document {number}: {n_lines} lines, more than the {DOC_LINES_MAX} allowed")]
     TooManyLines { number: String, n_lines: usize },
     #[error("document {number} line {line}: quantity {qty} must be positive")]
-    NonPositiveQuantity { number: String, line: usize, qty: Decimal },
+    NonPositiveQuantity {
+        number: String,
+        line: usize,
+        qty: Decimal,
+    },
     #[error("document {number} line {line}: quantity {qty} of a red document must be negative")]
-    NonNegativeRedQuantity { number: String, line: usize, qty: Decimal },
+    NonNegativeRedQuantity {
+        number: String,
+        line: usize,
+        qty: Decimal,
+    },
     #[error("document {number} line {line}: negative price {price}")]
-    NegativePrice { number: String, line: usize, price: Decimal },
+    NegativePrice {
+        number: String,
+        line: usize,
+        price: Decimal,
+    },
     #[error("document {number} line {line}: amount is too large")]
     AmountTooLarge { number: String, line: usize },
     #[error("document {number}: a sales order cannot be red; cancel it instead")]
@@ -195,7 +211,11 @@ impl Document {
                 return Err(DocumentError::MissingPartner {
                     number: self.number.clone(),
                     doc_type,
-                    partner_kind: if doc_type.partner_is_supplier() { "supplier" } else { "customer" },
+                    partner_kind: if doc_type.partner_is_supplier() {
+                        "supplier"
+                    } else {
+                        "customer"
+                    },
                 })
             }
             (_, false) => validate_record_code("partner", &self.partner).map_err(code_error)?,
@@ -258,7 +278,7 @@ impl Document {
     pub fn totals(&self) -> LineValues {
         self.lines
             .iter()
-            .fold(LineValues::default(), |sum, line| sum.add(line.values()))
+            .fold(LineValues::default(), |sum, line| sum + line.values())
     }
 
     /// The document's canonical JSON (fixed field order, decimals as written).
@@ -347,7 +367,11 @@ mod tests {
         );
         let mut doc = sample();
         doc.partner.clear();
-        assert!(doc.validate().unwrap_err().to_string().contains("needs a partner"));
+        assert!(doc
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("needs a partner"));
     }
 
     #[test]

@@ -15,9 +15,13 @@ pub mod entry;
 
 pub use arith::{round2, LineValues};
 pub use base::{BaseError, BaseKind, BaseRecord};
-pub use code::{org_in_subtree, org_parent, validate_branch_code, validate_org_code, validate_record_code, CodeError};
+pub use code::{
+    org_in_subtree, org_parent, validate_branch_code, validate_org_code, validate_record_code, CodeError,
+};
 pub use container::{decode_container, encode_container, ContainerError, ContainerHeader, ContainerKind};
-pub use decimal::{format_amount, format_plain, from_scaled, parse_decimal, to_scaled, DecimalError, DecimalKind};
+pub use decimal::{
+    format_amount, format_plain, from_scaled, parse_decimal, to_scaled, DecimalError, DecimalKind,
+};
 pub use doc_input::{parse_date, parse_document_json, parse_line_decimals, DocInputError};
 pub use document::{DocLine, DocLink, DocStatus, DocType, Document, DocumentError};
 pub use entry::{DocRejection, EntryBody, InboxBody, InboxEntry, OutboxEntry, Template};

@@ -6,7 +6,7 @@
 //! array parameter (`in_json_list`).
 
 use super::rows::ColumnKind;
-use branchline_shared::{from_scaled, to_scaled};
+use branchline_shared::from_scaled;
 use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -25,33 +25,28 @@ pub(crate) struct Migration {
     pub(crate) sql: &'static str,
 }
 
-const SQLITE_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../../migrations/sqlite/0001_init.sql"),
-}, Migration {
-    version: 2,
-    name: "reports",
-    sql: include_str!("../../migrations/sqlite/0002_reports.sql"),
-}, Migration {
-    version: 3,
-    name: "templates_routing",
-    sql: include_str!("../../migrations/sqlite/0003_templates_routing.sql"),
-}];
+/// The migrations of one backend, from `migrations/<dir>/NNNN_<name>.sql`, in order.
+macro_rules! migrations {
+    ($dir:literal: $(($version:literal, $file:literal, $name:literal)),+ $(,)?) => {
+        &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../../migrations/", $dir, "/", $file, "_", $name, ".sql")),
+        }),+]
+    };
+}
 
-const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../../migrations/postgres/0001_init.sql"),
-}, Migration {
-    version: 2,
-    name: "reports",
-    sql: include_str!("../../migrations/postgres/0002_reports.sql"),
-}, Migration {
-    version: 3,
-    name: "templates_routing",
-    sql: include_str!("../../migrations/postgres/0003_templates_routing.sql"),
-}];
+const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
+    (1, "0001", "init"),
+    (2, "0002", "reports"),
+    (3, "0003", "templates_routing"),
+);
+
+const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
+    (1, "0001", "init"),
+    (2, "0002", "reports"),
+    (3, "0003", "templates_routing"),
+);
 
 /// How many rows reach the database in one statement (see `rows`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +121,8 @@ impl Dialect {
 
     pub(crate) fn bulk_insert(self) -> BulkInsert {
         match self {
+            // Measured: JSON rows unpacked by `json_each` cost SQLite more than binding each
+            // cell (it re-renders and re-parses every row), 0.15x against 0.30x of the baseline.
             Dialect::Sqlite => BulkInsert::Values,
             Dialect::Postgres => BulkInsert::JsonArray,
         }
@@ -155,15 +152,6 @@ impl Dialect {
             (Dialect::Postgres, ColumnKind::Int) => format!("CAST({row} ->> {index} AS BIGINT)"),
             (Dialect::Postgres, ColumnKind::Text) => format!("{row} ->> {index}"),
             (Dialect::Postgres, ColumnKind::Decimal(_)) => format!("CAST({row} ->> {index} AS NUMERIC)"),
-        }
-    }
-
-    /// A decimal as it travels in a JSON row: the scaled integer on SQLite, the exact decimal
-    /// text on PostgreSQL.
-    pub(crate) fn json_decimal(self, value: Decimal, scale: u32) -> serde_json::Value {
-        match self {
-            Dialect::Sqlite => serde_json::Value::from(to_scaled(value, scale)),
-            Dialect::Postgres => serde_json::Value::from(value.to_string()),
         }
     }
 

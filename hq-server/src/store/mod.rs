@@ -1,6 +1,8 @@
 //! The HQ store: one sqlx `Any` pool over SQLite (embedded default) or PostgreSQL, migrated at
 //! open. HQ keeps no state outside it, so several `hq-server` replicas may share one database.
 
+mod calendar;
+pub mod credential;
 pub mod dialect;
 pub mod inbox;
 mod inbox_queue;
@@ -9,14 +11,15 @@ mod migrate;
 mod plan;
 pub mod quarantine;
 pub mod reconcile;
-pub mod report;
-mod calendar;
-pub mod rollup;
-pub mod target;
 pub mod registry;
+pub mod report;
+mod report_query;
+pub mod rollup;
 pub mod routing;
-pub mod template;
 mod rows;
+pub mod target;
+pub mod template;
+mod trade_register;
 
 pub use dialect::Dialect;
 
@@ -67,10 +70,13 @@ impl Store {
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30));
         if dialect == Dialect::Sqlite {
+            // A 32 MiB page cache per connection (default 2 MiB) keeps the roll-up and document
+            // b-trees that ingestion updates in memory.
             options = options.after_connect(|connection, _| {
                 Box::pin(async move {
                     connection
-                        .execute("PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+                        .execute("PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                             PRAGMA cache_size = -32768")
                         .await?;
                     Ok(())
                 })

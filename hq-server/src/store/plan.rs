@@ -299,7 +299,8 @@ pub(crate) async fn write_plan(
         .iter()
         .map(|planned| planned.document.lines.len())
         .sum();
-    let rollup_delta = super::rollup::RollupDelta::from_documents(plan.documents.iter().map(|planned| &planned.document));
+    let rollup_delta =
+        super::rollup::RollupDelta::from_documents(plan.documents.iter().map(|planned| &planned.document));
     let mut document_rows = Vec::with_capacity(plan.documents.len());
     let mut line_rows = Vec::with_capacity(n_lines);
     for PlannedDocument {
@@ -311,7 +312,7 @@ pub(crate) async fn write_plan(
         let mut totals = branchline_shared::LineValues::default();
         for (line_idx, line) in document.lines.iter().enumerate() {
             let values = line.values();
-            totals = totals.add(values);
+            totals = totals + values;
             line_rows.push(vec![
                 Value::Int(branch_id),
                 Value::Text(document.number.clone()),

@@ -3,9 +3,11 @@
 //! `INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x` per roll-up table, so a report's cost
 //! grows with the number of groups it reads and not with the number of stored lines.
 //!
-//! Levels (schema in `migrations/*/0002_reports.sql`): `sales_fine` (branch × day × product ×
-//! customer × warehouse), `sales_day` (branch × day), `sales_month_product`,
-//! `sales_year_product`, and `stock_on_hand` (branch × warehouse × product).
+//! Levels written (schema in `migrations/*/0002_reports.sql`): `sales_day` (branch × day),
+//! `sales_month_product`, `sales_year_product`, and `stock_on_hand` (branch × warehouse × product).
+//! The fine level `sales_fine` (branch × day × product × customer × warehouse) is no longer
+//! maintained: it held about one row per stored line, so keeping it up to date cost as much as
+//! storing the lines again. Reports that need it read the stored lines instead (`report.rs`).
 
 use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
 use super::rows::{insert_rows, ColumnKind, InsertSpec, Value};
@@ -46,8 +48,6 @@ impl SalesSums {
 /// What one batch adds to every roll-up of one branch.
 #[derive(Debug, Default)]
 pub(crate) struct RollupDelta {
-    /// (day, product, customer, warehouse)
-    fine: HashMap<(String, String, String, String), SalesSums>,
     day: HashMap<String, SalesSums>,
     month_product: HashMap<(String, String), SalesSums>,
     year_product: HashMap<(String, String), SalesSums>,
@@ -87,13 +87,6 @@ impl RollupDelta {
                 tax: values.tax,
                 total: values.total,
             };
-            let fine_key = (
-                day.clone(),
-                line.product.clone(),
-                document.partner.clone(),
-                document.warehouse.clone(),
-            );
-            self.fine.entry(fine_key).or_default().add(sums);
             self.day.entry(day.clone()).or_default().add(sums);
             let month_key = (day[..7].to_owned(), line.product.clone());
             self.month_product.entry(month_key).or_default().add(sums);
@@ -103,7 +96,7 @@ impl RollupDelta {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.stock.is_empty() && self.fine.is_empty()
+        self.stock.is_empty() && self.day.is_empty()
     }
 
     /// Adds the delta to the stored roll-ups; call inside the ingestion transaction.
@@ -126,20 +119,6 @@ impl RollupDelta {
             keys
         };
         let id = Value::Int(branch_id);
-        let fine_rows = self
-            .fine
-            .into_iter()
-            .map(|((day, product, customer, warehouse), sums)| {
-                let keys = vec![
-                    id.clone(),
-                    Value::Text(day),
-                    Value::Text(product),
-                    Value::Text(customer),
-                ];
-                with_sums([keys, vec![Value::Text(warehouse)]].concat(), sums)
-            })
-            .collect();
-        insert_rows(connection, dialect, &FINE_UPSERT, fine_rows).await?;
         let day_rows = self
             .day
             .into_iter()
@@ -178,24 +157,6 @@ impl RollupDelta {
         Ok(())
     }
 }
-
-const FINE_UPSERT: InsertSpec = InsertSpec {
-    table: "sales_fine",
-    columns: &[
-        ("branch_id", ColumnKind::Int),
-        ("day", ColumnKind::Text),
-        ("product", ColumnKind::Text),
-        ("customer", ColumnKind::Text),
-        ("warehouse", ColumnKind::Text),
-        ("qty", ColumnKind::Decimal(QTY_SCALE)),
-        ("amount", ColumnKind::Decimal(AMOUNT_SCALE)),
-        ("tax", ColumnKind::Decimal(AMOUNT_SCALE)),
-        ("total", ColumnKind::Decimal(AMOUNT_SCALE)),
-    ],
-    on_conflict: "ON CONFLICT (branch_id, day, product, customer, warehouse) DO UPDATE SET \
-                  qty = sales_fine.qty + excluded.qty, amount = sales_fine.amount + excluded.amount, \
-                  tax = sales_fine.tax + excluded.tax, total = sales_fine.total + excluded.total",
-};
 
 const DAY_UPSERT: InsertSpec = InsertSpec {
     table: "sales_day",

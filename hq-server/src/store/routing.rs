@@ -7,11 +7,13 @@
 
 use super::inbox_queue::append_inbox;
 use super::plan::Plan;
-use super::quarantine::{QuarantineError, RetryOutcome};
-use super::registry::{audit, BranchRef};
+use super::registry::BranchRef;
 use super::rows::placeholders;
-use super::{get_u64, now_text, to_i64, Dialect, Store, StoreError};
-use branchline_shared::{BaseKind, DocLink, DocRejection, DocType, Document, EntryBody, InboxBody};
+pub(crate) use super::trade_register::retry_routing;
+pub use super::trade_register::{list, RoutedTrade};
+use super::trade_register::{quarantine_routing, record_rejection, record_second_end, upsert_routed};
+use super::Dialect;
+use branchline_shared::{BaseKind, DocLink, DocRejection, DocType, Document, InboxBody};
 use sqlx::{AnyConnection, Row};
 use std::collections::HashSet;
 
@@ -51,15 +53,17 @@ fn is_trade_type(doc_type: DocType) -> bool {
 
 /// A registered branch and the codes that stand for it in other branches' ledgers.
 #[derive(Debug, Clone)]
-struct Counterpart {
-    id: i64,
-    code: String,
+pub(super) struct Counterpart {
+    pub(super) id: i64,
+    pub(super) code: String,
     customer: String,
     supplier: String,
     warehouse: String,
 }
 
-async fn load_counterparts(connection: &mut AnyConnection) -> Result<Vec<Counterpart>, sqlx::Error> {
+pub(super) async fn load_counterparts(
+    connection: &mut AnyConnection,
+) -> Result<Vec<Counterpart>, sqlx::Error> {
     let rows = sqlx::query("SELECT id, code, customer, supplier, warehouse FROM branch ORDER BY id")
         .fetch_all(connection)
         .await?;
@@ -133,7 +137,7 @@ pub(crate) async fn route(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn route_document(
+pub(super) async fn route_document(
     connection: &mut AnyConnection,
     dialect: Dialect,
     counterparts: &[Counterpart],
@@ -254,7 +258,7 @@ async fn route_document(
     Ok(RouteResult::Queued { inbox_seq })
 }
 
-fn mirror_type(doc_type: DocType) -> DocType {
+pub(super) fn mirror_type(doc_type: DocType) -> DocType {
     match doc_type {
         DocType::SalesOut => DocType::PurchaseIn,
         _ => DocType::SalesOut,
@@ -408,285 +412,4 @@ async fn known_at(
         }
     }
     Ok(known)
-}
-
-/// A document linked to the other end's document: the trade was entered at both ends (or the
-/// receiver confirmed the draft HQ routed). Never routed back; HQ notes the second end.
-#[allow(clippy::too_many_arguments)]
-async fn record_second_end(
-    connection: &mut AnyConnection,
-    counterparts: &[Counterpart],
-    sender: &BranchRef,
-    epoch: u64,
-    seq: u64,
-    document: &Document,
-    link: &DocLink,
-    now: &str,
-) -> Result<RouteResult, sqlx::Error> {
-    let Some(origin) = counterparts
-        .iter()
-        .find(|counterpart| counterpart.code == link.branch)
-    else {
-        let reason = format!(
-            "document {} is linked to {} {} but branch {} is not registered",
-            document.number, link.branch, link.number, link.branch
-        );
-        let routed_type = mirror_type(document.doc_type);
-        return quarantine_routing(
-            connection,
-            sender,
-            epoch,
-            seq,
-            document,
-            None,
-            routed_type,
-            reason,
-            now,
-        )
-        .await;
-    };
-    sqlx::query(
-        "UPDATE routed SET state = 'confirmed', target_number = $4, updated_at = $5 \
-         WHERE source_branch_id = $1 AND source_number = $2 AND target_branch_id = $3 AND state IN ('queued', 'linked')",
-    )
-    .bind(origin.id)
-    .bind(&link.number)
-    .bind(sender.id)
-    .bind(&document.number)
-    .bind(now)
-    .execute(&mut *connection)
-    .await?;
-    Ok(RouteResult::Linked)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn upsert_routed(
-    connection: &mut AnyConnection,
-    sender: &BranchRef,
-    document: &Document,
-    target_branch_id: Option<i64>,
-    routed_type: DocType,
-    state: &str,
-    inbox_seq: Option<u64>,
-    target_number: Option<&str>,
-    reason: &str,
-    now: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO routed (source_branch_id, source_number, target_branch_id, doc_type, state, inbox_seq, \
-                             target_number, reason, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-         ON CONFLICT (source_branch_id, source_number) DO UPDATE SET target_branch_id = excluded.target_branch_id, \
-             doc_type = excluded.doc_type, state = excluded.state, inbox_seq = excluded.inbox_seq, \
-             target_number = excluded.target_number, reason = excluded.reason, updated_at = excluded.updated_at",
-    )
-    .bind(sender.id)
-    .bind(&document.number)
-    .bind(target_branch_id)
-    .bind(routed_type.as_str())
-    .bind(state)
-    .bind(inbox_seq.map(to_i64))
-    .bind(target_number)
-    .bind(reason)
-    .bind(now)
-    .execute(connection)
-    .await?;
-    Ok(())
-}
-
-/// Stores the routing of `document` in quarantine (kind `routing`, under the sender's entry)
-/// and notes it in `routed`; the document itself stays applied at HQ.
-#[allow(clippy::too_many_arguments)]
-async fn quarantine_routing(
-    connection: &mut AnyConnection,
-    sender: &BranchRef,
-    epoch: u64,
-    seq: u64,
-    document: &Document,
-    receiver: Option<&Counterpart>,
-    routed_type: DocType,
-    reason: String,
-    now: &str,
-) -> Result<RouteResult, sqlx::Error> {
-    let summary = match receiver {
-        Some(receiver) => format!(
-            "routing of document {} ({}) to {}",
-            document.number, document.doc_type, receiver.code
-        ),
-        None => format!("routing of document {} ({})", document.number, document.doc_type),
-    };
-    sqlx::query(
-        "INSERT INTO quarantine (branch_id, epoch, seq, reason, summary, body, created_at, kind) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'routing') \
-         ON CONFLICT (branch_id, epoch, seq) DO UPDATE SET reason = excluded.reason, summary = excluded.summary, \
-             body = excluded.body, kind = excluded.kind, resolved_at = NULL",
-    )
-    .bind(sender.id)
-    .bind(to_i64(epoch))
-    .bind(to_i64(seq))
-    .bind(&reason)
-    .bind(summary)
-    .bind(EntryBody::Document(document.clone()).to_json())
-    .bind(now)
-    .execute(&mut *connection)
-    .await?;
-    upsert_routed(
-        connection,
-        sender,
-        document,
-        receiver.map(|receiver| receiver.id),
-        routed_type,
-        "quarantined",
-        None,
-        None,
-        &reason,
-        now,
-    )
-    .await?;
-    Ok(RouteResult::Quarantined { reason })
-}
-
-/// The receiver refused a routed draft: HQ shows it in `trade list` and the audit log.
-async fn record_rejection(
-    connection: &mut AnyConnection,
-    counterparts: &[Counterpart],
-    sender: &BranchRef,
-    rejection: &DocRejection,
-    now: &str,
-) -> Result<(), sqlx::Error> {
-    if let Some(origin) = counterparts
-        .iter()
-        .find(|counterpart| counterpart.code == rejection.link.branch)
-    {
-        sqlx::query(
-            "UPDATE routed SET state = 'rejected', target_number = $4, reason = $5, updated_at = $6 \
-             WHERE source_branch_id = $1 AND source_number = $2 AND target_branch_id = $3",
-        )
-        .bind(origin.id)
-        .bind(&rejection.link.number)
-        .bind(sender.id)
-        .bind(&rejection.number)
-        .bind(&rejection.reason)
-        .bind(now)
-        .execute(&mut *connection)
-        .await?;
-    }
-    let detail = format!(
-        "{} rejected {} (routed from {} {}): {}",
-        sender.code, rejection.number, rejection.link.branch, rejection.link.number, rejection.reason
-    );
-    audit(connection, &sender.code, "routed document rejected", &detail).await
-}
-
-/// Retries quarantined entry `id` if it is a routing (kind `routing`); `None` when it is not,
-/// so the caller retries it as an ordinary entry.
-pub(crate) async fn retry_routing(store: &Store, id: u64) -> Result<Option<RetryOutcome>, QuarantineError> {
-    let mut tx = store.begin_write().await?;
-    let sql = format!(
-        "SELECT q.branch_id, b.code, b.org, q.epoch, q.seq, q.body FROM quarantine q \
-         JOIN branch b ON b.id = q.branch_id WHERE q.id = $1 AND q.resolved_at IS NULL AND q.kind = 'routing'{}",
-        store.dialect().for_update()
-    );
-    let Some(row) = sqlx::query(&sql)
-        .bind(to_i64(id))
-        .fetch_optional(&mut *tx)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let sender = BranchRef {
-        id: row.try_get(0)?,
-        code: row.try_get(1)?,
-        org: row.try_get(2)?,
-    };
-    let (epoch, seq) = (get_u64(&row, 3)?, get_u64(&row, 4)?);
-    let body: String = row.try_get(5)?;
-    let Ok(EntryBody::Document(document)) = serde_json::from_str::<EntryBody>(&body) else {
-        return Err(StoreError::CorruptValue {
-            what: "quarantined routing",
-            reason: format!("entry {id} does not hold a document"),
-        }
-        .into());
-    };
-    let now = now_text();
-    let counterparts = load_counterparts(&mut tx).await?;
-    let batch = Routable::default();
-    let result = route_document(
-        &mut tx,
-        store.dialect(),
-        &counterparts,
-        &sender,
-        epoch,
-        seq,
-        &document,
-        &batch,
-        &now,
-    )
-    .await?;
-    let outcome = match result {
-        RouteResult::Quarantined { reason } => RetryOutcome::StillQuarantined { reason },
-        _ => {
-            sqlx::query("UPDATE quarantine SET resolved_at = $2 WHERE id = $1")
-                .bind(to_i64(id))
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
-            let detail = format!(
-                "{} epoch {epoch} seq {seq}: routing of document {}",
-                sender.code, document.number
-            );
-            audit(&mut tx, "admin", "quarantine retry", &detail).await?;
-            RetryOutcome::Applied
-        }
-    };
-    tx.commit().await?;
-    Ok(Some(outcome))
-}
-
-/// One routed trade document as HQ tracks it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoutedTrade {
-    pub source_branch: String,
-    pub source_number: String,
-    /// The receiving branch, when HQ found one.
-    pub target_branch: Option<String>,
-    /// The type of the document at the receiver.
-    pub doc_type: String,
-    /// queued | quarantined | linked | confirmed | rejected
-    pub state: String,
-    pub inbox_seq: Option<u64>,
-    /// The receiver's number, once it confirmed, rejected or had already entered the trade.
-    pub target_number: Option<String>,
-    pub reason: String,
-    pub updated_at: String,
-}
-
-/// Routed trades, newest last, optionally only those in `state`, at most `limit`.
-pub async fn list(store: &Store, state: Option<&str>, limit: u32) -> Result<Vec<RoutedTrade>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT s.code, r.source_number, t.code, r.doc_type, r.state, r.inbox_seq, r.target_number, r.reason, \
-                r.updated_at \
-         FROM routed r JOIN branch s ON s.id = r.source_branch_id LEFT JOIN branch t ON t.id = r.target_branch_id \
-         WHERE ($1 = '' OR r.state = $1) ORDER BY r.created_at, s.code, r.source_number LIMIT $2",
-    )
-    .bind(state.unwrap_or(""))
-    .bind(i64::from(limit))
-    .fetch_all(store.pool())
-    .await?;
-    let mut trades = Vec::with_capacity(rows.len());
-    for row in rows {
-        let inbox_seq: Option<i64> = row.try_get(5)?;
-        trades.push(RoutedTrade {
-            source_branch: row.try_get(0)?,
-            source_number: row.try_get(1)?,
-            target_branch: row.try_get(2)?,
-            doc_type: row.try_get(3)?,
-            state: row.try_get(4)?,
-            inbox_seq: inbox_seq.map(|seq| u64::try_from(seq).unwrap_or(0)),
-            target_number: row.try_get(6)?,
-            reason: row.try_get(7)?,
-            updated_at: row.try_get(8)?,
-        });
-    }
-    Ok(trades)
 }

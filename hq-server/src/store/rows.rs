@@ -6,7 +6,6 @@
 use super::dialect::BulkInsert;
 use super::Dialect;
 use rust_decimal::Decimal;
-use serde_json::Value as Json;
 use sqlx::AnyConnection;
 
 /// Most rows sent in one JSON statement.
@@ -144,27 +143,45 @@ fn insert_sql(dialect: Dialect, spec: &InsertSpec) -> String {
     )
 }
 
+/// The rows as one JSON array of arrays, written straight into a string (no value tree).
 fn encode_rows(dialect: Dialect, spec: &InsertSpec, rows: &[Vec<Value>]) -> String {
-    let rows: Vec<Json> = rows
-        .iter()
-        .map(|row| {
-            debug_assert_eq!(row.len(), spec.columns.len());
-            let cells = row
-                .iter()
-                .zip(spec.columns)
-                .map(|(value, (_, kind))| match (value, kind) {
-                    (Value::Int(value), _) => Json::from(*value),
-                    (Value::Text(value), _) => Json::from(value.as_str()),
-                    (Value::NullableText(value), _) => value.as_deref().map_or(Json::Null, Json::from),
-                    (Value::Decimal(value), ColumnKind::Decimal(scale)) => {
-                        value.map_or(Json::Null, |value| dialect.json_decimal(value, *scale))
-                    }
-                    (Value::Decimal(_), _) => unreachable!("decimal value in a non-decimal column"),
-                });
-            Json::Array(cells.collect())
-        })
-        .collect();
-    Json::Array(rows).to_string()
+    let mut out = Vec::with_capacity(rows.len() * spec.columns.len() * 12 + 2);
+    out.push(b'[');
+    for (row_idx, row) in rows.iter().enumerate() {
+        debug_assert_eq!(row.len(), spec.columns.len());
+        if row_idx > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        for (cell_idx, (value, (_, kind))) in row.iter().zip(spec.columns).enumerate() {
+            if cell_idx > 0 {
+                out.push(b',');
+            }
+            match (value, kind) {
+                (Value::Int(value), _) => write_int(&mut out, *value),
+                (Value::Text(value), _) => write_text(&mut out, value),
+                (Value::NullableText(None), _) | (Value::Decimal(None), _) => out.extend_from_slice(b"null"),
+                (Value::NullableText(Some(value)), _) => write_text(&mut out, value),
+                (Value::Decimal(Some(value)), ColumnKind::Decimal(scale)) => match dialect {
+                    Dialect::Sqlite => write_int(&mut out, scaled(*value, *scale)),
+                    Dialect::Postgres => write_text(&mut out, &value.to_string()),
+                },
+                (Value::Decimal(_), _) => unreachable!("decimal value in a non-decimal column"),
+            }
+        }
+        out.push(b']');
+    }
+    out.push(b']');
+    String::from_utf8(out).expect("JSON written from UTF-8 strings")
+}
+
+fn write_int(out: &mut Vec<u8>, value: i64) {
+    use std::io::Write;
+    write!(out, "{value}").expect("writing to a Vec cannot fail");
+}
+
+fn write_text(out: &mut Vec<u8>, value: &str) {
+    serde_json::to_writer(&mut *out, value).expect("a string always serializes");
 }
 
 /// A JSON array of codes, for `Dialect::in_json_list`.
@@ -204,5 +221,40 @@ mod tests {
         assert_eq!(prev_power_of_two(1), 1);
         assert_eq!(prev_power_of_two(2727), 2048);
         assert_eq!(prev_power_of_two(4096), 4096);
+    }
+
+    #[test]
+    fn encoded_rows_are_the_json_of_the_cells() {
+        const SPEC: InsertSpec = InsertSpec {
+            table: "t",
+            columns: &[
+                ("a", ColumnKind::Int),
+                ("b", ColumnKind::Text),
+                ("c", ColumnKind::Text),
+                ("d", ColumnKind::Decimal(2)),
+            ],
+            on_conflict: "",
+        };
+        let rows = vec![
+            vec![
+                Value::Int(-7),
+                Value::Text("say \"hi\"\n\\ ü".into()),
+                Value::NullableText(None),
+                Value::Decimal(Some("12.5".parse().unwrap())),
+            ],
+            vec![
+                Value::Int(0),
+                Value::Text(String::new()),
+                Value::NullableText(Some("x".into())),
+                Value::Decimal(None),
+            ],
+        ];
+        let expected = serde_json::json!([[-7, "say \"hi\"\n\\ ü", null, "12.5"], [0, "", "x", null]]);
+        let postgres: serde_json::Value =
+            serde_json::from_str(&encode_rows(Dialect::Postgres, &SPEC, &rows)).unwrap();
+        assert_eq!(postgres, expected);
+        let sqlite: serde_json::Value =
+            serde_json::from_str(&encode_rows(Dialect::Sqlite, &SPEC, &rows)).unwrap();
+        assert_eq!(sqlite[0][3], serde_json::json!(1250));
     }
 }
