@@ -186,6 +186,41 @@ impl Group {
         Ok(value["trades"].as_array().cloned().unwrap_or_default())
     }
 
+    /// On-hand of `product` in `warehouse` for branch `code` as HQ's inventory report answers
+    /// it (`hq-server report inventory --org 001 --format json`, the real binary); zero when the
+    /// report has no such row.
+    pub fn report_on_hand(&self, code: &str, warehouse: &str, product: &str) -> Result<Decimal> {
+        let run = run(
+            "hq-server",
+            [
+                "report",
+                "--hq",
+                self.hq.url(),
+                "--token",
+                TEST_ADMIN_TOKEN,
+                "inventory",
+                "--org",
+                "001",
+                "--format",
+                "json",
+            ],
+        )?
+        .expect_ok();
+        let report: Value = serde_json::from_str(&run.stdout).context("inventory report JSON")?;
+        let rows = report["rows"].as_array().cloned().unwrap_or_default();
+        let row = rows
+            .iter()
+            .find(|row| row["branch"] == code && row["warehouse"] == warehouse && row["product"] == product);
+        match row {
+            Some(row) => Ok(row["on_hand"]
+                .as_str()
+                .context("on_hand")?
+                .parse::<Decimal>()?
+                .normalize()),
+            None => Ok(Decimal::ZERO),
+        }
+    }
+
     /// Per product, the signed stock movement HQ holds for branch `code`'s confirmed documents
     /// (opening and purchase-in add, sales-out and retail-sale take away), from HQ's stored lines.
     pub async fn hq_on_hand(&self, code: &str, product: &str) -> Result<Decimal> {

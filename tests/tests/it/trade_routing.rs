@@ -1,7 +1,7 @@
 //! Inter-branch trade (单据转换) across a real HQ and three real ledgers, every step through the
 //! real binaries: SZ's sales-out reaches GZ as a draft purchase-in (and the mirror), red
 //! documents follow, repeated transfers and trades entered at both ends never double, HQ's
-//! stored stock equals the ledgers' after the receiver confirms.
+//! stored stock and its inventory report equal the ledgers' after the receiver confirms.
 
 use anyhow::Result;
 use branch_node::Ledger;
@@ -129,8 +129,7 @@ async fn sales_out_reaches_the_counterpart_as_a_draft_purchase_in() -> Result<()
     );
     assert_eq!(group.trades()?.len(), 1);
 
-    // HQ's stored stock equals the ledgers' (issue 6's report service is compared elsewhere;
-    // here HQ's stored lines are aggregated directly).
+    // HQ's stored stock and HQ's inventory report (多组织库存查询表) both equal the ledgers'.
     for (code, warehouse, product, expected) in [
         ("GZ", "W-GZ", "P001", 10),
         ("GZ", "W-GZ", "P002", 3),
@@ -146,6 +145,11 @@ async fn sales_out_reaches_the_counterpart_as_a_draft_purchase_in() -> Result<()
             group.hq_on_hand(code, product).await?,
             qty(expected),
             "{code} {product} at HQ"
+        );
+        assert_eq!(
+            group.report_on_hand(code, warehouse, product)?,
+            qty(expected),
+            "{code} {product} in HQ's inventory report"
         );
     }
     for code in ["SZ", "GZ"] {
