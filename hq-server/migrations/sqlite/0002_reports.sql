@@ -2,20 +2,6 @@
 -- (see src/store/rollup.rs), and monthly sales targets. Scaled integers as in v1.
 -- Sales roll-ups count confirmed sales-outs and retail sales, red documents with their sign.
 
--- The fine level: branch x day x product x customer x warehouse.
-CREATE TABLE sales_fine (
-    branch_id INTEGER NOT NULL,
-    day TEXT NOT NULL,
-    product TEXT NOT NULL,
-    customer TEXT NOT NULL,
-    warehouse TEXT NOT NULL,
-    qty INTEGER NOT NULL,
-    amount INTEGER NOT NULL,
-    tax INTEGER NOT NULL,
-    total INTEGER NOT NULL,
-    PRIMARY KEY (branch_id, day, product, customer, warehouse)
-) STRICT, WITHOUT ROWID;
-
 -- Coarse levels: branch x day; branch x month x product; branch x year x product.
 CREATE TABLE sales_day (
     branch_id INTEGER NOT NULL,
@@ -67,22 +53,23 @@ CREATE TABLE sales_target (
 ) STRICT, WITHOUT ROWID;
 
 -- Back-fill from documents ingested before this migration.
-INSERT INTO sales_fine (branch_id, day, product, customer, warehouse, qty, amount, tax, total)
-SELECT l.branch_id, d.doc_date, l.product, d.partner, d.warehouse, SUM(l.qty), SUM(l.amount), SUM(l.tax), SUM(l.total)
+INSERT INTO sales_day (branch_id, day, qty, amount, tax, total)
+SELECT l.branch_id, d.doc_date, SUM(l.qty), SUM(l.amount), SUM(l.tax), SUM(l.total)
 FROM document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number
 WHERE d.doc_type IN ('sales-out', 'retail-sale')
-GROUP BY l.branch_id, d.doc_date, l.product, d.partner, d.warehouse;
-
-INSERT INTO sales_day (branch_id, day, qty, amount, tax, total)
-SELECT branch_id, day, SUM(qty), SUM(amount), SUM(tax), SUM(total) FROM sales_fine GROUP BY branch_id, day;
+GROUP BY l.branch_id, d.doc_date;
 
 INSERT INTO sales_month_product (branch_id, month, product, qty, amount, tax, total)
-SELECT branch_id, substr(day, 1, 7), product, SUM(qty), SUM(amount), SUM(tax), SUM(total)
-FROM sales_fine GROUP BY branch_id, substr(day, 1, 7), product;
+SELECT l.branch_id, substr(d.doc_date, 1, 7), l.product, SUM(l.qty), SUM(l.amount), SUM(l.tax), SUM(l.total)
+FROM document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number
+WHERE d.doc_type IN ('sales-out', 'retail-sale')
+GROUP BY l.branch_id, substr(d.doc_date, 1, 7), l.product;
 
 INSERT INTO sales_year_product (branch_id, year, product, qty, amount, tax, total)
-SELECT branch_id, substr(day, 1, 4), product, SUM(qty), SUM(amount), SUM(tax), SUM(total)
-FROM sales_fine GROUP BY branch_id, substr(day, 1, 4), product;
+SELECT l.branch_id, substr(d.doc_date, 1, 4), l.product, SUM(l.qty), SUM(l.amount), SUM(l.tax), SUM(l.total)
+FROM document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number
+WHERE d.doc_type IN ('sales-out', 'retail-sale')
+GROUP BY l.branch_id, substr(d.doc_date, 1, 4), l.product;
 
 INSERT INTO stock_on_hand (branch_id, warehouse, product, on_hand)
 SELECT l.branch_id, d.warehouse, l.product,

@@ -77,12 +77,12 @@ struct Source {
     filter: &'static str,
 }
 
-const FINE: Source = Source {
-    from: "sales_fine",
+const DAY: Source = Source {
+    from: "sales_day",
     branch: "branch_id",
-    product: Some("product"),
-    customer: Some("customer"),
-    warehouse: Some("warehouse"),
+    product: None,
+    customer: None,
+    warehouse: None,
     day: Some("day"),
     month: Some("substr(day, 1, 7)"),
     date: "day",
@@ -90,22 +90,13 @@ const FINE: Source = Source {
     filter: "",
 };
 
-const DAY: Source = Source {
-    product: None,
-    customer: None,
-    warehouse: None,
-    from: "sales_day",
-    ..FINE
-};
-
 const MONTH_PRODUCT: Source = Source {
     from: "sales_month_product",
-    customer: None,
-    warehouse: None,
+    product: Some("product"),
     day: None,
     month: Some("month"),
     date: "month",
-    ..FINE
+    ..DAY
 };
 
 const YEAR_PRODUCT: Source = Source {

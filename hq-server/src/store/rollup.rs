@@ -5,9 +5,9 @@
 //!
 //! Levels written (schema in `migrations/*/0002_reports.sql`): `sales_day` (branch × day),
 //! `sales_month_product`, `sales_year_product`, and `stock_on_hand` (branch × warehouse × product).
-//! The fine level `sales_fine` (branch × day × product × customer × warehouse) is no longer
-//! maintained: it held about one row per stored line, so keeping it up to date cost as much as
-//! storing the lines again. Reports that need it read the stored lines instead (`report.rs`).
+//! There is no finer level (branch × day × product × customer × warehouse): it would hold about
+//! one row per stored line, so keeping it up to date would cost as much as storing the lines
+//! again. Reports that need that detail read the stored lines instead (`report.rs`).
 
 use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
 use super::rows::{insert_rows, ColumnKind, InsertSpec, Value};
