@@ -83,6 +83,7 @@ pub async fn run(settings: RunSettings, clock: Arc<dyn Clock>, stop: StopSignal)
         };
         tokio::spawn(watch_inbox(
             settings.ledger.clone(),
+            hq.clone(),
             dir,
             Duration::from_millis(settings.limits.settle_ms),
             stop.clone(),

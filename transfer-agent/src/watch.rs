@@ -1,11 +1,16 @@
-//! The watched `inbox_dir`: a template file dropped there is imported into the ledger, then
-//! moved to `done/`, or to `rejected/` with a `<name>.reason` file beside it. A file is taken
+//! The watched `inbox_dir`: a template file dropped there is imported into the ledger and a
+//! bundle file (`branch-node bundle export`) is uploaded to HQ, then the file is moved to
+//! `done/`, or to `rejected/` with a `<name>.reason` file beside it. A bundle that cannot reach
+//! HQ (down, or the agent's own credential refused) stays where it is and is tried again. A file is taken
 //! only once it has settled (size and mtime unchanged across two looks `settle_ms` apart);
 //! `*.part` and hidden files are ignored until renamed. notify wakes the scan early; a periodic
 //! rescan covers missed events.
 
+use crate::client::{ClientError, Hq};
 use crate::ledger_access::{open_shared, run_blocking, LedgerAccessError};
 use crate::shutdown::StopSignal;
+use branchline_proto::v1::BundleUpload;
+use branchline_shared::{decode_container, ContainerError, ContainerKind};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -16,6 +21,8 @@ pub enum WatchError {
     Folder { dir: PathBuf, source: std::io::Error },
     #[error("cannot watch inbox folder {dir}: {reason}")]
     Watcher { dir: PathBuf, reason: String },
+    #[error("bundle {file} not uploaded yet: {source}")]
+    UploadLater { file: PathBuf, source: ClientError },
     #[error("cannot move {file} to {to}: {source}")]
     Move {
         file: PathBuf,
@@ -104,29 +111,27 @@ fn free_destination(folder: &Path, name: &std::ffi::OsStr) -> PathBuf {
     folder.join(renamed)
 }
 
-/// Imports one settled file and moves it aside.
-pub async fn import_file(ledger_path: &Path, dir: &Path, file: &Path) -> Result<FileOutcome, WatchError> {
+/// Imports (template) or uploads (bundle) one settled file and moves it aside.
+pub async fn import_file(
+    ledger_path: &Path,
+    hq: &Hq,
+    dir: &Path,
+    file: &Path,
+) -> Result<FileOutcome, WatchError> {
     let name = file.file_name().unwrap_or_default().to_owned();
     let imported: Result<String, String> = match std::fs::read(file) {
         Err(error) => Err(format!("cannot read {}: {error}", file.display())),
-        Ok(bytes) => match open_shared(ledger_path).await {
-            Err(error) => return Err(folder_error_from_ledger(dir, error)),
-            Ok(ledger) => run_blocking(&ledger, move |ledger| {
-                ledger.import_template_file(&bytes).map_err(Box::new)
-            })
-            .await
-            .map(|outcome| format!("{outcome:?}"))
-            .map_err(|error| match error {
-                LedgerAccessError::Ledger { source, .. } => format!("{}: {source}", file.display()),
-                other => other.to_string(),
-            }),
+        Ok(bytes) => match decode_container(&bytes, ContainerKind::Bundle) {
+            Ok(_) => upload_bundle(hq, file, bytes).await?,
+            Err(ContainerError::WrongKind { .. }) => import_template(ledger_path, dir, file, bytes).await?,
+            Err(error) => Err(format!("{}: {error}", file.display())),
         },
     };
     match imported {
         Ok(summary) => {
             let moved_to = free_destination(&dir.join("done"), &name);
             move_file(file, &moved_to)?;
-            tracing::info!(file = %file.display(), to = %moved_to.display(), "template file imported");
+            tracing::info!(file = %file.display(), to = %moved_to.display(), %summary, "dropped file taken");
             Ok(FileOutcome::Imported {
                 file: file.to_owned(),
                 moved_to,
@@ -154,6 +159,47 @@ pub async fn import_file(ledger_path: &Path, dir: &Path, file: &Path) -> Result<
     }
 }
 
+/// Applies a template file to the ledger: `Err(reason)` when the file is refused.
+async fn import_template(
+    ledger_path: &Path,
+    dir: &Path,
+    file: &Path,
+    bytes: Vec<u8>,
+) -> Result<Result<String, String>, WatchError> {
+    let ledger = open_shared(ledger_path)
+        .await
+        .map_err(|error| folder_error_from_ledger(dir, error))?;
+    Ok(run_blocking(&ledger, move |ledger| {
+        ledger.import_template_file(&bytes).map_err(Box::new)
+    })
+    .await
+    .map(|outcome| format!("{outcome:?}"))
+    .map_err(|error| match error {
+        LedgerAccessError::Ledger { source, .. } => format!("{}: {source}", file.display()),
+        other => other.to_string(),
+    }))
+}
+
+/// Sends an intact bundle file to HQ: `Err(reason)` when HQ refuses the file itself; an error
+/// of the link or of the agent's own credential leaves the file for a later try.
+async fn upload_bundle(hq: &Hq, file: &Path, bundle: Vec<u8>) -> Result<Result<String, String>, WatchError> {
+    let mut client = hq.client.clone();
+    let upload = client.upload_bundle(BundleUpload { bundle });
+    match hq.unary("upload_bundle", upload).await {
+        Ok(ack) => Ok(Ok(format!(
+            "uploaded: {} applied, {} already held, {} quarantined; HQ holds up to seq {} of epoch {}",
+            ack.applied, ack.duplicates, ack.quarantined, ack.acked_seq, ack.epoch
+        ))),
+        Err(error) if error.is_transient() || matches!(error, ClientError::Unauthenticated { .. }) => {
+            Err(WatchError::UploadLater {
+                file: file.to_owned(),
+                source: error,
+            })
+        }
+        Err(error) => Ok(Err(format!("{}: {error}", file.display()))),
+    }
+}
+
 /// A ledger that cannot be opened is the agent's problem, not the file's: leave the file in place.
 fn folder_error_from_ledger(dir: &Path, error: LedgerAccessError) -> WatchError {
     WatchError::Folder {
@@ -170,10 +216,11 @@ fn move_file(file: &Path, to: &Path) -> Result<(), WatchError> {
     })
 }
 
-/// Watches `dir` until `stop` fires, importing each settled file. `on_outcome` sees every
+/// Watches `dir` until `stop` fires, importing or uploading each settled file. `on_outcome` sees every
 /// outcome (the runner records them in the agent state).
 pub async fn watch_inbox(
     ledger_path: PathBuf,
+    hq: Hq,
     dir: PathBuf,
     settle: Duration,
     mut stop: StopSignal,
@@ -206,7 +253,7 @@ pub async fn watch_inbox(
             if stop.is_stopping() {
                 return Ok(());
             }
-            let outcome = import_file(&ledger_path, &dir, &file).await;
+            let outcome = import_file(&ledger_path, &hq, &dir, &file).await;
             tracker.forget(&file);
             on_outcome(&outcome);
         }

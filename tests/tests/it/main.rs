@@ -1,4 +1,5 @@
 //! The integration test binary: every module here drives real components through the harness.
+mod agent_bundle_folder;
 mod agent_cli;
 mod agent_kill;
 mod agent_outage;
