@@ -3,6 +3,7 @@
 
 use crate::store::ingest::{Incoming, IngestBatch};
 use branchline_shared::{decode_container, ContainerError, ContainerKind, EntryBody, OutboxEntry};
+use prost::Message;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
@@ -49,7 +50,12 @@ pub fn decode_bundle(bytes: &[u8], max_entries: usize) -> Result<Bundle, BundleE
             EntryBody::Rejection(_) => None,
         };
         entries.push(match invalid {
-            Some(reason) => Incoming::malformed(entry.seq, line.as_bytes(), reason),
+            // Hashed in its wire form, as the same entry arriving over the network is, so a
+            // resend by the other path compares equal instead of looking like a conflict.
+            Some(reason) => {
+                let wire = branchline_proto::v1::OutboxEntry::from(&entry).encode_to_vec();
+                Incoming::malformed(entry.seq, &wire, reason)
+            }
             None => Incoming::from_entry(entry),
         });
     }

@@ -375,3 +375,31 @@ async fn hq_bundle_and_push_never_double() {
     assert_eq!(documents[0].checksum, docs[0].content_checksum());
     hq.shutdown().await.unwrap();
 }
+
+/// An entry HQ quarantines is the same entry whichever way it comes: pushed over the network,
+/// then found again in a bundle, it is a duplicate, not a conflict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hq_invalid_entry_by_network_then_bundle_is_a_duplicate() {
+    let hq = launch_hq(HqStoreKind::Sqlite).await;
+    let token = setup_branch(hq.url(), "SZ", "001.001").await;
+    let mut client = hq.transfer(&token).await;
+    let mut invalid = sales_out("SZ-1", "SZ", "C001", "2");
+    invalid.partner.clear();
+    let entries = vec![
+        (1, EntryBody::Document(invalid)),
+        (2, EntryBody::Document(sales_out("SZ-2", "SZ", "C001", "1"))),
+    ];
+    let network = entries.iter().map(|(seq, body)| wire(*seq, body.clone())).collect();
+    assert_eq!(counts(&push(&mut client, batch(1, network)).await.unwrap()), (1, 0, 1, 2));
+    let ack = client
+        .upload_bundle(v1::BundleUpload {
+            bundle: bundle_file("SZ", 1, &entries),
+        })
+        .await
+        .expect("the bundle repeats what HQ holds")
+        .into_inner();
+    assert_eq!(counts(&ack), (0, 2, 0, 2));
+    let status = hq.status().await.unwrap();
+    assert_eq!((status[0].quarantined, status[0].conflicts), (1, 0));
+    hq.shutdown().await.unwrap();
+}
