@@ -6,29 +6,38 @@ use branchline_shared::InboxBody;
 use sqlx::AnyConnection;
 
 /// Appends `body` to the inbox of `branch_id`; returns its sequence number. Two writers racing
-/// for the same number collide on the inbox primary key, so one of them fails and nothing is
-/// doubled or reordered.
+/// for the same number (replicas on one PostgreSQL database) do not fail: the second one's
+/// insert waits for the first to commit, inserts nothing, and takes the next number. A number
+/// is therefore only taken once every lower number is committed, so a branch that has pulled
+/// up to `n` never finds an entry below `n` appear later.
 pub(crate) async fn append_inbox(
     connection: &mut AnyConnection,
     branch_id: i64,
     body: &InboxBody,
     now: &str,
 ) -> Result<u64, sqlx::Error> {
-    let last = get_u64(
-        &sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM inbox WHERE branch_id = $1")
-            .bind(branch_id)
-            .fetch_one(&mut *connection)
-            .await?,
-        0,
-    )?;
-    let seq = last + 1;
     let body = serde_json::to_string(body).expect("inbox entries always serialize");
-    sqlx::query("INSERT INTO inbox (branch_id, seq, body, created_at) VALUES ($1, $2, $3, $4)")
+    loop {
+        let last = get_u64(
+            &sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM inbox WHERE branch_id = $1")
+                .bind(branch_id)
+                .fetch_one(&mut *connection)
+                .await?,
+            0,
+        )?;
+        let seq = last + 1;
+        let inserted = sqlx::query(
+            "INSERT INTO inbox (branch_id, seq, body, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (branch_id, seq) DO NOTHING",
+        )
         .bind(branch_id)
         .bind(to_i64(seq))
-        .bind(body)
+        .bind(&body)
         .bind(now)
-        .execute(connection)
+        .execute(&mut *connection)
         .await?;
-    Ok(seq)
+        if inserted.rows_affected() == 1 {
+            return Ok(seq);
+        }
+    }
 }

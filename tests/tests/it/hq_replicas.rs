@@ -1,9 +1,14 @@
 //! Two `hq-server` processes on one PostgreSQL database: a branch's pushes alternate between
-//! them, and the same batch sent to both at once, still apply everything exactly once.
+//! them, and the same batch sent to both at once, still apply everything exactly once; templates
+//! published through both at once all reach the branch's inbox, in one gapless order.
 
 use crate::hq_support::{assert_hq_holds, batch, push, sales_out, setup_branch, wire};
+use branchline_proto::v1::{CreateTemplateRequest, PublishTemplateRequest, PullRequest};
+use branchline_proto::PROTOCOL_VERSION;
 use branchline_shared::{Document, EntryBody};
-use branchline_tests::hq::{spawn_hq_process, status, transfer_client, HqStoreKind};
+use branchline_tests::hq::{
+    admin_client, spawn_hq_process, status, transfer_client, HqStoreKind, TEST_ADMIN_TOKEN,
+};
 
 const N_BATCHES: u64 = 12;
 const ENTRIES_PER_BATCH: u64 = 5;
@@ -69,4 +74,55 @@ async fn hq_two_replicas_on_postgres_apply_exactly_once() {
         assert_eq!(branches[0].last_seq, N_BATCHES * ENTRIES_PER_BATCH);
         assert_eq!((branches[0].conflicts, branches[0].quarantined), (0, 0));
     }
+}
+
+const TEMPLATES_PER_REPLICA: usize = 25;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hq_two_replicas_publishing_at_once_fill_one_gapless_inbox() {
+    let Some(HqStoreKind::Url(db_url)) = HqStoreKind::postgres("hq_two_replicas_inbox").await else {
+        return;
+    };
+    let replicas = [
+        spawn_hq_process(&db_url).expect("replica A"),
+        spawn_hq_process(&db_url).expect("replica B"),
+    ];
+    let token = setup_branch(&replicas[0].url, "SZ", "001.001").await;
+    let publishers = replicas.iter().enumerate().map(|(replica_idx, replica)| {
+        let url = replica.url.clone();
+        tokio::spawn(async move {
+            let mut admin = admin_client(&url, TEST_ADMIN_TOKEN).await;
+            for template_idx in 0..TEMPLATES_PER_REPLICA {
+                let name = format!("catalog-{replica_idx}-{template_idx}");
+                let create = CreateTemplateRequest {
+                    name: name.clone(),
+                    kinds: vec!["product".into()],
+                    codes: vec![],
+                };
+                admin.create_template(create).await.expect("create template");
+                let publish = PublishTemplateRequest {
+                    name,
+                    orgs: vec!["001".into()],
+                };
+                let published = admin.publish_template(publish).await.expect("publish template");
+                assert_eq!(published.into_inner().branches, ["SZ"]);
+            }
+        })
+    });
+    for publisher in publishers.collect::<Vec<_>>() {
+        publisher.await.expect("publisher");
+    }
+    let mut client = transfer_client(&replicas[1].url, &token).await;
+    let page = client
+        .pull(PullRequest {
+            protocol_version: PROTOCOL_VERSION,
+            after_seq: 0,
+            max_entries: 1_000,
+        })
+        .await
+        .expect("pull")
+        .into_inner();
+    let seqs: Vec<u64> = page.entries.iter().map(|entry| entry.seq).collect();
+    let expected: Vec<u64> = (1..=2 * TEMPLATES_PER_REPLICA as u64).collect();
+    assert_eq!(seqs, expected, "the inbox is not one gapless sequence");
 }
