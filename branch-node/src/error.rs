@@ -112,7 +112,7 @@ pub enum LedgerError {
     #[error("line {line}: more than {max} documents in one file")]
     ImportTooLarge { line: usize, max: usize },
 
-    #[error("{source}")]
+    #[error(transparent)]
     Container {
         #[from]
         source: ContainerError,

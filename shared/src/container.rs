@@ -1,11 +1,14 @@
 //! Bundle and template files (SPEC 7 "Files"): a one-line JSON header, then a body of JSON
-//! lines whose count and SHA-256 the header records. A cut or altered file is refused.
+//! lines whose count and SHA-256 the header records. The SHA-256 covers the header's own fields
+//! as well as the body, so neither a cut or altered body nor an altered header (another branch,
+//! epoch or sequence range) gets through.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The container format version this build writes and reads.
-pub const CONTAINER_FORMAT_VERSION: u32 = 1;
+/// The container format version this build writes and reads. Version 2 extended the checksum
+/// over the header; files of earlier versions are refused (their header was not protected).
+pub const CONTAINER_FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -35,6 +38,7 @@ pub struct ContainerHeader {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_version: Option<u64>,
     pub entries: u64,
+    /// SHA-256 of the header (this field empty) and the body: see [`encode_container`].
     pub body_sha256: String,
 }
 
@@ -46,12 +50,14 @@ pub enum ContainerError {
     BadHeader { reason: String },
     #[error("file format version {found} is newer than this build's {supported}")]
     NewerFormat { found: u32, supported: u32 },
+    #[error("file format version {found} predates version {supported}, whose checksum covers the header: export the file again")]
+    OlderFormat { found: u32, supported: u32 },
     #[error("expected a {expected:?} file, found a {found:?} file")]
     WrongKind {
         expected: ContainerKind,
         found: ContainerKind,
     },
-    #[error("body checksum mismatch: the file is truncated or altered")]
+    #[error("header or body checksum mismatch: the file is truncated or altered")]
     ChecksumMismatch,
     #[error(
         "header announces {announced} entries but the body holds {found}: the file is truncated or altered"
@@ -71,11 +77,24 @@ pub fn encode_container(mut header: ContainerHeader, entry_lines: &[String]) -> 
     }
     header.format_version = CONTAINER_FORMAT_VERSION;
     header.entries = entry_lines.len() as u64;
-    header.body_sha256 = hex::encode(Sha256::digest(&body));
+    header.body_sha256 = checksum(&header, &body);
     let mut file = serde_json::to_vec(&header).expect("headers always serialize");
     file.push(b'\n');
     file.extend_from_slice(&body);
     file
+}
+
+/// SHA-256 over the header as written (checksum field empty) and the body.
+fn checksum(header: &ContainerHeader, body: &[u8]) -> String {
+    let unsigned = ContainerHeader {
+        body_sha256: String::new(),
+        ..header.clone()
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(serde_json::to_vec(&unsigned).expect("headers always serialize"));
+    hasher.update(b"\n");
+    hasher.update(body);
+    hex::encode(hasher.finalize())
 }
 
 /// Reads and verifies a container of `expected` kind; returns its header and entry lines.
@@ -98,13 +117,19 @@ pub fn decode_container(
             supported: CONTAINER_FORMAT_VERSION,
         });
     }
+    if header.format_version < CONTAINER_FORMAT_VERSION {
+        return Err(ContainerError::OlderFormat {
+            found: header.format_version,
+            supported: CONTAINER_FORMAT_VERSION,
+        });
+    }
     if header.format != expected {
         return Err(ContainerError::WrongKind {
             expected,
             found: header.format,
         });
     }
-    if hex::encode(Sha256::digest(body)) != header.body_sha256 {
+    if checksum(&header, body) != header.body_sha256 {
         return Err(ContainerError::ChecksumMismatch);
     }
     let body = std::str::from_utf8(body).map_err(|_| ContainerError::NotUtf8)?;
@@ -143,6 +168,25 @@ mod tests {
     }
 
     #[test]
+    fn an_altered_header_is_refused() {
+        let file = String::from_utf8(sample()).unwrap();
+        let moved = file.replacen("\"source\":\"SZ\"", "\"source\":\"GZ\"", 1);
+        assert_ne!(moved, file);
+        assert_eq!(
+            decode_container(moved.as_bytes(), ContainerKind::Bundle),
+            Err(ContainerError::ChecksumMismatch)
+        );
+        let older = file.replacen("\"format_version\":2", "\"format_version\":1", 1);
+        assert!(matches!(
+            decode_container(older.as_bytes(), ContainerKind::Bundle),
+            Err(ContainerError::OlderFormat {
+                found: 1,
+                supported: 2
+            })
+        ));
+    }
+
+    #[test]
     fn round_trips() {
         let file = sample();
         let (header, lines) = decode_container(&file, ContainerKind::Bundle).unwrap();
@@ -167,15 +211,9 @@ mod tests {
             let mut file = sample();
             let position = position % file.len();
             file[position] ^= 1 << bit;
-            // A flip inside the header's own JSON may still parse (e.g. a changed source
-            // letter) but then the checksum or count no longer matches the rest; either way
-            // the content that comes out is never a silently altered body.
-            if let Ok((header, lines)) = decode_container(&file, ContainerKind::Bundle) {
-                let original = sample();
-                let (_, original_lines) = decode_container(&original, ContainerKind::Bundle).unwrap();
-                prop_assert_eq!(lines, original_lines);
-                prop_assert_eq!(header.entries, 3);
-            }
+            // The checksum covers the header too: a flip that still parses (another source
+            // letter, another epoch digit) is refused like a flip in the body.
+            prop_assert!(decode_container(&file, ContainerKind::Bundle).is_err());
         }
     }
 }

@@ -226,7 +226,7 @@ fn bad_input_gets_one_line_naming_the_culprit_and_changes_nothing() {
     )
     .unwrap();
     let template = dir.join("cut.template");
-    std::fs::write(&template, b"{\"format\":\"template\",\"format_version\":1,\"source\":\"HQ\",\"entries\":1,\"body_sha256\":\"00\"}\n{}\n").unwrap();
+    std::fs::write(&template, b"{\"format\":\"template\",\"format_version\":2,\"source\":\"HQ\",\"entries\":1,\"body_sha256\":\"00\"}\n{}\n").unwrap();
     let sale = [
         "doc",
         "add",
@@ -311,7 +311,7 @@ fn bad_input_gets_one_line_naming_the_culprit_and_changes_nothing() {
         ),
         (
             vec!["template", "import", template.to_str().unwrap()],
-            "cut.template: body checksum mismatch",
+            "cut.template: header or body checksum mismatch",
         ),
         (
             vec!["init", "--branch", "SZ", "--name", "again"],
