@@ -5,8 +5,10 @@ use crate::error::LedgerError;
 use crate::ledger::{current_epoch, parse_stored_doc_type};
 use crate::row_insert::insert_rows;
 use crate::schema::{MONEY_SCALE, PRICE_SCALE, QTY_SCALE, RATE_SCALE};
-use branchline_shared::{from_scaled, to_scaled, DocLine, DocLink, DocStatus, Document, LineValues};
-use chrono::{Datelike, NaiveDate};
+use branchline_shared::{
+    from_scaled, parse_date, to_scaled, DocLine, DocLink, DocStatus, Document, LineValues,
+};
+use chrono::Datelike;
 use rusqlite::{Connection, OptionalExtension};
 
 /// What the ledger knows about a document number without loading the document.
@@ -255,7 +257,7 @@ pub(crate) fn load_document(conn: &Connection, id: i64) -> Result<StoredDocument
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    let date = NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|error| LedgerError::StoredData {
+    let date = parse_date(&date).map_err(|error| LedgerError::StoredData {
         what: format!("date of document {number}"),
         reason: error.to_string(),
     })?;

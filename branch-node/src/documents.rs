@@ -8,6 +8,7 @@ use crate::error::LedgerError;
 use crate::import::checksum_and_outbox_json;
 use crate::ledger::Ledger;
 use crate::outbox::OutboxWriter;
+use crate::outbox_ref::{line_scales, ref_body};
 use crate::posting::Posting;
 use crate::schema::write_tx;
 use branchline_shared::{DocRejection, DocStatus, DocType, Document, EntryBody};
@@ -147,8 +148,7 @@ impl Ledger {
         draft: bool,
     ) -> Result<DocumentOutcome, LedgerError> {
         document.validate()?;
-        let mut document = document;
-        let (checksum, outbox_json) = checksum_and_outbox_json(&mut document);
+        let (checksum, outbox_json) = checksum_and_outbox_json(&document);
         let number = document.number.clone();
         if let Some(head) = find_head(tx, &number)? {
             return duplicate_outcome(number, head.status, head.checksum == checksum, draft);
@@ -161,9 +161,15 @@ impl Ledger {
         }
         posting.post(&document)?;
         posting.write_stock()?;
-        insert_document(tx, &document, DocStatus::Confirmed, &checksum)?;
+        let id = insert_document(tx, &document, DocStatus::Confirmed, &checksum)?;
+        let body = match line_scales(&document) {
+            Some(scales) => ref_body(id, &document, &scales),
+            None => outbox_json.clone(),
+        };
+        #[cfg(debug_assertions)]
+        crate::outbox_ref::debug_assert_rebuilds(tx, &body, &outbox_json);
         let mut outbox = OutboxWriter::start(tx)?;
-        let seq = outbox.append_json(tx, true, &outbox_json)?;
+        let seq = outbox.append_json(tx, true, &body)?;
         outbox.finish(tx)?;
         Ok(DocumentOutcome::Confirmed { number, seq })
     }

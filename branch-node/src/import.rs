@@ -10,12 +10,14 @@ use crate::documents::duplicate_outcome;
 use crate::error::LedgerError;
 use crate::ledger::Ledger;
 use crate::outbox::OutboxWriter;
+use crate::outbox_ref::{line_scales, ref_body};
 use crate::posting::Posting;
 use crate::schema::write_tx;
-use branchline_shared::{parse_document_json, DocLine, DocStatus, Document, EntryBody};
-use rust_decimal::Decimal;
+use branchline_shared::{
+    document_entry_json_and_checksum, parse_document_json, DocStatus, Document, EntryBody,
+};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 /// The most documents one import file may hold.
 pub const IMPORT_DOCUMENTS_MAX: usize = 5_000_000;
@@ -49,7 +51,10 @@ struct PreparedDocument {
     document: Document,
     row: DocumentRow,
     checksum: String,
+    /// The full entry JSON, written when `scales` is `None`.
     outbox_json: String,
+    /// Present when the outbox entry can be a reference to the document's rows (`outbox_ref`).
+    scales: Option<String>,
 }
 
 impl Ledger {
@@ -157,11 +162,18 @@ fn write_pending(
         .map(|(id, prepared)| (*id, &prepared.document, &prepared.row))
         .collect();
     insert_lines(conn, &documents)?;
-    let jsons: Vec<&str> = pending
+    let bodies: Vec<Cow<'_, str>> = pending
         .iter()
-        .map(|(_, prepared)| prepared.outbox_json.as_str())
+        .map(|(id, prepared)| match &prepared.scales {
+            Some(scales) => Cow::Owned(ref_body(*id, &prepared.document, scales)),
+            None => Cow::Borrowed(prepared.outbox_json.as_str()),
+        })
         .collect();
-    outbox.append_json_many(conn, true, &jsons)?;
+    #[cfg(debug_assertions)]
+    for ((_, prepared), body) in pending.iter().zip(&bodies) {
+        crate::outbox_ref::debug_assert_rebuilds(conn, body, &prepared.outbox_json);
+    }
+    outbox.append_json_many(conn, true, &bodies)?;
     pending.clear();
     Ok(())
 }
@@ -199,13 +211,13 @@ fn prepare_documents(
     }
 }
 
-/// Computes the row values, checksum and outbox JSON of a parsed document with one or two
-/// serializations (rather than three) and no copy of the document.
-fn prepare_document(line: usize, mut document: Document) -> PreparedDocument {
-    let (checksum, outbox_json) = checksum_and_outbox_json(&mut document);
+/// Computes the row values, checksum and outbox JSON of a parsed document.
+fn prepare_document(line: usize, document: Document) -> PreparedDocument {
+    let (checksum, outbox_json) = checksum_and_outbox_json(&document);
     PreparedDocument {
         line,
         row: DocumentRow::new(&document),
+        scales: line_scales(&document),
         document,
         checksum,
         outbox_json,
@@ -213,50 +225,12 @@ fn prepare_document(line: usize, mut document: Document) -> PreparedDocument {
 }
 
 /// `Document::content_checksum()` and the outbox JSON (`EntryBody::Document(..).to_json()`) of
-/// `document` from one serialization (two when a decimal is not normalized). The document is
-/// changed only while hashing and comes back as it was.
-pub(crate) fn checksum_and_outbox_json(document: &mut Document) -> (String, String) {
-    let document_json = document.canonical_json();
-    // `EntryBody` is tagged internally: its JSON is the document's with the tag in front.
-    let outbox_json = format!(r#"{{"entry":"document",{}"#, &document_json[1..]);
-    let checksum = content_checksum(document, &document_json);
+/// `document`, written without serde (`document_entry_json_and_checksum`).
+pub(crate) fn checksum_and_outbox_json(document: &Document) -> (String, String) {
+    let (outbox_json, checksum) = document_entry_json_and_checksum(document);
     debug_assert_eq!(checksum, document.content_checksum());
     debug_assert_eq!(outbox_json, EntryBody::Document(document.clone()).to_json());
     (checksum, outbox_json)
-}
-
-/// `Document::content_checksum`, given the document's canonical JSON: the hash of that JSON
-/// when normalizing changes no decimal, else of the JSON with decimals normalized in place
-/// (and restored after).
-fn content_checksum(document: &mut Document, document_json: &str) -> String {
-    let decimals = |line: &DocLine| [line.qty, line.price, line.discount, line.tax_rate];
-    let normalized = |value: Decimal| {
-        let normal = value.normalize();
-        normal.scale() == value.scale() && normal.is_sign_negative() == value.is_sign_negative()
-    };
-    if document
-        .lines
-        .iter()
-        .all(|line| decimals(line).into_iter().all(normalized))
-    {
-        return hex::encode(Sha256::digest(document_json.as_bytes()));
-    }
-    let originals: Vec<[Decimal; 4]> = document.lines.iter().map(decimals).collect();
-    for line in &mut document.lines {
-        for value in [
-            &mut line.qty,
-            &mut line.price,
-            &mut line.discount,
-            &mut line.tax_rate,
-        ] {
-            *value = value.normalize();
-        }
-    }
-    let checksum = hex::encode(Sha256::digest(document.canonical_json().as_bytes()));
-    for (line, [qty, price, discount, tax_rate]) in document.lines.iter_mut().zip(originals) {
-        (line.qty, line.price, line.discount, line.tax_rate) = (qty, price, discount, tax_rate);
-    }
-    checksum
 }
 
 fn is_unique_violation(error: &LedgerError) -> bool {

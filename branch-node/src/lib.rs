@@ -16,6 +16,7 @@ pub mod import;
 pub mod inbox;
 pub mod ledger;
 pub mod outbox;
+mod outbox_ref;
 mod posting;
 mod render;
 mod row_insert;

@@ -5,6 +5,7 @@
 
 use crate::error::LedgerError;
 use crate::ledger::{current_epoch, Ledger};
+use crate::outbox_ref::{entry_json_len, is_ref_body, load_ref_entry};
 use crate::row_insert::insert_rows;
 use crate::schema::write_tx;
 use branchline_shared::{encode_container, ContainerHeader, ContainerKind, EntryBody, OutboxEntry};
@@ -101,13 +102,20 @@ impl Ledger {
         while let Some(row) = rows.next()? {
             let seq: u64 = row.get(0)?;
             let body: String = row.get(1)?;
-            if !entries.is_empty() && n_bytes + body.len() > max_bytes {
+            let entry_body = parse_entry_body(&tx, epoch, seq, &body)?;
+            // A reference body is short; count the entry it stands for.
+            let entry_bytes = if is_ref_body(&body) {
+                entry_json_len(&entry_body)
+            } else {
+                body.len()
+            };
+            if !entries.is_empty() && n_bytes + entry_bytes > max_bytes {
                 break;
             }
-            n_bytes += body.len();
+            n_bytes += entry_bytes;
             entries.push(OutboxEntry {
                 seq,
-                body: parse_entry_body(epoch, seq, &body)?,
+                body: entry_body,
             });
         }
         Ok(entries)
@@ -170,7 +178,7 @@ impl Ledger {
             let body: String = row.get(1)?;
             let entry = OutboxEntry {
                 seq,
-                body: parse_entry_body(epoch.epoch, seq, &body)?,
+                body: parse_entry_body(&tx, epoch.epoch, seq, &body)?,
             };
             lines.push(serde_json::to_string(&entry).expect("outbox entries always serialize"));
         }
@@ -207,7 +215,12 @@ pub(crate) fn outbox_id_range(epoch: u64, after_seq: u64) -> (i64, i64) {
     )
 }
 
-fn parse_entry_body(epoch: u64, seq: u64, body: &str) -> Result<EntryBody, LedgerError> {
+/// The entry an outbox body holds: the entry's JSON, or a reference to a confirmed document's
+/// rows (`outbox_ref`).
+fn parse_entry_body(conn: &Connection, epoch: u64, seq: u64, body: &str) -> Result<EntryBody, LedgerError> {
+    if is_ref_body(body) {
+        return load_ref_entry(conn, body);
+    }
     serde_json::from_str(body).map_err(|error| LedgerError::StoredData {
         what: format!("outbox entry {epoch}/{seq}"),
         reason: error.to_string(),

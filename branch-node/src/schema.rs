@@ -107,6 +107,9 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (warehouse, product)
     ) WITHOUT ROWID;
     "#,
+    // 2: an outbox body may be a reference to a confirmed document's rows (`outbox_ref`), which
+    // older builds cannot read; the version keeps them from opening such a ledger.
+    "-- no table changes",
 ];
 
 /// The schema version this build writes.

@@ -3,6 +3,7 @@
 //! Parsing is exact and every error names the field; the caller adds the file and line.
 
 use crate::decimal::{parse_decimal, DecimalError, DecimalKind};
+use crate::doc_json_scan::{scan_document, RawDocument, RawLine};
 use crate::document::{DocLine, DocType, Document, DocumentError};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -55,6 +56,18 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, DocInputError> {
     if text.len() != 10 {
         return Err(date_error());
     }
+    // The plain shape needs no format parser; anything else is left to chrono's.
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        bytes[range].iter().try_fold(0u32, |value, &b| {
+            b.is_ascii_digit().then(|| value * 10 + u32::from(b - b'0'))
+        })
+    };
+    if bytes[4] == b'-' && bytes[7] == b'-' {
+        if let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) {
+            return NaiveDate::from_ymd_opt(year as i32, month, day).ok_or_else(date_error);
+        }
+    }
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| date_error())
 }
 
@@ -66,9 +79,20 @@ pub fn parse_line_decimals(
     discount: Option<&str>,
     tax_rate: Option<&str>,
 ) -> Result<(Decimal, Decimal, Decimal, Decimal), DocInputError> {
+    line_decimals(&|| field_prefix.to_owned(), qty, price, discount, tax_rate)
+}
+
+/// `parse_line_decimals` with the field prefix built only for an error.
+fn line_decimals(
+    field_prefix: &dyn Fn() -> String,
+    qty: &str,
+    price: &str,
+    discount: Option<&str>,
+    tax_rate: Option<&str>,
+) -> Result<(Decimal, Decimal, Decimal, Decimal), DocInputError> {
     let field = |name: &str, text: &str, kind| {
         parse_decimal(text, kind).map_err(|source| DocInputError::Decimal {
-            field: format!("{field_prefix}{name}"),
+            field: format!("{}{name}", field_prefix()),
             source,
         })
     };
@@ -81,21 +105,55 @@ pub fn parse_line_decimals(
 }
 
 /// Parses and validates one JSONL line into a document.
+///
+/// Lines of the common shape are read in place (`doc_json_scan`); any other line goes through
+/// serde, whose messages name what is wrong. Both give the same document for the same line.
 pub fn parse_document_json(text: &str) -> Result<Document, DocInputError> {
+    if let Some(raw) = scan_document(text) {
+        return build_document(&raw);
+    }
+    parse_with_serde(text)
+}
+
+/// `parse_document_json` through serde alone.
+fn parse_with_serde(text: &str) -> Result<Document, DocInputError> {
     let input: DocumentInput = serde_json::from_str(text).map_err(|error| DocInputError::Json {
         reason: error.to_string(),
     })?;
-    let mut lines = Vec::with_capacity(input.lines.len());
-    for (line_idx, line) in input.lines.iter().enumerate() {
-        let (qty, price, discount, tax_rate) = parse_line_decimals(
-            &format!("lines[{line_idx}]."),
-            &line.qty,
-            &line.price,
-            line.discount.as_deref(),
-            line.tax_rate.as_deref(),
+    build_document(&RawDocument {
+        number: &input.number,
+        doc_type: &input.doc_type,
+        date: &input.date,
+        partner: input.partner.as_deref(),
+        warehouse: &input.warehouse,
+        red_of: input.red_of.as_deref(),
+        lines: input
+            .lines
+            .iter()
+            .map(|line| RawLine {
+                product: &line.product,
+                qty: &line.qty,
+                price: &line.price,
+                discount: line.discount.as_deref(),
+                tax_rate: line.tax_rate.as_deref(),
+            })
+            .collect(),
+    })
+}
+
+/// The document a JSONL line's fields describe, checked.
+fn build_document(raw: &RawDocument<'_>) -> Result<Document, DocInputError> {
+    let mut lines = Vec::with_capacity(raw.lines.len());
+    for (line_idx, line) in raw.lines.iter().enumerate() {
+        let (qty, price, discount, tax_rate) = line_decimals(
+            &|| format!("lines[{line_idx}]."),
+            line.qty,
+            line.price,
+            line.discount,
+            line.tax_rate,
         )?;
         lines.push(DocLine {
-            product: line.product.clone(),
+            product: line.product.to_owned(),
             qty,
             price,
             discount,
@@ -103,12 +161,12 @@ pub fn parse_document_json(text: &str) -> Result<Document, DocInputError> {
         });
     }
     let document = Document {
-        number: input.number,
-        doc_type: DocType::parse(&input.doc_type)?,
-        date: parse_date(&input.date)?,
-        partner: input.partner.unwrap_or_default(),
-        warehouse: input.warehouse,
-        red_of: input.red_of,
+        number: raw.number.to_owned(),
+        doc_type: DocType::parse(raw.doc_type)?,
+        date: parse_date(raw.date)?,
+        partner: raw.partner.unwrap_or_default().to_owned(),
+        warehouse: raw.warehouse.to_owned(),
+        red_of: raw.red_of.map(str::to_owned),
         lines,
         link: None,
     };
@@ -142,10 +200,73 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("field date"));
+        let bad = SPEC_LINE.replace(r#""qty":"17""#, r#""qty":"17","qty":"18""#);
+        assert!(parse_document_json(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate field `qty`"));
         let bad = SPEC_LINE.replace(r#""qty":"17""#, r#""qty":17"#);
         assert!(parse_document_json(&bad)
             .unwrap_err()
             .to_string()
             .starts_with("malformed JSON"));
+    }
+
+    fn json_line(fields: &[(&str, String)], lines: &[Vec<(&str, String)>], space: &str) -> String {
+        let object = |fields: &[(&str, String)]| {
+            let pairs: Vec<String> = fields
+                .iter()
+                .map(|(key, value)| format!("{space}\"{key}\"{space}:{space}{value}{space}"))
+                .collect();
+            format!("{{{}}}", pairs.join(","))
+        };
+        let lines: Vec<String> = lines.iter().map(|line| object(line)).collect();
+        let mut fields = fields.to_vec();
+        fields.push(("lines", format!("[{}]", lines.join(","))));
+        format!("{space}{}{space}", object(&fields))
+    }
+
+    proptest::proptest! {
+        /// The in-place scanner and serde agree on every line, well-formed or not.
+        #[test]
+        fn scanner_and_serde_agree(
+            number in "\"(SZ-[0-9]{1,3}|sz 1|)\"|null|7",
+            doc_type in "\"(sales-out|opening|retail-sale|purchase-in|sales-order|bogus)\"",
+            date in "\"2026-(0[1-9]|1[0-3])-(0[1-9]|[12][0-9]|3[01])\"|\"26-1-5\"",
+            partner in proptest::option::of("\"(C001|S001|)\"|null"),
+            red_of in proptest::option::of("\"SZ-[0-9]\"|null"),
+            values in proptest::collection::vec(
+                ("\"(P001|p 1)\"", "\"-?[0-9]{1,3}(\\.[0-9]{0,7})?\"|1e3", "\"[0-9]{1,2}\\.[0-9]{0,2}0?\"",
+                 proptest::option::of("\"0\\.[0-9]{1,5}\"|null"), proptest::option::of("\"0\\.1[03]\"|\"1\"")),
+                0..3),
+            reorder in proptest::bool::ANY,
+            extra in proptest::option::of("\"(number|lines|colour)\""),
+            space in "[ \t]{0,1}",
+        ) {
+            let mut fields = vec![("number", number), ("type", doc_type), ("date", date), ("warehouse", "\"SZ-W\"".to_owned())];
+            if let Some(partner) = partner { fields.push(("partner", partner)); }
+            if let Some(red_of) = red_of { fields.push(("red_of", red_of)); }
+            if let Some(extra) = &extra { fields.push((extra.trim_matches('"'), "\"x\"".to_owned())); }
+            if reorder { fields.reverse(); }
+            let lines: Vec<Vec<(&str, String)>> = values
+                .into_iter()
+                .map(|(product, qty, price, discount, tax_rate)| {
+                    let mut line = vec![("product", product), ("qty", qty), ("price", price)];
+                    if let Some(discount) = discount { line.push(("discount", discount)); }
+                    if let Some(tax_rate) = tax_rate { line.push(("tax_rate", tax_rate)); }
+                    if reorder { line.reverse(); }
+                    line
+                })
+                .collect();
+            let text = json_line(&fields, &lines, &space);
+            proptest::prop_assert_eq!(parse_document_json(&text), parse_with_serde(&text), "{}", text);
+        }
+
+        /// The plain-shape date parser and chrono's agree.
+        #[test]
+        fn dates_parse_as_chrono_does(text in "[0-9+-]{1}[0-9]{3}-[0-9]{2}-[0-9]{2}|[0-9 +-]{10}") {
+            let by_chrono = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok();
+            proptest::prop_assert_eq!(parse_date(&text).ok(), by_chrono, "{}", text);
+        }
     }
 }

@@ -10,6 +10,8 @@ pub mod code;
 pub mod container;
 pub mod decimal;
 pub mod doc_input;
+mod doc_json_scan;
+pub mod doc_json_write;
 pub mod document;
 pub mod entry;
 
@@ -23,5 +25,6 @@ pub use decimal::{
     format_amount, format_plain, from_scaled, parse_decimal, to_scaled, DecimalError, DecimalKind,
 };
 pub use doc_input::{parse_date, parse_document_json, parse_line_decimals, DocInputError};
+pub use doc_json_write::{document_canonical_json, document_entry_json_and_checksum};
 pub use document::{DocLine, DocLink, DocStatus, DocType, Document, DocumentError};
 pub use entry::{DocRejection, EntryBody, InboxBody, InboxEntry, OutboxEntry, Template};
