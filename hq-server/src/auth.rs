@@ -28,8 +28,14 @@ pub fn digests_equal(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Whether a client certificate (DER, already verified against the client CA by the TLS layer)
-/// names branch `code` as a subjectAltName DNS name (case-insensitive).
+/// names branch `code`: one of its subjectAltName DNS names is the code or, for a certificate
+/// with no subjectAltName DNS name at all, its subject common name (CN) is (RFC 6125 6.4.4: a
+/// CN is not consulted once a certificate carries DNS names). Both compare case-insensitively.
 pub fn certificate_names_branch(certificate_der: &[u8], code: &str) -> bool {
+    san_names_branch(certificate_der, code) || common_name_is_branch(certificate_der, code)
+}
+
+fn san_names_branch(certificate_der: &[u8], code: &str) -> bool {
     let der = rustls_pki_types::CertificateDer::from(certificate_der);
     let Ok(certificate) = webpki::EndEntityCert::try_from(&der) else {
         return false;
@@ -38,6 +44,27 @@ pub fn certificate_names_branch(certificate_der: &[u8], code: &str) -> bool {
         return false;
     };
     certificate.verify_is_valid_for_subject_name(&name).is_ok()
+}
+
+fn common_name_is_branch(certificate_der: &[u8], code: &str) -> bool {
+    let Ok((_, certificate)) = x509_parser::parse_x509_certificate(certificate_der) else {
+        return false;
+    };
+    let has_dns_names = certificate
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .is_some_and(|san| {
+            san.value
+                .general_names
+                .iter()
+                .any(|name| matches!(name, x509_parser::extensions::GeneralName::DNSName(_)))
+        });
+    if has_dns_names {
+        return false;
+    }
+    let mut common_names = certificate.subject().iter_common_name();
+    common_names.any(|name| name.as_str().is_ok_and(|name| name.eq_ignore_ascii_case(code)))
 }
 
 /// Why a call that needs the admin credential was refused.
@@ -52,27 +79,30 @@ pub enum AdminRefusal {
 /// Checks that a request carries the admin token (compared by SHA-256 digest); every refusal is
 /// written to the audit log naming `call` ("admin call", "report call").
 pub async fn authenticate_admin<T>(
-    store: &crate::store::Store,
+    refusals: &crate::service::refusal_audit::RefusalLog,
     admin_token_sha256: &[u8; 32],
     request: &tonic::Request<T>,
     call: &str,
 ) -> Result<Result<(), AdminRefusal>, crate::store::StoreError> {
-    use crate::store::registry::{branch_by_token_hash, record_audit};
+    use crate::store::registry::branch_by_token_hash;
+    let unauthenticated = "refused: unauthenticated";
     let Some(token) = bearer_token(request.metadata()) else {
-        record_audit(store, "unknown", "refused: unauthenticated", call).await?;
+        refusals.record("unknown", unauthenticated, call, call).await;
         return Ok(Err(AdminRefusal::Unauthenticated));
     };
     let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
     if digests_equal(&digest, admin_token_sha256) {
         return Ok(Ok(()));
     }
-    match branch_by_token_hash(store, &token_sha256(token)).await? {
+    match branch_by_token_hash(refusals.store(), &token_sha256(token)).await? {
         Some(branch) => {
-            record_audit(store, &branch.code, "refused: permission denied", call).await?;
+            refusals
+                .record(&branch.code, "refused: permission denied", call, call)
+                .await;
             Ok(Err(AdminRefusal::PermissionDenied { branch: branch.code }))
         }
         None => {
-            record_audit(store, "unknown", "refused: unauthenticated", call).await?;
+            refusals.record("unknown", unauthenticated, call, call).await;
             Ok(Err(AdminRefusal::Unauthenticated))
         }
     }

@@ -15,6 +15,8 @@ pub enum BundleError {
     TooManyEntries { count: usize, max: usize },
     #[error("bundle line {line}: {reason}")]
     BadLine { line: usize, reason: String },
+    #[error("bundle refused: the header's source is not a branch code: {0}")]
+    BadSource(#[from] branchline_shared::CodeError),
 }
 
 /// A decoded bundle: whose it is and the batch to ingest.
@@ -30,6 +32,7 @@ pub struct Bundle {
 pub fn decode_bundle(bytes: &[u8], max_entries: usize) -> Result<Bundle, BundleError> {
     let (header, lines) = decode_container(bytes, ContainerKind::Bundle)?;
     let epoch = header.epoch.ok_or(BundleError::MissingEpoch)?;
+    branchline_shared::validate_branch_code(&header.source)?;
     if lines.len() > max_entries {
         return Err(BundleError::TooManyEntries {
             count: lines.len(),

@@ -58,7 +58,8 @@ pub struct ServeConfig {
 }
 
 /// `[tls]`: PEM files. With `client_ca`, every branch must present a client certificate signed
-/// by that CA whose subjectAltName DNS name is its branch code (mutual TLS).
+/// by that CA that names its branch code as a subjectAltName DNS name or, failing that, as its
+/// subject CN (mutual TLS).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
@@ -134,6 +135,10 @@ pub struct Limits {
     /// Most concurrent HTTP/2 streams (calls) per client connection.
     #[serde(default = "default_max_concurrent_streams")]
     pub max_concurrent_streams: u32,
+    /// Identical refusals (same actor, status code and call) within this many seconds share one
+    /// audit row plus one "N more ... suppressed" row (per replica).
+    #[serde(default = "default_audit_refusal_window_seconds")]
+    pub audit_refusal_window_seconds: u64,
 }
 
 fn default_listen() -> String {
@@ -175,6 +180,9 @@ fn default_branch_request_burst() -> u32 {
 fn default_max_concurrent_streams() -> u32 {
     128
 }
+fn default_audit_refusal_window_seconds() -> u64 {
+    60
+}
 
 impl Default for Limits {
     fn default() -> Limits {
@@ -190,6 +198,7 @@ impl Default for Limits {
             branch_requests_per_second: default_branch_requests_per_second(),
             branch_request_burst: default_branch_request_burst(),
             max_concurrent_streams: default_max_concurrent_streams(),
+            audit_refusal_window_seconds: default_audit_refusal_window_seconds(),
         }
     }
 }
@@ -281,6 +290,10 @@ impl ServeConfig {
             ),
             ("branch_request_burst", limits.branch_request_burst as usize),
             ("max_concurrent_streams", limits.max_concurrent_streams as usize),
+            (
+                "audit_refusal_window_seconds",
+                usize::try_from(limits.audit_refusal_window_seconds).unwrap_or(usize::MAX),
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::ZeroLimit { name });

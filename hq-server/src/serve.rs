@@ -5,7 +5,7 @@
 pub use crate::config::{ConfigError, Limits, Secret, ServeConfig, TlsConfig, TlsPem};
 
 use crate::service::admin::AdminService;
-use crate::service::refusal_audit::RefusalAuditLayer;
+use crate::service::refusal_audit::{flush_refusals_until, RefusalAuditLayer, RefusalLog};
 use crate::service::report::ReportService;
 use crate::service::transfer::TransferService;
 use crate::store::{Store, StoreError};
@@ -64,18 +64,33 @@ impl Hq {
             .map(|token| token.0.as_str())
             .unwrap_or_default();
 
+        let refusals = RefusalLog::new(
+            store.clone(),
+            std::time::Duration::from_secs(limits.audit_refusal_window_seconds),
+        );
+        let (stop_flusher, flusher_stopped) = tokio::sync::oneshot::channel::<()>();
+        let flusher = tokio::spawn(flush_refusals_until(refusals.clone(), async {
+            let _ = flusher_stopped.await;
+        }));
+
         let transfer = TransferServer::new(
-            TransferService::new(store.clone(), limits.clone()).require_client_certificate(mutual_tls),
+            TransferService::new(store.clone(), limits.clone())
+                .require_client_certificate(mutual_tls)
+                .with_refusal_log(refusals.clone()),
         )
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);
-        let admin = AdminServer::new(AdminService::new(store.clone(), limits.clone(), admin_token))
-            .max_decoding_message_size(limits.max_message_bytes)
-            .max_encoding_message_size(limits.max_message_bytes);
+        let admin = AdminServer::new(
+            AdminService::new(store.clone(), limits.clone(), admin_token).with_refusal_log(refusals.clone()),
+        )
+        .max_decoding_message_size(limits.max_message_bytes)
+        .max_encoding_message_size(limits.max_message_bytes);
 
-        let report = ReportServer::new(ReportService::new(store.clone(), limits.clone(), admin_token))
-            .max_decoding_message_size(limits.max_message_bytes)
-            .max_encoding_message_size(limits.max_message_bytes);
+        let report = ReportServer::new(
+            ReportService::new(store.clone(), limits.clone(), admin_token).with_refusal_log(refusals.clone()),
+        )
+        .max_decoding_message_size(limits.max_message_bytes)
+        .max_encoding_message_size(limits.max_message_bytes);
 
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter
@@ -99,10 +114,10 @@ impl Hq {
         if let Some(tls) = tls {
             builder = builder.tls_config(server_tls_config(tls))?;
         }
-        builder
+        let served = builder
             .concurrency_limit_per_connection(limits.max_concurrent_requests)
             .max_concurrent_streams(limits.max_concurrent_streams)
-            .layer(RefusalAuditLayer::new(store.clone()))
+            .layer(RefusalAuditLayer::new(refusals))
             .initial_stream_window_size(limits.stream_window_bytes)
             .initial_connection_window_size(limits.connection_window_bytes)
             .add_service(health)
@@ -112,7 +127,13 @@ impl Hq {
             .add_service(admin)
             .add_service(report)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-            .await?;
+            .await;
+        // The refusals still counted in open windows reach the audit log before the store closes.
+        let _ = stop_flusher.send(());
+        if let Err(error) = flusher.await {
+            tracing::error!(%error, "the audit flusher failed");
+        }
+        served?;
         store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -8,7 +8,10 @@ use crate::process::TempDir;
 use anyhow::Context;
 use branchline_proto::v1::admin_client::AdminClient;
 use branchline_proto::v1::transfer_client::TransferClient;
-use branchline_proto::v1::{AuditEvent, AuditRequest, StatusRequest};
+use branchline_proto::v1::{
+    AddBranchRequest, AddOrgRequest, AuditEvent, AuditRequest, HelloRequest, StatusRequest,
+};
+use branchline_proto::PROTOCOL_VERSION;
 use hq_server::cli::admin::Authorization;
 use hq_server::serve::{Hq, ServeConfig, TlsConfig};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
@@ -68,13 +71,26 @@ impl TestPki {
         self.issue(&format!("branch-{code}"), &[code])
     }
 
+    /// A client certificate that names branch `code` only as its subject CN (no subjectAltName).
+    pub fn branch_by_common_name(&self, code: &str) -> anyhow::Result<PemPair> {
+        self.issue_named(&format!("branch-cn-{code}"), &[], code)
+    }
+
+    /// A certificate whose subjectAltName names `san` and whose subject CN is `common_name`.
+    pub fn branch_with_san_and_cn(&self, san: &str, common_name: &str) -> anyhow::Result<PemPair> {
+        self.issue_named(&format!("branch-san-{san}-cn-{common_name}"), &[san], common_name)
+    }
+
     fn issue(&self, file_stem: &str, names: &[&str]) -> anyhow::Result<PemPair> {
+        self.issue_named(file_stem, names, names[0])
+    }
+
+    /// A certificate with subjectAltName DNS/IP `names` and subject CN `common_name`.
+    fn issue_named(&self, file_stem: &str, names: &[&str], common_name: &str) -> anyhow::Result<PemPair> {
         let key = KeyPair::generate()?;
         let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
-        let mut params = CertificateParams::new(names.clone())?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, names[0].clone());
+        let mut params = CertificateParams::new(names)?;
+        params.distinguished_name.push(DnType::CommonName, common_name);
         let cert = params.signed_by(&key, &self.issuer)?;
         let pair = PemPair {
             cert: self.dir.join(format!("{}-{file_stem}.pem", self.name)),
@@ -100,6 +116,7 @@ pub struct ConfiguredHq {
     /// "https://127.0.0.1:PORT" with TLS, else "http://127.0.0.1:PORT".
     pub url: String,
     pub db_url: String,
+    config: ServeConfig,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), hq_server::serve::ServeError>>>,
     pub dir: TempDir,
@@ -112,10 +129,15 @@ pub async fn launch_configured_hq(configure: impl FnOnce(&mut ServeConfig)) -> a
     let db_url = format!("sqlite://{}", dir.join("hq.db").display());
     let mut config = ServeConfig::new(&db_url, TEST_ADMIN_TOKEN);
     configure(&mut config);
+    start_configured_hq(dir, config).await
+}
+
+async fn start_configured_hq(dir: TempDir, config: ServeConfig) -> anyhow::Result<ConfiguredHq> {
+    let db_url = config.db.clone();
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("{scheme}://{}", listener.local_addr()?);
-    let hq = Hq::open(config).await.context("opening HQ")?;
+    let hq = Hq::open(config.clone()).await.context("opening HQ")?;
     let (shutdown, shutdown_receiver) = oneshot::channel::<()>();
     let task = tokio::spawn(hq.serve(listener, async {
         let _ = shutdown_receiver.await;
@@ -123,6 +145,7 @@ pub async fn launch_configured_hq(configure: impl FnOnce(&mut ServeConfig)) -> a
     Ok(ConfiguredHq {
         url,
         db_url,
+        config,
         shutdown: Some(shutdown),
         task: Some(task),
         dir,
@@ -131,6 +154,10 @@ pub async fn launch_configured_hq(configure: impl FnOnce(&mut ServeConfig)) -> a
 
 impl ConfiguredHq {
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        self.stop().await
+    }
+
+    async fn stop(&mut self) -> anyhow::Result<()> {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -138,6 +165,13 @@ impl ConfiguredHq {
             task.await.context("HQ task panicked")??;
         }
         Ok(())
+    }
+
+    /// Stops HQ gracefully and starts it again over the same store and config, on a new port.
+    pub async fn restart(mut self) -> anyhow::Result<ConfiguredHq> {
+        self.stop().await?;
+        let dir = std::mem::replace(&mut self.dir, TempDir::new("hq-secure-spent")?);
+        start_configured_hq(dir, self.config.clone()).await
     }
 }
 
@@ -224,4 +258,49 @@ pub async fn branch_last_seq(admin: &mut SecureAdminClient, code: &str) -> anyho
 /// Every audit event HQ lists, oldest first.
 pub async fn audit_events(admin: &mut SecureAdminClient) -> anyhow::Result<Vec<AuditEvent>> {
     Ok(admin.audit(AuditRequest::default()).await?.into_inner().events)
+}
+
+/// Org 001 > 001.<suffix> and branch `code` under it; returns the branch token.
+pub async fn register_branch(
+    admin: &mut SecureAdminClient,
+    code: &str,
+    suffix: &str,
+) -> anyhow::Result<String> {
+    // The root may already exist from another branch's registration.
+    let _ = admin
+        .add_org(AddOrgRequest {
+            code: "001".into(),
+            name: "group".into(),
+        })
+        .await;
+    let org = format!("001.{suffix}");
+    admin
+        .add_org(AddOrgRequest {
+            code: org.clone(),
+            name: format!("org of {code}"),
+        })
+        .await
+        .context("org add")?;
+    let response = admin
+        .add_branch(AddBranchRequest {
+            code: code.into(),
+            name: format!("branch {code}"),
+            org,
+            customer: format!("C-{code}"),
+            supplier: format!("S-{code}"),
+            warehouse: format!("W-{code}"),
+            mode: String::new(),
+        })
+        .await
+        .context("branch add")?;
+    Ok(response.into_inner().token)
+}
+
+/// A hello at this build's protocol version, epoch 1.
+pub fn hello_request() -> HelloRequest {
+    HelloRequest {
+        protocol_version: PROTOCOL_VERSION,
+        epoch: 1,
+        ..HelloRequest::default()
+    }
 }

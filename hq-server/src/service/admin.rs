@@ -8,6 +8,7 @@
 use crate::auth::{authenticate_admin, AdminRefusal};
 use crate::bundle::{decode_bundle, BundleError};
 use crate::config::Limits;
+use crate::service::refusal_audit::RefusalLog;
 use crate::service::transfer::{ack_to_wire, ingest_status};
 use crate::store::credential::{self, CredentialError};
 use crate::store::ingest::{self, IngestError};
@@ -106,20 +107,29 @@ pub struct AdminService {
     store: Store,
     limits: Limits,
     admin_token_sha256: [u8; 32],
+    refusals: RefusalLog,
 }
 
 impl AdminService {
     pub fn new(store: Store, limits: Limits, admin_token: &str) -> AdminService {
+        let window = std::time::Duration::from_secs(limits.audit_refusal_window_seconds);
         AdminService {
+            refusals: RefusalLog::new(store.clone(), window),
             store,
             limits,
             admin_token_sha256: Sha256::digest(admin_token.as_bytes()).into(),
         }
     }
 
+    /// Shares the server's refusal log (one coalescing window per refusal kind across services).
+    pub fn with_refusal_log(mut self, refusals: RefusalLog) -> AdminService {
+        self.refusals = refusals;
+        self
+    }
+
     /// Admits the admin token; a branch token is refused and audited.
     async fn authenticate<T>(&self, request: &Request<T>) -> Result<(), AdminError> {
-        match authenticate_admin(&self.store, &self.admin_token_sha256, request, "admin call").await? {
+        match authenticate_admin(&self.refusals, &self.admin_token_sha256, request, "admin call").await? {
             Ok(()) => Ok(()),
             Err(AdminRefusal::Unauthenticated) => Err(AdminError::Unauthenticated),
             Err(AdminRefusal::PermissionDenied { branch }) => Err(AdminError::PermissionDenied { branch }),

@@ -1,28 +1,206 @@
-//! A server-wide layer that writes to the audit log the refusals tonic makes before a service
-//! runs: a unary request over `limits.max_message_bytes` (OUT_OF_RANGE). The caller is named
-//! by its bearer token when that is a branch's, else "unknown". Refusals a service makes itself
-//! are audited by that service.
+//! Refusals in the audit log. [`RefusalLog`] writes them, coalescing a flood of identical ones
+//! so that the append-only log grows with time, not with the number of refused calls; the
+//! server-wide [`RefusalAuditLayer`] audits the refusals tonic makes before a service runs: a
+//! unary request over `limits.max_message_bytes` (OUT_OF_RANGE). The caller is named by its
+//! bearer token when that is a branch's, else "unknown". Refusals a service makes itself are
+//! audited by that service through the same `RefusalLog`.
 
 use crate::auth::token_sha256;
 use crate::store::registry;
 use crate::store::Store;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 use tonic::codegen::http;
 use tonic::codegen::Service;
 
 /// gRPC status code OUT_OF_RANGE, as it travels in the `grpc-status` header.
 const GRPC_STATUS_OUT_OF_RANGE: &[u8] = b"11";
 
+static COALESCING: AtomicBool = AtomicBool::new(true);
+
+/// Benchmarks only: turns coalescing off (every refusal its own row, written before the call is
+/// answered, as before coalescing existed) or back on, for this process.
+pub fn set_coalescing_for_benchmark(enabled: bool) {
+    COALESCING.store(enabled, Ordering::SeqCst);
+}
+
+/// Most windows open at once. Actors are registered branch codes or "unknown", and actions and
+/// calls fixed sets, so this is never reached in practice; past it, refusals are written one row
+/// each rather than dropped.
+const OPEN_WINDOWS_MAX: usize = 100_000;
+
+/// Which refusals count as identical.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RefusalKind {
+    actor: String,
+    action: String,
+    call: String,
+}
+
+/// The refusals of one kind since its window opened.
+struct OpenWindow {
+    opened: Instant,
+    first_at: String,
+    last_at: String,
+    suppressed: u64,
+}
+
+/// Writes refusals to the append-only audit log. The first refusal of a kind — same actor, same
+/// action (which names the status code) and same call — is written at once and opens a window of
+/// `limits.audit_refusal_window_seconds`; identical refusals within the window are only counted
+/// in memory, and when it closes one more row is appended: "N more identical refusals
+/// suppressed between FIRST and LAST". No row is ever updated or deleted. A flood therefore adds
+/// at most two rows per kind per window, and refused calls do not write to the
+/// store while a window is open. Counts are per replica; call [`RefusalLog::flush_expired`]
+/// periodically and [`RefusalLog::flush_all`] at shutdown.
+#[derive(Clone)]
+pub struct RefusalLog {
+    store: Store,
+    window: Duration,
+    open: Arc<Mutex<HashMap<RefusalKind, OpenWindow>>>,
+}
+
+impl RefusalLog {
+    pub fn new(store: Store, window: Duration) -> RefusalLog {
+        RefusalLog {
+            store,
+            window,
+            open: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Audits one refusal of `call` (e.g. "push", "admin call"); `detail` starts with the call.
+    /// A failing audit write is logged, not returned, so that the caller still answers with the
+    /// refusal's own status.
+    pub async fn record(&self, actor: &str, action: &str, call: &str, detail: &str) {
+        if !COALESCING.load(Ordering::Relaxed) {
+            return self.write(actor, action, detail).await;
+        }
+        let now = Instant::now();
+        let at = crate::store::now_text();
+        let kind = RefusalKind {
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            call: call.to_owned(),
+        };
+        let fresh = OpenWindow {
+            opened: now,
+            first_at: at.clone(),
+            last_at: at.clone(),
+            suppressed: 0,
+        };
+        let (write_first, closed) = {
+            let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let full = open.len() >= OPEN_WINDOWS_MAX;
+            match open.get_mut(&kind) {
+                Some(window) if now.saturating_duration_since(window.opened) < self.window => {
+                    window.suppressed += 1;
+                    window.last_at = at;
+                    (false, None)
+                }
+                Some(window) => (true, Some(std::mem::replace(window, fresh))),
+                None if full => (true, None),
+                None => {
+                    open.insert(kind.clone(), fresh);
+                    (true, None)
+                }
+            }
+        };
+        if let Some(closed) = closed {
+            self.write_suppressed(&kind, &closed).await;
+        }
+        if write_first {
+            self.write(actor, action, detail).await;
+        }
+    }
+
+    /// Closes every window older than the window length, appending its suppressed count.
+    pub async fn flush_expired(&self) {
+        let now = Instant::now();
+        self.flush(|window| now.saturating_duration_since(window.opened) >= self.window)
+            .await;
+    }
+
+    /// Closes every open window (at shutdown).
+    pub async fn flush_all(&self) {
+        self.flush(|_| true).await;
+    }
+
+    async fn flush(&self, close: impl Fn(&OpenWindow) -> bool) {
+        let closed: Vec<(RefusalKind, OpenWindow)> = {
+            let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let keys: Vec<RefusalKind> = open
+                .iter()
+                .filter(|(_, window)| close(window))
+                .map(|(key, _)| key.clone())
+                .collect();
+            keys.into_iter()
+                .filter_map(|key| open.remove(&key).map(|window| (key, window)))
+                .collect()
+        };
+        for (kind, window) in closed {
+            self.write_suppressed(&kind, &window).await;
+        }
+    }
+
+    async fn write_suppressed(&self, kind: &RefusalKind, window: &OpenWindow) {
+        if window.suppressed == 0 {
+            return;
+        }
+        let detail = format!(
+            "{}: {} more identical refusals suppressed between {} and {} \
+             (limits.audit_refusal_window_seconds = {})",
+            kind.call,
+            window.suppressed,
+            window.first_at,
+            window.last_at,
+            self.window.as_secs()
+        );
+        self.write(&kind.actor, &kind.action, &detail).await;
+    }
+
+    async fn write(&self, actor: &str, action: &str, detail: &str) {
+        if let Err(error) = registry::record_audit(&self.store, actor, action, detail).await {
+            tracing::error!(%error, "cannot write a refusal to the audit log");
+        }
+    }
+}
+
+/// Closes expired windows every `window` until `shutdown` completes, then closes them all.
+pub async fn flush_refusals_until(log: RefusalLog, shutdown: impl Future<Output = ()>) {
+    let mut ticks = tokio::time::interval(log.window().max(Duration::from_millis(100)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = ticks.tick() => log.flush_expired().await,
+        }
+    }
+    log.flush_all().await;
+}
+
 #[derive(Clone)]
 pub struct RefusalAuditLayer {
-    store: Store,
+    refusals: RefusalLog,
 }
 
 impl RefusalAuditLayer {
-    pub fn new(store: Store) -> RefusalAuditLayer {
-        RefusalAuditLayer { store }
+    pub fn new(refusals: RefusalLog) -> RefusalAuditLayer {
+        RefusalAuditLayer { refusals }
     }
 }
 
@@ -32,7 +210,7 @@ impl<S> tower_layer::Layer<S> for RefusalAuditLayer {
     fn layer(&self, inner: S) -> RefusalAudit<S> {
         RefusalAudit {
             inner,
-            store: self.store.clone(),
+            refusals: self.refusals.clone(),
         }
     }
 }
@@ -40,7 +218,7 @@ impl<S> tower_layer::Layer<S> for RefusalAuditLayer {
 #[derive(Clone)]
 pub struct RefusalAudit<S> {
     inner: S,
-    store: Store,
+    refusals: RefusalLog,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -72,7 +250,7 @@ where
                     .or_else(|| value.strip_prefix("bearer "))
             })
             .map(|token| token_sha256(token.trim()));
-        let store = self.store.clone();
+        let refusals = self.refusals.clone();
         let response = self.inner.call(request);
         Box::pin(async move {
             let response = response.await?;
@@ -81,16 +259,16 @@ where
                 .get("grpc-status")
                 .map(|value| value.as_bytes());
             if status == Some(GRPC_STATUS_OUT_OF_RANGE) {
-                audit_oversize(&store, token_hash, &path).await;
+                audit_oversize(&refusals, token_hash, &path).await;
             }
             Ok(response)
         })
     }
 }
 
-async fn audit_oversize(store: &Store, token_hash: Option<String>, path: &str) {
+async fn audit_oversize(refusals: &RefusalLog, token_hash: Option<String>, path: &str) {
     let actor = match token_hash {
-        Some(hash) => registry::branch_by_token_hash(store, &hash)
+        Some(hash) => registry::branch_by_token_hash(refusals.store(), &hash)
             .await
             .ok()
             .flatten()
@@ -99,7 +277,7 @@ async fn audit_oversize(store: &Store, token_hash: Option<String>, path: &str) {
     };
     let actor = actor.unwrap_or_else(|| "unknown".to_owned());
     let detail = format!("{path}: message over limits.max_message_bytes");
-    if let Err(error) = registry::record_audit(store, &actor, "refused: message too large", &detail).await {
-        tracing::error!(%error, "cannot write a refusal to the audit log");
-    }
+    refusals
+        .record(&actor, "refused: message too large", path, &detail)
+        .await;
 }

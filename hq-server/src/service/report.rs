@@ -7,6 +7,7 @@
 
 use crate::auth::{authenticate_admin, AdminRefusal};
 use crate::config::Limits;
+use crate::service::refusal_audit::RefusalLog;
 use crate::store::report::{self, GroupBy, Report, ReportError, ReportQuery, SalesRow, StockRow};
 use crate::store::{Store, StoreError};
 use branchline_proto::v1::report_server::Report as ReportApi;
@@ -43,6 +44,10 @@ fn to_status(error: ReportServiceError) -> Status {
             tracing::error!(%error, "report call failed");
             Status::internal(error.to_string())
         }
+        ReportServiceError::Report(ReportError::Read(error)) => {
+            tracing::error!(%error, "report call failed");
+            Status::internal(error.to_string())
+        }
         ReportServiceError::Report(_) => Status::invalid_argument(message),
     }
 }
@@ -51,20 +56,29 @@ pub struct ReportService {
     store: Store,
     limits: Limits,
     admin_token_sha256: [u8; 32],
+    refusals: RefusalLog,
 }
 
 impl ReportService {
     pub fn new(store: Store, limits: Limits, admin_token: &str) -> ReportService {
+        let window = std::time::Duration::from_secs(limits.audit_refusal_window_seconds);
         ReportService {
+            refusals: RefusalLog::new(store.clone(), window),
             store,
             limits,
             admin_token_sha256: Sha256::digest(admin_token.as_bytes()).into(),
         }
     }
 
+    /// Shares the server's refusal log (one coalescing window per refusal kind across services).
+    pub fn with_refusal_log(mut self, refusals: RefusalLog) -> ReportService {
+        self.refusals = refusals;
+        self
+    }
+
     /// Admits the admin token; a branch token is refused and audited.
     async fn authenticate<T>(&self, request: &Request<T>) -> Result<(), ReportServiceError> {
-        match authenticate_admin(&self.store, &self.admin_token_sha256, request, "report call").await? {
+        match authenticate_admin(&self.refusals, &self.admin_token_sha256, request, "report call").await? {
             Ok(()) => Ok(()),
             Err(AdminRefusal::Unauthenticated) => Err(ReportServiceError::Unauthenticated),
             Err(AdminRefusal::PermissionDenied { branch }) => {
@@ -96,15 +110,19 @@ fn columns(by: &[GroupBy]) -> Vec<String> {
     by.iter().map(|grouping| grouping.as_str().to_owned()).collect()
 }
 
+fn text(value: Option<std::sync::Arc<str>>) -> String {
+    value.as_deref().unwrap_or_default().to_owned()
+}
+
 fn key_to_wire(key: report::GroupKey) -> ReportRow {
     ReportRow {
-        org: key.org,
-        branch: key.branch,
-        product: key.product.unwrap_or_default(),
-        customer: key.customer.unwrap_or_default(),
-        warehouse: key.warehouse.unwrap_or_default(),
-        day: key.day.unwrap_or_default(),
-        month: key.month.unwrap_or_default(),
+        org: key.org.to_string(),
+        branch: key.branch.to_string(),
+        product: text(key.product),
+        customer: text(key.customer),
+        warehouse: text(key.warehouse),
+        day: text(key.day),
+        month: text(key.month),
         ..ReportRow::default()
     }
 }

@@ -12,6 +12,7 @@ use crate::auth::{bearer_token, certificate_names_branch, token_sha256};
 use crate::bundle::{decode_bundle, BundleError};
 use crate::config::Limits;
 use crate::rate::RateLimiter;
+use crate::service::refusal_audit::RefusalLog;
 use crate::store::ingest::{self, Incoming, IngestAck, IngestBatch, IngestError};
 use crate::store::registry::{self, BranchRef};
 use crate::store::{inbox, reconcile, Store, StoreError};
@@ -127,17 +128,26 @@ pub struct TransferService {
     /// Mutual TLS: a branch's token counts only with a client certificate naming the branch.
     require_client_certificate: bool,
     rate: Arc<RateLimiter>,
+    refusals: RefusalLog,
 }
 
 impl TransferService {
     pub fn new(store: Store, limits: Limits) -> TransferService {
         let rate = RateLimiter::new(limits.branch_requests_per_second, limits.branch_request_burst);
+        let window = std::time::Duration::from_secs(limits.audit_refusal_window_seconds);
         TransferService {
+            refusals: RefusalLog::new(store.clone(), window),
             store,
             limits,
             require_client_certificate: false,
             rate: Arc::new(rate),
         }
+    }
+
+    /// Shares the server's refusal log (one coalescing window per refusal kind across services).
+    pub fn with_refusal_log(mut self, refusals: RefusalLog) -> TransferService {
+        self.refusals = refusals;
+        self
     }
 
     /// Requires (with mutual TLS) that each branch present a client certificate naming it.
@@ -158,7 +168,7 @@ impl TransferService {
                 _ => "unknown",
             };
             if !matches!(error, TransferError::Store(_)) {
-                audit_refusal(&self.store, actor, call, error).await;
+                audit_refusal(&self.refusals, actor, call, error).await;
             }
         }
         result
@@ -190,16 +200,13 @@ impl TransferService {
     }
 }
 
-/// Appends a refusal to the audit log; a failing audit write is logged, not returned, so the
-/// caller still gets the refusal's own status.
-async fn audit_refusal(store: &Store, actor: &str, call: &str, error: &TransferError) {
+/// Appends a refusal to the audit log (coalesced, see [`RefusalLog`]); a failing audit write is
+/// logged, not returned, so the caller still gets the refusal's own status.
+async fn audit_refusal(refusals: &RefusalLog, actor: &str, call: &str, error: &TransferError) {
     let code = to_status_code(error);
     let detail = format!("{call}: {error}");
-    if let Err(audit_error) =
-        registry::record_audit(store, actor, &format!("refused: {}", code_name(code)), &detail).await
-    {
-        tracing::error!(error = %audit_error, "cannot write a refusal to the audit log");
-    }
+    let action = format!("refused: {}", code_name(code));
+    refusals.record(actor, &action, call, &detail).await;
 }
 
 fn to_status_code(error: &TransferError) -> tonic::Code {
@@ -248,17 +255,17 @@ fn decode_batch(limits: &Limits, batch: PushBatch) -> Result<IngestBatch, Transf
 async fn read_batches(
     mut inbound: Streaming<PushBatch>,
     limits: Limits,
-    audit: (Store, String),
+    audit: (RefusalLog, String),
     decoded: mpsc::Sender<Result<IngestBatch, Status>>,
 ) {
-    let (store, branch) = audit;
+    let (refusals, branch) = audit;
     loop {
         let next = match inbound.message().await {
             Ok(Some(batch)) => {
                 let limits = limits.clone();
                 match tokio::task::spawn_blocking(move || decode_batch(&limits, batch)).await {
                     Ok(Err(error @ TransferError::BatchTooLarge { .. })) => {
-                        audit_refusal(&store, &branch, "push", &error).await;
+                        audit_refusal(&refusals, &branch, "push", &error).await;
                         Err(to_status(error))
                     }
                     Ok(result) => result.map_err(to_status),
@@ -270,9 +277,7 @@ async fn read_batches(
                 if status.code() == tonic::Code::OutOfRange {
                     let detail = format!("push: {}", status.message());
                     let action = format!("refused: {}", code_name(status.code()));
-                    if let Err(error) = registry::record_audit(&store, &branch, &action, &detail).await {
-                        tracing::error!(%error, "cannot write a refusal to the audit log");
-                    }
+                    refusals.record(&branch, &action, "push", &detail).await;
                 }
                 Err(status)
             }
@@ -315,7 +320,7 @@ impl Transfer for TransferService {
         let inbound = request.into_inner();
         let (decoded, mut batches) = mpsc::channel(PUSH_BATCHES_DECODED_AHEAD_MAX);
         let (acks, receiver) = mpsc::channel(PUSH_ACKS_IN_FLIGHT_MAX);
-        let audit = (self.store.clone(), branch.code.clone());
+        let audit = (self.refusals.clone(), branch.code.clone());
         tokio::spawn(read_batches(inbound, self.limits.clone(), audit, decoded));
         let store = self.store.clone();
         tokio::spawn(async move {
@@ -361,9 +366,11 @@ impl Transfer for TransferService {
             let branch = self.authenticate("upload_bundle", &request).await?;
             let bundle = decode_bundle(&request.get_ref().bundle, self.limits.max_batch_entries)?;
             if bundle.source != branch.code {
-                let detail = format!("upload of a bundle from branch {}", bundle.source);
-                registry::record_audit(&self.store, &branch.code, "refused: permission denied", &detail)
-                    .await?;
+                let detail = format!("upload_bundle: a bundle from branch {}", bundle.source);
+                let action = "refused: permission denied";
+                self.refusals
+                    .record(&branch.code, action, "upload_bundle", &detail)
+                    .await;
                 return Err(TransferError::ForeignBundle {
                     source_branch: bundle.source,
                     caller: branch.code,

@@ -14,6 +14,7 @@ pub mod reconcile;
 pub mod registry;
 pub mod report;
 mod report_query;
+mod report_read;
 pub mod rollup;
 pub mod routing;
 mod rows;

@@ -8,15 +8,16 @@
 
 use super::calendar::{split_range, Level, Segment};
 use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
+use super::report_read::{read_groups, Groups, Param};
 use super::rollup::SalesSums;
 use super::{get_u64, Dialect, Store};
 use branchline_shared::{org_in_subtree, round2};
 use rust_decimal::Decimal;
-use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 
 pub use super::report_query::*;
+pub use super::report_read::ReadError;
 
 /// The ledgers inside the asked subtree, by store id.
 struct Subtree {
@@ -75,6 +76,8 @@ struct Source {
     /// Prefix of the summed columns.
     sums: &'static str,
     filter: &'static str,
+    /// The columns identifying one row (a roll-up's primary key); empty for the stored lines.
+    unique: &'static [&'static str],
 }
 
 const DAY: Source = Source {
@@ -88,6 +91,7 @@ const DAY: Source = Source {
     date: "day",
     sums: "",
     filter: "",
+    unique: &["branch_id", "day"],
 };
 
 const MONTH_PRODUCT: Source = Source {
@@ -96,6 +100,7 @@ const MONTH_PRODUCT: Source = Source {
     day: None,
     month: Some("month"),
     date: "month",
+    unique: &["branch_id", "month", "product"],
     ..DAY
 };
 
@@ -103,6 +108,7 @@ const YEAR_PRODUCT: Source = Source {
     from: "sales_year_product",
     month: None,
     date: "year",
+    unique: &["branch_id", "year", "product"],
     ..MONTH_PRODUCT
 };
 
@@ -117,6 +123,25 @@ const LINES: Source = Source {
     date: "d.doc_date",
     sums: "l.",
     filter: "d.doc_type IN ('sales-out', 'retail-sale')",
+    unique: &[],
+};
+
+/// On-hand per ledger, warehouse and product.
+const STOCK: Source = Source {
+    from: "stock_on_hand",
+    customer: None,
+    warehouse: Some("warehouse"),
+    day: None,
+    month: None,
+    date: "",
+    unique: &["branch_id", "warehouse", "product"],
+    ..YEAR_PRODUCT
+};
+
+/// The stored lines that move stock.
+const STOCK_LINES: Source = Source {
+    filter: "d.doc_type IN ('opening', 'purchase-in', 'sales-out', 'retail-sale')",
+    ..LINES
 };
 
 impl Source {
@@ -148,7 +173,7 @@ pub async fn sales(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow
 
 async fn sales_grouped(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow>, ReportError> {
     let subtree = subtree(store, &query.org).await?;
-    let mut groups = HashMap::new();
+    let mut groups = sales_groups(query, &subtree);
     for segment in plan_segments(query) {
         let source = match segment.level {
             Level::Year => &YEAR_PRODUCT,
@@ -158,7 +183,7 @@ async fn sales_grouped(store: &Store, query: &ReportQuery) -> Result<Report<Sale
             Level::Day if needs_fine(query) || query.groups_by(GroupBy::Product) => &LINES,
             Level::Day => &DAY,
         };
-        read_sums(store, source, query, &subtree, &segment, &mut groups).await?;
+        groups = read_sums(store, source, query, &subtree, &segment, groups).await?;
     }
     finish_sales(store, query, subtree, groups).await
 }
@@ -167,9 +192,16 @@ async fn sales_grouped(store: &Store, query: &ReportQuery) -> Result<Report<Sale
 pub async fn sales_direct(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow>, ReportError> {
     let query = &with_org(query);
     let subtree = subtree(store, &query.org).await?;
-    let mut groups = HashMap::new();
     let segment = Segment::days(query.from, query.to);
-    read_sums(store, &LINES, query, &subtree, &segment, &mut groups).await?;
+    let groups = read_sums(
+        store,
+        &LINES,
+        query,
+        &subtree,
+        &segment,
+        sales_groups(query, &subtree),
+    )
+    .await?;
     finish_sales(store, query, subtree, groups).await
 }
 
@@ -201,10 +233,10 @@ async fn read_sums(
     query: &ReportQuery,
     subtree: &Subtree,
     segment: &Segment,
-    groups: &mut HashMap<GroupKey, SalesSums>,
-) -> Result<(), ReportError> {
+    groups: Groups,
+) -> Result<Groups, ReportError> {
     if subtree.branches.is_empty() {
-        return Ok(());
+        return Ok(groups);
     }
     let dialect = store.dialect();
     let columns: Vec<&str> = query
@@ -216,110 +248,77 @@ async fn read_sums(
                 .expect("the planner picks a source holding every grouping")
         })
         .collect();
-    let n_keys = columns.len();
-    let sums = ["qty", "amount", "tax", "total"]
-        .map(|column| dialect.decimal_column(&format!("SUM({}{column})", source.sums)));
-    let parts = (source.from, source.branch, source.date, source.filter);
-    let sql = grouped_sql(dialect, parts, &columns, &sums, subtree.branches.len());
-    let rows = bind_params(sqlx::query(&sql), subtree, Some(segment))
-        .fetch_all(store.pool())
-        .await?;
-    for row in rows {
-        let key = group_key(&row, query, subtree)?;
-        let sum = |offset: usize, scale: u32| -> Result<Decimal, sqlx::Error> {
-            Ok(dialect
-                .read_decimal(&row, n_keys + offset, scale)?
-                .unwrap_or_default())
-        };
-        let sums = SalesSums {
-            qty: sum(0, QTY_SCALE)?,
-            amount: sum(1, AMOUNT_SCALE)?,
-            tax: sum(2, AMOUNT_SCALE)?,
-            total: sum(3, AMOUNT_SCALE)?,
-        };
-        groups.entry(key).or_default().add(sums);
-    }
-    Ok(())
+    let sums = ["qty", "amount", "tax", "total"].map(|column| format!("{}{column}", source.sums));
+    let (sql, params) = grouped_sql(dialect, source, &columns, &sums, subtree, Some(segment));
+    Ok(read_groups(store, sql, params, groups).await?)
 }
 
-/// `SELECT keys, sums FROM source WHERE branch IN (...) [AND low <= date <= high] GROUP BY keys`;
-/// bind the branch ids, then the bounds (`bind_params`).
+/// The sales groups of `query`, to be filled by `read_sums`.
+fn sales_groups(query: &ReportQuery, subtree: &Subtree) -> Groups {
+    let scales = [QTY_SCALE, AMOUNT_SCALE, AMOUNT_SCALE, AMOUNT_SCALE];
+    Groups::new(&query.org, &query.by, &subtree.branches, &scales)
+}
+
+/// `SELECT keys, SUM(sums) FROM source WHERE branch IN (...) [AND low <= date <= high] GROUP BY keys`
+/// and its parameters: the branch ids, then the bounds (one when they are equal, so an index on
+/// (branch, date, key) delivers the rows in order). When the keys (with a fixed date) include
+/// every column identifying a source row, the rows are the groups: no GROUP BY, no sums.
 fn grouped_sql(
     dialect: Dialect,
-    source: (&str, &str, &str, &str),
+    source: &Source,
     columns: &[&str],
     sums: &[String],
-    n_branches: usize,
-) -> String {
-    let (from, branch, date, filter) = source;
+    subtree: &Subtree,
+    segment: Option<&Segment>,
+) -> (String, Vec<Param>) {
+    let (branch, date, filter) = (source.branch, source.date, source.filter);
+    let segment = segment.filter(|_| !date.is_empty());
+    let fixed_date = segment.is_some_and(|segment| segment.low == segment.high);
+    let grouped = source.unique.is_empty()
+        || !source
+            .unique
+            .iter()
+            .all(|column| columns.contains(column) || fixed_date && *column == date);
     let select: Vec<String> = columns
         .iter()
         .map(|column| column.to_string())
-        .chain(sums.iter().cloned())
+        .chain(sums.iter().map(|sum| match grouped {
+            true => dialect.decimal_column(&format!("SUM({sum})")),
+            false => dialect.decimal_column(sum),
+        }))
         .collect();
+    let n_branches = subtree.branches.len();
+    let mut params: Vec<Param> = subtree.branches.keys().map(|id| Param::Branch(*id)).collect();
     let branch_list = super::rows::placeholders(dialect, 1, n_branches);
     let mut sql = format!(
-        "SELECT {} FROM {from} WHERE {branch} IN ({branch_list})",
-        select.join(", ")
+        "SELECT {} FROM {} WHERE {branch} IN ({branch_list})",
+        select.join(", "),
+        source.from
     );
-    if !date.is_empty() {
-        let (low, high) = (
-            dialect.placeholder(n_branches + 1),
-            dialect.placeholder(n_branches + 2),
-        );
-        sql.push_str(&format!(" AND {date} >= {low} AND {date} <= {high}"));
+    if let Some(segment) = segment {
+        let low = dialect.placeholder(n_branches + 1);
+        if fixed_date {
+            sql.push_str(&format!(" AND {date} = {low}"));
+            params.push(Param::Text(segment.low.clone()));
+        } else {
+            let high = dialect.placeholder(n_branches + 2);
+            sql.push_str(&format!(" AND {date} >= {low} AND {date} <= {high}"));
+            params.extend([
+                Param::Text(segment.low.clone()),
+                Param::Text(segment.high.clone()),
+            ]);
+        }
     }
     if !filter.is_empty() {
         sql.push_str(" AND ");
         sql.push_str(filter);
     }
-    if !columns.is_empty() {
+    if grouped && !columns.is_empty() {
         let ordinals: Vec<String> = (1..=columns.len()).map(|n| n.to_string()).collect();
         sql.push_str(" GROUP BY ");
         sql.push_str(&ordinals.join(", "));
     }
-    sql
-}
-
-fn bind_params<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    subtree: &Subtree,
-    segment: Option<&'q Segment>,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    for id in subtree.branches.keys() {
-        query = query.bind(*id);
-    }
-    if let Some(segment) = segment {
-        query = query.bind(segment.low.as_str()).bind(segment.high.as_str());
-    }
-    query
-}
-
-/// Reads the leading grouping columns of a row, in `query.by` order.
-fn group_key(row: &AnyRow, query: &ReportQuery, subtree: &Subtree) -> Result<GroupKey, sqlx::Error> {
-    let mut key = GroupKey {
-        org: query.org.clone(),
-        ..GroupKey::default()
-    };
-    for (index, grouping) in query.by.iter().enumerate() {
-        let slot = match grouping {
-            GroupBy::Org => {
-                let id: i64 = row.try_get(index)?;
-                if let Some((org, branch)) = subtree.branches.get(&id) {
-                    key.org = org.clone();
-                    key.branch = branch.clone();
-                }
-                continue;
-            }
-            GroupBy::Product => &mut key.product,
-            GroupBy::Customer => &mut key.customer,
-            GroupBy::Warehouse => &mut key.warehouse,
-            GroupBy::Day => &mut key.day,
-            GroupBy::Month => &mut key.month,
-        };
-        *slot = Some(row.try_get(index)?);
-    }
-    Ok(key)
+    (sql, params)
 }
 
 /// Sorts the groups and attaches monthly targets when rows are by org and month.
@@ -327,34 +326,36 @@ async fn finish_sales(
     store: &Store,
     query: &ReportQuery,
     subtree: Subtree,
-    groups: HashMap<GroupKey, SalesSums>,
+    groups: Groups,
 ) -> Result<Report<SalesRow>, ReportError> {
     let targets = if query.groups_by(GroupBy::Org) && query.groups_by(GroupBy::Month) {
         super::target::targets(store).await?
     } else {
         BTreeMap::new()
     };
-    let sorted: BTreeMap<GroupKey, SalesSums> = groups.into_iter().collect();
-    let rows = sorted
-        .into_iter()
-        .map(|(key, sums)| {
-            let target = key
-                .month
-                .as_ref()
-                .and_then(|month| targets.get(&(key.org.clone(), month.clone())))
-                .copied();
-            let completion = target
-                .filter(|target| !target.is_zero())
-                .map(|target| round2(sums.amount * Decimal::ONE_HUNDRED / target));
-            SalesRow {
-                key,
-                sums,
-                target,
-                completion,
-                rank: 0,
-            }
-        })
-        .collect();
+    let rows = groups.into_sorted(|key, sums| {
+        let sums = SalesSums {
+            qty: sums[0],
+            amount: sums[1],
+            tax: sums[2],
+            total: sums[3],
+        };
+        let target = key
+            .month
+            .as_ref()
+            .and_then(|month| targets.get(&(key.org.to_string(), month.to_string())))
+            .copied();
+        let completion = target
+            .filter(|target| !target.is_zero())
+            .map(|target| round2(sums.amount * Decimal::ONE_HUNDRED / target));
+        SalesRow {
+            key,
+            sums,
+            target,
+            completion,
+            rank: 0,
+        }
+    });
     Ok(Report {
         by: query.by.clone(),
         rows,
@@ -401,72 +402,40 @@ fn inventory_query(query: &ReportQuery) -> Result<ReportQuery, ReportError> {
 /// On-hand by organization, warehouse and product from the stock roll-up (dates are ignored:
 /// on-hand is as of the last applied entry, see freshness).
 pub async fn inventory(store: &Store, query: &ReportQuery) -> Result<Report<StockRow>, ReportError> {
-    let columns = |grouping: GroupBy| match grouping {
-        GroupBy::Org => "branch_id",
-        GroupBy::Warehouse => "warehouse",
-        _ => "product",
-    };
-    read_stock(store, query, "stock_on_hand", columns, "", "on_hand").await
+    read_stock(store, query, &STOCK, "on_hand").await
 }
 
 /// On-hand by scanning the stored lines (oracle and baseline).
 pub async fn inventory_direct(store: &Store, query: &ReportQuery) -> Result<Report<StockRow>, ReportError> {
-    let columns = |grouping: GroupBy| match grouping {
-        GroupBy::Org => "l.branch_id",
-        GroupBy::Warehouse => "d.warehouse",
-        _ => "l.product",
-    };
-    read_stock(
-        store,
-        query,
-        LINES.from,
-        columns,
-        "d.doc_type IN ('opening', 'purchase-in', 'sales-out', 'retail-sale')",
-        "CASE WHEN d.doc_type IN ('opening', 'purchase-in') THEN l.qty ELSE -l.qty END",
-    )
-    .await
+    let on_hand = "CASE WHEN d.doc_type IN ('opening', 'purchase-in') THEN l.qty ELSE -l.qty END";
+    read_stock(store, query, &STOCK_LINES, on_hand).await
 }
 
 async fn read_stock(
     store: &Store,
     query: &ReportQuery,
-    from: &str,
-    columns: impl Fn(GroupBy) -> &'static str,
-    filter: &str,
+    source: &Source,
     on_hand: &str,
 ) -> Result<Report<StockRow>, ReportError> {
     let query = inventory_query(query)?;
     let subtree = subtree(store, &query.org).await?;
-    let mut groups: BTreeMap<GroupKey, Decimal> = BTreeMap::new();
+    let mut groups = Groups::new(&query.org, &query.by, &subtree.branches, &[QTY_SCALE]);
     if !subtree.branches.is_empty() {
         let dialect: Dialect = store.dialect();
-        let keys: Vec<&str> = query.by.iter().map(|grouping| columns(*grouping)).collect();
-        let branch = columns(GroupBy::Org);
-        let sums = [dialect.decimal_column(&format!("SUM({on_hand})"))];
-        let sql = grouped_sql(
-            dialect,
-            (from, branch, "", filter),
-            &keys,
-            &sums,
-            subtree.branches.len(),
-        );
-        let rows = bind_params(sqlx::query(&sql), &subtree, None)
-            .fetch_all(store.pool())
-            .await?;
-        for row in rows {
-            let key = group_key(&row, &query, &subtree)?;
-            let value = dialect
-                .read_decimal(&row, keys.len(), QTY_SCALE)?
-                .unwrap_or_default();
-            *groups.entry(key).or_default() += value;
-        }
+        let keys: Vec<&str> = query
+            .by
+            .iter()
+            .map(|grouping| source.column(*grouping).expect("inventory groupings are checked"))
+            .collect();
+        let (sql, params) = grouped_sql(dialect, source, &keys, &[on_hand.to_owned()], &subtree, None);
+        groups = read_groups(store, sql, params, groups).await?;
     }
     Ok(Report {
         by: query.by.clone(),
-        rows: groups
-            .into_iter()
-            .map(|(key, on_hand)| StockRow { key, on_hand })
-            .collect(),
+        rows: groups.into_sorted(|key, sums| StockRow {
+            key,
+            on_hand: sums[0],
+        }),
         freshness: subtree.freshness,
     })
 }

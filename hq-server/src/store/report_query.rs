@@ -7,6 +7,7 @@ use super::StoreError;
 use branchline_shared::validate_org_code;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -29,6 +30,8 @@ pub enum ReportError {
     EmptyRange { from: NaiveDate, to: NaiveDate },
     #[error("a ranking needs exactly one of --by product, customer or org")]
     BadRankingKey,
+    #[error(transparent)]
+    Read(#[from] super::report_read::ReadError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -143,15 +146,18 @@ impl ReportQuery {
 
 /// The values of a row's grouping columns; `None` for a column not asked for. Without `org` in
 /// the grouping, `org` is the asked subtree and `branch` is empty.
+///
+/// Texts are shared (`Arc<str>`): a million-row report repeats each organization and product
+/// many times.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupKey {
-    pub org: String,
-    pub branch: String,
-    pub product: Option<String>,
-    pub customer: Option<String>,
-    pub warehouse: Option<String>,
-    pub day: Option<String>,
-    pub month: Option<String>,
+    pub org: Arc<str>,
+    pub branch: Arc<str>,
+    pub product: Option<Arc<str>>,
+    pub customer: Option<Arc<str>>,
+    pub warehouse: Option<Arc<str>>,
+    pub day: Option<Arc<str>>,
+    pub month: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

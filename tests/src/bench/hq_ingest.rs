@@ -4,8 +4,13 @@
 //! SQLite — batched prepared inserts in one transaction per batch (rusqlite);
 //! PostgreSQL — COPY of the same rows, one COPY per table per batch, one transaction per batch.
 //!
+//! HQ runs twice per store: with the report roll-ups maintained (as in production) and with them
+//! switched off (`rollup::set_enabled_for_benchmark(false)`), to show what the roll-ups cost.
+//!
 //! Sizes: `BENCH_DOCS` documents (default 20000) of `BENCH_LINES` lines (default 10).
+//! `BENCH_STORES` (default `sqlite,postgres`) picks the stores, e.g. `sqlite` to profile one.
 
+use super::env_usize;
 use crate::hq::{self, launch_hq, HqStoreKind};
 use crate::postgres::{postgres_bin_dir, PgCluster};
 use crate::process::TempDir;
@@ -15,19 +20,12 @@ use branchline_proto::PROTOCOL_VERSION;
 use branchline_shared::{
     parse_date, to_scaled, BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry,
 };
-use hq_server::store::{reconcile, Store};
+use hq_server::store::{reconcile, rollup, Store};
 use rust_decimal::Decimal;
 use std::time::{Duration, Instant};
 
 const PRODUCTS: usize = 1000;
 const CUSTOMERS: usize = 100;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
 
 struct Sizes {
     docs: usize,
@@ -38,6 +36,8 @@ struct Sizes {
 /// One measured figure.
 struct Figure {
     store: &'static str,
+    /// HQ figures: whether roll-ups were maintained; `None` for a baseline.
+    rollups: Option<bool>,
     method: String,
     lines: usize,
     elapsed: Duration,
@@ -59,44 +59,54 @@ pub fn run() -> anyhow::Result<()> {
     let documents = make_documents(&sizes);
     let mut figures = Vec::new();
 
+    let stores = std::env::var("BENCH_STORES").unwrap_or_else(|_| "sqlite,postgres".to_owned());
+    let wants = |store: &str| stores.split(',').any(|name| name.trim() == store);
     let dir = TempDir::new("bench-hq-ingest")?;
-    let sqlite_ingest = runtime.block_on(ingest(HqStoreKind::Sqlite, &documents, &sizes))?;
-    figures.push(Figure {
-        store: "SQLite",
-        method: "hq-server Push (gRPC, validate, dedup, apply)".into(),
-        ..sqlite_ingest
-    });
-    let baseline_db = dir.join("baseline.db");
-    runtime.block_on(async {
-        Store::open(&format!("sqlite://{}", baseline_db.display()), 1)
-            .await?
-            .close()
-            .await;
-        anyhow::Ok(())
-    })?;
-    figures.push(sqlite_baseline(&baseline_db, &documents, &sizes)?);
-
-    if postgres_bin_dir().is_some() {
-        let cluster = PgCluster::start(true)?;
-        let result = runtime.block_on(async {
-            let ingest_url = cluster.database("bench_ingest").await?;
-            let ingest_figure = ingest(HqStoreKind::Url(ingest_url), &documents, &sizes).await?;
-            let copy_url = cluster.database("bench_copy").await?;
-            Store::open(&copy_url, 1).await?.close().await;
-            let copy_figure = postgres_copy_baseline(&copy_url, &documents, &sizes).await?;
-            anyhow::Ok((ingest_figure, copy_figure))
+    if wants("sqlite") {
+        for rollups in [true, false] {
+            let figure = runtime.block_on(ingest(HqStoreKind::Sqlite, &documents, &sizes, rollups))?;
+            figures.push(Figure {
+                store: "SQLite",
+                ..figure
+            });
+        }
+        let baseline_db = dir.join("baseline.db");
+        runtime.block_on(async {
+            Store::open(&format!("sqlite://{}", baseline_db.display()), 1)
+                .await?
+                .close()
+                .await;
+            anyhow::Ok(())
         })?;
-        figures.push(Figure {
-            store: "PostgreSQL",
-            method: "hq-server Push (gRPC, validate, dedup, apply)".into(),
-            ..result.0
-        });
-        figures.push(result.1);
-    } else {
-        eprintln!("NOTICE: PostgreSQL server binaries not found; PostgreSQL figures skipped");
+        figures.push(sqlite_baseline(&baseline_db, &documents, &sizes)?);
+    }
+    if wants("postgres") {
+        if postgres_bin_dir().is_some() {
+            figures.extend(runtime.block_on(postgres_figures(&documents, &sizes))?);
+        } else {
+            eprintln!("NOTICE: PostgreSQL server binaries not found; PostgreSQL figures skipped");
+        }
     }
     print_table(&sizes, &figures);
     Ok(())
+}
+
+/// HQ with and without roll-ups, then COPY, each in a fresh database of one throwaway cluster.
+async fn postgres_figures(documents: &[Document], sizes: &Sizes) -> anyhow::Result<Vec<Figure>> {
+    let cluster = PgCluster::start(true)?;
+    let mut figures = Vec::new();
+    for (rollups, name) in [(true, "bench_ingest"), (false, "bench_ingest_off")] {
+        let ingest_url = cluster.database(name).await?;
+        let figure = ingest(HqStoreKind::Url(ingest_url), documents, sizes, rollups).await?;
+        figures.push(Figure {
+            store: "PostgreSQL",
+            ..figure
+        });
+    }
+    let copy_url = cluster.database("bench_copy").await?;
+    Store::open(&copy_url, 1).await?.close().await;
+    figures.push(postgres_copy_baseline(&copy_url, documents, sizes).await?);
+    Ok(figures)
 }
 
 fn make_documents(sizes: &Sizes) -> Vec<Document> {
@@ -129,8 +139,14 @@ fn master_records(kind: BaseKind, prefix: &str, width: usize, count: usize) -> V
         .collect()
 }
 
-/// Pushes every document through a real HQ and measures first send to last ack.
-async fn ingest(store: HqStoreKind, documents: &[Document], sizes: &Sizes) -> anyhow::Result<Figure> {
+/// Pushes every document through a real HQ and measures first send to last ack; `rollups`
+/// false switches roll-up maintenance off for the run.
+async fn ingest(
+    store: HqStoreKind,
+    documents: &[Document],
+    sizes: &Sizes,
+    rollups: bool,
+) -> anyhow::Result<Figure> {
     let hq_handle = launch_hq(store).await;
     let url = hq_handle.url().to_owned();
     hq::add_org(&url, "001", "group").await?;
@@ -174,15 +190,11 @@ async fn ingest(store: HqStoreKind, documents: &[Document], sizes: &Sizes) -> an
                 .collect(),
         })
         .collect();
-    let n_batches = batches.len();
     let mut client = hq_handle.transfer(&token).await;
-    let started = Instant::now();
-    let mut acks = client.push(tokio_stream::iter(batches)).await?.into_inner();
-    let mut last_ack = None;
-    for _ in 0..n_batches {
-        last_ack = acks.message().await?;
-    }
-    let elapsed = started.elapsed();
+    rollup::set_enabled_for_benchmark(rollups);
+    let pushed = push_all(&mut client, batches).await;
+    rollup::set_enabled_for_benchmark(true);
+    let (elapsed, last_ack) = pushed?;
     let last_ack = last_ack.context("no ack")?;
     ensure!(
         last_ack.acked_seq == documents.len() as u64,
@@ -203,10 +215,26 @@ async fn ingest(store: HqStoreKind, documents: &[Document], sizes: &Sizes) -> an
     hq_handle.shutdown().await?;
     Ok(Figure {
         store: "",
-        method: String::new(),
+        rollups: Some(rollups),
+        method: format!("hq-server Push, roll-ups {}", if rollups { "on" } else { "off" }),
         lines: documents.len() * sizes.lines,
         elapsed,
     })
+}
+
+/// Sends all batches on one Push stream; the time from the first send to the last ack.
+async fn push_all(
+    client: &mut hq::HqTransferClient,
+    batches: Vec<v1::PushBatch>,
+) -> anyhow::Result<(Duration, Option<v1::PushAck>)> {
+    let n_batches = batches.len();
+    let started = Instant::now();
+    let mut acks = client.push(tokio_stream::iter(batches)).await?.into_inner();
+    let mut last_ack = None;
+    for _ in 0..n_batches {
+        last_ack = acks.message().await?;
+    }
+    Ok((started.elapsed(), last_ack))
 }
 
 /// Batched prepared inserts of the same document and line rows, one transaction per batch.
@@ -262,6 +290,7 @@ fn sqlite_baseline(path: &std::path::Path, documents: &[Document], sizes: &Sizes
     }
     Ok(Figure {
         store: "SQLite",
+        rollups: None,
         method: "baseline: batched prepared INSERTs (rusqlite)".into(),
         lines: documents.len() * sizes.lines,
         elapsed: started.elapsed(),
@@ -299,6 +328,7 @@ async fn postgres_copy_baseline(url: &str, documents: &[Document], sizes: &Sizes
     connection.close().await?;
     Ok(Figure {
         store: "PostgreSQL",
+        rollups: None,
         method: "baseline: COPY (text format)".into(),
         lines: documents.len() * sizes.lines,
         elapsed,
@@ -349,9 +379,16 @@ fn print_table(sizes: &Sizes, figures: &[Figure]) {
         "{:<11} {:<48} {:>9} {:>10} {:>12} {:>12}",
         "store", "method", "lines", "seconds", "lines/s", "x baseline"
     );
-    for pair in figures.chunks(2) {
-        let baseline = pair.get(1).map(Figure::lines_per_second);
-        for figure in pair {
+    for store in ["SQLite", "PostgreSQL"] {
+        let of_store: Vec<&Figure> = figures.iter().filter(|figure| figure.store == store).collect();
+        let rate_of = |rollups: Option<bool>| {
+            of_store
+                .iter()
+                .find(|figure| figure.rollups == rollups)
+                .map(|figure| figure.lines_per_second())
+        };
+        let baseline = rate_of(None);
+        for figure in &of_store {
             let ratio = baseline.map_or("-".to_owned(), |baseline| {
                 format!("{:.2}", figure.lines_per_second() / baseline)
             });
@@ -363,6 +400,12 @@ fn print_table(sizes: &Sizes, figures: &[Figure]) {
                 figure.elapsed.as_secs_f64(),
                 figure.lines_per_second(),
                 ratio
+            );
+        }
+        if let (Some(on), Some(off)) = (rate_of(Some(true)), rate_of(Some(false))) {
+            println!(
+                "{store}: roll-ups on / off = {:.2} (issue 6 target >= 0.8)",
+                on / off
             );
         }
     }

@@ -5,6 +5,7 @@
 //! Sizes: `BRANCHLINE_BENCH_DOCS` (default 20000) documents of `BRANCHLINE_BENCH_LINES` (5)
 //! lines; `BRANCHLINE_BENCH_INTERACTIVE` (500) interactive documents; best of 3 rounds.
 
+use super::env_usize;
 use crate::ledger::{documents_jsonl, product_code, seed_ledger, seed_warehouse, TestRng, SEED_PRODUCTS};
 use crate::process::{find_binary, TempDir};
 use anyhow::Context;
@@ -14,13 +15,6 @@ use rust_decimal::Decimal;
 use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 3;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// One row of the printed table.
 struct Figure {

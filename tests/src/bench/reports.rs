@@ -8,8 +8,14 @@
 //! same transaction that maintains the roll-ups), skipping only gRPC.
 //!
 //! Sizes: `BENCH_REPORT_LINES` (comma list, default `1000000`; e.g. `1000000,10000000`),
-//! `BENCH_REPORT_INGEST_LINES` for the with/without roll-ups comparison (default 200000),
-//! `BENCH_REPORT_STORES` (`sqlite,postgres` by default).
+//! `BENCH_REPORT_INGEST_LINES` for the with/without roll-ups comparison (default 200000, 0 skips
+//! it), `BENCH_REPORT_STORES` (`sqlite,postgres` by default), `BENCH_REPORT_BATCH_DOCS`
+//! (documents per ingested batch, default 500), `BENCH_REPORT_DIRECT_RUNS` (default 3).
+//!
+//! Big sizes take long to load, so loaded databases may be kept and reused: `BENCH_REPORT_DIR`
+//! keeps the SQLite files there, `BENCH_REPORT_PG_URL` (e.g. `postgres://postgres@127.0.0.1:5433`)
+//! uses databases `bench_reports_N` of a running cluster instead of a harness cluster. A kept
+//! database holding the expected documents is measured without loading again.
 
 use crate::postgres::{postgres_bin_dir, PgCluster};
 use crate::process::TempDir;
@@ -20,6 +26,7 @@ use hq_server::store::registry::{self, BranchRef, NewBranch, MODE_INDEPENDENT_SA
 use hq_server::store::report::{self, ReportQuery};
 use hq_server::store::{rollup, Store};
 use rust_decimal::Decimal;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const ORGS: usize = 50;
@@ -43,6 +50,13 @@ impl Rng {
     }
 }
 
+/// Lines per document and documents per ingested batch.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    doc_lines: usize,
+    batch_docs: usize,
+}
+
 /// One report latency figure.
 struct Latency {
     store: &'static str,
@@ -61,65 +75,151 @@ struct Throughput {
     without_rollups: f64,
 }
 
+/// Where the report databases live, and whether they outlive the run.
+struct Places {
+    /// SQLite files: `BENCH_REPORT_DIR` (kept, reused when loaded) or a temporary directory.
+    sqlite_dir: PathBuf,
+    _temp: Option<TempDir>,
+    /// PostgreSQL: `BENCH_REPORT_PG_URL` (a cluster kept between runs) or the harness cluster.
+    pg_base: Option<String>,
+    cluster: Option<PgCluster>,
+}
+
 pub fn run() -> anyhow::Result<()> {
     let sizes: Vec<usize> = env_text("BENCH_REPORT_LINES", "1000000")
         .split(',')
         .map(|size| size.trim().parse().context("BENCH_REPORT_LINES"))
         .collect::<anyhow::Result<_>>()?;
     let ingest_lines: usize = env_text("BENCH_REPORT_INGEST_LINES", "200000").parse()?;
-    let doc_lines: usize = env_text("BENCH_REPORT_DOC_LINES", "10").parse()?;
+    let shape = Shape {
+        doc_lines: env_text("BENCH_REPORT_DOC_LINES", "10").parse()?,
+        batch_docs: env_text("BENCH_REPORT_BATCH_DOCS", &BATCH_DOCS.to_string()).parse()?,
+    };
+    let direct_runs: usize = env_text("BENCH_REPORT_DIRECT_RUNS", "3").parse()?;
     let stores = env_text("BENCH_REPORT_STORES", "sqlite,postgres");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let dir = TempDir::new("bench-reports")?;
-    let cluster = if stores.contains("postgres") && postgres_bin_dir().is_some() {
-        Some(PgCluster::start(true)?)
-    } else {
-        if stores.contains("postgres") {
+    let mut places = match std::env::var("BENCH_REPORT_DIR") {
+        Ok(dir) => {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {dir}"))?;
+            Places {
+                sqlite_dir: PathBuf::from(dir),
+                _temp: None,
+                pg_base: None,
+                cluster: None,
+            }
+        }
+        Err(_) => {
+            let temp = TempDir::new("bench-reports")?;
+            Places {
+                sqlite_dir: temp.path().to_owned(),
+                _temp: Some(temp),
+                pg_base: None,
+                cluster: None,
+            }
+        }
+    };
+    if stores.contains("postgres") {
+        if let Ok(url) = std::env::var("BENCH_REPORT_PG_URL") {
+            places.pg_base = Some(url);
+        } else if postgres_bin_dir().is_some() {
+            places.cluster = Some(PgCluster::start(true)?);
+        } else {
             eprintln!("NOTICE: PostgreSQL server binaries not found; PostgreSQL figures skipped");
         }
-        None
-    };
+    }
     let mut latencies = Vec::new();
     let mut throughputs = Vec::new();
     runtime.block_on(async {
-        let mut urls: Vec<(&'static str, Box<dyn Fn(&str) -> String>)> = Vec::new();
         if stores.contains("sqlite") {
-            let root = dir.path().to_owned();
-            urls.push((
-                "SQLite",
-                Box::new(move |name| format!("sqlite://{}", root.join(format!("{name}.db")).display())),
-            ));
-        }
-        for (store_name, url_of) in &urls {
-            throughputs.push(measure_ingestion(store_name, url_of, ingest_lines, doc_lines).await?);
+            let root = places.sqlite_dir.clone();
+            let url_of = move |name: &str| format!("sqlite://{}", root.join(format!("{name}.db")).display());
+            if ingest_lines > 0 {
+                for name in ["ingest_on", "ingest_off"] {
+                    let _ = std::fs::remove_file(places.sqlite_dir.join(format!("{name}.db")));
+                }
+                throughputs.push(measure_ingestion("SQLite", &url_of, ingest_lines, shape).await?);
+            }
             for &lines in &sizes {
-                latencies.extend(
-                    measure_reports(store_name, &url_of(&format!("reports_{lines}")), lines, doc_lines)
-                        .await?,
-                );
+                let url = url_of(&format!("reports_{lines}"));
+                latencies.extend(measure_reports("SQLite", &url, lines, shape, direct_runs).await?);
             }
         }
-        if let Some(cluster) = &cluster {
-            let on = cluster.database("ingest_on").await?;
-            let off = cluster.database("ingest_off").await?;
-            let urls = [on, off];
-            let url_of = move |name: &str| {
-                if name == "ingest_on" {
-                    urls[0].clone()
-                } else {
-                    urls[1].clone()
-                }
-            };
-            throughputs.push(measure_ingestion("PostgreSQL", &url_of, ingest_lines, doc_lines).await?);
+        if let Some(cluster) = &places.cluster {
+            if ingest_lines > 0 {
+                let urls = [
+                    cluster.database("ingest_on").await?,
+                    cluster.database("ingest_off").await?,
+                ];
+                let url_of = move |name: &str| urls[usize::from(name != "ingest_on")].clone();
+                throughputs.push(measure_ingestion("PostgreSQL", &url_of, ingest_lines, shape).await?);
+            }
             for &lines in &sizes {
                 let url = cluster.database(&format!("reports_{lines}")).await?;
-                latencies.extend(measure_reports("PostgreSQL", &url, lines, doc_lines).await?);
+                latencies.extend(measure_reports("PostgreSQL", &url, lines, shape, direct_runs).await?);
+            }
+        }
+        if let Some(base) = &places.pg_base {
+            for &lines in &sizes {
+                let url = kept_pg_database(base, &format!("bench_reports_{lines}")).await?;
+                latencies.extend(measure_reports("PostgreSQL", &url, lines, shape, direct_runs).await?);
             }
         }
         anyhow::Ok(())
     })?;
-    print_tables(&latencies, &throughputs);
+    print_tables(&latencies, &throughputs, shape);
     Ok(())
+}
+
+/// The URL of database `name` in the kept cluster at `base`, created when missing.
+async fn kept_pg_database(base: &str, name: &str) -> anyhow::Result<String> {
+    use sqlx::Connection;
+    let base = base.trim_end_matches('/');
+    let mut connection = sqlx::PgConnection::connect(&format!("{base}/postgres"))
+        .await
+        .with_context(|| format!("connecting to {base}"))?;
+    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut connection)
+        .await?;
+    if exists.is_none() {
+        sqlx::Executor::execute(&mut connection, format!("CREATE DATABASE {name}").as_str())
+            .await
+            .with_context(|| format!("creating database {name}"))?;
+    }
+    connection.close().await.ok();
+    Ok(format!("{base}/{name}"))
+}
+
+/// How many documents a kept database already holds (0 when new).
+async fn stored_documents(url: &str) -> anyhow::Result<usize> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut connection = sqlx::AnyConnection::connect(url)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    let count: Result<(i64,), _> = sqlx::query_as("SELECT COUNT(*) FROM document")
+        .fetch_one(&mut connection)
+        .await;
+    connection.close().await.ok();
+    Ok(count.map(|(count,)| count as usize).unwrap_or(0))
+}
+
+fn branch_code(org_idx: usize) -> String {
+    format!("B{:02}", org_idx + 1)
+}
+
+/// The ledgers of a database `setup` prepared before.
+async fn existing_branches(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
+    let mut branches = Vec::with_capacity(ORGS);
+    for org_idx in 0..ORGS {
+        let code = branch_code(org_idx);
+        branches.push(
+            registry::branch_by_code(store, &code)
+                .await?
+                .with_context(|| format!("kept database lacks branch {code}"))?,
+        );
+    }
+    Ok(branches)
 }
 
 /// Registers the 50 organizations and their ledgers and imports the master data.
@@ -128,7 +228,7 @@ async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
     let mut branches = Vec::with_capacity(ORGS);
     for org_idx in 0..ORGS {
         let org = format!("001.{:03}", org_idx + 1);
-        let code = format!("B{:02}", org_idx + 1);
+        let code = branch_code(org_idx);
         registry::add_org(store, &org, &code).await?;
         let branch = NewBranch {
             code: code.clone(),
@@ -172,7 +272,7 @@ async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
 }
 
 /// A batch of `n_docs` sales-outs of branch `code`, numbered from `first_seq`.
-fn make_batch(rng: &mut Rng, code: &str, first_seq: u64, n_docs: usize, doc_lines: usize) -> IngestBatch {
+fn make_batch(rng: &mut Rng, code: &str, first_seq: u64, n_docs: usize, shape: Shape) -> IngestBatch {
     let year_start = branchline_shared::parse_date("2025-01-01").expect("date");
     let days: Vec<_> = year_start.iter_days().take(365).collect();
     let entries = (0..n_docs)
@@ -185,7 +285,7 @@ fn make_batch(rng: &mut Rng, code: &str, first_seq: u64, n_docs: usize, doc_line
                 partner: format!("C{:05}", rng.below(CUSTOMERS as u64)),
                 warehouse: format!("{code}-W"),
                 red_of: None,
-                lines: (0..doc_lines)
+                lines: (0..shape.doc_lines)
                     .map(|_| DocLine {
                         product: format!("P{:05}", rng.below(PRODUCTS as u64)),
                         qty: Decimal::new(1 + rng.below(2000) as i64, 1),
@@ -210,27 +310,22 @@ fn make_batch(rng: &mut Rng, code: &str, first_seq: u64, n_docs: usize, doc_line
 }
 
 /// Ingests `lines` lines spread round-robin over the branches; returns the time spent ingesting.
-async fn load(
-    store: &Store,
-    branches: &[BranchRef],
-    lines: usize,
-    doc_lines: usize,
-) -> anyhow::Result<Duration> {
+async fn load(store: &Store, branches: &[BranchRef], lines: usize, shape: Shape) -> anyhow::Result<Duration> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let n_docs = lines / doc_lines;
+    let n_docs = lines / shape.doc_lines;
     let mut next_seq = vec![1u64; branches.len()];
     let mut loaded_docs = 0;
     let mut elapsed = Duration::ZERO;
     let mut batch_idx = 0;
     while loaded_docs < n_docs {
         let branch_idx = batch_idx % branches.len();
-        let n_batch = BATCH_DOCS.min(n_docs - loaded_docs);
+        let n_batch = shape.batch_docs.min(n_docs - loaded_docs);
         let batch = make_batch(
             &mut rng,
             &branches[branch_idx].code,
             next_seq[branch_idx],
             n_batch,
-            doc_lines,
+            shape,
         );
         let started = Instant::now();
         let ack = ingest::ingest(store, &branches[branch_idx], batch).await?;
@@ -243,7 +338,7 @@ async fn load(
         loaded_docs += n_batch;
         batch_idx += 1;
         if batch_idx % 200 == 0 {
-            eprintln!("  loaded {} lines", loaded_docs * doc_lines);
+            eprintln!("  loaded {} lines", loaded_docs * shape.doc_lines);
         }
     }
     Ok(elapsed)
@@ -253,7 +348,7 @@ async fn measure_ingestion(
     store_name: &'static str,
     url_of: &dyn Fn(&str) -> String,
     lines: usize,
-    doc_lines: usize,
+    shape: Shape,
 ) -> anyhow::Result<Throughput> {
     let mut rates = [0.0; 2];
     for (slot, (name, enabled)) in [("ingest_on", true), ("ingest_off", false)]
@@ -267,7 +362,7 @@ async fn measure_ingestion(
         let store = Store::open(&url_of(name), 4).await?;
         let branches = setup(&store).await?;
         rollup::set_enabled_for_benchmark(enabled);
-        let elapsed = load(&store, &branches, lines, doc_lines).await;
+        let elapsed = load(&store, &branches, lines, shape).await;
         rollup::set_enabled_for_benchmark(true);
         rates[slot] = lines as f64 / elapsed?.as_secs_f64();
         store.close().await;
@@ -280,53 +375,75 @@ async fn measure_ingestion(
     })
 }
 
-/// The median of `runs` timings of `call`, and its row count.
-async fn time_median<F, Fut>(runs: usize, mut call: F) -> anyhow::Result<(Duration, usize)>
+/// The median of `runs` (at least one) timings of `call`, and its last answer.
+async fn time_median<F, Fut, T>(runs: usize, mut call: F) -> anyhow::Result<(Duration, T)>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<usize>>,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
 {
     let mut timings = Vec::with_capacity(runs);
-    let mut rows = 0;
-    for _ in 0..runs {
+    let mut answer = None;
+    for _ in 0..runs.max(1) {
         let started = Instant::now();
-        rows = call().await?;
+        answer = Some(call().await?);
         timings.push(started.elapsed());
     }
     timings.sort();
-    Ok((timings[timings.len() / 2], rows))
+    Ok((timings[timings.len() / 2], answer.expect("at least one run")))
+}
+
+/// Loads `lines` lines into the database at `url` unless a kept database already holds them.
+async fn load_once(
+    store_name: &str,
+    store: &Store,
+    url: &str,
+    lines: usize,
+    shape: Shape,
+) -> anyhow::Result<()> {
+    let expected = lines / shape.doc_lines;
+    match stored_documents(url).await? {
+        0 => {}
+        found if found == expected => {
+            existing_branches(store).await?;
+            eprintln!("{store_name}: reusing {url} ({found} documents)");
+            return Ok(());
+        }
+        found => anyhow::bail!("{url} holds {found} documents, not {expected}: delete it and run again"),
+    }
+    let branches = setup(store).await?;
+    eprintln!("{store_name}: loading {lines} lines");
+    let load_elapsed = load(store, &branches, lines, shape).await?;
+    eprintln!(
+        "{store_name}: loaded {lines} lines in {:.1} s ({:.0} lines/s)",
+        load_elapsed.as_secs_f64(),
+        lines as f64 / load_elapsed.as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn measure_reports(
     store_name: &'static str,
     url: &str,
     lines: usize,
-    doc_lines: usize,
+    shape: Shape,
+    direct_runs: usize,
 ) -> anyhow::Result<Vec<Latency>> {
     let store = Store::open(url, 4).await?;
-    let branches = setup(&store).await?;
-    eprintln!("{store_name}: loading {lines} lines");
-    let load_elapsed = load(&store, &branches, lines, doc_lines).await?;
-    eprintln!(
-        "{store_name}: loaded {lines} lines in {:.1} s ({:.0} lines/s)",
-        load_elapsed.as_secs_f64(),
-        lines as f64 / load_elapsed.as_secs_f64()
-    );
+    load_once(store_name, &store, url, lines, shape).await?;
     let mut figures = Vec::new();
     for by in ["org", "org,product"] {
         let query = ReportQuery::parse("001", "2025-01-01", "2025-12-31", &[by.to_owned()])?;
-        let (rollup, rows) = time_median(5, || async {
-            Ok(report::sales(&store, &query).await?.rows.len())
-        })
-        .await?;
-        let (direct, direct_rows) = time_median(3, || async {
-            Ok(report::sales_direct(&store, &query).await?.rows.len())
+        let (rollup, from_rollups) =
+            time_median(5, || async { Ok(report::sales(&store, &query).await?) }).await?;
+        let (direct, scanned) = time_median(direct_runs, || async {
+            Ok(report::sales_direct(&store, &query).await?)
         })
         .await?;
         anyhow::ensure!(
-            rows == direct_rows,
-            "roll-up and direct row counts differ for --by {by}"
+            from_rollups == scanned,
+            "the roll-up report differs from the direct scan for --by {by}"
         );
+        let rows = from_rollups.rows.len();
         figures.push(Latency {
             store: store_name,
             lines,
@@ -340,7 +457,7 @@ async fn measure_reports(
     Ok(figures)
 }
 
-fn print_tables(latencies: &[Latency], throughputs: &[Throughput]) {
+fn print_tables(latencies: &[Latency], throughputs: &[Throughput], shape: Shape) {
     println!("reports: full year 2025, --org 001 (50 ledgers), {PRODUCTS} products, {CUSTOMERS} customers");
     println!(
         "{:<11} {:>10} {:<12} {:>8} {:>12} {:>12} {:>9}",
@@ -359,7 +476,10 @@ fn print_tables(latencies: &[Latency], throughputs: &[Throughput]) {
         );
     }
     println!();
-    println!("ingestion (in-process store::ingest, {BATCH_DOCS} documents per batch)");
+    println!(
+        "ingestion (in-process store::ingest, {} documents per batch)",
+        shape.batch_docs
+    );
     println!(
         "{:<11} {:>10} {:>16} {:>16} {:>8}",
         "store", "lines", "roll-ups on/s", "roll-ups off/s", "ratio"

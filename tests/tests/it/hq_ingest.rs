@@ -389,8 +389,14 @@ async fn hq_invalid_entry_by_network_then_bundle_is_a_duplicate() {
         (1, EntryBody::Document(invalid)),
         (2, EntryBody::Document(sales_out("SZ-2", "SZ", "C001", "1"))),
     ];
-    let network = entries.iter().map(|(seq, body)| wire(*seq, body.clone())).collect();
-    assert_eq!(counts(&push(&mut client, batch(1, network)).await.unwrap()), (1, 0, 1, 2));
+    let network = entries
+        .iter()
+        .map(|(seq, body)| wire(*seq, body.clone()))
+        .collect();
+    assert_eq!(
+        counts(&push(&mut client, batch(1, network)).await.unwrap()),
+        (1, 0, 1, 2)
+    );
     let ack = client
         .upload_bundle(v1::BundleUpload {
             bundle: bundle_file("SZ", 1, &entries),

@@ -3,22 +3,13 @@
 //! nothing applied.
 
 use crate::hq_support::{batch, push, sales_out, setup_branch, wire};
-use branchline_proto::v1::{BundleUpload, HelloRequest};
-use branchline_proto::PROTOCOL_VERSION;
+use branchline_proto::v1::BundleUpload;
 use branchline_shared::EntryBody;
 use branchline_tests::hq::{admin_client, transfer_client};
-use branchline_tests::security::{audit_events, branch_last_seq, launch_configured_hq};
+use branchline_tests::security::{audit_events, branch_last_seq, hello_request, launch_configured_hq};
 use tonic::Code;
 
 const MESSAGE_BYTES_MAX: usize = 64 * 1024;
-
-fn hello() -> HelloRequest {
-    HelloRequest {
-        protocol_version: PROTOCOL_VERSION,
-        epoch: 1,
-        ..HelloRequest::default()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_limits_refuse_with_their_codes_and_audit() {
@@ -75,7 +66,7 @@ async fn security_limits_refuse_with_their_codes_and_audit() {
     // The request rate: the burst is spent, then RESOURCE_EXHAUSTED naming the limit.
     let mut refused_at = None;
     for call_idx in 0..20 {
-        if let Err(status) = sz.hello(hello()).await {
+        if let Err(status) = sz.hello(hello_request()).await {
             assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
             assert!(
                 status.message().contains("limits.branch_requests_per_second"),
@@ -94,7 +85,7 @@ async fn security_limits_refuse_with_their_codes_and_audit() {
     // A wrong token, for the audit.
     let mut stranger = transfer_client(&hq.url, "not-a-token").await;
     assert_eq!(
-        stranger.hello(hello()).await.unwrap_err().code(),
+        stranger.hello(hello_request()).await.unwrap_err().code(),
         Code::Unauthenticated
     );
 

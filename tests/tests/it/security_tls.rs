@@ -2,58 +2,16 @@
 //! with a client certificate naming that branch. Real servers, real binaries, certificates made
 //! by rcgen for each test.
 
-use branchline_proto::v1::{AddBranchRequest, AddOrgRequest, HelloRequest, StatusRequest};
-use branchline_proto::PROTOCOL_VERSION;
+use branchline_proto::v1::StatusRequest;
 use branchline_tests::agent::{agent_with, import_documents};
 use branchline_tests::hq::TEST_ADMIN_TOKEN;
 use branchline_tests::ledger::seed_ledger;
 use branchline_tests::process::{run, TempDir};
 use branchline_tests::security::{
-    audit_events, branch_last_seq, launch_configured_hq, secure_admin, secure_transfer, ClientTls,
-    SecureAdminClient, TestPki,
+    audit_events, branch_last_seq, hello_request, launch_configured_hq, register_branch, secure_admin,
+    secure_transfer, ClientTls, TestPki,
 };
 use tonic::Code;
-
-/// Org 001 > 001.<suffix> and branch `code` under it; returns the branch token.
-async fn register(admin: &mut SecureAdminClient, code: &str, suffix: &str) -> String {
-    let _ = admin
-        .add_org(AddOrgRequest {
-            code: "001".into(),
-            name: "group".into(),
-        })
-        .await;
-    let org = format!("001.{suffix}");
-    admin
-        .add_org(AddOrgRequest {
-            code: org.clone(),
-            name: format!("org of {code}"),
-        })
-        .await
-        .expect("org add over TLS");
-    admin
-        .add_branch(AddBranchRequest {
-            code: code.into(),
-            name: format!("branch {code}"),
-            org,
-            customer: format!("C-{code}"),
-            supplier: format!("S-{code}"),
-            warehouse: format!("W-{code}"),
-            mode: String::new(),
-        })
-        .await
-        .expect("branch add over TLS")
-        .into_inner()
-        .token
-}
-
-fn hello() -> HelloRequest {
-    HelloRequest {
-        protocol_version: PROTOCOL_VERSION,
-        epoch: 1,
-        backlog: 0,
-        ..HelloRequest::default()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_tls_serves_every_endpoint() {
@@ -66,12 +24,12 @@ async fn security_tls_serves_every_endpoint() {
     assert!(hq.url.starts_with("https://"), "{}", hq.url);
     let trusted = ClientTls::trusting(&pki.ca);
     let mut admin = secure_admin(&hq.url, &trusted).await.unwrap();
-    let token = register(&mut admin, "SZ", "001").await;
+    let token = register_branch(&mut admin, "SZ", "001").await.unwrap();
 
     // The transfer service over TLS with the branch token.
     let mut transfer = secure_transfer(&hq.url, &trusted, &token).await.unwrap();
     let answer = transfer
-        .hello(hello())
+        .hello(hello_request())
         .await
         .expect("hello over TLS")
         .into_inner();
@@ -178,8 +136,8 @@ async fn security_mutual_tls_binds_token_to_certificate() {
     // The admin service needs no client certificate: the admin token is its credential.
     let server_only = ClientTls::trusting(&pki.ca);
     let mut admin = secure_admin(&hq.url, &server_only).await.unwrap();
-    let sz_token = register(&mut admin, "SZ", "001").await;
-    let _gz_token = register(&mut admin, "GZ", "002").await;
+    let sz_token = register_branch(&mut admin, "SZ", "001").await.unwrap();
+    let _gz_token = register_branch(&mut admin, "GZ", "002").await.unwrap();
     let with_cert = |pair| ClientTls::presenting(&pki.ca, pair);
     let sz_cert = pki.branch("SZ").unwrap();
 
@@ -187,11 +145,11 @@ async fn security_mutual_tls_binds_token_to_certificate() {
     let mut sz = secure_transfer(&hq.url, &with_cert(sz_cert.clone()), &sz_token)
         .await
         .unwrap();
-    assert_eq!(sz.hello(hello()).await.unwrap().into_inner().branch, "SZ");
+    assert_eq!(sz.hello(hello_request()).await.unwrap().into_inner().branch, "SZ");
 
     // The token without a certificate: UNAUTHENTICATED.
     let mut bare = secure_transfer(&hq.url, &server_only, &sz_token).await.unwrap();
-    let refused = bare.hello(hello()).await.unwrap_err();
+    let refused = bare.hello(hello_request()).await.unwrap_err();
     assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
     assert!(
         refused.message().contains("client certificate"),
@@ -204,14 +162,14 @@ async fn security_mutual_tls_binds_token_to_certificate() {
     let mut borrowed = secure_transfer(&hq.url, &with_cert(gz_cert), &sz_token)
         .await
         .unwrap();
-    let refused = borrowed.hello(hello()).await.unwrap_err();
+    let refused = borrowed.hello(hello_request()).await.unwrap_err();
     assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
 
     // A certificate for SZ from a CA HQ does not trust: the handshake fails.
     let forged = ClientTls::presenting(&pki.ca, rogue.branch("SZ").unwrap());
     match secure_transfer(&hq.url, &forged, &sz_token).await {
         Ok(mut forged) => {
-            forged.hello(hello()).await.unwrap_err();
+            forged.hello(hello_request()).await.unwrap_err();
         }
         Err(_refused_at_handshake) => {}
     }

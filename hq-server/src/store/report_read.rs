@@ -1,0 +1,454 @@
+//! Reading a report's grouped sums fast (issue 6: a million groups well under a second): runs one
+//! `SELECT keys, sums ... GROUP BY keys` statement and folds its rows into compact groups —
+//! grouping texts interned once, branch ids mapped to their ledger once, sums kept as decimals —
+//! then hands the groups back sorted in `GroupKey` order.
+//!
+//! On a SQLite file the statement runs on read-only rusqlite connections in blocking tasks:
+//! through sqlx `Any` every row costs about 12 µs, directly well under 1 µs. When the groups
+//! start with the ledger, two connections each read half of the branches at once (bench
+//! reports: the bare b-tree walk over a million year roll-up rows is 0.5 s of one core).
+//! PostgreSQL (and in-memory SQLite) rows come through the pool.
+
+use super::report_query::{GroupBy, GroupKey};
+use super::{Dialect, Store};
+use branchline_shared::from_scaled;
+use rust_decimal::Decimal;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio_stream::StreamExt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read report rows from SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("report column {index} holds an unexpected value: {source}")]
+    Cell {
+        index: usize,
+        source: rusqlite::types::FromSqlError,
+    },
+    #[error("cannot read report rows: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored sum {text:?} is not a decimal")]
+    BadDecimal { text: String },
+    #[error("the report reading task failed")]
+    TaskFailed,
+}
+
+/// A statement parameter, bound in order.
+#[derive(Debug, Clone)]
+pub(super) enum Param {
+    /// A branch store id of the `IN` list.
+    Branch(i64),
+    Text(String),
+}
+
+/// Statements read on SQLite files at once, each over a part of the branch list.
+const SQLITE_READERS: usize = 2;
+
+/// FxHash (as in rustc): the keys are short texts and small integers from our own database.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        }
+        for byte in chunks.remainder() {
+            self.add(u64::from(*byte));
+        }
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Grouping slots in `GroupKey` field order: ledger (org, branch), product, customer,
+/// warehouse, day, month. 0 = not grouped; otherwise a ledger rank or a text id + 1.
+type Key = [u32; 6];
+
+fn slot(grouping: GroupBy) -> usize {
+    match grouping {
+        GroupBy::Org => 0,
+        GroupBy::Product => 1,
+        GroupBy::Customer => 2,
+        GroupBy::Warehouse => 3,
+        GroupBy::Day => 4,
+        GroupBy::Month => 5,
+    }
+}
+
+/// The grouped sums of one report, from one or more statements over the same groupings.
+pub(super) struct Groups {
+    /// Grouping columns, as selected first in every statement.
+    by: Vec<GroupBy>,
+    /// Scale of each sum column (SQLite scaled integers), selected after the groupings.
+    scales: Vec<u32>,
+    /// The asked organization: the `org` of rows not grouped by org.
+    org: Arc<str>,
+    /// Branch store id → 1-based rank in (org, code) order.
+    ledger_rank: FxMap<i64, u32>,
+    /// (org, code) by rank - 1.
+    ledgers: Vec<(Arc<str>, Arc<str>)>,
+    text_ids: FxMap<Box<str>, u32>,
+    texts: Vec<Arc<str>>,
+    keys: Vec<Key>,
+    /// `scales.len()` sums per key.
+    sums: Vec<Decimal>,
+    /// Key → group, built when a second statement must merge into the first.
+    index: Option<FxMap<Key, u32>>,
+    statements: usize,
+}
+
+impl Groups {
+    /// Groups by `by` (every column selected in that order), for the ledgers `branches`
+    /// (store id → (org, code)), with sums of the given scales.
+    pub(super) fn new(
+        org: &str,
+        by: &[GroupBy],
+        branches: &HashMap<i64, (String, String)>,
+        scales: &[u32],
+    ) -> Groups {
+        let mut ledgers: Vec<(i64, &(String, String))> =
+            branches.iter().map(|(id, names)| (*id, names)).collect();
+        ledgers.sort_by(|a, b| a.1.cmp(b.1));
+        Groups {
+            by: by.to_vec(),
+            scales: scales.to_vec(),
+            org: Arc::from(org),
+            ledger_rank: ledgers
+                .iter()
+                .enumerate()
+                .map(|(rank, (id, _))| (*id, rank as u32 + 1))
+                .collect(),
+            ledgers: ledgers
+                .iter()
+                .map(|(_, (org, code))| (Arc::from(org.as_str()), Arc::from(code.as_str())))
+                .collect(),
+            text_ids: FxMap::default(),
+            texts: Vec::new(),
+            keys: Vec::new(),
+            sums: Vec::new(),
+            index: None,
+            statements: 0,
+        }
+    }
+
+    fn intern(&mut self, text: &str) -> u32 {
+        if let Some(id) = self.text_ids.get(text) {
+            return *id;
+        }
+        let id = self.texts.len() as u32;
+        self.texts.push(Arc::from(text));
+        self.text_ids.insert(Box::from(text), id);
+        id
+    }
+
+    /// Empty groups of the same shape, to be read separately and appended.
+    fn empty_like(&self) -> Groups {
+        Groups {
+            by: self.by.clone(),
+            scales: self.scales.clone(),
+            org: self.org.clone(),
+            ledger_rank: self.ledger_rank.clone(),
+            ledgers: self.ledgers.clone(),
+            text_ids: FxMap::default(),
+            texts: Vec::new(),
+            keys: Vec::new(),
+            sums: Vec::new(),
+            index: None,
+            statements: self.statements,
+        }
+    }
+
+    /// Whether a statement may be read in parts split by branch and the parts appended: the
+    /// keys start with the ledger, so parts over other branches never share a group.
+    fn splits_by_branch(&self) -> bool {
+        self.keys.is_empty() && self.by.contains(&GroupBy::Org)
+    }
+
+    /// Appends groups read over other branches (`splits_by_branch`). When an earlier statement
+    /// came back empty the merge index already exists, and the appended keys join it so that
+    /// later statements merge into them.
+    fn append_disjoint(&mut self, other: Groups) {
+        let ids: Vec<u32> = other.texts.iter().map(|text| self.intern(text)).collect();
+        for mut key in other.keys {
+            for value in key[1..].iter_mut().filter(|value| **value != 0) {
+                *value = ids[*value as usize - 1] + 1;
+            }
+            if let Some(index) = &mut self.index {
+                index.insert(key, self.keys.len() as u32);
+            }
+            self.keys.push(key);
+        }
+        self.sums.extend(other.sums);
+    }
+
+    /// Starts reading the rows of another statement; a statement's rows are unique (it groups
+    /// by every column), so only the second and later ones merge into what is there.
+    fn begin_statement(&mut self) {
+        self.statements += 1;
+        if self.statements == 2 {
+            self.index = Some(
+                self.keys
+                    .iter()
+                    .enumerate()
+                    .map(|(group, key)| (*key, group as u32))
+                    .collect(),
+            );
+        }
+    }
+
+    fn add_row(&mut self, row: &impl Cells) -> Result<(), ReadError> {
+        let mut key = Key::default();
+        for column in 0..self.by.len() {
+            let grouping = self.by[column];
+            key[slot(grouping)] = match grouping {
+                GroupBy::Org => self.ledger_rank.get(&row.int(column)?).copied().unwrap_or(0),
+                _ => self.intern(row.text(column)?) + 1,
+            };
+        }
+        let first_sum = self.by.len();
+        let width = self.scales.len();
+        let group = match &mut self.index {
+            Some(index) => match index.get(&key) {
+                Some(group) => Some(*group as usize),
+                None => {
+                    index.insert(key, self.keys.len() as u32);
+                    None
+                }
+            },
+            None => None,
+        };
+        match group {
+            Some(group) => {
+                for (offset, scale) in self.scales.iter().enumerate() {
+                    self.sums[group * width + offset] += row.decimal(first_sum + offset, *scale)?;
+                }
+            }
+            None => {
+                self.keys.push(key);
+                for (offset, scale) in self.scales.iter().enumerate() {
+                    self.sums.push(row.decimal(first_sum + offset, *scale)?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The groups in `GroupKey` order, each made into a row from its key and sums (one per
+    /// scale).
+    pub(super) fn into_sorted<R>(self, mut make_row: impl FnMut(GroupKey, &[Decimal]) -> R) -> Vec<R> {
+        let mut order: Vec<u32> = (0..self.texts.len() as u32).collect();
+        order.sort_unstable_by(|a, b| self.texts[*a as usize].cmp(&self.texts[*b as usize]));
+        // rank[id] = 1-based position of text `id` in text order
+        let mut rank = vec![0u32; self.texts.len()];
+        for (position, id) in order.iter().enumerate() {
+            rank[*id as usize] = position as u32 + 1;
+        }
+        let mut ranked: Vec<(Key, u32)> = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(group, key)| {
+                let mut ranked = *key;
+                for value in ranked[1..].iter_mut().filter(|value| **value != 0) {
+                    *value = rank[*value as usize - 1];
+                }
+                (ranked, group as u32)
+            })
+            .collect();
+        // Stable: rows come sorted per ledger, and runs make the sort nearly linear.
+        ranked.sort();
+        let empty: Arc<str> = Arc::from("");
+        let text = |value: u32| (value != 0).then(|| self.texts[order[value as usize - 1] as usize].clone());
+        let width = self.scales.len();
+        ranked
+            .into_iter()
+            .map(|(key, group)| {
+                let (org, branch) = match key[0] {
+                    0 => (self.org.clone(), empty.clone()),
+                    ledger => self.ledgers[ledger as usize - 1].clone(),
+                };
+                let group = group as usize;
+                let key = GroupKey {
+                    org,
+                    branch,
+                    product: text(key[1]),
+                    customer: text(key[2]),
+                    warehouse: text(key[3]),
+                    day: text(key[4]),
+                    month: text(key[5]),
+                };
+                make_row(key, &self.sums[group * width..(group + 1) * width])
+            })
+            .collect()
+    }
+}
+
+/// The cells of one result row.
+trait Cells {
+    fn int(&self, index: usize) -> Result<i64, ReadError>;
+    fn text(&self, index: usize) -> Result<&str, ReadError>;
+    /// A sum selected with `Dialect::decimal_column`; NULL reads as zero.
+    fn decimal(&self, index: usize, scale: u32) -> Result<Decimal, ReadError>;
+}
+
+impl Cells for rusqlite::Row<'_> {
+    fn int(&self, index: usize) -> Result<i64, ReadError> {
+        self.get_ref(index)?
+            .as_i64()
+            .map_err(|source| ReadError::Cell { index, source })
+    }
+
+    fn text(&self, index: usize) -> Result<&str, ReadError> {
+        self.get_ref(index)?
+            .as_str()
+            .map_err(|source| ReadError::Cell { index, source })
+    }
+
+    fn decimal(&self, index: usize, scale: u32) -> Result<Decimal, ReadError> {
+        let scaled = self
+            .get_ref(index)?
+            .as_i64_or_null()
+            .map_err(|source| ReadError::Cell { index, source })?;
+        Ok(scaled
+            .map(|scaled| from_scaled(scaled, scale))
+            .unwrap_or_default())
+    }
+}
+
+/// A pool row and how its decimals are encoded.
+struct AnyCells<'r>(&'r AnyRow, Dialect);
+
+impl Cells for AnyCells<'_> {
+    fn int(&self, index: usize) -> Result<i64, ReadError> {
+        Ok(self.0.try_get(index)?)
+    }
+
+    fn text(&self, index: usize) -> Result<&str, ReadError> {
+        Ok(self.0.try_get(index)?)
+    }
+
+    fn decimal(&self, index: usize, scale: u32) -> Result<Decimal, ReadError> {
+        Ok(self.1.read_decimal(self.0, index, scale)?.unwrap_or_default())
+    }
+}
+
+/// The file of a SQLite store, read natively; `None` for PostgreSQL and in-memory SQLite.
+fn sqlite_file(store: &Store) -> Option<PathBuf> {
+    if store.dialect() != Dialect::Sqlite {
+        return None;
+    }
+    use sqlx::ConnectOptions;
+    let options = store.pool().connect_options();
+    let sqlite = sqlx::sqlite::SqliteConnectOptions::from_url(&options.database_url).ok()?;
+    // In-memory databases have no file (their name is `:memory:` or a shared-cache URI).
+    let path = sqlite.get_filename();
+    path.is_file().then(|| path.to_owned())
+}
+
+/// Runs `sql` with `params` and folds its rows into `groups`.
+pub(super) async fn read_groups(
+    store: &Store,
+    sql: String,
+    params: Vec<Param>,
+    mut groups: Groups,
+) -> Result<Groups, ReadError> {
+    groups.begin_statement();
+    if let Some(path) = sqlite_file(store) {
+        if !groups.splits_by_branch() {
+            return tokio::task::spawn_blocking(move || read_sqlite_file(&path, &sql, &params, groups))
+                .await
+                .map_err(|_| ReadError::TaskFailed)?;
+        }
+        let n_parts = SQLITE_READERS;
+        let (sql, path) = (Arc::new(sql), Arc::new(path));
+        let readers: Vec<_> = (0..n_parts)
+            .map(|part| {
+                // Branch ids of the other parts become -1, which is no branch.
+                let mut n_branch = 0;
+                let params: Vec<Param> = params
+                    .iter()
+                    .map(|param| match param {
+                        Param::Branch(id) => {
+                            n_branch += 1;
+                            Param::Branch(if n_branch % n_parts == part { *id } else { -1 })
+                        }
+                        other => other.clone(),
+                    })
+                    .collect();
+                let (sql, path, part_groups) = (sql.clone(), path.clone(), groups.empty_like());
+                tokio::task::spawn_blocking(move || read_sqlite_file(&path, &sql, &params, part_groups))
+            })
+            .collect();
+        for reader in readers {
+            groups.append_disjoint(reader.await.map_err(|_| ReadError::TaskFailed)??);
+        }
+        return Ok(groups);
+    }
+    let mut query = sqlx::query(&sql);
+    for param in &params {
+        query = match param {
+            Param::Branch(value) => query.bind(*value),
+            Param::Text(value) => query.bind(value.as_str()),
+        };
+    }
+    let dialect = store.dialect();
+    let mut rows = query.fetch(store.pool());
+    while let Some(row) = rows.next().await {
+        groups.add_row(&AnyCells(&row?, dialect))?;
+    }
+    Ok(groups)
+}
+
+fn read_sqlite_file(
+    path: &PathBuf,
+    sql: &str,
+    params: &[Param],
+    mut groups: Groups,
+) -> Result<Groups, ReadError> {
+    use rusqlite::OpenFlags;
+    let connection = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(std::time::Duration::from_secs(30))?;
+    // Reading through a memory map saves copying every page of a large roll-up.
+    connection.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+    let mut statement = connection.prepare(sql)?;
+    for (index, param) in params.iter().enumerate() {
+        match param {
+            Param::Branch(value) => statement.raw_bind_parameter(index + 1, value)?,
+            Param::Text(value) => statement.raw_bind_parameter(index + 1, value.as_str())?,
+        }
+    }
+    let mut rows = statement.raw_query();
+    while let Some(row) = rows.next()? {
+        groups.add_row(row)?;
+    }
+    drop(rows);
+    Ok(groups)
+}
