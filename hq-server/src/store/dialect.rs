@@ -136,6 +136,18 @@ impl Dialect {
         }
     }
 
+    /// A table of the strings of a JSON array bound as parameter `n`, as alias `alias` with
+    /// each string in column `value`. Lookups driven by this table (one correlated primary-key
+    /// probe per string) keep their plan whatever the statistics say; see `plan::Known::load`.
+    pub(crate) fn json_list_source(self, n: usize, alias: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_each(${n}) AS {alias}"),
+            Dialect::Postgres => {
+                format!("jsonb_array_elements_text(CAST(${n} AS JSONB)) AS {alias}(value)")
+            }
+        }
+    }
+
     /// A table of rows unpacked from one JSON array parameter (`$1`), as alias `alias` with
     /// each row (itself a JSON array) in column `value`.
     pub(crate) fn json_rows_source(self, alias: &str) -> String {

@@ -71,9 +71,10 @@ impl Known {
             let codes: Vec<&str> = codes.into_iter().collect();
             let found = known.codes.entry(kind).or_default();
             let sql = format!(
-                "SELECT code FROM master_record WHERE kind = $2 AND code {list} \
-                 UNION SELECT code FROM branch_record WHERE branch_id = $1 AND kind = $2 AND code {list}",
-                list = dialect.in_json_list(3)
+                "SELECT w.value FROM {} WHERE \
+                 EXISTS (SELECT 1 FROM master_record WHERE kind = $2 AND code = w.value) \
+                 OR EXISTS (SELECT 1 FROM branch_record WHERE branch_id = $1 AND kind = $2 AND code = w.value)",
+                dialect.json_list_source(3, "w")
             );
             let rows = sqlx::query(&sql)
                 .bind(branch_id)
@@ -86,9 +87,13 @@ impl Known {
             }
         }
         let numbers: Vec<&str> = numbers.into_iter().collect();
+        // One primary-key probe per wanted number: a correlated scalar subquery is never turned
+        // into a join, so the plan (and the cost) follows the batch, not the stored documents
+        // or their statistics. Numbers HQ does not hold come back with a NULL checksum.
         let sql = format!(
-            "SELECT number, checksum FROM document WHERE branch_id = $1 AND number {}",
-            dialect.in_json_list(2)
+            "SELECT w.value, (SELECT checksum FROM document WHERE branch_id = $1 AND number = w.value) \
+             FROM {}",
+            dialect.json_list_source(2, "w")
         );
         let rows = sqlx::query(&sql)
             .bind(branch_id)
@@ -96,7 +101,9 @@ impl Known {
             .fetch_all(&mut *connection)
             .await?;
         for row in rows {
-            known.documents.insert(row.try_get(0)?, row.try_get(1)?);
+            if let Some(checksum) = row.try_get::<Option<String>, _>(1)? {
+                known.documents.insert(row.try_get(0)?, checksum);
+            }
         }
         Ok(known)
     }
