@@ -143,12 +143,17 @@ pub async fn import_file(
             move_file(file, &moved_to)?;
             let mut reason_name = moved_to.file_name().unwrap_or_default().to_os_string();
             reason_name.push(".reason");
-            let reason_path = moved_to.with_file_name(reason_name);
-            std::fs::write(&reason_path, format!("{reason}\n")).map_err(|source| WatchError::Move {
-                file: file.to_owned(),
-                to: reason_path.clone(),
-                source,
-            })?;
+            let reason_path = moved_to.with_file_name(&reason_name);
+            // Written aside and renamed, so whoever sees the reason file sees all of it.
+            reason_name.push(".part");
+            let partial_path = moved_to.with_file_name(reason_name);
+            std::fs::write(&partial_path, format!("{reason}\n"))
+                .and_then(|()| std::fs::rename(&partial_path, &reason_path))
+                .map_err(|source| WatchError::Move {
+                    file: file.to_owned(),
+                    to: reason_path.clone(),
+                    source,
+                })?;
             tracing::warn!(file = %file.display(), to = %moved_to.display(), %reason, "dropped file rejected");
             Ok(FileOutcome::Rejected {
                 file: file.to_owned(),
