@@ -1,22 +1,42 @@
-//! Document rows: how a `Document` is written to and read back from the `document` and
-//! `doc_line` tables (scaled integers), and the numbers the ledger generates.
+//! Document rows: how a `Document` is written to and read back from the `document` table
+//! (scaled integers; the lines packed in its `lines` column), and the numbers the ledger
+//! generates.
 
+use crate::doc_lines::{decode_lines, encode_lines, ScaledLine};
 use crate::error::LedgerError;
 use crate::ledger::{current_epoch, parse_stored_doc_type};
-use crate::row_insert::insert_rows;
-use crate::schema::{MONEY_SCALE, PRICE_SCALE, QTY_SCALE, RATE_SCALE};
-use branchline_shared::{
-    from_scaled, parse_date, to_scaled, DocLine, DocLink, DocStatus, Document, LineValues,
-};
+use branchline_shared::{parse_date, DocLink, DocStatus, Document};
 use chrono::Datelike;
 use rusqlite::{Connection, OptionalExtension};
+
+/// The `checksum` column of a document whose row rebuilds it exactly (a bulk import stores
+/// this instead of hashing every document): `head_checksum` computes it from the row when read.
+pub(crate) const CHECKSUM_FROM_ROW: &str = "";
 
 /// What the ledger knows about a document number without loading the document.
 #[derive(Debug, Clone)]
 pub(crate) struct DocHead {
     pub(crate) id: i64,
     pub(crate) status: DocStatus,
+    /// The `checksum` column: `CHECKSUM_FROM_ROW` or `Document::content_checksum()`.
     pub(crate) checksum: String,
+}
+
+impl DocHead {
+    /// The document's `Document::content_checksum()`, from the row when not stored.
+    pub(crate) fn content_checksum(&self, conn: &Connection) -> Result<String, LedgerError> {
+        stored_checksum(conn, self.id, &self.checksum)
+    }
+}
+
+/// `Document::content_checksum()` of row `id`, whose `checksum` column holds `column`.
+pub(crate) fn stored_checksum(conn: &Connection, id: i64, column: &str) -> Result<String, LedgerError> {
+    if column != CHECKSUM_FROM_ROW {
+        return Ok(column.to_owned());
+    }
+    // The decimals come back normalized, as the checksum hashes them.
+    let stored = load_document(conn, id)?;
+    Ok(crate::import::checksum_and_outbox_json(&stored.document).0)
 }
 
 /// A stored document with its lifecycle state.
@@ -57,29 +77,15 @@ pub(crate) struct DocumentRow {
     amount: i64,
     tax: i64,
     total: i64,
-    /// qty, price, discount, tax_rate, amount, tax per line.
-    lines: Vec<[i64; 6]>,
+    /// The `lines` column (`doc_lines`).
+    lines_json: String,
 }
 
 impl DocumentRow {
     pub(crate) fn new(document: &Document) -> DocumentRow {
-        let mut totals = LineValues::default();
-        let lines = document
-            .lines
-            .iter()
-            .map(|line| {
-                let values = line.values();
-                totals = totals + values;
-                [
-                    to_scaled(line.qty, QTY_SCALE),
-                    to_scaled(line.price, PRICE_SCALE),
-                    to_scaled(line.discount, RATE_SCALE),
-                    to_scaled(line.tax_rate, RATE_SCALE),
-                    to_scaled(values.amount, MONEY_SCALE),
-                    to_scaled(values.tax, MONEY_SCALE),
-                ]
-            })
-            .collect();
+        let scaled: Vec<ScaledLine> = document.lines.iter().map(ScaledLine::new).collect();
+        let amount: i64 = scaled.iter().map(|line| line.amount).sum();
+        let tax: i64 = scaled.iter().map(|line| line.tax).sum();
         DocumentRow {
             date: format!(
                 "{:04}-{:02}-{:02}",
@@ -87,15 +93,15 @@ impl DocumentRow {
                 document.date.month(),
                 document.date.day()
             ),
-            amount: to_scaled(totals.amount, MONEY_SCALE),
-            tax: to_scaled(totals.tax, MONEY_SCALE),
-            total: to_scaled(totals.total, MONEY_SCALE),
-            lines,
+            amount,
+            tax,
+            total: amount + tax,
+            lines_json: encode_lines(&document.lines, &scaled),
         }
     }
 }
 
-/// Writes a document and its lines; returns its row id.
+/// Writes a document with its lines; returns its row id.
 pub(crate) fn insert_document(
     conn: &Connection,
     document: &Document,
@@ -113,13 +119,11 @@ pub(crate) fn insert_document_row(
     status: DocStatus,
     checksum: &str,
 ) -> Result<i64, LedgerError> {
-    let id = insert_document_head(conn, document, row, status, checksum)?;
-    insert_lines(conn, &[(id, document, row)])?;
-    Ok(id)
+    insert_document_head(conn, document, row, status, checksum)
 }
 
-/// Writes a document's `document` row only; its lines follow with `insert_lines`. Returns its
-/// row id. A number already present fails with SQLite's unique-constraint error.
+/// Writes a document's `document` row, lines included. Returns its row id. A number already
+/// present fails with SQLite's unique-constraint error.
 pub(crate) fn insert_document_head(
     conn: &Connection,
     document: &Document,
@@ -133,8 +137,8 @@ pub(crate) fn insert_document_head(
     };
     conn.prepare_cached(
         "INSERT INTO document (number, doc_type, status, date, partner, warehouse, red_of,
-             link_branch, link_number, amount, tax, total, checksum)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             link_branch, link_number, amount, tax, total, checksum, lines)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(rusqlite::params![
         document.number,
@@ -150,52 +154,9 @@ pub(crate) fn insert_document_head(
         row.tax,
         row.total,
         checksum,
+        row.lines_json,
     ])?;
     Ok(conn.last_insert_rowid())
-}
-
-/// The `doc_line` row id of line `line_no` (1-based) of document `doc_id`.
-pub(crate) fn doc_line_id(doc_id: i64, line_no: i64) -> i64 {
-    debug_assert!((1..=DOC_LINE_NO_MASK).contains(&line_no));
-    (doc_id << 16) | line_no
-}
-
-/// `line_no` occupies the low 16 bits of a `doc_line` id.
-const DOC_LINE_NO_MASK: i64 = 0xffff;
-
-/// Writes the lines of documents already written (row id, document, row values),
-/// with one prepared statement for all of them.
-pub(crate) fn insert_lines(
-    conn: &Connection,
-    documents: &[(i64, &Document, &DocumentRow)],
-) -> Result<(), LedgerError> {
-    let n_lines = documents.iter().map(|(_, _, row)| row.lines.len()).sum();
-    let mut lines = documents.iter().flat_map(|&(doc_id, document, row)| {
-        document
-            .lines
-            .iter()
-            .zip(&row.lines)
-            .enumerate()
-            .map(move |(line_idx, (line, values))| (doc_id, line_idx as i64 + 1, &line.product, values))
-    });
-    insert_rows(
-        conn,
-        "doc_line (id, doc_id, line_no, product, qty, price, discount, tax_rate, amount, tax)",
-        10,
-        n_lines,
-        |binder, _| {
-            let (doc_id, line_no, product, values) = lines.next().expect("n_lines counts every line");
-            binder.bind(doc_line_id(doc_id, line_no))?;
-            binder.bind(doc_id)?;
-            binder.bind(line_no)?;
-            binder.bind(product)?;
-            for value in values {
-                binder.bind(value)?;
-            }
-            Ok(())
-        },
-    )?;
-    Ok(())
 }
 
 pub(crate) fn set_status(
@@ -222,10 +183,12 @@ pub(crate) fn load_document(conn: &Connection, id: i64) -> Result<StoredDocument
         Option<String>,
         Option<String>,
         Option<String>,
+        String,
     );
     let head: HeadRow = conn
         .prepare_cached(
-            "SELECT number, doc_type, status, date, partner, warehouse, red_of, link_branch, link_number, reason
+            "SELECT number, doc_type, status, date, partner, warehouse, red_of, link_branch, link_number, reason,
+                 lines
              FROM document WHERE id = ?1",
         )?
         .query_row([id], |row| {
@@ -240,23 +203,23 @@ pub(crate) fn load_document(conn: &Connection, id: i64) -> Result<StoredDocument
                 row.get(7)?,
                 row.get(8)?,
                 row.get(9)?,
+                row.get(10)?,
             ))
         })?;
-    let (number, doc_type, status, date, partner, warehouse, red_of, link_branch, link_number, reason) = head;
-    let mut statement = conn.prepare_cached(
-        "SELECT product, qty, price, discount, tax_rate FROM doc_line WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
-    )?;
-    let lines = statement
-        .query_map((doc_line_id(id, 1), doc_line_id(id, DOC_LINE_NO_MASK)), |row| {
-            Ok(DocLine {
-                product: row.get(0)?,
-                qty: from_scaled(row.get(1)?, QTY_SCALE).normalize(),
-                price: from_scaled(row.get(2)?, PRICE_SCALE).normalize(),
-                discount: from_scaled(row.get(3)?, RATE_SCALE).normalize(),
-                tax_rate: from_scaled(row.get(4)?, RATE_SCALE).normalize(),
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (
+        number,
+        doc_type,
+        status,
+        date,
+        partner,
+        warehouse,
+        red_of,
+        link_branch,
+        link_number,
+        reason,
+        lines_json,
+    ) = head;
+    let lines = decode_lines(&number, &lines_json)?;
     let date = parse_date(&date).map_err(|error| LedgerError::StoredData {
         what: format!("date of document {number}"),
         reason: error.to_string(),

@@ -151,7 +151,8 @@ impl Ledger {
         let (checksum, outbox_json) = checksum_and_outbox_json(&document);
         let number = document.number.clone();
         if let Some(head) = find_head(tx, &number)? {
-            return duplicate_outcome(number, head.status, head.checksum == checksum, draft);
+            let same_content = head.content_checksum(tx)? == checksum;
+            return duplicate_outcome(number, head.status, same_content, draft);
         }
         let mut posting = Posting::new(tx, self.allow_negative_stock);
         if draft {

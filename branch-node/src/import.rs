@@ -5,7 +5,7 @@
 //! write transaction. Any bad line rolls the whole file back with an error naming the line;
 //! re-importing an identical document is a no-op.
 
-use crate::doc_store::{find_head, insert_document_head, insert_lines, DocumentRow};
+use crate::doc_store::{find_head, insert_document_head, DocumentRow, CHECKSUM_FROM_ROW};
 use crate::documents::duplicate_outcome;
 use crate::error::LedgerError;
 use crate::ledger::Ledger;
@@ -45,13 +45,19 @@ const CHUNK_DOCUMENTS: usize = 256;
 /// Chunks in flight between the two threads.
 const CHUNKS_IN_FLIGHT: usize = 8;
 
+/// Written documents, handed back to the parsing thread to be freed there: freeing memory
+/// another thread allocated costs the writer (the critical thread) glibc's arena locks.
+type Recycled = Vec<(i64, PreparedDocument)>;
+
 /// A parsed, validated document with what the writer needs precomputed.
 struct PreparedDocument {
     line: usize,
     document: Document,
     row: DocumentRow,
+    /// The `checksum` column: `CHECKSUM_FROM_ROW` when `scales` is present.
     checksum: String,
-    /// The full entry JSON, written when `scales` is `None`.
+    /// The full entry JSON, written when `scales` is `None` (empty otherwise, except in debug
+    /// builds, which check the reference against it).
     outbox_json: String,
     /// Present when the outbox entry can be a reference to the document's rows (`outbox_ref`).
     scales: Option<String>,
@@ -77,14 +83,16 @@ impl Ledger {
         }
         std::thread::scope(|scope| {
             let (sender, receiver) = std::sync::mpsc::sync_channel(CHUNKS_IN_FLIGHT);
-            scope.spawn(move || prepare_documents(text, sender));
-            self.write_documents(receiver, documents_total, progress)
+            let (recycle, recycled) = std::sync::mpsc::sync_channel(CHUNKS_IN_FLIGHT);
+            scope.spawn(move || prepare_documents(text, sender, recycled));
+            self.write_documents(receiver, recycle, documents_total, progress)
         })
     }
 
     fn write_documents(
         &self,
         receiver: std::sync::mpsc::Receiver<Result<Vec<PreparedDocument>, LedgerError>>,
+        recycle: std::sync::mpsc::SyncSender<Recycled>,
         documents_total: usize,
         progress: &mut dyn FnMut(ImportProgress),
     ) -> Result<ImportSummary, LedgerError> {
@@ -93,7 +101,7 @@ impl Ledger {
         let mut outbox = OutboxWriter::start(&tx)?;
         let mut summary = ImportSummary::default();
         let mut documents_done = 0;
-        // Posted documents whose lines and outbox entries are not written yet (row id first).
+        // Posted documents whose outbox entries are not written yet (row id first).
         let mut pending: Vec<(i64, PreparedDocument)> = Vec::with_capacity(CHUNK_DOCUMENTS);
         for chunk in receiver {
             progress(ImportProgress {
@@ -103,10 +111,6 @@ impl Ledger {
             for prepared in chunk? {
                 documents_done += 1;
                 let line = prepared.line;
-                if prepared.document.red_of.is_some() {
-                    // Checking a red reads the lines of its source and earlier reds.
-                    write_pending(&tx, &mut outbox, &mut pending)?;
-                }
                 // Insert first: the unique number refuses a duplicate without a lookup per document.
                 let head = insert_document_head(
                     &tx,
@@ -119,7 +123,7 @@ impl Ledger {
                     Ok(id) => id,
                     Err(error) if is_unique_violation(&error) => {
                         let head = find_head(&tx, &prepared.document.number)?.ok_or(error)?;
-                        let same_content = head.checksum == prepared.checksum;
+                        let same_content = head.content_checksum(&tx)? == prepared.content_checksum();
                         duplicate_outcome(prepared.document.number, head.status, same_content, false)
                             .map_err(|error| error.at_line(line))?;
                         summary.already_present += 1;
@@ -134,7 +138,10 @@ impl Ledger {
                 summary.lines += prepared.document.lines.len() as u64;
                 pending.push((id, prepared));
             }
-            write_pending(&tx, &mut outbox, &mut pending)?;
+            write_pending(&tx, &mut outbox, &pending)?;
+            let written = std::mem::replace(&mut pending, Vec::with_capacity(CHUNK_DOCUMENTS));
+            // When the parsing thread is gone or behind, this thread frees them after all.
+            let _ = recycle.try_send(written);
         }
         posting.write_stock()?;
         outbox.finish(&tx)?;
@@ -147,21 +154,25 @@ impl Ledger {
     }
 }
 
-/// Writes the lines and outbox entries of the posted documents in `pending`, in order, and
-/// empties it.
+impl PreparedDocument {
+    fn content_checksum(&self) -> String {
+        if self.checksum == CHECKSUM_FROM_ROW {
+            checksum_and_outbox_json(&self.document).0
+        } else {
+            self.checksum.clone()
+        }
+    }
+}
+
+/// Writes the outbox entries of the posted documents in `pending`, in order.
 fn write_pending(
     conn: &rusqlite::Connection,
     outbox: &mut OutboxWriter,
-    pending: &mut Vec<(i64, PreparedDocument)>,
+    pending: &[(i64, PreparedDocument)],
 ) -> Result<(), LedgerError> {
     if pending.is_empty() {
         return Ok(());
     }
-    let documents: Vec<_> = pending
-        .iter()
-        .map(|(id, prepared)| (*id, &prepared.document, &prepared.row))
-        .collect();
-    insert_lines(conn, &documents)?;
     let bodies: Vec<Cow<'_, str>> = pending
         .iter()
         .map(|(id, prepared)| match &prepared.scales {
@@ -174,16 +185,28 @@ fn write_pending(
         crate::outbox_ref::debug_assert_rebuilds(conn, body, &prepared.outbox_json);
     }
     outbox.append_json_many(conn, true, &bodies)?;
-    pending.clear();
     Ok(())
 }
 
 /// The parsing thread: parses and validates each non-blank line, computes its checksum and
 /// outbox JSON, and sends chunks; stops at the first bad line (sending its error) or when
-/// the writer hangs up.
+/// the writer hangs up. Frees the documents the writer hands back, until it hangs up.
 fn prepare_documents(
     text: &str,
     sender: std::sync::mpsc::SyncSender<Result<Vec<PreparedDocument>, LedgerError>>,
+    recycled: std::sync::mpsc::Receiver<Recycled>,
+) {
+    send_documents(text, &sender, &recycled);
+    drop(sender);
+    for written in recycled {
+        drop(written);
+    }
+}
+
+fn send_documents(
+    text: &str,
+    sender: &std::sync::mpsc::SyncSender<Result<Vec<PreparedDocument>, LedgerError>>,
+    recycled: &std::sync::mpsc::Receiver<Recycled>,
 ) {
     let mut chunk = Vec::with_capacity(CHUNK_DOCUMENTS);
     for (line_idx, line_text) in text.lines().enumerate() {
@@ -200,6 +223,9 @@ fn prepare_documents(
         };
         chunk.push(prepare_document(line, document));
         if chunk.len() == CHUNK_DOCUMENTS {
+            while let Ok(written) = recycled.try_recv() {
+                drop(written);
+            }
             let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_DOCUMENTS));
             if sender.send(Ok(full)).is_err() {
                 return;
@@ -213,11 +239,24 @@ fn prepare_documents(
 
 /// Computes the row values, checksum and outbox JSON of a parsed document.
 fn prepare_document(line: usize, document: Document) -> PreparedDocument {
-    let (checksum, outbox_json) = checksum_and_outbox_json(&document);
+    let scales = line_scales(&document);
+    // A document whose rows rebuild it exactly needs neither its JSON (the outbox entry is a
+    // reference) nor its checksum (computed from the row when read); debug builds still write
+    // the JSON to check the reference against it.
+    let (checksum, outbox_json) = if scales.is_none() || cfg!(debug_assertions) {
+        checksum_and_outbox_json(&document)
+    } else {
+        (String::new(), String::new())
+    };
+    let checksum = if scales.is_some() {
+        CHECKSUM_FROM_ROW.to_owned()
+    } else {
+        checksum
+    };
     PreparedDocument {
         line,
         row: DocumentRow::new(&document),
-        scales: line_scales(&document),
+        scales,
         document,
         checksum,
         outbox_json,

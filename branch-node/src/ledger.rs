@@ -149,7 +149,7 @@ impl Ledger {
     /// Every confirmed document with its month and content checksum, ordered by number.
     pub fn document_checksums(&self) -> Result<Vec<DocumentChecksum>, LedgerError> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT number, doc_type, substr(date, 1, 7), checksum FROM document
+            "SELECT number, doc_type, substr(date, 1, 7), checksum, id FROM document
              WHERE status = 'confirmed' ORDER BY number",
         )?;
         let rows = statement.query_map([], |row| {
@@ -158,16 +158,17 @@ impl Ledger {
                 row.get::<_, String>(1)?,
                 row.get::<_, String>(2)?,
                 row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
             ))
         })?;
         let mut checksums = Vec::new();
         for row in rows {
-            let (number, doc_type, month, checksum) = row?;
+            let (number, doc_type, month, column, id) = row?;
             checksums.push(DocumentChecksum {
                 doc_type: parse_stored_doc_type(&doc_type)?,
                 number,
                 month,
-                checksum,
+                checksum: crate::doc_store::stored_checksum(&self.conn, id, &column)?,
             });
         }
         Ok(checksums)

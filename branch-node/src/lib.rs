@@ -9,6 +9,7 @@
 pub mod base_data;
 pub mod cli;
 
+mod doc_lines;
 pub mod doc_store;
 pub mod documents;
 pub mod error;

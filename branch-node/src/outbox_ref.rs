@@ -1,6 +1,6 @@
 //! Outbox entries of confirmed documents stored as references to the document's rows.
 //!
-//! A confirmed document is immutable, and its `document`/`doc_line` rows hold every value of its
+//! A confirmed document is immutable, and its `document` row holds every value of its
 //! outbox entry except the decimals' written scales ("21.50" and "21.5" are one scaled integer,
 //! but the entry, and so HQ's content hash, keeps the difference). So the outbox body of such an
 //! entry is a short JSON reference, `{"ref":ROW_ID,"number":"SZ-1","scales":"0220"}` — four

@@ -265,10 +265,10 @@ fn load_red_source(conn: &Connection, number: &str, source_number: &str) -> Resu
         });
     }
     let mut statement = conn.prepare_cached(
-        "SELECT l.product, sum(l.qty) FROM document d
-         JOIN doc_line l ON l.id BETWEEN (d.id << 16) AND (d.id << 16) | 65535
+        "SELECT json_extract(l.value, '$[0]'), sum(json_extract(l.value, '$[1]'))
+         FROM document d, json_each(d.lines) l
          WHERE d.id = ?1 OR (d.red_of = ?2 AND d.status = 'confirmed' AND d.number != ?3)
-         GROUP BY l.product",
+         GROUP BY 1",
     )?;
     // The red being posted may already be written (bulk import writes first); it is staged below.
     let remaining = statement

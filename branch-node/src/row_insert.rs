@@ -19,7 +19,7 @@ impl RowBinder<'_, '_> {
     }
 }
 
-/// Inserts `n_rows` rows into `table_columns` (`"doc_line (id, doc_id, ...)"`, `n_columns`
+/// Inserts `n_rows` rows into `table_columns` (`"outbox (id, epoch, ...)"`, `n_columns`
 /// names); `bind_row(binder, row_idx)` binds exactly `n_columns` values of row `row_idx`.
 pub(crate) fn insert_rows(
     conn: &Connection,

@@ -110,6 +110,29 @@ const MIGRATIONS: &[&str] = &[
     // 2: an outbox body may be a reference to a confirmed document's rows (`outbox_ref`), which
     // older builds cannot read; the version keeps them from opening such a ledger.
     "-- no table changes",
+    // 3: a document's lines move into one `lines` column of its row (`doc_lines`: a JSON array of
+    // `[product, qty, price, discount, tax_rate]`, scaled integers), so writing a document is one
+    // row instead of one per line. The line amount and tax columns go: they follow from the line
+    // (`LineValues::compute`) and the document row keeps the totals. `doc_line` becomes a view.
+    // From this version a confirmed document's `checksum` may also be '' (`CHECKSUM_FROM_ROW`):
+    // computed from the row when read.
+    r#"
+    ALTER TABLE document ADD COLUMN lines TEXT NOT NULL DEFAULT '[]';
+    UPDATE document SET lines = (
+        SELECT json_group_array(json_array(l.product, l.qty, l.price, l.discount, l.tax_rate) ORDER BY l.id)
+        FROM doc_line l
+        WHERE l.id BETWEEN (document.id << 16) AND (document.id << 16) | 65535
+    )
+    WHERE EXISTS (
+        SELECT 1 FROM doc_line l WHERE l.id BETWEEN (document.id << 16) AND (document.id << 16) | 65535
+    );
+    DROP TABLE doc_line;
+    CREATE VIEW doc_line (id, doc_id, line_no, product, qty, price, discount, tax_rate) AS
+    SELECT (d.id << 16) | (j.key + 1), d.id, j.key + 1, json_extract(j.value, '$[0]'),
+           json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'),
+           json_extract(j.value, '$[4]')
+    FROM document d, json_each(d.lines) j;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,6 +1,6 @@
 //! `bench catch-up`: a 1,000,000-line backlog drained from a branch ledger into HQ (SQLite store,
 //! same machine) by the real `transfer-agent` process, in lines/s, against a same-run ceiling: a
-//! minimal program reading the same line rows from the ledger, sending them over one tonic stream
+//! minimal program reading the same documents' lines from the ledger, sending them over one tonic stream
 //! in batches and inserting them into an HQ SQLite table in batches. Also the agent's peak RSS
 //! (VmHWM from /proc/PID/status). `BRANCHLINE_BENCH_LINES` overrides the line count.
 
@@ -302,22 +302,19 @@ async fn ceiling(ledger: &Path, hq_db: &Path) -> Result<(u64, f64)> {
     Ok((lines, secs))
 }
 
-/// The ledger's line rows grouped per document, in batches of `CEILING_BATCH_DOCS` documents.
+/// The ledger's documents with their lines (stored as one JSON array of scaled integers per
+/// document row), in batches of `CEILING_BATCH_DOCS` documents.
 fn read_line_rows(ledger: &Path, batches: tokio::sync::mpsc::Sender<PushBatch>) -> Result<u64> {
     let connection =
         rusqlite::Connection::open_with_flags(ledger, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let mut statement = connection.prepare(
-        "SELECT d.number, l.product, l.qty, l.price, l.discount, l.tax_rate FROM doc_line l
-         JOIN document d ON d.id = l.doc_id ORDER BY l.doc_id, l.line_no",
-    )?;
+    let mut statement = connection.prepare("SELECT number, lines FROM document ORDER BY id")?;
     let mut rows = statement.query([])?;
     let mut n_lines = 0u64;
     let mut seq = 0u64;
     let mut entries: Vec<wire::OutboxEntry> = Vec::with_capacity(CEILING_BATCH_DOCS);
-    let mut current: Option<wire::Document> = None;
-    let flush = |entries: &mut Vec<wire::OutboxEntry>| -> Result<()> {
+    let send = |entries: Vec<wire::OutboxEntry>| {
         let batch = PushBatch {
-            entries: std::mem::take(entries),
+            entries,
             ..PushBatch::default()
         };
         batches
@@ -325,40 +322,34 @@ fn read_line_rows(ledger: &Path, batches: tokio::sync::mpsc::Sender<PushBatch>) 
             .map_err(|_| anyhow::anyhow!("ceiling stream closed"))
     };
     while let Some(row) = rows.next()? {
-        let number: String = row.get(0)?;
-        if current.as_ref().is_some_and(|document| document.number != number) {
-            seq += 1;
-            let body = wire::outbox_entry::Body::Document(current.take().unwrap());
-            entries.push(wire::OutboxEntry {
-                seq,
-                body: Some(body),
-            });
-            if entries.len() == CEILING_BATCH_DOCS {
-                flush(&mut entries)?;
-            }
-        }
-        let document = current.get_or_insert_with(|| wire::Document {
-            number,
-            ..wire::Document::default()
-        });
-        document.lines.push(wire::DocLine {
-            product: row.get(1)?,
-            qty: from_scaled(row.get(2)?, 4).normalize().to_string(),
-            price: from_scaled(row.get(3)?, 6).normalize().to_string(),
-            discount: from_scaled(row.get(4)?, 4).normalize().to_string(),
-            tax_rate: from_scaled(row.get(5)?, 4).normalize().to_string(),
-        });
-        n_lines += 1;
-    }
-    if let Some(document) = current.take() {
+        let stored: Vec<(String, i64, i64, i64, i64)> = serde_json::from_str(row.get_ref(1)?.as_str()?)?;
+        let lines: Vec<wire::DocLine> = stored
+            .into_iter()
+            .map(|(product, qty, price, discount, tax_rate)| wire::DocLine {
+                product,
+                qty: from_scaled(qty, 4).normalize().to_string(),
+                price: from_scaled(price, 6).normalize().to_string(),
+                discount: from_scaled(discount, 4).normalize().to_string(),
+                tax_rate: from_scaled(tax_rate, 4).normalize().to_string(),
+            })
+            .collect();
+        n_lines += lines.len() as u64;
         seq += 1;
+        let document = wire::Document {
+            number: row.get(0)?,
+            lines,
+            ..wire::Document::default()
+        };
         entries.push(wire::OutboxEntry {
             seq,
             body: Some(wire::outbox_entry::Body::Document(document)),
         });
+        if entries.len() == CEILING_BATCH_DOCS {
+            send(std::mem::take(&mut entries))?;
+        }
     }
     if !entries.is_empty() {
-        flush(&mut entries)?;
+        send(entries)?;
     }
     Ok(n_lines)
 }

@@ -12,6 +12,7 @@ mod hq_replicas;
 mod hq_support;
 mod ledger_cli;
 mod ledger_kill;
+mod ledger_migrate;
 mod ledger_props;
 mod ledger_rules;
 mod ledger_sync;

@@ -1,0 +1,140 @@
+//! Schema migration in place: a ledger of schema version 2 (one `doc_line` row per line) opens
+//! with this build, is migrated to version 3 (the lines in one column of the document row) and
+//! reads back the same documents, outbox entries, bundle bytes and stock.
+
+use anyhow::Context;
+use branch_node::{DocFilter, Ledger};
+use branchline_shared::{DocLine, DocType, Document};
+use branchline_tests::ledger::{
+    assert_integrity, assert_outbox_gapless, assert_stock_matches_documents, documents_jsonl, product_code,
+    seed_ledger, seed_warehouse,
+};
+use branchline_tests::process::TempDir;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::path::Path;
+
+/// Everything a reader of the ledger sees.
+#[derive(Debug, PartialEq)]
+struct Contents {
+    documents: Vec<branch_node::StoredDocument>,
+    outbox: Vec<branchline_shared::OutboxEntry>,
+    bundle: Vec<u8>,
+    stock: Vec<branch_node::StockRow>,
+    status: branch_node::LedgerStatus,
+    checksums: Vec<branch_node::DocumentChecksum>,
+}
+
+fn contents(ledger: &Ledger) -> anyhow::Result<Contents> {
+    Ok(Contents {
+        documents: ledger.documents(DocFilter::default())?,
+        outbox: ledger.outbox_after(0, 1_000_000, usize::MAX)?,
+        bundle: ledger.export_bundle()?,
+        stock: ledger.stock(None, None)?,
+        status: ledger.status()?,
+        checksums: ledger.document_checksums()?,
+    })
+}
+
+/// Rewrites a current ledger into schema version 2's tables, as an older build left them.
+fn downgrade_to_version_2(path: &Path) -> anyhow::Result<()> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE doc_line_v2 (
+             id INTEGER PRIMARY KEY,
+             doc_id INTEGER NOT NULL,
+             line_no INTEGER NOT NULL,
+             product TEXT NOT NULL,
+             qty INTEGER NOT NULL,
+             price INTEGER NOT NULL,
+             discount INTEGER NOT NULL,
+             tax_rate INTEGER NOT NULL,
+             amount INTEGER NOT NULL,
+             tax INTEGER NOT NULL,
+             CHECK (id = (doc_id << 16) | line_no)
+         );
+         INSERT INTO doc_line_v2
+             SELECT id, doc_id, line_no, product, qty, price, discount, tax_rate, 0, 0 FROM doc_line ORDER BY id;
+         DROP VIEW doc_line;
+         ALTER TABLE doc_line_v2 RENAME TO doc_line;
+         ALTER TABLE document DROP COLUMN lines;
+         PRAGMA user_version = 2;
+         COMMIT;",
+    )?;
+    Ok(())
+}
+
+fn schema_of(path: &Path) -> anyhow::Result<(i64, String, i64)> {
+    let conn = rusqlite::Connection::open(path)?;
+    let version = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let doc_line_type = conn.query_row(
+        "SELECT type FROM sqlite_schema WHERE name = 'doc_line'",
+        [],
+        |row| row.get(0),
+    )?;
+    let doc_line_rows = conn.query_row("SELECT count(*) FROM doc_line", [], |row| row.get(0))?;
+    Ok((version, doc_line_type, doc_line_rows))
+}
+
+#[test]
+fn ledger_migrate_version_2_in_place_keeps_every_document_entry_and_stock() -> anyhow::Result<()> {
+    let dir = TempDir::new("ledger-migrate")?;
+    let path = dir.join("v2.db");
+    let (jsonl, summary) = documents_jsonl("SZ", 300, 4, 11);
+    let before = {
+        let ledger = seed_ledger(&path, "SZ")?;
+        ledger.import_documents(jsonl.as_bytes(), &mut |_| {})?;
+        let date = NaiveDate::from_ymd_opt(2026, 12, 1).context("a date")?;
+        let sales = DocFilter {
+            doc_type: Some(DocType::SalesOut),
+            status: None,
+        };
+        let source = ledger.documents(sales)?.remove(0).document.number;
+        ledger.red_document(&source, None, date)?;
+        let draft = Document {
+            number: String::new(),
+            doc_type: DocType::SalesOut,
+            date,
+            partner: "C001".to_owned(),
+            warehouse: seed_warehouse("SZ"),
+            red_of: None,
+            lines: vec![DocLine {
+                product: product_code(3),
+                qty: Decimal::new(250, 2),
+                price: Decimal::new(2150, 2),
+                discount: Decimal::new(4, 2),
+                tax_rate: Decimal::new(13, 2),
+            }],
+            link: None,
+        };
+        ledger.add_document(draft, true)?;
+        contents(&ledger)?
+    };
+    downgrade_to_version_2(&path)?;
+    let expected_lines: usize = before
+        .documents
+        .iter()
+        .map(|stored| stored.document.lines.len())
+        .sum();
+    let expected_lines = expected_lines as i64;
+    assert_eq!(schema_of(&path)?, (2, "table".to_owned(), expected_lines));
+    assert_integrity(&path)?;
+
+    let ledger = Ledger::open(&path)?;
+    let after = contents(&ledger)?;
+    assert!(before == after, "the migrated ledger reads differently");
+    assert_eq!(schema_of(&path)?, (3, "view".to_owned(), expected_lines));
+    assert_integrity(&path)?;
+    assert_outbox_gapless(&path)?;
+    assert_stock_matches_documents(&path)?;
+
+    // Re-importing the same file is still a no-op on the migrated ledger.
+    let again = ledger.import_documents(jsonl.as_bytes(), &mut |_| {})?;
+    assert_eq!((again.imported, again.already_present), (0, summary.documents));
+    assert!(
+        contents(&ledger)? == after,
+        "a re-import changed the migrated ledger"
+    );
+    Ok(())
+}
