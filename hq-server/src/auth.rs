@@ -15,7 +15,11 @@ pub fn token_sha256(token: &str) -> String {
 
 /// The bearer token of a request, if it carries one.
 pub fn bearer_token(metadata: &tonic::metadata::MetadataMap) -> Option<&str> {
-    let value = metadata.get("authorization")?.to_str().ok()?;
+    bearer_value(metadata.get("authorization")?.to_str().ok()?)
+}
+
+/// The token of an `authorization` header value `Bearer <token>`.
+pub fn bearer_value(value: &str) -> Option<&str> {
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))?;

@@ -132,6 +132,14 @@ pub struct Limits {
     /// Transfer calls a branch may make at once above its sustained rate (the bucket's size).
     #[serde(default = "default_branch_request_burst")]
     pub branch_request_burst: u32,
+    /// Sustained calls per second from one IP address that carry no token or one HQ does not
+    /// know (token bucket per address, per replica); past it, RESOURCE_EXHAUSTED without a
+    /// store lookup.
+    #[serde(default = "default_unauthenticated_requests_per_second")]
+    pub unauthenticated_requests_per_second: u32,
+    /// Such calls one address may make at once above that rate (the bucket's size).
+    #[serde(default = "default_unauthenticated_request_burst")]
+    pub unauthenticated_request_burst: u32,
     /// Most concurrent HTTP/2 streams (calls) per client connection.
     #[serde(default = "default_max_concurrent_streams")]
     pub max_concurrent_streams: u32,
@@ -177,6 +185,12 @@ fn default_branch_requests_per_second() -> u32 {
 fn default_branch_request_burst() -> u32 {
     200
 }
+fn default_unauthenticated_requests_per_second() -> u32 {
+    20
+}
+fn default_unauthenticated_request_burst() -> u32 {
+    100
+}
 fn default_max_concurrent_streams() -> u32 {
     128
 }
@@ -197,6 +211,8 @@ impl Default for Limits {
             max_list_rows: default_max_list_rows(),
             branch_requests_per_second: default_branch_requests_per_second(),
             branch_request_burst: default_branch_request_burst(),
+            unauthenticated_requests_per_second: default_unauthenticated_requests_per_second(),
+            unauthenticated_request_burst: default_unauthenticated_request_burst(),
             max_concurrent_streams: default_max_concurrent_streams(),
             audit_refusal_window_seconds: default_audit_refusal_window_seconds(),
         }
@@ -289,6 +305,14 @@ impl ServeConfig {
                 limits.branch_requests_per_second as usize,
             ),
             ("branch_request_burst", limits.branch_request_burst as usize),
+            (
+                "unauthenticated_requests_per_second",
+                limits.unauthenticated_requests_per_second as usize,
+            ),
+            (
+                "unauthenticated_request_burst",
+                limits.unauthenticated_request_burst as usize,
+            ),
             ("max_concurrent_streams", limits.max_concurrent_streams as usize),
             (
                 "audit_refusal_window_seconds",

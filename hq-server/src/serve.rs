@@ -5,6 +5,7 @@
 pub use crate::config::{ConfigError, Limits, Secret, ServeConfig, TlsConfig, TlsPem};
 
 use crate::service::admin::AdminService;
+use crate::service::credential_gate::{CredentialGate, CredentialGateLayer};
 use crate::service::refusal_audit::{flush_refusals_until, RefusalAuditLayer, RefusalLog};
 use crate::service::report::ReportService;
 use crate::service::transfer::TransferService;
@@ -13,6 +14,7 @@ use branchline_proto::v1::admin_server::AdminServer;
 use branchline_proto::v1::report_server::ReportServer;
 use branchline_proto::v1::transfer_server::TransferServer;
 use std::future::Future;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
@@ -73,9 +75,15 @@ impl Hq {
             let _ = flusher_stopped.await;
         }));
 
+        let gate = Arc::new(CredentialGate::new(
+            store.clone(),
+            &limits,
+            admin_token,
+            mutual_tls,
+            refusals.clone(),
+        ));
         let transfer = TransferServer::new(
-            TransferService::new(store.clone(), limits.clone())
-                .require_client_certificate(mutual_tls)
+            TransferService::new(store.clone(), limits.clone(), Arc::clone(&gate))
                 .with_refusal_log(refusals.clone()),
         )
         .max_decoding_message_size(limits.max_message_bytes)
@@ -117,6 +125,7 @@ impl Hq {
         let served = builder
             .concurrency_limit_per_connection(limits.max_concurrent_requests)
             .max_concurrent_streams(limits.max_concurrent_streams)
+            .layer(CredentialGateLayer::new(gate))
             .layer(RefusalAuditLayer::new(refusals))
             .initial_stream_window_size(limits.stream_window_bytes)
             .initial_connection_window_size(limits.connection_window_bytes)

@@ -153,6 +153,11 @@ async fn start_configured_hq(dir: TempDir, config: ServeConfig) -> anyhow::Resul
 }
 
 impl ConfiguredHq {
+    /// A second HQ replica with the same config, over the same store, on its own port.
+    pub async fn replica(&self) -> anyhow::Result<ConfiguredHq> {
+        start_configured_hq(TempDir::new("hq-secure-replica")?, self.config.clone()).await
+    }
+
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.stop().await
     }

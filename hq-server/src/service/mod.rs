@@ -3,6 +3,7 @@
 //! one function.
 
 pub mod admin;
+pub mod credential_gate;
 pub mod refusal_audit;
 pub mod report;
 pub mod transfer;

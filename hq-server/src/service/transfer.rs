@@ -6,15 +6,15 @@
 //! PERMISSION_DENIED (another branch's bundle, a client certificate of another branch),
 //! RESOURCE_EXHAUSTED (batch over the limit, request rate over the limit), OUT_OF_RANGE (a message
 //! over the size limit, from tonic), INTERNAL (store failure). Every refusal of a credential or a
-//! limit is written to the audit log.
+//! limit is written to the audit log. Credentials and the request rate are checked by the
+//! [`CredentialGate`] before the request body is read; the service takes the branch it resolved.
 
-use crate::auth::{bearer_token, certificate_names_branch, token_sha256};
 use crate::bundle::{decode_bundle, BundleError};
 use crate::config::Limits;
-use crate::rate::RateLimiter;
+use crate::service::credential_gate::{AuthenticatedBranch, Caller, CredentialGate, GateError};
 use crate::service::refusal_audit::RefusalLog;
 use crate::store::ingest::{self, Incoming, IngestAck, IngestBatch, IngestError};
-use crate::store::registry::{self, BranchRef};
+use crate::store::registry::BranchRef;
 use crate::store::{inbox, reconcile, Store, StoreError};
 use branchline_proto::v1::transfer_server::Transfer;
 use branchline_proto::v1::{
@@ -37,16 +37,10 @@ const PUSH_BATCHES_DECODED_AHEAD_MAX: usize = 2;
 
 #[derive(Debug, thiserror::Error)]
 enum TransferError {
-    #[error("missing or unknown branch credential")]
-    Unauthenticated,
+    #[error(transparent)]
+    Gate(#[from] GateError),
     #[error("protocol version {found} is not supported: HQ speaks {PROTOCOL_VERSION}")]
     ProtocolVersion { found: u32 },
-    #[error("branch {branch} must present its client certificate (mutual TLS)")]
-    CertificateMissing { branch: String },
-    #[error("the client certificate does not name branch {branch}")]
-    CertificateMismatch { branch: String },
-    #[error("branch {branch} exceeds the request rate limit of {per_second}/s (limits.branch_requests_per_second)")]
-    RateLimited { branch: String, per_second: u32 },
     #[error("batch of {count} entries exceeds the limit of {max} (limits.max_batch_entries)")]
     BatchTooLarge { count: usize, max: usize },
     #[error("bundle is from branch {source_branch}, not from the calling branch {caller}")]
@@ -62,11 +56,7 @@ enum TransferError {
 fn to_status(error: TransferError) -> Status {
     let message = error.to_string();
     match error {
-        TransferError::Unauthenticated | TransferError::CertificateMissing { .. } => {
-            Status::unauthenticated(message)
-        }
-        TransferError::CertificateMismatch { .. } => Status::permission_denied(message),
-        TransferError::RateLimited { .. } => Status::resource_exhausted(message),
+        TransferError::Gate(error) => error.to_status(),
         TransferError::ProtocolVersion { .. } => Status::failed_precondition(message),
         TransferError::BatchTooLarge { .. } => Status::resource_exhausted(message),
         TransferError::ForeignBundle { .. } => Status::permission_denied(message),
@@ -125,22 +115,20 @@ fn check_protocol(found: u32) -> Result<(), TransferError> {
 pub struct TransferService {
     store: Store,
     limits: Limits,
-    /// Mutual TLS: a branch's token counts only with a client certificate naming the branch.
-    require_client_certificate: bool,
-    rate: Arc<RateLimiter>,
+    /// Credentials, client certificates (mutual TLS) and request rates.
+    gate: Arc<CredentialGate>,
     refusals: RefusalLog,
 }
 
 impl TransferService {
-    pub fn new(store: Store, limits: Limits) -> TransferService {
-        let rate = RateLimiter::new(limits.branch_requests_per_second, limits.branch_request_burst);
+    /// The service behind `gate`, which the server also runs as a layer in front of it.
+    pub fn new(store: Store, limits: Limits, gate: Arc<CredentialGate>) -> TransferService {
         let window = std::time::Duration::from_secs(limits.audit_refusal_window_seconds);
         TransferService {
             refusals: RefusalLog::new(store.clone(), window),
             store,
             limits,
-            require_client_certificate: false,
-            rate: Arc::new(rate),
+            gate,
         }
     }
 
@@ -150,53 +138,14 @@ impl TransferService {
         self
     }
 
-    /// Requires (with mutual TLS) that each branch present a client certificate naming it.
-    pub fn require_client_certificate(mut self, required: bool) -> TransferService {
-        self.require_client_certificate = required;
-        self
-    }
-
-    /// The calling branch, from its bearer token and (with mutual TLS) its client certificate,
-    /// within its request rate. A refusal is written to the audit log.
+    /// The calling branch: the one the [`CredentialGate`] layer resolved, or (a service served
+    /// without the layer) checked by the gate here. A refusal is written to the audit log.
     async fn authenticate<T>(&self, call: &str, request: &Request<T>) -> Result<BranchRef, TransferError> {
-        let result = self.identify(request).await;
-        if let Err(error) = &result {
-            let actor = match error {
-                TransferError::CertificateMissing { branch }
-                | TransferError::CertificateMismatch { branch }
-                | TransferError::RateLimited { branch, .. } => branch.as_str(),
-                _ => "unknown",
-            };
-            if !matches!(error, TransferError::Store(_)) {
-                audit_refusal(&self.refusals, actor, call, error).await;
-            }
+        if let Some(AuthenticatedBranch(branch)) = request.extensions().get::<AuthenticatedBranch>() {
+            return Ok(branch.clone());
         }
-        result
-    }
-
-    async fn identify<T>(&self, request: &Request<T>) -> Result<BranchRef, TransferError> {
-        let token = bearer_token(request.metadata()).ok_or(TransferError::Unauthenticated)?;
-        let branch = registry::branch_by_token_hash(&self.store, &token_sha256(token))
-            .await?
-            .ok_or(TransferError::Unauthenticated)?;
-        if self.require_client_certificate {
-            let certificates = request
-                .peer_certs()
-                .filter(|certificates| !certificates.is_empty());
-            let Some(certificates) = certificates else {
-                return Err(TransferError::CertificateMissing { branch: branch.code });
-            };
-            if !certificate_names_branch(&certificates[0], &branch.code) {
-                return Err(TransferError::CertificateMismatch { branch: branch.code });
-            }
-        }
-        if !self.rate.admit(&branch.code) {
-            return Err(TransferError::RateLimited {
-                branch: branch.code,
-                per_second: self.limits.branch_requests_per_second,
-            });
-        }
-        Ok(branch)
+        let caller = Caller::from_tonic(request);
+        Ok(self.gate.authenticate_branch(call, &caller).await?)
     }
 }
 
@@ -211,15 +160,9 @@ async fn audit_refusal(refusals: &RefusalLog, actor: &str, call: &str, error: &T
 
 fn to_status_code(error: &TransferError) -> tonic::Code {
     match error {
-        TransferError::Unauthenticated | TransferError::CertificateMissing { .. } => {
-            tonic::Code::Unauthenticated
-        }
-        TransferError::CertificateMismatch { .. } | TransferError::ForeignBundle { .. } => {
-            tonic::Code::PermissionDenied
-        }
-        TransferError::RateLimited { .. } | TransferError::BatchTooLarge { .. } => {
-            tonic::Code::ResourceExhausted
-        }
+        TransferError::Gate(error) => error.code(),
+        TransferError::ForeignBundle { .. } => tonic::Code::PermissionDenied,
+        TransferError::BatchTooLarge { .. } => tonic::Code::ResourceExhausted,
         _ => tonic::Code::Internal,
     }
 }

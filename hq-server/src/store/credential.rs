@@ -61,3 +61,19 @@ async fn replace_token_hash(
     tx.commit().await?;
     Ok(())
 }
+
+/// Every branch that holds a live token: (hex SHA-256 of its token, code), at most `limit` rows.
+/// A revoked branch's marker is not a digest and is left out.
+pub async fn live_token_digests(store: &Store, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+    use sqlx::Row;
+    let rows =
+        sqlx::query("SELECT token_sha256, code FROM branch WHERE token_sha256 NOT LIKE 'revoked:%' LIMIT $1")
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(store.pool())
+            .await?;
+    let mut digests = Vec::with_capacity(rows.len());
+    for row in rows {
+        digests.push((row.try_get(0)?, row.try_get(1)?));
+    }
+    Ok(digests)
+}

@@ -1,77 +1,69 @@
-//! `bench fairness` (issue 7): does a flooding branch slow the others down? A well-behaved branch
-//! pushes `BENCH_FAIR_BATCHES` batches of `BENCH_FAIR_DOCS` documents on one Push stream, one batch
-//! at a time, through the real in-process HQ (default `[limits]`, SQLite store), and its per-batch
-//! latency (send to ack) and throughput are measured alone and then while others flood:
-//! - `branches`: `BENCH_FLOOD_BRANCHES` registered branches, each with `BENCH_FLOOD_CONCURRENCY`
-//!   calls in flight at all times (pushes and pulls, as fast as HQ answers), far over their
-//!   request rate, so almost every call is refused with RESOURCE_EXHAUSTED;
-//! - `unauthenticated`: the same number of callers with unknown tokens (UNAUTHENTICATED).
+//! `bench fairness` (issue 7): does a flooding branch slow the others down? The real `hq-server`
+//! binary runs as its own process pinned to one CPU (`BENCH_FAIR_HQ_CPU`, default 0); this bench
+//! process (the well-behaved branch's client) and the `flooder` process are pinned to another
+//! (`BENCH_FAIR_CLIENT_CPU`, default 1), so HQ gets the same CPU alone and under the flood.
 //!
-//! Each scenario runs on a fresh HQ; the flood starts first and the measurement begins once every
-//! flooding branch has been refused at least once (its burst is spent).
+//! The well-behaved branch pushes `BENCH_FAIR_BATCHES` batches of `BENCH_FAIR_DOCS` documents ×
+//! `BENCH_FAIR_LINES` lines on one Push stream, one batch at a time; its per-batch latency (send
+//! to ack) and throughput are measured alone (before and after the floods) and while `flooder`
+//! sends a fixed number of calls per second (open loop, `BENCH_FAIR_RATES`, default
+//! 500,1000,2000): half pushes from `BENCH_FLOOD_BRANCHES` registered branches far over their
+//! rate (RESOURCE_EXHAUSTED), half hellos with a fresh unknown token each (UNAUTHENTICATED, then
+//! RESOURCE_EXHAUSTED from the address limit). HQ's CPU time comes from /proc/PID/stat: during the
+//! good branch's pushes, and per flood call over a flood-only window (`BENCH_FAIR_FLOOD_ONLY_MS`).
+//! Every scenario starts a fresh HQ with the default `[limits]` on a fresh SQLite store.
+//! Needs `cargo build --release --workspace --bins` first (it runs target/release/hq-server and
+//! target/release/flooder) and `taskset` (util-linux). `BENCH_FAIR_HQ_BIN=PATH` runs another
+//! `hq-server` build (e.g. an older one, for a before/after).
 
 use super::env_usize;
+use super::flooder::FloodCounts;
 use crate::hq::{self, HqTransferClient};
-use crate::security::launch_configured_hq;
-use anyhow::{ensure, Context};
+use crate::process::{binary, TempDir};
+use anyhow::{bail, ensure, Context};
 use branchline_proto::v1;
-use branchline_proto::PROTOCOL_VERSION;
 use branchline_shared::{
     parse_date, BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry,
 };
-use hq_server::service::refusal_audit;
 use rust_decimal::Decimal;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 const PRODUCTS: usize = 200;
 const GOOD_BRANCH: &str = "GOOD";
+/// How long the flooder may take to connect and to spend the flooding branches' bursts.
+const FLOOD_WARM_UP_MAX: Duration = Duration::from_secs(60);
 
 struct Sizes {
     batches: usize,
     docs: usize,
     lines: usize,
     flood_branches: usize,
-    flood_concurrency: usize,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flood {
-    None,
-    Branches,
-    Unauthenticated,
-}
-
-impl Flood {
-    fn name(self) -> &'static str {
-        match self {
-            Flood::None => "alone",
-            Flood::Branches => "branches over their rate",
-            Flood::Unauthenticated => "unauthenticated callers",
-        }
-    }
-}
-
-/// How HQ audits the flood's refusals: one row each (as before coalescing) or coalesced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Audit {
-    RowPerRefusal,
-    Coalesced,
+    rates: Vec<u32>,
+    flood_only: Duration,
+    hq_cpu: usize,
+    client_cpu: usize,
 }
 
 /// What one scenario measured.
 struct Outcome {
-    flood: Flood,
-    audit: Audit,
+    /// Target flood calls per second; None: alone.
+    rate: Option<u32>,
     latencies: Vec<Duration>,
     elapsed: Duration,
     lines: usize,
-    flood_calls: u64,
-    flood_refused: u64,
-    flood_admitted: u64,
+    /// HQ's CPU seconds while the good branch pushed.
+    hq_cpu_during_push_s: f64,
+    /// The flood while the good branch pushed.
+    flood_during_push: FloodCounts,
+    /// HQ's CPU seconds and the flood over the flood-only window.
+    flood_only: Option<(f64, FloodCounts)>,
+    /// The same over a window of unknown tokens only (every call refused).
+    refusals_only: Option<(f64, FloodCounts)>,
 }
 
 impl Outcome {
@@ -88,101 +80,162 @@ impl Outcome {
 }
 
 pub fn run() -> anyhow::Result<()> {
+    let rates = std::env::var("BENCH_FAIR_RATES").unwrap_or_else(|_| "500,1000,2000".into());
     let sizes = Sizes {
-        batches: env_usize("BENCH_FAIR_BATCHES", 60),
+        batches: env_usize("BENCH_FAIR_BATCHES", 200),
         docs: env_usize("BENCH_FAIR_DOCS", 100),
         lines: env_usize("BENCH_FAIR_LINES", 5),
         flood_branches: env_usize("BENCH_FLOOD_BRANCHES", 2),
-        flood_concurrency: env_usize("BENCH_FLOOD_CONCURRENCY", 16),
+        rates: rates
+            .split(',')
+            .map(|rate| rate.trim().parse().context("BENCH_FAIR_RATES"))
+            .collect::<anyhow::Result<_>>()?,
+        flood_only: Duration::from_millis(env_usize("BENCH_FAIR_FLOOD_ONLY_MS", 2000) as u64),
+        hq_cpu: env_usize("BENCH_FAIR_HQ_CPU", 0),
+        client_cpu: env_usize("BENCH_FAIR_CLIENT_CPU", 1),
     };
+    // Before the runtime starts, so that every thread of this process inherits the CPU.
+    pin_this_thread(sizes.client_cpu)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let mut outcomes = Vec::new();
-    for (flood, audit) in [
-        (Flood::None, Audit::Coalesced),
-        (Flood::Branches, Audit::RowPerRefusal),
-        (Flood::Branches, Audit::Coalesced),
-        (Flood::Unauthenticated, Audit::RowPerRefusal),
-        (Flood::Unauthenticated, Audit::Coalesced),
-    ] {
-        refusal_audit::set_coalescing_for_benchmark(audit == Audit::Coalesced);
-        let outcome = runtime.block_on(scenario(&sizes, flood, audit));
-        refusal_audit::set_coalescing_for_benchmark(true);
-        outcomes.push(outcome?);
+    let mut outcomes = vec![runtime.block_on(scenario(&sizes, None))?];
+    for rate in &sizes.rates {
+        outcomes.push(runtime.block_on(scenario(&sizes, Some(*rate)))?);
     }
+    outcomes.push(runtime.block_on(scenario(&sizes, None))?);
     print_table(&sizes, &outcomes);
     Ok(())
 }
 
-async fn scenario(sizes: &Sizes, flood: Flood, audit: Audit) -> anyhow::Result<Outcome> {
-    let hq_handle = launch_configured_hq(|_| {}).await?;
-    let url = hq_handle.url.clone();
-    hq::add_org(&url, "001", "group").await?;
-    for org_idx in 1..=sizes.flood_branches + 1 {
-        hq::add_org(&url, &format!("001.{org_idx:03}"), "store").await?;
-    }
-    let good_token = hq::add_branch(&url, GOOD_BRANCH, "001.001").await?;
-    let mut flood_tokens = Vec::new();
-    for branch_idx in 0..sizes.flood_branches {
-        let code = format!("FL{branch_idx}");
-        let token = hq::add_branch(&url, &code, &format!("001.{:03}", branch_idx + 2)).await?;
-        flood_tokens.push(match flood {
-            Flood::Unauthenticated => format!("unknown-token-{branch_idx}"),
-            _ => token,
-        });
-    }
-    let products: Vec<BaseRecord> = (0..PRODUCTS)
-        .map(|idx| BaseRecord::new(BaseKind::Product, &format!("P{idx:04}"), "product"))
+fn pin_this_thread(cpu: usize) -> anyhow::Result<()> {
+    // SAFETY: a zeroed cpu_set_t is the empty set; CPU_SET and sched_setaffinity get valid pointers.
+    let result = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    ensure!(
+        result == 0,
+        "cannot pin the bench to CPU {cpu}: {}",
+        std::io::Error::last_os_error()
+    );
+    Ok(())
+}
+
+/// CPU seconds (user + system) process `pid` has used, from /proc/PID/stat.
+fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).context("reading /proc/PID/stat")?;
+    // Fields after the command name (which may hold spaces) start at field 3, state.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("/proc/PID/stat without a command name")?
+        .1
+        .split_whitespace()
         .collect();
-    hq::import(&url, BaseKind::Product, &products).await?;
-    hq::import(
-        &url,
-        BaseKind::Customer,
-        &[BaseRecord::new(BaseKind::Customer, "C001", "c")],
-    )
-    .await?;
-    let mut warehouses = Vec::new();
-    for code in
-        std::iter::once(GOOD_BRANCH.to_owned()).chain((0..sizes.flood_branches).map(|idx| format!("FL{idx}")))
-    {
-        let mut warehouse = BaseRecord::new(BaseKind::Warehouse, &format!("{code}-W"), "store");
-        warehouse.branch = code;
-        warehouses.push(warehouse);
-    }
-    hq::import(&url, BaseKind::Warehouse, &warehouses).await?;
+    let ticks = |field: usize| -> anyhow::Result<f64> {
+        Ok(fields
+            .get(field - 3)
+            .context("short /proc/PID/stat")?
+            .parse::<u64>()? as f64)
+    };
+    // SAFETY: sysconf has no preconditions.
+    let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Ok((ticks(14)? + ticks(15)?) / ticks_per_second)
+}
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let counters = Arc::new(FloodCounters::default());
-    let mut flooders = Vec::new();
-    if flood != Flood::None {
-        for (branch_idx, token) in flood_tokens.iter().enumerate() {
-            let client = hq::transfer_client(&url, token).await;
-            let first_refusal = Arc::new(AtomicBool::new(false));
-            for task_idx in 0..sizes.flood_concurrency {
-                flooders.push(tokio::spawn(flood_calls(
-                    client.clone(),
-                    format!("FL{branch_idx}"),
-                    task_idx,
-                    Arc::clone(&stop),
-                    Arc::clone(&counters),
-                    Arc::clone(&first_refusal),
-                )));
-            }
-            // The measurement starts once every flooding branch has spent its burst.
-            while !first_refusal.load(Ordering::Relaxed) {
-                tokio::task::yield_now().await;
-            }
+/// The flooder process and its stdin/stdout protocol (see `bench::flooder`).
+struct Flooder {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: Lines<BufReader<ChildStdout>>,
+}
+
+impl Flooder {
+    async fn start(url: &str, rate: u32, tokens: &[String], cpu: usize) -> anyhow::Result<Flooder> {
+        let mut command = tokio::process::Command::new("taskset");
+        command
+            .arg("-c")
+            .arg(cpu.to_string())
+            .arg(binary("flooder"))
+            .args(["--hq", url, "--rate", &rate.to_string()]);
+        for token in tokens {
+            command.args(["--branch-token", token]);
         }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting taskset flooder")?;
+        let stdin = child.stdin.take().context("flooder stdin")?;
+        let stdout = BufReader::new(child.stdout.take().context("flooder stdout")?).lines();
+        let mut flooder = Flooder { child, stdin, stdout };
+        let warm_up = async {
+            flooder.expect_line("ready").await?;
+            flooder.expect_line("saturated").await
+        };
+        tokio::time::timeout(FLOOD_WARM_UP_MAX, warm_up)
+            .await
+            .context("the flood did not saturate its limits in time")??;
+        Ok(flooder)
     }
-    let counted_before = counters.snapshot();
 
-    let mut good = hq::transfer_client(&url, &good_token).await;
-    let measured = push_measured(&mut good, sizes).await;
-    let counted_after = counters.snapshot();
-    stop.store(true, Ordering::Relaxed);
-    for flooder in flooders {
-        flooder.await.context("flooding task")?;
+    async fn expect_line(&mut self, wanted: &str) -> anyhow::Result<()> {
+        let line = self.stdout.next_line().await?.context("flooder exited")?;
+        ensure!(line == wanted, "flooder printed {line:?}, expected {wanted:?}");
+        Ok(())
     }
-    let (latencies, elapsed) = measured?;
+
+    async fn counts(&mut self) -> anyhow::Result<FloodCounts> {
+        self.stdin.write_all(b"\n").await?;
+        self.stdin.flush().await?;
+        let line = self.stdout.next_line().await?.context("flooder exited")?;
+        FloodCounts::parse(&line)
+    }
+
+    async fn stop(mut self) -> anyhow::Result<FloodCounts> {
+        drop(self.stdin);
+        let line = self.stdout.next_line().await?.context("flooder exited")?;
+        let status = self.child.wait().await?;
+        ensure!(status.success(), "flooder failed: {status}");
+        FloodCounts::parse(&line)
+    }
+}
+
+async fn scenario(sizes: &Sizes, rate: Option<u32>) -> anyhow::Result<Outcome> {
+    let dir = TempDir::new("bench-fairness")?;
+    let db_url = format!("sqlite://{}", dir.join("hq.db").display());
+    let (mut hq_process, url) = spawn_hq(&dir, &db_url, sizes.hq_cpu)?;
+    let hq_pid = hq_process.0.id();
+    let (good_token, flood_tokens) = register(&url, sizes).await?;
+
+    // Built before the clock starts, so that the client's own work on the shared CPU is small.
+    let batches = (0..sizes.batches)
+        .map(|batch_idx| good_batch(sizes, batch_idx))
+        .collect();
+    let mut flooder = match rate {
+        Some(rate) => Some(Flooder::start(&url, rate, &flood_tokens, sizes.client_cpu).await?),
+        None => None,
+    };
+    let flood_before = match &mut flooder {
+        Some(flooder) => flooder.counts().await?,
+        None => FloodCounts::default(),
+    };
+    let cpu_before = cpu_seconds(hq_pid)?;
+    let mut good = hq::transfer_client(&url, &good_token).await;
+    let (latencies, elapsed) = push_measured(&mut good, sizes, batches).await?;
+    let cpu_after = cpu_seconds(hq_pid)?;
+    let mut flood_during_push = FloodCounts::default();
+    let mut flood_only = None;
+    let mut refusals_only = None;
+    if let (Some(mut running), Some(rate)) = (flooder.take(), rate) {
+        flood_during_push = running.counts().await?.since(&flood_before);
+        flood_only = Some(flood_window(hq_pid, &mut running, sizes.flood_only).await?);
+        running.stop().await?;
+        let mut strangers = Flooder::start(&url, rate, &[], sizes.client_cpu).await?;
+        refusals_only = Some(flood_window(hq_pid, &mut strangers, sizes.flood_only).await?);
+        strangers.stop().await?;
+    }
+
     let statuses = hq::status(&url).await?;
     let good_status = statuses
         .iter()
@@ -194,23 +247,114 @@ async fn scenario(sizes: &Sizes, flood: Flood, audit: Audit) -> anyhow::Result<O
         good_status.last_seq,
         sizes.batches * sizes.docs
     );
-    hq_handle.shutdown().await?;
+    // SAFETY: kill with the pid of our own child.
+    unsafe {
+        libc::kill(hq_pid as libc::pid_t, libc::SIGTERM);
+    }
+    let exit = hq_process.0.wait()?;
+    if !exit.success() {
+        bail!("hq-server exited with {exit}");
+    }
     Ok(Outcome {
-        flood,
-        audit,
+        rate,
         latencies,
         elapsed,
         lines: sizes.batches * sizes.docs * sizes.lines,
-        flood_calls: counted_after.0 - counted_before.0,
-        flood_refused: counted_after.1 - counted_before.1,
-        flood_admitted: counted_after.2 - counted_before.2,
+        hq_cpu_during_push_s: cpu_after - cpu_before,
+        flood_during_push,
+        flood_only,
+        refusals_only,
     })
+}
+
+/// HQ's CPU seconds and the flood's counts over `window` with nothing but the flood running.
+async fn flood_window(
+    hq_pid: u32,
+    flooder: &mut Flooder,
+    window: Duration,
+) -> anyhow::Result<(f64, FloodCounts)> {
+    let counts_before = flooder.counts().await?;
+    let cpu_before = cpu_seconds(hq_pid)?;
+    tokio::time::sleep(window).await;
+    let cpu_after = cpu_seconds(hq_pid)?;
+    let counts = flooder.counts().await?.since(&counts_before);
+    Ok((cpu_after - cpu_before, counts))
+}
+
+/// Starts `hq-server serve` (target/release, or `BENCH_FAIR_HQ_BIN`) on 127.0.0.1:0 pinned to
+/// `cpu`; returns it and its URL once it prints `listening on HOST:PORT`.
+fn spawn_hq(dir: &TempDir, db_url: &str, cpu: usize) -> anyhow::Result<(HqChild, String)> {
+    use std::io::BufRead;
+    let program = std::env::var_os("BENCH_FAIR_HQ_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| binary("hq-server"));
+    let log = std::fs::File::create(dir.join("hq.log")).context("creating hq.log")?;
+    let mut child = std::process::Command::new("taskset")
+        .arg("-c")
+        .arg(cpu.to_string())
+        .arg(&program)
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", db_url])
+        .env("BRANCHLINE_ADMIN_TOKEN", hq::TEST_ADMIN_TOKEN)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting taskset {}", program.display()))?;
+    let mut first_line = String::new();
+    std::io::BufReader::new(child.stdout.take().context("hq-server stdout")?)
+        .read_line(&mut first_line)
+        .context("reading hq-server stdout")?;
+    let Some(address) = first_line.trim().strip_prefix("listening on ") else {
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("hq-server did not print `listening on`: {first_line:?}");
+    };
+    Ok((HqChild(child), format!("http://{address}")))
+}
+
+/// The `hq-server` process of a scenario, killed if the scenario fails.
+struct HqChild(std::process::Child);
+
+impl Drop for HqChild {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Registers the good branch and the flooding ones with their master data; returns the good
+/// branch's token and the flooding branches' tokens.
+async fn register(url: &str, sizes: &Sizes) -> anyhow::Result<(String, Vec<String>)> {
+    hq::add_org(url, "001", "group").await?;
+    for org_idx in 1..=sizes.flood_branches + 1 {
+        hq::add_org(url, &format!("001.{org_idx:03}"), "store").await?;
+    }
+    let good_token = hq::add_branch(url, GOOD_BRANCH, "001.001").await?;
+    let mut flood_tokens = Vec::new();
+    for branch_idx in 0..sizes.flood_branches {
+        let org = format!("001.{:03}", branch_idx + 2);
+        flood_tokens.push(hq::add_branch(url, &format!("FL{branch_idx}"), &org).await?);
+    }
+    let products: Vec<BaseRecord> = (0..PRODUCTS)
+        .map(|idx| BaseRecord::new(BaseKind::Product, &format!("P{idx:04}"), "product"))
+        .collect();
+    hq::import(url, BaseKind::Product, &products).await?;
+    let customer = BaseRecord::new(BaseKind::Customer, "C001", "c");
+    hq::import(url, BaseKind::Customer, &[customer]).await?;
+    let mut warehouse = BaseRecord::new(BaseKind::Warehouse, &format!("{GOOD_BRANCH}-W"), "store");
+    warehouse.branch = GOOD_BRANCH.to_owned();
+    hq::import(url, BaseKind::Warehouse, &[warehouse]).await?;
+    Ok((good_token, flood_tokens))
 }
 
 /// The good branch: every batch on one Push stream, the next sent when the previous is acked.
 async fn push_measured(
     client: &mut HqTransferClient,
     sizes: &Sizes,
+    batches: Vec<v1::PushBatch>,
 ) -> anyhow::Result<(Vec<Duration>, Duration)> {
     let (sender, receiver) = mpsc::channel(1);
     let mut acks = client
@@ -220,8 +364,7 @@ async fn push_measured(
         .into_inner();
     let mut latencies = Vec::with_capacity(sizes.batches);
     let started = Instant::now();
-    for batch_idx in 0..sizes.batches {
-        let batch = good_batch(sizes, batch_idx);
+    for (batch_idx, batch) in batches.into_iter().enumerate() {
         let sent = Instant::now();
         sender.send(batch).await.context("sending a batch")?;
         let ack = acks.message().await?.context("push stream ended early")?;
@@ -244,12 +387,7 @@ fn good_batch(sizes: &Sizes, batch_idx: usize) -> v1::PushBatch {
             (&OutboxEntry { seq, body }).into()
         })
         .collect();
-    v1::PushBatch {
-        protocol_version: PROTOCOL_VERSION,
-        epoch: 1,
-        backlog: 0,
-        entries,
-    }
+    super::flooder::push_batch(entries)
 }
 
 fn document(branch: &str, number: usize, lines: usize) -> Document {
@@ -273,110 +411,71 @@ fn document(branch: &str, number: usize, lines: usize) -> Document {
     }
 }
 
-#[derive(Default)]
-struct FloodCounters {
-    calls: AtomicU64,
-    refused: AtomicU64,
-    admitted: AtomicU64,
-}
-
-impl FloodCounters {
-    fn snapshot(&self) -> (u64, u64, u64) {
-        (
-            self.calls.load(Ordering::Relaxed),
-            self.refused.load(Ordering::Relaxed),
-            self.admitted.load(Ordering::Relaxed),
-        )
-    }
-}
-
-/// One flooding caller: pushes (the same small batch again and again) and pulls, back to back.
-async fn flood_calls(
-    mut client: HqTransferClient,
-    branch: String,
-    task_idx: usize,
-    stop: Arc<AtomicBool>,
-    counters: Arc<FloodCounters>,
-    first_refusal: Arc<AtomicBool>,
-) {
-    let batch = v1::PushBatch {
-        protocol_version: PROTOCOL_VERSION,
-        epoch: 1,
-        backlog: 0,
-        entries: (1..=10)
-            .map(|seq| {
-                let body = EntryBody::Document(document(&branch, seq, 5));
-                (&OutboxEntry {
-                    seq: seq as u64,
-                    body,
-                })
-                    .into()
-            })
-            .collect(),
-    };
-    let mut call_idx = task_idx;
-    while !stop.load(Ordering::Relaxed) {
-        let result = if call_idx.is_multiple_of(2) {
-            match client.push(tokio_stream::iter(vec![batch.clone()])).await {
-                Ok(response) => response.into_inner().message().await.map(|_| ()),
-                Err(status) => Err(status),
-            }
-        } else {
-            let pull = v1::PullRequest {
-                protocol_version: PROTOCOL_VERSION,
-                after_seq: 0,
-                max_entries: 100,
-            };
-            client.pull(pull).await.map(|_| ())
-        };
-        call_idx += 1;
-        counters.calls.fetch_add(1, Ordering::Relaxed);
-        match result {
-            Ok(()) => {
-                counters.admitted.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(status) => {
-                if matches!(
-                    status.code(),
-                    tonic::Code::ResourceExhausted | tonic::Code::Unauthenticated
-                ) {
-                    first_refusal.store(true, Ordering::Relaxed);
-                }
-                counters.refused.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
-}
-
 fn print_table(sizes: &Sizes, outcomes: &[Outcome]) {
     println!(
         "bench fairness: good branch pushes {} batches x {} documents x {} lines on one stream; \
-         flood: {} callers x {} calls in flight",
-        sizes.batches, sizes.docs, sizes.lines, sizes.flood_branches, sizes.flood_concurrency
+         hq-server pinned to CPU {}, this bench and the flooder to CPU {}; flood: {} branches over \
+         their rate (pushes) + fresh unknown tokens (hellos), half each, open loop",
+        sizes.batches, sizes.docs, sizes.lines, sizes.hq_cpu, sizes.client_cpu, sizes.flood_branches
     );
-    let alone = &outcomes[0];
+    let alone: Vec<f64> = outcomes
+        .iter()
+        .filter(|outcome| outcome.rate.is_none())
+        .map(Outcome::lines_per_second)
+        .collect();
+    let alone_mean = alone.iter().sum::<f64>() / alone.len() as f64;
     println!(
-        "| flood                     | refusal audit   | p50 ms | p99 ms | lines/s | vs alone | flood calls/s | refused | admitted |"
+        "| flood calls/s (target) | achieved | refused | admitted | dropped | p50 ms | p99 ms | lines/s | vs alone | HQ CPU s in push | HQ µs/flood call | HQ µs/refused call |"
     );
     println!(
-        "|---------------------------|-----------------|-------:|-------:|--------:|---------:|--------------:|--------:|---------:|"
+        "|-----------------------:|---------:|--------:|---------:|--------:|-------:|-------:|--------:|---------:|-----------------:|-----------------:|-------------------:|"
     );
+    let per_call_us = |window: Option<(f64, FloodCounts)>| {
+        window.map_or_else(
+            || "-".to_owned(),
+            |(cpu_s, counts)| format!("{:.1}", cpu_s * 1e6 / counts.answered().max(1) as f64),
+        )
+    };
     for outcome in outcomes {
+        let flood = &outcome.flood_during_push;
         println!(
-            "| {:<25} | {:<15} | {:>6.1} | {:>6.1} | {:>7.0} | {:>8.2} | {:>13.0} | {:>7} | {:>8} |",
-            outcome.flood.name(),
-            match (outcome.flood, outcome.audit) {
-                (Flood::None, _) => "-",
-                (_, Audit::RowPerRefusal) => "row per refusal",
-                (_, Audit::Coalesced) => "coalesced",
-            },
+            "| {:>22} | {:>8.0} | {:>7} | {:>8} | {:>7} | {:>6.1} | {:>6.1} | {:>7.0} | {:>8.2} | {:>16.2} | {:>16} | {:>18} |",
+            outcome.rate.map_or_else(|| "alone".to_owned(), |rate| rate.to_string()),
+            flood.answered() as f64 / outcome.elapsed.as_secs_f64(),
+            flood.refused(),
+            flood.ok,
+            flood.dropped,
             outcome.percentile_ms(0.5),
             outcome.percentile_ms(0.99),
             outcome.lines_per_second(),
-            outcome.lines_per_second() / alone.lines_per_second(),
-            outcome.flood_calls as f64 / outcome.elapsed.as_secs_f64(),
-            outcome.flood_refused,
-            outcome.flood_admitted,
+            outcome.lines_per_second() / alone_mean,
+            outcome.hq_cpu_during_push_s,
+            per_call_us(outcome.flood_only),
+            per_call_us(outcome.refusals_only),
         );
+    }
+    println!("(vs alone: against the mean of the two alone runs, {alone:.0?} lines/s)");
+    for outcome in outcomes {
+        let Some(rate) = outcome.rate else {
+            continue;
+        };
+        for (what, window) in [
+            ("flood", outcome.flood_only),
+            ("unknown tokens only", outcome.refusals_only),
+        ] {
+            let Some((cpu_s, window)) = window else {
+                continue;
+            };
+            println!(
+                "{what} at {rate}/s alone on HQ for {} ms: {} calls answered ({} refused, {} admitted, \
+                 {} other errors, {} dropped), HQ CPU {cpu_s:.2} s",
+                window.elapsed_ms,
+                window.answered(),
+                window.refused(),
+                window.ok,
+                window.other,
+                window.dropped
+            );
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod catch_up;
 pub mod fairness;
+pub mod flooder;
 pub mod hq_ingest;
 pub mod ledger;
 pub mod reports;

@@ -22,6 +22,7 @@ mod security_corrupt_ledger;
 mod security_credentials;
 mod security_flood;
 mod security_fuzz;
+mod security_gate;
 mod security_identity;
 mod security_limits;
 mod security_streams;

@@ -114,6 +114,8 @@ async fn security_flood_of_refusals_keeps_the_audit_log_bounded() {
         config.limits.branch_requests_per_second = 2;
         config.limits.branch_request_burst = 4;
         config.limits.audit_refusal_window_seconds = 3600;
+        // Every unknown-token call below is UNAUTHENTICATED, none over the address limit.
+        config.limits.unauthenticated_request_burst = 10 * UNAUTHENTICATED_CALLS as u32;
     })
     .await
     .unwrap();

@@ -1,0 +1,562 @@
+//! The credential gate: a server-wide layer that checks every Branchline call's credential from
+//! its headers, before the request body is read or decoded, and refuses cheaply what it can.
+//!
+//! Refusals that need no store access: a missing token; a token this replica has already seen
+//! to be unknown; a branch over its request rate or without its client certificate, once its
+//! token is in the cache; and any call with a token the cache does not know from an address
+//! that is over `limits.unauthenticated_requests_per_second`. For the last, so that a branch
+//! sharing its address with a flood is not locked out, the gate first reloads every live token
+//! digest into the cache, at most once per [`CACHE_RELOAD_INTERVAL`] whatever the flood's size.
+//!
+//! A call that is let through has its token looked up in the store, as before, so the cache can
+//! only ever refuse, never admit: a revoke or rotation done through any replica refuses the old
+//! token on every replica from the next call on (see deploy/REPLICAS.md); the replica that did it
+//! also forgets its cached tokens, so it answers UNAUTHENTICATED at once. The transfer service
+//! gets the branch the gate resolved as the request extension [`AuthenticatedBranch`].
+
+use crate::auth::{bearer_token, bearer_value, certificate_names_branch, digests_equal};
+use crate::config::Limits;
+use crate::rate::RateLimiter;
+use crate::service::refusal_audit::RefusalLog;
+use crate::service::transfer::code_name;
+use crate::store::credential;
+use crate::store::registry::{self, BranchRef};
+use crate::store::{Store, StoreError};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use tonic::codegen::http;
+use tonic::codegen::Service;
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+use tonic::Status;
+
+/// Most token digests the cache remembers. Known tokens are bounded by the registry; unknown
+/// ones by the callers, so when the cache is full its unknown entries are dropped first, then
+/// everything (it is only a cache: the next call looks the token up again). 65,536 entries of
+/// about 100 bytes is a few megabytes.
+const CREDENTIAL_CACHE_ENTRIES_MAX: usize = 65_536;
+
+/// Most often the cache is reloaded from the store, for a flooded address (see the module doc).
+const CACHE_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Most caller addresses with an unauthenticated-rate bucket at once; past it, addresses whose
+/// bucket has refilled are forgotten, and a new one is refused until there is room.
+const ADDRESS_BUCKETS_MAX: usize = 65_536;
+
+/// Most branches with a request-rate bucket at once (a bucket per registered branch that called).
+const BRANCH_BUCKETS_MAX: usize = 1_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    #[error("missing or unknown branch credential")]
+    UnknownBranchCredential,
+    #[error("missing or unknown admin credential")]
+    UnknownAdminCredential,
+    #[error(
+        "too many calls without a known credential from {address} \
+         (limits.unauthenticated_requests_per_second = {per_second})"
+    )]
+    AddressRateLimited { address: String, per_second: u32 },
+    #[error("branch {branch} must present its client certificate (mutual TLS)")]
+    CertificateMissing { branch: String },
+    #[error("the client certificate does not name branch {branch}")]
+    CertificateMismatch { branch: String },
+    #[error("branch {branch} exceeds the request rate limit of {per_second}/s (limits.branch_requests_per_second)")]
+    RateLimited { branch: String, per_second: u32 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl GateError {
+    pub fn code(&self) -> tonic::Code {
+        match self {
+            GateError::UnknownBranchCredential
+            | GateError::UnknownAdminCredential
+            | GateError::CertificateMissing { .. } => tonic::Code::Unauthenticated,
+            GateError::CertificateMismatch { .. } => tonic::Code::PermissionDenied,
+            GateError::AddressRateLimited { .. } | GateError::RateLimited { .. } => {
+                tonic::Code::ResourceExhausted
+            }
+            GateError::Store(_) => tonic::Code::Internal,
+        }
+    }
+
+    pub fn to_status(&self) -> Status {
+        if let GateError::Store(error) = self {
+            tracing::error!(%error, "credential check failed");
+        }
+        Status::new(self.code(), self.to_string())
+    }
+
+    /// Who the audit log names: the branch when its token checked out, else "unknown".
+    fn actor(&self) -> &str {
+        match self {
+            GateError::CertificateMissing { branch }
+            | GateError::CertificateMismatch { branch }
+            | GateError::RateLimited { branch, .. } => branch,
+            _ => "unknown",
+        }
+    }
+}
+
+/// The branch whose credential the gate checked, handed to the transfer service.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedBranch(pub BranchRef);
+
+/// What a call presents: its bearer token, the peer's address and (TLS) its certificates.
+#[derive(Default)]
+pub struct Caller {
+    pub token: Option<String>,
+    pub address: Option<IpAddr>,
+    pub certificates: Option<Arc<Vec<rustls_pki_types::CertificateDer<'static>>>>,
+}
+
+impl Caller {
+    pub fn from_tonic<T>(request: &tonic::Request<T>) -> Caller {
+        Caller {
+            token: bearer_token(request.metadata()).map(str::to_owned),
+            address: request.remote_addr().map(|address| address.ip()),
+            certificates: request.peer_certs(),
+        }
+    }
+
+    fn from_http<B>(request: &http::Request<B>) -> Caller {
+        let token = request
+            .headers()
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .and_then(bearer_value);
+        let extensions = request.extensions();
+        let tls = extensions.get::<TlsConnectInfo<TcpConnectInfo>>();
+        let tcp = extensions
+            .get::<TcpConnectInfo>()
+            .or_else(|| tls.map(TlsConnectInfo::get_ref));
+        Caller {
+            token: token.map(str::to_owned),
+            address: tcp
+                .and_then(TcpConnectInfo::remote_addr)
+                .map(|address| address.ip()),
+            certificates: tls.and_then(TlsConnectInfo::peer_certs),
+        }
+    }
+
+    fn address_key(&self) -> String {
+        self.address
+            .map_or_else(|| "unknown address".to_owned(), |address| address.to_string())
+    }
+}
+
+/// Token digest -> the branch code it belonged to (None: no branch) when last looked up.
+struct CredentialCache {
+    entries: Mutex<HashMap<[u8; 32], Option<String>>>,
+}
+
+impl CredentialCache {
+    fn get(&self, digest: &[u8; 32]) -> Option<Option<String>> {
+        self.lock().get(digest).cloned()
+    }
+
+    fn put(&self, digest: [u8; 32], branch: Option<String>) {
+        let mut entries = self.lock();
+        if entries.len() >= CREDENTIAL_CACHE_ENTRIES_MAX && !entries.contains_key(&digest) {
+            entries.retain(|_, branch| branch.is_some());
+            if entries.len() >= CREDENTIAL_CACHE_ENTRIES_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(digest, branch);
+    }
+
+    /// Forgets every known token (after a rotate or revoke through this replica).
+    fn forget_known(&self) {
+        self.lock().retain(|_, branch| branch.is_none());
+    }
+
+    /// Records the digests of live tokens as known (up to the cache's size).
+    fn put_known(&self, known: Vec<([u8; 32], String)>) {
+        let mut entries = self.lock();
+        for (digest, code) in known {
+            if entries.len() >= CREDENTIAL_CACHE_ENTRIES_MAX {
+                break;
+            }
+            entries.insert(digest, Some(code));
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Option<String>>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The gate's state, shared by the layer and the services of one server.
+pub struct CredentialGate {
+    store: Store,
+    refusals: RefusalLog,
+    admin_token_sha256: [u8; 32],
+    require_client_certificate: bool,
+    branch_requests_per_second: u32,
+    unauthenticated_requests_per_second: u32,
+    branch_rate: RateLimiter,
+    address_rate: RateLimiter,
+    credentials: CredentialCache,
+    /// When the cache was last reloaded with every live token; held while reloading.
+    reloaded_at: tokio::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl CredentialGate {
+    pub fn new(
+        store: Store,
+        limits: &Limits,
+        admin_token: &str,
+        require_client_certificate: bool,
+        refusals: RefusalLog,
+    ) -> CredentialGate {
+        CredentialGate {
+            store,
+            refusals,
+            admin_token_sha256: Sha256::digest(admin_token.as_bytes()).into(),
+            require_client_certificate,
+            branch_requests_per_second: limits.branch_requests_per_second,
+            unauthenticated_requests_per_second: limits.unauthenticated_requests_per_second,
+            branch_rate: RateLimiter::new(
+                limits.branch_requests_per_second,
+                limits.branch_request_burst,
+                BRANCH_BUCKETS_MAX,
+            ),
+            address_rate: RateLimiter::new(
+                limits.unauthenticated_requests_per_second,
+                limits.unauthenticated_request_burst,
+                ADDRESS_BUCKETS_MAX,
+            ),
+            credentials: CredentialCache {
+                entries: Mutex::new(HashMap::new()),
+            },
+            reloaded_at: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The calling branch of transfer call `call`, from its token and (mutual TLS) its client
+    /// certificate, within its request rate. Every refusal is audited.
+    pub async fn authenticate_branch(&self, call: &str, caller: &Caller) -> Result<BranchRef, GateError> {
+        let result = self.identify_branch(caller).await;
+        self.audit(call, &result).await;
+        result
+    }
+
+    /// Lets an admin or report call through to its service when it carries the admin token or
+    /// a branch's (the service refuses the latter with PERMISSION_DENIED); refuses the rest.
+    pub async fn screen_admin(&self, call: &str, caller: &Caller) -> Result<(), GateError> {
+        let result = self.identify_admin(caller).await;
+        self.audit(call, &result).await;
+        result
+    }
+
+    async fn identify_branch(&self, caller: &Caller) -> Result<BranchRef, GateError> {
+        let unknown = GateError::UnknownBranchCredential;
+        let Some(token) = caller.token.as_deref() else {
+            return Err(self.refuse_unknown(caller, unknown));
+        };
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let admitted_code = match self.cached(&digest, caller).await? {
+            Some(None) => return Err(self.refuse_unknown(caller, unknown)),
+            Some(Some(code)) => {
+                self.admit_branch(&code, caller)?;
+                Some(code)
+            }
+            None => None,
+        };
+        let branch = registry::branch_by_token_hash(&self.store, &hex::encode(digest)).await?;
+        self.credentials
+            .put(digest, branch.as_ref().map(|branch| branch.code.clone()));
+        let Some(branch) = branch else {
+            return Err(self.refuse_unknown(caller, unknown));
+        };
+        if admitted_code.as_deref() != Some(branch.code.as_str()) {
+            self.admit_branch(&branch.code, caller)?;
+        }
+        Ok(branch)
+    }
+
+    async fn identify_admin(&self, caller: &Caller) -> Result<(), GateError> {
+        let unknown = GateError::UnknownAdminCredential;
+        let Some(token) = caller.token.as_deref() else {
+            return Err(self.refuse_unknown(caller, unknown));
+        };
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if digests_equal(&digest, &self.admin_token_sha256) {
+            return Ok(());
+        }
+        match self.cached(&digest, caller).await? {
+            Some(None) => return Err(self.refuse_unknown(caller, unknown)),
+            Some(Some(_)) => return Ok(()),
+            None => {}
+        }
+        let branch = registry::branch_by_token_hash(&self.store, &hex::encode(digest)).await?;
+        let known = branch.is_some();
+        self.credentials.put(digest, branch.map(|branch| branch.code));
+        if known {
+            Ok(())
+        } else {
+            Err(self.refuse_unknown(caller, unknown))
+        }
+    }
+
+    /// A known branch's certificate (mutual TLS) and request rate, in that order, so that a
+    /// stolen token without the certificate cannot spend the branch's rate.
+    fn admit_branch(&self, code: &str, caller: &Caller) -> Result<(), GateError> {
+        if self.require_client_certificate {
+            let certificate = caller
+                .certificates
+                .as_ref()
+                .and_then(|certificates| certificates.first());
+            let Some(certificate) = certificate else {
+                return Err(GateError::CertificateMissing {
+                    branch: code.to_owned(),
+                });
+            };
+            if !certificate_names_branch(certificate, code) {
+                return Err(GateError::CertificateMismatch {
+                    branch: code.to_owned(),
+                });
+            }
+        }
+        if !self.branch_rate.admit(code) {
+            return Err(GateError::RateLimited {
+                branch: code.to_owned(),
+                per_second: self.branch_requests_per_second,
+            });
+        }
+        Ok(())
+    }
+
+    /// A call without a known credential spends one of its address's unauthenticated calls:
+    /// `refusal` while the address has some left, RESOURCE_EXHAUSTED once it has none.
+    fn refuse_unknown(&self, caller: &Caller, refusal: GateError) -> GateError {
+        let address = caller.address_key();
+        if self.address_rate.admit(&address) {
+            refusal
+        } else {
+            self.address_rate_limited(address)
+        }
+    }
+
+    /// What the cache knows of `digest`: Some(Some(code)) a branch's, Some(None) no branch's,
+    /// None not known (the caller looks it up). A token the cache does not know from an address
+    /// with no unauthenticated call left is refused without a lookup, unless reloading the
+    /// cache (at most once per interval, for all callers) shows it is a branch's.
+    async fn cached(&self, digest: &[u8; 32], caller: &Caller) -> Result<Option<Option<String>>, GateError> {
+        let cached = self.credentials.get(digest);
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let address = caller.address_key();
+        if self.address_rate.has_room(&address) {
+            return Ok(None);
+        }
+        self.reload_if_due().await?;
+        match self.credentials.get(digest) {
+            Some(Some(code)) => Ok(Some(Some(code))),
+            _ => Err(self.address_rate_limited(address)),
+        }
+    }
+
+    /// Loads every live token digest into the cache unless that was done less than
+    /// [`CACHE_RELOAD_INTERVAL`] ago or is being done now.
+    async fn reload_if_due(&self) -> Result<(), GateError> {
+        let Ok(mut reloaded_at) = self.reloaded_at.try_lock() else {
+            return Ok(());
+        };
+        if reloaded_at.is_some_and(|at| at.elapsed() < CACHE_RELOAD_INTERVAL) {
+            return Ok(());
+        }
+        *reloaded_at = Some(std::time::Instant::now());
+        let live = credential::live_token_digests(&self.store, CREDENTIAL_CACHE_ENTRIES_MAX).await?;
+        let known = live
+            .into_iter()
+            .filter_map(|(digest, code)| {
+                let digest: [u8; 32] = hex::decode(digest).ok()?.try_into().ok()?;
+                Some((digest, code))
+            })
+            .collect();
+        self.credentials.put_known(known);
+        Ok(())
+    }
+
+    fn address_rate_limited(&self, address: String) -> GateError {
+        GateError::AddressRateLimited {
+            address,
+            per_second: self.unauthenticated_requests_per_second,
+        }
+    }
+
+    async fn audit<T>(&self, call: &str, result: &Result<T, GateError>) {
+        let Err(error) = result else {
+            return;
+        };
+        if matches!(error, GateError::Store(_)) {
+            return;
+        }
+        let action = format!("refused: {}", code_name(error.code()));
+        let detail = format!("{call}: {error}");
+        self.refusals.record(error.actor(), &action, call, &detail).await;
+    }
+}
+
+/// Which gate a request path goes through.
+enum Route {
+    /// A transfer call, named as the audit log names it ("hello", "upload_bundle").
+    Transfer(String),
+    /// An admin or report call ("admin call", "report call"); `changes_credentials` for a
+    /// branch token rotate or revoke.
+    Admin {
+        call: &'static str,
+        changes_credentials: bool,
+    },
+}
+
+fn route(path: &str) -> Option<Route> {
+    let (service, method) = path.strip_prefix("/branchline.v1.")?.split_once('/')?;
+    match service {
+        "Transfer" => Some(Route::Transfer(snake_case(method))),
+        "Admin" => Some(Route::Admin {
+            call: "admin call",
+            changes_credentials: matches!(method, "RotateBranchToken" | "RevokeBranch"),
+        }),
+        "Report" => Some(Route::Admin {
+            call: "report call",
+            changes_credentials: false,
+        }),
+        _ => None,
+    }
+}
+
+/// "UploadBundle" -> "upload_bundle".
+fn snake_case(method: &str) -> String {
+    let mut name = String::with_capacity(method.len() + 4);
+    for (idx, character) in method.chars().enumerate() {
+        if character.is_ascii_uppercase() && idx > 0 {
+            name.push('_');
+        }
+        name.push(character.to_ascii_lowercase());
+    }
+    name
+}
+
+#[derive(Clone)]
+pub struct CredentialGateLayer {
+    gate: Arc<CredentialGate>,
+}
+
+impl CredentialGateLayer {
+    pub fn new(gate: Arc<CredentialGate>) -> CredentialGateLayer {
+        CredentialGateLayer { gate }
+    }
+}
+
+impl<S> tower_layer::Layer<S> for CredentialGateLayer {
+    type Service = CredentialGateService<S>;
+
+    fn layer(&self, inner: S) -> CredentialGateService<S> {
+        CredentialGateService {
+            inner,
+            gate: Arc::clone(&self.gate),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct CredentialGateService<S> {
+    inner: S,
+    gate: Arc<CredentialGate>,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, RequestBody, ResponseBody> Service<http::Request<RequestBody>> for CredentialGateService<S>
+where
+    S: Service<http::Request<RequestBody>, Response = http::Response<ResponseBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    RequestBody: Send + 'static,
+    ResponseBody: Default + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<RequestBody>) -> Self::Future {
+        // The clone takes the place of the service that was polled ready, which serves this call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let Some(route) = route(request.uri().path()) else {
+            return Box::pin(inner.call(request));
+        };
+        let caller = Caller::from_http(&request);
+        let gate = Arc::clone(&self.gate);
+        Box::pin(async move {
+            let checked = match &route {
+                Route::Transfer(call) => gate.authenticate_branch(call, &caller).await.map(|branch| {
+                    request.extensions_mut().insert(AuthenticatedBranch(branch));
+                }),
+                Route::Admin { call, .. } => gate.screen_admin(call, &caller).await,
+            };
+            if let Err(error) = checked {
+                return Ok(error.to_status().into_http());
+            }
+            let response = inner.call(request).await;
+            // A unary handler has finished (and committed) before its response exists: this
+            // replica's cache forgets the old token at once; other replicas never admit from it.
+            if matches!(
+                route,
+                Route::Admin {
+                    changes_credentials: true,
+                    ..
+                }
+            ) {
+                gate.credentials.forget_known();
+            }
+            response
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_name_calls_as_the_audit_log_does() {
+        assert!(matches!(
+            route("/branchline.v1.Transfer/UploadBundle"),
+            Some(Route::Transfer(call)) if call == "upload_bundle"
+        ));
+        assert!(
+            matches!(route("/branchline.v1.Transfer/Hello"), Some(Route::Transfer(call)) if call == "hello")
+        );
+        assert!(matches!(
+            route("/branchline.v1.Report/Top"),
+            Some(Route::Admin {
+                call: "report call",
+                changes_credentials: false
+            })
+        ));
+        assert!(matches!(
+            route("/branchline.v1.Admin/RevokeBranch"),
+            Some(Route::Admin {
+                call: "admin call",
+                changes_credentials: true
+            })
+        ));
+        assert!(route("/grpc.health.v1.Health/Check").is_none());
+    }
+}
