@@ -46,6 +46,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (1, "0001", "init"),
     (2, "0002", "reports"),
     (3, "0003", "templates_routing"),
+    (4, "0004", "rollup_fillfactor"),
 );
 
 /// How many rows reach the database in one statement (see `rows`).
@@ -53,8 +54,8 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
 pub(crate) enum BulkInsert {
     /// One JSON array parameter unpacked by the server.
     JsonArray,
-    /// Multi-row VALUES with one parameter per cell.
-    Values,
+    /// One prepared single-row statement bound cell by cell, on the native connection.
+    NativeStatements,
 }
 
 /// Which database backs the store.
@@ -122,8 +123,9 @@ impl Dialect {
     pub(crate) fn bulk_insert(self) -> BulkInsert {
         match self {
             // Measured: JSON rows unpacked by `json_each` cost SQLite more than binding each
-            // cell (it re-renders and re-parses every row), 0.15x against 0.30x of the baseline.
-            Dialect::Sqlite => BulkInsert::Values,
+            // cell (it re-renders and re-parses every row), 0.15x against 0.30x of the baseline;
+            // binding through sqlx `Any` cost more than the b-tree work (see BENCHMARKS.md).
+            Dialect::Sqlite => BulkInsert::NativeStatements,
             Dialect::Postgres => BulkInsert::JsonArray,
         }
     }

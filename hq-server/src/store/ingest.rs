@@ -3,9 +3,9 @@
 //! conflicting resends refused, entries HQ cannot apply quarantined without blocking the rest.
 //! `Hello` lives here too, as it answers from the same high-water mark.
 
-use super::plan::{write_plan, Known, Outcome, Plan};
+use super::plan::{add_plan_inserts, Known, Outcome, Plan};
 use super::registry::{audit, BranchRef};
-use super::rows::{insert_rows, ColumnKind, InsertSpec, Value};
+use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
 use super::{get_u64, now_text, to_i64, Store, StoreError};
 use branchline_shared::{EntryBody, OutboxEntry};
 use sqlx::{AnyConnection, Row};
@@ -279,8 +279,8 @@ async fn ingest_in_transaction(
         duplicates: held.len() as u32,
         quarantined: 0,
     };
-    let mut entry_rows = Vec::with_capacity(fresh.len());
-    let mut quarantine_rows = Vec::new();
+    let mut entry_cells = Vec::with_capacity(fresh.len() * ENTRY_INSERT.columns.len());
+    let mut quarantine_cells = Vec::new();
     for entry in &fresh {
         let (kind, outcome) = match &entry.body {
             Ok(body) => {
@@ -300,7 +300,7 @@ async fn ingest_in_transaction(
             Outcome::Quarantined { reason } => {
                 ack.quarantined += 1;
                 tracing::warn!(branch = %branch.code, seq = entry.seq, %reason, "entry quarantined");
-                quarantine_rows.push(vec![
+                quarantine_cells.extend([
                     Value::Int(branch.id),
                     Value::Int(to_i64(batch.epoch)),
                     Value::Int(to_i64(entry.seq)),
@@ -310,26 +310,28 @@ async fn ingest_in_transaction(
                         Err(_) => format!("malformed entry {}", entry.seq),
                     }),
                     Value::Text(entry.body.as_ref().map(EntryBody::to_json).unwrap_or_default()),
-                    Value::Text(now.clone()),
+                    Value::Str(&now),
                 ]);
             }
         }
-        entry_rows.push(vec![
+        entry_cells.extend([
             Value::Int(branch.id),
             Value::Int(to_i64(batch.epoch)),
             Value::Int(to_i64(entry.seq)),
-            Value::Text(entry.content_hash.clone()),
-            Value::Text(kind.to_owned()),
-            Value::Text(outcome.as_str().to_owned()),
-            Value::Text(now.clone()),
+            Value::Str(&entry.content_hash),
+            Value::Str(kind),
+            Value::Str(outcome.as_str()),
+            Value::Str(&now),
         ]);
         ack.acked_seq = entry.seq;
     }
     let dialect = store.dialect();
     let routable = super::routing::Routable::from_plan(&plan);
-    write_plan(&mut tx, dialect, branch.id, batch.epoch, plan, &now).await?;
-    insert_rows(&mut tx, dialect, &ENTRY_INSERT, entry_rows).await?;
-    insert_rows(&mut tx, dialect, &QUARANTINE_INSERT, quarantine_rows).await?;
+    let mut inserts = Inserts::default();
+    add_plan_inserts(&mut inserts, &plan, branch.id, batch.epoch, &now);
+    inserts.add(&ENTRY_INSERT, entry_cells);
+    inserts.add(&QUARANTINE_INSERT, quarantine_cells);
+    inserts.write(&mut tx, dialect).await?;
     super::routing::route(&mut tx, dialect, branch, batch.epoch, routable, &now).await?;
     let received_at = (!fresh.is_empty()).then(|| now.clone());
     sqlx::query(

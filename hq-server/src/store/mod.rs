@@ -18,6 +18,7 @@ mod report_read;
 pub mod rollup;
 pub mod routing;
 mod rows;
+mod sqlite_native;
 pub mod target;
 pub mod template;
 mod trade_register;
@@ -63,6 +64,10 @@ impl Store {
         sqlx::any::install_default_drivers();
         let dialect =
             Dialect::from_url(url).ok_or_else(|| StoreError::UnsupportedUrl { url: url.to_owned() })?;
+        if dialect == Dialect::Sqlite {
+            sqlite_native::register_handle_function()
+                .map_err(|error| StoreError::Open { source: error.into() })?;
+        }
         let url = match dialect {
             Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_owned(),

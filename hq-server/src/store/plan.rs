@@ -3,9 +3,9 @@
 //! and the multi-row writes of what was applied. Used by ingestion and by quarantine retry.
 
 use super::dialect::{AMOUNT_SCALE, PRICE_SCALE, QTY_SCALE};
-use super::rows::{insert_rows, json_list, ColumnKind, InsertSpec, Value};
+use super::rows::{json_list, ColumnKind, InsertSpec, Inserts, Value};
 use super::Dialect;
-use branchline_shared::{BaseKind, BaseRecord, DocRejection, Document, EntryBody};
+use branchline_shared::{BaseKind, BaseRecord, DocLine, DocRejection, Document, EntryBody, LineValues};
 use sqlx::{AnyConnection, Row};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -121,31 +121,32 @@ fn partner_kind(document: &Document) -> BaseKind {
     }
 }
 
-/// A document to store, with where it came from and its reconcile checksum.
+/// A document to store (borrowed from the batch), with where it came from and its reconcile
+/// checksum.
 #[derive(Debug)]
-pub(crate) struct PlannedDocument {
+pub(crate) struct PlannedDocument<'a> {
     pub(crate) seq: u64,
-    pub(crate) document: Document,
+    pub(crate) document: &'a Document,
     pub(crate) checksum: String,
 }
 
 /// The writes an entry list turns into.
 #[derive(Debug, Default)]
-pub(crate) struct Plan {
-    pub(crate) documents: Vec<PlannedDocument>,
+pub(crate) struct Plan<'a> {
+    pub(crate) documents: Vec<PlannedDocument<'a>>,
     /// Branch-local base records, the last change of each code wins.
     pub(crate) records: BTreeMap<(BaseKind, String), BaseRecord>,
     pub(crate) rejections: Vec<(u64, DocRejection)>,
 }
 
-impl Plan {
+impl<'a> Plan<'a> {
     /// Decides what entry `seq` becomes and records its writes; later entries see its effects.
     /// `checksum` is the document's `content_checksum` when the caller already has it.
     pub(crate) fn add(
         &mut self,
         known: &mut Known,
         seq: u64,
-        body: &EntryBody,
+        body: &'a EntryBody,
         checksum: Option<&str>,
     ) -> Outcome {
         match body {
@@ -166,7 +167,7 @@ impl Plan {
                         known.documents.insert(document.number.clone(), checksum.clone());
                         self.documents.push(PlannedDocument {
                             seq,
-                            document: document.clone(),
+                            document,
                             checksum,
                         });
                         Outcome::Applied
@@ -291,40 +292,51 @@ const REJECTION_INSERT: InsertSpec = InsertSpec {
     on_conflict: "",
 };
 
-/// Writes a plan's documents, lines, branch-local records and rejections.
+/// Writes a plan's documents, lines, branch-local records and rejections, and adds its
+/// documents to the report roll-ups.
 pub(crate) async fn write_plan(
     connection: &mut AnyConnection,
     dialect: Dialect,
     branch_id: i64,
     epoch: u64,
-    plan: Plan,
+    plan: Plan<'_>,
     now: &str,
 ) -> Result<(), sqlx::Error> {
+    let mut inserts = Inserts::default();
+    add_plan_inserts(&mut inserts, &plan, branch_id, epoch, now);
+    inserts.write(connection, dialect).await
+}
+
+/// Queues the writes of a plan (see `write_plan`).
+pub(crate) fn add_plan_inserts<'a>(
+    inserts: &mut Inserts<'a>,
+    plan: &'a Plan<'_>,
+    branch_id: i64,
+    epoch: u64,
+    now: &'a str,
+) {
     let epoch = super::to_i64(epoch);
-    let n_lines = plan
+    let n_lines: usize = plan
         .documents
         .iter()
         .map(|planned| planned.document.lines.len())
         .sum();
-    let rollup_delta =
-        super::rollup::RollupDelta::from_documents(plan.documents.iter().map(|planned| &planned.document));
-    let mut document_rows = Vec::with_capacity(plan.documents.len());
-    let mut line_rows = Vec::with_capacity(n_lines);
-    for PlannedDocument {
-        seq,
-        document,
-        checksum,
-    } in plan.documents
-    {
-        let mut totals = branchline_shared::LineValues::default();
-        for (line_idx, line) in document.lines.iter().enumerate() {
-            let values = line.values();
-            totals = totals + values;
-            line_rows.push(vec![
+    let mut rollup_delta = super::rollup::RollupDelta::new_if_enabled();
+    let mut document_cells = Vec::with_capacity(plan.documents.len() * DOCUMENT_INSERT.columns.len());
+    let mut line_cells = Vec::with_capacity(n_lines * LINE_INSERT.columns.len());
+    let mut line_values = Vec::new();
+    for planned in &plan.documents {
+        let document = planned.document;
+        line_values.clear();
+        line_values.extend(document.lines.iter().map(DocLine::values));
+        let mut totals = LineValues::default();
+        for (line_idx, (line, values)) in document.lines.iter().zip(&line_values).enumerate() {
+            totals = totals + *values;
+            line_cells.extend([
                 Value::Int(branch_id),
-                Value::Text(document.number.clone()),
+                Value::Str(&document.number),
                 Value::Int(line_idx as i64 + 1),
-                Value::Text(line.product.clone()),
+                Value::Str(&line.product),
                 Value::Decimal(Some(line.qty)),
                 Value::Decimal(Some(line.price)),
                 Value::Decimal(Some(line.discount)),
@@ -334,65 +346,60 @@ pub(crate) async fn write_plan(
                 Value::Decimal(Some(values.total)),
             ]);
         }
-        let (link_branch, link_number) = match document.link {
-            Some(link) => (Some(link.branch), Some(link.number)),
-            None => (None, None),
-        };
-        document_rows.push(vec![
+        if let Some(delta) = &mut rollup_delta {
+            delta.add_document(document, &line_values);
+        }
+        let link = document.link.as_ref();
+        document_cells.extend([
             Value::Int(branch_id),
-            Value::Text(document.number),
+            Value::Str(&document.number),
             Value::Int(epoch),
-            Value::Int(super::to_i64(seq)),
-            Value::Text(document.doc_type.as_str().to_owned()),
+            Value::Int(super::to_i64(planned.seq)),
+            Value::Str(document.doc_type.as_str()),
             Value::Text(document.date.format("%Y-%m-%d").to_string()),
-            Value::Text(document.partner),
-            Value::Text(document.warehouse),
-            Value::NullableText(document.red_of),
-            Value::NullableText(link_branch),
-            Value::NullableText(link_number),
+            Value::Str(&document.partner),
+            Value::Str(&document.warehouse),
+            Value::NullableStr(document.red_of.as_deref()),
+            Value::NullableStr(link.map(|link| link.branch.as_str())),
+            Value::NullableStr(link.map(|link| link.number.as_str())),
             Value::Decimal(Some(totals.amount)),
             Value::Decimal(Some(totals.tax)),
             Value::Decimal(Some(totals.total)),
-            Value::Text(checksum),
-            Value::Text(now.to_owned()),
+            Value::Str(&planned.checksum),
+            Value::Str(now),
         ]);
     }
-    insert_rows(connection, dialect, &DOCUMENT_INSERT, document_rows).await?;
-    insert_rows(connection, dialect, &LINE_INSERT, line_rows).await?;
-    rollup_delta.write(connection, dialect, branch_id).await?;
-    let record_rows = plan
-        .records
-        .into_values()
-        .map(|record| {
-            vec![
-                Value::Int(branch_id),
-                Value::Text(record.kind.as_str().to_owned()),
-                Value::Text(record.code),
-                Value::Text(record.name),
-                Value::Text(record.unit),
-                Value::Decimal(record.price),
-                Value::Text(record.branch),
-                Value::Text(now.to_owned()),
-            ]
-        })
-        .collect();
-    insert_rows(connection, dialect, &BRANCH_RECORD_UPSERT, record_rows).await?;
-    let rejection_rows = plan
-        .rejections
-        .into_iter()
-        .map(|(seq, rejection)| {
-            vec![
-                Value::Int(branch_id),
-                Value::Int(epoch),
-                Value::Int(super::to_i64(seq)),
-                Value::Text(rejection.number),
-                Value::Text(rejection.link.branch),
-                Value::Text(rejection.link.number),
-                Value::Text(rejection.reason),
-                Value::Text(now.to_owned()),
-            ]
-        })
-        .collect();
-    insert_rows(connection, dialect, &REJECTION_INSERT, rejection_rows).await?;
-    Ok(())
+    inserts.add(&DOCUMENT_INSERT, document_cells);
+    inserts.add(&LINE_INSERT, line_cells);
+    if let Some(delta) = rollup_delta {
+        delta.add_upserts(inserts, branch_id);
+    }
+    let mut record_cells = Vec::with_capacity(plan.records.len() * BRANCH_RECORD_UPSERT.columns.len());
+    for record in plan.records.values() {
+        record_cells.extend([
+            Value::Int(branch_id),
+            Value::Str(record.kind.as_str()),
+            Value::Str(&record.code),
+            Value::Str(&record.name),
+            Value::Str(&record.unit),
+            Value::Decimal(record.price),
+            Value::Str(&record.branch),
+            Value::Str(now),
+        ]);
+    }
+    inserts.add(&BRANCH_RECORD_UPSERT, record_cells);
+    let mut rejection_cells = Vec::with_capacity(plan.rejections.len() * REJECTION_INSERT.columns.len());
+    for (seq, rejection) in &plan.rejections {
+        rejection_cells.extend([
+            Value::Int(branch_id),
+            Value::Int(epoch),
+            Value::Int(super::to_i64(*seq)),
+            Value::Str(&rejection.number),
+            Value::Str(&rejection.link.branch),
+            Value::Str(&rejection.link.number),
+            Value::Str(&rejection.reason),
+            Value::Str(now),
+        ]);
+    }
+    inserts.add(&REJECTION_INSERT, rejection_cells);
 }

@@ -10,11 +10,10 @@
 //! again. Reports that need that detail read the stored lines instead (`report.rs`).
 
 use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
-use super::rows::{insert_rows, ColumnKind, InsertSpec, Value};
-use super::Dialect;
-use branchline_shared::Document;
+use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
+use branchline_shared::{Document, LineValues};
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
-use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -45,117 +44,119 @@ impl SalesSums {
     }
 }
 
-/// What one batch adds to every roll-up of one branch.
+/// What one batch adds to every roll-up of one branch. Keys borrow the batch's codes; months
+/// and years are numbers until written.
 #[derive(Debug, Default)]
-pub(crate) struct RollupDelta {
-    day: HashMap<String, SalesSums>,
-    month_product: HashMap<(String, String), SalesSums>,
-    year_product: HashMap<(String, String), SalesSums>,
+pub(crate) struct RollupDelta<'a> {
+    day: HashMap<NaiveDate, SalesSums>,
+    /// (year × 100 + month, product)
+    month_product: HashMap<(i32, &'a str), SalesSums>,
+    year_product: HashMap<(i32, &'a str), SalesSums>,
     /// (warehouse, product) → signed quantity
-    stock: HashMap<(String, String), Decimal>,
+    stock: HashMap<(&'a str, &'a str), Decimal>,
 }
 
-impl RollupDelta {
-    /// Aggregates the confirmed documents HQ is about to store for one branch.
-    pub(crate) fn from_documents<'a>(documents: impl IntoIterator<Item = &'a Document>) -> RollupDelta {
-        let mut delta = RollupDelta::default();
-        if !ROLLUPS_ENABLED.load(Ordering::Relaxed) {
-            return delta;
-        }
-        for document in documents {
-            delta.add_document(document);
-        }
-        delta
+impl<'a> RollupDelta<'a> {
+    /// An empty delta, or `None` while a benchmark has roll-up maintenance switched off.
+    pub(crate) fn new_if_enabled() -> Option<RollupDelta<'a>> {
+        ROLLUPS_ENABLED.load(Ordering::Relaxed).then(RollupDelta::default)
     }
 
-    fn add_document(&mut self, document: &Document) {
+    /// Adds one confirmed document HQ is about to store; `values` are its lines' values.
+    pub(crate) fn add_document(&mut self, document: &'a Document, values: &[LineValues]) {
+        debug_assert_eq!(document.lines.len(), values.len());
         let sign = document.doc_type.stock_sign();
         let is_sale = document.doc_type.counts_as_sale();
-        let day = document.date.format("%Y-%m-%d").to_string();
-        for line in &document.lines {
+        let (year, month) = (document.date.year(), document.date.month() as i32);
+        let mut day_sums = SalesSums::default();
+        for (line, values) in document.lines.iter().zip(values) {
             if sign != 0 {
-                let key = (document.warehouse.clone(), line.product.clone());
-                *self.stock.entry(key).or_default() += Decimal::from(sign) * line.qty;
+                let key = (document.warehouse.as_str(), line.product.as_str());
+                let on_hand = self.stock.entry(key).or_default();
+                if sign > 0 {
+                    *on_hand += line.qty;
+                } else {
+                    *on_hand -= line.qty;
+                }
             }
             if !is_sale {
                 continue;
             }
-            let values = line.values();
             let sums = SalesSums {
                 qty: line.qty,
                 amount: values.amount,
                 tax: values.tax,
                 total: values.total,
             };
-            self.day.entry(day.clone()).or_default().add(sums);
-            let month_key = (day[..7].to_owned(), line.product.clone());
+            day_sums.add(sums);
+            let month_key = (year * 100 + month, line.product.as_str());
             self.month_product.entry(month_key).or_default().add(sums);
-            let year_key = (day[..4].to_owned(), line.product.clone());
-            self.year_product.entry(year_key).or_default().add(sums);
+            self.year_product
+                .entry((year, line.product.as_str()))
+                .or_default()
+                .add(sums);
+        }
+        if is_sale && !document.lines.is_empty() {
+            self.day.entry(document.date).or_default().add(day_sums);
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.stock.is_empty() && self.day.is_empty()
-    }
-
-    /// Adds the delta to the stored roll-ups; call inside the ingestion transaction.
-    pub(crate) async fn write(
-        self,
-        connection: &mut AnyConnection,
-        dialect: Dialect,
-        branch_id: i64,
-    ) -> Result<(), sqlx::Error> {
-        if self.is_empty() {
-            return Ok(());
-        }
-        let with_sums = |mut keys: Vec<Value>, sums: SalesSums| {
-            keys.extend([
+    /// Queues the upserts that add the delta to the stored roll-ups (to be written inside the
+    /// ingestion transaction).
+    pub(crate) fn add_upserts(self, inserts: &mut Inserts<'a>, branch_id: i64) {
+        let sums_cells = |sums: SalesSums| {
+            [
                 Value::Decimal(Some(sums.qty)),
                 Value::Decimal(Some(sums.amount)),
                 Value::Decimal(Some(sums.tax)),
                 Value::Decimal(Some(sums.total)),
-            ]);
-            keys
+            ]
         };
-        let id = Value::Int(branch_id);
-        let day_rows = self
-            .day
-            .into_iter()
-            .map(|(day, sums)| with_sums(vec![id.clone(), Value::Text(day)], sums))
-            .collect();
-        insert_rows(connection, dialect, &DAY_UPSERT, day_rows).await?;
-        let month_rows = self
-            .month_product
-            .into_iter()
-            .map(|((month, product), sums)| {
-                with_sums(vec![id.clone(), Value::Text(month), Value::Text(product)], sums)
-            })
-            .collect();
-        insert_rows(connection, dialect, &MONTH_PRODUCT_UPSERT, month_rows).await?;
-        let year_rows = self
-            .year_product
-            .into_iter()
-            .map(|((year, product), sums)| {
-                with_sums(vec![id.clone(), Value::Text(year), Value::Text(product)], sums)
-            })
-            .collect();
-        insert_rows(connection, dialect, &YEAR_PRODUCT_UPSERT, year_rows).await?;
-        let stock_rows = self
-            .stock
-            .into_iter()
-            .map(|((warehouse, product), qty)| {
-                vec![
-                    id.clone(),
-                    Value::Text(warehouse),
-                    Value::Text(product),
-                    Value::Decimal(Some(qty)),
-                ]
-            })
-            .collect();
-        insert_rows(connection, dialect, &STOCK_UPSERT, stock_rows).await?;
-        Ok(())
+        // Each table's rows go in key order, so consecutive upserts touch neighbouring b-tree
+        // pages.
+        let mut cells = Vec::with_capacity(self.day.len() * 6);
+        for (day, sums) in sorted(self.day) {
+            cells.extend([
+                Value::Int(branch_id),
+                Value::Text(day.format("%Y-%m-%d").to_string()),
+            ]);
+            cells.extend(sums_cells(sums));
+        }
+        inserts.add(&DAY_UPSERT, cells);
+        let mut cells = Vec::with_capacity(self.month_product.len() * 7);
+        for ((month, product), sums) in sorted(self.month_product) {
+            let month = format!("{:04}-{:02}", month / 100, month % 100);
+            cells.extend([Value::Int(branch_id), Value::Text(month), Value::Str(product)]);
+            cells.extend(sums_cells(sums));
+        }
+        inserts.add(&MONTH_PRODUCT_UPSERT, cells);
+        let mut cells = Vec::with_capacity(self.year_product.len() * 7);
+        for ((year, product), sums) in sorted(self.year_product) {
+            cells.extend([
+                Value::Int(branch_id),
+                Value::Text(format!("{year:04}")),
+                Value::Str(product),
+            ]);
+            cells.extend(sums_cells(sums));
+        }
+        inserts.add(&YEAR_PRODUCT_UPSERT, cells);
+        let mut cells = Vec::with_capacity(self.stock.len() * 4);
+        for ((warehouse, product), qty) in sorted(self.stock) {
+            cells.extend([
+                Value::Int(branch_id),
+                Value::Str(warehouse),
+                Value::Str(product),
+                Value::Decimal(Some(qty)),
+            ]);
+        }
+        inserts.add(&STOCK_UPSERT, cells);
     }
+}
+
+fn sorted<K: Ord, V>(map: HashMap<K, V>) -> Vec<(K, V)> {
+    let mut entries: Vec<(K, V)> = map.into_iter().collect();
+    entries.sort_unstable_by(|(left, _), (right, _)| left.cmp(right));
+    entries
 }
 
 const DAY_UPSERT: InsertSpec = InsertSpec {

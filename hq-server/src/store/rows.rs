@@ -1,17 +1,17 @@
 //! Bulk INSERT, no per-row round trips. PostgreSQL: all rows of a table travel as ONE JSON
 //! array parameter that the server unpacks (`jsonb_array_elements`): one small cached statement,
-//! no per-value binding or huge statement to plan. SQLite (in process, no round trips): multi-row
-//! VALUES statements of power-of-two sizes, all kept prepared.
+//! no per-value binding or huge statement to plan. SQLite (in process, no round trips): one
+//! prepared single-row statement per table, bound straight from the cells through rusqlite on
+//! the transaction's own connection (`sqlite_native`).
 
 use super::dialect::BulkInsert;
+use super::sqlite_native::{self, with_native};
 use super::Dialect;
 use rust_decimal::Decimal;
 use sqlx::AnyConnection;
 
 /// Most rows sent in one JSON statement.
 const ROWS_PER_STATEMENT_MAX: usize = 20_000;
-/// Most parameters in one VALUES statement (SQLite allows 32766).
-const PARAMS_PER_VALUES_STATEMENT_MAX: usize = 30_000;
 
 /// How a column's values travel and are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,12 +23,13 @@ pub(crate) enum ColumnKind {
     Decimal(u32),
 }
 
-/// One cell of a row to insert.
+/// One cell of a row to insert; text may be owned or borrowed from what is being stored.
 #[derive(Debug, Clone)]
-pub(crate) enum Value {
+pub(crate) enum Value<'a> {
     Int(i64),
     Text(String),
-    NullableText(Option<String>),
+    Str(&'a str),
+    NullableStr(Option<&'a str>),
     Decimal(Option<Decimal>),
 }
 
@@ -45,83 +46,68 @@ pub(crate) async fn insert_rows(
     connection: &mut AnyConnection,
     dialect: Dialect,
     spec: &InsertSpec,
-    rows: Vec<Vec<Value>>,
+    rows: Vec<Vec<Value<'_>>>,
 ) -> Result<(), sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    match dialect.bulk_insert() {
-        BulkInsert::JsonArray => {
-            let sql = insert_sql(dialect, spec);
-            for chunk in rows.chunks(ROWS_PER_STATEMENT_MAX) {
-                let json = encode_rows(dialect, spec, chunk);
-                sqlx::query(&sql).bind(json).execute(&mut *connection).await?;
-            }
-        }
-        BulkInsert::Values => insert_values(connection, dialect, spec, rows).await?,
-    }
-    Ok(())
+    let mut inserts = Inserts::default();
+    inserts.add(spec, rows.into_iter().flatten().collect());
+    inserts.write(connection, dialect).await
 }
 
-/// Multi-row VALUES with one anonymous parameter per cell. Chunks are powers of two so that
-/// only a handful of distinct statements exist per table, and all of them stay prepared.
-async fn insert_values(
-    connection: &mut AnyConnection,
-    dialect: Dialect,
-    spec: &InsertSpec,
-    rows: Vec<Vec<Value>>,
-) -> Result<(), sqlx::Error> {
-    let n_columns = spec.columns.len();
-    let rows_max = prev_power_of_two(PARAMS_PER_VALUES_STATEMENT_MAX / n_columns);
-    let names: Vec<&str> = spec.columns.iter().map(|(name, _)| *name).collect();
-    let mut rows = rows.into_iter().peekable();
-    let mut remaining = rows.len();
-    while remaining > 0 {
-        let n_rows = prev_power_of_two(remaining.min(rows_max));
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES {} {}",
-            spec.table,
-            names.join(", "),
-            (0..n_rows)
-                .map(|row_idx| format!("({})", placeholders(dialect, row_idx * n_columns + 1, n_columns)))
-                .collect::<Vec<_>>()
-                .join(", "),
-            spec.on_conflict
-        );
-        let mut query = sqlx::query(&sql);
-        for row in rows.by_ref().take(n_rows) {
-            for (value, (_, kind)) in row.into_iter().zip(spec.columns) {
-                query = match (value, kind) {
-                    (Value::Int(value), _) => query.bind(value),
-                    (Value::Text(value), _) => query.bind(value),
-                    (Value::NullableText(value), _) => query.bind(value),
-                    (Value::Decimal(value), ColumnKind::Decimal(scale)) => {
-                        query.bind(value.map(|value| scaled(value, *scale)))
+/// The rows of several tables, written in the order they were added with as few trips to the
+/// database as the backend allows (on SQLite, one native borrow of the connection for all).
+#[derive(Default)]
+pub(crate) struct Inserts<'a> {
+    tables: Vec<(&'a InsertSpec, Vec<Value<'a>>)>,
+}
+
+impl<'a> Inserts<'a> {
+    /// Queues `cells`: rows one after the other, each with one value per column of `spec`.
+    pub(crate) fn add(&mut self, spec: &'a InsertSpec, cells: Vec<Value<'a>>) {
+        debug_assert_eq!(cells.len() % spec.columns.len(), 0);
+        if !cells.is_empty() {
+            self.tables.push((spec, cells));
+        }
+    }
+
+    pub(crate) async fn write(
+        self,
+        connection: &mut AnyConnection,
+        dialect: Dialect,
+    ) -> Result<(), sqlx::Error> {
+        if self.tables.is_empty() {
+            return Ok(());
+        }
+        match dialect.bulk_insert() {
+            BulkInsert::JsonArray => {
+                for (spec, cells) in &self.tables {
+                    let sql = insert_sql(dialect, spec);
+                    for chunk in cells.chunks(ROWS_PER_STATEMENT_MAX * spec.columns.len()) {
+                        let json = encode_rows(dialect, spec, chunk);
+                        sqlx::query(&sql).bind(json).execute(&mut *connection).await?;
                     }
-                    (Value::Decimal(_), _) => unreachable!("decimal value in a non-decimal column"),
-                };
+                }
+            }
+            BulkInsert::NativeStatements => {
+                with_native(connection, |native| {
+                    self.tables
+                        .iter()
+                        .try_for_each(|(spec, cells)| sqlite_native::insert_cells(native, spec, cells))
+                })
+                .await?
             }
         }
-        query.execute(&mut *connection).await?;
-        remaining -= n_rows;
+        Ok(())
     }
-    debug_assert!(rows.peek().is_none());
-    Ok(())
 }
 
 /// `value × 10^scale` as stored on SQLite; the fast path of `branchline_shared::to_scaled`.
-fn scaled(value: Decimal, scale: u32) -> i64 {
+pub(crate) fn scaled(value: Decimal, scale: u32) -> i64 {
     let shift = scale.checked_sub(value.scale());
     let fast = shift.and_then(|shift| {
         let mantissa = i64::try_from(value.mantissa()).ok()?;
         mantissa.checked_mul(10_i64.checked_pow(shift)?)
     });
     fast.unwrap_or_else(|| branchline_shared::to_scaled(value, scale))
-}
-
-fn prev_power_of_two(n: usize) -> usize {
-    debug_assert!(n > 0);
-    1 << (usize::BITS - 1 - n.leading_zeros())
 }
 
 fn insert_sql(dialect: Dialect, spec: &InsertSpec) -> String {
@@ -144,11 +130,10 @@ fn insert_sql(dialect: Dialect, spec: &InsertSpec) -> String {
 }
 
 /// The rows as one JSON array of arrays, written straight into a string (no value tree).
-fn encode_rows(dialect: Dialect, spec: &InsertSpec, rows: &[Vec<Value>]) -> String {
-    let mut out = Vec::with_capacity(rows.len() * spec.columns.len() * 12 + 2);
+fn encode_rows(dialect: Dialect, spec: &InsertSpec, cells: &[Value<'_>]) -> String {
+    let mut out = Vec::with_capacity(cells.len() * 12 + 2);
     out.push(b'[');
-    for (row_idx, row) in rows.iter().enumerate() {
-        debug_assert_eq!(row.len(), spec.columns.len());
+    for (row_idx, row) in cells.chunks_exact(spec.columns.len()).enumerate() {
         if row_idx > 0 {
             out.push(b',');
         }
@@ -160,8 +145,9 @@ fn encode_rows(dialect: Dialect, spec: &InsertSpec, rows: &[Vec<Value>]) -> Stri
             match (value, kind) {
                 (Value::Int(value), _) => write_int(&mut out, *value),
                 (Value::Text(value), _) => write_text(&mut out, value),
-                (Value::NullableText(None), _) | (Value::Decimal(None), _) => out.extend_from_slice(b"null"),
-                (Value::NullableText(Some(value)), _) => write_text(&mut out, value),
+                (Value::Str(value), _) => write_text(&mut out, value),
+                (Value::NullableStr(None), _) | (Value::Decimal(None), _) => out.extend_from_slice(b"null"),
+                (Value::NullableStr(Some(value)), _) => write_text(&mut out, value),
                 (Value::Decimal(Some(value)), ColumnKind::Decimal(scale)) => match dialect {
                     Dialect::Sqlite => write_int(&mut out, scaled(*value, *scale)),
                     Dialect::Postgres => write_text(&mut out, &value.to_string()),
@@ -218,9 +204,6 @@ mod tests {
                 "{text}"
             );
         }
-        assert_eq!(prev_power_of_two(1), 1);
-        assert_eq!(prev_power_of_two(2727), 2048);
-        assert_eq!(prev_power_of_two(4096), 4096);
     }
 
     #[test]
@@ -239,22 +222,23 @@ mod tests {
             vec![
                 Value::Int(-7),
                 Value::Text("say \"hi\"\n\\ ü".into()),
-                Value::NullableText(None),
+                Value::NullableStr(None),
                 Value::Decimal(Some("12.5".parse().unwrap())),
             ],
             vec![
                 Value::Int(0),
                 Value::Text(String::new()),
-                Value::NullableText(Some("x".into())),
+                Value::NullableStr(Some("x")),
                 Value::Decimal(None),
             ],
         ];
         let expected = serde_json::json!([[-7, "say \"hi\"\n\\ ü", null, "12.5"], [0, "", "x", null]]);
+        let cells: Vec<Value<'_>> = rows.into_iter().flatten().collect();
         let postgres: serde_json::Value =
-            serde_json::from_str(&encode_rows(Dialect::Postgres, &SPEC, &rows)).unwrap();
+            serde_json::from_str(&encode_rows(Dialect::Postgres, &SPEC, &cells)).unwrap();
         assert_eq!(postgres, expected);
         let sqlite: serde_json::Value =
-            serde_json::from_str(&encode_rows(Dialect::Sqlite, &SPEC, &rows)).unwrap();
+            serde_json::from_str(&encode_rows(Dialect::Sqlite, &SPEC, &cells)).unwrap();
         assert_eq!(sqlite[0][3], serde_json::json!(1250));
     }
 }

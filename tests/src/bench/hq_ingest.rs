@@ -8,7 +8,8 @@
 //! switched off (`rollup::set_enabled_for_benchmark(false)`), to show what the roll-ups cost.
 //!
 //! Sizes: `BENCH_DOCS` documents (default 20000) of `BENCH_LINES` lines (default 10).
-//! `BENCH_STORES` (default `sqlite,postgres`) picks the stores, e.g. `sqlite` to profile one.
+//! `BENCH_STORES` (default `sqlite,postgres`) picks the stores, e.g. `sqlite` to profile one;
+//! `BENCH_ROLLUPS` (default `on,off`) picks the HQ passes, e.g. `on` to profile that one alone.
 
 use super::env_usize;
 use crate::hq::{self, launch_hq, HqStoreKind};
@@ -41,6 +42,8 @@ struct Figure {
     method: String,
     lines: usize,
     elapsed: Duration,
+    /// CPU time of the whole bench process over `elapsed` (HQ, its client, SQLite), HQ runs only.
+    cpu_seconds: Option<f64>,
 }
 
 impl Figure {
@@ -61,9 +64,17 @@ pub fn run() -> anyhow::Result<()> {
 
     let stores = std::env::var("BENCH_STORES").unwrap_or_else(|_| "sqlite,postgres".to_owned());
     let wants = |store: &str| stores.split(',').any(|name| name.trim() == store);
+    let passes = std::env::var("BENCH_ROLLUPS").unwrap_or_else(|_| "on,off".to_owned());
+    let rollup_passes: Vec<bool> = [true, false]
+        .into_iter()
+        .filter(|rollups| {
+            let name = if *rollups { "on" } else { "off" };
+            passes.split(',').any(|pass| pass.trim() == name)
+        })
+        .collect();
     let dir = TempDir::new("bench-hq-ingest")?;
     if wants("sqlite") {
-        for rollups in [true, false] {
+        for &rollups in &rollup_passes {
             let figure = runtime.block_on(ingest(HqStoreKind::Sqlite, &documents, &sizes, rollups))?;
             figures.push(Figure {
                 store: "SQLite",
@@ -82,7 +93,7 @@ pub fn run() -> anyhow::Result<()> {
     }
     if wants("postgres") {
         if postgres_bin_dir().is_some() {
-            figures.extend(runtime.block_on(postgres_figures(&documents, &sizes))?);
+            figures.extend(runtime.block_on(postgres_figures(&documents, &sizes, &rollup_passes))?);
         } else {
             eprintln!("NOTICE: PostgreSQL server binaries not found; PostgreSQL figures skipped");
         }
@@ -92,10 +103,19 @@ pub fn run() -> anyhow::Result<()> {
 }
 
 /// HQ with and without roll-ups, then COPY, each in a fresh database of one throwaway cluster.
-async fn postgres_figures(documents: &[Document], sizes: &Sizes) -> anyhow::Result<Vec<Figure>> {
+async fn postgres_figures(
+    documents: &[Document],
+    sizes: &Sizes,
+    rollup_passes: &[bool],
+) -> anyhow::Result<Vec<Figure>> {
     let cluster = PgCluster::start(true)?;
     let mut figures = Vec::new();
-    for (rollups, name) in [(true, "bench_ingest"), (false, "bench_ingest_off")] {
+    for &rollups in rollup_passes {
+        let name = if rollups {
+            "bench_ingest"
+        } else {
+            "bench_ingest_off"
+        };
         let ingest_url = cluster.database(name).await?;
         let figure = ingest(HqStoreKind::Url(ingest_url), documents, sizes, rollups).await?;
         figures.push(Figure {
@@ -192,7 +212,9 @@ async fn ingest(
         .collect();
     let mut client = hq_handle.transfer(&token).await;
     rollup::set_enabled_for_benchmark(rollups);
+    let cpu_before = process_cpu_seconds();
     let pushed = push_all(&mut client, batches).await;
+    let cpu_seconds = process_cpu_seconds() - cpu_before;
     rollup::set_enabled_for_benchmark(true);
     let (elapsed, last_ack) = pushed?;
     let last_ack = last_ack.context("no ack")?;
@@ -219,7 +241,18 @@ async fn ingest(
         method: format!("hq-server Push, roll-ups {}", if rollups { "on" } else { "off" }),
         lines: documents.len() * sizes.lines,
         elapsed,
+        cpu_seconds: Some(cpu_seconds),
     })
+}
+
+/// User plus system CPU time of this process so far, in seconds.
+fn process_cpu_seconds() -> f64 {
+    // SAFETY: an all-zero rusage is a valid value for getrusage to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer to an rusage.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let seconds = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// Sends all batches on one Push stream; the time from the first send to the last ack.
@@ -294,6 +327,7 @@ fn sqlite_baseline(path: &std::path::Path, documents: &[Document], sizes: &Sizes
         method: "baseline: batched prepared INSERTs (rusqlite)".into(),
         lines: documents.len() * sizes.lines,
         elapsed: started.elapsed(),
+        cpu_seconds: None,
     })
 }
 
@@ -332,6 +366,7 @@ async fn postgres_copy_baseline(url: &str, documents: &[Document], sizes: &Sizes
         method: "baseline: COPY (text format)".into(),
         lines: documents.len() * sizes.lines,
         elapsed,
+        cpu_seconds: None,
     })
 }
 
@@ -376,8 +411,8 @@ fn print_table(sizes: &Sizes, figures: &[Figure]) {
         sizes.docs, sizes.lines, sizes.batch_docs
     );
     println!(
-        "{:<11} {:<48} {:>9} {:>10} {:>12} {:>12}",
-        "store", "method", "lines", "seconds", "lines/s", "x baseline"
+        "{:<11} {:<48} {:>9} {:>10} {:>12} {:>12} {:>11}",
+        "store", "method", "lines", "seconds", "lines/s", "x baseline", "cores busy"
     );
     for store in ["SQLite", "PostgreSQL"] {
         let of_store: Vec<&Figure> = figures.iter().filter(|figure| figure.store == store).collect();
@@ -392,14 +427,18 @@ fn print_table(sizes: &Sizes, figures: &[Figure]) {
             let ratio = baseline.map_or("-".to_owned(), |baseline| {
                 format!("{:.2}", figure.lines_per_second() / baseline)
             });
+            let cores_busy = figure.cpu_seconds.map_or("-".to_owned(), |cpu_seconds| {
+                format!("{:.2}", cpu_seconds / figure.elapsed.as_secs_f64())
+            });
             println!(
-                "{:<11} {:<48} {:>9} {:>10.2} {:>12.0} {:>12}",
+                "{:<11} {:<48} {:>9} {:>10.2} {:>12.0} {:>12} {:>11}",
                 figure.store,
                 figure.method,
                 figure.lines,
                 figure.elapsed.as_secs_f64(),
                 figure.lines_per_second(),
-                ratio
+                ratio,
+                cores_busy
             );
         }
         if let (Some(on), Some(off)) = (rate_of(Some(true)), rate_of(Some(false))) {

@@ -1,0 +1,238 @@
+//! Bulk writes on SQLite through rusqlite, on the very connection (and so inside the very
+//! transaction) that sqlx holds: prepared single-row statements bound straight from the rows,
+//! without sqlx's `Any` argument conversion, its worker-thread round trips or multi-row VALUES.
+//!
+//! sqlx's `Any` connection does not expose its `sqlite3` handle, so every SQLite connection the
+//! process opens gets the SQL function `branchline_db_handle()` (registered once through
+//! `sqlite3_auto_extension`), which answers the handle of the connection that runs it. Selecting
+//! it on a connection sqlx holds for us gives that connection's handle; rusqlite then borrows it
+//! (`Connection::from_handle`, which never closes it) for one synchronous call.
+//!
+//! Why this is sound: sqlx opens SQLite connections in multi-thread mode (`SQLITE_OPEN_NOMUTEX`),
+//! where a connection may move between threads as long as two threads never use it at once.
+//! The caller holds the sqlx connection mutably, sqlx's worker for it is idle between commands,
+//! and the rusqlite work runs to completion without an `.await`, so nothing else can touch the
+//! connection meanwhile (not even a cancelled future's rollback). Every statement rusqlite
+//! prepares is finalized before the borrowed handle is given back.
+
+use super::rows::{scaled, ColumnKind, InsertSpec, Value};
+use rusqlite::ffi;
+use sqlx::AnyConnection;
+use std::os::raw::{c_char, c_int};
+use std::sync::Once;
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum NativeError {
+    #[error("sqlite function branchline_db_handle could not be registered (code {code})")]
+    Register { code: c_int },
+    #[error("sqlite returned no connection handle")]
+    NoHandle,
+    #[error("sqlite insert into {table} failed: {source}")]
+    Insert {
+        table: &'static str,
+        source: rusqlite::Error,
+    },
+}
+
+impl From<NativeError> for sqlx::Error {
+    fn from(error: NativeError) -> sqlx::Error {
+        sqlx::Error::Protocol(error.to_string())
+    }
+}
+
+const HANDLE_FUNCTION: &std::ffi::CStr = c"branchline_db_handle";
+
+/// Registers `branchline_db_handle()` for every SQLite connection opened from now on.
+/// Call before the first connection is opened; later calls do nothing.
+pub(crate) fn register_handle_function() -> Result<(), NativeError> {
+    static REGISTER: Once = Once::new();
+    let mut code = ffi::SQLITE_OK;
+    REGISTER.call_once(|| {
+        // SAFETY: `register_on_connection` has the signature SQLite expects of an extension's
+        // entry point and only registers a function on the connection it is given.
+        code = unsafe { ffi::sqlite3_auto_extension(Some(register_on_connection)) };
+    });
+    if code == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(NativeError::Register { code })
+    }
+}
+
+unsafe extern "C" fn register_on_connection(
+    db: *mut ffi::sqlite3,
+    _error_message: *mut *mut c_char,
+    _api: *const ffi::sqlite3_api_routines,
+) -> c_int {
+    // SAFETY: `db` is the connection SQLite is opening; the name is a NUL-terminated constant.
+    // DIRECTONLY keeps the function out of triggers and views.
+    unsafe {
+        ffi::sqlite3_create_function_v2(
+            db,
+            HANDLE_FUNCTION.as_ptr(),
+            0,
+            ffi::SQLITE_UTF8 | ffi::SQLITE_DIRECTONLY,
+            std::ptr::null_mut(),
+            Some(answer_handle),
+            None,
+            None,
+            None,
+        )
+    }
+}
+
+unsafe extern "C" fn answer_handle(
+    context: *mut ffi::sqlite3_context,
+    _n_args: c_int,
+    _args: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: SQLite calls this with a valid context of the connection running the function.
+    unsafe {
+        let db = ffi::sqlite3_context_db_handle(context);
+        ffi::sqlite3_result_int64(context, db as usize as i64);
+    }
+}
+
+/// Runs `work` on the sqlite3 handle of `connection` (an SQLite connection sqlx holds, usually
+/// inside a transaction). `work` must not keep anything it prepares past its return.
+pub(crate) async fn with_native<T>(
+    connection: &mut AnyConnection,
+    work: impl FnOnce(&rusqlite::Connection) -> Result<T, NativeError>,
+) -> Result<T, sqlx::Error> {
+    let handle: i64 = sqlx::query_scalar("SELECT branchline_db_handle()")
+        .fetch_one(&mut *connection)
+        .await?;
+    let db = handle as usize as *mut ffi::sqlite3;
+    if db.is_null() {
+        return Err(NativeError::NoHandle.into());
+    }
+    // SAFETY: `db` is the live handle of `connection`, which we borrow mutably until we return,
+    // and sqlx does not use it until then (see the module comment). `from_handle` does not take
+    // ownership: dropping the wrapper finalizes its statements and leaves the handle open.
+    let native = unsafe { rusqlite::Connection::from_handle(db) }.map_err(|_| NativeError::NoHandle)?;
+    let result = work(&native);
+    drop(native);
+    Ok(result?)
+}
+
+/// The single-row INSERT of `spec`, with numbered parameters `?1..?n`.
+fn insert_sql(spec: &InsertSpec) -> String {
+    let names: Vec<&str> = spec.columns.iter().map(|(name, _)| *name).collect();
+    let params: Vec<String> = (1..=spec.columns.len()).map(|n| format!("?{n}")).collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({}) {}",
+        spec.table,
+        names.join(", "),
+        params.join(", "),
+        spec.on_conflict
+    )
+}
+
+/// Inserts `cells` (row after row, one value per column of `spec`) with one prepared statement.
+pub(crate) fn insert_cells(
+    native: &rusqlite::Connection,
+    spec: &InsertSpec,
+    cells: &[Value<'_>],
+) -> Result<(), NativeError> {
+    let failed = |source| NativeError::Insert {
+        table: spec.table,
+        source,
+    };
+    let n_columns = spec.columns.len();
+    debug_assert_eq!(cells.len() % n_columns, 0);
+    if cells.is_empty() {
+        return Ok(());
+    }
+    let mut statement = native.prepare(&insert_sql(spec)).map_err(failed)?;
+    for row in cells.chunks_exact(n_columns) {
+        for (index, (value, (_, kind))) in row.iter().zip(spec.columns).enumerate() {
+            let index = index + 1;
+            match (value, kind) {
+                (Value::Int(value), _) => statement.raw_bind_parameter(index, value),
+                (Value::Text(value), _) => statement.raw_bind_parameter(index, value.as_str()),
+                (Value::Str(value), _) => statement.raw_bind_parameter(index, *value),
+                (Value::NullableStr(value), _) => statement.raw_bind_parameter(index, *value),
+                (Value::Decimal(value), ColumnKind::Decimal(scale)) => {
+                    statement.raw_bind_parameter(index, value.map(|value| scaled(value, *scale)))
+                }
+                (Value::Decimal(_), _) => unreachable!("decimal value in a non-decimal column"),
+            }
+            .map_err(failed)?;
+        }
+        statement.raw_execute().map_err(failed)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rows::{insert_rows, ColumnKind, InsertSpec, Value};
+    use super::super::{Dialect, Store};
+    use sqlx::Row;
+
+    const AUDIT_INSERT: InsertSpec = InsertSpec {
+        table: "audit",
+        columns: &[
+            ("at", ColumnKind::Text),
+            ("actor", ColumnKind::Text),
+            ("action", ColumnKind::Text),
+            ("detail", ColumnKind::Text),
+        ],
+        on_conflict: "",
+    };
+
+    fn audit_row(detail: &str) -> Vec<Value<'_>> {
+        vec![
+            Value::Str("2026-01-01T00:00:00Z"),
+            Value::Str("test"),
+            Value::Str("native"),
+            Value::Str(detail),
+        ]
+    }
+
+    async fn details(store: &Store) -> Vec<String> {
+        sqlx::query("SELECT detail FROM audit WHERE action = 'native' ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    }
+
+    /// The native writes are part of the sqlx transaction: a rollback undoes them, a commit
+    /// keeps them, and sqlx goes on using the connection afterwards.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn native_writes_belong_to_the_sqlx_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hq.db").display());
+        let store = Store::open(&url, 2).await.unwrap();
+        assert_eq!(store.dialect(), Dialect::Sqlite);
+
+        let mut tx = store.begin_write().await.unwrap();
+        insert_rows(
+            &mut tx,
+            Dialect::Sqlite,
+            &AUDIT_INSERT,
+            vec![audit_row("rolled back")],
+        )
+        .await
+        .unwrap();
+        let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE action = 'native'")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(seen, 1, "sqlx sees the native write inside the transaction");
+        tx.rollback().await.unwrap();
+        assert!(details(&store).await.is_empty());
+
+        let mut tx = store.begin_write().await.unwrap();
+        let rows = vec![audit_row("kept 1"), audit_row("kept 2")];
+        insert_rows(&mut tx, Dialect::Sqlite, &AUDIT_INSERT, rows)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(details(&store).await, ["kept 1", "kept 2"]);
+        store.close().await;
+    }
+}
