@@ -101,6 +101,7 @@ fn slot(grouping: GroupBy) -> usize {
 }
 
 /// The grouped sums of one report, from one or more statements over the same groupings.
+#[derive(Default)]
 pub(super) struct Groups {
     /// Grouping columns, as selected first in every statement.
     by: Vec<GroupBy>,
@@ -149,13 +150,7 @@ impl Groups {
                 .iter()
                 .map(|(_, (org, code))| (Arc::from(org.as_str()), Arc::from(code.as_str())))
                 .collect(),
-            text_ids: FxMap::default(),
-            texts: Vec::new(),
-            last_text: 0,
-            keys: Vec::new(),
-            sums: Vec::new(),
-            index: None,
-            statements: 0,
+            ..Groups::default()
         }
     }
 
@@ -186,13 +181,8 @@ impl Groups {
             org: self.org.clone(),
             ledger_rank: self.ledger_rank.clone(),
             ledgers: self.ledgers.clone(),
-            text_ids: FxMap::default(),
-            texts: Vec::new(),
-            last_text: 0,
-            keys: Vec::new(),
-            sums: Vec::new(),
-            index: None,
             statements: self.statements,
+            ..Groups::default()
         }
     }
 
