@@ -4,7 +4,7 @@
 
 use crate::doc_lines::{decode_lines, encode_lines, ScaledLine};
 use crate::error::LedgerError;
-use crate::ledger::{current_epoch, parse_stored_doc_type};
+use crate::ledger::{current_epoch, parse_stored_doc_type, EpochRow};
 use branchline_shared::{parse_date, DocLink, DocStatus, Document};
 use chrono::Datelike;
 use rusqlite::{Connection, OptionalExtension};
@@ -248,6 +248,20 @@ pub(crate) fn load_document(conn: &Connection, id: i64) -> Result<StoredDocument
 /// Skips numbers an operator already took. Call inside a write transaction.
 pub(crate) fn next_number(conn: &Connection, branch: &str) -> Result<String, LedgerError> {
     let epoch = current_epoch(conn)?;
+    let (number, next_counter) = free_number(conn, branch, &epoch)?;
+    conn.prepare_cached("UPDATE epoch SET next_number = ?2 WHERE epoch = ?1")?
+        .execute((epoch.epoch, next_counter))?;
+    Ok(number)
+}
+
+/// The first number from `epoch`'s counter that no document holds, and the counter after it.
+/// The caller writes the counter back in the same transaction (`next_number`, or
+/// `OutboxWriter::finish` after `OutboxWriter::set_next_number`).
+pub(crate) fn free_number(
+    conn: &Connection,
+    branch: &str,
+    epoch: &EpochRow,
+) -> Result<(String, u64), LedgerError> {
     let mut counter = epoch.next_number;
     loop {
         let number = if epoch.epoch == 1 {
@@ -257,9 +271,7 @@ pub(crate) fn next_number(conn: &Connection, branch: &str) -> Result<String, Led
         };
         counter += 1;
         if find_head(conn, &number)?.is_none() {
-            conn.prepare_cached("UPDATE epoch SET next_number = ?2 WHERE epoch = ?1")?
-                .execute((epoch.epoch, counter))?;
-            return Ok(number);
+            return Ok((number, counter));
         }
     }
 }

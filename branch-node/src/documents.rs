@@ -2,13 +2,13 @@
 //! routed draft, show and list. Confirming writes the outbox entry in the same transaction.
 
 use crate::doc_store::{
-    find_head, insert_document, load_document, next_number, set_status, DocHead, StoredDocument,
+    find_head, free_number, insert_document, load_document, next_number, set_status, DocHead, StoredDocument,
 };
 use crate::error::LedgerError;
-use crate::import::checksum_and_outbox_json;
-use crate::ledger::Ledger;
+use crate::import::{checksum_and_outbox_json, confirmed_storage};
+use crate::ledger::{current_epoch, Ledger};
 use crate::outbox::OutboxWriter;
-use crate::outbox_ref::{line_scales, ref_body};
+use crate::outbox_ref::ref_body;
 use crate::posting::Posting;
 use crate::schema::write_tx;
 use branchline_shared::{DocRejection, DocStatus, DocType, Document, EntryBody};
@@ -48,11 +48,7 @@ impl Ledger {
     /// The same number with the same content is a no-op; with different content, an error.
     pub fn add_document(&self, document: Document, draft: bool) -> Result<DocumentOutcome, LedgerError> {
         let tx = write_tx(&self.conn)?;
-        let mut document = document;
-        if document.number.is_empty() {
-            document.number = next_number(&tx, &self.branch)?;
-        }
-        let outcome = self.add_in_tx(&tx, document, draft)?;
+        let outcome = self.add_numbered(&tx, document, draft)?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -63,7 +59,7 @@ impl Ledger {
         let tx = write_tx(&self.conn)?;
         let (id, stored) = load_draft(&tx, number)?;
         stored.document.validate()?;
-        let mut posting = Posting::new(&tx, self.allow_negative_stock);
+        let mut posting = Posting::with_present_codes(&tx, self.allow_negative_stock, &self.present_codes);
         posting.post(&stored.document)?;
         posting.write_stock()?;
         set_status(&tx, id, DocStatus::Confirmed, None)?;
@@ -84,12 +80,12 @@ impl Ledger {
     ) -> Result<DocumentOutcome, LedgerError> {
         let tx = write_tx(&self.conn)?;
         let source = load_document(&tx, require_head(&tx, number)?.id)?;
-        let red_number = match red_number {
-            Some(red_number) => red_number.to_owned(),
-            None => next_number(&tx, &self.branch)?,
-        };
-        let red = source.document.red_copy(&red_number, date);
-        let outcome = self.add_in_tx(&tx, red, false)?;
+        let red = source.document.red_copy(red_number.unwrap_or_default(), date);
+        if red_number.is_some() {
+            // An explicitly empty number is refused, not replaced by the ledger's.
+            red.validate()?;
+        }
+        let outcome = self.add_numbered(&tx, red, false)?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -141,37 +137,63 @@ impl Ledger {
         ids.into_iter().map(|id| load_document(&tx, id)).collect()
     }
 
-    fn add_in_tx(
+    /// Adds `document` inside `tx`, numbering it when its number is empty. The epoch row is
+    /// read once and written once, with the new number counter and the outbox position.
+    fn add_numbered(
         &self,
         tx: &Connection,
         document: Document,
         draft: bool,
     ) -> Result<DocumentOutcome, LedgerError> {
-        document.validate()?;
-        let (checksum, outbox_json) = checksum_and_outbox_json(&document);
-        let number = document.number.clone();
-        if let Some(head) = find_head(tx, &number)? {
-            let same_content = head.content_checksum(tx)? == checksum;
-            return duplicate_outcome(number, head.status, same_content, draft);
+        let epoch = current_epoch(tx)?;
+        let mut outbox = OutboxWriter::from_epoch(&epoch);
+        let mut document = document;
+        let fresh_number = document.number.is_empty();
+        if fresh_number {
+            let (number, next_counter) = free_number(tx, &self.branch, &epoch)?;
+            document.number = number;
+            outbox.set_next_number(next_counter);
         }
-        let mut posting = Posting::new(tx, self.allow_negative_stock);
+        let outcome = self.add_in_tx(tx, document, draft, fresh_number, &mut outbox)?;
+        outbox.finish(tx)?;
+        Ok(outcome)
+    }
+
+    /// `fresh_number`: the ledger has just found the number free, so it is not looked up again.
+    fn add_in_tx(
+        &self,
+        tx: &Connection,
+        document: Document,
+        draft: bool,
+        fresh_number: bool,
+        outbox: &mut OutboxWriter,
+    ) -> Result<DocumentOutcome, LedgerError> {
+        document.validate()?;
+        let number = document.number.clone();
+        if !fresh_number {
+            if let Some(head) = find_head(tx, &number)? {
+                let same_content = head.content_checksum(tx)? == checksum_and_outbox_json(&document).0;
+                return duplicate_outcome(number, head.status, same_content, draft);
+            }
+        }
+        let mut posting = Posting::with_present_codes(tx, self.allow_negative_stock, &self.present_codes);
         if draft {
             posting.check_references(&document)?;
+            let (checksum, _) = checksum_and_outbox_json(&document);
             insert_document(tx, &document, DocStatus::Draft, &checksum)?;
             return Ok(DocumentOutcome::Draft { number });
         }
         posting.post(&document)?;
         posting.write_stock()?;
+        let (scales, checksum, outbox_json) = confirmed_storage(&document);
         let id = insert_document(tx, &document, DocStatus::Confirmed, &checksum)?;
-        let body = match line_scales(&document) {
+        let body = match scales {
             Some(scales) => ref_body(id, &document, &scales),
             None => outbox_json.clone(),
         };
         #[cfg(debug_assertions)]
         crate::outbox_ref::debug_assert_rebuilds(tx, &body, &outbox_json);
-        let mut outbox = OutboxWriter::start(tx)?;
         let seq = outbox.append_json(tx, true, &body)?;
-        outbox.finish(tx)?;
         Ok(DocumentOutcome::Confirmed { number, seq })
     }
 }

@@ -239,20 +239,7 @@ fn send_documents(
 
 /// Computes the row values, checksum and outbox JSON of a parsed document.
 fn prepare_document(line: usize, document: Document) -> PreparedDocument {
-    let scales = line_scales(&document);
-    // A document whose rows rebuild it exactly needs neither its JSON (the outbox entry is a
-    // reference) nor its checksum (computed from the row when read); debug builds still write
-    // the JSON to check the reference against it.
-    let (checksum, outbox_json) = if scales.is_none() || cfg!(debug_assertions) {
-        checksum_and_outbox_json(&document)
-    } else {
-        (String::new(), String::new())
-    };
-    let checksum = if scales.is_some() {
-        CHECKSUM_FROM_ROW.to_owned()
-    } else {
-        checksum
-    };
+    let (scales, checksum, outbox_json) = confirmed_storage(&document);
     PreparedDocument {
         line,
         row: DocumentRow::new(&document),
@@ -261,6 +248,25 @@ fn prepare_document(line: usize, document: Document) -> PreparedDocument {
         checksum,
         outbox_json,
     }
+}
+
+/// How a confirmed document is stored: its line scales (`Some` when the rows rebuild it exactly),
+/// its `checksum` column and its outbox JSON. A document the rows rebuild needs neither its JSON
+/// (the outbox entry is a reference) nor its checksum (`CHECKSUM_FROM_ROW`: computed from the row
+/// when read); debug builds still write the JSON to check the reference against it.
+pub(crate) fn confirmed_storage(document: &Document) -> (Option<String>, String, String) {
+    let scales = line_scales(document);
+    let (checksum, outbox_json) = if scales.is_none() || cfg!(debug_assertions) {
+        checksum_and_outbox_json(document)
+    } else {
+        (String::new(), String::new())
+    };
+    let checksum = if scales.is_some() {
+        CHECKSUM_FROM_ROW.to_owned()
+    } else {
+        checksum
+    };
+    (scales, checksum, outbox_json)
 }
 
 /// `Document::content_checksum()` and the outbox JSON (`EntryBody::Document(..).to_json()`) of

@@ -5,6 +5,7 @@
 //! Every write is one `BEGIN IMMEDIATE` transaction, so the transfer agent and `branch-node`
 //! commands can use the same file at the same time.
 
+use crate::outbox::outbox_id_range;
 use crate::schema;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
@@ -19,6 +20,8 @@ pub struct Ledger {
     pub(crate) path: PathBuf,
     pub(crate) branch: String,
     pub(crate) allow_negative_stock: bool,
+    /// Base-data codes this handle has seen present (they are never deleted).
+    pub(crate) present_codes: crate::posting::KnownCodes,
 }
 
 /// Where the ledger's outbox and inbox stand (`branch-node status`).
@@ -106,6 +109,7 @@ impl Ledger {
             path: path.to_owned(),
             branch,
             allow_negative_stock,
+            present_codes: Default::default(),
         })
     }
 
@@ -175,21 +179,46 @@ impl Ledger {
     }
 }
 
-/// The current epoch's row.
+/// The current epoch's counters.
 pub(crate) fn current_epoch(conn: &Connection) -> Result<EpochRow, LedgerError> {
+    let epoch = conn
+        .prepare_cached("SELECT epoch FROM ledger_info")?
+        .query_row([], |row| row.get(0))?;
+    epoch_counters(conn, epoch)?.ok_or(LedgerError::StoredData {
+        what: "epoch".to_owned(),
+        reason: format!("the current epoch {epoch} has no row"),
+    })
+}
+
+/// Epoch `epoch`'s counters, if it exists: its row's values, raised to what its last outbox
+/// entry carries (schema version 4: appends do not rewrite the epoch row).
+pub(crate) fn epoch_counters(conn: &Connection, epoch: u64) -> Result<Option<EpochRow>, LedgerError> {
     let row = conn
         .prepare_cached(
-            "SELECT e.epoch, e.last_seq, e.acked_seq, e.next_number
-             FROM ledger_info i JOIN epoch e ON e.epoch = i.epoch",
+            "SELECT e.last_seq, e.acked_seq, e.next_number, o.seq, o.next_number
+             FROM epoch e LEFT JOIN outbox o ON o.id = (
+                 SELECT id FROM outbox WHERE id > ?2 AND id <= ?3 ORDER BY id DESC LIMIT 1)
+             WHERE e.epoch = ?1",
         )?
-        .query_row([], |row| {
-            Ok(EpochRow {
-                epoch: row.get(0)?,
-                last_seq: row.get(1)?,
-                acked_seq: row.get(2)?,
-                next_number: row.get(3)?,
-            })
-        })?;
+        .query_row(
+            {
+                let (first_id, last_id) = outbox_id_range(epoch, 0);
+                (epoch, first_id, last_id)
+            },
+            |row| {
+                Ok(EpochRow {
+                    epoch,
+                    last_seq: row
+                        .get::<_, u64>(0)?
+                        .max(row.get::<_, Option<u64>>(3)?.unwrap_or(0)),
+                    acked_seq: row.get(1)?,
+                    next_number: row
+                        .get::<_, u64>(2)?
+                        .max(row.get::<_, Option<u64>>(4)?.unwrap_or(0)),
+                })
+            },
+        )
+        .optional()?;
     Ok(row)
 }
 

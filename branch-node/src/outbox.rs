@@ -4,7 +4,7 @@
 //! the transfer agent reads them with `outbox_after` and records HQ's acknowledgement.
 
 use crate::error::LedgerError;
-use crate::ledger::{current_epoch, Ledger};
+use crate::ledger::{current_epoch, epoch_counters, EpochRow, Ledger};
 use crate::outbox_ref::{entry_json_len, is_ref_body, load_ref_entry};
 use crate::row_insert::insert_rows;
 use crate::schema::write_tx;
@@ -16,17 +16,34 @@ pub(crate) struct OutboxWriter {
     epoch: u64,
     last_seq: u64,
     written: u64,
+    /// The epoch's document-number counter, carried by every appended entry.
+    next_number: u64,
+    /// Whether a number was taken since `start` (the counter must then be stored).
+    number_taken: bool,
 }
 
 impl OutboxWriter {
     /// Starts appending after the current epoch's last entry. Call inside a write transaction.
     pub(crate) fn start(conn: &Connection) -> Result<OutboxWriter, LedgerError> {
-        let epoch = current_epoch(conn)?;
-        Ok(OutboxWriter {
+        Ok(OutboxWriter::from_epoch(&current_epoch(conn)?))
+    }
+
+    /// Starts appending after `epoch`'s last entry, read in this transaction.
+    pub(crate) fn from_epoch(epoch: &EpochRow) -> OutboxWriter {
+        OutboxWriter {
             epoch: epoch.epoch,
             last_seq: epoch.last_seq,
             written: 0,
-        })
+            next_number: epoch.next_number,
+            number_taken: false,
+        }
+    }
+
+    /// Records that a number was taken (`free_number`): the entries appended from now on carry
+    /// `counter`, or `finish` writes it to the epoch row when there are none.
+    pub(crate) fn set_next_number(&mut self, counter: u64) {
+        self.next_number = counter;
+        self.number_taken = true;
     }
 
     /// Appends one entry; returns its sequence number.
@@ -55,8 +72,8 @@ impl OutboxWriter {
         let first_seq = self.last_seq + 1;
         insert_rows(
             conn,
-            "outbox (id, epoch, seq, is_document, body)",
-            5,
+            "outbox (id, epoch, seq, is_document, body, next_number)",
+            6,
             jsons.len(),
             |binder, entry_idx| {
                 let seq = first_seq + entry_idx as u64;
@@ -64,7 +81,8 @@ impl OutboxWriter {
                 binder.bind(self.epoch)?;
                 binder.bind(seq)?;
                 binder.bind(is_document)?;
-                binder.bind(jsons[entry_idx].as_ref())
+                binder.bind(jsons[entry_idx].as_ref())?;
+                binder.bind(self.next_number)
             },
         )?;
         self.last_seq += jsons.len() as u64;
@@ -72,11 +90,13 @@ impl OutboxWriter {
         Ok(self.last_seq)
     }
 
-    /// Records the new last sequence number; call before committing.
+    /// Call before committing. The appended entries already carry the epoch's last seq and
+    /// number counter (`ledger::epoch_counters`); only a number taken with no entry after it
+    /// (a draft) is written to the epoch row.
     pub(crate) fn finish(self, conn: &Connection) -> Result<(), LedgerError> {
-        if self.written > 0 {
-            conn.prepare_cached("UPDATE epoch SET last_seq = ?2 WHERE epoch = ?1")?
-                .execute((self.epoch, self.last_seq))?;
+        if self.number_taken && self.written == 0 {
+            conn.prepare_cached("UPDATE epoch SET next_number = ?2 WHERE epoch = ?1")?
+                .execute((self.epoch, self.next_number))?;
         }
         Ok(())
     }
@@ -126,12 +146,12 @@ impl Ledger {
     pub fn record_ack(&self, epoch: u64, acked_seq: u64) -> Result<(), LedgerError> {
         let tx = write_tx(&self.conn)?;
         let current = current_epoch(&tx)?.epoch;
-        let row: Option<(u64, u64)> = rusqlite::OptionalExtension::optional(tx.query_row(
-            "SELECT last_seq, acked_seq FROM epoch WHERE epoch = ?1",
-            [epoch],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        ))?;
-        let Some((last_seq, old_acked_seq)) = row else {
+        let Some(EpochRow {
+            last_seq,
+            acked_seq: old_acked_seq,
+            ..
+        }) = epoch_counters(&tx, epoch)?
+        else {
             return Err(LedgerError::UnknownEpoch { epoch, current });
         };
         if acked_seq > last_seq {

@@ -11,13 +11,21 @@ use crate::error::LedgerError;
 use crate::schema::QTY_SCALE;
 use branchline_shared::{format_plain, from_scaled, to_scaled, BaseKind, DocType, Document};
 use rusqlite::{Connection, OptionalExtension};
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+/// Codes a ledger handle has seen present, per kind (index of `BaseKind::ALL`). Base records are
+/// never deleted from a ledger, by this connection or any other, so a code seen present stays
+/// present: single-document writes skip the lookup for it.
+pub(crate) type KnownCodes = RefCell<[HashSet<String>; 4]>;
 
 /// Stock of one (warehouse, product) and whether it changed.
 #[derive(Debug, Clone, Copy)]
 struct StockCell {
     on_hand: i64,
     changed: bool,
+    /// Whether the ledger has a row for it (an UPDATE writes it; otherwise an INSERT).
+    stored: bool,
 }
 
 /// A confirmed document as a red document sees it.
@@ -37,6 +45,8 @@ pub(crate) struct Posting<'c> {
     stock: HashMap<String, HashMap<String, StockCell>>,
     /// Per kind (index of `BaseKind::ALL`): code -> exists.
     known_codes: [HashMap<String, bool>; 4],
+    /// The ledger handle's codes seen present, shared by its transactions.
+    present_codes: Option<&'c KnownCodes>,
     red_sources: HashMap<String, RedSource>,
 }
 
@@ -47,7 +57,21 @@ impl<'c> Posting<'c> {
             allow_negative_stock,
             stock: HashMap::new(),
             known_codes: Default::default(),
+            present_codes: None,
             red_sources: HashMap::new(),
+        }
+    }
+
+    /// A posting that also consults and fills the ledger handle's `present_codes`. Only for a
+    /// transaction that writes no base records: a code it finds is then a committed one.
+    pub(crate) fn with_present_codes(
+        conn: &'c Connection,
+        allow_negative_stock: bool,
+        present_codes: &'c KnownCodes,
+    ) -> Posting<'c> {
+        Posting {
+            present_codes: Some(present_codes),
+            ..Posting::new(conn, allow_negative_stock)
         }
     }
 
@@ -101,17 +125,23 @@ impl<'c> Posting<'c> {
         Ok(())
     }
 
-    /// Writes the changed stock rows. Call once, before committing.
+    /// Writes the changed stock rows. Call once, before committing. A row read earlier is
+    /// updated in place and a new one inserted: cheaper than an upsert, which makes SQLite keep
+    /// a statement journal.
     pub(crate) fn write_stock(self) -> Result<(), LedgerError> {
-        let mut statement = self.conn.prepare_cached(
-            "INSERT INTO stock (warehouse, product, on_hand) VALUES (?1, ?2, ?3)
-             ON CONFLICT (warehouse, product) DO UPDATE SET on_hand = excluded.on_hand",
-        )?;
+        let mut update = self
+            .conn
+            .prepare_cached("UPDATE stock SET on_hand = ?3 WHERE warehouse = ?1 AND product = ?2")?;
+        let mut insert = self
+            .conn
+            .prepare_cached("INSERT INTO stock (warehouse, product, on_hand) VALUES (?1, ?2, ?3)")?;
         for (warehouse, products) in &self.stock {
             for (product, cell) in products {
-                if cell.changed {
-                    statement.execute((warehouse, product, cell.on_hand))?;
-                }
+                match (cell.changed, cell.stored) {
+                    (false, _) => 0,
+                    (true, true) => update.execute((warehouse, product, cell.on_hand))?,
+                    (true, false) => insert.execute((warehouse, product, cell.on_hand))?,
+                };
             }
         }
         Ok(())
@@ -122,11 +152,16 @@ impl<'c> Posting<'c> {
             .iter()
             .position(|k| *k == kind)
             .expect("every kind is in ALL");
+        let seen_present = |present: &KnownCodes| present.borrow()[kind_idx].contains(code);
         let exists = match self.known_codes[kind_idx].get(code) {
             Some(&exists) => exists,
+            None if self.present_codes.is_some_and(seen_present) => true,
             None => {
                 let exists = base_record_exists(self.conn, kind, code)?;
                 self.known_codes[kind_idx].insert(code.to_owned(), exists);
+                if let (true, Some(present)) = (exists, self.present_codes) {
+                    present.borrow_mut()[kind_idx].insert(code.to_owned());
+                }
                 exists
             }
         };
@@ -155,6 +190,7 @@ impl<'c> Posting<'c> {
             let cell = StockCell {
                 on_hand: on_hand.unwrap_or(0),
                 changed: false,
+                stored: on_hand.is_some(),
             };
             products.insert(product.to_owned(), cell);
         }

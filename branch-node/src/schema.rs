@@ -4,7 +4,7 @@
 //! or canonical text (base-data prices); never REAL or NUMERIC affinity.
 
 use crate::error::LedgerError;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
 
@@ -133,6 +133,12 @@ const MIGRATIONS: &[&str] = &[
            json_extract(j.value, '$[4]')
     FROM document d, json_each(d.lines) j;
     "#,
+    // 4: appending to the outbox no longer rewrites the epoch row (one page fewer per confirm).
+    // An epoch's last seq is its last outbox entry's, and each entry carries the epoch's document
+    // number counter as it stood (`next_number`). The epoch row's `last_seq` and `next_number`
+    // become floors: written when no entry carries the change (a draft the ledger numbers, an
+    // epoch with no entries yet). `ledger::current_epoch` takes the larger of the two.
+    "ALTER TABLE outbox ADD COLUMN next_number INTEGER;",
 ];
 
 /// The schema version this build writes.
@@ -152,8 +158,44 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`).
-pub(crate) fn write_tx(conn: &Connection) -> rusqlite::Result<Transaction<'_>> {
-    Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+pub(crate) fn write_tx(conn: &Connection) -> rusqlite::Result<WriteTx<'_>> {
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    Ok(WriteTx { conn, open: true })
+}
+
+/// A write transaction from `write_tx`, rolled back when dropped without `commit`. Unlike
+/// rusqlite's `Transaction`, its BEGIN and COMMIT come from the statement cache instead of being
+/// parsed again for every transaction (a confirm is one small transaction).
+pub(crate) struct WriteTx<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl WriteTx<'_> {
+    /// Commits. On failure (e.g. a busy database) the transaction stays open and is rolled back
+    /// when dropped.
+    pub(crate) fn commit(mut self) -> rusqlite::Result<()> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for WriteTx<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.conn.is_autocommit() {
+            // Nothing to report from a drop: the changes are discarded either way.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
 }
 
 /// Creates a new ledger file with the current schema. Refuses an existing path.

@@ -1,6 +1,8 @@
-//! Schema migration in place: a ledger of schema version 2 (one `doc_line` row per line) opens
-//! with this build, is migrated to version 3 (the lines in one column of the document row) and
-//! reads back the same documents, outbox entries, bundle bytes and stock.
+//! Schema migration in place: a ledger of schema version 2 (one `doc_line` row per line, the
+//! epoch row rewritten by every append) opens with this build, is migrated to the current version
+//! (version 3: the lines in one column of the document row; version 4: the epoch counters read
+//! from the last outbox entry) and reads back the same documents, outbox entries, bundle bytes and
+//! stock, then numbers and appends where the old ledger left off.
 
 use anyhow::Context;
 use branch_node::{DocFilter, Ledger};
@@ -36,7 +38,8 @@ fn contents(ledger: &Ledger) -> anyhow::Result<Contents> {
     })
 }
 
-/// Rewrites a current ledger into schema version 2's tables, as an older build left them.
+/// Rewrites a current ledger into schema version 2's tables, as an older build left them: lines
+/// in their own table, and the epoch row kept up to date by every append (version 4 drops that).
 fn downgrade_to_version_2(path: &Path) -> anyhow::Result<()> {
     let conn = rusqlite::Connection::open(path)?;
     conn.execute_batch(
@@ -59,10 +62,24 @@ fn downgrade_to_version_2(path: &Path) -> anyhow::Result<()> {
          DROP VIEW doc_line;
          ALTER TABLE doc_line_v2 RENAME TO doc_line;
          ALTER TABLE document DROP COLUMN lines;
+         UPDATE epoch SET
+             last_seq = coalesce((SELECT max(o.seq) FROM outbox o WHERE o.epoch = epoch.epoch), 0),
+             next_number = max(next_number, coalesce(
+                 (SELECT o.next_number FROM outbox o WHERE o.epoch = epoch.epoch ORDER BY o.id DESC LIMIT 1), 0));
+         ALTER TABLE outbox DROP COLUMN next_number;
          PRAGMA user_version = 2;
          COMMIT;",
     )?;
     Ok(())
+}
+
+/// The number the ledger hands out next: one past the highest it generated.
+fn before_counter(contents: &Contents) -> u64 {
+    let generated = contents
+        .documents
+        .iter()
+        .filter_map(|stored| stored.document.number.strip_prefix("SZ-")?.parse::<u64>().ok());
+    generated.max().unwrap_or(0) + 1
 }
 
 fn schema_of(path: &Path) -> anyhow::Result<(i64, String, i64)> {
@@ -124,17 +141,35 @@ fn ledger_migrate_version_2_in_place_keeps_every_document_entry_and_stock() -> a
     let ledger = Ledger::open(&path)?;
     let after = contents(&ledger)?;
     assert!(before == after, "the migrated ledger reads differently");
-    assert_eq!(schema_of(&path)?, (3, "view".to_owned(), expected_lines));
+    assert_eq!(
+        schema_of(&path)?,
+        (
+            branch_node::schema::SCHEMA_VERSION,
+            "view".to_owned(),
+            expected_lines
+        )
+    );
     assert_integrity(&path)?;
     assert_outbox_gapless(&path)?;
     assert_stock_matches_documents(&path)?;
 
+    // Numbering and the outbox carry on where the version-2 epoch row left them.
+    let next = ledger.add_document(
+        Document {
+            number: String::new(),
+            ..before.documents[0].document.clone()
+        },
+        false,
+    );
+    let next = next?;
+    let expected_number = format!("SZ-{:06}", before_counter(&before));
+    assert_eq!(next.number(), expected_number);
+    assert_eq!(ledger.status()?.last_seq, after.status.last_seq + 1);
+    assert_outbox_gapless(&path)?;
+
     // Re-importing the same file is still a no-op on the migrated ledger.
     let again = ledger.import_documents(jsonl.as_bytes(), &mut |_| {})?;
     assert_eq!((again.imported, again.already_present), (0, summary.documents));
-    assert!(
-        contents(&ledger)? == after,
-        "a re-import changed the migrated ledger"
-    );
+    assert_eq!(contents(&ledger)?.documents.len(), after.documents.len() + 1);
     Ok(())
 }

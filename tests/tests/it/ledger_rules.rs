@@ -4,7 +4,7 @@
 use branch_node::{DocFilter, DocumentOutcome, Ledger, LedgerError};
 use branchline_shared::{DocLine, DocStatus, DocType, Document, EntryBody};
 use branchline_tests::ledger::{
-    assert_integrity, assert_outbox_gapless, assert_stock_matches_documents, confirmed_totals,
+    assert_integrity, assert_outbox_gapless, assert_stock_matches_documents, confirmed_totals, customer_code,
     documents_jsonl, product_code, seed_ledger, seed_warehouse, snapshot,
 };
 use branchline_tests::process::TempDir;
@@ -449,4 +449,73 @@ fn reds_inside_one_import_file_see_their_sources() {
     ));
     assert_stock_matches_documents(ledger.path()).unwrap();
     assert_outbox_gapless(ledger.path()).unwrap();
+}
+
+/// A ledger handle remembers the codes it has seen present and reads stock in every
+/// transaction: writes through a second handle on the same file (another `branch-node`
+/// process, the agent) are seen at once, and stock, numbers and the outbox stay exact.
+#[test]
+fn two_handles_on_one_ledger_see_each_others_writes() {
+    let dir = TempDir::new("ledger-two-handles").unwrap();
+    let first = ledger_in(&dir);
+    let second = Ledger::open(first.path()).unwrap();
+    first
+        .add_document(doc(DocType::Opening, "", &product_code(0), "10"), false)
+        .unwrap();
+    let sale = || doc(DocType::SalesOut, &customer_code(0), &product_code(0), "4");
+    first.add_document(sale(), false).unwrap();
+    second.add_document(sale(), false).unwrap();
+    // 2 left: the first handle must read the second's sale, not remember 6.
+    let refused = first.add_document(sale(), false).unwrap_err();
+    assert!(
+        matches!(refused, LedgerError::StockWouldGoNegative { .. }),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("on hand 2"), "{refused}");
+
+    // A code unknown to the first handle, then added through the second, is accepted.
+    let new_product = "NEW-1";
+    let unknown = first
+        .add_document(doc(DocType::Opening, "", new_product, "1"), false)
+        .unwrap_err();
+    assert!(matches!(unknown, LedgerError::UnknownCode { .. }), "{unknown}");
+    let mut record =
+        branchline_shared::BaseRecord::new(branchline_shared::BaseKind::Product, new_product, "new");
+    record.unit = "pcs".to_owned();
+    second.add_base_record(&record).unwrap();
+    first
+        .add_document(doc(DocType::Opening, "", new_product, "1"), false)
+        .unwrap();
+
+    // Numbers taken by either handle are never handed out twice.
+    let numbers: Vec<String> = first
+        .documents(DocFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|stored| stored.document.number)
+        .collect();
+    let mut unique = numbers.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), numbers.len(), "{numbers:?}");
+    let status = second.status().unwrap();
+    assert_eq!(status.last_seq, first.status().unwrap().last_seq);
+    assert_outbox_gapless(first.path()).unwrap();
+    assert_stock_matches_documents(first.path()).unwrap();
+    assert_integrity(first.path()).unwrap();
+}
+
+/// A red document given an explicitly empty number is refused, not numbered by the ledger.
+#[test]
+fn a_red_document_with_an_empty_number_is_refused() {
+    let dir = TempDir::new("ledger-red-empty").unwrap();
+    let ledger = ledger_in(&dir);
+    let opening = ledger
+        .add_document(doc(DocType::Opening, "", &product_code(0), "5"), false)
+        .unwrap();
+    let before = snapshot(ledger.path()).unwrap();
+    ledger
+        .red_document(opening.number(), Some(""), date())
+        .unwrap_err();
+    assert_eq!(snapshot(ledger.path()).unwrap(), before);
 }
