@@ -15,7 +15,7 @@ use crate::service::credential_gate::{AuthenticatedBranch, Caller, CredentialGat
 use crate::service::refusal_audit::RefusalLog;
 use crate::store::ingest::{self, Incoming, IngestAck, IngestBatch, IngestError};
 use crate::store::registry::BranchRef;
-use crate::store::{inbox, reconcile, Store, StoreError};
+use crate::store::{inbox, reconcile, PackError, Store, StoreError};
 use branchline_proto::v1::transfer_server::Transfer;
 use branchline_proto::v1::{
     BundleUpload, DocumentChecksum, HelloRequest, HelloResponse, PullRequest, PullResponse, PushAck,
@@ -79,6 +79,8 @@ pub(crate) fn ingest_status(error: IngestError) -> Status {
         IngestError::EpochTooOld { .. } | IngestError::Gap { .. } => Status::failed_precondition(message),
         IngestError::Conflict { .. } => Status::already_exists(message),
         IngestError::UnknownBranch { .. } => Status::not_found(message),
+        // The batch would push a report roll-up sum past what HQ can hold; nothing was applied.
+        IngestError::Store(StoreError::Packed(PackError::Overflow { .. })) => Status::out_of_range(message),
         IngestError::Store(error) => {
             tracing::error!(%error, "ingestion failed");
             Status::internal(message)

@@ -40,6 +40,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (1, "0001", "init"),
     (2, "0002", "reports"),
     (3, "0003", "templates_routing"),
+    (4, "0004", "packed_rollups"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
@@ -47,6 +48,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (2, "0002", "reports"),
     (3, "0003", "templates_routing"),
     (4, "0004", "rollup_fillfactor"),
+    (5, "0005", "packed_rollups"),
 );
 
 /// How many rows reach the database in one statement (see `rows`).
@@ -99,6 +101,14 @@ impl Dialect {
         match self {
             Dialect::Sqlite => None,
             Dialect::Postgres => Some("SELECT pg_advisory_xact_lock(7344101)"),
+        }
+    }
+
+    /// The migration after whose SQL the product roll-ups are repacked (`packed_migrate`).
+    pub(crate) fn packed_rollups_version(self) -> i64 {
+        match self {
+            Dialect::Sqlite => 4,
+            Dialect::Postgres => 5,
         }
     }
 
@@ -162,10 +172,12 @@ impl Dialect {
     /// Field `index` of a JSON array row, as a value for a column of `kind`.
     pub(crate) fn json_row_field(self, row: &str, index: usize, kind: ColumnKind) -> String {
         match (self, kind) {
+            (Dialect::Sqlite, ColumnKind::Blob) => format!("unhex({row} ->> {index})"),
             (Dialect::Sqlite, _) => format!("{row} ->> {index}"),
             (Dialect::Postgres, ColumnKind::Int) => format!("CAST({row} ->> {index} AS BIGINT)"),
             (Dialect::Postgres, ColumnKind::Text) => format!("{row} ->> {index}"),
             (Dialect::Postgres, ColumnKind::Decimal(_)) => format!("CAST({row} ->> {index} AS NUMERIC)"),
+            (Dialect::Postgres, ColumnKind::Blob) => format!("decode({row} ->> {index}, 'hex')"),
         }
     }
 

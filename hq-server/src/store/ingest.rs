@@ -328,7 +328,10 @@ async fn ingest_in_transaction(
     let dialect = store.dialect();
     let routable = super::routing::Routable::from_plan(&plan);
     let mut inserts = Inserts::default();
-    add_plan_inserts(&mut inserts, &plan, branch.id, batch.epoch, &now);
+    let rollups = add_plan_inserts(&mut inserts, &plan, branch.id, batch.epoch, &now);
+    if let Some(rollups) = rollups {
+        rollups.add_to(&mut tx, dialect, branch.id, &mut inserts).await?;
+    }
     inserts.add(&ENTRY_INSERT, entry_cells);
     inserts.add(&QUARANTINE_INSERT, quarantine_cells);
     inserts.write(&mut tx, dialect).await?;

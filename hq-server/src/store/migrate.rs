@@ -1,5 +1,7 @@
 //! Versioned migrations: each dialect's SQL files are applied once, in order, in a transaction,
 //! and recorded in `schema_migrations`. Concurrent replicas starting together are serialized.
+//! One migration has a Rust step after its SQL, in the same transaction: the repacking of the
+//! product roll-ups (`packed_migrate`).
 
 use super::{now_text, Store, StoreError};
 use sqlx::Row;
@@ -33,6 +35,14 @@ pub(super) async fn apply(store: &Store) -> Result<(), StoreError> {
             .execute(&mut *tx)
             .await
             .map_err(failed)?;
+        if migration.version == store.dialect.packed_rollups_version() {
+            super::packed_migrate::repack(&mut tx, store.dialect)
+                .await
+                .map_err(|error| match error {
+                    StoreError::Database(source) => failed(source),
+                    other => other,
+                })?;
+        }
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(migration.version)
             .bind(migration.name)

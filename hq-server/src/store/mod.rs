@@ -8,11 +8,15 @@ pub mod inbox;
 mod inbox_queue;
 pub mod ingest;
 mod migrate;
+mod packed;
+mod packed_migrate;
+mod packed_store;
 mod plan;
 pub mod quarantine;
 pub mod reconcile;
 pub mod registry;
 pub mod report;
+mod report_packed;
 mod report_query;
 mod report_read;
 pub mod rollup;
@@ -24,6 +28,7 @@ pub mod template;
 mod trade_register;
 
 pub use dialect::Dialect;
+pub use packed::PackError;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
@@ -43,6 +48,8 @@ pub enum StoreError {
     },
     #[error("database schema version {found} is newer than this build's {supported}")]
     NewerSchema { found: i64, supported: i64 },
+    #[error(transparent)]
+    Packed(#[from] packed::PackError),
     #[error("stored {what} is unreadable: {reason}")]
     CorruptValue { what: &'static str, reason: String },
     // Any other database failure; add a dedicated variant when a caller must tell it apart.

@@ -301,20 +301,26 @@ pub(crate) async fn write_plan(
     epoch: u64,
     plan: Plan<'_>,
     now: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), super::StoreError> {
     let mut inserts = Inserts::default();
-    add_plan_inserts(&mut inserts, &plan, branch_id, epoch, now);
-    inserts.write(connection, dialect).await
+    if let Some(rollups) = add_plan_inserts(&mut inserts, &plan, branch_id, epoch, now) {
+        rollups
+            .add_to(connection, dialect, branch_id, &mut inserts)
+            .await?;
+    }
+    Ok(inserts.write(connection, dialect).await?)
 }
 
-/// Queues the writes of a plan (see `write_plan`).
+/// Queues the writes of a plan (see `write_plan`) and answers what its documents add to the
+/// report roll-ups (`None` while a benchmark has them off); the caller adds that with
+/// `RollupDelta::add_to` before writing.
 pub(crate) fn add_plan_inserts<'a>(
     inserts: &mut Inserts<'a>,
     plan: &'a Plan<'_>,
     branch_id: i64,
     epoch: u64,
     now: &'a str,
-) {
+) -> Option<super::rollup::RollupDelta<'a>> {
     let epoch = super::to_i64(epoch);
     let n_lines: usize = plan
         .documents
@@ -371,9 +377,6 @@ pub(crate) fn add_plan_inserts<'a>(
     }
     inserts.add(&DOCUMENT_INSERT, document_cells);
     inserts.add(&LINE_INSERT, line_cells);
-    if let Some(delta) = rollup_delta {
-        delta.add_upserts(inserts, branch_id);
-    }
     let mut record_cells = Vec::with_capacity(plan.records.len() * BRANCH_RECORD_UPSERT.columns.len());
     for record in plan.records.values() {
         record_cells.extend([
@@ -402,4 +405,5 @@ pub(crate) fn add_plan_inserts<'a>(
         ]);
     }
     inserts.add(&REJECTION_INSERT, rejection_cells);
+    rollup_delta
 }

@@ -1,13 +1,16 @@
 //! Consolidated reports (SPEC 6 多组织报表, issue 6): the multi-organization sales summary, the
 //! inventory query and rankings for an organization subtree, read from the roll-ups
 //! (`rollup.rs`) — the coarsest level that answers the grouping, with a date range split into
-//! whole years, whole months and edge days — plus each ledger's freshness.
+//! whole years, whole months and edge days — plus each ledger's freshness. Groupings without
+//! product read `sales_day`; with product, whole years and months come from the packed blocks
+//! (`report_packed.rs`) and edge days from the stored lines.
 //!
 //! `sales_direct` and `inventory_direct` answer the same questions by scanning the stored lines;
 //! they are the oracle of the tests and the baseline of `bench reports`.
 
 use super::calendar::{split_range, Level, Segment};
 use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
+use super::report_packed::{read_packed, MONTH_BLOCKS, YEAR_BLOCKS};
 use super::report_read::{read_groups, Groups, Param};
 use super::rollup::SalesSums;
 use super::{get_u64, Dialect, Store};
@@ -94,24 +97,6 @@ const DAY: Source = Source {
     unique: &["branch_id", "day"],
 };
 
-const MONTH_PRODUCT: Source = Source {
-    from: "sales_month_product",
-    product: Some("product"),
-    day: None,
-    month: Some("month"),
-    date: "month",
-    unique: &["branch_id", "month", "product"],
-    ..DAY
-};
-
-const YEAR_PRODUCT: Source = Source {
-    from: "sales_year_product",
-    month: None,
-    date: "year",
-    unique: &["branch_id", "year", "product"],
-    ..MONTH_PRODUCT
-};
-
 const LINES: Source = Source {
     from: "document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number",
     branch: "l.branch_id",
@@ -134,8 +119,9 @@ const STOCK: Source = Source {
     day: None,
     month: None,
     date: "",
+    product: Some("product"),
     unique: &["branch_id", "warehouse", "product"],
-    ..YEAR_PRODUCT
+    ..DAY
 };
 
 /// The stored lines that move stock.
@@ -176,8 +162,18 @@ async fn sales_grouped(store: &Store, query: &ReportQuery) -> Result<Report<Sale
     let mut groups = sales_groups(query, &subtree);
     for segment in plan_segments(query) {
         let source = match segment.level {
-            Level::Year => &YEAR_PRODUCT,
-            Level::Month => &MONTH_PRODUCT,
+            Level::Year | Level::Month => {
+                let level = match segment.level {
+                    Level::Year => &YEAR_BLOCKS,
+                    _ => &MONTH_BLOCKS,
+                };
+                if !subtree.branches.is_empty() {
+                    let branches = subtree.branches.keys().copied().collect();
+                    let bounds = (segment.low.as_str(), segment.high.as_str());
+                    groups = read_packed(store, level, branches, bounds, groups).await?;
+                }
+                continue;
+            }
             // The fine level is not maintained (see `rollup`): day ranges that need more
             // than branch × day read the stored lines.
             Level::Day if needs_fine(query) || query.groups_by(GroupBy::Product) => &LINES,

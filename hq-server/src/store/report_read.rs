@@ -9,6 +9,7 @@
 //! reports: the bare b-tree walk over a million year roll-up rows is 0.5 s of one core).
 //! PostgreSQL (and in-memory SQLite) rows come through the pool.
 
+use super::report_packed::open_read_only;
 use super::report_query::{GroupBy, GroupKey};
 use super::{Dialect, Store};
 use branchline_shared::from_scaled;
@@ -17,7 +18,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio_stream::StreamExt;
 
@@ -36,6 +37,14 @@ pub enum ReadError {
     BadDecimal { text: String },
     #[error("the report reading task failed")]
     TaskFailed,
+    #[error(transparent)]
+    Packed(#[from] super::packed::PackError),
+    #[error("a report sum of product {product:?} does not fit a decimal")]
+    SumOverflow { product: String },
+    #[error("invalid roll-up period {text:?}")]
+    BadPeriod { text: String },
+    #[error("a packed roll-up block holds a product id that product_slot does not know")]
+    UnknownProduct,
 }
 
 /// A statement parameter, bound in order.
@@ -87,9 +96,9 @@ type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// Grouping slots in `GroupKey` field order: ledger (org, branch), product, customer,
 /// warehouse, day, month. 0 = not grouped; otherwise a ledger rank or a text id + 1.
-type Key = [u32; 6];
+pub(super) type Key = [u32; 6];
 
-fn slot(grouping: GroupBy) -> usize {
+pub(super) fn slot(grouping: GroupBy) -> usize {
     match grouping {
         GroupBy::Org => 0,
         GroupBy::Product => 1,
@@ -154,7 +163,7 @@ impl Groups {
         }
     }
 
-    fn intern(&mut self, text: &str) -> u32 {
+    pub(super) fn intern(&mut self, text: &str) -> u32 {
         // Each ledger's rows repeat the texts of the ledger before in the same order, so the
         // text after the last one found is usually the one asked for.
         let next = self.last_text as usize + 1;
@@ -174,7 +183,7 @@ impl Groups {
     }
 
     /// Empty groups of the same shape, to be read separately and appended.
-    fn empty_like(&self) -> Groups {
+    pub(super) fn empty_like(&self) -> Groups {
         Groups {
             by: self.by.clone(),
             scales: self.scales.clone(),
@@ -188,14 +197,14 @@ impl Groups {
 
     /// Whether a statement may be read in parts split by branch and the parts appended: the
     /// keys start with the ledger, so parts over other branches never share a group.
-    fn splits_by_branch(&self) -> bool {
+    pub(super) fn splits_by_branch(&self) -> bool {
         self.keys.is_empty() && self.by.contains(&GroupBy::Org)
     }
 
     /// Appends groups read over other branches (`splits_by_branch`). When an earlier statement
     /// came back empty the merge index already exists, and the appended keys join it so that
     /// later statements merge into them.
-    fn append_disjoint(&mut self, other: Groups) {
+    pub(super) fn append_disjoint(&mut self, other: Groups) {
         let ids: Vec<u32> = other.texts.iter().map(|text| self.intern(text)).collect();
         for mut key in other.keys {
             for value in key[1..].iter_mut().filter(|value| **value != 0) {
@@ -209,9 +218,19 @@ impl Groups {
         self.sums.extend(other.sums);
     }
 
+    /// Like `append_disjoint`; when nothing is held yet, the part itself becomes the groups (a
+    /// part of a million-group report is tens of megabytes, not worth copying).
+    pub(super) fn append_part(&mut self, part: Groups) {
+        if self.keys.is_empty() && self.texts.is_empty() && self.index.is_none() {
+            *self = part;
+        } else {
+            self.append_disjoint(part);
+        }
+    }
+
     /// Starts reading the rows of another statement; a statement's rows are unique (it groups
     /// by every column), so only the second and later ones merge into what is there.
-    fn begin_statement(&mut self) {
+    pub(super) fn begin_statement(&mut self) {
         self.statements += 1;
         if self.statements == 2 {
             self.index = Some(
@@ -222,6 +241,41 @@ impl Groups {
                     .collect(),
             );
         }
+    }
+
+    /// Makes room for `more` groups.
+    pub(super) fn reserve(&mut self, more: usize) {
+        self.keys.reserve(more);
+        self.sums.reserve(more * self.scales.len());
+    }
+
+    /// The grouping columns, in the order of the keys.
+    pub(super) fn by(&self) -> &[GroupBy] {
+        &self.by
+    }
+
+    /// The key slot value of a branch's ledger (0 for a branch outside the report).
+    pub(super) fn ledger_of(&self, branch: i64) -> u32 {
+        self.ledger_rank.get(&branch).copied().unwrap_or(0)
+    }
+
+    /// Adds one group of the current statement (whose groups are unique) with its sums, one
+    /// per scale; merged into an earlier statement's group with the same key.
+    pub(super) fn add_group(&mut self, key: Key, sums: &[Decimal]) {
+        debug_assert_eq!(sums.len(), self.scales.len());
+        let width = self.scales.len();
+        if let Some(index) = &mut self.index {
+            if let Some(group) = index.get(&key) {
+                let group = *group as usize;
+                for (stored, sum) in self.sums[group * width..(group + 1) * width].iter_mut().zip(sums) {
+                    *stored += *sum;
+                }
+                return;
+            }
+            index.insert(key, self.keys.len() as u32);
+        }
+        self.keys.push(key);
+        self.sums.extend_from_slice(sums);
     }
 
     fn add_row(&mut self, row: &impl Cells) -> Result<(), ReadError> {
@@ -304,13 +358,14 @@ impl Groups {
             rank[*id as usize] = position as u32 + 1;
         }
         let ranked = self.ranked_in_order(&rank);
-        let empty: Arc<str> = Arc::from("");
-        let text = |value: u32| (value != 0).then(|| self.texts[order[value as usize - 1] as usize].clone());
         let width = self.scales.len();
-        let row = |(key, group): &(Key, u32)| {
+        // Each builder clones texts of its own (`Shared`): clones of one `Arc` from two threads
+        // fight over its counter's cache line, and every ledger repeats the same products.
+        let row = |shared: &Shared, (key, group): &(Key, u32)| {
+            let text = |value: u32| (value != 0).then(|| shared.texts[value as usize - 1].clone());
             let (org, branch) = match key[0] {
-                0 => (self.org.clone(), empty.clone()),
-                ledger => self.ledgers[ledger as usize - 1].clone(),
+                0 => (shared.org.clone(), shared.empty.clone()),
+                ledger => shared.ledgers[ledger as usize - 1].clone(),
             };
             let group = *group as usize;
             let key = GroupKey {
@@ -324,8 +379,22 @@ impl Groups {
             };
             make_row(key, &self.sums[group * width..(group + 1) * width])
         };
+        let shared = |deep: bool| {
+            let copy = |text: &Arc<str>| if deep { Arc::from(&**text) } else { text.clone() };
+            Shared {
+                texts: order.iter().map(|id| copy(&self.texts[*id as usize])).collect(),
+                ledgers: self
+                    .ledgers
+                    .iter()
+                    .map(|(org, branch)| (copy(org), copy(branch)))
+                    .collect(),
+                org: copy(&self.org),
+                empty: Arc::from(""),
+            }
+        };
         if ranked.len() < PARALLEL_ROWS {
-            return ranked.iter().map(row).collect();
+            let shared = shared(false);
+            return ranked.iter().map(|group| row(&shared, group)).collect();
         }
         let mut rows: Vec<R> = Vec::with_capacity(ranked.len());
         let part = ranked.len().div_ceil(BUILDERS);
@@ -334,10 +403,11 @@ impl Groups {
                 .chunks_mut(part)
                 .zip(ranked.chunks(part))
             {
-                let row = &row;
+                let (row, shared) = (&row, &shared);
                 scope.spawn(move || {
+                    let shared = shared(true);
                     for (slot, group) in slots.iter_mut().zip(groups) {
-                        slot.write(row(group));
+                        slot.write(row(&shared, group));
                     }
                 });
             }
@@ -347,6 +417,14 @@ impl Groups {
         unsafe { rows.set_len(ranked.len()) };
         rows
     }
+}
+
+/// The texts a row builder clones into its rows: in text order, and the ledgers' names.
+struct Shared {
+    texts: Vec<Arc<str>>,
+    ledgers: Vec<(Arc<str>, Arc<str>)>,
+    org: Arc<str>,
+    empty: Arc<str>,
 }
 
 /// Threads that build the rows of a large report, and the row count from which they do.
@@ -403,7 +481,7 @@ impl Cells for AnyCells<'_> {
 }
 
 /// The file of a SQLite store, read natively; `None` for PostgreSQL and in-memory SQLite.
-fn sqlite_file(store: &Store) -> Option<PathBuf> {
+pub(super) fn sqlite_file(store: &Store) -> Option<PathBuf> {
     if store.dialect() != Dialect::Sqlite {
         return None;
     }
@@ -470,19 +548,12 @@ pub(super) async fn read_groups(
 }
 
 fn read_sqlite_file(
-    path: &PathBuf,
+    path: &Path,
     sql: &str,
     params: &[Param],
     mut groups: Groups,
 ) -> Result<Groups, ReadError> {
-    use rusqlite::OpenFlags;
-    let connection = rusqlite::Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    connection.busy_timeout(std::time::Duration::from_secs(30))?;
-    // Reading through a memory map saves copying every page of a large roll-up.
-    connection.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+    let connection = open_read_only(path)?;
     let mut statement = connection.prepare(sql)?;
     for (index, param) in params.iter().enumerate() {
         match param {

@@ -1,20 +1,29 @@
 //! Report roll-ups (issue 6), maintained incrementally in the transaction that ingests the
-//! documents: a batch's documents are aggregated in memory first, then written as one multi-row
-//! `INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x` per roll-up table, so a report's cost
-//! grows with the number of groups it reads and not with the number of stored lines.
+//! documents: a batch's documents are aggregated in memory first, then added to the stored
+//! roll-ups, so a report's cost grows with the number of groups it reads and not with the number
+//! of stored lines.
 //!
-//! Levels written (schema in `migrations/*/0002_reports.sql`): `sales_day` (branch × day),
-//! `sales_month_product`, `sales_year_product`, and `stock_on_hand` (branch × warehouse × product).
-//! There is no finer level (branch × day × product × customer × warehouse): it would hold about
-//! one row per stored line, so keeping it up to date would cost as much as storing the lines
-//! again. Reports that need that detail read the stored lines instead (`report.rs`).
+//! Levels written: `sales_day` (branch × day) and `stock_on_hand` (branch × warehouse ×
+//! product), each one upsert per touched row (`migrations/*/0002_reports.sql`); and the product
+//! levels `sales_year_block` and `sales_month_block`, packed (`packed.rs`): one row per branch ×
+//! period × block of `BLOCK_SLOTS` products. For those the batch's delta is folded per block, the
+//! touched blocks are read, added to in Rust and written back. This read-modify-write is safe
+//! because a block belongs to one branch and every transaction that adds a branch's documents
+//! (ingestion, quarantine retry) first locks that branch's row (`FOR UPDATE`; on SQLite the
+//! whole database is one writer). There is no finer level (branch × day × product × customer ×
+//! warehouse): it would hold about one row per stored line. Reports that need that detail read
+//! the stored lines instead (`report.rs`).
 
 use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
+use super::packed::{self, Block, PackError, SlotSums};
+use super::packed_store;
 use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
+use super::{Dialect, StoreError};
 use branchline_shared::{Document, LineValues};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use sqlx::AnyConnection;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Roll-up maintenance is on unless a benchmark switches it off to measure its cost.
@@ -49,9 +58,10 @@ impl SalesSums {
 #[derive(Debug, Default)]
 pub(crate) struct RollupDelta<'a> {
     day: HashMap<NaiveDate, SalesSums>,
-    /// (year × 100 + month, product)
-    month_product: HashMap<(i32, &'a str), SalesSums>,
-    year_product: HashMap<(i32, &'a str), SalesSums>,
+    /// (month period, product), see `packed::month_period`
+    month_product: HashMap<(i64, &'a str), ProductSums>,
+    /// (year period, product)
+    year_product: HashMap<(i64, &'a str), ProductSums>,
     /// (warehouse, product) → signed quantity
     stock: HashMap<(&'a str, &'a str), Decimal>,
 }
@@ -67,7 +77,9 @@ impl<'a> RollupDelta<'a> {
         debug_assert_eq!(document.lines.len(), values.len());
         let sign = document.doc_type.stock_sign();
         let is_sale = document.doc_type.counts_as_sale();
-        let (year, month) = (document.date.year(), document.date.month() as i32);
+        let (year, month) = (document.date.year(), document.date.month());
+        let month_period = packed::month_period(year, month);
+        let year_period = packed::year_period(year);
         let mut day_sums = SalesSums::default();
         for (line, values) in document.lines.iter().zip(values) {
             if sign != 0 {
@@ -89,21 +101,32 @@ impl<'a> RollupDelta<'a> {
                 total: values.total,
             };
             day_sums.add(sums);
-            let month_key = (year * 100 + month, line.product.as_str());
-            self.month_product.entry(month_key).or_default().add(sums);
-            self.year_product
-                .entry((year, line.product.as_str()))
+            let product = line.product.as_str();
+            self.month_product
+                .entry((month_period, product))
                 .or_default()
-                .add(sums);
+                .add_line(sums);
+            self.year_product
+                .entry((year_period, product))
+                .or_default()
+                .add_line(sums);
         }
         if is_sale && !document.lines.is_empty() {
             self.day.entry(document.date).or_default().add(day_sums);
         }
     }
 
-    /// Queues the upserts that add the delta to the stored roll-ups (to be written inside the
-    /// ingestion transaction).
-    pub(crate) fn add_upserts(self, inserts: &mut Inserts<'a>, branch_id: i64) {
+    /// Adds the delta to the stored roll-ups: queues the day and stock upserts, and reads,
+    /// adds to and queues back the packed product blocks it touches (assigning ids to product
+    /// codes seen for the first time). Runs inside the ingestion transaction, which holds the
+    /// branch's lock (see the module comment).
+    pub(crate) async fn add_to(
+        self,
+        connection: &mut AnyConnection,
+        dialect: Dialect,
+        branch_id: i64,
+        inserts: &mut Inserts<'a>,
+    ) -> Result<(), StoreError> {
         let sums_cells = |sums: SalesSums| {
             [
                 Value::Decimal(Some(sums.qty)),
@@ -123,23 +146,6 @@ impl<'a> RollupDelta<'a> {
             cells.extend(sums_cells(sums));
         }
         inserts.add(&DAY_UPSERT, cells);
-        let mut cells = Vec::with_capacity(self.month_product.len() * 7);
-        for ((month, product), sums) in sorted(self.month_product) {
-            let month = format!("{:04}-{:02}", month / 100, month % 100);
-            cells.extend([Value::Int(branch_id), Value::Text(month), Value::Str(product)]);
-            cells.extend(sums_cells(sums));
-        }
-        inserts.add(&MONTH_PRODUCT_UPSERT, cells);
-        let mut cells = Vec::with_capacity(self.year_product.len() * 7);
-        for ((year, product), sums) in sorted(self.year_product) {
-            cells.extend([
-                Value::Int(branch_id),
-                Value::Text(format!("{year:04}")),
-                Value::Str(product),
-            ]);
-            cells.extend(sums_cells(sums));
-        }
-        inserts.add(&YEAR_PRODUCT_UPSERT, cells);
         let mut cells = Vec::with_capacity(self.stock.len() * 4);
         for ((warehouse, product), qty) in sorted(self.stock) {
             cells.extend([
@@ -150,7 +156,89 @@ impl<'a> RollupDelta<'a> {
             ]);
         }
         inserts.add(&STOCK_UPSERT, cells);
+        if self.year_product.is_empty() && self.month_product.is_empty() {
+            return Ok(());
+        }
+        let mut codes: Vec<&str> = self
+            .year_product
+            .keys()
+            .chain(self.month_product.keys())
+            .map(|(_, product)| *product)
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let ids = packed_store::product_ids(connection, dialect, &codes).await?;
+        let ids: HashMap<&str, i64> = codes.into_iter().zip(ids).collect();
+        let levels = [
+            (&YEAR_BLOCK_UPSERT, self.year_product),
+            (&MONTH_BLOCK_UPSERT, self.month_product),
+        ];
+        for (spec, delta) in levels {
+            let blocks = pack_delta(branch_id, delta, &ids)?;
+            let keys: Vec<i64> = blocks.keys().copied().collect();
+            let mut stored = packed_store::read_blocks(connection, dialect, spec.table, &keys).await?;
+            let mut cells = Vec::with_capacity(blocks.len() * 2);
+            for (key, delta) in blocks {
+                let mut block = match stored.remove(&key) {
+                    Some(bytes) => Block::decode(&bytes, key)?,
+                    None => Block::default(),
+                };
+                let (_, _, block_number) = packed::split_key(key);
+                block.add(&delta, block_number * packed::BLOCK_SLOTS as i64)?;
+                cells.extend([Value::Int(key), Value::Blob(block.encode())]);
+            }
+            inserts.add(spec, cells);
+        }
+        Ok(())
     }
+}
+
+/// The sums one batch adds to one product in one period, with how many lines they fold.
+#[derive(Debug, Clone, Copy, Default)]
+struct ProductSums {
+    sums: SalesSums,
+    lines: i64,
+}
+
+impl ProductSums {
+    fn add_line(&mut self, sums: SalesSums) {
+        self.sums.add(sums);
+        self.lines += 1;
+    }
+}
+
+/// A level's delta as blocks by row key, sums scaled as stored.
+fn pack_delta(
+    branch_id: i64,
+    delta: HashMap<(i64, &str), ProductSums>,
+    ids: &HashMap<&str, i64>,
+) -> Result<BTreeMap<i64, Block>, PackError> {
+    let mut blocks: BTreeMap<i64, Block> = BTreeMap::new();
+    for ((period, product), sums) in delta {
+        let id = *ids.get(product).expect("every product of the delta has an id");
+        let (block, slot) = packed::block_of(id);
+        let overflow = |what| PackError::Overflow { what, product: id };
+        let scaled = SlotSums {
+            qty: checked_scaled(sums.sums.qty, QTY_SCALE).ok_or_else(|| overflow("quantity"))?,
+            amount: checked_scaled(sums.sums.amount, AMOUNT_SCALE).ok_or_else(|| overflow("amount"))?,
+            tax: checked_scaled(sums.sums.tax, AMOUNT_SCALE).ok_or_else(|| overflow("tax"))?,
+            lines: sums.lines,
+        };
+        let key = packed::block_key(branch_id, period, block)?;
+        let target = &mut blocks.entry(key).or_default().slots[slot];
+        *target = target.checked_add(scaled, id)?;
+    }
+    Ok(blocks)
+}
+
+/// `value × 10^scale` as an i64, `None` when it does not fit.
+pub(super) fn checked_scaled(value: Decimal, scale: u32) -> Option<i64> {
+    let mut value = value;
+    value.rescale(scale);
+    if value.scale() != scale {
+        return None;
+    }
+    i64::try_from(value.mantissa()).ok()
 }
 
 fn sorted<K: Ord, V>(map: HashMap<K, V>) -> Vec<(K, V)> {
@@ -174,22 +262,16 @@ const DAY_UPSERT: InsertSpec = InsertSpec {
                   tax = sales_day.tax + excluded.tax, total = sales_day.total + excluded.total",
 };
 
-const MONTH_PRODUCT_UPSERT: InsertSpec = InsertSpec {
-    table: "sales_month_product",
-    columns: &[("branch_id", ColumnKind::Int), ("month", ColumnKind::Text), ("product", ColumnKind::Text), ("qty", ColumnKind::Decimal(QTY_SCALE)), ("amount", ColumnKind::Decimal(AMOUNT_SCALE)), ("tax", ColumnKind::Decimal(AMOUNT_SCALE)), ("total", ColumnKind::Decimal(AMOUNT_SCALE))],
-    on_conflict: "ON CONFLICT (branch_id, month, product) DO UPDATE SET \
-                  qty = sales_month_product.qty + excluded.qty, \
-                  amount = sales_month_product.amount + excluded.amount, \
-                  tax = sales_month_product.tax + excluded.tax, total = sales_month_product.total + excluded.total",
+/// A packed block written back whole (read, added to and re-encoded in `add_to`).
+const YEAR_BLOCK_UPSERT: InsertSpec = InsertSpec {
+    table: "sales_year_block",
+    columns: &[("key", ColumnKind::Int), ("sums", ColumnKind::Blob)],
+    on_conflict: "ON CONFLICT (key) DO UPDATE SET sums = excluded.sums",
 };
 
-const YEAR_PRODUCT_UPSERT: InsertSpec = InsertSpec {
-    table: "sales_year_product",
-    columns: &[("branch_id", ColumnKind::Int), ("year", ColumnKind::Text), ("product", ColumnKind::Text), ("qty", ColumnKind::Decimal(QTY_SCALE)), ("amount", ColumnKind::Decimal(AMOUNT_SCALE)), ("tax", ColumnKind::Decimal(AMOUNT_SCALE)), ("total", ColumnKind::Decimal(AMOUNT_SCALE))],
-    on_conflict: "ON CONFLICT (branch_id, year, product) DO UPDATE SET \
-                  qty = sales_year_product.qty + excluded.qty, \
-                  amount = sales_year_product.amount + excluded.amount, \
-                  tax = sales_year_product.tax + excluded.tax, total = sales_year_product.total + excluded.total",
+const MONTH_BLOCK_UPSERT: InsertSpec = InsertSpec {
+    table: "sales_month_block",
+    ..YEAR_BLOCK_UPSERT
 };
 
 const STOCK_UPSERT: InsertSpec = InsertSpec {

@@ -21,6 +21,8 @@ pub(crate) enum ColumnKind {
     Text,
     /// A decimal stored with this many places (scaled integer on SQLite, NUMERIC on PostgreSQL).
     Decimal(u32),
+    /// Bytes (BLOB on SQLite, bytea on PostgreSQL); in a JSON row, lowercase hex text.
+    Blob,
 }
 
 /// One cell of a row to insert; text may be owned or borrowed from what is being stored.
@@ -31,6 +33,7 @@ pub(crate) enum Value<'a> {
     Str(&'a str),
     NullableStr(Option<&'a str>),
     Decimal(Option<Decimal>),
+    Blob(Vec<u8>),
 }
 
 /// The fixed part of an INSERT: table, typed columns, and what to do on a key conflict.
@@ -153,6 +156,11 @@ fn encode_rows(dialect: Dialect, spec: &InsertSpec, cells: &[Value<'_>]) -> Stri
                     Dialect::Postgres => write_text(&mut out, &value.to_string()),
                 },
                 (Value::Decimal(_), _) => unreachable!("decimal value in a non-decimal column"),
+                (Value::Blob(bytes), _) => {
+                    out.push(b'"');
+                    out.extend_from_slice(hex::encode(bytes).as_bytes());
+                    out.push(b'"');
+                }
             }
         }
         out.push(b']');

@@ -32,6 +32,11 @@ pub(crate) enum NativeError {
         table: &'static str,
         source: rusqlite::Error,
     },
+    #[error("sqlite {what} failed: {source}")]
+    Query {
+        what: &'static str,
+        source: rusqlite::Error,
+    },
 }
 
 impl From<NativeError> for sqlx::Error {
@@ -156,6 +161,7 @@ pub(crate) fn insert_cells(
                     statement.raw_bind_parameter(index, value.map(|value| scaled(value, *scale)))
                 }
                 (Value::Decimal(_), _) => unreachable!("decimal value in a non-decimal column"),
+                (Value::Blob(bytes), _) => statement.raw_bind_parameter(index, bytes.as_slice()),
             }
             .map_err(failed)?;
         }

@@ -18,6 +18,7 @@ mod ledger_rules;
 mod ledger_sync;
 mod report_cli;
 mod report_props;
+mod report_upgrade;
 mod security_corrupt_ledger;
 mod security_credentials;
 mod security_flood;

@@ -1,7 +1,9 @@
 //! Reports from the roll-ups equal a direct aggregation over HQ's stored lines, after random
 //! document streams (red documents, routed trades, resent batches) pushed through the real gRPC
 //! server, for many subtrees, groupings and date ranges — and their grand totals equal the sums
-//! of what the branches sent (pair assertion), exact to the cent. SQLite, and PostgreSQL.
+//! of what the branches sent (pair assertion), exact to the cent. SQLite, and PostgreSQL; with
+//! four products, and with enough (master and branch-local) that the packed product roll-ups
+//! span several blocks; and a product whose sums net to zero after a red document.
 
 use crate::hq_support::{batch, push, record, wire};
 use branchline_shared::{parse_date, BaseKind, DocLine, DocLink, DocType, Document, EntryBody};
@@ -16,7 +18,7 @@ const PRODUCTS: [&str; 4] = ["P001", "P002", "P003", "P004"];
 const CUSTOMERS: [&str; 3] = ["C001", "C002", "C-GZ"];
 
 /// A small deterministic generator (xorshift64*), seeded by proptest.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -26,7 +28,7 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
@@ -69,8 +71,48 @@ fn decimal(mantissa: u64, scale: u32) -> Decimal {
     Decimal::new(mantissa as i64, scale)
 }
 
-/// A random stream of confirmed documents for branch `code`, days from 2025-11-20 to 2026-02-08.
-fn random_documents(rng: &mut Rng, code: &str, n_docs: usize) -> Vec<Document> {
+/// The products a case's documents use: the four master products, or (wide) 150 master products
+/// and three of the branch's own, so that product ids cross the packed roll-ups' blocks.
+pub(crate) fn catalog(code: &str, wide: bool) -> Vec<String> {
+    if !wide {
+        return PRODUCTS.iter().map(|product| product.to_string()).collect();
+    }
+    (1..=WIDE_PRODUCTS)
+        .map(|idx| format!("P{idx:03}"))
+        .chain((1..=3).map(|idx| format!("{code}-L{idx}")))
+        .collect()
+}
+
+/// Master products of the wide catalog.
+const WIDE_PRODUCTS: usize = 150;
+
+/// Imports the wide catalog's master products beyond the four of `setup_group`.
+pub(crate) async fn import_wide_products(hq: &HqHandle) {
+    let products: Vec<_> = (PRODUCTS.len() + 1..=WIDE_PRODUCTS)
+        .map(|idx| record(BaseKind::Product, &format!("P{idx:03}")))
+        .collect();
+    hq.import(BaseKind::Product, &products).await.unwrap();
+}
+
+/// The branch's own product records of the wide catalog, sent before its documents.
+pub(crate) fn local_products(code: &str) -> Vec<EntryBody> {
+    (1..=3)
+        .map(|idx| {
+            let mut product = record(BaseKind::Product, &format!("{code}-L{idx}"));
+            product.branch = code.to_owned();
+            EntryBody::BaseRecord(product)
+        })
+        .collect()
+}
+
+/// A random stream of confirmed documents for branch `code` over `products`, days from
+/// 2025-11-20 to 2026-02-08.
+pub(crate) fn random_documents(
+    rng: &mut Rng,
+    code: &str,
+    n_docs: usize,
+    products: &[String],
+) -> Vec<Document> {
     let start = parse_date("2025-11-20").unwrap();
     let mut documents: Vec<Document> = Vec::new();
     for doc_idx in 0..n_docs {
@@ -107,7 +149,7 @@ fn random_documents(rng: &mut Rng, code: &str, n_docs: usize) -> Vec<Document> {
         let n_lines = 1 + rng.below(3) as usize;
         let lines = (0..n_lines)
             .map(|_| DocLine {
-                product: PRODUCTS[rng.below(4) as usize].to_owned(),
+                product: products[rng.below(products.len() as u64) as usize].clone(),
                 qty: decimal(1 + rng.below(5000), rng.below(3) as u32),
                 price: decimal(1 + rng.below(2_000_000), 2 + rng.below(3) as u32),
                 discount: [Decimal::ZERO, decimal(4, 2), decimal(125, 4)][rng.below(3) as usize],
@@ -130,13 +172,13 @@ fn random_documents(rng: &mut Rng, code: &str, n_docs: usize) -> Vec<Document> {
     documents
 }
 
-/// Pushes `documents` as seq 1.. in random batches, resending some batches.
-async fn push_stream(hq: &HqHandle, token: &str, documents: &[Document], rng: &mut Rng) {
+/// Pushes `bodies` as seq 1.. in random batches, resending some batches.
+pub(crate) async fn push_stream(hq: &HqHandle, token: &str, bodies: Vec<EntryBody>, rng: &mut Rng) {
     let mut client = hq.transfer(token).await;
-    let entries: Vec<_> = documents
-        .iter()
+    let entries: Vec<_> = bodies
+        .into_iter()
         .enumerate()
-        .map(|(idx, document)| wire(idx as u64 + 1, EntryBody::Document(document.clone())))
+        .map(|(idx, body)| wire(idx as u64 + 1, body))
         .collect();
     let mut sent = Vec::new();
     let mut rest = entries.as_slice();
@@ -201,6 +243,9 @@ pub(crate) async fn assert_reports_match_lines(store: &Store, extra_range: (Stri
                 );
             }
         }
+        for (from, to) in &ranges {
+            assert_product_ranking_matches_lines(store, org, from, to).await;
+        }
         for by in [
             vec![],
             vec!["org,product".to_owned()],
@@ -212,6 +257,43 @@ pub(crate) async fn assert_reports_match_lines(store: &Store, extra_range: (Stri
             assert_eq!(rolled, direct, "inventory --org {org} --by {by:?}");
         }
     }
+}
+
+/// The ranking by product (groups summed over every ledger of the subtree, not split by org)
+/// equals the direct aggregation's org × product rows summed per product, ordered by amount.
+async fn assert_product_ranking_matches_lines(store: &Store, org: &str, from: &str, to: &str) {
+    let by_product = ReportQuery::parse(org, from, to, &["product".to_owned()]).unwrap();
+    let ranked = report::ranking(store, &by_product, 1_000).await.unwrap();
+    let direct = report::sales_direct(store, &by_product).await.unwrap();
+    let mut per_product: std::collections::BTreeMap<String, hq_server::store::rollup::SalesSums> =
+        std::collections::BTreeMap::new();
+    for row in &direct.rows {
+        let product = row.key.product.as_deref().expect("grouped by product").to_owned();
+        per_product.entry(product).or_default().add(row.sums);
+    }
+    let mut expected: Vec<report::SalesRow> = per_product
+        .into_iter()
+        .map(|(product, sums)| report::SalesRow {
+            key: report::GroupKey {
+                org: org.into(),
+                branch: "".into(),
+                product: Some(product.as_str().into()),
+                ..report::GroupKey::default()
+            },
+            sums,
+            target: None,
+            completion: None,
+            rank: 0,
+        })
+        .collect();
+    expected.sort_by(|a, b| b.sums.amount.cmp(&a.sums.amount).then_with(|| a.key.cmp(&b.key)));
+    for (index, row) in expected.iter_mut().enumerate() {
+        row.rank = index as u32 + 1;
+    }
+    assert_eq!(
+        ranked.rows, expected,
+        "rank --org {org} --from {from:?} --to {to:?} --by product"
+    );
 }
 
 /// Pair assertion: the group's totals equal the sums of the confirmed sales the branches sent.
@@ -287,16 +369,35 @@ async fn assert_rows_equal_sent(store: &Store, sent: &[Document]) {
     );
 }
 
-async fn run_case(store_kind: HqStoreKind, seed: u64, n_docs: usize) {
+/// Pushes each branch a random stream (after its own products, in the wide catalog) and
+/// answers everything the branches sent, documents only.
+pub(crate) async fn push_random_streams(
+    hq: &HqHandle,
+    tokens: &[String],
+    rng: &mut Rng,
+    n_docs: usize,
+    wide: bool,
+) -> Vec<Document> {
+    if wide {
+        import_wide_products(hq).await;
+    }
+    let mut sent = Vec::new();
+    for ((code, _), token) in BRANCHES.iter().zip(tokens) {
+        let documents = random_documents(rng, code, n_docs, &catalog(code, wide));
+        let mut bodies = if wide { local_products(code) } else { Vec::new() };
+        bodies.extend(documents.iter().cloned().map(EntryBody::Document));
+        push_stream(hq, token, bodies, rng).await;
+        sent.extend(documents);
+    }
+    sent
+}
+
+async fn run_case(store_kind: HqStoreKind, seed: u64, n_docs: usize, wide: bool) {
     let mut rng = Rng(seed | 1);
     let hq = launch_hq(store_kind).await;
     let tokens = setup_group(&hq).await;
-    let mut sent = Vec::new();
-    for ((code, _), token) in BRANCHES.iter().zip(&tokens) {
-        let documents = random_documents(&mut rng, code, n_docs);
-        push_stream(&hq, token, &documents, &mut rng).await;
-        sent.extend(documents);
-    }
+    let sent = push_random_streams(&hq, &tokens, &mut rng, n_docs, wide).await;
+    let n_entries = n_docs + if wide { 3 } else { 0 };
     let store = hq.open_store().await.unwrap();
     let start = parse_date("2025-11-20").unwrap();
     let from = start + chrono::Days::new(rng.below(80));
@@ -312,7 +413,63 @@ async fn run_case(store_kind: HqStoreKind, seed: u64, n_docs: usize) {
     assert!(whole
         .freshness
         .iter()
-        .all(|freshness| freshness.last_seq == n_docs as u64));
+        .all(|freshness| freshness.last_seq == n_entries as u64));
+    store.close().await;
+    hq.shutdown().await.unwrap();
+}
+
+/// A sale and its red document in the same year: the product's sums net to zero, and it is
+/// still a group of every product report, as in the direct aggregation over the lines.
+async fn zero_sum_case(store_kind: HqStoreKind) {
+    let hq = launch_hq(store_kind).await;
+    let tokens = setup_group(&hq).await;
+    let sale = |number: &str, day: &str, product: &str| Document {
+        number: number.to_owned(),
+        doc_type: DocType::SalesOut,
+        date: parse_date(day).unwrap(),
+        partner: "C001".to_owned(),
+        warehouse: "SZ-W".to_owned(),
+        red_of: None,
+        lines: vec![DocLine {
+            product: product.to_owned(),
+            qty: decimal(3, 0),
+            price: decimal(1999, 2),
+            discount: Decimal::ZERO,
+            tax_rate: decimal(13, 2),
+        }],
+        link: None,
+    };
+    let first = sale("SZ-1", "2025-12-05", "P003");
+    let documents = vec![
+        first.clone(),
+        sale("SZ-2", "2025-12-05", "P001"),
+        first.red_copy("SZ-3", parse_date("2025-12-20").unwrap()),
+    ];
+    let bodies = documents.into_iter().map(EntryBody::Document).collect();
+    push_stream(&hq, &tokens[0], bodies, &mut Rng(7)).await;
+    let store = hq.open_store().await.unwrap();
+    let ranges = [
+        ("", ""),
+        ("2025-01-01", "2025-12-31"),
+        ("2025-12-01", "2025-12-31"),
+    ];
+    for (from, to) in ranges {
+        for by in ["org,product", "product", "org,product,month"] {
+            let query = ReportQuery::parse("001", from, to, &[by.to_owned()]).unwrap();
+            let rolled = report::sales(&store, &query).await.unwrap();
+            assert_eq!(
+                rolled,
+                report::sales_direct(&store, &query).await.unwrap(),
+                "--from {from:?} --to {to:?} --by {by}"
+            );
+            let zero = rolled
+                .rows
+                .iter()
+                .find(|row| row.key.product.as_deref() == Some("P003"))
+                .unwrap_or_else(|| panic!("no P003 group for --by {by} --from {from:?}"));
+            assert_eq!(zero.sums, Default::default(), "P003 nets to zero");
+        }
+    }
     store.close().await;
     hq.shutdown().await.unwrap();
 }
@@ -323,7 +480,18 @@ proptest! {
     #[test]
     fn report_rollups_equal_direct_aggregation_sqlite(seed in any::<u64>()) {
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(run_case(HqStoreKind::Sqlite, seed, 30));
+        runtime.block_on(run_case(HqStoreKind::Sqlite, seed, 30, false));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3, ..ProptestConfig::default() })]
+
+    /// 150 master products and each branch's own: product ids cross block boundaries.
+    #[test]
+    fn report_rollups_across_blocks_equal_direct_aggregation_sqlite(seed in any::<u64>()) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(run_case(HqStoreKind::Sqlite, seed, 60, true));
     }
 }
 
@@ -332,5 +500,26 @@ async fn report_rollups_equal_direct_aggregation_postgres() {
     let Some(store_kind) = HqStoreKind::postgres("report_props").await else {
         return;
     };
-    run_case(store_kind, 0x5eed_2026, 30).await;
+    run_case(store_kind, 0x5eed_2026, 30, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_rollups_across_blocks_equal_direct_aggregation_postgres() {
+    let Some(store_kind) = HqStoreKind::postgres("report_props_wide").await else {
+        return;
+    };
+    run_case(store_kind, 0x5eed_2027, 60, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_sum_product_group_after_red_sqlite() {
+    zero_sum_case(HqStoreKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_sum_product_group_after_red_postgres() {
+    let Some(store_kind) = HqStoreKind::postgres("report_zero_sum").await else {
+        return;
+    };
+    zero_sum_case(store_kind).await;
 }

@@ -1,0 +1,327 @@
+//! Packed product roll-ups (issue 6): the sales of up to `BLOCK_SLOTS` products of one branch
+//! and one period (a year or a month) in one row. Every product code gets a dense HQ-wide
+//! integer id on first sight (`product_slot`); id / `BLOCK_SLOTS` names the block and
+//! id % `BLOCK_SLOTS` the slot inside it.
+//!
+//! A row's key is one integer (`block_key`: branch id, period, block), so SQLite keeps it as the
+//! rowid and PostgreSQL as a BIGINT primary key. Its sums are one BLOB/bytea:
+//!
+//! ```text
+//! u64 LE  bitmap of the slots present (bit s = slot s)
+//! then, for each present slot in ascending order, four i64 LE:
+//!         qty (× 10^QTY_SCALE), amount (× 10^AMOUNT_SCALE), tax (× 10^AMOUNT_SCALE), lines
+//! ```
+//!
+//! `lines` counts the stored lines folded into the slot (1 for a group carried over from the
+//! schema before version 4, whose rows had no count), so a product whose sums net to zero after
+//! a red document is still a group, as the direct aggregation over the lines sees it. A slot is
+//! present exactly when `lines` is not zero. `total` is not stored: it is amount + tax (SPEC 4).
+//! Sums never wrap: an addition that would overflow is refused with `PackError::Overflow`.
+
+/// Products per block. Fixed for the life of a store: changing it means repacking every row.
+pub(crate) const BLOCK_SLOTS: usize = 64;
+
+/// Bits of a key given to the block number and to the period; the branch id takes the rest
+/// (25 bits, below the sign bit).
+const BLOCK_BITS: u32 = 21;
+const PERIOD_BITS: u32 = 17;
+const BRANCH_BITS: u32 = 63 - BLOCK_BITS - PERIOD_BITS;
+
+/// Bytes of one present slot: four i64.
+const SLOT_BYTES: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error("sales roll-up {what} of product slot {product} would overflow a 64-bit scaled integer")]
+    Overflow { what: &'static str, product: i64 },
+    #[error("stored roll-up block {key} is corrupt: {reason}")]
+    Corrupt { key: i64, reason: String },
+    #[error("roll-up key out of range: branch {branch}, period {period}, product slot {product}")]
+    KeyRange { branch: i64, period: i64, product: i64 },
+}
+
+/// The scaled sums of one product in one block.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SlotSums {
+    pub(crate) qty: i64,
+    pub(crate) amount: i64,
+    pub(crate) tax: i64,
+    pub(crate) lines: i64,
+}
+
+impl SlotSums {
+    pub(crate) fn is_present(&self) -> bool {
+        self.lines != 0
+    }
+
+    /// `self + other`, refusing overflow; `product` names the slot in the error.
+    pub(crate) fn checked_add(self, other: SlotSums, product: i64) -> Result<SlotSums, PackError> {
+        let add = |left: i64, right: i64, what: &'static str| {
+            left.checked_add(right)
+                .ok_or(PackError::Overflow { what, product })
+        };
+        Ok(SlotSums {
+            qty: add(self.qty, other.qty, "quantity")?,
+            amount: add(self.amount, other.amount, "amount")?,
+            tax: add(self.tax, other.tax, "tax")?,
+            lines: add(self.lines, other.lines, "line count")?,
+        })
+    }
+}
+
+/// One block's slots, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Block {
+    pub(crate) slots: [SlotSums; BLOCK_SLOTS],
+}
+
+impl Default for Block {
+    fn default() -> Block {
+        Block {
+            slots: [SlotSums::default(); BLOCK_SLOTS],
+        }
+    }
+}
+
+impl Block {
+    /// Decodes a stored block; `key` names it in the error.
+    pub(crate) fn decode(bytes: &[u8], key: i64) -> Result<Block, PackError> {
+        let mut block = Block::default();
+        for_each_slot(bytes, key, |slot, sums| block.slots[slot] = sums)?;
+        Ok(block)
+    }
+
+    /// Adds `other` slot by slot; `first_product` is the id of slot 0 (for the error).
+    pub(crate) fn add(&mut self, other: &Block, first_product: i64) -> Result<(), PackError> {
+        for (slot, (mine, theirs)) in self.slots.iter_mut().zip(&other.slots).enumerate() {
+            if theirs.is_present() {
+                *mine = mine.checked_add(*theirs, first_product + slot as i64)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let present = self.slots.iter().filter(|sums| sums.is_present()).count();
+        let mut bytes = Vec::with_capacity(8 + present * SLOT_BYTES);
+        let bitmap = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, sums)| sums.is_present())
+            .fold(0u64, |bitmap, (slot, _)| bitmap | 1 << slot);
+        bytes.extend_from_slice(&bitmap.to_le_bytes());
+        for sums in self.slots.iter().filter(|sums| sums.is_present()) {
+            for value in [sums.qty, sums.amount, sums.tax, sums.lines] {
+                bytes.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        bytes
+    }
+}
+
+/// Calls `visit(slot, sums)` for every present slot of a stored block, in slot order, without
+/// building the block (the report path).
+pub(crate) fn for_each_slot(
+    bytes: &[u8],
+    key: i64,
+    mut visit: impl FnMut(usize, SlotSums),
+) -> Result<(), PackError> {
+    let corrupt = |reason: String| PackError::Corrupt { key, reason };
+    let (head, body) = bytes
+        .split_first_chunk::<8>()
+        .ok_or_else(|| corrupt(format!("{} bytes, shorter than its bitmap", bytes.len())))?;
+    let bitmap = u64::from_le_bytes(*head);
+    let present = bitmap.count_ones() as usize;
+    if bitmap.checked_shr(BLOCK_SLOTS as u32).unwrap_or(0) != 0 {
+        return Err(corrupt(format!(
+            "bitmap {bitmap:#x} names slots past {BLOCK_SLOTS}"
+        )));
+    }
+    if body.len() != present * SLOT_BYTES {
+        return Err(corrupt(format!(
+            "{} bytes of sums for {present} slots",
+            body.len()
+        )));
+    }
+    let mut rest = bitmap;
+    for chunk in body.chunks_exact(SLOT_BYTES) {
+        let slot = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        let field =
+            |index: usize| i64::from_le_bytes(chunk[index * 8..index * 8 + 8].try_into().expect("8 bytes"));
+        let sums = SlotSums {
+            qty: field(0),
+            amount: field(1),
+            tax: field(2),
+            lines: field(3),
+        };
+        if !sums.is_present() {
+            return Err(corrupt(format!("slot {slot} is listed with no lines")));
+        }
+        visit(slot, sums);
+    }
+    Ok(())
+}
+
+/// The block holding product `id`, and its slot there.
+pub(crate) fn block_of(id: i64) -> (i64, usize) {
+    (id / BLOCK_SLOTS as i64, (id % BLOCK_SLOTS as i64) as usize)
+}
+
+/// The period of a year-level row.
+pub(crate) fn year_period(year: i32) -> i64 {
+    i64::from(year)
+}
+
+/// The period of a month-level row: months counted from year 0.
+pub(crate) fn month_period(year: i32, month: u32) -> i64 {
+    i64::from(year) * 12 + i64::from(month) - 1
+}
+
+/// `YYYY-MM` of a month period.
+pub(crate) fn month_text(period: i64) -> String {
+    format!("{:04}-{:02}", period.div_euclid(12), period.rem_euclid(12) + 1)
+}
+
+/// The row key of (branch, period, block); `product` (an id in the block) names it in the error.
+pub(crate) fn block_key(branch: i64, period: i64, block: i64) -> Result<i64, PackError> {
+    let fits = |value: i64, bits: u32| (0..1_i64 << bits).contains(&value);
+    if !(fits(branch, BRANCH_BITS) && fits(period, PERIOD_BITS) && fits(block, BLOCK_BITS)) {
+        return Err(PackError::KeyRange {
+            branch,
+            period,
+            product: block * BLOCK_SLOTS as i64,
+        });
+    }
+    Ok((branch << (PERIOD_BITS + BLOCK_BITS)) | (period << BLOCK_BITS) | block)
+}
+
+/// (branch, period, block) of a row key.
+pub(crate) fn split_key(key: i64) -> (i64, i64, i64) {
+    let mask = |bits: u32| (1_i64 << bits) - 1;
+    (
+        key >> (PERIOD_BITS + BLOCK_BITS),
+        (key >> BLOCK_BITS) & mask(PERIOD_BITS),
+        key & mask(BLOCK_BITS),
+    )
+}
+
+/// The inclusive key range of every block of `branch` in periods `low..=high`, clamped to the
+/// periods a key can hold; `None` when nothing can match.
+pub(crate) fn key_range(branch: i64, low: i64, high: i64) -> Option<(i64, i64)> {
+    let (low, high) = (low.max(0), high.min((1 << PERIOD_BITS) - 1));
+    if low > high {
+        return None;
+    }
+    let first = block_key(branch, low, 0).ok()?;
+    let last = block_key(branch, high, (1 << BLOCK_BITS) - 1).ok()?;
+    Some((first, last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sums(qty: i64, amount: i64, tax: i64, lines: i64) -> SlotSums {
+        SlotSums {
+            qty,
+            amount,
+            tax,
+            lines,
+        }
+    }
+
+    #[test]
+    fn blocks_round_trip() {
+        let mut block = Block::default();
+        block.slots[0] = sums(1, 2, 3, 1);
+        block.slots[5] = sums(-40_000, -123_456, -7, 2);
+        // A group whose sums net to zero is still present.
+        block.slots[BLOCK_SLOTS - 1] = sums(0, 0, 0, 3);
+        block.slots[9] = sums(i64::MAX, i64::MIN, 0, i64::MAX);
+        let bytes = block.encode();
+        assert_eq!(bytes.len(), 8 + 4 * SLOT_BYTES);
+        assert_eq!(Block::decode(&bytes, 1).unwrap(), block);
+        let mut seen = Vec::new();
+        for_each_slot(&bytes, 1, |slot, sums| seen.push((slot, sums))).unwrap();
+        let slots: Vec<usize> = seen.iter().map(|(slot, _)| *slot).collect();
+        assert_eq!(slots, [0, 5, 9, BLOCK_SLOTS - 1]);
+        assert_eq!(
+            Block::decode(&Block::default().encode(), 1).unwrap(),
+            Block::default()
+        );
+    }
+
+    #[test]
+    fn adding_blocks_sums_slots_and_refuses_overflow() {
+        let mut stored = Block::default();
+        stored.slots[3] = sums(10, 20, 30, 1);
+        let mut delta = Block::default();
+        delta.slots[3] = sums(-10, -20, -30, 1);
+        delta.slots[4] = sums(1, 1, 1, 1);
+        stored.add(&delta, 64).unwrap();
+        assert_eq!(stored.slots[3], sums(0, 0, 0, 2));
+        assert_eq!(stored.slots[4], sums(1, 1, 1, 1));
+
+        let before = stored.clone();
+        let mut huge = Block::default();
+        huge.slots[4] = sums(0, i64::MAX, 0, 1);
+        let error = stored.clone().add(&huge, 64).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                PackError::Overflow {
+                    what: "amount",
+                    product: 68
+                }
+            ),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "sales roll-up amount of product slot 68 would overflow a 64-bit scaled integer"
+        );
+        assert_eq!(stored, before);
+        let low = sums(i64::MIN, 0, 0, 1);
+        assert!(low.checked_add(sums(-1, 0, 0, 1), 7).is_err());
+    }
+
+    #[test]
+    fn corrupt_blocks_are_refused() {
+        let mut block = Block::default();
+        block.slots[1] = sums(1, 1, 1, 1);
+        let bytes = block.encode();
+        for bad in [
+            &bytes[..4],
+            &bytes[..bytes.len() - 1],
+            &[bytes.as_slice(), &[0; 32]].concat(),
+        ] {
+            assert!(matches!(
+                Block::decode(bad, 9),
+                Err(PackError::Corrupt { key: 9, .. })
+            ));
+        }
+        let mut no_lines = bytes.clone();
+        no_lines[8 + 24..].fill(0);
+        assert!(Block::decode(&no_lines, 9).is_err());
+    }
+
+    #[test]
+    fn keys_order_by_branch_period_block() {
+        let key = block_key(50, month_period(2025, 12), 312).unwrap();
+        assert_eq!(split_key(key), (50, 2025 * 12 + 11, 312));
+        assert!(block_key(50, 2025, 1).unwrap() < block_key(50, 2026, 0).unwrap());
+        assert!(block_key(50, 9999, 0).unwrap() < block_key(51, 0, 0).unwrap());
+        let (first, last) = key_range(7, 2025, 2025).unwrap();
+        assert!(first <= block_key(7, 2025, 0).unwrap() && block_key(7, 2025, 999).unwrap() <= last);
+        assert!(last < block_key(7, 2026, 0).unwrap());
+        assert!(matches!(
+            block_key(1 << 25, 0, 0),
+            Err(PackError::KeyRange { .. })
+        ));
+        assert!(block_key(-1, 0, 0).is_err());
+        assert_eq!(block_of(130), (2, 2));
+        assert_eq!(month_text(month_period(2026, 1)), "2026-01");
+    }
+}

@@ -1,0 +1,149 @@
+//! Upgrading an HQ store that holds data to the packed product roll-ups (SQLite schema 4,
+//! PostgreSQL 5): the store is taken back to the schema before (the product levels rebuilt from
+//! its lines exactly as migration 2 builds them, the packed tables dropped), opened again, and
+//! every report must then equal the direct aggregation over the stored lines — also after more
+//! documents are ingested on top of the repacked blocks. SQLite, and PostgreSQL.
+
+use crate::report_props::{
+    assert_reports_match_lines, push_random_streams, random_documents, setup_group, Rng,
+};
+use branchline_shared::{EntryBody, OutboxEntry};
+use branchline_tests::hq::{branch_ref, launch_hq, HqStoreKind};
+use hq_server::store::ingest::{self, Incoming, IngestBatch};
+use hq_server::store::{Dialect, Store};
+use sqlx::Connection;
+
+/// The statements of migration 2 that create and fill the old product levels.
+fn old_product_levels(dialect: Dialect) -> Vec<String> {
+    let dir = match dialect {
+        Dialect::Sqlite => "sqlite",
+        Dialect::Postgres => "postgres",
+    };
+    let path = format!(
+        "{}/../hq-server/migrations/{dir}/0002_reports.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let sql = std::fs::read_to_string(&path).expect("reading migration 2");
+    // Comment lines first: they may hold semicolons and name other tables.
+    let sql: Vec<&str> = sql
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect();
+    let statements: Vec<String> = sql
+        .join("\n")
+        .split(';')
+        .filter(|statement| {
+            statement.contains("sales_year_product") || statement.contains("sales_month_product")
+        })
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        statements.len(),
+        4,
+        "two CREATE TABLE and two back-fills in {path}"
+    );
+    statements
+}
+
+async fn upgrade_case(store_kind: HqStoreKind) {
+    let mut rng = Rng(0x01d_5eed);
+    let hq = launch_hq(store_kind).await;
+    let tokens = setup_group(&hq).await;
+    push_random_streams(&hq, &tokens, &mut rng, 40, true).await;
+    let url = hq.db_url().to_owned();
+    let dialect = Dialect::from_url(&url).unwrap();
+    let packed_version = match dialect {
+        Dialect::Sqlite => 4,
+        Dialect::Postgres => 5,
+    };
+
+    // Back to the schema before the packed roll-ups, holding the same data.
+    sqlx::any::install_default_drivers();
+    let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let mut downgrade = old_product_levels(dialect);
+    downgrade.extend(
+        ["sales_year_block", "sales_month_block", "product_slot"].map(|table| format!("DROP TABLE {table}")),
+    );
+    downgrade.push(format!(
+        "DELETE FROM schema_migrations WHERE version >= {packed_version}"
+    ));
+    for statement in &downgrade {
+        sqlx::query(statement)
+            .execute(&mut connection)
+            .await
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+    let old_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sales_year_product")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert!(
+        old_rows > 100,
+        "the old year level holds the data ({old_rows} rows)"
+    );
+    connection.close().await.unwrap();
+
+    let store = Store::open(&url, 2).await.expect("upgrading the store");
+    let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let gone = sqlx::query("SELECT 1 FROM sales_year_product")
+        .fetch_optional(&mut connection)
+        .await;
+    assert!(gone.is_err(), "the old product level is dropped");
+    let slots: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM product_slot")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert!(slots > 64, "product ids span more than one block ({slots})");
+    let version: i64 = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(version, packed_version);
+    connection.close().await.unwrap();
+    let whole_range = ("2025-11-01".to_owned(), "2026-03-01".to_owned());
+    assert_reports_match_lines(&store, whole_range.clone()).await;
+
+    // Ingestion goes on adding to the repacked blocks (and to products new to the store).
+    let branch = branch_ref(&store, "GZ").await.unwrap();
+    let mut products: Vec<String> = (1..=150).map(|idx| format!("P{idx:03}")).collect();
+    products.extend(["GZ-L1".to_owned(), "GZ-L2".to_owned()]);
+    // Numbered after what GZ sent before; red documents follow their source's new number.
+    let renumber = |number: &str| format!("GZ-{}", 1000 + number["GZ-".len()..].parse::<u64>().unwrap());
+    let documents = random_documents(&mut rng, "GZ", 30, &products);
+    let first_seq = 3 + 40 + 1;
+    let entries = documents
+        .into_iter()
+        .enumerate()
+        .map(|(idx, mut document)| {
+            document.number = renumber(&document.number);
+            document.red_of = document.red_of.as_deref().map(renumber);
+            Incoming::from_entry(OutboxEntry {
+                seq: first_seq + idx as u64,
+                body: EntryBody::Document(document),
+            })
+        })
+        .collect();
+    let batch = IngestBatch {
+        epoch: 1,
+        backlog: None,
+        entries,
+    };
+    let ack = ingest::ingest(&store, &branch, batch).await.unwrap();
+    assert_eq!((ack.applied, ack.quarantined), (30, 0), "{ack:?}");
+    assert_reports_match_lines(&store, whole_range).await;
+    store.close().await;
+    hq.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_repacks_product_rollups_sqlite() {
+    upgrade_case(HqStoreKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_repacks_product_rollups_postgres() {
+    let Some(store_kind) = HqStoreKind::postgres("report_upgrade").await else {
+        return;
+    };
+    upgrade_case(store_kind).await;
+}
