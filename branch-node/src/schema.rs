@@ -17,6 +17,12 @@ pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// Page cache per connection, in KiB.
 const CACHE_KIB: i64 = 64 * 1024;
 
+/// Page size of a new ledger file. An interactive confirm is one small synchronous=FULL
+/// transaction that writes four b-tree pages; at 2 KiB they are about 8 KiB of WAL per commit
+/// instead of 16 KiB, which on a fast disk is what a confirm waits for (BENCHMARKS.md, "Branch
+/// ledger"). 1 KiB pages slowed bulk imports too much. Existing ledgers keep their page size.
+pub const PAGE_SIZE: i64 = 2048;
+
 /// Scales of the stored integers.
 pub(crate) const QTY_SCALE: u32 = 4;
 pub(crate) const PRICE_SCALE: u32 = 6;
@@ -211,6 +217,8 @@ pub(crate) fn create_file(path: &Path) -> Result<Connection, LedgerError> {
         path: path.to_owned(),
         reason: error.to_string(),
     })?;
+    // Before anything is written: the page size of a WAL database is fixed once it has content.
+    conn.pragma_update(None, "page_size", PAGE_SIZE)?;
     configure(&conn)?;
     conn.pragma_update(None, "application_id", APPLICATION_ID)?;
     migrate(&conn, 0)?;

@@ -519,3 +519,24 @@ fn a_red_document_with_an_empty_number_is_refused() {
         .unwrap_err();
     assert_eq!(snapshot(ledger.path()).unwrap(), before);
 }
+
+/// A new ledger is a WAL file with the small pages interactive confirms are sized for, and a
+/// ledger written with them passes SQLite's integrity check.
+#[test]
+fn a_new_ledger_has_small_pages_in_wal_mode() {
+    let dir = TempDir::new("ledger-pages").unwrap();
+    let ledger = ledger_in(&dir);
+    ledger
+        .add_document(doc(DocType::Opening, "", &product_code(0), "5"), false)
+        .unwrap();
+    let conn = rusqlite::Connection::open(ledger.path()).unwrap();
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |row| row.get(0)).unwrap();
+    let journal_mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(
+        (page_size, journal_mode.as_str()),
+        (branch_node::schema::PAGE_SIZE, "wal")
+    );
+    assert_integrity(ledger.path()).unwrap();
+}
