@@ -11,6 +11,7 @@ mod migrate;
 mod packed;
 mod packed_migrate;
 mod packed_store;
+mod pg_arrays;
 mod plan;
 pub mod quarantine;
 pub mod reconcile;

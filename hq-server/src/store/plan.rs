@@ -31,24 +31,25 @@ impl Outcome {
 }
 
 /// The codes and document numbers HQ knows for one branch, as far as a batch needs them.
+/// Codes borrow the batch's entries.
 #[derive(Debug, Default)]
-pub(crate) struct Known {
-    codes: HashMap<BaseKind, HashSet<String>>,
+pub(crate) struct Known<'a> {
+    codes: HashMap<BaseKind, HashSet<&'a str>>,
     /// Document number → content checksum.
-    documents: HashMap<String, String>,
+    documents: HashMap<&'a str, String>,
 }
 
-impl Known {
+impl<'a> Known<'a> {
     /// Loads what HQ holds (master data, this branch's local records, its documents) for the
     /// codes and numbers `bodies` mention.
     pub(crate) async fn load(
         connection: &mut AnyConnection,
         dialect: Dialect,
         branch_id: i64,
-        bodies: &[&EntryBody],
-    ) -> Result<Known, sqlx::Error> {
-        let mut wanted: HashMap<BaseKind, HashSet<&str>> = HashMap::new();
-        let mut numbers: HashSet<&str> = HashSet::new();
+        bodies: &[&'a EntryBody],
+    ) -> Result<Known<'a>, sqlx::Error> {
+        let mut wanted: HashMap<BaseKind, HashSet<&'a str>> = HashMap::new();
+        let mut numbers: HashSet<&'a str> = HashSet::new();
         for body in bodies {
             if let EntryBody::Document(document) = body {
                 numbers.insert(&document.number);
@@ -66,43 +67,65 @@ impl Known {
                 }
             }
         }
-        let mut known = Known::default();
-        for (kind, codes) in wanted {
-            let codes: Vec<&str> = codes.into_iter().collect();
-            let found = known.codes.entry(kind).or_default();
-            let sql = format!(
-                "SELECT w.value FROM {} WHERE \
-                 EXISTS (SELECT 1 FROM master_record WHERE kind = $2 AND code = w.value) \
-                 OR EXISTS (SELECT 1 FROM branch_record WHERE branch_id = $1 AND kind = $2 AND code = w.value)",
-                dialect.json_list_source(3, "w")
-            );
-            let rows = sqlx::query(&sql)
-                .bind(branch_id)
-                .bind(kind.as_str())
-                .bind(json_list(&codes))
-                .fetch_all(&mut *connection)
-                .await?;
-            for row in rows {
-                found.insert(row.try_get(0)?);
-            }
+        if wanted.is_empty() && numbers.is_empty() {
+            return Ok(Known::default());
         }
-        let numbers: Vec<&str> = numbers.into_iter().collect();
+        // One statement (one round trip) that answers only the exceptions, so that a batch of
+        // known codes and new documents reads back nothing: per kind, the wanted codes HQ does
+        // NOT hold, tagged with the kind's index; then the wanted numbers it DOES hold (tag -1).
+        let kinds: Vec<(BaseKind, Vec<&str>)> = wanted
+            .iter()
+            .map(|(kind, codes)| (*kind, codes.iter().copied().collect()))
+            .collect();
+        let number_list: Vec<&str> = numbers.iter().copied().collect();
+        let mut selects = Vec::with_capacity(kinds.len() + 1);
+        for kind_idx in 0..kinds.len() {
+            let (kind_param, list_param) = (2 + 2 * kind_idx, 3 + 2 * kind_idx);
+            selects.push(format!(
+                "SELECT CAST({kind_idx} AS BIGINT), w.value, NULL FROM {} WHERE NOT \
+                 (EXISTS (SELECT 1 FROM master_record WHERE kind = ${kind_param} AND code = w.value) \
+                 OR EXISTS (SELECT 1 FROM branch_record WHERE branch_id = $1 AND kind = ${kind_param} \
+                 AND code = w.value))",
+                dialect.json_list_source(list_param, "w")
+            ));
+        }
         // One primary-key probe per wanted number: a correlated scalar subquery is never turned
         // into a join, so the plan (and the cost) follows the batch, not the stored documents
-        // or their statistics. Numbers HQ does not hold come back with a NULL checksum.
-        let sql = format!(
-            "SELECT w.value, (SELECT checksum FROM document WHERE branch_id = $1 AND number = w.value) \
-             FROM {}",
-            dialect.json_list_source(2, "w")
-        );
-        let rows = sqlx::query(&sql)
-            .bind(branch_id)
-            .bind(json_list(&numbers))
+        // or their statistics.
+        selects.push(format!(
+            "SELECT CAST(-1 AS BIGINT), held.number, held.checksum FROM (SELECT w.value AS number, \
+             (SELECT checksum FROM document WHERE branch_id = $1 AND number = w.value) AS checksum \
+             FROM {}) held WHERE held.checksum IS NOT NULL",
+            dialect.json_list_source(2 + 2 * kinds.len(), "w")
+        ));
+        let sql = selects.join(" UNION ALL ");
+        let mut query = sqlx::query(&sql).bind(branch_id);
+        for (kind, codes) in &kinds {
+            query = query.bind(kind.as_str()).bind(json_list(codes));
+        }
+        let rows = query
+            .bind(json_list(&number_list))
             .fetch_all(&mut *connection)
             .await?;
+        let mut known = Known {
+            codes: wanted,
+            documents: HashMap::new(),
+        };
         for row in rows {
-            if let Some(checksum) = row.try_get::<Option<String>, _>(1)? {
-                known.documents.insert(row.try_get(0)?, checksum);
+            let tag: i64 = row.try_get(0)?;
+            let text: String = row.try_get(1)?;
+            match usize::try_from(tag).ok().and_then(|kind_idx| kinds.get(kind_idx)) {
+                Some((kind, _)) => {
+                    if let Some(codes) = known.codes.get_mut(kind) {
+                        codes.remove(text.as_str());
+                    }
+                }
+                None => {
+                    // Keyed by the batch's own string, which outlives the plan.
+                    if let Some(number) = numbers.get(text.as_str()) {
+                        known.documents.insert(number, row.try_get(2)?);
+                    }
+                }
             }
         }
         Ok(known)
@@ -144,7 +167,7 @@ impl<'a> Plan<'a> {
     /// `checksum` is the document's `content_checksum` when the caller already has it.
     pub(crate) fn add(
         &mut self,
-        known: &mut Known,
+        known: &mut Known<'a>,
         seq: u64,
         body: &'a EntryBody,
         checksum: Option<&str>,
@@ -155,7 +178,7 @@ impl<'a> Plan<'a> {
                     return Outcome::Quarantined { reason };
                 }
                 let checksum = checksum.map_or_else(|| document.content_checksum(), str::to_owned);
-                match known.documents.get(&document.number) {
+                match known.documents.get(document.number.as_str()) {
                     Some(held) if *held == checksum => Outcome::Duplicate,
                     Some(_) => Outcome::Quarantined {
                         reason: format!(
@@ -164,7 +187,7 @@ impl<'a> Plan<'a> {
                         ),
                     },
                     None => {
-                        known.documents.insert(document.number.clone(), checksum.clone());
+                        known.documents.insert(&document.number, checksum.clone());
                         self.documents.push(PlannedDocument {
                             seq,
                             document,
@@ -175,11 +198,7 @@ impl<'a> Plan<'a> {
                 }
             }
             EntryBody::BaseRecord(record) => {
-                known
-                    .codes
-                    .entry(record.kind)
-                    .or_default()
-                    .insert(record.code.clone());
+                known.codes.entry(record.kind).or_default().insert(&record.code);
                 self.records
                     .insert((record.kind, record.code.clone()), record.clone());
                 Outcome::Applied
@@ -299,11 +318,11 @@ pub(crate) async fn write_plan(
     dialect: Dialect,
     branch_id: i64,
     epoch: u64,
-    plan: Plan<'_>,
+    plan: &Plan<'_>,
     now: &str,
 ) -> Result<(), super::StoreError> {
     let mut inserts = Inserts::default();
-    if let Some(rollups) = add_plan_inserts(&mut inserts, &plan, branch_id, epoch, now) {
+    if let Some(rollups) = add_plan_inserts(&mut inserts, plan, branch_id, epoch, now) {
         rollups
             .add_to(connection, dialect, branch_id, &mut inserts)
             .await?;

@@ -18,27 +18,23 @@ use sqlx::{AnyConnection, Row};
 use std::collections::HashSet;
 
 /// What routing needs from a batch's plan: the documents applied (with their outbox seq) and
-/// the rejections received, cloned before the plan is written.
+/// the rejections received, borrowed from the plan.
 #[derive(Debug, Default)]
-pub(crate) struct Routable {
-    documents: Vec<(u64, Document)>,
-    rejections: Vec<DocRejection>,
+pub(crate) struct Routable<'a> {
+    documents: Vec<(u64, &'a Document)>,
+    rejections: Vec<&'a DocRejection>,
 }
 
-impl Routable {
-    pub(crate) fn from_plan(plan: &Plan) -> Routable {
+impl<'a> Routable<'a> {
+    pub(crate) fn from_plan(plan: &'a Plan<'_>) -> Routable<'a> {
         Routable {
             documents: plan
                 .documents
                 .iter()
                 .filter(|planned| is_trade_type(planned.document.doc_type))
-                .map(|planned| (planned.seq, planned.document.clone()))
+                .map(|planned| (planned.seq, planned.document))
                 .collect(),
-            rejections: plan
-                .rejections
-                .iter()
-                .map(|(_, rejection)| rejection.clone())
-                .collect(),
+            rejections: plan.rejections.iter().map(|(_, rejection)| rejection).collect(),
         }
     }
 
@@ -106,21 +102,21 @@ pub(crate) async fn route(
     dialect: Dialect,
     sender: &BranchRef,
     epoch: u64,
-    routable: Routable,
+    routable: Routable<'_>,
     now: &str,
 ) -> Result<(), sqlx::Error> {
     if routable.is_empty() {
         return Ok(());
     }
     let counterparts = load_counterparts(connection).await?;
-    for (seq, document) in &routable.documents {
+    for &(seq, document) in &routable.documents {
         let result = route_document(
             connection,
             dialect,
             &counterparts,
             sender,
             epoch,
-            *seq,
+            seq,
             document,
             &routable,
             now,
@@ -145,7 +141,7 @@ pub(super) async fn route_document(
     epoch: u64,
     seq: u64,
     document: &Document,
-    batch: &Routable,
+    batch: &Routable<'_>,
     now: &str,
 ) -> Result<RouteResult, sqlx::Error> {
     if !is_trade_type(document.doc_type) {
@@ -275,7 +271,7 @@ async fn routed_document(
     sender: &Counterpart,
     receiver: &Counterpart,
     document: &Document,
-    batch: &Routable,
+    batch: &Routable<'_>,
 ) -> Result<Document, sqlx::Error> {
     let partner = match document.doc_type {
         DocType::SalesOut => sender.supplier.clone(),

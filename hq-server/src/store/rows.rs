@@ -1,17 +1,15 @@
-//! Bulk INSERT, no per-row round trips. PostgreSQL: all rows of a table travel as ONE JSON
-//! array parameter that the server unpacks (`jsonb_array_elements`): one small cached statement,
-//! no per-value binding or huge statement to plan. SQLite (in process, no round trips): one
-//! prepared single-row statement per table, bound straight from the cells through rusqlite on
-//! the transaction's own connection (`sqlite_native`).
+//! Bulk INSERT, no per-row round trips. PostgreSQL: each column of a table's rows travels as ONE
+//! array-literal parameter that the server unpacks with `unnest`, and all the tables go in one
+//! statement (`pg_arrays`): one cached statement and one round trip per batch, no per-value
+//! binding or huge statement to plan. SQLite (in process, no
+//! round trips): one prepared single-row statement per table, bound straight from the cells
+//! through rusqlite on the transaction's own connection (`sqlite_native`).
 
 use super::dialect::BulkInsert;
 use super::sqlite_native::{self, with_native};
-use super::Dialect;
+use super::{pg_arrays, Dialect};
 use rust_decimal::Decimal;
 use sqlx::AnyConnection;
-
-/// Most rows sent in one JSON statement.
-const ROWS_PER_STATEMENT_MAX: usize = 20_000;
 
 /// How a column's values travel and are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,15 +79,7 @@ impl<'a> Inserts<'a> {
             return Ok(());
         }
         match dialect.bulk_insert() {
-            BulkInsert::JsonArray => {
-                for (spec, cells) in &self.tables {
-                    let sql = insert_sql(dialect, spec);
-                    for chunk in cells.chunks(ROWS_PER_STATEMENT_MAX * spec.columns.len()) {
-                        let json = encode_rows(dialect, spec, chunk);
-                        sqlx::query(&sql).bind(json).execute(&mut *connection).await?;
-                    }
-                }
-            }
+            BulkInsert::UnnestArrays => pg_arrays::insert_tables(connection, &self.tables).await?,
             BulkInsert::NativeStatements => {
                 with_native(connection, |native| {
                     self.tables
@@ -111,71 +101,6 @@ pub(crate) fn scaled(value: Decimal, scale: u32) -> i64 {
         mantissa.checked_mul(10_i64.checked_pow(shift)?)
     });
     fast.unwrap_or_else(|| branchline_shared::to_scaled(value, scale))
-}
-
-fn insert_sql(dialect: Dialect, spec: &InsertSpec) -> String {
-    let names: Vec<&str> = spec.columns.iter().map(|(name, _)| *name).collect();
-    let fields: Vec<String> = spec
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(index, (_, kind))| dialect.json_row_field("r.value", index, *kind))
-        .collect();
-    // `WHERE true` keeps SQLite's parser from reading ON CONFLICT as a join constraint.
-    format!(
-        "INSERT INTO {} ({}) SELECT {} FROM {} WHERE true {}",
-        spec.table,
-        names.join(", "),
-        fields.join(", "),
-        dialect.json_rows_source("r"),
-        spec.on_conflict
-    )
-}
-
-/// The rows as one JSON array of arrays, written straight into a string (no value tree).
-fn encode_rows(dialect: Dialect, spec: &InsertSpec, cells: &[Value<'_>]) -> String {
-    let mut out = Vec::with_capacity(cells.len() * 12 + 2);
-    out.push(b'[');
-    for (row_idx, row) in cells.chunks_exact(spec.columns.len()).enumerate() {
-        if row_idx > 0 {
-            out.push(b',');
-        }
-        out.push(b'[');
-        for (cell_idx, (value, (_, kind))) in row.iter().zip(spec.columns).enumerate() {
-            if cell_idx > 0 {
-                out.push(b',');
-            }
-            match (value, kind) {
-                (Value::Int(value), _) => write_int(&mut out, *value),
-                (Value::Text(value), _) => write_text(&mut out, value),
-                (Value::Str(value), _) => write_text(&mut out, value),
-                (Value::NullableStr(None), _) | (Value::Decimal(None), _) => out.extend_from_slice(b"null"),
-                (Value::NullableStr(Some(value)), _) => write_text(&mut out, value),
-                (Value::Decimal(Some(value)), ColumnKind::Decimal(scale)) => match dialect {
-                    Dialect::Sqlite => write_int(&mut out, scaled(*value, *scale)),
-                    Dialect::Postgres => write_text(&mut out, &value.to_string()),
-                },
-                (Value::Decimal(_), _) => unreachable!("decimal value in a non-decimal column"),
-                (Value::Blob(bytes), _) => {
-                    out.push(b'"');
-                    out.extend_from_slice(hex::encode(bytes).as_bytes());
-                    out.push(b'"');
-                }
-            }
-        }
-        out.push(b']');
-    }
-    out.push(b']');
-    String::from_utf8(out).expect("JSON written from UTF-8 strings")
-}
-
-fn write_int(out: &mut Vec<u8>, value: i64) {
-    use std::io::Write;
-    write!(out, "{value}").expect("writing to a Vec cannot fail");
-}
-
-fn write_text(out: &mut Vec<u8>, value: &str) {
-    serde_json::to_writer(&mut *out, value).expect("a string always serializes");
 }
 
 /// A JSON array of codes, for `Dialect::in_json_list`.
@@ -212,41 +137,5 @@ mod tests {
                 "{text}"
             );
         }
-    }
-
-    #[test]
-    fn encoded_rows_are_the_json_of_the_cells() {
-        const SPEC: InsertSpec = InsertSpec {
-            table: "t",
-            columns: &[
-                ("a", ColumnKind::Int),
-                ("b", ColumnKind::Text),
-                ("c", ColumnKind::Text),
-                ("d", ColumnKind::Decimal(2)),
-            ],
-            on_conflict: "",
-        };
-        let rows = vec![
-            vec![
-                Value::Int(-7),
-                Value::Text("say \"hi\"\n\\ ü".into()),
-                Value::NullableStr(None),
-                Value::Decimal(Some("12.5".parse().unwrap())),
-            ],
-            vec![
-                Value::Int(0),
-                Value::Text(String::new()),
-                Value::NullableStr(Some("x")),
-                Value::Decimal(None),
-            ],
-        ];
-        let expected = serde_json::json!([[-7, "say \"hi\"\n\\ ü", null, "12.5"], [0, "", "x", null]]);
-        let cells: Vec<Value<'_>> = rows.into_iter().flatten().collect();
-        let postgres: serde_json::Value =
-            serde_json::from_str(&encode_rows(Dialect::Postgres, &SPEC, &cells)).unwrap();
-        assert_eq!(postgres, expected);
-        let sqlite: serde_json::Value =
-            serde_json::from_str(&encode_rows(Dialect::Sqlite, &SPEC, &cells)).unwrap();
-        assert_eq!(sqlite[0][3], serde_json::json!(1250));
     }
 }

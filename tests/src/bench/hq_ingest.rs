@@ -10,6 +10,9 @@
 //! Sizes: `BENCH_DOCS` documents (default 20000) of `BENCH_LINES` lines (default 10).
 //! `BENCH_STORES` (default `sqlite,postgres`) picks the stores, e.g. `sqlite` to profile one;
 //! `BENCH_ROLLUPS` (default `on,off`) picks the HQ passes, e.g. `on` to profile that one alone.
+//! `BENCH_PG_URL` (e.g. `postgres://postgres@127.0.0.1:5433`) runs the PostgreSQL passes in fresh
+//! databases of a running cluster instead of a throwaway one (to watch them with
+//! `pg_stat_statements`); the cluster should be durable (fsync on) like the throwaway one.
 
 use super::env_usize;
 use crate::hq::{self, launch_hq, HqStoreKind};
@@ -92,7 +95,7 @@ pub fn run() -> anyhow::Result<()> {
         figures.push(sqlite_baseline(&baseline_db, &documents, &sizes)?);
     }
     if wants("postgres") {
-        if postgres_bin_dir().is_some() {
+        if std::env::var_os("BENCH_PG_URL").is_some() || postgres_bin_dir().is_some() {
             figures.extend(runtime.block_on(postgres_figures(&documents, &sizes, &rollup_passes))?);
         } else {
             eprintln!("NOTICE: PostgreSQL server binaries not found; PostgreSQL figures skipped");
@@ -108,7 +111,10 @@ async fn postgres_figures(
     sizes: &Sizes,
     rollup_passes: &[bool],
 ) -> anyhow::Result<Vec<Figure>> {
-    let cluster = PgCluster::start(true)?;
+    let place = match std::env::var("BENCH_PG_URL") {
+        Ok(url) => PgPlace::Running(url),
+        Err(_) => PgPlace::Throwaway(PgCluster::start(true)?),
+    };
     let mut figures = Vec::new();
     for &rollups in rollup_passes {
         let name = if rollups {
@@ -116,17 +122,50 @@ async fn postgres_figures(
         } else {
             "bench_ingest_off"
         };
-        let ingest_url = cluster.database(name).await?;
+        let ingest_url = place.database(name).await?;
         let figure = ingest(HqStoreKind::Url(ingest_url), documents, sizes, rollups).await?;
         figures.push(Figure {
             store: "PostgreSQL",
             ..figure
         });
     }
-    let copy_url = cluster.database("bench_copy").await?;
+    let copy_url = place.database("bench_copy").await?;
     Store::open(&copy_url, 1).await?.close().await;
     figures.push(postgres_copy_baseline(&copy_url, documents, sizes).await?);
     Ok(figures)
+}
+
+/// Where the PostgreSQL passes run.
+enum PgPlace {
+    /// A running cluster (`BENCH_PG_URL`, without a database name).
+    Running(String),
+    Throwaway(PgCluster),
+}
+
+impl PgPlace {
+    /// A fresh database for one pass; in a running cluster, database `label`, dropped first if a
+    /// previous run left it.
+    async fn database(&self, label: &str) -> anyhow::Result<String> {
+        use sqlx::{Connection, Executor};
+        match self {
+            PgPlace::Throwaway(cluster) => cluster.database(label).await,
+            PgPlace::Running(base) => {
+                let base = base.trim_end_matches('/');
+                let name = label;
+                let mut connection = sqlx::PgConnection::connect(&format!("{base}/postgres"))
+                    .await
+                    .with_context(|| format!("connecting to BENCH_PG_URL {base}"))?;
+                connection
+                    .execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+                    .await?;
+                connection
+                    .execute(format!("CREATE DATABASE {name}").as_str())
+                    .await?;
+                connection.close().await?;
+                Ok(format!("{base}/{name}"))
+            }
+        }
+    }
 }
 
 fn make_documents(sizes: &Sizes) -> Vec<Document> {
