@@ -7,6 +7,7 @@ mod agent_restore;
 mod agent_schedule;
 mod hq_cli;
 mod hq_ingest;
+mod hq_ingest_pg_arrays;
 mod hq_python;
 mod hq_replicas;
 mod hq_support;
