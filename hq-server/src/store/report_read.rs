@@ -17,7 +17,6 @@ use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio_stream::StreamExt;
@@ -58,41 +57,8 @@ pub(super) enum Param {
 /// Statements read on SQLite files at once, each over a part of the branch list.
 const SQLITE_READERS: usize = 2;
 
-/// FxHash (as in rustc): the keys are short texts and small integers from our own database.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
-        }
-        for byte in chunks.remainder() {
-            self.add(u64::from(*byte));
-        }
-    }
-
-    fn write_u32(&mut self, value: u32) {
-        self.add(u64::from(value));
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.add(value);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// FxHash (`rustc-hash`): the keys are short texts and small integers from our own database.
+type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// Grouping slots in `GroupKey` field order: ledger (org, branch), product, customer,
 /// warehouse, day, month. 0 = not grouped; otherwise a ledger rank or a text id + 1.
