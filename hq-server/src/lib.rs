@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bundle;
 pub mod cli;
 pub mod config;
+pub mod memory;
 pub mod rate;
 pub mod serve;
 pub mod service;

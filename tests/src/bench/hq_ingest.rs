@@ -56,6 +56,8 @@ impl Figure {
 }
 
 pub fn run() -> anyhow::Result<()> {
+    // The in-process HQ runs with the allocator settings of the `hq-server` process.
+    hq_server::memory::keep_freed_memory();
     let sizes = Sizes {
         docs: env_usize("BENCH_DOCS", 20_000),
         lines: env_usize("BENCH_LINES", 10),

@@ -87,6 +87,8 @@ struct Places {
 }
 
 pub fn run() -> anyhow::Result<()> {
+    // The in-process HQ runs with the allocator settings of the `hq-server` process.
+    hq_server::memory::keep_freed_memory();
     let sizes: Vec<usize> = env_text("BENCH_REPORT_LINES", "1000000")
         .split(',')
         .map(|size| size.trim().parse().context("BENCH_REPORT_LINES"))
