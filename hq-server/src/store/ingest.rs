@@ -3,6 +3,7 @@
 //! conflicting resends refused, entries HQ cannot apply quarantined without blocking the rest.
 //! `Hello` lives here too, as it answers from the same high-water mark.
 
+pub use super::plan::DocumentFacts;
 use super::plan::{add_plan_inserts, Known, Outcome, Plan};
 use super::registry::{audit, BranchRef};
 use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
@@ -51,21 +52,22 @@ pub struct Incoming {
     /// Hex SHA-256 compared on resend.
     pub content_hash: String,
     pub body: Result<EntryBody, String>,
-    /// A document's `content_checksum`, computed on arrival rather than inside the transaction.
-    pub document_checksum: Option<String>,
+    /// For a document, what ingestion derives from it alone, computed on arrival rather than
+    /// inside the transaction.
+    pub document_facts: Option<DocumentFacts>,
 }
 
 impl Incoming {
     pub fn from_entry(entry: OutboxEntry) -> Incoming {
-        let document_checksum = match &entry.body {
-            EntryBody::Document(document) => Some(document.content_checksum()),
+        let document_facts = match &entry.body {
+            EntryBody::Document(document) => Some(DocumentFacts::of(document)),
             _ => None,
         };
         Incoming {
             seq: entry.seq,
             content_hash: hex::encode(entry.body.content_hash()),
             body: Ok(entry.body),
-            document_checksum,
+            document_facts,
         }
     }
 
@@ -79,7 +81,7 @@ impl Incoming {
             seq,
             content_hash: hex::encode(hasher.finalize()),
             body: Err(reason),
-            document_checksum: None,
+            document_facts: None,
         }
     }
 }
@@ -284,7 +286,7 @@ async fn ingest_in_transaction(
     for entry in &fresh {
         let (kind, outcome) = match &entry.body {
             Ok(body) => {
-                let outcome = plan.add(&mut known, entry.seq, body, entry.document_checksum.as_deref());
+                let outcome = plan.add(&mut known, entry.seq, body, entry.document_facts.as_ref());
                 (entry_kind(body), outcome)
             }
             Err(reason) => (
@@ -330,7 +332,7 @@ async fn ingest_in_transaction(
     let mut inserts = Inserts::default();
     let rollups = add_plan_inserts(&mut inserts, &plan, branch.id, batch.epoch, &now);
     if let Some(rollups) = rollups {
-        rollups.add_to(&mut tx, dialect, branch.id, &mut inserts).await?;
+        rollups.add_to(&mut tx, store, branch.id, &mut inserts).await?;
     }
     inserts.add(&ENTRY_INSERT, entry_cells);
     inserts.add(&QUARANTINE_INSERT, quarantine_cells);
@@ -350,6 +352,7 @@ async fn ingest_in_transaction(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    store.after_commit();
     Ok(ack)
 }
 

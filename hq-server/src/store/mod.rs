@@ -2,6 +2,7 @@
 //! open. HQ keeps no state outside it, so several `hq-server` replicas may share one database.
 
 mod calendar;
+mod checkpoint;
 pub mod credential;
 pub mod dialect;
 pub mod inbox;
@@ -31,8 +32,11 @@ mod trade_register;
 pub use dialect::Dialect;
 pub use packed::PackError;
 
+pub use checkpoint::CheckpointError;
+use checkpoint::Checkpointer;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +55,8 @@ pub enum StoreError {
     NewerSchema { found: i64, supported: i64 },
     #[error(transparent)]
     Packed(#[from] packed::PackError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
     #[error("stored {what} is unreadable: {reason}")]
     CorruptValue { what: &'static str, reason: String },
     // Any other database failure; add a dedicated variant when a caller must tell it apart.
@@ -63,6 +69,10 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
+    /// SQLite files only: the background WAL checkpoint thread.
+    checkpointer: Option<Arc<Checkpointer>>,
+    /// Committed roll-up product ids (immutable once committed; see `packed_store`).
+    slot_cache: Arc<packed_store::SlotCache>,
 }
 
 impl Store {
@@ -85,13 +95,17 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30));
         if dialect == Dialect::Sqlite {
             // A 32 MiB page cache per connection (default 2 MiB) keeps the roll-up and document
-            // b-trees that ingestion updates in memory.
-            options = options.after_connect(|connection, _| {
+            // b-trees that ingestion updates in memory. WAL pages are copied back by the
+            // checkpoint thread; a commit does it inline only past `checkpoint::INLINE_PAGES`.
+            // A connection to a local file does not go stale: no ping before each use.
+            options = options.test_before_acquire(false).after_connect(|connection, _| {
                 Box::pin(async move {
-                    connection
-                        .execute("PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA cache_size = -32768")
-                        .await?;
+                    let pragmas = format!(
+                        "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = {}",
+                        checkpoint::INLINE_PAGES
+                    );
+                    connection.execute(pragmas.as_str()).await?;
                     Ok(())
                 })
             });
@@ -105,7 +119,16 @@ impl Store {
                 .await
                 .map_err(|source| StoreError::Open { source })?;
         }
-        let store = Store { pool, dialect };
+        let checkpointer = match checkpoint::sqlite_path(&url) {
+            Some(path) if dialect == Dialect::Sqlite => Some(Arc::new(Checkpointer::start(&path)?)),
+            _ => None,
+        };
+        let store = Store {
+            pool,
+            dialect,
+            checkpointer,
+            slot_cache: Arc::default(),
+        };
         migrate::apply(&store).await?;
         Ok(store)
     }
@@ -116,6 +139,10 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) fn slot_cache(&self) -> &packed_store::SlotCache {
+        &self.slot_cache
     }
 
     /// Opens a write transaction (see `Dialect::begin_write`).
@@ -132,8 +159,21 @@ impl Store {
             .map_err(|_panicked| sqlx::Error::WorkerCrashed)?
     }
 
+    /// Asks for the WAL pages of a commit to be copied into the database file soon, off the
+    /// writer's path (SQLite; nothing on PostgreSQL).
+    pub(crate) fn after_commit(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.poke();
+        }
+    }
+
     /// Closes every connection; pending work finishes first.
     pub async fn close(&self) {
+        // The checkpoint connection goes first, so that the pool's last connection to close
+        // is the last one on the file and checkpoints and removes the WAL as it goes.
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.stop();
+        }
         self.pool.close().await;
     }
 }

@@ -174,6 +174,11 @@ pub(crate) fn year_period(year: i32) -> i64 {
     i64::from(year)
 }
 
+/// The year-level period a month-level period falls in.
+pub(crate) fn year_of_month(month_period: i64) -> i64 {
+    month_period.div_euclid(12)
+}
+
 /// The period of a month-level row: months counted from year 0.
 pub(crate) fn month_period(year: i32, month: u32) -> i64 {
     i64::from(year) * 12 + i64::from(month) - 1

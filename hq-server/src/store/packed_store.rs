@@ -6,11 +6,33 @@
 use super::dialect::Dialect;
 use super::sqlite_native::{with_native, NativeError};
 use rusqlite::OptionalExtension;
+use rustc_hash::FxHashMap;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
+use std::sync::RwLock;
+
+/// Product ids already committed, by code. A `product_slot` row is never updated or deleted, so
+/// a committed id holds for the life of the database and every process may keep what it has read;
+/// an id assigned by a transaction that has not committed (and may roll back) never enters.
+#[derive(Debug, Default)]
+pub(crate) struct SlotCache {
+    ids: RwLock<FxHashMap<Box<str>, i64>>,
+}
+
+impl SlotCache {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, FxHashMap<Box<str>, i64>> {
+        self.ids.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn remember(&self, found: impl IntoIterator<Item = (Box<str>, i64)>) {
+        let mut ids = self.ids.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        ids.extend(found);
+    }
+}
 
 /// The ids of `codes` (sorted, distinct), in the same order; codes seen for the first time get
-/// the next free ids.
+/// the next free ids. Call at most once per transaction: what the database answers before this
+/// call's own inserts is taken as committed and kept in `cache`.
 ///
 /// SQLite has one writer at a time, so the next id is one past the largest. On PostgreSQL
 /// transactions of different branches run at once: ids come from the sequence behind
@@ -21,18 +43,47 @@ use std::collections::HashMap;
 pub(crate) async fn product_ids(
     connection: &mut AnyConnection,
     dialect: Dialect,
+    cache: &SlotCache,
     codes: &[&str],
 ) -> Result<Vec<i64>, sqlx::Error> {
-    match dialect {
-        Dialect::Sqlite => {
-            let ids = with_native(connection, |native| sqlite_product_ids(native, codes)).await?;
-            Ok(ids)
-        }
-        Dialect::Postgres => postgres_product_ids(connection, codes).await,
+    let mut ids: Vec<Option<i64>> = {
+        let cached = cache.read();
+        codes.iter().map(|code| cached.get(*code).copied()).collect()
+    };
+    let missing: Vec<&str> = codes
+        .iter()
+        .zip(&ids)
+        .filter(|(_, id)| id.is_none())
+        .map(|(code, _)| *code)
+        .collect();
+    if missing.is_empty() {
+        return Ok(ids.into_iter().flatten().collect());
     }
+    let found = match dialect {
+        Dialect::Sqlite => with_native(connection, |native| sqlite_product_ids(native, &missing)).await?,
+        Dialect::Postgres => postgres_product_ids(connection, &missing).await?,
+    };
+    cache.remember(
+        missing
+            .iter()
+            .zip(&found)
+            .filter(|(_, slot)| slot.committed)
+            .map(|(code, slot)| (Box::from(*code), slot.id)),
+    );
+    let mut found = found.into_iter();
+    for id in ids.iter_mut().filter(|id| id.is_none()) {
+        *id = found.next().map(|slot| slot.id);
+    }
+    Ok(ids.into_iter().flatten().collect())
 }
 
-fn sqlite_product_ids(native: &rusqlite::Connection, codes: &[&str]) -> Result<Vec<i64>, NativeError> {
+/// A product's id, and whether it was committed before the transaction asked.
+struct FoundSlot {
+    id: i64,
+    committed: bool,
+}
+
+fn sqlite_product_ids(native: &rusqlite::Connection, codes: &[&str]) -> Result<Vec<FoundSlot>, NativeError> {
     let failed = |source| NativeError::Query {
         what: "product id lookup",
         source,
@@ -50,8 +101,8 @@ fn sqlite_product_ids(native: &rusqlite::Connection, codes: &[&str]) -> Result<V
             .query_row([code], |row| row.get(0))
             .optional()
             .map_err(failed)?;
-        let id = match found {
-            Some(id) => id,
+        let slot = match found {
+            Some(id) => FoundSlot { id, committed: true },
             None => {
                 let id = match next_id {
                     Some(id) => id,
@@ -63,10 +114,10 @@ fn sqlite_product_ids(native: &rusqlite::Connection, codes: &[&str]) -> Result<V
                 };
                 insert.execute(rusqlite::params![code, id]).map_err(failed)?;
                 next_id = Some(id + 1);
-                id
+                FoundSlot { id, committed: false }
             }
         };
-        ids.push(id);
+        ids.push(slot);
     }
     Ok(ids)
 }
@@ -74,7 +125,7 @@ fn sqlite_product_ids(native: &rusqlite::Connection, codes: &[&str]) -> Result<V
 async fn postgres_product_ids(
     connection: &mut AnyConnection,
     codes: &[&str],
-) -> Result<Vec<i64>, sqlx::Error> {
+) -> Result<Vec<FoundSlot>, sqlx::Error> {
     const ASSIGN: &str =
         "WITH w AS (SELECT value FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS l(value)), \
          fresh AS (INSERT INTO product_slot (code) \
@@ -84,11 +135,11 @@ async fn postgres_product_ids(
          UNION ALL SELECT w.value, (SELECT p.id FROM product_slot p WHERE p.code = w.value) FROM w";
     const LOOKUP: &str = "SELECT w.value, (SELECT p.id FROM product_slot p WHERE p.code = w.value) \
          FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS w(value)";
-    let mut found: HashMap<String, i64> = HashMap::with_capacity(codes.len());
+    let mut found: HashMap<String, FoundSlot> = HashMap::with_capacity(codes.len());
     // Known codes first (nearly always all of them): one primary-key probe per code.
     // Then the new ones are inserted; and any a concurrent transaction inserted and committed
     // meanwhile (skipped by ON CONFLICT, not yet visible to that statement) are read again.
-    for sql in [LOOKUP, ASSIGN, LOOKUP] {
+    for (sql, committed) in [(LOOKUP, true), (ASSIGN, false), (LOOKUP, false)] {
         let missing: Vec<&str> = codes
             .iter()
             .copied()
@@ -100,7 +151,7 @@ async fn postgres_product_ids(
         let list = super::rows::json_list(&missing);
         for row in sqlx::query(sql).bind(&list).fetch_all(&mut *connection).await? {
             if let Some(id) = row.try_get::<Option<i64>, _>(1)? {
-                found.insert(row.try_get(0)?, id);
+                found.insert(row.try_get(0)?, FoundSlot { id, committed });
             }
         }
     }
@@ -108,63 +159,140 @@ async fn postgres_product_ids(
         .iter()
         .map(|code| {
             found
-                .get(*code)
-                .copied()
+                .remove(*code)
                 .ok_or_else(|| sqlx::Error::Protocol(format!("product {code:?} got no roll-up id")))
         })
         .collect()
 }
 
-/// The stored blocks of `table` under `keys`, by key (missing keys have no row yet).
+/// The stored blocks of each `(table, keys)`, by key (missing keys have no row yet), in the
+/// order asked: one native borrow on SQLite, one statement on PostgreSQL.
 pub(crate) async fn read_blocks(
     connection: &mut AnyConnection,
     dialect: Dialect,
-    table: &'static str,
-    keys: &[i64],
-) -> Result<HashMap<i64, Vec<u8>>, sqlx::Error> {
-    if keys.is_empty() {
-        return Ok(HashMap::new());
+    wanted: &[(&'static str, Vec<i64>)],
+) -> Result<Vec<HashMap<i64, Vec<u8>>>, sqlx::Error> {
+    let mut found: Vec<HashMap<i64, Vec<u8>>> = wanted.iter().map(|_| HashMap::new()).collect();
+    if wanted.iter().all(|(_, keys)| keys.is_empty()) {
+        return Ok(found);
     }
     match dialect {
         Dialect::Sqlite => {
-            let blocks = with_native(connection, |native| {
+            with_native(connection, |native| {
                 let failed = |source| NativeError::Query {
                     what: "roll-up block read",
                     source,
                 };
-                let mut statement = native
-                    .prepare(&format!("SELECT sums FROM {table} WHERE key = ?1"))
-                    .map_err(failed)?;
-                let mut blocks = HashMap::with_capacity(keys.len());
-                for key in keys {
-                    let bytes: Option<Vec<u8>> = statement
-                        .query_row([key], |row| row.get(0))
-                        .optional()
+                for ((table, keys), blocks) in wanted.iter().zip(&mut found) {
+                    let mut statement = native
+                        .prepare(&format!("SELECT sums FROM {table} WHERE key = ?1"))
                         .map_err(failed)?;
-                    if let Some(bytes) = bytes {
-                        blocks.insert(*key, bytes);
+                    for key in keys {
+                        let bytes: Option<Vec<u8>> = statement
+                            .query_row([key], |row| row.get(0))
+                            .optional()
+                            .map_err(failed)?;
+                        if let Some(bytes) = bytes {
+                            blocks.insert(*key, bytes);
+                        }
                     }
                 }
-                Ok(blocks)
+                Ok(())
             })
             .await?;
-            Ok(blocks)
         }
         Dialect::Postgres => {
-            // One primary-key probe per wanted key, driven by the list (see `plan::Known::load`).
-            let sql = format!(
-                "SELECT k.key, (SELECT t.sums FROM {table} t WHERE t.key = k.key) \
-                 FROM (SELECT CAST(value AS BIGINT) AS key \
-                       FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS l(value)) k"
-            );
-            let list = serde_json::Value::from(keys).to_string();
-            let mut blocks = HashMap::with_capacity(keys.len());
-            for row in sqlx::query(&sql).bind(list).fetch_all(&mut *connection).await? {
-                if let Some(bytes) = row.try_get::<Option<Vec<u8>>, _>(1)? {
-                    blocks.insert(row.try_get(0)?, bytes);
+            // One primary-key probe per wanted key, driven by the list (see `plan::Known::load`),
+            // each row tagged with the index of its table.
+            let selects: Vec<String> = wanted
+                .iter()
+                .enumerate()
+                .map(|(index, (table, _))| {
+                    format!(
+                        "SELECT CAST({index} AS BIGINT), k.key, (SELECT t.sums FROM {table} t WHERE t.key = k.key) \
+                         FROM (SELECT CAST(value AS BIGINT) AS key \
+                               FROM jsonb_array_elements_text(CAST(${} AS JSONB)) AS l(value)) k",
+                        index + 1
+                    )
+                })
+                .collect();
+            let sql = selects.join(" UNION ALL ");
+            let mut query = sqlx::query(&sql);
+            for (_, keys) in wanted {
+                query = query.bind(serde_json::Value::from(keys.as_slice()).to_string());
+            }
+            for row in query.fetch_all(&mut *connection).await? {
+                let index: i64 = row.try_get(0)?;
+                let blocks = usize::try_from(index)
+                    .ok()
+                    .and_then(|index| found.get_mut(index))
+                    .ok_or_else(|| sqlx::Error::Protocol(format!("block read answered table {index}")))?;
+                if let Some(bytes) = row.try_get::<Option<Vec<u8>>, _>(2)? {
+                    blocks.insert(row.try_get(1)?, bytes);
                 }
             }
-            Ok(blocks)
         }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Store;
+    use super::*;
+
+    fn cached(cache: &SlotCache, code: &str) -> Option<i64> {
+        cache.read().get(code).copied()
+    }
+
+    /// Only ids read back as committed are kept: an id assigned in a transaction that rolls
+    /// back is neither kept nor handed out again from the cache.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_committed_ids_enter_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hq.db").display());
+        let store = Store::open(&url, 2).await.unwrap();
+        let cache = store.slot_cache();
+
+        let mut tx = store.begin_write().await.unwrap();
+        let ids = product_ids(&mut tx, store.dialect(), cache, &["P-ROLLED-BACK"])
+            .await
+            .unwrap();
+        assert_eq!(ids, [0]);
+        tx.rollback().await.unwrap();
+        assert_eq!(cached(cache, "P-ROLLED-BACK"), None);
+
+        let mut tx = store.begin_write().await.unwrap();
+        let ids = product_ids(&mut tx, store.dialect(), cache, &["P-KEPT"])
+            .await
+            .unwrap();
+        assert_eq!(ids, [0], "the rolled-back id is free again");
+        assert_eq!(cached(cache, "P-KEPT"), None, "not committed yet");
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin_write().await.unwrap();
+        let ids = product_ids(&mut tx, store.dialect(), cache, &["P-KEPT", "P-ROLLED-BACK"])
+            .await
+            .unwrap();
+        assert_eq!(ids, [0, 1]);
+        tx.commit().await.unwrap();
+        assert_eq!(cached(cache, "P-KEPT"), Some(0), "read back committed");
+        assert_eq!(cached(cache, "P-ROLLED-BACK"), None, "assigned by the last call");
+
+        // A fresh process (store) agrees with what the first one cached.
+        store.close().await;
+        let reopened = Store::open(&url, 2).await.unwrap();
+        let mut tx = reopened.begin_write().await.unwrap();
+        let ids = product_ids(
+            &mut tx,
+            reopened.dialect(),
+            reopened.slot_cache(),
+            &["P-KEPT", "P-ROLLED-BACK"],
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids, [0, 1]);
+        tx.rollback().await.unwrap();
+        reopened.close().await;
     }
 }

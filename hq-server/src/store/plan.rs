@@ -6,8 +6,10 @@ use super::dialect::{AMOUNT_SCALE, PRICE_SCALE, QTY_SCALE};
 use super::rows::{json_list, ColumnKind, InsertSpec, Inserts, Value};
 use super::Dialect;
 use branchline_shared::{BaseKind, BaseRecord, DocLine, DocRejection, Document, EntryBody, LineValues};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use sqlx::{AnyConnection, Row};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// What one entry became at HQ.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +50,8 @@ impl<'a> Known<'a> {
         branch_id: i64,
         bodies: &[&'a EntryBody],
     ) -> Result<Known<'a>, sqlx::Error> {
-        let mut wanted: HashMap<BaseKind, HashSet<&'a str>> = HashMap::new();
-        let mut numbers: HashSet<&'a str> = HashSet::new();
+        let mut wanted: HashMap<BaseKind, HashSet<&'a str>> = HashMap::default();
+        let mut numbers: HashSet<&'a str> = HashSet::default();
         for body in bodies {
             if let EntryBody::Document(document) = body {
                 numbers.insert(&document.number);
@@ -109,7 +111,7 @@ impl<'a> Known<'a> {
             .await?;
         let mut known = Known {
             codes: wanted,
-            documents: HashMap::new(),
+            documents: HashMap::default(),
         };
         for row in rows {
             let tag: i64 = row.try_get(0)?;
@@ -144,13 +146,29 @@ fn partner_kind(document: &Document) -> BaseKind {
     }
 }
 
-/// A document to store (borrowed from the batch), with where it came from and its reconcile
-/// checksum.
+/// What HQ derives from a document alone: its reconcile checksum and its lines' values.
+#[derive(Debug, Clone)]
+pub struct DocumentFacts {
+    pub checksum: String,
+    pub line_values: Vec<LineValues>,
+}
+
+impl DocumentFacts {
+    pub fn of(document: &Document) -> DocumentFacts {
+        DocumentFacts {
+            checksum: document.content_checksum(),
+            line_values: document.lines.iter().map(DocLine::values).collect(),
+        }
+    }
+}
+
+/// A document to store (borrowed from the batch), with where it came from, its reconcile
+/// checksum and its lines' values.
 #[derive(Debug)]
 pub(crate) struct PlannedDocument<'a> {
     pub(crate) seq: u64,
     pub(crate) document: &'a Document,
-    pub(crate) checksum: String,
+    pub(crate) facts: Cow<'a, DocumentFacts>,
 }
 
 /// The writes an entry list turns into.
@@ -164,22 +182,22 @@ pub(crate) struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     /// Decides what entry `seq` becomes and records its writes; later entries see its effects.
-    /// `checksum` is the document's `content_checksum` when the caller already has it.
+    /// `facts` are the document's when the caller already has them.
     pub(crate) fn add(
         &mut self,
         known: &mut Known<'a>,
         seq: u64,
         body: &'a EntryBody,
-        checksum: Option<&str>,
+        facts: Option<&'a DocumentFacts>,
     ) -> Outcome {
         match body {
             EntryBody::Document(document) => {
                 if let Err(reason) = check_document(known, document) {
                     return Outcome::Quarantined { reason };
                 }
-                let checksum = checksum.map_or_else(|| document.content_checksum(), str::to_owned);
+                let facts = facts.map_or_else(|| Cow::Owned(DocumentFacts::of(document)), Cow::Borrowed);
                 match known.documents.get(document.number.as_str()) {
-                    Some(held) if *held == checksum => Outcome::Duplicate,
+                    Some(held) if *held == facts.checksum => Outcome::Duplicate,
                     Some(_) => Outcome::Quarantined {
                         reason: format!(
                             "document {} is already held at HQ with different content",
@@ -187,12 +205,8 @@ impl<'a> Plan<'a> {
                         ),
                     },
                     None => {
-                        known.documents.insert(&document.number, checksum.clone());
-                        self.documents.push(PlannedDocument {
-                            seq,
-                            document,
-                            checksum,
-                        });
+                        known.documents.insert(&document.number, facts.checksum.clone());
+                        self.documents.push(PlannedDocument { seq, document, facts });
                         Outcome::Applied
                     }
                 }
@@ -315,7 +329,7 @@ const REJECTION_INSERT: InsertSpec = InsertSpec {
 /// documents to the report roll-ups.
 pub(crate) async fn write_plan(
     connection: &mut AnyConnection,
-    dialect: Dialect,
+    store: &super::Store,
     branch_id: i64,
     epoch: u64,
     plan: &Plan<'_>,
@@ -323,11 +337,9 @@ pub(crate) async fn write_plan(
 ) -> Result<(), super::StoreError> {
     let mut inserts = Inserts::default();
     if let Some(rollups) = add_plan_inserts(&mut inserts, plan, branch_id, epoch, now) {
-        rollups
-            .add_to(connection, dialect, branch_id, &mut inserts)
-            .await?;
+        rollups.add_to(connection, store, branch_id, &mut inserts).await?;
     }
-    Ok(inserts.write(connection, dialect).await?)
+    Ok(inserts.write(connection, store.dialect()).await?)
 }
 
 /// Queues the writes of a plan (see `write_plan`) and answers what its documents add to the
@@ -349,13 +361,11 @@ pub(crate) fn add_plan_inserts<'a>(
     let mut rollup_delta = super::rollup::RollupDelta::new_if_enabled();
     let mut document_cells = Vec::with_capacity(plan.documents.len() * DOCUMENT_INSERT.columns.len());
     let mut line_cells = Vec::with_capacity(n_lines * LINE_INSERT.columns.len());
-    let mut line_values = Vec::new();
     for planned in &plan.documents {
         let document = planned.document;
-        line_values.clear();
-        line_values.extend(document.lines.iter().map(DocLine::values));
+        let line_values = &planned.facts.line_values;
         let mut totals = LineValues::default();
-        for (line_idx, (line, values)) in document.lines.iter().zip(&line_values).enumerate() {
+        for (line_idx, (line, values)) in document.lines.iter().zip(line_values).enumerate() {
             totals = totals + *values;
             line_cells.extend([
                 Value::Int(branch_id),
@@ -372,7 +382,7 @@ pub(crate) fn add_plan_inserts<'a>(
             ]);
         }
         if let Some(delta) = &mut rollup_delta {
-            delta.add_document(document, &line_values);
+            delta.add_document(document, line_values);
         }
         let link = document.link.as_ref();
         document_cells.extend([
@@ -390,7 +400,7 @@ pub(crate) fn add_plan_inserts<'a>(
             Value::Decimal(Some(totals.amount)),
             Value::Decimal(Some(totals.tax)),
             Value::Decimal(Some(totals.total)),
-            Value::Str(&planned.checksum),
+            Value::Str(&planned.facts.checksum),
             Value::Str(now),
         ]);
     }

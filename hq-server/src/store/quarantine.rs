@@ -118,7 +118,7 @@ pub async fn retry(store: &Store, id: u64) -> Result<RetryOutcome, QuarantineErr
         return Ok(RetryOutcome::StillQuarantined { reason });
     }
     let routable = super::routing::Routable::from_plan(&plan);
-    write_plan(&mut tx, store.dialect(), branch.id, epoch, &plan, &now).await?;
+    write_plan(&mut tx, store, branch.id, epoch, &plan, &now).await?;
     sqlx::query("UPDATE quarantine SET resolved_at = $2 WHERE id = $1")
         .bind(super::to_i64(id))
         .bind(&now)

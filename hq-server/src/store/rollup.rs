@@ -18,12 +18,13 @@ use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
 use super::packed::{self, Block, PackError, SlotSums};
 use super::packed_store;
 use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
-use super::{Dialect, StoreError};
+use super::{Store, StoreError};
 use branchline_shared::{Document, LineValues};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 use sqlx::AnyConnection;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Roll-up maintenance is on unless a benchmark switches it off to measure its cost.
@@ -57,13 +58,12 @@ impl SalesSums {
 /// and years are numbers until written.
 #[derive(Debug, Default)]
 pub(crate) struct RollupDelta<'a> {
-    day: HashMap<NaiveDate, SalesSums>,
-    /// (month period, product), see `packed::month_period`
-    month_product: HashMap<(i64, &'a str), ProductSums>,
-    /// (year period, product)
-    year_product: HashMap<(i64, &'a str), ProductSums>,
+    day: FxHashMap<NaiveDate, SalesSums>,
+    /// (month period, product), see `packed::month_period`; the year level is folded from it
+    /// when written.
+    month_product: FxHashMap<(i64, &'a str), ProductSums>,
     /// (warehouse, product) → signed quantity
-    stock: HashMap<(&'a str, &'a str), Decimal>,
+    stock: FxHashMap<(&'a str, &'a str), Decimal>,
 }
 
 impl<'a> RollupDelta<'a> {
@@ -79,7 +79,6 @@ impl<'a> RollupDelta<'a> {
         let is_sale = document.doc_type.counts_as_sale();
         let (year, month) = (document.date.year(), document.date.month());
         let month_period = packed::month_period(year, month);
-        let year_period = packed::year_period(year);
         let mut day_sums = SalesSums::default();
         for (line, values) in document.lines.iter().zip(values) {
             if sign != 0 {
@@ -106,10 +105,6 @@ impl<'a> RollupDelta<'a> {
                 .entry((month_period, product))
                 .or_default()
                 .add_line(sums);
-            self.year_product
-                .entry((year_period, product))
-                .or_default()
-                .add_line(sums);
         }
         if is_sale && !document.lines.is_empty() {
             self.day.entry(document.date).or_default().add(day_sums);
@@ -123,10 +118,11 @@ impl<'a> RollupDelta<'a> {
     pub(crate) async fn add_to(
         self,
         connection: &mut AnyConnection,
-        dialect: Dialect,
+        store: &Store,
         branch_id: i64,
         inserts: &mut Inserts<'a>,
     ) -> Result<(), StoreError> {
+        let dialect = store.dialect();
         let sums_cells = |sums: SalesSums| {
             [
                 Value::Decimal(Some(sums.qty)),
@@ -156,27 +152,32 @@ impl<'a> RollupDelta<'a> {
             ]);
         }
         inserts.add(&STOCK_UPSERT, cells);
-        if self.year_product.is_empty() && self.month_product.is_empty() {
+        if self.month_product.is_empty() {
             return Ok(());
         }
-        let mut codes: Vec<&str> = self
-            .year_product
-            .keys()
-            .chain(self.month_product.keys())
-            .map(|(_, product)| *product)
-            .collect();
+        let mut year_product: FxHashMap<(i64, &str), ProductSums> = FxHashMap::default();
+        for ((month, product), sums) in &self.month_product {
+            let year = packed::year_of_month(*month);
+            year_product.entry((year, *product)).or_default().add(sums);
+        }
+        let mut codes: Vec<&str> = self.month_product.keys().map(|(_, product)| *product).collect();
         codes.sort_unstable();
         codes.dedup();
-        let ids = packed_store::product_ids(connection, dialect, &codes).await?;
-        let ids: HashMap<&str, i64> = codes.into_iter().zip(ids).collect();
+        let ids = packed_store::product_ids(connection, dialect, store.slot_cache(), &codes).await?;
+        let ids: FxHashMap<&str, i64> = codes.into_iter().zip(ids).collect();
         let levels = [
-            (&YEAR_BLOCK_UPSERT, self.year_product),
-            (&MONTH_BLOCK_UPSERT, self.month_product),
+            (&YEAR_BLOCK_UPSERT, pack_delta(branch_id, year_product, &ids)?),
+            (
+                &MONTH_BLOCK_UPSERT,
+                pack_delta(branch_id, self.month_product, &ids)?,
+            ),
         ];
-        for (spec, delta) in levels {
-            let blocks = pack_delta(branch_id, delta, &ids)?;
-            let keys: Vec<i64> = blocks.keys().copied().collect();
-            let mut stored = packed_store::read_blocks(connection, dialect, spec.table, &keys).await?;
+        let wanted: Vec<(&'static str, Vec<i64>)> = levels
+            .iter()
+            .map(|(spec, blocks)| (spec.table, blocks.keys().copied().collect()))
+            .collect();
+        let stored = packed_store::read_blocks(connection, dialect, &wanted).await?;
+        for ((spec, blocks), mut stored) in levels.into_iter().zip(stored) {
             let mut cells = Vec::with_capacity(blocks.len() * 2);
             for (key, delta) in blocks {
                 let mut block = match stored.remove(&key) {
@@ -205,13 +206,18 @@ impl ProductSums {
         self.sums.add(sums);
         self.lines += 1;
     }
+
+    fn add(&mut self, other: &ProductSums) {
+        self.sums.add(other.sums);
+        self.lines += other.lines;
+    }
 }
 
 /// A level's delta as blocks by row key, sums scaled as stored.
 fn pack_delta(
     branch_id: i64,
-    delta: HashMap<(i64, &str), ProductSums>,
-    ids: &HashMap<&str, i64>,
+    delta: FxHashMap<(i64, &str), ProductSums>,
+    ids: &FxHashMap<&str, i64>,
 ) -> Result<BTreeMap<i64, Block>, PackError> {
     let mut blocks: BTreeMap<i64, Block> = BTreeMap::new();
     for ((period, product), sums) in delta {
@@ -241,7 +247,7 @@ pub(super) fn checked_scaled(value: Decimal, scale: u32) -> Option<i64> {
     i64::try_from(value.mantissa()).ok()
 }
 
-fn sorted<K: Ord, V>(map: HashMap<K, V>) -> Vec<(K, V)> {
+fn sorted<K: Ord, V>(map: FxHashMap<K, V>) -> Vec<(K, V)> {
     let mut entries: Vec<(K, V)> = map.into_iter().collect();
     entries.sort_unstable_by(|(left, _), (right, _)| left.cmp(right));
     entries

@@ -171,12 +171,13 @@ pub(crate) fn insert_cells(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::rows::{insert_rows, ColumnKind, InsertSpec, Value};
     use super::super::{Dialect, Store};
     use sqlx::Row;
 
-    const AUDIT_INSERT: InsertSpec = InsertSpec {
+    /// Audit rows: a table every store has, for tests of the write paths.
+    pub(crate) const AUDIT_INSERT: InsertSpec = InsertSpec {
         table: "audit",
         columns: &[
             ("at", ColumnKind::Text),

@@ -6,6 +6,9 @@
 //!
 //! HQ runs twice per store: with the report roll-ups maintained (as in production) and with them
 //! switched off (`rollup::set_enabled_for_benchmark(false)`), to show what the roll-ups cost.
+//! The passes are interleaved: `BENCH_ROUNDS` rounds (default 3), each running every pass once in
+//! an order rotated from round to round, after a sync(2) of what earlier passes left dirty. A
+//! ratio is taken within each round, and the median of the rounds' ratios is the figure.
 //!
 //! Sizes: `BENCH_DOCS` documents (default 20000) of `BENCH_LINES` lines (default 10).
 //! `BENCH_STORES` (default `sqlite,postgres`) picks the stores, e.g. `sqlite` to profile one;
@@ -39,6 +42,7 @@ struct Sizes {
 
 /// One measured figure.
 struct Figure {
+    round: usize,
     store: &'static str,
     /// HQ figures: whether roll-ups were maintained; `None` for a baseline.
     rollups: Option<bool>,
@@ -63,78 +67,124 @@ pub fn run() -> anyhow::Result<()> {
         lines: env_usize("BENCH_LINES", 10),
         batch_docs: env_usize("BENCH_BATCH_DOCS", 500),
     };
+    let rounds = env_usize("BENCH_ROUNDS", 3).max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let documents = make_documents(&sizes);
-    let mut figures = Vec::new();
 
     let stores = std::env::var("BENCH_STORES").unwrap_or_else(|_| "sqlite,postgres".to_owned());
     let wants = |store: &str| stores.split(',').any(|name| name.trim() == store);
     let passes = std::env::var("BENCH_ROLLUPS").unwrap_or_else(|_| "on,off".to_owned());
-    let rollup_passes: Vec<bool> = [true, false]
+    let mut kinds: Vec<Pass> = [Pass::Hq { rollups: true }, Pass::Hq { rollups: false }]
         .into_iter()
-        .filter(|rollups| {
-            let name = if *rollups { "on" } else { "off" };
-            passes.split(',').any(|pass| pass.trim() == name)
-        })
+        .filter(|pass| passes.split(',').any(|name| name.trim() == pass.rollups_name()))
         .collect();
+    kinds.push(Pass::Baseline);
     let dir = TempDir::new("bench-hq-ingest")?;
-    if wants("sqlite") {
-        for &rollups in &rollup_passes {
-            let figure = runtime.block_on(ingest(HqStoreKind::Sqlite, &documents, &sizes, rollups))?;
-            figures.push(Figure {
-                store: "SQLite",
-                ..figure
-            });
+    let postgres = if !wants("postgres") {
+        None
+    } else if let Ok(url) = std::env::var("BENCH_PG_URL") {
+        Some(PgPlace::Running(url))
+    } else if postgres_bin_dir().is_some() {
+        Some(PgPlace::Throwaway(PgCluster::start(true)?))
+    } else {
+        eprintln!("NOTICE: PostgreSQL server binaries not found; PostgreSQL figures skipped");
+        None
+    };
+    let mut figures = Vec::new();
+    for round in 0..rounds {
+        // Each round runs every pass once, in an order rotated from round to round, so that a
+        // slow spell of the machine or the disk falls on different passes.
+        let mut order = kinds.clone();
+        let turn = round % order.len();
+        order.rotate_left(turn);
+        for &pass in &order {
+            if wants("sqlite") {
+                let figure = runtime.block_on(sqlite_pass(pass, &dir, round, &documents, &sizes))?;
+                figures.push(Figure { round, ..figure });
+            }
+            if let Some(place) = &postgres {
+                let figure = runtime.block_on(postgres_pass(pass, place, &documents, &sizes))?;
+                figures.push(Figure { round, ..figure });
+            }
         }
-        let baseline_db = dir.join("baseline.db");
-        runtime.block_on(async {
-            Store::open(&format!("sqlite://{}", baseline_db.display()), 1)
-                .await?
-                .close()
-                .await;
-            anyhow::Ok(())
-        })?;
-        figures.push(sqlite_baseline(&baseline_db, &documents, &sizes)?);
     }
-    if wants("postgres") {
-        if std::env::var_os("BENCH_PG_URL").is_some() || postgres_bin_dir().is_some() {
-            figures.extend(runtime.block_on(postgres_figures(&documents, &sizes, &rollup_passes))?);
-        } else {
-            eprintln!("NOTICE: PostgreSQL server binaries not found; PostgreSQL figures skipped");
-        }
-    }
-    print_table(&sizes, &figures);
+    print_table(&sizes, rounds, &figures);
     Ok(())
 }
 
-/// HQ with and without roll-ups, then COPY, each in a fresh database of one throwaway cluster.
-async fn postgres_figures(
+/// One timed pass over all the documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Through a real HQ, with the roll-ups maintained or not.
+    Hq { rollups: bool },
+    /// The same rows written straight into the same schema.
+    Baseline,
+}
+
+impl Pass {
+    fn rollups_name(self) -> &'static str {
+        match self {
+            Pass::Hq { rollups: true } => "on",
+            Pass::Hq { rollups: false } => "off",
+            Pass::Baseline => "baseline",
+        }
+    }
+}
+
+/// Writes back what earlier passes left dirty in the page cache, so that the kernel's
+/// writeback does not land on the pass that is about to be timed.
+fn settle_disk() {
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+}
+
+async fn sqlite_pass(
+    pass: Pass,
+    dir: &TempDir,
+    round: usize,
     documents: &[Document],
     sizes: &Sizes,
-    rollup_passes: &[bool],
-) -> anyhow::Result<Vec<Figure>> {
-    let place = match std::env::var("BENCH_PG_URL") {
-        Ok(url) => PgPlace::Running(url),
-        Err(_) => PgPlace::Throwaway(PgCluster::start(true)?),
+) -> anyhow::Result<Figure> {
+    let figure = match pass {
+        Pass::Hq { rollups } => ingest(HqStoreKind::Sqlite, documents, sizes, rollups).await?,
+        Pass::Baseline => {
+            let path = dir.join(format!("baseline-{round}.db"));
+            Store::open(&format!("sqlite://{}", path.display()), 1)
+                .await?
+                .close()
+                .await;
+            settle_disk();
+            sqlite_baseline(&path, documents, sizes)?
+        }
     };
-    let mut figures = Vec::new();
-    for &rollups in rollup_passes {
-        let name = if rollups {
-            "bench_ingest"
-        } else {
-            "bench_ingest_off"
-        };
-        let ingest_url = place.database(name).await?;
-        let figure = ingest(HqStoreKind::Url(ingest_url), documents, sizes, rollups).await?;
-        figures.push(Figure {
-            store: "PostgreSQL",
-            ..figure
-        });
-    }
-    let copy_url = place.database("bench_copy").await?;
-    Store::open(&copy_url, 1).await?.close().await;
-    figures.push(postgres_copy_baseline(&copy_url, documents, sizes).await?);
-    Ok(figures)
+    Ok(Figure {
+        store: "SQLite",
+        ..figure
+    })
+}
+
+/// A pass in a fresh database of the PostgreSQL cluster.
+async fn postgres_pass(
+    pass: Pass,
+    place: &PgPlace,
+    documents: &[Document],
+    sizes: &Sizes,
+) -> anyhow::Result<Figure> {
+    let url = place
+        .database(&format!("bench_ingest_{}", pass.rollups_name()))
+        .await?;
+    let figure = match pass {
+        Pass::Hq { rollups } => ingest(HqStoreKind::Url(url), documents, sizes, rollups).await?,
+        Pass::Baseline => {
+            Store::open(&url, 1).await?.close().await;
+            settle_disk();
+            postgres_copy_baseline(&url, documents, sizes).await?
+        }
+    };
+    Ok(Figure {
+        store: "PostgreSQL",
+        ..figure
+    })
 }
 
 /// Where the PostgreSQL passes run.
@@ -277,6 +327,7 @@ async fn ingest(
     store.close().await;
     hq_handle.shutdown().await?;
     Ok(Figure {
+        round: 0,
         store: "",
         rollups: Some(rollups),
         method: format!("hq-server Push, roll-ups {}", if rollups { "on" } else { "off" }),
@@ -363,6 +414,7 @@ fn sqlite_baseline(path: &std::path::Path, documents: &[Document], sizes: &Sizes
         tx.commit()?;
     }
     Ok(Figure {
+        round: 0,
         store: "SQLite",
         rollups: None,
         method: "baseline: batched prepared INSERTs (rusqlite)".into(),
@@ -402,6 +454,7 @@ async fn postgres_copy_baseline(url: &str, documents: &[Document], sizes: &Sizes
     let elapsed = started.elapsed();
     connection.close().await?;
     Ok(Figure {
+        round: 0,
         store: "PostgreSQL",
         rollups: None,
         method: "baseline: COPY (text format)".into(),
@@ -446,34 +499,37 @@ fn render_copy_rows(chunk: &[Document]) -> (String, String) {
     (document_rows, line_rows)
 }
 
-fn print_table(sizes: &Sizes, figures: &[Figure]) {
+fn print_table(sizes: &Sizes, rounds: usize, figures: &[Figure]) {
     println!(
-        "hq-ingest: {} documents x {} lines, {} documents per batch",
+        "hq-ingest: {} documents x {} lines, {} documents per batch, {rounds} round(s) of interleaved passes",
         sizes.docs, sizes.lines, sizes.batch_docs
     );
     println!(
-        "{:<11} {:<48} {:>9} {:>10} {:>12} {:>12} {:>11}",
-        "store", "method", "lines", "seconds", "lines/s", "x baseline", "cores busy"
+        "{:<11} {:>5} {:<48} {:>9} {:>10} {:>12} {:>12} {:>11}",
+        "store", "round", "method", "lines", "seconds", "lines/s", "x baseline", "cores busy"
     );
     for store in ["SQLite", "PostgreSQL"] {
         let of_store: Vec<&Figure> = figures.iter().filter(|figure| figure.store == store).collect();
-        let rate_of = |rollups: Option<bool>| {
+        if of_store.is_empty() {
+            continue;
+        }
+        let rate = |round: usize, rollups: Option<bool>| {
             of_store
                 .iter()
-                .find(|figure| figure.rollups == rollups)
+                .find(|figure| figure.round == round && figure.rollups == rollups)
                 .map(|figure| figure.lines_per_second())
         };
-        let baseline = rate_of(None);
         for figure in &of_store {
-            let ratio = baseline.map_or("-".to_owned(), |baseline| {
+            let ratio = rate(figure.round, None).map_or("-".to_owned(), |baseline| {
                 format!("{:.2}", figure.lines_per_second() / baseline)
             });
             let cores_busy = figure.cpu_seconds.map_or("-".to_owned(), |cpu_seconds| {
                 format!("{:.2}", cpu_seconds / figure.elapsed.as_secs_f64())
             });
             println!(
-                "{:<11} {:<48} {:>9} {:>10.2} {:>12.0} {:>12} {:>11}",
+                "{:<11} {:>5} {:<48} {:>9} {:>10.2} {:>12.0} {:>12} {:>11}",
                 figure.store,
+                figure.round + 1,
                 figure.method,
                 figure.lines,
                 figure.elapsed.as_secs_f64(),
@@ -482,11 +538,34 @@ fn print_table(sizes: &Sizes, figures: &[Figure]) {
                 cores_busy
             );
         }
-        if let (Some(on), Some(off)) = (rate_of(Some(true)), rate_of(Some(false))) {
-            println!(
-                "{store}: roll-ups on / off = {:.2} (issue 6 target >= 0.8)",
-                on / off
-            );
+        // Ratios are taken within a round (passes minutes apart at most), then the median.
+        let median_ratio = |numerator: Option<bool>, denominator: Option<bool>| {
+            let ratios: Vec<f64> = (0..rounds)
+                .filter_map(|round| Some(rate(round, numerator)? / rate(round, denominator)?))
+                .collect();
+            median(ratios)
+        };
+        let target = if store == "SQLite" { "0.5" } else { "0.3" };
+        for (rollups, name) in [(Some(true), "on"), (Some(false), "off")] {
+            if let Some(ratio) = median_ratio(rollups, None) {
+                println!(
+                    "{store}: roll-ups {name} x baseline, median of rounds = {ratio:.2} (issue 3 target >= {target} with roll-ups on)"
+                );
+            }
         }
+        if let Some(ratio) = median_ratio(Some(true), Some(false)) {
+            println!("{store}: roll-ups on / off, median of rounds = {ratio:.2} (issue 6 target >= 0.8)");
+        }
+    }
+}
+
+/// The median of `values`, `None` when empty.
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    match values.len() {
+        0 => None,
+        len if len % 2 == 0 => Some((values[middle - 1] + values[middle]) / 2.0),
+        _ => Some(values[middle]),
     }
 }
