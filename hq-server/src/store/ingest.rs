@@ -7,7 +7,8 @@ pub use super::plan::DocumentFacts;
 use super::plan::{add_plan_inserts, Known, Outcome, Plan};
 use super::registry::{audit, BranchRef};
 use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
-use super::{get_u64, now_text, to_i64, Store, StoreError};
+use super::sqlite_native::NativeHandle;
+use super::{get_u64, now_text, to_i64, Dialect, Store, StoreError};
 use branchline_shared::{EntryBody, OutboxEntry};
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
@@ -112,22 +113,28 @@ struct LockedState {
     last_seq: u64,
 }
 
+/// Locks the branch's state row and reads it; on SQLite the same statement answers the
+/// connection's handle into `native`, for the transaction's native writes.
 async fn lock_branch(
     connection: &mut AnyConnection,
+    native: &mut NativeHandle,
     store: &Store,
     branch: &BranchRef,
 ) -> Result<LockedState, IngestError> {
-    let sql = format!(
-        "SELECT epoch, last_seq FROM branch WHERE id = $1{}",
-        store.dialect().for_update()
-    );
-    let row = sqlx::query(&sql)
+    let sql = match store.dialect() {
+        Dialect::Sqlite => "SELECT epoch, last_seq, branchline_db_handle() FROM branch WHERE id = $1",
+        Dialect::Postgres => "SELECT epoch, last_seq FROM branch WHERE id = $1 FOR UPDATE",
+    };
+    let row = sqlx::query(sql)
         .bind(branch.id)
         .fetch_optional(connection)
         .await?
         .ok_or_else(|| IngestError::UnknownBranch {
             branch: branch.code.clone(),
         })?;
+    if store.dialect() == Dialect::Sqlite {
+        native.remember(row.try_get(2)?);
+    }
     Ok(LockedState {
         epoch: get_u64(&row, 0)?,
         last_seq: get_u64(&row, 1)?,
@@ -154,7 +161,7 @@ pub async fn hello(
         return Err(IngestError::ZeroEpoch);
     }
     let mut tx = store.begin_write().await?;
-    let state = lock_branch(&mut tx, store, branch).await?;
+    let state = lock_branch(&mut tx, &mut NativeHandle::default(), store, branch).await?;
     if epoch < state.epoch {
         return Err(IngestError::EpochTooOld {
             branch: branch.code.clone(),
@@ -242,7 +249,9 @@ async fn ingest_in_transaction(
     batch: &IngestBatch,
 ) -> Result<IngestAck, IngestError> {
     let mut tx = store.begin_write().await?;
-    let state = lock_branch(&mut tx, store, branch).await?;
+    // Only for `tx`'s connection.
+    let mut native = NativeHandle::default();
+    let state = lock_branch(&mut tx, &mut native, store, branch).await?;
     if batch.epoch < state.epoch {
         return Err(IngestError::EpochTooOld {
             branch: branch.code.clone(),
@@ -332,11 +341,13 @@ async fn ingest_in_transaction(
     let mut inserts = Inserts::default();
     let rollups = add_plan_inserts(&mut inserts, &plan, branch.id, batch.epoch, &now);
     if let Some(rollups) = rollups {
-        rollups.add_to(&mut tx, store, branch.id, &mut inserts).await?;
+        rollups
+            .add_to(&mut tx, &mut native, store, branch.id, &mut inserts)
+            .await?;
     }
     inserts.add(&ENTRY_INSERT, entry_cells);
     inserts.add(&QUARANTINE_INSERT, quarantine_cells);
-    inserts.write(&mut tx, dialect).await?;
+    inserts.write_with(&mut tx, dialect, &mut native).await?;
     super::routing::route(&mut tx, dialect, branch, batch.epoch, routable, &now).await?;
     let received_at = (!fresh.is_empty()).then(|| now.clone());
     sqlx::query(

@@ -4,7 +4,7 @@
 //! on PostgreSQL each is one statement.
 
 use super::dialect::Dialect;
-use super::sqlite_native::{with_native, NativeError};
+use super::sqlite_native::{with_native_handle, NativeError, NativeHandle};
 use rusqlite::OptionalExtension;
 use rustc_hash::FxHashMap;
 use sqlx::{AnyConnection, Row};
@@ -43,6 +43,7 @@ impl SlotCache {
 pub(crate) async fn product_ids(
     connection: &mut AnyConnection,
     dialect: Dialect,
+    native: &mut NativeHandle,
     cache: &SlotCache,
     codes: &[&str],
 ) -> Result<Vec<i64>, sqlx::Error> {
@@ -60,7 +61,9 @@ pub(crate) async fn product_ids(
         return Ok(ids.into_iter().flatten().collect());
     }
     let found = match dialect {
-        Dialect::Sqlite => with_native(connection, |native| sqlite_product_ids(native, &missing)).await?,
+        Dialect::Sqlite => {
+            with_native_handle(connection, native, |native| sqlite_product_ids(native, &missing)).await?
+        }
         Dialect::Postgres => postgres_product_ids(connection, &missing).await?,
     };
     cache.remember(
@@ -170,6 +173,7 @@ async fn postgres_product_ids(
 pub(crate) async fn read_blocks(
     connection: &mut AnyConnection,
     dialect: Dialect,
+    native: &mut NativeHandle,
     wanted: &[(&'static str, Vec<i64>)],
 ) -> Result<Vec<HashMap<i64, Vec<u8>>>, sqlx::Error> {
     let mut found: Vec<HashMap<i64, Vec<u8>>> = wanted.iter().map(|_| HashMap::new()).collect();
@@ -178,7 +182,7 @@ pub(crate) async fn read_blocks(
     }
     match dialect {
         Dialect::Sqlite => {
-            with_native(connection, |native| {
+            with_native_handle(connection, native, |native| {
                 let failed = |source| NativeError::Query {
                     what: "roll-up block read",
                     source,
@@ -255,25 +259,43 @@ mod tests {
         let cache = store.slot_cache();
 
         let mut tx = store.begin_write().await.unwrap();
-        let ids = product_ids(&mut tx, store.dialect(), cache, &["P-ROLLED-BACK"])
-            .await
-            .unwrap();
+        let ids = product_ids(
+            &mut tx,
+            store.dialect(),
+            &mut NativeHandle::default(),
+            cache,
+            &["P-ROLLED-BACK"],
+        )
+        .await
+        .unwrap();
         assert_eq!(ids, [0]);
         tx.rollback().await.unwrap();
         assert_eq!(cached(cache, "P-ROLLED-BACK"), None);
 
         let mut tx = store.begin_write().await.unwrap();
-        let ids = product_ids(&mut tx, store.dialect(), cache, &["P-KEPT"])
-            .await
-            .unwrap();
+        let ids = product_ids(
+            &mut tx,
+            store.dialect(),
+            &mut NativeHandle::default(),
+            cache,
+            &["P-KEPT"],
+        )
+        .await
+        .unwrap();
         assert_eq!(ids, [0], "the rolled-back id is free again");
         assert_eq!(cached(cache, "P-KEPT"), None, "not committed yet");
         tx.commit().await.unwrap();
 
         let mut tx = store.begin_write().await.unwrap();
-        let ids = product_ids(&mut tx, store.dialect(), cache, &["P-KEPT", "P-ROLLED-BACK"])
-            .await
-            .unwrap();
+        let ids = product_ids(
+            &mut tx,
+            store.dialect(),
+            &mut NativeHandle::default(),
+            cache,
+            &["P-KEPT", "P-ROLLED-BACK"],
+        )
+        .await
+        .unwrap();
         assert_eq!(ids, [0, 1]);
         tx.commit().await.unwrap();
         assert_eq!(cached(cache, "P-KEPT"), Some(0), "read back committed");
@@ -286,6 +308,7 @@ mod tests {
         let ids = product_ids(
             &mut tx,
             reopened.dialect(),
+            &mut NativeHandle::default(),
             reopened.slot_cache(),
             &["P-KEPT", "P-ROLLED-BACK"],
         )

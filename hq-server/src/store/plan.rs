@@ -4,6 +4,7 @@
 
 use super::dialect::{AMOUNT_SCALE, PRICE_SCALE, QTY_SCALE};
 use super::rows::{json_list, ColumnKind, InsertSpec, Inserts, Value};
+use super::sqlite_native::NativeHandle;
 use super::Dialect;
 use branchline_shared::{BaseKind, BaseRecord, DocLine, DocRejection, Document, EntryBody, LineValues};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -336,10 +337,15 @@ pub(crate) async fn write_plan(
     now: &str,
 ) -> Result<(), super::StoreError> {
     let mut inserts = Inserts::default();
+    let mut native = NativeHandle::default();
     if let Some(rollups) = add_plan_inserts(&mut inserts, plan, branch_id, epoch, now) {
-        rollups.add_to(connection, store, branch_id, &mut inserts).await?;
+        rollups
+            .add_to(connection, &mut native, store, branch_id, &mut inserts)
+            .await?;
     }
-    Ok(inserts.write(connection, store.dialect()).await?)
+    Ok(inserts
+        .write_with(connection, store.dialect(), &mut native)
+        .await?)
 }
 
 /// Queues the writes of a plan (see `write_plan`) and answers what its documents add to the

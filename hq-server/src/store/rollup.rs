@@ -18,6 +18,7 @@ use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
 use super::packed::{self, Block, PackError, SlotSums};
 use super::packed_store;
 use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
+use super::sqlite_native::NativeHandle;
 use super::{Store, StoreError};
 use branchline_shared::{Document, LineValues};
 use chrono::{Datelike, NaiveDate};
@@ -118,6 +119,7 @@ impl<'a> RollupDelta<'a> {
     pub(crate) async fn add_to(
         self,
         connection: &mut AnyConnection,
+        native: &mut NativeHandle,
         store: &Store,
         branch_id: i64,
         inserts: &mut Inserts<'a>,
@@ -163,7 +165,7 @@ impl<'a> RollupDelta<'a> {
         let mut codes: Vec<&str> = self.month_product.keys().map(|(_, product)| *product).collect();
         codes.sort_unstable();
         codes.dedup();
-        let ids = packed_store::product_ids(connection, dialect, store.slot_cache(), &codes).await?;
+        let ids = packed_store::product_ids(connection, dialect, native, store.slot_cache(), &codes).await?;
         let ids: FxHashMap<&str, i64> = codes.into_iter().zip(ids).collect();
         let levels = [
             (&YEAR_BLOCK_UPSERT, pack_delta(branch_id, year_product, &ids)?),
@@ -176,7 +178,7 @@ impl<'a> RollupDelta<'a> {
             .iter()
             .map(|(spec, blocks)| (spec.table, blocks.keys().copied().collect()))
             .collect();
-        let stored = packed_store::read_blocks(connection, dialect, &wanted).await?;
+        let stored = packed_store::read_blocks(connection, dialect, native, &wanted).await?;
         for ((spec, blocks), mut stored) in levels.into_iter().zip(stored) {
             let mut cells = Vec::with_capacity(blocks.len() * 2);
             for (key, delta) in blocks {

@@ -6,7 +6,7 @@
 //! through rusqlite on the transaction's own connection (`sqlite_native`).
 
 use super::dialect::BulkInsert;
-use super::sqlite_native::{self, with_native};
+use super::sqlite_native::{self, with_native_handle, NativeHandle};
 use super::{pg_arrays, Dialect};
 use rust_decimal::Decimal;
 use sqlx::AnyConnection;
@@ -75,13 +75,24 @@ impl<'a> Inserts<'a> {
         connection: &mut AnyConnection,
         dialect: Dialect,
     ) -> Result<(), sqlx::Error> {
+        self.write_with(connection, dialect, &mut NativeHandle::default())
+            .await
+    }
+
+    /// `write`, on SQLite through `native`, the connection's handle if already known.
+    pub(crate) async fn write_with(
+        self,
+        connection: &mut AnyConnection,
+        dialect: Dialect,
+        native: &mut NativeHandle,
+    ) -> Result<(), sqlx::Error> {
         if self.tables.is_empty() {
             return Ok(());
         }
         match dialect.bulk_insert() {
             BulkInsert::UnnestArrays => pg_arrays::insert_tables(connection, &self.tables).await?,
             BulkInsert::NativeStatements => {
-                with_native(connection, |native| {
+                with_native_handle(connection, native, |native| {
                     self.tables
                         .iter()
                         .try_for_each(|(spec, cells)| sqlite_native::insert_cells(native, spec, cells))

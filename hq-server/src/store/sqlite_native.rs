@@ -98,19 +98,36 @@ unsafe extern "C" fn answer_handle(
     }
 }
 
+/// The sqlite3 handle of the connection one transaction holds, once it has been looked up, so
+/// that the transaction's later native calls need no round trip to sqlx's worker to find it.
+/// Use one `NativeHandle` with one connection only; create it where that connection is.
+#[derive(Debug, Default)]
+pub(crate) struct NativeHandle(Option<usize>);
+
+impl NativeHandle {
+    /// Takes the answer of `branchline_db_handle()` selected on the connection this handle
+    /// goes with (e.g. alongside another column of a statement the transaction runs anyway).
+    pub(crate) fn remember(&mut self, selected: i64) {
+        self.0 = usize::try_from(selected).ok().filter(|handle| *handle != 0);
+    }
+}
+
 /// Runs `work` on the sqlite3 handle of `connection` (an SQLite connection sqlx holds, usually
-/// inside a transaction). `work` must not keep anything it prepares past its return.
-pub(crate) async fn with_native<T>(
+/// inside a transaction), looking the handle up only if `handle` does not hold it yet; `handle`
+/// must belong to `connection` (see `NativeHandle`). `work` must not keep anything it prepares
+/// past its return.
+pub(crate) async fn with_native_handle<T>(
     connection: &mut AnyConnection,
+    handle: &mut NativeHandle,
     work: impl FnOnce(&rusqlite::Connection) -> Result<T, NativeError>,
 ) -> Result<T, sqlx::Error> {
-    let handle: i64 = sqlx::query_scalar("SELECT branchline_db_handle()")
-        .fetch_one(&mut *connection)
-        .await?;
-    let db = handle as usize as *mut ffi::sqlite3;
-    if db.is_null() {
-        return Err(NativeError::NoHandle.into());
+    if handle.0.is_none() {
+        let selected: i64 = sqlx::query_scalar("SELECT branchline_db_handle()")
+            .fetch_one(&mut *connection)
+            .await?;
+        handle.remember(selected);
     }
+    let db = handle.0.ok_or(NativeError::NoHandle)? as *mut ffi::sqlite3;
     // SAFETY: `db` is the live handle of `connection`, which we borrow mutably until we return,
     // and sqlx does not use it until then (see the module comment). `from_handle` does not take
     // ownership: dropping the wrapper finalizes its statements and leaves the handle open.

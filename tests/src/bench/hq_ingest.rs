@@ -7,7 +7,7 @@
 //! HQ runs twice per store: with the report roll-ups maintained (as in production) and with them
 //! switched off (`rollup::set_enabled_for_benchmark(false)`), to show what the roll-ups cost.
 //! The passes are interleaved: `BENCH_ROUNDS` rounds (default 3), each running every pass once in
-//! an order rotated from round to round, after a sync(2) of what earlier passes left dirty. A
+//! an order rotated from round to round, each after a sync(2) of what earlier passes left dirty. A
 //! ratio is taken within each round, and the median of the rounds' ratios is the figure.
 //!
 //! Sizes: `BENCH_DOCS` documents (default 20000) of `BENCH_LINES` lines (default 10).
@@ -302,6 +302,7 @@ async fn ingest(
         })
         .collect();
     let mut client = hq_handle.transfer(&token).await;
+    settle_disk();
     rollup::set_enabled_for_benchmark(rollups);
     let cpu_before = process_cpu_seconds();
     let pushed = push_all(&mut client, batches).await;
