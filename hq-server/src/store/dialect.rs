@@ -40,6 +40,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (2, "0002", "reports"),
     (3, "0003", "templates_routing"),
     (4, "0004", "packed_rollups"),
+    (5, "0005", "packed_stock"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
@@ -48,7 +49,17 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (3, "0003", "templates_routing"),
     (4, "0004", "rollup_fillfactor"),
     (5, "0005", "packed_rollups"),
+    (6, "0006", "packed_stock"),
 );
+
+/// The roll-up rows a migration's Rust step packs (`packed_migrate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repack {
+    /// `sales_year_product` and `sales_month_product` into the packed sales levels.
+    Sales,
+    /// `stock_on_hand` into `stock_block`.
+    Stock,
+}
 
 /// How many rows reach the database in one statement (see `rows`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,11 +114,12 @@ impl Dialect {
         }
     }
 
-    /// The migration after whose SQL the product roll-ups are repacked (`packed_migrate`).
-    pub(crate) fn packed_rollups_version(self) -> i64 {
-        match self {
-            Dialect::Sqlite => 4,
-            Dialect::Postgres => 5,
+    /// The Rust step (`packed_migrate`) that runs after the SQL of migration `version`, if any.
+    pub(crate) fn repack_after(self, version: i64) -> Option<Repack> {
+        match (self, version) {
+            (Dialect::Sqlite, 4) | (Dialect::Postgres, 5) => Some(Repack::Sales),
+            (Dialect::Sqlite, 5) | (Dialect::Postgres, 6) => Some(Repack::Stock),
+            _ => None,
         }
     }
 

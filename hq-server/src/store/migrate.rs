@@ -1,7 +1,7 @@
 //! Versioned migrations: each dialect's SQL files are applied once, in order, in a transaction,
 //! and recorded in `schema_migrations`. Concurrent replicas starting together are serialized.
-//! One migration has a Rust step after its SQL, in the same transaction: the repacking of the
-//! product roll-ups (`packed_migrate`).
+//! Two migrations have a Rust step after their SQL, in the same transaction: the repacking of
+//! the product roll-ups and of the on-hand (`packed_migrate`).
 
 use super::{now_text, Store, StoreError};
 use sqlx::Row;
@@ -35,8 +35,8 @@ pub(super) async fn apply(store: &Store) -> Result<(), StoreError> {
             .execute(&mut *tx)
             .await
             .map_err(failed)?;
-        if migration.version == store.dialect.packed_rollups_version() {
-            super::packed_migrate::repack(&mut tx, store.dialect)
+        if let Some(repack) = store.dialect.repack_after(migration.version) {
+            super::packed_migrate::repack(&mut tx, store.dialect, repack)
                 .await
                 .map_err(|error| match error {
                     StoreError::Database(source) => failed(source),

@@ -21,6 +21,7 @@ pub mod report;
 mod report_packed;
 mod report_query;
 mod report_read;
+mod report_stock;
 pub mod rollup;
 pub mod routing;
 mod rows;

@@ -1,10 +1,13 @@
 //! Packed product roll-ups (issue 6): the sales of up to `BLOCK_SLOTS` products of one branch
-//! and one period (a year or a month) in one row. Every product code gets a dense HQ-wide
-//! integer id on first sight (`product_slot`); id / `BLOCK_SLOTS` names the block and
-//! id % `BLOCK_SLOTS` the slot inside it.
+//! and one period (a year or a month) in one row, and likewise the on-hand of up to
+//! `BLOCK_SLOTS` products of one branch and one warehouse (qty only; `lines` counts the
+//! stock-moving lines). Every product and warehouse code gets a dense HQ-wide integer id on
+//! first sight (`product_slot`); id / `BLOCK_SLOTS` names the block and id % `BLOCK_SLOTS` the
+//! slot inside it.
 //!
-//! A row's key is one integer (`block_key`: branch id, period, block), so SQLite keeps it as the
-//! rowid and PostgreSQL as a BIGINT primary key. Its sums are one BLOB/bytea:
+//! A row's key is one integer (`block_key`: branch id, period, block; `stock_key`: branch id,
+//! warehouse id, block), so SQLite keeps it as the rowid and PostgreSQL as a BIGINT primary key.
+//! Its sums are one BLOB/bytea:
 //!
 //! ```text
 //! u64 LE  bitmap of the slots present (bit s = slot s)
@@ -21,11 +24,61 @@
 /// Products per block. Fixed for the life of a store: changing it means repacking every row.
 pub(crate) const BLOCK_SLOTS: usize = 64;
 
-/// Bits of a key given to the block number and to the period; the branch id takes the rest
-/// (25 bits, below the sign bit).
-const BLOCK_BITS: u32 = 21;
-const PERIOD_BITS: u32 = 17;
-const BRANCH_BITS: u32 = 63 - BLOCK_BITS - PERIOD_BITS;
+/// How a row key splits into branch id, a middle field and block number: the bits given to
+/// the middle and to the block; the branch id takes the rest, below the sign bit.
+struct KeyLayout {
+    middle_bits: u32,
+    block_bits: u32,
+}
+
+impl KeyLayout {
+    fn key(&self, branch: i64, middle: i64, block: i64) -> Result<i64, PackError> {
+        let fits = |value: i64, bits: u32| (0..1_i64 << bits).contains(&value);
+        let branch_bits = 63 - self.middle_bits - self.block_bits;
+        if !(fits(branch, branch_bits) && fits(middle, self.middle_bits) && fits(block, self.block_bits)) {
+            return Err(PackError::KeyRange {
+                branch,
+                period: middle,
+                product: block * BLOCK_SLOTS as i64,
+            });
+        }
+        Ok((branch << (self.middle_bits + self.block_bits)) | (middle << self.block_bits) | block)
+    }
+
+    fn split(&self, key: i64) -> (i64, i64, i64) {
+        let mask = |bits: u32| (1_i64 << bits) - 1;
+        (
+            key >> (self.middle_bits + self.block_bits),
+            (key >> self.block_bits) & mask(self.middle_bits),
+            key & mask(self.block_bits),
+        )
+    }
+
+    /// The inclusive key range of `branch` with middles `low..=high`.
+    fn range(&self, branch: i64, low: i64, high: i64) -> Option<(i64, i64)> {
+        let (low, high) = (low.max(0), high.min((1 << self.middle_bits) - 1));
+        if low > high {
+            return None;
+        }
+        let first = self.key(branch, low, 0).ok()?;
+        let last = self.key(branch, high, (1 << self.block_bits) - 1).ok()?;
+        Some((first, last))
+    }
+}
+
+/// Sales levels: the middle is the period; 25 bits of branch id.
+const SALES_KEYS: KeyLayout = KeyLayout {
+    middle_bits: 17,
+    block_bits: 21,
+};
+
+/// On-hand (`stock_block`): the middle is the warehouse's id. Warehouse and product ids come
+/// from one dictionary (`product_slot`), so both fields hold up to 16.7 million codes alike; 21
+/// bits of branch id.
+const STOCK_KEYS: KeyLayout = KeyLayout {
+    middle_bits: 24,
+    block_bits: 18,
+};
 
 /// Bytes of one present slot: four i64.
 const SLOT_BYTES: usize = 32;
@@ -189,39 +242,35 @@ pub(crate) fn month_text(period: i64) -> String {
     format!("{:04}-{:02}", period.div_euclid(12), period.rem_euclid(12) + 1)
 }
 
-/// The row key of (branch, period, block); `product` (an id in the block) names it in the error.
+/// The row key of (branch, period, block) of a sales level.
 pub(crate) fn block_key(branch: i64, period: i64, block: i64) -> Result<i64, PackError> {
-    let fits = |value: i64, bits: u32| (0..1_i64 << bits).contains(&value);
-    if !(fits(branch, BRANCH_BITS) && fits(period, PERIOD_BITS) && fits(block, BLOCK_BITS)) {
-        return Err(PackError::KeyRange {
-            branch,
-            period,
-            product: block * BLOCK_SLOTS as i64,
-        });
-    }
-    Ok((branch << (PERIOD_BITS + BLOCK_BITS)) | (period << BLOCK_BITS) | block)
+    SALES_KEYS.key(branch, period, block)
 }
 
-/// (branch, period, block) of a row key.
+/// (branch, period, block) of a sales level's row key.
 pub(crate) fn split_key(key: i64) -> (i64, i64, i64) {
-    let mask = |bits: u32| (1_i64 << bits) - 1;
-    (
-        key >> (PERIOD_BITS + BLOCK_BITS),
-        (key >> BLOCK_BITS) & mask(PERIOD_BITS),
-        key & mask(BLOCK_BITS),
-    )
+    SALES_KEYS.split(key)
 }
 
 /// The inclusive key range of every block of `branch` in periods `low..=high`, clamped to the
 /// periods a key can hold; `None` when nothing can match.
 pub(crate) fn key_range(branch: i64, low: i64, high: i64) -> Option<(i64, i64)> {
-    let (low, high) = (low.max(0), high.min((1 << PERIOD_BITS) - 1));
-    if low > high {
-        return None;
-    }
-    let first = block_key(branch, low, 0).ok()?;
-    let last = block_key(branch, high, (1 << BLOCK_BITS) - 1).ok()?;
-    Some((first, last))
+    SALES_KEYS.range(branch, low, high)
+}
+
+/// The on-hand row key of (branch, warehouse id, block).
+pub(crate) fn stock_key(branch: i64, warehouse: i64, block: i64) -> Result<i64, PackError> {
+    STOCK_KEYS.key(branch, warehouse, block)
+}
+
+/// (branch, warehouse id, block) of an on-hand row key.
+pub(crate) fn split_stock_key(key: i64) -> (i64, i64, i64) {
+    STOCK_KEYS.split(key)
+}
+
+/// The inclusive key range of every on-hand block of `branch`.
+pub(crate) fn stock_key_range(branch: i64) -> Option<(i64, i64)> {
+    STOCK_KEYS.range(branch, 0, i64::MAX)
 }
 
 #[cfg(test)]
@@ -326,6 +375,11 @@ mod tests {
             Err(PackError::KeyRange { .. })
         ));
         assert!(block_key(-1, 0, 0).is_err());
+        let key = stock_key(50, 70_000, 20_000).unwrap();
+        assert_eq!(split_stock_key(key), (50, 70_000, 20_000));
+        let (first, last) = stock_key_range(50).unwrap();
+        assert!(first <= key && key <= last && last < stock_key(51, 0, 0).unwrap());
+        assert!(stock_key(1 << 21, 0, 0).is_err());
         assert_eq!(block_of(130), (2, 2));
         assert_eq!(month_text(month_period(2026, 1)), "2026-01");
     }

@@ -1,11 +1,14 @@
-//! The Rust step of the packed roll-up migration (SQLite 4, PostgreSQL 5): the rows of the old
-//! product levels (`sales_year_product`, `sales_month_product`: one row per branch × period ×
-//! product) are folded into packed blocks (`packed.rs`) under the ids the SQL step gave their
-//! products, then the old tables are dropped. Runs inside the migration's transaction.
+//! The Rust steps of the packed roll-up migrations, inside each migration's transaction. Sales
+//! (SQLite 4, PostgreSQL 5): the rows of the old product levels (`sales_year_product`,
+//! `sales_month_product`: one row per branch × period × product) are folded into packed blocks
+//! (`packed.rs`) under the ids the SQL step gave their products. Stock (SQLite 5, PostgreSQL 6):
+//! the rows of `stock_on_hand` (branch × warehouse × product) are folded into `stock_block`
+//! under the ids of their warehouse and product codes. Then the old tables are dropped.
 //!
 //! The old rows carry no line count; each becomes a slot counting one line, which is all a
 //! report asks of the count (present or not). Lines ingested later add their real count.
 
+use super::dialect::Repack;
 use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
 use super::packed::{self, Block, PackError, SlotSums};
 use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
@@ -58,8 +61,19 @@ const LEVELS: [Level; 2] = [
     },
 ];
 
-/// Repacks both old levels, branch by branch, and drops them.
-pub(super) async fn repack(connection: &mut AnyConnection, dialect: Dialect) -> Result<(), StoreError> {
+/// Repacks the old rows `repack` names, branch by branch, and drops their tables.
+pub(super) async fn repack(
+    connection: &mut AnyConnection,
+    dialect: Dialect,
+    repack: Repack,
+) -> Result<(), StoreError> {
+    match repack {
+        Repack::Sales => repack_sales(connection, dialect).await,
+        Repack::Stock => repack_stock(connection, dialect).await,
+    }
+}
+
+async fn repack_sales(connection: &mut AnyConnection, dialect: Dialect) -> Result<(), StoreError> {
     let branches: Vec<i64> = sqlx::query_scalar(
         "SELECT DISTINCT branch_id FROM sales_year_product \
          UNION SELECT DISTINCT branch_id FROM sales_month_product",
@@ -76,6 +90,60 @@ pub(super) async fn repack(connection: &mut AnyConnection, dialect: Dialect) -> 
             .execute(&mut *connection)
             .await?;
     }
+    Ok(())
+}
+
+const STOCK_BLOCK_INSERT: InsertSpec = InsertSpec {
+    table: "stock_block",
+    ..YEAR_BLOCK_INSERT
+};
+
+/// Folds every `stock_on_hand` row into `stock_block` and drops the old table.
+async fn repack_stock(connection: &mut AnyConnection, dialect: Dialect) -> Result<(), StoreError> {
+    let sql = format!(
+        "SELECT o.branch_id, w.id, p.id, {on_hand} FROM stock_on_hand o \
+         JOIN product_slot w ON w.code = o.warehouse JOIN product_slot p ON p.code = o.product",
+        on_hand = dialect.decimal_column("o.on_hand"),
+    );
+    let rows = sqlx::query(&sql).fetch_all(&mut *connection).await?;
+    let mut blocks: BTreeMap<i64, Block> = BTreeMap::new();
+    for row in rows {
+        let (branch, warehouse, product): (i64, i64, i64) =
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        let on_hand = dialect.read_decimal(&row, 3, QTY_SCALE)?.unwrap_or_default();
+        let qty = super::rollup::checked_scaled(on_hand, QTY_SCALE).ok_or(PackError::Overflow {
+            what: "quantity",
+            product,
+        })?;
+        let (block, slot) = packed::block_of(product);
+        let key = packed::stock_key(branch, warehouse, block)?;
+        blocks.entry(key).or_default().slots[slot] = SlotSums {
+            qty,
+            lines: 1,
+            ..SlotSums::default()
+        };
+    }
+    write_blocks(connection, dialect, &STOCK_BLOCK_INSERT, blocks).await?;
+    sqlx::query("DROP TABLE stock_on_hand")
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+/// Inserts packed blocks by key.
+async fn write_blocks(
+    connection: &mut AnyConnection,
+    dialect: Dialect,
+    spec: &'static InsertSpec,
+    blocks: BTreeMap<i64, Block>,
+) -> Result<(), StoreError> {
+    let mut cells = Vec::with_capacity(blocks.len() * 2);
+    for (key, block) in blocks {
+        cells.extend([Value::Int(key), Value::Blob(block.encode())]);
+    }
+    let mut inserts = Inserts::default();
+    inserts.add(spec, cells);
+    inserts.write(connection, dialect).await?;
     Ok(())
 }
 
@@ -124,12 +192,5 @@ async fn repack_branch(
             lines: 1,
         };
     }
-    let mut cells = Vec::with_capacity(blocks.len() * 2);
-    for (key, block) in blocks {
-        cells.extend([Value::Int(key), Value::Blob(block.encode())]);
-    }
-    let mut inserts = Inserts::default();
-    inserts.add(level.new, cells);
-    inserts.write(connection, dialect).await?;
-    Ok(())
+    write_blocks(connection, dialect, level.new, blocks).await
 }

@@ -12,6 +12,7 @@ use super::calendar::{split_range, Level, Segment};
 use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
 use super::report_packed::{read_packed, MONTH_BLOCKS, YEAR_BLOCKS};
 use super::report_read::{read_groups, Groups, Param};
+use super::report_stock::read_stock_blocks;
 use super::rollup::SalesSums;
 use super::{get_u64, Dialect, Store};
 use branchline_shared::{org_in_subtree, round2};
@@ -109,19 +110,6 @@ const LINES: Source = Source {
     sums: "l.",
     filter: "d.doc_type IN ('sales-out', 'retail-sale')",
     unique: &[],
-};
-
-/// On-hand per ledger, warehouse and product.
-const STOCK: Source = Source {
-    from: "stock_on_hand",
-    customer: None,
-    warehouse: Some("warehouse"),
-    day: None,
-    month: None,
-    date: "",
-    product: Some("product"),
-    unique: &["branch_id", "warehouse", "product"],
-    ..DAY
 };
 
 /// The stored lines that move stock.
@@ -396,10 +384,15 @@ fn inventory_query(query: &ReportQuery) -> Result<ReportQuery, ReportError> {
     Ok(query)
 }
 
-/// On-hand by organization, warehouse and product from the stock roll-up (dates are ignored:
-/// on-hand is as of the last applied entry, see freshness).
+/// On-hand by organization, warehouse and product from the packed stock roll-up (dates are
+/// ignored: on-hand is as of the last applied entry, see freshness).
 pub async fn inventory(store: &Store, query: &ReportQuery) -> Result<Report<StockRow>, ReportError> {
-    read_stock(store, query, &STOCK, "on_hand").await
+    let query = inventory_query(query)?;
+    let subtree = subtree(store, &query.org).await?;
+    let groups = Groups::new(&query.org, &query.by, &subtree.branches, &[QTY_SCALE]);
+    let branches: Vec<i64> = subtree.branches.keys().copied().collect();
+    let groups = read_stock_blocks(store, &branches, groups).await?;
+    Ok(stock_report(&query, subtree, groups))
 }
 
 /// On-hand by scanning the stored lines (oracle and baseline).
@@ -427,12 +420,16 @@ async fn read_stock(
         let (sql, params) = grouped_sql(dialect, source, &keys, &[on_hand.to_owned()], &subtree, None);
         groups = read_groups(store, sql, params, groups).await?;
     }
-    Ok(Report {
+    Ok(stock_report(&query, subtree, groups))
+}
+
+fn stock_report(query: &ReportQuery, subtree: Subtree, groups: Groups) -> Report<StockRow> {
+    Report {
         by: query.by.clone(),
         rows: groups.into_sorted(|key, sums| StockRow {
             key,
             on_hand: sums[0],
         }),
         freshness: subtree.freshness,
-    })
+    }
 }

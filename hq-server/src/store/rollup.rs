@@ -3,11 +3,12 @@
 //! roll-ups, so a report's cost grows with the number of groups it reads and not with the number
 //! of stored lines.
 //!
-//! Levels written: `sales_day` (branch × day) and `stock_on_hand` (branch × warehouse ×
-//! product), each one upsert per touched row (`migrations/*/0002_reports.sql`); and the product
-//! levels `sales_year_block` and `sales_month_block`, packed (`packed.rs`): one row per branch ×
-//! period × block of `BLOCK_SLOTS` products. For those the batch's delta is folded per block, the
-//! touched blocks are read, added to in Rust and written back. This read-modify-write is safe
+//! Levels written: `sales_day` (branch × day), one upsert per touched row
+//! (`migrations/*/0002_reports.sql`); and, packed (`packed.rs`), the product levels
+//! `sales_year_block` and `sales_month_block` (one row per branch × period × block of
+//! `BLOCK_SLOTS` products) and the on-hand `stock_block` (one row per branch × warehouse × block).
+//! For those the batch's delta is folded per block, the touched blocks are read, added to in Rust
+//! and written back. This read-modify-write is safe
 //! because a block belongs to one branch and every transaction that adds a branch's documents
 //! (ingestion, quarantine retry) first locks that branch's row (`FOR UPDATE`; on SQLite the
 //! whole database is one writer). There is no finer level (branch × day × product × customer ×
@@ -63,8 +64,8 @@ pub(crate) struct RollupDelta<'a> {
     /// (month period, product), see `packed::month_period`; the year level is folded from it
     /// when written.
     month_product: FxHashMap<(i64, &'a str), ProductSums>,
-    /// (warehouse, product) → signed quantity
-    stock: FxHashMap<(&'a str, &'a str), Decimal>,
+    /// (warehouse, product) → signed quantity (in `sums.qty`) and stock-moving lines
+    stock: FxHashMap<(&'a str, &'a str), ProductSums>,
 }
 
 impl<'a> RollupDelta<'a> {
@@ -84,12 +85,11 @@ impl<'a> RollupDelta<'a> {
         for (line, values) in document.lines.iter().zip(values) {
             if sign != 0 {
                 let key = (document.warehouse.as_str(), line.product.as_str());
-                let on_hand = self.stock.entry(key).or_default();
-                if sign > 0 {
-                    *on_hand += line.qty;
-                } else {
-                    *on_hand -= line.qty;
-                }
+                let qty = if sign > 0 { line.qty } else { -line.qty };
+                self.stock.entry(key).or_default().add_line(SalesSums {
+                    qty,
+                    ..SalesSums::default()
+                });
             }
             if !is_sale {
                 continue;
@@ -144,17 +144,7 @@ impl<'a> RollupDelta<'a> {
             cells.extend(sums_cells(sums));
         }
         inserts.add(&DAY_UPSERT, cells);
-        let mut cells = Vec::with_capacity(self.stock.len() * 4);
-        for ((warehouse, product), qty) in sorted(self.stock) {
-            cells.extend([
-                Value::Int(branch_id),
-                Value::Str(warehouse),
-                Value::Str(product),
-                Value::Decimal(Some(qty)),
-            ]);
-        }
-        inserts.add(&STOCK_UPSERT, cells);
-        if self.month_product.is_empty() {
+        if self.month_product.is_empty() && self.stock.is_empty() {
             return Ok(());
         }
         let mut year_product: FxHashMap<(i64, &str), ProductSums> = FxHashMap::default();
@@ -162,16 +152,38 @@ impl<'a> RollupDelta<'a> {
             let year = packed::year_of_month(*month);
             year_product.entry((year, *product)).or_default().add(sums);
         }
-        let mut codes: Vec<&str> = self.month_product.keys().map(|(_, product)| *product).collect();
+        // Warehouse codes take their ids from the same dictionary as products (see `packed`).
+        let mut codes: Vec<&str> = self
+            .month_product
+            .keys()
+            .map(|(_, product)| *product)
+            .chain(
+                self.stock
+                    .keys()
+                    .flat_map(|(warehouse, product)| [*warehouse, *product]),
+            )
+            .collect();
         codes.sort_unstable();
         codes.dedup();
         let ids = packed_store::product_ids(connection, dialect, native, store.slot_cache(), &codes).await?;
         let ids: FxHashMap<&str, i64> = codes.into_iter().zip(ids).collect();
+        let stock: FxHashMap<(i64, &str), ProductSums> = self
+            .stock
+            .into_iter()
+            .map(|((warehouse, product), sums)| ((ids[warehouse], product), sums))
+            .collect();
         let levels = [
-            (&YEAR_BLOCK_UPSERT, pack_delta(branch_id, year_product, &ids)?),
+            (
+                &YEAR_BLOCK_UPSERT,
+                pack_delta(branch_id, year_product, &ids, packed::block_key)?,
+            ),
             (
                 &MONTH_BLOCK_UPSERT,
-                pack_delta(branch_id, self.month_product, &ids)?,
+                pack_delta(branch_id, self.month_product, &ids, packed::block_key)?,
+            ),
+            (
+                &STOCK_BLOCK_UPSERT,
+                pack_delta(branch_id, stock, &ids, packed::stock_key)?,
             ),
         ];
         let wanted: Vec<(&'static str, Vec<i64>)> = levels
@@ -181,13 +193,12 @@ impl<'a> RollupDelta<'a> {
         let stored = packed_store::read_blocks(connection, dialect, native, &wanted).await?;
         for ((spec, blocks), mut stored) in levels.into_iter().zip(stored) {
             let mut cells = Vec::with_capacity(blocks.len() * 2);
-            for (key, delta) in blocks {
+            for (key, (first_product, delta)) in blocks {
                 let mut block = match stored.remove(&key) {
                     Some(bytes) => Block::decode(&bytes, key)?,
                     None => Block::default(),
                 };
-                let (_, _, block_number) = packed::split_key(key);
-                block.add(&delta, block_number * packed::BLOCK_SLOTS as i64)?;
+                block.add(&delta, first_product)?;
                 cells.extend([Value::Int(key), Value::Blob(block.encode())]);
             }
             inserts.add(spec, cells);
@@ -215,13 +226,15 @@ impl ProductSums {
     }
 }
 
-/// A level's delta as blocks by row key, sums scaled as stored.
+/// A level's delta as blocks by row key (`key` of branch, period or warehouse id, and block),
+/// each with the id of its first product; sums scaled as stored.
 fn pack_delta(
     branch_id: i64,
     delta: FxHashMap<(i64, &str), ProductSums>,
     ids: &FxHashMap<&str, i64>,
-) -> Result<BTreeMap<i64, Block>, PackError> {
-    let mut blocks: BTreeMap<i64, Block> = BTreeMap::new();
+    key: fn(i64, i64, i64) -> Result<i64, PackError>,
+) -> Result<BTreeMap<i64, (i64, Block)>, PackError> {
+    let mut blocks: BTreeMap<i64, (i64, Block)> = BTreeMap::new();
     for ((period, product), sums) in delta {
         let id = *ids.get(product).expect("every product of the delta has an id");
         let (block, slot) = packed::block_of(id);
@@ -232,8 +245,11 @@ fn pack_delta(
             tax: checked_scaled(sums.sums.tax, AMOUNT_SCALE).ok_or_else(|| overflow("tax"))?,
             lines: sums.lines,
         };
-        let key = packed::block_key(branch_id, period, block)?;
-        let target = &mut blocks.entry(key).or_default().slots[slot];
+        let first_product = block * packed::BLOCK_SLOTS as i64;
+        let (_, stored) = blocks
+            .entry(key(branch_id, period, block)?)
+            .or_insert_with(|| (first_product, Block::default()));
+        let target = &mut stored.slots[slot];
         *target = target.checked_add(scaled, id)?;
     }
     Ok(blocks)
@@ -282,14 +298,7 @@ const MONTH_BLOCK_UPSERT: InsertSpec = InsertSpec {
     ..YEAR_BLOCK_UPSERT
 };
 
-const STOCK_UPSERT: InsertSpec = InsertSpec {
-    table: "stock_on_hand",
-    columns: &[
-        ("branch_id", ColumnKind::Int),
-        ("warehouse", ColumnKind::Text),
-        ("product", ColumnKind::Text),
-        ("on_hand", ColumnKind::Decimal(QTY_SCALE)),
-    ],
-    on_conflict: "ON CONFLICT (branch_id, warehouse, product) DO UPDATE SET \
-                  on_hand = stock_on_hand.on_hand + excluded.on_hand",
+const STOCK_BLOCK_UPSERT: InsertSpec = InsertSpec {
+    table: "stock_block",
+    ..YEAR_BLOCK_UPSERT
 };

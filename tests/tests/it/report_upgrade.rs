@@ -1,8 +1,9 @@
 //! Upgrading an HQ store that holds data to the packed product roll-ups (SQLite schema 4,
-//! PostgreSQL 5): the store is taken back to the schema before (the product levels rebuilt from
-//! its lines exactly as migration 2 builds them, the packed tables dropped), opened again, and
-//! every report must then equal the direct aggregation over the stored lines — also after more
-//! documents are ingested on top of the repacked blocks. SQLite, and PostgreSQL.
+//! PostgreSQL 5) and the packed on-hand (SQLite 5, PostgreSQL 6): the store is taken back to the
+//! schema before both (the product levels and the on-hand rebuilt from its lines exactly as
+//! migration 2 builds them, the packed tables dropped), opened again, and every report must then
+//! equal the direct aggregation over the stored lines — also after more documents are ingested
+//! on top of the repacked blocks. SQLite, and PostgreSQL.
 
 use crate::report_props::{
     assert_reports_match_lines, push_random_streams, random_documents, setup_group, Rng,
@@ -13,7 +14,7 @@ use hq_server::store::ingest::{self, Incoming, IngestBatch};
 use hq_server::store::{Dialect, Store};
 use sqlx::Connection;
 
-/// The statements of migration 2 that create and fill the old product levels.
+/// The statements of migration 2 that create and fill the old product levels and on-hand.
 fn old_product_levels(dialect: Dialect) -> Vec<String> {
     let dir = match dialect {
         Dialect::Sqlite => "sqlite",
@@ -33,14 +34,16 @@ fn old_product_levels(dialect: Dialect) -> Vec<String> {
         .join("\n")
         .split(';')
         .filter(|statement| {
-            statement.contains("sales_year_product") || statement.contains("sales_month_product")
+            ["sales_year_product", "sales_month_product", "stock_on_hand"]
+                .iter()
+                .any(|table| statement.contains(table))
         })
         .map(str::to_owned)
         .collect();
     assert_eq!(
         statements.len(),
-        4,
-        "two CREATE TABLE and two back-fills in {path}"
+        6,
+        "three CREATE TABLE and three back-fills in {path}"
     );
     statements
 }
@@ -62,7 +65,13 @@ async fn upgrade_case(store_kind: HqStoreKind) {
     let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
     let mut downgrade = old_product_levels(dialect);
     downgrade.extend(
-        ["sales_year_block", "sales_month_block", "product_slot"].map(|table| format!("DROP TABLE {table}")),
+        [
+            "sales_year_block",
+            "sales_month_block",
+            "stock_block",
+            "product_slot",
+        ]
+        .map(|table| format!("DROP TABLE {table}")),
     );
     downgrade.push(format!(
         "DELETE FROM schema_migrations WHERE version >= {packed_version}"
@@ -85,10 +94,20 @@ async fn upgrade_case(store_kind: HqStoreKind) {
 
     let store = Store::open(&url, 2).await.expect("upgrading the store");
     let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
-    let gone = sqlx::query("SELECT 1 FROM sales_year_product")
-        .fetch_optional(&mut connection)
-        .await;
-    assert!(gone.is_err(), "the old product level is dropped");
+    for old in ["sales_year_product", "stock_on_hand"] {
+        let gone = sqlx::query(&format!("SELECT 1 FROM {old}"))
+            .fetch_optional(&mut connection)
+            .await;
+        assert!(gone.is_err(), "{old} is dropped");
+    }
+    let stock_blocks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stock_block")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert!(
+        stock_blocks > 3,
+        "the on-hand is repacked ({stock_blocks} blocks)"
+    );
     let slots: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM product_slot")
         .fetch_one(&mut connection)
         .await
@@ -98,7 +117,7 @@ async fn upgrade_case(store_kind: HqStoreKind) {
         .fetch_one(&mut connection)
         .await
         .unwrap();
-    assert_eq!(version, packed_version);
+    assert_eq!(version, packed_version + 1, "both packing migrations applied");
     connection.close().await.unwrap();
     let whole_range = ("2025-11-01".to_owned(), "2026-03-01".to_owned());
     assert_reports_match_lines(&store, whole_range.clone()).await;

@@ -1,0 +1,84 @@
+//! Reading the packed on-hand (`stock_block`, see `packed.rs`) for the inventory report: each
+//! asked branch's blocks are decoded in Rust, warehouse and product ids turned into codes
+//! through `product_slot`, and every present slot's quantity summed into the report's groups
+//! (any combination of org, warehouse and product).
+
+use super::dialect::QTY_SCALE;
+use super::packed::{self, BLOCK_SLOTS};
+use super::report_query::GroupBy;
+use super::report_read::{slot, Groups, Key, ReadError};
+use super::Store;
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+use sqlx::Row;
+
+/// Adds the on-hand of `branches` (store ids) to `groups`, which group by org, warehouse or
+/// product only.
+pub(super) async fn read_stock_blocks(
+    store: &Store,
+    branches: &[i64],
+    mut groups: Groups,
+) -> Result<Groups, ReadError> {
+    let mut connection = store.pool().acquire().await?;
+    let mut codes: FxHashMap<i64, String> = FxHashMap::default();
+    for row in sqlx::query("SELECT id, code FROM product_slot")
+        .fetch_all(&mut *connection)
+        .await?
+    {
+        codes.insert(row.try_get(0)?, row.try_get(1)?);
+    }
+    let by = groups.by().to_vec();
+    let grouped = |grouping| by.contains(&grouping).then(|| slot(grouping));
+    let (org, warehouse, product) = (
+        grouped(GroupBy::Org),
+        grouped(GroupBy::Warehouse),
+        grouped(GroupBy::Product),
+    );
+    let mut sums: FxHashMap<Key, i128> = FxHashMap::default();
+    let mut present = Vec::with_capacity(BLOCK_SLOTS);
+    for branch in branches {
+        let Some((first, last)) = packed::stock_key_range(*branch) else {
+            continue;
+        };
+        let rows =
+            sqlx::query("SELECT key, sums FROM stock_block WHERE key >= $1 AND key <= $2 ORDER BY key")
+                .bind(first)
+                .bind(last)
+                .fetch_all(&mut *connection)
+                .await?;
+        let mut key: Key = [0; 6];
+        if let Some(org) = org {
+            key[org] = groups.ledger_of(*branch);
+        }
+        for row in rows {
+            let (row_key, bytes): (i64, Vec<u8>) = (row.try_get(0)?, row.try_get(1)?);
+            let (_, warehouse_id, block) = packed::split_stock_key(row_key);
+            if let Some(warehouse) = warehouse {
+                let code = codes.get(&warehouse_id).ok_or(ReadError::UnknownProduct)?;
+                key[warehouse] = groups.intern(code) + 1;
+            }
+            present.clear();
+            packed::for_each_slot(&bytes, row_key, |index, slot_sums| {
+                present.push((index, slot_sums.qty))
+            })?;
+            for (index, qty) in &present {
+                if let Some(product) = product {
+                    let id = block * BLOCK_SLOTS as i64 + *index as i64;
+                    let code = codes.get(&id).ok_or(ReadError::UnknownProduct)?;
+                    key[product] = groups.intern(code) + 1;
+                }
+                *sums.entry(key).or_default() += i128::from(*qty);
+            }
+        }
+    }
+    groups.begin_statement();
+    groups.reserve(sums.len());
+    for (key, qty) in sums {
+        let on_hand =
+            Decimal::try_from_i128_with_scale(qty, QTY_SCALE).map_err(|_| ReadError::SumOverflow {
+                product: "(on-hand)".to_owned(),
+            })?;
+        groups.add_group(key, &[on_hand]);
+    }
+    Ok(groups)
+}
