@@ -64,10 +64,6 @@ pub fn decode_bundle(bytes: &[u8], max_entries: usize) -> Result<Bundle, BundleE
     }
     Ok(Bundle {
         source: header.source,
-        batch: IngestBatch {
-            epoch,
-            backlog: None,
-            entries,
-        },
+        batch: IngestBatch::new(epoch, None, entries),
     })
 }

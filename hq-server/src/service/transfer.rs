@@ -189,11 +189,11 @@ fn decode_batch(limits: &Limits, batch: PushBatch) -> Result<IngestBatch, Transf
             max: limits.max_batch_entries,
         });
     }
-    Ok(IngestBatch {
-        epoch: batch.epoch,
-        backlog: Some(batch.backlog),
-        entries: batch.entries.iter().map(incoming_from_wire).collect(),
-    })
+    Ok(IngestBatch::new(
+        batch.epoch,
+        Some(batch.backlog),
+        batch.entries.iter().map(incoming_from_wire).collect(),
+    ))
 }
 
 /// Reads and decodes batches while the previous one is being applied.

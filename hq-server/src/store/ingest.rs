@@ -6,6 +6,7 @@
 pub use super::plan::DocumentFacts;
 use super::plan::{add_plan_inserts, Known, Outcome, Plan};
 use super::registry::{audit, BranchRef};
+use super::rollup::RollupDelta;
 use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
 use super::sqlite_native::NativeHandle;
 use super::{get_u64, now_text, to_i64, Dialect, Store, StoreError};
@@ -94,6 +95,36 @@ pub struct IngestBatch {
     /// The branch's reported backlog, when the caller carries one.
     pub backlog: Option<u64>,
     pub entries: Vec<Incoming>,
+    /// What all the batch's documents add to the report roll-ups, computed with the batch
+    /// (on the decoding thread, ahead of the transaction); used when every one is applied.
+    rollups: Option<RollupDelta<'static>>,
+}
+
+impl IngestBatch {
+    pub fn new(epoch: u64, backlog: Option<u64>, entries: Vec<Incoming>) -> IngestBatch {
+        let rollups = RollupDelta::new_if_enabled().map(|mut delta| {
+            for entry in &entries {
+                if let (Ok(EntryBody::Document(document)), Some(facts)) = (&entry.body, &entry.document_facts)
+                {
+                    delta.add_document(document, &facts.line_values);
+                }
+            }
+            delta.into_owned()
+        });
+        IngestBatch {
+            epoch,
+            backlog,
+            entries,
+            rollups,
+        }
+    }
+
+    fn document_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|entry| matches!(entry.body, Ok(EntryBody::Document(_))))
+            .count()
+    }
 }
 
 /// What HQ acknowledges for a batch.
@@ -214,9 +245,14 @@ const QUARANTINE_INSERT: InsertSpec = InsertSpec {
 
 /// Applies one batch atomically with the branch's high-water mark. A conflicting resend is
 /// refused and, in a separate transaction, counted in the branch's status and audited.
-pub async fn ingest(store: &Store, branch: &BranchRef, batch: IngestBatch) -> Result<IngestAck, IngestError> {
+pub async fn ingest(
+    store: &Store,
+    branch: &BranchRef,
+    mut batch: IngestBatch,
+) -> Result<IngestAck, IngestError> {
     check_sequence(&batch)?;
-    match ingest_in_transaction(store, branch, &batch).await {
+    let rollups = batch.rollups.take();
+    match ingest_in_transaction(store, branch, &batch, rollups).await {
         Err(IngestError::Conflict { epoch, seq }) => {
             record_conflict(store, branch, epoch, seq).await?;
             Err(IngestError::Conflict { epoch, seq })
@@ -243,10 +279,12 @@ fn check_sequence(batch: &IngestBatch) -> Result<(), IngestError> {
     Ok(())
 }
 
+/// `rollups` is what all the batch's documents add to the roll-ups, if computed already.
 async fn ingest_in_transaction(
     store: &Store,
     branch: &BranchRef,
     batch: &IngestBatch,
+    rollups: Option<RollupDelta<'static>>,
 ) -> Result<IngestAck, IngestError> {
     let mut tx = store.begin_write().await?;
     // Only for `tx`'s connection.
@@ -339,7 +377,9 @@ async fn ingest_in_transaction(
     let dialect = store.dialect();
     let routable = super::routing::Routable::from_plan(&plan);
     let mut inserts = Inserts::default();
-    let rollups = add_plan_inserts(&mut inserts, &plan, branch.id, batch.epoch, &now);
+    // The delta computed with the batch holds when every document of the batch is applied.
+    let computed = rollups.filter(|_| plan.documents.len() == batch.document_count());
+    let rollups = add_plan_inserts(&mut inserts, &plan, branch.id, batch.epoch, &now, computed);
     if let Some(rollups) = rollups {
         rollups
             .add_to(&mut tx, &mut native, store, branch.id, &mut inserts)

@@ -3,6 +3,7 @@
 //! and the multi-row writes of what was applied. Used by ingestion and by quarantine retry.
 
 use super::dialect::{AMOUNT_SCALE, PRICE_SCALE, QTY_SCALE};
+use super::rollup::RollupDelta;
 use super::rows::{json_list, ColumnKind, InsertSpec, Inserts, Value};
 use super::sqlite_native::NativeHandle;
 use super::Dialect;
@@ -338,7 +339,7 @@ pub(crate) async fn write_plan(
 ) -> Result<(), super::StoreError> {
     let mut inserts = Inserts::default();
     let mut native = NativeHandle::default();
-    if let Some(rollups) = add_plan_inserts(&mut inserts, plan, branch_id, epoch, now) {
+    if let Some(rollups) = add_plan_inserts(&mut inserts, plan, branch_id, epoch, now, None) {
         rollups
             .add_to(connection, &mut native, store, branch_id, &mut inserts)
             .await?;
@@ -350,21 +351,26 @@ pub(crate) async fn write_plan(
 
 /// Queues the writes of a plan (see `write_plan`) and answers what its documents add to the
 /// report roll-ups (`None` while a benchmark has them off); the caller adds that with
-/// `RollupDelta::add_to` before writing.
+/// `RollupDelta::add_to` before writing. `computed` is that delta when the caller already has
+/// it for exactly the plan's documents.
 pub(crate) fn add_plan_inserts<'a>(
     inserts: &mut Inserts<'a>,
     plan: &'a Plan<'_>,
     branch_id: i64,
     epoch: u64,
     now: &'a str,
-) -> Option<super::rollup::RollupDelta<'a>> {
+    computed: Option<RollupDelta<'a>>,
+) -> Option<RollupDelta<'a>> {
     let epoch = super::to_i64(epoch);
     let n_lines: usize = plan
         .documents
         .iter()
         .map(|planned| planned.document.lines.len())
         .sum();
-    let mut rollup_delta = super::rollup::RollupDelta::new_if_enabled();
+    let (mut rollup_delta, computed) = match computed {
+        Some(delta) => (None, Some(delta)),
+        None => (RollupDelta::new_if_enabled(), None),
+    };
     let mut document_cells = Vec::with_capacity(plan.documents.len() * DOCUMENT_INSERT.columns.len());
     let mut line_cells = Vec::with_capacity(n_lines * LINE_INSERT.columns.len());
     for planned in &plan.documents {
@@ -440,5 +446,5 @@ pub(crate) fn add_plan_inserts<'a>(
         ]);
     }
     inserts.add(&REJECTION_INSERT, rejection_cells);
-    rollup_delta
+    computed.or(rollup_delta)
 }

@@ -26,6 +26,7 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use sqlx::AnyConnection;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -56,22 +57,41 @@ impl SalesSums {
     }
 }
 
-/// What one batch adds to every roll-up of one branch. Keys borrow the batch's codes; months
-/// and years are numbers until written.
-#[derive(Debug, Default)]
+/// What one batch adds to every roll-up of one branch. Keys borrow the batch's codes (or own
+/// them, for a delta computed ahead of the transaction); months and years are numbers until
+/// written.
+#[derive(Debug, Default, Clone)]
 pub(crate) struct RollupDelta<'a> {
     day: FxHashMap<NaiveDate, SalesSums>,
     /// (month period, product), see `packed::month_period`; the year level is folded from it
     /// when written.
-    month_product: FxHashMap<(i64, &'a str), ProductSums>,
+    month_product: FxHashMap<(i64, Cow<'a, str>), ProductSums>,
     /// (warehouse, product) → signed quantity (in `sums.qty`) and stock-moving lines
-    stock: FxHashMap<(&'a str, &'a str), ProductSums>,
+    stock: FxHashMap<(Cow<'a, str>, Cow<'a, str>), ProductSums>,
 }
 
 impl<'a> RollupDelta<'a> {
     /// An empty delta, or `None` while a benchmark has roll-up maintenance switched off.
     pub(crate) fn new_if_enabled() -> Option<RollupDelta<'a>> {
         ROLLUPS_ENABLED.load(Ordering::Relaxed).then(RollupDelta::default)
+    }
+
+    /// The same delta, owning its codes.
+    pub(crate) fn into_owned(self) -> RollupDelta<'static> {
+        let owned = |code: Cow<'a, str>| Cow::Owned(code.into_owned());
+        RollupDelta {
+            day: self.day,
+            month_product: self
+                .month_product
+                .into_iter()
+                .map(|((month, product), sums)| ((month, owned(product)), sums))
+                .collect(),
+            stock: self
+                .stock
+                .into_iter()
+                .map(|((warehouse, product), sums)| ((owned(warehouse), owned(product)), sums))
+                .collect(),
+        }
     }
 
     /// Adds one confirmed document HQ is about to store; `values` are its lines' values.
@@ -84,7 +104,10 @@ impl<'a> RollupDelta<'a> {
         let mut day_sums = SalesSums::default();
         for (line, values) in document.lines.iter().zip(values) {
             if sign != 0 {
-                let key = (document.warehouse.as_str(), line.product.as_str());
+                let key = (
+                    Cow::Borrowed(document.warehouse.as_str()),
+                    Cow::Borrowed(line.product.as_str()),
+                );
                 let qty = if sign > 0 { line.qty } else { -line.qty };
                 self.stock.entry(key).or_default().add_line(SalesSums {
                     qty,
@@ -101,9 +124,8 @@ impl<'a> RollupDelta<'a> {
                 total: values.total,
             };
             day_sums.add(sums);
-            let product = line.product.as_str();
             self.month_product
-                .entry((month_period, product))
+                .entry((month_period, Cow::Borrowed(line.product.as_str())))
                 .or_default()
                 .add_line(sums);
         }
@@ -150,28 +172,31 @@ impl<'a> RollupDelta<'a> {
         let mut year_product: FxHashMap<(i64, &str), ProductSums> = FxHashMap::default();
         for ((month, product), sums) in &self.month_product {
             let year = packed::year_of_month(*month);
-            year_product.entry((year, *product)).or_default().add(sums);
+            year_product.entry((year, product)).or_default().add(sums);
         }
         // Warehouse codes take their ids from the same dictionary as products (see `packed`).
         let mut codes: Vec<&str> = self
             .month_product
             .keys()
-            .map(|(_, product)| *product)
+            .map(|(_, product)| product.as_ref())
             .chain(
                 self.stock
                     .keys()
-                    .flat_map(|(warehouse, product)| [*warehouse, *product]),
+                    .flat_map(|(warehouse, product)| [warehouse.as_ref(), product.as_ref()]),
             )
             .collect();
         codes.sort_unstable();
         codes.dedup();
         let ids = packed_store::product_ids(connection, dialect, native, store.slot_cache(), &codes).await?;
         let ids: FxHashMap<&str, i64> = codes.into_iter().zip(ids).collect();
-        let stock: FxHashMap<(i64, &str), ProductSums> = self
+        let month_product = self
+            .month_product
+            .iter()
+            .map(|((month, product), sums)| ((*month, product.as_ref()), *sums));
+        let stock = self
             .stock
-            .into_iter()
-            .map(|((warehouse, product), sums)| ((ids[warehouse], product), sums))
-            .collect();
+            .iter()
+            .map(|((warehouse, product), sums)| ((ids[warehouse.as_ref()], product.as_ref()), *sums));
         let levels = [
             (
                 &YEAR_BLOCK_UPSERT,
@@ -179,7 +204,7 @@ impl<'a> RollupDelta<'a> {
             ),
             (
                 &MONTH_BLOCK_UPSERT,
-                pack_delta(branch_id, self.month_product, &ids, packed::block_key)?,
+                pack_delta(branch_id, month_product, &ids, packed::block_key)?,
             ),
             (
                 &STOCK_BLOCK_UPSERT,
@@ -228,9 +253,9 @@ impl ProductSums {
 
 /// A level's delta as blocks by row key (`key` of branch, period or warehouse id, and block),
 /// each with the id of its first product; sums scaled as stored.
-fn pack_delta(
+fn pack_delta<'k>(
     branch_id: i64,
-    delta: FxHashMap<(i64, &str), ProductSums>,
+    delta: impl IntoIterator<Item = ((i64, &'k str), ProductSums)>,
     ids: &FxHashMap<&str, i64>,
     key: fn(i64, i64, i64) -> Result<i64, PackError>,
 ) -> Result<BTreeMap<i64, (i64, Block)>, PackError> {

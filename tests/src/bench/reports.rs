@@ -305,11 +305,7 @@ fn make_batch(rng: &mut Rng, code: &str, first_seq: u64, n_docs: usize, shape: S
             })
         })
         .collect();
-    IngestBatch {
-        epoch: 1,
-        backlog: Some(0),
-        entries,
-    }
+    IngestBatch::new(1, Some(0), entries)
 }
 
 /// Ingests `lines` lines spread round-robin over the branches; returns the time spent ingesting.

@@ -511,6 +511,42 @@ async fn report_rollups_across_blocks_equal_direct_aggregation_postgres() {
     run_case(store_kind, 0x5eed_2027, 60, true).await;
 }
 
+/// A batch whose middle document is quarantined (an unknown product): HQ computes a batch's
+/// roll-up delta ahead of its transaction, and must not add that document's share to the
+/// roll-ups, as the direct aggregation over the stored lines does not see it.
+async fn partly_quarantined_batch_case(store_kind: HqStoreKind) {
+    let mut rng = Rng(0x9a27_2026);
+    let hq = launch_hq(store_kind).await;
+    let tokens = setup_group(&hq).await;
+    let mut documents = random_documents(&mut rng, "GZ", 3, &catalog("GZ", false));
+    documents[1].lines[0].product = "NO-SUCH-PRODUCT".into();
+    let entries = documents
+        .into_iter()
+        .enumerate()
+        .map(|(idx, document)| wire(idx as u64 + 1, EntryBody::Document(document)))
+        .collect();
+    let mut client = hq.transfer(&tokens[1]).await;
+    let ack = push(&mut client, batch(1, entries)).await.expect("push");
+    assert_eq!((ack.applied, ack.quarantined), (2, 1), "{ack:?}");
+    let store = hq.open_store().await.unwrap();
+    assert_reports_match_lines(&store, ("2025-11-01".into(), "2026-03-01".into())).await;
+    store.close().await;
+    hq.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partly_quarantined_batch_rolls_up_only_what_is_applied_sqlite() {
+    partly_quarantined_batch_case(HqStoreKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partly_quarantined_batch_rolls_up_only_what_is_applied_postgres() {
+    let Some(store_kind) = HqStoreKind::postgres("report_partly_quarantined").await else {
+        return;
+    };
+    partly_quarantined_batch_case(store_kind).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zero_sum_product_group_after_red_sqlite() {
     zero_sum_case(HqStoreKind::Sqlite).await;

@@ -142,11 +142,7 @@ async fn upgrade_case(store_kind: HqStoreKind) {
             })
         })
         .collect();
-    let batch = IngestBatch {
-        epoch: 1,
-        backlog: None,
-        entries,
-    };
+    let batch = IngestBatch::new(1, None, entries);
     let ack = ingest::ingest(&store, &branch, batch).await.unwrap();
     assert_eq!((ack.applied, ack.quarantined), (30, 0), "{ack:?}");
     assert_reports_match_lines(&store, whole_range).await;
