@@ -102,14 +102,14 @@ pub struct IngestBatch {
 
 impl IngestBatch {
     pub fn new(epoch: u64, backlog: Option<u64>, entries: Vec<Incoming>) -> IngestBatch {
-        let rollups = RollupDelta::new_if_enabled().map(|mut delta| {
+        let rollups = RollupDelta::new_if_enabled().and_then(|mut delta| {
             for entry in &entries {
-                if let (Ok(EntryBody::Document(document)), Some(facts)) = (&entry.body, &entry.document_facts)
-                {
-                    delta.add_document(document, &facts.line_values);
+                if let Ok(EntryBody::Document(document)) = &entry.body {
+                    // A document without its facts (built by hand) leaves the fold to the plan.
+                    delta.add_document(document, &entry.document_facts.as_ref()?.line_values);
                 }
             }
-            delta.into_owned()
+            Some(delta.into_owned())
         });
         IngestBatch {
             epoch,

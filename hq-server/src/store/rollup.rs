@@ -134,10 +134,10 @@ impl<'a> RollupDelta<'a> {
         }
     }
 
-    /// Adds the delta to the stored roll-ups: queues the day and stock upserts, and reads,
-    /// adds to and queues back the packed product blocks it touches (assigning ids to product
-    /// codes seen for the first time). Runs inside the ingestion transaction, which holds the
-    /// branch's lock (see the module comment).
+    /// Adds the delta to the stored roll-ups: queues the day upserts, and reads, adds to and
+    /// queues back the packed sales and on-hand blocks it touches (assigning ids to product and
+    /// warehouse codes seen for the first time). Runs inside the ingestion transaction, which
+    /// holds the branch's lock (see the module comment).
     pub(crate) async fn add_to(
         self,
         connection: &mut AnyConnection,
