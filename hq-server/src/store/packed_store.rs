@@ -249,6 +249,19 @@ mod tests {
         cache.read().get(code).copied()
     }
 
+    /// The ids of `codes` in a transaction of `store`, as ingestion asks for them.
+    async fn ids_in(tx: &mut AnyConnection, store: &Store, codes: &[&str]) -> Vec<i64> {
+        product_ids(
+            tx,
+            store.dialect(),
+            &mut NativeHandle::default(),
+            store.slot_cache(),
+            codes,
+        )
+        .await
+        .unwrap()
+    }
+
     /// Only ids read back as committed are kept: an id assigned in a transaction that rolls
     /// back is neither kept nor handed out again from the cache.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,43 +272,19 @@ mod tests {
         let cache = store.slot_cache();
 
         let mut tx = store.begin_write().await.unwrap();
-        let ids = product_ids(
-            &mut tx,
-            store.dialect(),
-            &mut NativeHandle::default(),
-            cache,
-            &["P-ROLLED-BACK"],
-        )
-        .await
-        .unwrap();
+        let ids = ids_in(&mut tx, &store, &["P-ROLLED-BACK"]).await;
         assert_eq!(ids, [0]);
         tx.rollback().await.unwrap();
         assert_eq!(cached(cache, "P-ROLLED-BACK"), None);
 
         let mut tx = store.begin_write().await.unwrap();
-        let ids = product_ids(
-            &mut tx,
-            store.dialect(),
-            &mut NativeHandle::default(),
-            cache,
-            &["P-KEPT"],
-        )
-        .await
-        .unwrap();
+        let ids = ids_in(&mut tx, &store, &["P-KEPT"]).await;
         assert_eq!(ids, [0], "the rolled-back id is free again");
         assert_eq!(cached(cache, "P-KEPT"), None, "not committed yet");
         tx.commit().await.unwrap();
 
         let mut tx = store.begin_write().await.unwrap();
-        let ids = product_ids(
-            &mut tx,
-            store.dialect(),
-            &mut NativeHandle::default(),
-            cache,
-            &["P-KEPT", "P-ROLLED-BACK"],
-        )
-        .await
-        .unwrap();
+        let ids = ids_in(&mut tx, &store, &["P-KEPT", "P-ROLLED-BACK"]).await;
         assert_eq!(ids, [0, 1]);
         tx.commit().await.unwrap();
         assert_eq!(cached(cache, "P-KEPT"), Some(0), "read back committed");
@@ -305,15 +294,7 @@ mod tests {
         store.close().await;
         let reopened = Store::open(&url, 2).await.unwrap();
         let mut tx = reopened.begin_write().await.unwrap();
-        let ids = product_ids(
-            &mut tx,
-            reopened.dialect(),
-            &mut NativeHandle::default(),
-            reopened.slot_cache(),
-            &["P-KEPT", "P-ROLLED-BACK"],
-        )
-        .await
-        .unwrap();
+        let ids = ids_in(&mut tx, &reopened, &["P-KEPT", "P-ROLLED-BACK"]).await;
         assert_eq!(ids, [0, 1]);
         tx.rollback().await.unwrap();
         reopened.close().await;
