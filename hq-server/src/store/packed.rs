@@ -137,39 +137,70 @@ impl Default for Block {
 }
 
 impl Block {
-    /// Decodes a stored block; `key` names it in the error.
-    pub(crate) fn decode(bytes: &[u8], key: i64) -> Result<Block, PackError> {
-        let mut block = Block::default();
-        for_each_slot(bytes, key, |slot, sums| block.slots[slot] = sums)?;
-        Ok(block)
-    }
-
-    /// Adds `other` slot by slot; `first_product` is the id of slot 0 (for the error).
-    pub(crate) fn add(&mut self, other: &Block, first_product: i64) -> Result<(), PackError> {
-        for (slot, (mine, theirs)) in self.slots.iter_mut().zip(&other.slots).enumerate() {
-            if theirs.is_present() {
-                *mine = mine.checked_add(*theirs, first_product + slot as i64)?;
-            }
-        }
-        Ok(())
-    }
-
     pub(crate) fn encode(&self) -> Vec<u8> {
         let present = self.slots.iter().filter(|sums| sums.is_present()).count();
         let mut bytes = Vec::with_capacity(8 + present * SLOT_BYTES);
-        let bitmap = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter(|(_, sums)| sums.is_present())
-            .fold(0u64, |bitmap, (slot, _)| bitmap | 1 << slot);
-        bytes.extend_from_slice(&bitmap.to_le_bytes());
-        for sums in self.slots.iter().filter(|sums| sums.is_present()) {
-            for value in [sums.qty, sums.amount, sums.tax, sums.lines] {
-                bytes.extend_from_slice(&value.to_le_bytes());
-            }
+        bytes.extend_from_slice(&[0; 8]);
+        let mut bitmap = 0;
+        for (slot, sums) in self.slots.iter().enumerate() {
+            push_slot(&mut bytes, &mut bitmap, slot, *sums);
         }
+        bytes[..8].copy_from_slice(&bitmap.to_le_bytes());
         bytes
+    }
+}
+
+/// One addition to one slot of the block `key`: the id the slot holds (named in an overflow
+/// error) and the sums to add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SlotAdd {
+    pub(crate) key: i64,
+    pub(crate) slot: usize,
+    pub(crate) product: i64,
+    pub(crate) sums: SlotSums,
+}
+
+/// A stored block (`None`: no row yet) with `adds` (its slots ascending, each once) added,
+/// encoded; merged slot by slot without building the whole block.
+pub(crate) fn merged(stored: Option<&[u8]>, key: i64, adds: &[SlotAdd]) -> Result<Vec<u8>, PackError> {
+    debug_assert!(adds.windows(2).all(|pair| pair[0].slot < pair[1].slot));
+    let mut bytes = Vec::with_capacity(stored.map_or(8, <[u8]>::len) + adds.len() * SLOT_BYTES);
+    bytes.extend_from_slice(&[0; 8]);
+    let mut bitmap = 0;
+    let mut adds = adds.iter().peekable();
+    let mut overflow = None;
+    if let Some(stored) = stored {
+        for_each_slot(stored, key, |slot, sums| {
+            while let Some(add) = adds.next_if(|add| add.slot < slot) {
+                push_slot(&mut bytes, &mut bitmap, add.slot, add.sums);
+            }
+            let sums = match adds.next_if(|add| add.slot == slot) {
+                Some(add) => sums.checked_add(add.sums, add.product).unwrap_or_else(|error| {
+                    overflow.get_or_insert(error);
+                    sums
+                }),
+                None => sums,
+            };
+            push_slot(&mut bytes, &mut bitmap, slot, sums);
+        })?;
+    }
+    if let Some(error) = overflow {
+        return Err(error);
+    }
+    for add in adds {
+        push_slot(&mut bytes, &mut bitmap, add.slot, add.sums);
+    }
+    bytes[..8].copy_from_slice(&bitmap.to_le_bytes());
+    Ok(bytes)
+}
+
+/// Appends a slot's sums to an encoding under way, if the slot is present.
+fn push_slot(bytes: &mut Vec<u8>, bitmap: &mut u64, slot: usize, sums: SlotSums) {
+    if sums.is_present() {
+        *bitmap |= 1 << slot;
+        for value in [sums.qty, sums.amount, sums.tax, sums.lines] {
+            bytes.extend_from_slice(&value.to_le_bytes());
+        }
     }
 }
 
@@ -286,6 +317,21 @@ mod tests {
         }
     }
 
+    fn decode(bytes: &[u8], key: i64) -> Result<Block, PackError> {
+        let mut block = Block::default();
+        for_each_slot(bytes, key, |slot, sums| block.slots[slot] = sums)?;
+        Ok(block)
+    }
+
+    fn add(key: i64, slot: usize, sums: SlotSums) -> SlotAdd {
+        SlotAdd {
+            key,
+            slot,
+            product: 64 + slot as i64,
+            sums,
+        }
+    }
+
     #[test]
     fn blocks_round_trip() {
         let mut block = Block::default();
@@ -296,47 +342,56 @@ mod tests {
         block.slots[9] = sums(i64::MAX, i64::MIN, 0, i64::MAX);
         let bytes = block.encode();
         assert_eq!(bytes.len(), 8 + 4 * SLOT_BYTES);
-        assert_eq!(Block::decode(&bytes, 1).unwrap(), block);
+        assert_eq!(decode(&bytes, 1).unwrap(), block);
         let mut seen = Vec::new();
         for_each_slot(&bytes, 1, |slot, sums| seen.push((slot, sums))).unwrap();
         let slots: Vec<usize> = seen.iter().map(|(slot, _)| *slot).collect();
         assert_eq!(slots, [0, 5, 9, BLOCK_SLOTS - 1]);
-        assert_eq!(
-            Block::decode(&Block::default().encode(), 1).unwrap(),
-            Block::default()
-        );
+        assert_eq!(decode(&Block::default().encode(), 1).unwrap(), Block::default());
     }
 
     #[test]
-    fn adding_blocks_sums_slots_and_refuses_overflow() {
+    fn merging_sums_slots_and_refuses_overflow() {
         let mut stored = Block::default();
         stored.slots[3] = sums(10, 20, 30, 1);
-        let mut delta = Block::default();
-        delta.slots[3] = sums(-10, -20, -30, 1);
-        delta.slots[4] = sums(1, 1, 1, 1);
-        stored.add(&delta, 64).unwrap();
-        assert_eq!(stored.slots[3], sums(0, 0, 0, 2));
-        assert_eq!(stored.slots[4], sums(1, 1, 1, 1));
+        stored.slots[9] = sums(5, 5, 5, 2);
+        let stored = stored.encode();
+        let adds = [
+            add(1, 0, sums(7, 7, 7, 1)),
+            add(1, 3, sums(-10, -20, -30, 1)),
+            add(1, 4, sums(1, 1, 1, 1)),
+            add(1, 63, sums(2, 2, 2, 1)),
+        ];
+        let merged_block = decode(&merged(Some(&stored), 1, &adds).unwrap(), 1).unwrap();
+        let mut expected = Block::default();
+        expected.slots[0] = sums(7, 7, 7, 1);
+        expected.slots[3] = sums(0, 0, 0, 2);
+        expected.slots[4] = sums(1, 1, 1, 1);
+        expected.slots[9] = sums(5, 5, 5, 2);
+        expected.slots[63] = sums(2, 2, 2, 1);
+        assert_eq!(merged_block, expected);
+        // No stored row yet: the additions alone.
+        assert_eq!(merged(None, 1, &adds[2..3]).unwrap(), {
+            let mut only = Block::default();
+            only.slots[4] = sums(1, 1, 1, 1);
+            only.encode()
+        });
 
-        let before = stored.clone();
-        let mut huge = Block::default();
-        huge.slots[4] = sums(0, i64::MAX, 0, 1);
-        let error = stored.clone().add(&huge, 64).unwrap_err();
+        let error = merged(Some(&stored), 1, &[add(1, 9, sums(0, i64::MAX, 0, 1))]).unwrap_err();
         assert!(
             matches!(
                 error,
                 PackError::Overflow {
                     what: "amount",
-                    product: 68
+                    product: 73
                 }
             ),
             "{error:?}"
         );
         assert_eq!(
             error.to_string(),
-            "sales roll-up amount of product slot 68 would overflow a 64-bit scaled integer"
+            "sales roll-up amount of product slot 73 would overflow a 64-bit scaled integer"
         );
-        assert_eq!(stored, before);
         let low = sums(i64::MIN, 0, 0, 1);
         assert!(low.checked_add(sums(-1, 0, 0, 1), 7).is_err());
     }
@@ -351,14 +406,15 @@ mod tests {
             &bytes[..bytes.len() - 1],
             &[bytes.as_slice(), &[0; 32]].concat(),
         ] {
+            assert!(matches!(decode(bad, 9), Err(PackError::Corrupt { key: 9, .. })));
             assert!(matches!(
-                Block::decode(bad, 9),
+                merged(Some(bad), 9, &[]),
                 Err(PackError::Corrupt { key: 9, .. })
             ));
         }
         let mut no_lines = bytes.clone();
         no_lines[8 + 24..].fill(0);
-        assert!(Block::decode(&no_lines, 9).is_err());
+        assert!(decode(&no_lines, 9).is_err());
     }
 
     #[test]

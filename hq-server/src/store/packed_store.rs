@@ -168,15 +168,16 @@ async fn postgres_product_ids(
         .collect()
 }
 
-/// The stored blocks of each `(table, keys)`, by key (missing keys have no row yet), in the
-/// order asked: one native borrow on SQLite, one statement on PostgreSQL.
+/// The stored blocks of each `(table, keys)` (keys ascending), by key (missing keys have no row
+/// yet), in the order asked: one native borrow on SQLite, reading runs of near keys by range
+/// rather than key by key; one statement on PostgreSQL.
 pub(crate) async fn read_blocks(
     connection: &mut AnyConnection,
     dialect: Dialect,
     native: &mut NativeHandle,
     wanted: &[(&'static str, Vec<i64>)],
-) -> Result<Vec<HashMap<i64, Vec<u8>>>, sqlx::Error> {
-    let mut found: Vec<HashMap<i64, Vec<u8>>> = wanted.iter().map(|_| HashMap::new()).collect();
+) -> Result<Vec<FxHashMap<i64, Vec<u8>>>, sqlx::Error> {
+    let mut found: Vec<FxHashMap<i64, Vec<u8>>> = wanted.iter().map(|_| FxHashMap::default()).collect();
     if wanted.iter().all(|(_, keys)| keys.is_empty()) {
         return Ok(found);
     }
@@ -189,15 +190,17 @@ pub(crate) async fn read_blocks(
                 };
                 for ((table, keys), blocks) in wanted.iter().zip(&mut found) {
                     let mut statement = native
-                        .prepare(&format!("SELECT sums FROM {table} WHERE key = ?1"))
+                        .prepare(&format!(
+                            "SELECT key, sums FROM {table} WHERE key BETWEEN ?1 AND ?2"
+                        ))
                         .map_err(failed)?;
-                    for key in keys {
-                        let bytes: Option<Vec<u8>> = statement
-                            .query_row([key], |row| row.get(0))
-                            .optional()
-                            .map_err(failed)?;
-                        if let Some(bytes) = bytes {
-                            blocks.insert(*key, bytes);
+                    for (first, last) in key_runs(keys) {
+                        let mut rows = statement.query([first, last]).map_err(failed)?;
+                        while let Some(row) = rows.next().map_err(failed)? {
+                            let key: i64 = row.get(0).map_err(failed)?;
+                            if keys.binary_search(&key).is_ok() {
+                                blocks.insert(key, row.get(1).map_err(failed)?);
+                            }
                         }
                     }
                 }
@@ -240,10 +243,36 @@ pub(crate) async fn read_blocks(
     Ok(found)
 }
 
+/// Keys at most this far apart are read by one range scan, which passes over the rows between.
+const RUN_GAP: i64 = 8;
+
+/// `keys` (ascending) as inclusive ranges, each covering keys at most `RUN_GAP` apart.
+fn key_runs(keys: &[i64]) -> Vec<(i64, i64)> {
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for key in keys {
+        match runs.last_mut() {
+            Some((_, last)) if *key - *last <= RUN_GAP => *last = *key,
+            _ => runs.push((*key, *key)),
+        }
+    }
+    runs
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Store;
     use super::*;
+
+    #[test]
+    fn near_keys_are_read_in_runs() {
+        assert_eq!(key_runs(&[]), []);
+        assert_eq!(key_runs(&[5]), [(5, 5)]);
+        let far = 3 + RUN_GAP + 1;
+        assert_eq!(
+            key_runs(&[1, 2, 3, far, far + RUN_GAP, 1 << 40]),
+            [(1, 3), (far, far + RUN_GAP), (1 << 40, 1 << 40)]
+        );
+    }
 
     fn cached(cache: &SlotCache, code: &str) -> Option<i64> {
         cache.read().get(code).copied()

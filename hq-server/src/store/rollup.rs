@@ -7,8 +7,8 @@
 //! (`migrations/*/0002_reports.sql`); and, packed (`packed.rs`), the product levels
 //! `sales_year_block` and `sales_month_block` (one row per branch × period × block of
 //! `BLOCK_SLOTS` products) and the on-hand `stock_block` (one row per branch × warehouse × block).
-//! For those the batch's delta is folded per block, the touched blocks are read, added to in Rust
-//! and written back. This read-modify-write is safe
+//! For those the batch's delta becomes per-slot additions, and each touched block is read,
+//! merged with its additions (`packed::merged`) and written back. This read-modify-write is safe
 //! because a block belongs to one branch and every transaction that adds a branch's documents
 //! (ingestion, quarantine retry) first locks that branch's row (`FOR UPDATE`; on SQLite the
 //! whole database is one writer). There is no finer level (branch × day × product × customer ×
@@ -16,7 +16,7 @@
 //! the stored lines instead (`report.rs`).
 
 use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
-use super::packed::{self, Block, PackError, SlotSums};
+use super::packed::{self, PackError, SlotAdd, SlotSums};
 use super::packed_store;
 use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
 use super::sqlite_native::NativeHandle;
@@ -27,7 +27,6 @@ use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use sqlx::AnyConnection;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Roll-up maintenance is on unless a benchmark switches it off to measure its cost.
@@ -57,17 +56,24 @@ impl SalesSums {
     }
 }
 
-/// What one batch adds to every roll-up of one branch. Keys borrow the batch's codes (or own
-/// them, for a delta computed ahead of the transaction); months and years are numbers until
+/// What one batch adds to every roll-up of one branch. Product and warehouse codes are held
+/// once each and keyed by their index in `codes`; they borrow the batch's documents (or own
+/// them, for a delta computed ahead of the transaction). Months and years are numbers until
 /// written.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct RollupDelta<'a> {
     day: FxHashMap<NaiveDate, SalesSums>,
-    /// (month period, product), see `packed::month_period`; the year level is folded from it
-    /// when written.
-    month_product: FxHashMap<(i64, Cow<'a, str>), ProductSums>,
+    /// Every product and warehouse code of the delta, once.
+    codes: Vec<Cow<'a, str>>,
+    /// Index in `codes` by code, while documents are added.
+    index: FxHashMap<&'a str, u32>,
+    /// Indexes in `codes` in code order, once sealed (`seal`).
+    order: Option<Vec<u32>>,
+    /// (month period, product) → sums, see `packed::month_period`; the year level is folded
+    /// from it when written.
+    month_product: FxHashMap<(i64, u32), ProductSums>,
     /// (warehouse, product) → signed quantity (in `sums.qty`) and stock-moving lines
-    stock: FxHashMap<(Cow<'a, str>, Cow<'a, str>), ProductSums>,
+    stock: FxHashMap<(u32, u32), ProductSums>,
 }
 
 impl<'a> RollupDelta<'a> {
@@ -76,43 +82,67 @@ impl<'a> RollupDelta<'a> {
         ROLLUPS_ENABLED.load(Ordering::Relaxed).then(RollupDelta::default)
     }
 
-    /// The same delta, owning its codes.
-    pub(crate) fn into_owned(self) -> RollupDelta<'static> {
-        let owned = |code: Cow<'a, str>| Cow::Owned(code.into_owned());
+    /// The same delta, sealed and owning its codes: no document can be added any more.
+    pub(crate) fn into_owned(mut self) -> RollupDelta<'static> {
+        self.seal();
         RollupDelta {
             day: self.day,
-            month_product: self
-                .month_product
+            codes: self
+                .codes
                 .into_iter()
-                .map(|((month, product), sums)| ((month, owned(product)), sums))
+                .map(|code| Cow::Owned(code.into_owned()))
                 .collect(),
-            stock: self
-                .stock
-                .into_iter()
-                .map(|((warehouse, product), sums)| ((owned(warehouse), owned(product)), sums))
-                .collect(),
+            index: FxHashMap::default(),
+            order: self.order,
+            month_product: self.month_product,
+            stock: self.stock,
         }
+    }
+
+    /// Puts the codes in order, once, ahead of looking up their ids (see `add_to`).
+    fn seal(&mut self) {
+        if self.order.is_none() {
+            let mut order: Vec<u32> = (0..self.codes.len() as u32).collect();
+            order
+                .sort_unstable_by(|left, right| self.codes[*left as usize].cmp(&self.codes[*right as usize]));
+            self.order = Some(order);
+        }
+    }
+
+    /// The index of `code` in `codes`, adding it if new.
+    fn code_index(&mut self, code: &'a str) -> u32 {
+        let codes = &mut self.codes;
+        *self.index.entry(code).or_insert_with(|| {
+            codes.push(Cow::Borrowed(code));
+            codes.len() as u32 - 1
+        })
     }
 
     /// Adds one confirmed document HQ is about to store; `values` are its lines' values.
     pub(crate) fn add_document(&mut self, document: &'a Document, values: &[LineValues]) {
         debug_assert_eq!(document.lines.len(), values.len());
+        debug_assert!(self.order.is_none(), "a document added to a sealed delta");
         let sign = document.doc_type.stock_sign();
         let is_sale = document.doc_type.counts_as_sale();
+        if sign == 0 && !is_sale {
+            return;
+        }
         let (year, month) = (document.date.year(), document.date.month());
         let month_period = packed::month_period(year, month);
+        let mut warehouse = None;
         let mut day_sums = SalesSums::default();
         for (line, values) in document.lines.iter().zip(values) {
+            let product = self.code_index(&line.product);
             if sign != 0 {
-                let key = (
-                    Cow::Borrowed(document.warehouse.as_str()),
-                    Cow::Borrowed(line.product.as_str()),
-                );
+                let warehouse = *warehouse.get_or_insert_with(|| self.code_index(&document.warehouse));
                 let qty = if sign > 0 { line.qty } else { -line.qty };
-                self.stock.entry(key).or_default().add_line(SalesSums {
-                    qty,
-                    ..SalesSums::default()
-                });
+                self.stock
+                    .entry((warehouse, product))
+                    .or_default()
+                    .add_line(SalesSums {
+                        qty,
+                        ..SalesSums::default()
+                    });
             }
             if !is_sale {
                 continue;
@@ -125,7 +155,7 @@ impl<'a> RollupDelta<'a> {
             };
             day_sums.add(sums);
             self.month_product
-                .entry((month_period, Cow::Borrowed(line.product.as_str())))
+                .entry((month_period, product))
                 .or_default()
                 .add_line(sums);
         }
@@ -139,13 +169,14 @@ impl<'a> RollupDelta<'a> {
     /// warehouse codes seen for the first time). Runs inside the ingestion transaction, which
     /// holds the branch's lock (see the module comment).
     pub(crate) async fn add_to(
-        self,
+        mut self,
         connection: &mut AnyConnection,
         native: &mut NativeHandle,
         store: &Store,
         branch_id: i64,
         inserts: &mut Inserts<'a>,
     ) -> Result<(), StoreError> {
+        self.seal();
         let dialect = store.dialect();
         let sums_cells = |sums: SalesSums| {
             [
@@ -169,66 +200,96 @@ impl<'a> RollupDelta<'a> {
         if self.month_product.is_empty() && self.stock.is_empty() {
             return Ok(());
         }
-        let mut year_product: FxHashMap<(i64, &str), ProductSums> = FxHashMap::default();
-        for ((month, product), sums) in &self.month_product {
-            let year = packed::year_of_month(*month);
-            year_product.entry((year, product)).or_default().add(sums);
-        }
         // Warehouse codes take their ids from the same dictionary as products (see `packed`).
-        let mut codes: Vec<&str> = self
-            .month_product
-            .keys()
-            .map(|(_, product)| product.as_ref())
-            .chain(
-                self.stock
-                    .keys()
-                    .flat_map(|(warehouse, product)| [warehouse.as_ref(), product.as_ref()]),
-            )
+        let order = self.order.as_deref().unwrap_or_default();
+        let in_order: Vec<&str> = order
+            .iter()
+            .map(|index| self.codes[*index as usize].as_ref())
             .collect();
-        codes.sort_unstable();
-        codes.dedup();
-        let ids = packed_store::product_ids(connection, dialect, native, store.slot_cache(), &codes).await?;
-        let ids: FxHashMap<&str, i64> = codes.into_iter().zip(ids).collect();
-        let month_product = self
-            .month_product
-            .iter()
-            .map(|((month, product), sums)| ((*month, product.as_ref()), *sums));
-        let stock = self
-            .stock
-            .iter()
-            .map(|((warehouse, product), sums)| ((ids[warehouse.as_ref()], product.as_ref()), *sums));
-        let levels = [
-            (
-                &YEAR_BLOCK_UPSERT,
-                pack_delta(branch_id, year_product, &ids, packed::block_key)?,
-            ),
-            (
-                &MONTH_BLOCK_UPSERT,
-                pack_delta(branch_id, month_product, &ids, packed::block_key)?,
-            ),
-            (
-                &STOCK_BLOCK_UPSERT,
-                pack_delta(branch_id, stock, &ids, packed::stock_key)?,
-            ),
+        let found =
+            packed_store::product_ids(connection, dialect, native, store.slot_cache(), &in_order).await?;
+        let mut ids = vec![0; self.codes.len()];
+        for (index, id) in order.iter().zip(found) {
+            ids[*index as usize] = id;
+        }
+        let mut levels = [
+            (&YEAR_BLOCK_UPSERT, LevelDelta::default()),
+            (&MONTH_BLOCK_UPSERT, LevelDelta::default()),
+            (&STOCK_BLOCK_UPSERT, LevelDelta::default()),
         ];
-        let wanted: Vec<(&'static str, Vec<i64>)> = levels
-            .iter()
-            .map(|(spec, blocks)| (spec.table, blocks.keys().copied().collect()))
-            .collect();
+        for ((month, product), sums) in &self.month_product {
+            let id = ids[*product as usize];
+            let (block, _) = packed::block_of(id);
+            let scaled = sums.scaled(id)?;
+            let year = packed::year_of_month(*month);
+            levels[0]
+                .1
+                .add(packed::block_key(branch_id, year, block)?, id, scaled);
+            levels[1]
+                .1
+                .add(packed::block_key(branch_id, *month, block)?, id, scaled);
+        }
+        for ((warehouse, product), sums) in &self.stock {
+            let id = ids[*product as usize];
+            let (block, _) = packed::block_of(id);
+            let key = packed::stock_key(branch_id, ids[*warehouse as usize], block)?;
+            levels[2].1.add(key, id, sums.scaled(id)?);
+        }
+        let mut wanted = Vec::with_capacity(levels.len());
+        for (spec, delta) in &mut levels {
+            delta.coalesce()?;
+            wanted.push((spec.table, delta.keys()));
+        }
         let stored = packed_store::read_blocks(connection, dialect, native, &wanted).await?;
-        for ((spec, blocks), mut stored) in levels.into_iter().zip(stored) {
-            let mut cells = Vec::with_capacity(blocks.len() * 2);
-            for (key, (first_product, delta)) in blocks {
-                let mut block = match stored.remove(&key) {
-                    Some(bytes) => Block::decode(&bytes, key)?,
-                    None => Block::default(),
-                };
-                block.add(&delta, first_product)?;
-                cells.extend([Value::Int(key), Value::Blob(block.encode())]);
+        for (((spec, delta), stored), (_, keys)) in levels.into_iter().zip(stored).zip(&wanted) {
+            let mut cells = Vec::with_capacity(keys.len() * 2);
+            for adds in delta.0.chunk_by(|left, right| left.key == right.key) {
+                let key = adds[0].key;
+                let bytes = packed::merged(stored.get(&key).map(Vec::as_slice), key, adds)?;
+                cells.extend([Value::Int(key), Value::Blob(bytes)]);
             }
             inserts.add(spec, cells);
         }
         Ok(())
+    }
+}
+
+/// One packed level's additions, slot by slot (`coalesce` groups them into blocks).
+#[derive(Debug, Default)]
+struct LevelDelta(Vec<SlotAdd>);
+
+impl LevelDelta {
+    fn add(&mut self, key: i64, product: i64, sums: SlotSums) {
+        let (_, slot) = packed::block_of(product);
+        self.0.push(SlotAdd {
+            key,
+            slot,
+            product,
+            sums,
+        });
+    }
+
+    /// Sorts the additions by block and slot and sums those to the same slot.
+    fn coalesce(&mut self) -> Result<(), PackError> {
+        self.0.sort_unstable_by_key(|add| (add.key, add.slot));
+        let mut coalesced: Vec<SlotAdd> = Vec::with_capacity(self.0.len());
+        for add in self.0.drain(..) {
+            match coalesced.last_mut() {
+                Some(last) if (last.key, last.slot) == (add.key, add.slot) => {
+                    last.sums = last.sums.checked_add(add.sums, add.product)?;
+                }
+                _ => coalesced.push(add),
+            }
+        }
+        self.0 = coalesced;
+        Ok(())
+    }
+
+    /// The distinct block keys, ascending (after `coalesce`).
+    fn keys(&self) -> Vec<i64> {
+        let mut keys: Vec<i64> = self.0.iter().map(|add| add.key).collect();
+        keys.dedup();
+        keys
     }
 }
 
@@ -245,43 +306,25 @@ impl ProductSums {
         self.lines += 1;
     }
 
-    fn add(&mut self, other: &ProductSums) {
-        self.sums.add(other.sums);
-        self.lines += other.lines;
+    /// The sums scaled as stored; `product` names the slot in an overflow error.
+    fn scaled(&self, product: i64) -> Result<SlotSums, PackError> {
+        let overflow = |what| PackError::Overflow { what, product };
+        Ok(SlotSums {
+            qty: checked_scaled(self.sums.qty, QTY_SCALE).ok_or_else(|| overflow("quantity"))?,
+            amount: checked_scaled(self.sums.amount, AMOUNT_SCALE).ok_or_else(|| overflow("amount"))?,
+            tax: checked_scaled(self.sums.tax, AMOUNT_SCALE).ok_or_else(|| overflow("tax"))?,
+            lines: self.lines,
+        })
     }
-}
-
-/// A level's delta as blocks by row key (`key` of branch, period or warehouse id, and block),
-/// each with the id of its first product; sums scaled as stored.
-fn pack_delta<'k>(
-    branch_id: i64,
-    delta: impl IntoIterator<Item = ((i64, &'k str), ProductSums)>,
-    ids: &FxHashMap<&str, i64>,
-    key: fn(i64, i64, i64) -> Result<i64, PackError>,
-) -> Result<BTreeMap<i64, (i64, Block)>, PackError> {
-    let mut blocks: BTreeMap<i64, (i64, Block)> = BTreeMap::new();
-    for ((period, product), sums) in delta {
-        let id = *ids.get(product).expect("every product of the delta has an id");
-        let (block, slot) = packed::block_of(id);
-        let overflow = |what| PackError::Overflow { what, product: id };
-        let scaled = SlotSums {
-            qty: checked_scaled(sums.sums.qty, QTY_SCALE).ok_or_else(|| overflow("quantity"))?,
-            amount: checked_scaled(sums.sums.amount, AMOUNT_SCALE).ok_or_else(|| overflow("amount"))?,
-            tax: checked_scaled(sums.sums.tax, AMOUNT_SCALE).ok_or_else(|| overflow("tax"))?,
-            lines: sums.lines,
-        };
-        let first_product = block * packed::BLOCK_SLOTS as i64;
-        let (_, stored) = blocks
-            .entry(key(branch_id, period, block)?)
-            .or_insert_with(|| (first_product, Block::default()));
-        let target = &mut stored.slots[slot];
-        *target = target.checked_add(scaled, id)?;
-    }
-    Ok(blocks)
 }
 
 /// `value × 10^scale` as an i64, `None` when it does not fit.
 pub(super) fn checked_scaled(value: Decimal, scale: u32) -> Option<i64> {
+    if let Some(shift) = scale.checked_sub(value.scale()) {
+        // Exact: a mantissa that does not fit makes a scaled value that does not either.
+        let mantissa = i64::try_from(value.mantissa()).ok()?;
+        return mantissa.checked_mul(10_i64.checked_pow(shift)?);
+    }
     let mut value = value;
     value.rescale(scale);
     if value.scale() != scale {

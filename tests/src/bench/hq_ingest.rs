@@ -17,7 +17,7 @@
 //! databases of a running cluster instead of a throwaway one (to watch them with
 //! `pg_stat_statements`); the cluster should be durable (fsync on) like the throwaway one.
 
-use super::env_usize;
+use super::{env_usize, median, settle_disk};
 use crate::hq::{self, launch_hq, HqStoreKind};
 use crate::postgres::{postgres_bin_dir, PgCluster};
 use crate::process::TempDir;
@@ -129,13 +129,6 @@ impl Pass {
             Pass::Baseline => "baseline",
         }
     }
-}
-
-/// Writes back what earlier passes left dirty in the page cache, so that the kernel's
-/// writeback does not land on the pass that is about to be timed.
-fn settle_disk() {
-    // SAFETY: sync(2) takes no arguments and cannot fail.
-    unsafe { libc::sync() };
 }
 
 async fn sqlite_pass(
@@ -557,16 +550,5 @@ fn print_table(sizes: &Sizes, rounds: usize, figures: &[Figure]) {
         if let Some(ratio) = median_ratio(Some(true), Some(false)) {
             println!("{store}: roll-ups on / off, median of rounds = {ratio:.2} (issue 6 target >= 0.8)");
         }
-    }
-}
-
-/// The median of `values`, `None` when empty.
-fn median(mut values: Vec<f64>) -> Option<f64> {
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    match values.len() {
-        0 => None,
-        len if len % 2 == 0 => Some((values[middle - 1] + values[middle]) / 2.0),
-        _ => Some(values[middle]),
     }
 }

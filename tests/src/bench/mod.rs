@@ -14,3 +14,21 @@ pub(crate) fn env_usize(name: &str, default: usize) -> usize {
         .and_then(|value| value.parse().ok())
         .unwrap_or(default)
 }
+
+/// Writes back what earlier passes left dirty in the page cache, so that the kernel's
+/// writeback does not land on the pass that is about to be timed.
+pub(crate) fn settle_disk() {
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+}
+
+/// The median of `values`, `None` when there are none.
+pub(crate) fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    match values.len() {
+        0 => None,
+        len if len % 2 == 0 => Some((values[middle - 1] + values[middle]) / 2.0),
+        _ => Some(values[middle]),
+    }
+}

@@ -4,12 +4,15 @@
 //!
 //! Data: 50 organizations (one ledger each), 20,000 products, 200 customers, sales-outs of
 //! `BENCH_REPORT_DOC_LINES` lines (default 10) on uniformly random days of 2025, products
-//! uniformly random. Loaded through the real ingestion path in-process (`store::ingest`, the
+//! uniformly random. `BENCH_REPORT_DAYS=ordered` dates each ledger's documents in the order of
+//! their numbers instead, spread over the year, as a ledger's outbox is written day by day. Loaded through the real ingestion path in-process (`store::ingest`, the
 //! same transaction that maintains the roll-ups), skipping only gRPC.
 //!
 //! Sizes: `BENCH_REPORT_LINES` (comma list, default `1000000`; e.g. `1000000,10000000`),
 //! `BENCH_REPORT_INGEST_LINES` for the with/without roll-ups comparison (default 200000, 0 skips
-//! it), `BENCH_REPORT_STORES` (`sqlite,postgres` by default), `BENCH_REPORT_BATCH_DOCS`
+//! it) and `BENCH_REPORT_INGEST_ROUNDS` (default 3: that many on / off pairs, each on fresh
+//! databases, the order swapped every round, each pass after a sync(2); the median of the
+//! rounds' ratios is the figure), `BENCH_REPORT_STORES` (`sqlite,postgres` by default), `BENCH_REPORT_BATCH_DOCS`
 //! (documents per ingested batch, default 500), `BENCH_REPORT_DIRECT_RUNS` (default 3; 0 skips
 //! the direct scan and the check that it equals the roll-up report).
 //!
@@ -18,6 +21,7 @@
 //! uses databases `bench_reports_N` of a running cluster instead of a harness cluster. A kept
 //! database holding the expected documents is measured without loading again.
 
+use super::{env_usize, median, settle_disk};
 use crate::postgres::{postgres_bin_dir, PgCluster};
 use crate::process::TempDir;
 use anyhow::Context;
@@ -56,6 +60,8 @@ impl Rng {
 struct Shape {
     doc_lines: usize,
     batch_docs: usize,
+    /// Each ledger's documents dated in number order (else on random days).
+    ordered_days: bool,
 }
 
 /// One report latency figure.
@@ -68,12 +74,11 @@ struct Latency {
     direct: Duration,
 }
 
-/// One ingestion figure.
+/// One ingestion figure: lines per second with roll-ups on and off, round by round.
 struct Throughput {
     store: &'static str,
     lines: usize,
-    with_rollups: f64,
-    without_rollups: f64,
+    rounds: Vec<(f64, f64)>,
 }
 
 /// Where the report databases live, and whether they outlive the run.
@@ -94,9 +99,15 @@ pub fn run() -> anyhow::Result<()> {
         .map(|size| size.trim().parse().context("BENCH_REPORT_LINES"))
         .collect::<anyhow::Result<_>>()?;
     let ingest_lines: usize = env_text("BENCH_REPORT_INGEST_LINES", "200000").parse()?;
+    let ingest_rounds = env_usize("BENCH_REPORT_INGEST_ROUNDS", 3).max(1);
     let shape = Shape {
         doc_lines: env_text("BENCH_REPORT_DOC_LINES", "10").parse()?,
         batch_docs: env_text("BENCH_REPORT_BATCH_DOCS", &BATCH_DOCS.to_string()).parse()?,
+        ordered_days: match env_text("BENCH_REPORT_DAYS", "random").as_str() {
+            "random" => false,
+            "ordered" => true,
+            other => anyhow::bail!("BENCH_REPORT_DAYS must be random or ordered, not {other:?}"),
+        },
     };
     let direct_runs: usize = env_text("BENCH_REPORT_DIRECT_RUNS", "3").parse()?;
     let stores = env_text("BENCH_REPORT_STORES", "sqlite,postgres");
@@ -137,10 +148,18 @@ pub fn run() -> anyhow::Result<()> {
             let root = places.sqlite_dir.clone();
             let url_of = move |name: &str| format!("sqlite://{}", root.join(format!("{name}.db")).display());
             if ingest_lines > 0 {
-                for name in ["ingest_on", "ingest_off"] {
-                    let _ = std::fs::remove_file(places.sqlite_dir.join(format!("{name}.db")));
-                }
-                throughputs.push(measure_ingestion("SQLite", &url_of, ingest_lines, shape).await?);
+                let fresh = |name: String| {
+                    let path = places.sqlite_dir.join(format!("{name}.db"));
+                    let url = url_of(&name);
+                    async move {
+                        for suffix in ["", "-wal", "-shm"] {
+                            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                        }
+                        Ok(url)
+                    }
+                };
+                throughputs
+                    .push(measure_ingestion("SQLite", fresh, ingest_lines, ingest_rounds, shape).await?);
             }
             for &lines in &sizes {
                 let url = url_of(&format!("reports_{lines}"));
@@ -149,12 +168,9 @@ pub fn run() -> anyhow::Result<()> {
         }
         if let Some(cluster) = &places.cluster {
             if ingest_lines > 0 {
-                let urls = [
-                    cluster.database("ingest_on").await?,
-                    cluster.database("ingest_off").await?,
-                ];
-                let url_of = move |name: &str| urls[usize::from(name != "ingest_on")].clone();
-                throughputs.push(measure_ingestion("PostgreSQL", &url_of, ingest_lines, shape).await?);
+                let fresh = |name: String| async move { cluster.database(&name).await };
+                throughputs
+                    .push(measure_ingestion("PostgreSQL", fresh, ingest_lines, ingest_rounds, shape).await?);
             }
             for &lines in &sizes {
                 let url = cluster.database(&format!("reports_{lines}")).await?;
@@ -274,8 +290,14 @@ async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
     Ok(branches)
 }
 
-/// A batch of `n_docs` sales-outs of branch `code`, numbered from `first_seq`.
-fn make_batch(rng: &mut Rng, code: &str, first_seq: u64, n_docs: usize, shape: Shape) -> IngestBatch {
+/// A batch of `n_docs` sales-outs of branch `code`, numbered from `first_seq`, of the
+/// `branch_docs` the branch gets in all.
+fn make_batch(
+    rng: &mut Rng,
+    code: &str,
+    (first_seq, n_docs, branch_docs): (u64, usize, usize),
+    shape: Shape,
+) -> IngestBatch {
     let year_start = branchline_shared::parse_date("2025-01-01").expect("date");
     let days: Vec<_> = year_start.iter_days().take(365).collect();
     let entries = (0..n_docs)
@@ -284,7 +306,11 @@ fn make_batch(rng: &mut Rng, code: &str, first_seq: u64, n_docs: usize, shape: S
             let document = Document {
                 number: format!("{code}-{seq}"),
                 doc_type: DocType::SalesOut,
-                date: days[rng.below(365) as usize],
+                date: if shape.ordered_days {
+                    days[((seq as usize - 1) * days.len() / branch_docs.max(1)).min(days.len() - 1)]
+                } else {
+                    days[rng.below(365) as usize]
+                },
                 partner: format!("C{:05}", rng.below(CUSTOMERS as u64)),
                 warehouse: format!("{code}-W"),
                 red_of: None,
@@ -312,6 +338,7 @@ fn make_batch(rng: &mut Rng, code: &str, first_seq: u64, n_docs: usize, shape: S
 async fn load(store: &Store, branches: &[BranchRef], lines: usize, shape: Shape) -> anyhow::Result<Duration> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let n_docs = lines / shape.doc_lines;
+    let branch_docs = n_docs.div_ceil(branches.len());
     let mut next_seq = vec![1u64; branches.len()];
     let mut loaded_docs = 0;
     let mut elapsed = Duration::ZERO;
@@ -322,8 +349,7 @@ async fn load(store: &Store, branches: &[BranchRef], lines: usize, shape: Shape)
         let batch = make_batch(
             &mut rng,
             &branches[branch_idx].code,
-            next_seq[branch_idx],
-            n_batch,
+            (next_seq[branch_idx], n_batch, branch_docs),
             shape,
         );
         let started = Instant::now();
@@ -343,34 +369,48 @@ async fn load(store: &Store, branches: &[BranchRef], lines: usize, shape: Shape)
     Ok(elapsed)
 }
 
-async fn measure_ingestion(
+/// Ingests `lines` lines into fresh databases with roll-ups on and off, `rounds` times, the
+/// order swapped every round and each pass after a sync(2); `fresh` answers the URL of a new,
+/// empty database of the given name.
+async fn measure_ingestion<F, Fut>(
     store_name: &'static str,
-    url_of: &dyn Fn(&str) -> String,
+    fresh: F,
     lines: usize,
+    rounds: usize,
     shape: Shape,
-) -> anyhow::Result<Throughput> {
-    let mut rates = [0.0; 2];
-    for (slot, (name, enabled)) in [("ingest_on", true), ("ingest_off", false)]
-        .into_iter()
-        .enumerate()
-    {
-        eprintln!(
-            "{store_name}: ingesting {lines} lines with roll-ups {}",
-            if enabled { "on" } else { "off" }
-        );
-        let store = Store::open(&url_of(name), 4).await?;
-        let branches = setup(&store).await?;
-        rollup::set_enabled_for_benchmark(enabled);
-        let elapsed = load(&store, &branches, lines, shape).await;
-        rollup::set_enabled_for_benchmark(true);
-        rates[slot] = lines as f64 / elapsed?.as_secs_f64();
-        store.close().await;
+) -> anyhow::Result<Throughput>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<String>>,
+{
+    let mut measured = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let mut rates = [0.0; 2];
+        let mut order = [(0, true), (1, false)];
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for (slot, enabled) in order {
+            let state = if enabled { "on" } else { "off" };
+            eprintln!(
+                "{store_name}: round {}: ingesting {lines} lines with roll-ups {state}",
+                round + 1
+            );
+            let store = Store::open(&fresh(format!("ingest_{state}_{round}")).await?, 4).await?;
+            let branches = setup(&store).await?;
+            settle_disk();
+            rollup::set_enabled_for_benchmark(enabled);
+            let elapsed = load(&store, &branches, lines, shape).await;
+            rollup::set_enabled_for_benchmark(true);
+            rates[slot] = lines as f64 / elapsed?.as_secs_f64();
+            store.close().await;
+        }
+        measured.push((rates[0], rates[1]));
     }
     Ok(Throughput {
         store: store_name,
         lines,
-        with_rollups: rates[0],
-        without_rollups: rates[1],
+        rounds: measured,
     })
 }
 
@@ -486,21 +526,35 @@ fn print_tables(latencies: &[Latency], throughputs: &[Throughput], shape: Shape)
     }
     println!();
     println!(
-        "ingestion (in-process store::ingest, {} documents per batch)",
-        shape.batch_docs
+        "ingestion (in-process store::ingest, {} documents per batch, days {})",
+        shape.batch_docs,
+        if shape.ordered_days {
+            "in number order"
+        } else {
+            "random"
+        }
     );
     println!(
-        "{:<11} {:>10} {:>16} {:>16} {:>8}",
-        "store", "lines", "roll-ups on/s", "roll-ups off/s", "ratio"
+        "{:<11} {:>10} {:>7} {:>16} {:>16} {:>8}",
+        "store", "lines", "round", "roll-ups on/s", "roll-ups off/s", "ratio"
     );
     for figure in throughputs {
+        for (round, (on, off)) in figure.rounds.iter().enumerate() {
+            println!(
+                "{:<11} {:>10} {:>7} {:>16.0} {:>16.0} {:>8.2}",
+                figure.store,
+                figure.lines,
+                round + 1,
+                on,
+                off,
+                on / off
+            );
+        }
+        let ratios = figure.rounds.iter().map(|(on, off)| on / off).collect();
+        let median_ratio = median(ratios).unwrap_or(f64::NAN);
         println!(
-            "{:<11} {:>10} {:>16.0} {:>16.0} {:>8.2}",
-            figure.store,
-            figure.lines,
-            figure.with_rollups,
-            figure.without_rollups,
-            figure.with_rollups / figure.without_rollups
+            "{:<11} {:>10} {:>7} {:>16} {:>16} {:>8.2}",
+            figure.store, figure.lines, "median", "", "", median_ratio
         );
     }
 }
