@@ -132,9 +132,9 @@ pub struct Limits {
     /// Transfer calls a branch may make at once above its sustained rate (the bucket's size).
     #[serde(default = "default_branch_request_burst")]
     pub branch_request_burst: u32,
-    /// Sustained calls per second from one IP address that carry no token or one HQ does not
-    /// know (token bucket per address, per replica); past it, RESOURCE_EXHAUSTED without a
-    /// store lookup.
+    /// Sustained calls per second from one IP address (an IPv6 /64 counting as one) that carry
+    /// no token or one HQ does not know (token bucket per address, per replica); past it,
+    /// RESOURCE_EXHAUSTED without a store lookup.
     #[serde(default = "default_unauthenticated_requests_per_second")]
     pub unauthenticated_requests_per_second: u32,
     /// Such calls one address may make at once above that rate (the bucket's size).

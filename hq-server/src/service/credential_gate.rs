@@ -144,9 +144,30 @@ impl Caller {
         }
     }
 
+    /// The caller's rate-limit key: its IPv4 address, or its IPv6 /64, which one host commonly
+    /// holds whole (so that a flood cannot spread over its addresses to escape the limit).
     fn address_key(&self) -> String {
-        self.address
-            .map_or_else(|| "unknown address".to_owned(), |address| address.to_string())
+        match self.address {
+            None => "unknown address".to_owned(),
+            Some(IpAddr::V6(address)) => match address.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let segments = address.segments();
+                    let network = std::net::Ipv6Addr::new(
+                        segments[0],
+                        segments[1],
+                        segments[2],
+                        segments[3],
+                        0,
+                        0,
+                        0,
+                        0,
+                    );
+                    format!("{network}/64")
+                }
+            },
+            Some(address) => address.to_string(),
+        }
     }
 }
 
@@ -558,5 +579,22 @@ mod tests {
             })
         ));
         assert!(route("/grpc.health.v1.Health/Check").is_none());
+    }
+
+    #[test]
+    fn an_ipv6_slash_64_is_one_address_for_the_rate() {
+        let key = |text: &str| {
+            Caller {
+                address: Some(text.parse().unwrap()),
+                ..Caller::default()
+            }
+            .address_key()
+        };
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:ee:dd:cc"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+        assert_eq!(key("10.0.0.7"), "10.0.0.7");
+        assert_eq!(key("::ffff:10.0.0.7"), "10.0.0.7");
+        assert_eq!(Caller::default().address_key(), "unknown address");
     }
 }
