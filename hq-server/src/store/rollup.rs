@@ -212,29 +212,26 @@ impl<'a> RollupDelta<'a> {
         for (index, id) in order.iter().zip(found) {
             ids[*index as usize] = id;
         }
-        let mut levels = [
-            (&YEAR_BLOCK_UPSERT, LevelDelta::default()),
-            (&MONTH_BLOCK_UPSERT, LevelDelta::default()),
-            (&STOCK_BLOCK_UPSERT, LevelDelta::default()),
-        ];
-        for ((month, product), sums) in &self.month_product {
+        let (mut year, mut month, mut stock) = <(LevelDelta, LevelDelta, LevelDelta)>::default();
+        for ((period, product), sums) in &self.month_product {
             let id = ids[*product as usize];
             let (block, _) = packed::block_of(id);
             let scaled = sums.scaled(id)?;
-            let year = packed::year_of_month(*month);
-            levels[0]
-                .1
-                .add(packed::block_key(branch_id, year, block)?, id, scaled);
-            levels[1]
-                .1
-                .add(packed::block_key(branch_id, *month, block)?, id, scaled);
+            let year_period = packed::year_of_month(*period);
+            year.add(packed::block_key(branch_id, year_period, block)?, id, scaled);
+            month.add(packed::block_key(branch_id, *period, block)?, id, scaled);
         }
         for ((warehouse, product), sums) in &self.stock {
             let id = ids[*product as usize];
             let (block, _) = packed::block_of(id);
             let key = packed::stock_key(branch_id, ids[*warehouse as usize], block)?;
-            levels[2].1.add(key, id, sums.scaled(id)?);
+            stock.add(key, id, sums.scaled(id)?);
         }
+        let mut levels = [
+            (&YEAR_BLOCK_UPSERT, year),
+            (&MONTH_BLOCK_UPSERT, month),
+            (&STOCK_BLOCK_UPSERT, stock),
+        ];
         let mut wanted = Vec::with_capacity(levels.len());
         for (spec, delta) in &mut levels {
             delta.coalesce()?;
