@@ -5,16 +5,18 @@
 //! Data: 50 organizations (one ledger each), 20,000 products, 200 customers, sales-outs of
 //! `BENCH_REPORT_DOC_LINES` lines (default 10) on uniformly random days of 2025, products
 //! uniformly random. `BENCH_REPORT_DAYS=ordered` dates each ledger's documents in the order of
-//! their numbers instead, spread over the year, as a ledger's outbox is written day by day. Loaded through the real ingestion path in-process (`store::ingest`, the
-//! same transaction that maintains the roll-ups), skipping only gRPC.
+//! their numbers instead, spread over the year, as a ledger's outbox is written day by day.
+//! Loaded through the real ingestion path in-process (`store::ingest`, the same transaction that
+//! maintains the roll-ups), skipping only gRPC.
 //!
 //! Sizes: `BENCH_REPORT_LINES` (comma list, default `1000000`; e.g. `1000000,10000000`),
 //! `BENCH_REPORT_INGEST_LINES` for the with/without roll-ups comparison (default 200000, 0 skips
 //! it) and `BENCH_REPORT_INGEST_ROUNDS` (default 3: that many on / off pairs, each on fresh
 //! databases, the order swapped every round, each pass after a sync(2); the median of the
-//! rounds' ratios is the figure), `BENCH_REPORT_STORES` (`sqlite,postgres` by default), `BENCH_REPORT_BATCH_DOCS`
-//! (documents per ingested batch, default 500), `BENCH_REPORT_DIRECT_RUNS` (default 3; 0 skips
-//! the direct scan and the check that it equals the roll-up report).
+//! rounds' ratios is the figure), `BENCH_REPORT_STORES` (`sqlite,postgres` by default),
+//! `BENCH_REPORT_BATCH_DOCS` (documents per ingested batch, default 500),
+//! `BENCH_REPORT_DIRECT_RUNS` (default 3; 0 skips the direct scan and the check that it equals
+//! the roll-up report).
 //!
 //! Big sizes take long to load, so loaded databases may be kept and reused: `BENCH_REPORT_DIR`
 //! keeps the SQLite files there, `BENCH_REPORT_PG_URL` (e.g. `postgres://postgres@127.0.0.1:5433`)
@@ -371,7 +373,8 @@ async fn load(store: &Store, branches: &[BranchRef], lines: usize, shape: Shape)
 
 /// Ingests `lines` lines into fresh databases with roll-ups on and off, `rounds` times, the
 /// order swapped every round and each pass after a sync(2); `fresh` answers the URL of a new,
-/// empty database of the given name.
+/// empty database of the given name (on SQLite the file of that name, removed first, so a kept
+/// `BENCH_REPORT_DIR` holds one file per state).
 async fn measure_ingestion<F, Fut>(
     store_name: &'static str,
     fresh: F,
@@ -396,7 +399,7 @@ where
                 "{store_name}: round {}: ingesting {lines} lines with roll-ups {state}",
                 round + 1
             );
-            let store = Store::open(&fresh(format!("ingest_{state}_{round}")).await?, 4).await?;
+            let store = Store::open(&fresh(format!("ingest_{state}")).await?, 4).await?;
             let branches = setup(&store).await?;
             settle_disk();
             rollup::set_enabled_for_benchmark(enabled);
