@@ -147,6 +147,10 @@ pub struct Limits {
     /// audit row plus one "N more ... suppressed" row (per replica).
     #[serde(default = "default_audit_refusal_window_seconds")]
     pub audit_refusal_window_seconds: u64,
+    /// A branch's pending roll-up rows (one per ingested batch) are folded into the report
+    /// roll-ups once it has this many: more makes ingestion cheaper and reports read more rows.
+    #[serde(default = "default_rollup_fold_batches")]
+    pub rollup_fold_batches: u32,
 }
 
 fn default_listen() -> String {
@@ -197,6 +201,9 @@ fn default_max_concurrent_streams() -> u32 {
 fn default_audit_refusal_window_seconds() -> u64 {
     60
 }
+fn default_rollup_fold_batches() -> u32 {
+    crate::store::DEFAULT_ROLLUP_FOLD_BATCHES
+}
 
 impl Default for Limits {
     fn default() -> Limits {
@@ -215,6 +222,7 @@ impl Default for Limits {
             unauthenticated_request_burst: default_unauthenticated_request_burst(),
             max_concurrent_streams: default_max_concurrent_streams(),
             audit_refusal_window_seconds: default_audit_refusal_window_seconds(),
+            rollup_fold_batches: default_rollup_fold_batches(),
         }
     }
 }
@@ -318,6 +326,7 @@ impl ServeConfig {
                 "audit_refusal_window_seconds",
                 usize::try_from(limits.audit_refusal_window_seconds).unwrap_or(usize::MAX),
             ),
+            ("rollup_fold_batches", limits.rollup_fold_batches as usize),
         ] {
             if value == 0 {
                 return Err(ConfigError::ZeroLimit { name });

@@ -43,7 +43,9 @@ impl Hq {
     pub async fn open(config: ServeConfig) -> Result<Hq, ServeError> {
         config.validate()?;
         let tls = config.tls.as_ref().map(TlsConfig::read).transpose()?;
-        let store = Store::open(&config.db, config.limits.db_max_connections).await?;
+        let store = Store::open(&config.db, config.limits.db_max_connections)
+            .await?
+            .with_rollup_fold_batches(config.limits.rollup_fold_batches);
         Ok(Hq { config, tls, store })
     }
 

@@ -63,6 +63,18 @@ pub async fn launch_hq(store: HqStoreKind) -> HqHandle {
 }
 
 pub async fn try_launch_hq(store: HqStoreKind) -> anyhow::Result<HqHandle> {
+    try_launch_hq_with(store, |_| {}).await
+}
+
+/// `launch_hq` with the config changed by `tune` first.
+pub async fn launch_hq_with(store: HqStoreKind, tune: impl FnOnce(&mut ServeConfig)) -> HqHandle {
+    try_launch_hq_with(store, tune).await.expect("launching HQ")
+}
+
+async fn try_launch_hq_with(
+    store: HqStoreKind,
+    tune: impl FnOnce(&mut ServeConfig),
+) -> anyhow::Result<HqHandle> {
     let dir = TempDir::new("hq")?;
     let db_url = match store {
         HqStoreKind::Sqlite => format!("sqlite://{}", dir.join("hq.db").display()),
@@ -72,7 +84,8 @@ pub async fn try_launch_hq(store: HqStoreKind) -> anyhow::Result<HqHandle> {
         .await
         .context("binding HQ")?;
     let url = format!("http://{}", listener.local_addr()?);
-    let config = ServeConfig::new(&db_url, TEST_ADMIN_TOKEN);
+    let mut config = ServeConfig::new(&db_url, TEST_ADMIN_TOKEN);
+    tune(&mut config);
     // Open (and migrate) first so that a broken store fails here, not in the first call.
     let hq = hq_server::serve::Hq::open(config)
         .await

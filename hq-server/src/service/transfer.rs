@@ -181,7 +181,7 @@ pub(crate) fn code_name(code: tonic::Code) -> &'static str {
 }
 
 /// Checks and decodes one pushed batch (CPU work done outside the store transaction).
-fn decode_batch(limits: &Limits, batch: PushBatch) -> Result<IngestBatch, TransferError> {
+fn decode_batch(limits: &Limits, store: &Store, batch: PushBatch) -> Result<IngestBatch, TransferError> {
     check_protocol(batch.protocol_version)?;
     if batch.entries.len() > limits.max_batch_entries {
         return Err(TransferError::BatchTooLarge {
@@ -189,17 +189,14 @@ fn decode_batch(limits: &Limits, batch: PushBatch) -> Result<IngestBatch, Transf
             max: limits.max_batch_entries,
         });
     }
-    Ok(IngestBatch::new(
-        batch.epoch,
-        Some(batch.backlog),
-        batch.entries.iter().map(incoming_from_wire).collect(),
-    ))
+    let entries = batch.entries.iter().map(incoming_from_wire).collect();
+    Ok(IngestBatch::new(batch.epoch, Some(batch.backlog), entries).with_rollups_prepared(store))
 }
 
 /// Reads and decodes batches while the previous one is being applied.
 async fn read_batches(
     mut inbound: Streaming<PushBatch>,
-    limits: Limits,
+    (limits, store): (Limits, Store),
     audit: (RefusalLog, String),
     decoded: mpsc::Sender<Result<IngestBatch, Status>>,
 ) {
@@ -207,8 +204,8 @@ async fn read_batches(
     loop {
         let next = match inbound.message().await {
             Ok(Some(batch)) => {
-                let limits = limits.clone();
-                match tokio::task::spawn_blocking(move || decode_batch(&limits, batch)).await {
+                let (limits, store) = (limits.clone(), store.clone());
+                match tokio::task::spawn_blocking(move || decode_batch(&limits, &store, batch)).await {
                     Ok(Err(error @ TransferError::BatchTooLarge { .. })) => {
                         audit_refusal(&refusals, &branch, "push", &error).await;
                         Err(to_status(error))
@@ -266,7 +263,8 @@ impl Transfer for TransferService {
         let (decoded, mut batches) = mpsc::channel(PUSH_BATCHES_DECODED_AHEAD_MAX);
         let (acks, receiver) = mpsc::channel(PUSH_ACKS_IN_FLIGHT_MAX);
         let audit = (self.refusals.clone(), branch.code.clone());
-        tokio::spawn(read_batches(inbound, self.limits.clone(), audit, decoded));
+        let decoding = (self.limits.clone(), self.store.clone());
+        tokio::spawn(read_batches(inbound, decoding, audit, decoded));
         let store = self.store.clone();
         tokio::spawn(async move {
             while let Some(batch) = batches.recv().await {

@@ -41,6 +41,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (3, "0003", "templates_routing"),
     (4, "0004", "packed_rollups"),
     (5, "0005", "packed_stock"),
+    (6, "0006", "rollup_pending"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
@@ -50,6 +51,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (4, "0004", "rollup_fillfactor"),
     (5, "0005", "packed_rollups"),
     (6, "0006", "packed_stock"),
+    (7, "0007", "rollup_pending"),
 );
 
 /// The roll-up rows a migration's Rust step packs (`packed_migrate`).

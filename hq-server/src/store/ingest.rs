@@ -119,6 +119,16 @@ impl IngestBatch {
         }
     }
 
+    /// Resolves the roll-up delta against `store`'s committed product ids now, on the caller's
+    /// thread (a decoding thread), so that the ingestion transaction has less to do; without
+    /// this, or for codes new to the store, the transaction does it.
+    pub fn with_rollups_prepared(mut self, store: &Store) -> IngestBatch {
+        if let Some(delta) = &mut self.rollups {
+            delta.prepare(store.slot_cache());
+        }
+        self
+    }
+
     fn document_count(&self) -> usize {
         self.entries
             .iter()

@@ -5,6 +5,7 @@ mod calendar;
 mod checkpoint;
 pub mod credential;
 pub mod dialect;
+mod fold;
 pub mod inbox;
 mod inbox_queue;
 pub mod ingest;
@@ -12,6 +13,7 @@ mod migrate;
 mod packed;
 mod packed_migrate;
 mod packed_store;
+mod pending;
 mod pg_arrays;
 mod plan;
 pub mod quarantine;
@@ -74,7 +76,12 @@ pub struct Store {
     checkpointer: Option<Arc<Checkpointer>>,
     /// Committed roll-up product ids (immutable once committed; see `packed_store`).
     slot_cache: Arc<packed_store::SlotCache>,
+    /// A branch's pending roll-up rows are folded into the blocks at this many (see `fold`).
+    rollup_fold_batches: u32,
 }
+
+/// The default of `Store::with_rollup_fold_batches`.
+pub const DEFAULT_ROLLUP_FOLD_BATCHES: u32 = 16;
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH`, created if missing, or `postgres://...`) and applies
@@ -129,6 +136,7 @@ impl Store {
             dialect,
             checkpointer,
             slot_cache: Arc::default(),
+            rollup_fold_batches: DEFAULT_ROLLUP_FOLD_BATCHES,
         };
         migrate::apply(&store).await?;
         Ok(store)
@@ -140,6 +148,18 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Folds a branch's pending roll-up additions into the blocks once it has `batches` of
+    /// them (at least 1: every batch folds at once). More batches make ingestion cheaper and
+    /// reports read more pending rows (`fold`).
+    pub fn with_rollup_fold_batches(mut self, batches: u32) -> Store {
+        self.rollup_fold_batches = batches.max(1);
+        self
+    }
+
+    pub(crate) fn rollup_fold_batches(&self) -> u32 {
+        self.rollup_fold_batches
     }
 
     pub(crate) fn slot_cache(&self) -> &packed_store::SlotCache {

@@ -89,6 +89,8 @@ pub enum PackError {
     Overflow { what: &'static str, product: i64 },
     #[error("stored roll-up block {key} is corrupt: {reason}")]
     Corrupt { key: i64, reason: String },
+    #[error("stored pending roll-up additions of branch {branch} are corrupt: {reason}")]
+    CorruptPending { branch: i64, reason: String },
     #[error("roll-up key out of range: branch {branch}, period {period}, product slot {product}")]
     KeyRange { branch: i64, period: i64, product: i64 },
 }
@@ -305,10 +307,10 @@ pub(crate) fn stock_key_range(branch: i64) -> Option<(i64, i64)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sums(qty: i64, amount: i64, tax: i64, lines: i64) -> SlotSums {
+    pub(crate) fn sums(qty: i64, amount: i64, tax: i64, lines: i64) -> SlotSums {
         SlotSums {
             qty,
             amount,

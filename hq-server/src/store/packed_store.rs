@@ -24,6 +24,12 @@ impl SlotCache {
         self.ids.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The committed ids of `codes`, in order, or `None` if any has none yet (or none known).
+    pub(crate) fn committed_ids<'c>(&self, codes: impl Iterator<Item = &'c str>) -> Option<Vec<i64>> {
+        let cached = self.read();
+        codes.map(|code| cached.get(code).copied()).collect()
+    }
+
     fn remember(&self, found: impl IntoIterator<Item = (Box<str>, i64)>) {
         let mut ids = self.ids.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         ids.extend(found);

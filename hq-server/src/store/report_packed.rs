@@ -1,6 +1,7 @@
 //! Reading the packed product roll-ups (`packed.rs`) for a report: the blocks of every asked
-//! branch in a range of years or months are decoded in Rust and folded into the report's groups
-//! (`report_read::Groups`), product ids turned into codes through `product_slot`.
+//! branch in a range of years or months, and its pending sales (`pending.rs`) in those periods,
+//! are decoded in Rust and folded into the report's groups (`report_read::Groups`), product ids
+//! turned into codes through `product_slot`.
 //!
 //! Blocks of one scope (a ledger when grouped by org, a month when grouped by month) are summed
 //! per product id into a dense array, then handed to the groups in product code order, so the
@@ -9,7 +10,8 @@
 //! the ledger; PostgreSQL (and in-memory SQLite) blocks come through the pool.
 
 use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
-use super::packed::{self, BLOCK_SLOTS};
+use super::packed::{self, SlotSums, BLOCK_SLOTS};
+use super::pending::{self, Part};
 use super::report_query::GroupBy;
 use super::report_read::{slot, sqlite_file, Groups, Key, ReadError};
 use super::Store;
@@ -80,6 +82,15 @@ struct Acc {
     lines: i64,
 }
 
+impl Acc {
+    fn add(&mut self, sums: SlotSums) {
+        self.qty += i128::from(sums.qty);
+        self.amount += i128::from(sums.amount);
+        self.tax += i128::from(sums.tax);
+        self.lines = self.lines.saturating_add(sums.lines);
+    }
+}
+
 /// Folds blocks into per-scope dense arrays and hands them to the groups.
 struct Folder<'c> {
     codes: &'c ProductCodes,
@@ -105,8 +116,8 @@ impl<'c> Folder<'c> {
         }
     }
 
-    fn add_block(&mut self, ledger: u32, key: i64, bytes: &[u8]) -> Result<(), ReadError> {
-        let (_, period, block) = packed::split_key(key);
+    /// The sums by product id of `ledger` in `period`, long enough for `product`'s block.
+    fn scope(&mut self, ledger: u32, period: i64, product: usize) -> &mut Vec<Acc> {
         let scope = (
             if self.by_org { ledger } else { 0 },
             if self.by_month { period } else { -1 },
@@ -116,16 +127,55 @@ impl<'c> Folder<'c> {
             .scopes
             .entry(scope)
             .or_insert_with(|| spare.pop().unwrap_or_default());
-        let first = block as usize * BLOCK_SLOTS;
-        if sums.len() < first + BLOCK_SLOTS {
-            sums.resize(first + BLOCK_SLOTS, Acc::default());
+        let end = (product / BLOCK_SLOTS + 1) * BLOCK_SLOTS;
+        if sums.len() < end {
+            sums.resize(end, Acc::default());
         }
-        packed::for_each_slot(bytes, key, |slot, slot_sums| {
-            let acc = &mut sums[first + slot];
-            acc.qty += i128::from(slot_sums.qty);
-            acc.amount += i128::from(slot_sums.amount);
-            acc.tax += i128::from(slot_sums.tax);
-            acc.lines = acc.lines.saturating_add(slot_sums.lines);
+        sums
+    }
+
+    fn add_block(&mut self, ledger: u32, key: i64, bytes: &[u8]) -> Result<(), ReadError> {
+        let (_, period, block) = packed::split_key(key);
+        let first = block as usize * BLOCK_SLOTS;
+        let sums = self.scope(ledger, period, first);
+        packed::for_each_slot(bytes, key, |slot, slot_sums| sums[first + slot].add(slot_sums))?;
+        Ok(())
+    }
+
+    /// Adds the pending sales (`pending.rs`) of `branch` (its `ledger`), stored as `bytes`, that
+    /// fall in periods `low..=high` of `level`.
+    fn add_pending(
+        &mut self,
+        (ledger, branch): (u32, i64),
+        level: &PackedLevel,
+        (low, high): (i64, i64),
+        bytes: &[u8],
+    ) -> Result<(), ReadError> {
+        let period_of = |month: i64| {
+            if level.months {
+                month
+            } else {
+                packed::year_of_month(month)
+            }
+        };
+        if !self.by_month {
+            // One scope for them all, as long as every product id: looked up once.
+            let sums = self.scope(ledger, -1, self.codes.codes.len().saturating_sub(1));
+            let len = sums.len();
+            pending::for_each_add(Part::Sales, branch, bytes, |month, product, slot_sums| {
+                let product = product as usize;
+                if (low..=high).contains(&period_of(month)) && product < len {
+                    sums[product].add(slot_sums);
+                }
+            })?;
+            return Ok(());
+        }
+        pending::for_each_add(Part::Sales, branch, bytes, |month, product, slot_sums| {
+            let period = period_of(month);
+            if (low..=high).contains(&period) {
+                let product = product as usize;
+                self.scope(ledger, period, product)[product].add(slot_sums);
+            }
         })?;
         Ok(())
     }
@@ -223,9 +273,11 @@ pub(super) async fn read_packed(
         return Ok(groups);
     }
     // The blocks first, the codes after: a block's products got their ids in the transaction
-    // that wrote it, so a later read of `product_slot` knows every id a block holds.
+    // that wrote it, so a later read of `product_slot` knows every id a block holds. A branch's
+    // blocks and pending rows (key NULL) come in one statement, so from one snapshot.
     let sql = format!(
-        "SELECT key, sums FROM {} WHERE key >= $1 AND key <= $2",
+        "SELECT key, sums FROM {} WHERE key >= $1 AND key <= $2 \
+         UNION ALL SELECT NULL, sales FROM rollup_pending WHERE branch_id = $3",
         level.table
     );
     let mut blocks = Vec::with_capacity(branches.len());
@@ -236,19 +288,23 @@ pub(super) async fn read_packed(
         let rows = sqlx::query(&sql)
             .bind(first)
             .bind(last)
+            .bind(branch)
             .fetch_all(store.pool())
             .await?;
-        blocks.push((groups.ledger_of(branch), rows));
+        blocks.push((groups.ledger_of(branch), branch, rows));
     }
     let pairs: Vec<(i64, String)> = sqlx::query_as("SELECT id, code FROM product_slot")
         .fetch_all(store.pool())
         .await?;
     let codes = ProductCodes::new(pairs);
     let mut folder = Folder::new(&codes, groups.by());
-    for (ledger, rows) in blocks {
+    for (ledger, branch, rows) in blocks {
         for row in rows {
             let bytes: Vec<u8> = row.try_get(1)?;
-            folder.add_block(ledger, row.try_get(0)?, &bytes)?;
+            match row.try_get::<Option<i64>, _>(0)? {
+                Some(key) => folder.add_block(ledger, key, &bytes)?,
+                None => folder.add_pending((ledger, branch), level, (low, high), &bytes)?,
+            }
         }
         if folder.by_org {
             folder.flush(&mut groups)?;
@@ -294,6 +350,7 @@ fn read_sqlite(
         "SELECT key, sums FROM {} WHERE key BETWEEN ?1 AND ?2",
         level.table
     ))?;
+    let mut pending_rows = snapshot.prepare("SELECT sales FROM rollup_pending WHERE branch_id = ?1")?;
     let mut folder = Folder::new(&codes, groups.by());
     for (ledger, branch) in branches {
         let Some((first, last)) = packed::key_range(*branch, low, high) else {
@@ -311,12 +368,20 @@ fn read_sqlite(
                 .map_err(|source| ReadError::Cell { index: 1, source })?;
             folder.add_block(*ledger, key, bytes)?;
         }
+        let mut rows = pending_rows.query([branch])?;
+        while let Some(row) = rows.next()? {
+            let bytes = row
+                .get_ref(0)?
+                .as_blob()
+                .map_err(|source| ReadError::Cell { index: 0, source })?;
+            folder.add_pending((*ledger, *branch), level, (low, high), bytes)?;
+        }
         if folder.by_org {
             folder.flush(&mut groups)?;
         }
     }
     folder.flush(&mut groups)?;
-    drop(statement);
+    drop((statement, pending_rows));
     snapshot.finish()?;
     Ok(groups)
 }

@@ -1,10 +1,11 @@
 //! Reading the packed on-hand (`stock_block`, see `packed.rs`) for the inventory report: each
-//! asked branch's blocks are decoded in Rust, warehouse and product ids turned into codes
+//! asked branch's blocks and pending rows (`pending.rs`) are decoded in Rust, warehouse and product ids turned into codes
 //! through `product_slot`, and every present slot's quantity summed into the report's groups
 //! (any combination of org, warehouse and product).
 
 use super::dialect::QTY_SCALE;
 use super::packed::{self, BLOCK_SLOTS};
+use super::pending::{self, Part};
 use super::report_query::GroupBy;
 use super::report_read::{slot, Groups, Key, ReadError};
 use super::Store;
@@ -40,34 +41,57 @@ pub(super) async fn read_stock_blocks(
         let Some((first, last)) = packed::stock_key_range(*branch) else {
             continue;
         };
-        let rows =
-            sqlx::query("SELECT key, sums FROM stock_block WHERE key >= $1 AND key <= $2 ORDER BY key")
-                .bind(first)
-                .bind(last)
-                .fetch_all(&mut *connection)
-                .await?;
+        // The blocks and the pending rows (key NULL) from one snapshot.
+        let rows = sqlx::query(
+            "SELECT key, sums FROM stock_block WHERE key >= $1 AND key <= $2 \
+             UNION ALL SELECT NULL, stock FROM rollup_pending WHERE branch_id = $3",
+        )
+        .bind(first)
+        .bind(last)
+        .bind(*branch)
+        .fetch_all(&mut *connection)
+        .await?;
         let mut key: Key = [0; 6];
         if let Some(org) = org {
             key[org] = groups.ledger_of(*branch);
         }
-        for row in rows {
-            let (row_key, bytes): (i64, Vec<u8>) = (row.try_get(0)?, row.try_get(1)?);
-            let (_, warehouse_id, block) = packed::split_stock_key(row_key);
+        let mut add = |warehouse_id: i64, product_id: i64, qty: i64| -> Result<(), ReadError> {
+            let mut code_of = |slot: usize, id: i64| -> Result<(), ReadError> {
+                let code = codes.get(&id).ok_or(ReadError::UnknownProduct)?;
+                key[slot] = groups.intern(code) + 1;
+                Ok(())
+            };
             if let Some(warehouse) = warehouse {
-                let code = codes.get(&warehouse_id).ok_or(ReadError::UnknownProduct)?;
-                key[warehouse] = groups.intern(code) + 1;
+                code_of(warehouse, warehouse_id)?;
             }
+            if let Some(product) = product {
+                code_of(product, product_id)?;
+            }
+            *sums.entry(key).or_default() += i128::from(qty);
+            Ok(())
+        };
+        for row in rows {
+            let bytes: Vec<u8> = row.try_get(1)?;
             present.clear();
-            packed::for_each_slot(&bytes, row_key, |index, slot_sums| {
-                present.push((index, slot_sums.qty))
-            })?;
-            for (index, qty) in &present {
-                if let Some(product) = product {
-                    let id = block * BLOCK_SLOTS as i64 + *index as i64;
-                    let code = codes.get(&id).ok_or(ReadError::UnknownProduct)?;
-                    key[product] = groups.intern(code) + 1;
+            match row.try_get::<Option<i64>, _>(0)? {
+                Some(row_key) => {
+                    let (_, warehouse_id, block) = packed::split_stock_key(row_key);
+                    let first = block * BLOCK_SLOTS as i64;
+                    packed::for_each_slot(&bytes, row_key, |index, slot_sums| {
+                        present.push((warehouse_id, first + index as i64, slot_sums.qty))
+                    })?;
                 }
-                *sums.entry(key).or_default() += i128::from(*qty);
+                None => pending::for_each_add(
+                    Part::Stock,
+                    *branch,
+                    &bytes,
+                    |warehouse_id, product_id, slot_sums| {
+                        present.push((warehouse_id, product_id, slot_sums.qty))
+                    },
+                )?,
+            }
+            for (warehouse_id, product_id, qty) in &present {
+                add(*warehouse_id, *product_id, *qty)?;
             }
         }
     }

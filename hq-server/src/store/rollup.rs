@@ -7,8 +7,10 @@
 //! (`migrations/*/0002_reports.sql`); and, packed (`packed.rs`), the product levels
 //! `sales_year_block` and `sales_month_block` (one row per branch × period × block of
 //! `BLOCK_SLOTS` products) and the on-hand `stock_block` (one row per branch × warehouse × block).
-//! For those the batch's delta becomes per-slot additions, and each touched block is read,
-//! merged with its additions (`packed::merged`) and written back. This read-modify-write is safe
+//! For those the batch's delta becomes additions by product id (`pending::PendingAdds`),
+//! resolved, scaled and encoded on the decoding thread when every code already has an id
+//! (`prepare`), and `fold::add_batch` keeps them as a pending row of the branch or folds the
+//! branch's pending rows into the blocks. Blocks are read, merged and written back; this is safe
 //! because a block belongs to one branch and every transaction that adds a branch's documents
 //! (ingestion, quarantine retry) first locks that branch's row (`FOR UPDATE`; on SQLite the
 //! whole database is one writer). There is no finer level (branch × day × product × customer ×
@@ -16,8 +18,10 @@
 //! the stored lines instead (`report.rs`).
 
 use super::dialect::{AMOUNT_SCALE, QTY_SCALE};
-use super::packed::{self, PackError, SlotAdd, SlotSums};
-use super::packed_store;
+use super::fold;
+use super::packed::{self, PackError, SlotSums};
+use super::packed_store::{self, SlotCache};
+use super::pending::{EncodedRow, PendingAdds};
 use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
 use super::sqlite_native::NativeHandle;
 use super::{Store, StoreError};
@@ -74,6 +78,9 @@ pub(crate) struct RollupDelta<'a> {
     month_product: FxHashMap<(i64, u32), ProductSums>,
     /// (warehouse, product) → signed quantity (in `sums.qty`) and stock-moving lines
     stock: FxHashMap<(u32, u32), ProductSums>,
+    /// The packed levels' additions by product id, scaled and encoded ahead of the transaction
+    /// (`prepare`), when every code already had a committed id.
+    prepared: Option<(PendingAdds, EncodedRow)>,
 }
 
 impl<'a> RollupDelta<'a> {
@@ -96,7 +103,40 @@ impl<'a> RollupDelta<'a> {
             order: self.order,
             month_product: self.month_product,
             stock: self.stock,
+            prepared: None,
         }
+    }
+
+    /// Computes the packed levels' additions ahead of the transaction, if every code has a
+    /// committed id in `cache` (ids never change once committed) and the sums fit; otherwise
+    /// `add_to` does it. Their keys are checked here as for branch 0, and the branch id by
+    /// `add_to`.
+    pub(crate) fn prepare(&mut self, cache: &SlotCache) {
+        let ids = cache.committed_ids(self.codes.iter().map(|code| code.as_ref()));
+        if let Some(Ok(adds)) = ids.map(|ids| self.packed_adds(&ids, 0)) {
+            let encoded = adds.encode();
+            self.prepared = Some((adds, encoded));
+        }
+    }
+
+    /// The packed levels' additions with `ids` (by index in `codes`), keys checked for `branch_id`.
+    fn packed_adds(&self, ids: &[i64], branch_id: i64) -> Result<PendingAdds, PackError> {
+        let mut adds = PendingAdds::default();
+        adds.sales.reserve(self.month_product.len());
+        for ((period, product), sums) in &self.month_product {
+            let id = ids[*product as usize];
+            // Keys are checked with the batch that brings them, not when it is folded.
+            packed::block_key(branch_id, *period, packed::block_of(id).0)?;
+            adds.sales.push((*period, id, sums.scaled(id)?));
+        }
+        adds.stock.reserve(self.stock.len());
+        for ((warehouse, product), sums) in &self.stock {
+            let (warehouse, id) = (ids[*warehouse as usize], ids[*product as usize]);
+            packed::stock_key(branch_id, warehouse, packed::block_of(id).0)?;
+            adds.stock.push((warehouse, id, sums.scaled(id)?));
+        }
+        adds.sort_by_product();
+        Ok(adds)
     }
 
     /// Puts the codes in order, once, ahead of looking up their ids (see `add_to`).
@@ -164,10 +204,10 @@ impl<'a> RollupDelta<'a> {
         }
     }
 
-    /// Adds the delta to the stored roll-ups: queues the day upserts, and reads, adds to and
-    /// queues back the packed sales and on-hand blocks it touches (assigning ids to product and
-    /// warehouse codes seen for the first time). Runs inside the ingestion transaction, which
-    /// holds the branch's lock (see the module comment).
+    /// Adds the delta to the stored roll-ups: queues the day upserts, and hands the packed
+    /// levels' additions (prepared, or computed now, assigning ids to product and warehouse
+    /// codes seen for the first time) to `fold::add_batch`. Runs inside the ingestion
+    /// transaction, which holds the branch's lock (see the module comment).
     pub(crate) async fn add_to(
         mut self,
         connection: &mut AnyConnection,
@@ -189,7 +229,7 @@ impl<'a> RollupDelta<'a> {
         // Each table's rows go in key order, so consecutive upserts touch neighbouring b-tree
         // pages.
         let mut cells = Vec::with_capacity(self.day.len() * 6);
-        for (day, sums) in sorted(self.day) {
+        for (day, sums) in sorted(std::mem::take(&mut self.day)) {
             cells.extend([
                 Value::Int(branch_id),
                 Value::Text(day.format("%Y-%m-%d").to_string()),
@@ -199,6 +239,15 @@ impl<'a> RollupDelta<'a> {
         inserts.add(&DAY_UPSERT, cells);
         if self.month_product.is_empty() && self.stock.is_empty() {
             return Ok(());
+        }
+        if let Some((adds, encoded)) = self.prepared {
+            if !adds.sales.is_empty() {
+                packed::block_key(branch_id, 0, 0)?;
+            }
+            if !adds.stock.is_empty() {
+                packed::stock_key(branch_id, 0, 0)?;
+            }
+            return fold::add_batch(connection, native, store, branch_id, adds, Some(encoded), inserts).await;
         }
         // Warehouse codes take their ids from the same dictionary as products (see `packed`).
         let order = self.order.as_deref().unwrap_or_default();
@@ -212,81 +261,8 @@ impl<'a> RollupDelta<'a> {
         for (index, id) in order.iter().zip(found) {
             ids[*index as usize] = id;
         }
-        let (mut year, mut month, mut stock) = <(LevelDelta, LevelDelta, LevelDelta)>::default();
-        for ((period, product), sums) in &self.month_product {
-            let id = ids[*product as usize];
-            let (block, _) = packed::block_of(id);
-            let scaled = sums.scaled(id)?;
-            let year_period = packed::year_of_month(*period);
-            year.add(packed::block_key(branch_id, year_period, block)?, id, scaled);
-            month.add(packed::block_key(branch_id, *period, block)?, id, scaled);
-        }
-        for ((warehouse, product), sums) in &self.stock {
-            let id = ids[*product as usize];
-            let (block, _) = packed::block_of(id);
-            let key = packed::stock_key(branch_id, ids[*warehouse as usize], block)?;
-            stock.add(key, id, sums.scaled(id)?);
-        }
-        let mut levels = [
-            (&YEAR_BLOCK_UPSERT, year),
-            (&MONTH_BLOCK_UPSERT, month),
-            (&STOCK_BLOCK_UPSERT, stock),
-        ];
-        let mut wanted = Vec::with_capacity(levels.len());
-        for (spec, delta) in &mut levels {
-            delta.coalesce()?;
-            wanted.push((spec.table, delta.keys()));
-        }
-        let stored = packed_store::read_blocks(connection, dialect, native, &wanted).await?;
-        for (((spec, delta), stored), (_, keys)) in levels.into_iter().zip(stored).zip(&wanted) {
-            let mut cells = Vec::with_capacity(keys.len() * 2);
-            for adds in delta.0.chunk_by(|left, right| left.key == right.key) {
-                let key = adds[0].key;
-                let bytes = packed::merged(stored.get(&key).map(Vec::as_slice), key, adds)?;
-                cells.extend([Value::Int(key), Value::Blob(bytes)]);
-            }
-            inserts.add(spec, cells);
-        }
-        Ok(())
-    }
-}
-
-/// One packed level's additions, slot by slot (`coalesce` groups them into blocks).
-#[derive(Debug, Default)]
-struct LevelDelta(Vec<SlotAdd>);
-
-impl LevelDelta {
-    fn add(&mut self, key: i64, product: i64, sums: SlotSums) {
-        let (_, slot) = packed::block_of(product);
-        self.0.push(SlotAdd {
-            key,
-            slot,
-            product,
-            sums,
-        });
-    }
-
-    /// Sorts the additions by block and slot and sums those to the same slot.
-    fn coalesce(&mut self) -> Result<(), PackError> {
-        self.0.sort_unstable_by_key(|add| (add.key, add.slot));
-        let mut coalesced: Vec<SlotAdd> = Vec::with_capacity(self.0.len());
-        for add in self.0.drain(..) {
-            match coalesced.last_mut() {
-                Some(last) if (last.key, last.slot) == (add.key, add.slot) => {
-                    last.sums = last.sums.checked_add(add.sums, add.product)?;
-                }
-                _ => coalesced.push(add),
-            }
-        }
-        self.0 = coalesced;
-        Ok(())
-    }
-
-    /// The distinct block keys, ascending (after `coalesce`).
-    fn keys(&self) -> Vec<i64> {
-        let mut keys: Vec<i64> = self.0.iter().map(|add| add.key).collect();
-        keys.dedup();
-        keys
+        let adds = self.packed_adds(&ids, branch_id)?;
+        fold::add_batch(connection, native, store, branch_id, adds, None, inserts).await
     }
 }
 
@@ -349,21 +325,4 @@ const DAY_UPSERT: InsertSpec = InsertSpec {
     on_conflict: "ON CONFLICT (branch_id, day) DO UPDATE SET \
                   qty = sales_day.qty + excluded.qty, amount = sales_day.amount + excluded.amount, \
                   tax = sales_day.tax + excluded.tax, total = sales_day.total + excluded.total",
-};
-
-/// A packed block written back whole (read, added to and re-encoded in `add_to`).
-const YEAR_BLOCK_UPSERT: InsertSpec = InsertSpec {
-    table: "sales_year_block",
-    columns: &[("key", ColumnKind::Int), ("sums", ColumnKind::Blob)],
-    on_conflict: "ON CONFLICT (key) DO UPDATE SET sums = excluded.sums",
-};
-
-const MONTH_BLOCK_UPSERT: InsertSpec = InsertSpec {
-    table: "sales_month_block",
-    ..YEAR_BLOCK_UPSERT
-};
-
-const STOCK_BLOCK_UPSERT: InsertSpec = InsertSpec {
-    table: "stock_block",
-    ..YEAR_BLOCK_UPSERT
 };

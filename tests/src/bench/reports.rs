@@ -295,6 +295,7 @@ async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
 /// A batch of `n_docs` sales-outs of branch `code`, numbered from `first_seq`, of the
 /// `branch_docs` the branch gets in all.
 fn make_batch(
+    store: &Store,
     rng: &mut Rng,
     code: &str,
     (first_seq, n_docs, branch_docs): (u64, usize, usize),
@@ -333,7 +334,7 @@ fn make_batch(
             })
         })
         .collect();
-    IngestBatch::new(1, Some(0), entries)
+    IngestBatch::new(1, Some(0), entries).with_rollups_prepared(store)
 }
 
 /// Ingests `lines` lines spread round-robin over the branches; returns the time spent ingesting.
@@ -349,6 +350,7 @@ async fn load(store: &Store, branches: &[BranchRef], lines: usize, shape: Shape)
         let branch_idx = batch_idx % branches.len();
         let n_batch = shape.batch_docs.min(n_docs - loaded_docs);
         let batch = make_batch(
+            store,
             &mut rng,
             &branches[branch_idx].code,
             (next_seq[branch_idx], n_batch, branch_docs),

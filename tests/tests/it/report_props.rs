@@ -7,11 +7,12 @@
 
 use crate::hq_support::{batch, push, record, wire};
 use branchline_shared::{parse_date, BaseKind, DocLine, DocLink, DocType, Document, EntryBody};
-use branchline_tests::hq::{launch_hq, HqHandle, HqStoreKind};
+use branchline_tests::hq::{launch_hq, launch_hq_with, HqHandle, HqStoreKind};
 use hq_server::store::report::{self, ReportQuery};
 use hq_server::store::Store;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
+use sqlx::Connection;
 
 const BRANCHES: [(&str, &str); 3] = [("SZ", "001.001.001"), ("GZ", "001.001.002"), ("ZH", "001.002")];
 const PRODUCTS: [&str; 4] = ["P001", "P002", "P003", "P004"];
@@ -394,7 +395,12 @@ pub(crate) async fn push_random_streams(
 
 async fn run_case(store_kind: HqStoreKind, seed: u64, n_docs: usize, wide: bool) {
     let mut rng = Rng(seed | 1);
-    let hq = launch_hq(store_kind).await;
+    // Reports are read with some batches' additions pending, some folded into the blocks.
+    let fold_batches = 1 + rng.below(4) as u32;
+    let hq = launch_hq_with(store_kind, |config| {
+        config.limits.rollup_fold_batches = fold_batches
+    })
+    .await;
     let tokens = setup_group(&hq).await;
     let sent = push_random_streams(&hq, &tokens, &mut rng, n_docs, wide).await;
     let n_entries = n_docs + if wide { 3 } else { 0 };
@@ -418,12 +424,9 @@ async fn run_case(store_kind: HqStoreKind, seed: u64, n_docs: usize, wide: bool)
     hq.shutdown().await.unwrap();
 }
 
-/// A sale and its red document in the same year: the product's sums net to zero, and it is
-/// still a group of every product report, as in the direct aggregation over the lines.
-async fn zero_sum_case(store_kind: HqStoreKind) {
-    let hq = launch_hq(store_kind).await;
-    let tokens = setup_group(&hq).await;
-    let sale = |number: &str, day: &str, product: &str| Document {
+/// A one-line sale of 3 × 19.99 at SZ.
+fn sale(number: &str, day: &str, product: &str) -> Document {
+    Document {
         number: number.to_owned(),
         doc_type: DocType::SalesOut,
         date: parse_date(day).unwrap(),
@@ -438,7 +441,14 @@ async fn zero_sum_case(store_kind: HqStoreKind) {
             tax_rate: decimal(13, 2),
         }],
         link: None,
-    };
+    }
+}
+
+/// A sale and its red document in the same year: the product's sums net to zero, and it is
+/// still a group of every product report, as in the direct aggregation over the lines.
+async fn zero_sum_case(store_kind: HqStoreKind) {
+    let hq = launch_hq(store_kind).await;
+    let tokens = setup_group(&hq).await;
     let first = sale("SZ-1", "2025-12-05", "P003");
     let documents = vec![
         first.clone(),
@@ -545,6 +555,54 @@ async fn partly_quarantined_batch_rolls_up_only_what_is_applied_postgres() {
         return;
     };
     partly_quarantined_batch_case(store_kind).await;
+}
+
+/// With a fold every 3 batches, a branch's additions wait as pending rows, one per batch, and
+/// the third batch folds them into the blocks; reports equal the lines in both states.
+async fn pending_fold_case(store_kind: HqStoreKind) {
+    let hq = launch_hq_with(store_kind, |config| config.limits.rollup_fold_batches = 3).await;
+    let tokens = setup_group(&hq).await;
+    let store = hq.open_store().await.unwrap();
+    let mut connection = sqlx::AnyConnection::connect(hq.db_url()).await.unwrap();
+    let mut client = hq.transfer(&tokens[0]).await;
+    for (index, expected_rows) in [1, 2, 0, 1].into_iter().enumerate() {
+        let seq = index as u64 + 1;
+        let day = format!("2025-12-{:02}", 10 + index);
+        let document = sale(&format!("SZ-{seq}"), &day, PRODUCTS[index % 2]);
+        let ack = push(
+            &mut client,
+            batch(1, vec![wire(seq, EntryBody::Document(document))]),
+        )
+        .await
+        .expect("push");
+        assert_eq!(ack.applied, 1, "{ack:?}");
+        let pending_rows: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM rollup_pending WHERE branch_id = (SELECT id FROM branch WHERE code = 'SZ')",
+        )
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+        assert_eq!(pending_rows, expected_rows, "pending rows after batch {seq}");
+        if expected_rows != 1 {
+            assert_reports_match_lines(&store, ("2025-12-11".into(), "2025-12-12".into())).await;
+        }
+    }
+    connection.close().await.unwrap();
+    store.close().await;
+    hq.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_rows_fold_every_third_batch_sqlite() {
+    pending_fold_case(HqStoreKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_rows_fold_every_third_batch_postgres() {
+    let Some(store_kind) = HqStoreKind::postgres("report_pending_fold").await else {
+        return;
+    };
+    pending_fold_case(store_kind).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
