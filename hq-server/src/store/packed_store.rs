@@ -280,6 +280,36 @@ mod tests {
         );
     }
 
+    /// Importing products and warehouses gives them their ids, in code order; other kinds none.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn imported_products_and_warehouses_get_ids() {
+        use branchline_shared::{BaseKind, BaseRecord};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("hq.db").display()), 2)
+            .await
+            .unwrap();
+        for (kind, codes) in [
+            (BaseKind::Product, ["P2", "P1"]),
+            (BaseKind::Warehouse, ["W1", "W0"]),
+            (BaseKind::Customer, ["C1", "C2"]),
+        ] {
+            let records: Vec<BaseRecord> = codes
+                .iter()
+                .map(|code| BaseRecord::new(kind, code, "x"))
+                .collect();
+            super::super::registry::import_master(&store, kind, &records)
+                .await
+                .unwrap();
+        }
+        let slots: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM product_slot ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        let expected = [("P1", 0), ("P2", 1), ("W0", 2), ("W1", 3)].map(|(code, id)| (code.to_owned(), id));
+        assert_eq!(slots, expected);
+        store.close().await;
+    }
+
     fn cached(cache: &SlotCache, code: &str) -> Option<i64> {
         cache.read().get(code).copied()
     }

@@ -2,7 +2,9 @@
 //! status (SPEC 5.6) and the audit log.
 
 use super::dialect::PRICE_SCALE;
+use super::packed_store;
 use super::rows::{insert_rows, json_list, ColumnKind, InsertSpec, Value};
+use super::sqlite_native::NativeHandle;
 use super::{get_u64, now_text, Store, StoreError};
 use branchline_shared::{
     org_parent, validate_branch_code, validate_org_code, validate_record_code, BaseError, BaseKind,
@@ -296,6 +298,21 @@ pub async fn import_master(
                       price = excluded.price, branch = excluded.branch, updated_at = excluded.updated_at",
     };
     insert_rows(&mut tx, store.dialect(), &spec, rows).await?;
+    if matches!(kind, BaseKind::Product | BaseKind::Warehouse) {
+        // Their report roll-up ids now, not in the transaction of the first document that
+        // names them (and the documents after it can then be prepared ahead: `rollup`).
+        let mut slot_codes = code_list;
+        slot_codes.sort_unstable();
+        let mut native = NativeHandle::default();
+        packed_store::product_ids(
+            &mut tx,
+            store.dialect(),
+            &mut native,
+            store.slot_cache(),
+            &slot_codes,
+        )
+        .await?;
+    }
     let total = records.len() as u64;
     audit(&mut tx, "admin", "import", &format!("{total} {kind} records")).await?;
     tx.commit().await?;

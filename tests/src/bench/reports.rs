@@ -10,7 +10,8 @@
 //! maintains the roll-ups), skipping only gRPC.
 //!
 //! Sizes: `BENCH_REPORT_LINES` (comma list, default `1000000`; e.g. `1000000,10000000`),
-//! `BENCH_REPORT_INGEST_LINES` for the with/without roll-ups comparison (default 200000, 0 skips
+//! `BENCH_REPORT_INGEST_LINES` for the with/without roll-ups comparison (default 1000000, the
+//! issue's smaller size; 0 skips
 //! it) and `BENCH_REPORT_INGEST_ROUNDS` (default 3: that many on / off pairs, each on fresh
 //! databases, the order swapped every round, each pass after a sync(2); the median of the
 //! rounds' ratios is the figure), `BENCH_REPORT_STORES` (`sqlite,postgres` by default),
@@ -100,7 +101,7 @@ pub fn run() -> anyhow::Result<()> {
         .split(',')
         .map(|size| size.trim().parse().context("BENCH_REPORT_LINES"))
         .collect::<anyhow::Result<_>>()?;
-    let ingest_lines: usize = env_text("BENCH_REPORT_INGEST_LINES", "200000").parse()?;
+    let ingest_lines: usize = env_text("BENCH_REPORT_INGEST_LINES", "1000000").parse()?;
     let ingest_rounds = env_usize("BENCH_REPORT_INGEST_ROUNDS", 3).max(1);
     let shape = Shape {
         doc_lines: env_text("BENCH_REPORT_DOC_LINES", "10").parse()?,
