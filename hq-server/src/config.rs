@@ -151,6 +151,10 @@ pub struct Limits {
     /// roll-ups once it has this many: more makes ingestion cheaper and reports read more rows.
     #[serde(default = "default_rollup_fold_batches")]
     pub rollup_fold_batches: u32,
+    /// After this many seconds without an ingestion commit, every branch's pending roll-up rows
+    /// are folded, so that reports read the roll-up blocks alone.
+    #[serde(default = "default_rollup_idle_fold_seconds")]
+    pub rollup_idle_fold_seconds: u64,
 }
 
 fn default_listen() -> String {
@@ -204,6 +208,9 @@ fn default_audit_refusal_window_seconds() -> u64 {
 fn default_rollup_fold_batches() -> u32 {
     crate::store::DEFAULT_ROLLUP_FOLD_BATCHES
 }
+fn default_rollup_idle_fold_seconds() -> u64 {
+    2
+}
 
 impl Default for Limits {
     fn default() -> Limits {
@@ -223,6 +230,7 @@ impl Default for Limits {
             max_concurrent_streams: default_max_concurrent_streams(),
             audit_refusal_window_seconds: default_audit_refusal_window_seconds(),
             rollup_fold_batches: default_rollup_fold_batches(),
+            rollup_idle_fold_seconds: default_rollup_idle_fold_seconds(),
         }
     }
 }
@@ -327,6 +335,10 @@ impl ServeConfig {
                 usize::try_from(limits.audit_refusal_window_seconds).unwrap_or(usize::MAX),
             ),
             ("rollup_fold_batches", limits.rollup_fold_batches as usize),
+            (
+                "rollup_idle_fold_seconds",
+                usize::try_from(limits.rollup_idle_fold_seconds).unwrap_or(usize::MAX),
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::ZeroLimit { name });

@@ -77,6 +77,12 @@ impl Hq {
             let _ = flusher_stopped.await;
         }));
 
+        let (stop_folder, folder_stopped) = tokio::sync::oneshot::channel::<()>();
+        let idle = std::time::Duration::from_secs(limits.rollup_idle_fold_seconds);
+        let folder = tokio::spawn(crate::store::fold::fold_when_idle(store.clone(), idle, async {
+            let _ = folder_stopped.await;
+        }));
+
         let gate = Arc::new(CredentialGate::new(
             store.clone(),
             &limits,
@@ -143,6 +149,10 @@ impl Hq {
         let _ = stop_flusher.send(());
         if let Err(error) = flusher.await {
             tracing::error!(%error, "the audit flusher failed");
+        }
+        let _ = stop_folder.send(());
+        if let Err(error) = folder.await {
+            tracing::error!(%error, "the idle roll-up folder failed");
         }
         served?;
         store.close().await;

@@ -4,15 +4,18 @@
 //! make the branch's `Store::rollup_fold_batches`-th row folds every pending row and its own
 //! additions into the blocks instead, then deletes the rows. A fold reads each touched block,
 //! merges it with its additions slot by slot (`packed::merged`) and writes it back; the year
-//! level is summed from the months.
+//! level is summed from the months. When ingestion pauses, HQ folds every branch's pending rows
+//! (`fold_when_idle`).
 
 use super::packed::{self, PackError, SlotAdd, SlotSums};
 use super::packed_store;
 use super::pending::{EncodedRow, Part, PendingAdds};
 use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
 use super::sqlite_native::NativeHandle;
-use super::{Store, StoreError};
+use super::{Dialect, Store, StoreError};
 use sqlx::{AnyConnection, Row};
+use std::future::Future;
+use std::time::Duration;
 
 /// Queues `adds`, the additions of one batch of `branch_id`, as a pending row (`encoded`, if
 /// already), or folds them with the branch's pending rows into the blocks (see the module
@@ -47,20 +50,82 @@ pub(super) async fn add_batch(
         return Ok(());
     }
     if held > 0 {
-        let rows = sqlx::query("SELECT sales, stock FROM rollup_pending WHERE branch_id = $1")
-            .bind(branch_id)
-            .fetch_all(&mut *connection)
-            .await?;
-        for row in rows {
-            adds.decode_into(Part::Sales, branch_id, &row.try_get::<Vec<u8>, _>(0)?)?;
-            adds.decode_into(Part::Stock, branch_id, &row.try_get::<Vec<u8>, _>(1)?)?;
-        }
-        sqlx::query("DELETE FROM rollup_pending WHERE branch_id = $1")
-            .bind(branch_id)
-            .execute(&mut *connection)
-            .await?;
+        take_pending(connection, branch_id, &mut adds).await?;
     }
     fold(connection, native, store, branch_id, &adds, inserts).await
+}
+
+/// Adds the pending rows of `branch_id` to `adds` and deletes them.
+async fn take_pending(
+    connection: &mut AnyConnection,
+    branch_id: i64,
+    adds: &mut PendingAdds,
+) -> Result<(), StoreError> {
+    let rows = sqlx::query("SELECT sales, stock FROM rollup_pending WHERE branch_id = $1")
+        .bind(branch_id)
+        .fetch_all(&mut *connection)
+        .await?;
+    for row in rows {
+        adds.decode_into(Part::Sales, branch_id, &row.try_get::<Vec<u8>, _>(0)?)?;
+        adds.decode_into(Part::Stock, branch_id, &row.try_get::<Vec<u8>, _>(1)?)?;
+    }
+    sqlx::query("DELETE FROM rollup_pending WHERE branch_id = $1")
+        .bind(branch_id)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+/// Folds the pending rows of every branch that has some into the blocks, one transaction per
+/// branch (holding its lock, as ingestion does); answers how many branches were folded.
+pub async fn fold_pending(store: &Store) -> Result<usize, StoreError> {
+    let branches: Vec<i64> =
+        sqlx::query_scalar("SELECT DISTINCT branch_id FROM rollup_pending ORDER BY branch_id")
+            .fetch_all(store.pool())
+            .await?;
+    let lock = match store.dialect() {
+        Dialect::Sqlite => "SELECT id FROM branch WHERE id = $1",
+        Dialect::Postgres => "SELECT id FROM branch WHERE id = $1 FOR UPDATE",
+    };
+    for branch_id in &branches {
+        let mut tx = store.begin_write().await?;
+        sqlx::query(lock).bind(branch_id).execute(&mut *tx).await?;
+        let mut adds = PendingAdds::default();
+        take_pending(&mut tx, *branch_id, &mut adds).await?;
+        let (mut native, mut inserts) = (NativeHandle::default(), Inserts::default());
+        fold(&mut tx, &mut native, store, *branch_id, &adds, &mut inserts).await?;
+        inserts.write_with(&mut tx, store.dialect(), &mut native).await?;
+        tx.commit().await?;
+        store.after_commit();
+    }
+    Ok(branches.len())
+}
+
+/// Until `shutdown`: whenever nothing committed for a whole `idle` (ticks of that length),
+/// folds every branch's pending rows (`fold_pending`), so that reports between bursts of
+/// ingestion read the blocks alone. A fold that fails is logged and tried again after the next
+/// idle tick.
+pub async fn fold_when_idle(store: Store, idle: Duration, shutdown: impl Future<Output = ()>) {
+    let mut ticks = tokio::time::interval(idle);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+    let mut seen = store.commits();
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = ticks.tick() => {}
+        }
+        let commits = store.commits();
+        if commits == seen {
+            match fold_pending(&store).await {
+                Ok(0) => {}
+                Ok(folded) => tracing::info!(branches = folded, "folded pending roll-ups while idle"),
+                Err(error) => tracing::warn!(%error, "folding pending roll-ups failed"),
+            }
+        }
+        // The folds' own commits are not ingestion.
+        seen = store.commits();
+    }
 }
 
 /// Adds `adds` to the blocks of `branch_id`: every touched block is read, merged and queued back.

@@ -5,7 +5,7 @@ mod calendar;
 mod checkpoint;
 pub mod credential;
 pub mod dialect;
-mod fold;
+pub mod fold;
 pub mod inbox;
 mod inbox_queue;
 pub mod ingest;
@@ -39,6 +39,7 @@ pub use checkpoint::CheckpointError;
 use checkpoint::Checkpointer;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,6 +79,8 @@ pub struct Store {
     slot_cache: Arc<packed_store::SlotCache>,
     /// A branch's pending roll-up rows are folded into the blocks at this many (see `fold`).
     rollup_fold_batches: u32,
+    /// Write commits so far (`after_commit`), for `fold::fold_when_idle` to see a pause.
+    commits: Arc<AtomicU64>,
 }
 
 /// The default of `Store::with_rollup_fold_batches`.
@@ -137,6 +140,7 @@ impl Store {
             checkpointer,
             slot_cache: Arc::default(),
             rollup_fold_batches: DEFAULT_ROLLUP_FOLD_BATCHES,
+            commits: Arc::default(),
         };
         migrate::apply(&store).await?;
         Ok(store)
@@ -180,12 +184,18 @@ impl Store {
             .map_err(|_panicked| sqlx::Error::WorkerCrashed)?
     }
 
-    /// Asks for the WAL pages of a commit to be copied into the database file soon, off the
-    /// writer's path (SQLite; nothing on PostgreSQL).
+    /// Counts a write commit (`commits`) and asks for its WAL pages to be copied into the
+    /// database file soon, off the writer's path (SQLite; nothing on PostgreSQL).
     pub(crate) fn after_commit(&self) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.poke();
         }
+    }
+
+    /// How many commits `after_commit` has seen (ingestion's and folds').
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Closes every connection; pending work finishes first.

@@ -32,8 +32,9 @@ use branchline_shared::{BaseKind, BaseRecord, DocLine, DocType, Document, EntryB
 use hq_server::store::ingest::{self, Incoming, IngestBatch};
 use hq_server::store::registry::{self, BranchRef, NewBranch, MODE_INDEPENDENT_SALES};
 use hq_server::store::report::{self, ReportQuery};
-use hq_server::store::{rollup, Store};
+use hq_server::store::{fold, rollup, Store};
 use rust_decimal::Decimal;
+use sqlx::Connection;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -73,7 +74,10 @@ struct Latency {
     lines: usize,
     by: &'static str,
     rows: usize,
+    /// With the pending roll-up rows the load left.
     rollup: Duration,
+    /// After HQ's idle fold (`fold::fold_pending`): blocks only.
+    folded: Duration,
     direct: Duration,
 }
 
@@ -505,8 +509,30 @@ async fn measure_reports(
             by,
             rows,
             rollup,
+            folded: Duration::ZERO,
             direct,
         });
+    }
+    let mut connection = sqlx::AnyConnection::connect(url).await?;
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rollup_pending")
+        .fetch_one(&mut connection)
+        .await?;
+    connection.close().await?;
+    let started = Instant::now();
+    let branches = fold::fold_pending(&store).await?;
+    eprintln!(
+        "{store_name}: {pending} pending roll-up rows of {branches} branches folded in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for figure in &mut figures {
+        let query = ReportQuery::parse("001", "2025-01-01", "2025-12-31", &[figure.by.to_owned()])?;
+        let (folded, report) = time_median(5, || async { Ok(report::sales(&store, &query).await?) }).await?;
+        anyhow::ensure!(
+            report.rows.len() == figure.rows,
+            "the fold changed the --by {} report",
+            figure.by
+        );
+        figure.folded = folded;
     }
     store.close().await;
     Ok(figures)
@@ -514,18 +540,20 @@ async fn measure_reports(
 
 fn print_tables(latencies: &[Latency], throughputs: &[Throughput], shape: Shape) {
     println!("reports: full year 2025, --org 001 (50 ledgers), {PRODUCTS} products, {CUSTOMERS} customers");
+    println!("(roll-up ms: with the pending rows the load left; folded ms: after HQ's idle fold)");
     println!(
-        "{:<11} {:>10} {:<12} {:>8} {:>12} {:>12} {:>9}",
-        "store", "lines", "--by", "rows", "roll-up ms", "direct ms", "speed-up"
+        "{:<11} {:>10} {:<12} {:>8} {:>12} {:>10} {:>12} {:>9}",
+        "store", "lines", "--by", "rows", "roll-up ms", "folded ms", "direct ms", "speed-up"
     );
     for figure in latencies {
         println!(
-            "{:<11} {:>10} {:<12} {:>8} {:>12.1} {:>12.1} {:>8.0}x",
+            "{:<11} {:>10} {:<12} {:>8} {:>12.1} {:>10.1} {:>12.1} {:>8.0}x",
             figure.store,
             figure.lines,
             figure.by,
             figure.rows,
             figure.rollup.as_secs_f64() * 1000.0,
+            figure.folded.as_secs_f64() * 1000.0,
             figure.direct.as_secs_f64() * 1000.0,
             figure.direct.as_secs_f64() / figure.rollup.as_secs_f64()
         );

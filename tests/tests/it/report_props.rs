@@ -560,7 +560,12 @@ async fn partly_quarantined_batch_rolls_up_only_what_is_applied_postgres() {
 /// With a fold every 3 batches, a branch's additions wait as pending rows, one per batch, and
 /// the third batch folds them into the blocks; reports equal the lines in both states.
 async fn pending_fold_case(store_kind: HqStoreKind) {
-    let hq = launch_hq_with(store_kind, |config| config.limits.rollup_fold_batches = 3).await;
+    let hq = launch_hq_with(store_kind, |config| {
+        config.limits.rollup_fold_batches = 3;
+        // No fold while ingestion pauses for the checks below.
+        config.limits.rollup_idle_fold_seconds = 3600;
+    })
+    .await;
     let tokens = setup_group(&hq).await;
     let store = hq.open_store().await.unwrap();
     let mut connection = sqlx::AnyConnection::connect(hq.db_url()).await.unwrap();
@@ -603,6 +608,59 @@ async fn pending_rows_fold_every_third_batch_postgres() {
         return;
     };
     pending_fold_case(store_kind).await;
+}
+
+/// Pending rows left by a pause in ingestion are folded into the blocks by HQ itself.
+async fn idle_fold_case(store_kind: HqStoreKind) {
+    let hq = launch_hq_with(store_kind, |config| config.limits.rollup_idle_fold_seconds = 1).await;
+    let tokens = setup_group(&hq).await;
+    let mut connection = sqlx::AnyConnection::connect(hq.db_url()).await.unwrap();
+    let mut client = hq.transfer(&tokens[0]).await;
+    let documents = [
+        sale("SZ-1", "2025-12-10", "P001"),
+        sale("SZ-2", "2025-12-11", "P002"),
+    ];
+    let entries = documents
+        .into_iter()
+        .enumerate()
+        .map(|(index, document)| wire(index as u64 + 1, EntryBody::Document(document)))
+        .collect();
+    push(&mut client, batch(1, entries)).await.expect("push");
+    let mut waited = 0;
+    loop {
+        let pending_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rollup_pending")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+        let folded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sales_year_block")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+        if pending_rows == 0 && folded > 0 {
+            break;
+        }
+        waited += 1;
+        assert!(waited < 300, "still {pending_rows} pending rows after 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let store = hq.open_store().await.unwrap();
+    assert_reports_match_lines(&store, ("2025-12-11".into(), "2025-12-12".into())).await;
+    connection.close().await.unwrap();
+    store.close().await;
+    hq.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_rows_are_folded_when_ingestion_pauses_sqlite() {
+    idle_fold_case(HqStoreKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_rows_are_folded_when_ingestion_pauses_postgres() {
+    let Some(store_kind) = HqStoreKind::postgres("report_idle_fold").await else {
+        return;
+    };
+    idle_fold_case(store_kind).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
