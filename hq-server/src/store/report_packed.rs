@@ -159,12 +159,15 @@ impl<'c> Folder<'c> {
             }
         };
         if !self.by_month {
-            // One scope for them all, as long as every product id: looked up once.
+            // One scope for them all, looked up once (an id past every known one, which `flush`
+            // refuses, makes it longer).
             let sums = self.scope(ledger, -1, self.codes.codes.len().saturating_sub(1));
-            let len = sums.len();
             pending::for_each_add(Part::Sales, branch, bytes, |month, product, slot_sums| {
                 let product = product as usize;
-                if (low..=high).contains(&period_of(month)) && product < len {
+                if (low..=high).contains(&period_of(month)) {
+                    if product >= sums.len() {
+                        sums.resize((product / BLOCK_SLOTS + 1) * BLOCK_SLOTS, Acc::default());
+                    }
                     sums[product].add(slot_sums);
                 }
             })?;

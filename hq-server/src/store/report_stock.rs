@@ -1,7 +1,7 @@
 //! Reading the packed on-hand (`stock_block`, see `packed.rs`) for the inventory report: each
-//! asked branch's blocks and pending rows (`pending.rs`) are decoded in Rust, warehouse and product ids turned into codes
-//! through `product_slot`, and every present slot's quantity summed into the report's groups
-//! (any combination of org, warehouse and product).
+//! asked branch's blocks and pending rows (`pending.rs`) are decoded in Rust, warehouse and
+//! product ids turned into codes through `product_slot`, and every quantity summed into the
+//! report's groups (any combination of org, warehouse and product).
 
 use super::dialect::QTY_SCALE;
 use super::packed::{self, BLOCK_SLOTS};
