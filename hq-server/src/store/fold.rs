@@ -12,7 +12,7 @@ use super::packed_store;
 use super::pending::{EncodedRow, Part, PendingAdds};
 use super::rows::{ColumnKind, InsertSpec, Inserts, Value};
 use super::sqlite_native::NativeHandle;
-use super::{Dialect, Store, StoreError};
+use super::{Store, StoreError};
 use sqlx::{AnyConnection, Row};
 use std::future::Future;
 use std::time::Duration;
@@ -83,13 +83,13 @@ pub async fn fold_pending(store: &Store) -> Result<usize, StoreError> {
         sqlx::query_scalar("SELECT DISTINCT branch_id FROM rollup_pending ORDER BY branch_id")
             .fetch_all(store.pool())
             .await?;
-    let lock = match store.dialect() {
-        Dialect::Sqlite => "SELECT id FROM branch WHERE id = $1",
-        Dialect::Postgres => "SELECT id FROM branch WHERE id = $1 FOR UPDATE",
-    };
+    let lock = format!(
+        "SELECT id FROM branch WHERE id = $1{}",
+        store.dialect().for_update()
+    );
     for branch_id in &branches {
         let mut tx = store.begin_write().await?;
-        sqlx::query(lock).bind(branch_id).execute(&mut *tx).await?;
+        sqlx::query(&lock).bind(branch_id).execute(&mut *tx).await?;
         let mut adds = PendingAdds::default();
         take_pending(&mut tx, *branch_id, &mut adds).await?;
         let (mut native, mut inserts) = (NativeHandle::default(), Inserts::default());
