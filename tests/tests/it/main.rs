@@ -18,6 +18,7 @@ mod ledger_props;
 mod ledger_rules;
 mod ledger_sync;
 mod report_cli;
+mod report_pending;
 mod report_props;
 mod report_upgrade;
 mod security_corrupt_ledger;
