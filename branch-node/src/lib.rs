@@ -24,6 +24,7 @@ mod row_insert;
 
 pub mod schema;
 pub mod stock;
+mod template_parts;
 
 pub use base_data::{AddOutcome, Origin};
 pub use doc_store::StoredDocument;

@@ -145,6 +145,18 @@ const MIGRATIONS: &[&str] = &[
     // become floors: written when no entry carries the change (a draft the ledger numbers, an
     // epoch with no entries yet). `ledger::current_epoch` takes the larger of the two.
     "ALTER TABLE outbox ADD COLUMN next_number INTEGER;",
+    // 5: a template too large for one message arrives in parts (`template_parts`), staged here
+    // until the version's last part arrives; the records of a part as its JSON array.
+    r#"
+    CREATE TABLE template_part (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        part INTEGER NOT NULL,
+        parts INTEGER NOT NULL,
+        records TEXT NOT NULL,
+        PRIMARY KEY (name, version, part)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -31,5 +31,6 @@ mod security_limits;
 mod security_streams;
 mod security_tls;
 mod template_distribution;
+mod template_large;
 mod trade_quarantine;
 mod trade_routing;
