@@ -7,6 +7,7 @@
 //! outbox sequence is gapless per epoch.
 
 pub mod base_data;
+pub mod bundle_export;
 pub mod cli;
 
 mod doc_lines;
