@@ -6,6 +6,7 @@ mod agent_outage;
 mod agent_restore;
 mod agent_schedule;
 mod bundle_large;
+mod document_size;
 mod hq_cli;
 mod hq_ingest;
 mod hq_ingest_pg_arrays;
