@@ -205,7 +205,12 @@ pub(crate) fn outbox_id_range(epoch: u64, after_seq: u64) -> (i64, i64) {
 
 /// The entry an outbox body holds: the entry's JSON, or a reference to a confirmed document's
 /// rows (`outbox_ref`).
-pub(crate) fn parse_entry_body(conn: &Connection, epoch: u64, seq: u64, body: &str) -> Result<EntryBody, LedgerError> {
+pub(crate) fn parse_entry_body(
+    conn: &Connection,
+    epoch: u64,
+    seq: u64,
+    body: &str,
+) -> Result<EntryBody, LedgerError> {
     if is_ref_body(body) {
         return load_ref_entry(conn, body);
     }

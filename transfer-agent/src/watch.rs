@@ -221,10 +221,13 @@ async fn upload_bundle(hq: &Hq, file: &Path, bundle: Vec<u8>) -> Result<Result<S
 /// batch starts at M").
 const HQ_GAP_PREFIX: &str = "gap:";
 
+/// A bundle's source, epoch and first sequence number.
+type BundlePosition = (String, u64, u64);
+
 /// Orders settled files for taking: templates and unreadable files first, by name, then bundles
 /// by source, epoch and first sequence number, read from their header lines.
 fn in_taking_order(files: Vec<PathBuf>) -> Vec<PathBuf> {
-    let mut keyed: Vec<(Option<(String, u64, u64)>, PathBuf)> = files
+    let mut keyed: Vec<(Option<BundlePosition>, PathBuf)> = files
         .into_iter()
         .map(|file| (bundle_position(&file), file))
         .collect();
@@ -233,7 +236,7 @@ fn in_taking_order(files: Vec<PathBuf>) -> Vec<PathBuf> {
 }
 
 /// A bundle file's (source, epoch, first seq) from its header line; `None` for anything else.
-fn bundle_position(file: &Path) -> Option<(String, u64, u64)> {
+fn bundle_position(file: &Path) -> Option<BundlePosition> {
     use std::io::BufRead;
     let mut header_line = String::new();
     std::io::BufReader::new(std::fs::File::open(file).ok()?)

@@ -29,7 +29,11 @@ fn export_bundles(ledger: &Path, out: &Path, args: &[&str]) -> Result<Vec<PathBu
         .lines()
         .filter_map(|line| line.rsplit_once(" to ").map(|(_, path)| PathBuf::from(path)))
         .collect();
-    ensure!(!files.is_empty(), "bundle export named no file: {}", exported.stdout);
+    ensure!(
+        !files.is_empty(),
+        "bundle export named no file: {}",
+        exported.stdout
+    );
     for file in &files {
         ensure!(file.exists(), "{} was not written", file.display());
     }
@@ -44,20 +48,43 @@ async fn large_backlog_by_file(store: HqStoreKind) -> Result<()> {
     assert!(positions.backlog >= N_DOCS as u64);
 
     let files = export_bundles(&ledger, &dir.join("sz.bundle"), &[])?;
-    assert!(files.len() >= 4, "200,000 entries make several bundles: {files:?}");
+    assert!(
+        files.len() >= 4,
+        "200,000 entries make several bundles: {files:?}"
+    );
     assert_eq!(files[0], dir.join("sz.0001.bundle"));
     // Given newest first, HQ's command still applies them in sequence order.
-    let mut import = vec!["admin", "--hq", hq.url(), "--token", TEST_ADMIN_TOKEN, "bundle", "import"];
-    let reversed: Vec<String> = files.iter().rev().map(|file| file.display().to_string()).collect();
+    let mut import = vec![
+        "admin",
+        "--hq",
+        hq.url(),
+        "--token",
+        TEST_ADMIN_TOKEN,
+        "bundle",
+        "import",
+    ];
+    let reversed: Vec<String> = files
+        .iter()
+        .rev()
+        .map(|file| file.display().to_string())
+        .collect();
     import.extend(reversed.iter().map(String::as_str));
     let imported = run("hq-server", import.clone())?.expect_ok();
-    assert_eq!(imported.stdout.lines().count(), files.len(), "{}", imported.stdout);
+    assert_eq!(
+        imported.stdout.lines().count(),
+        files.len(),
+        "{}",
+        imported.stdout
+    );
 
     let branch_totals = ledger_totals(&ledger)?;
     assert_eq!(branch_totals.documents, N_DOCS as u64);
     assert_eq!(hq_totals(hq.db_url(), "SZ").await?, branch_totals);
     let sz = status(hq.url()).await?;
-    let sz = sz.iter().find(|branch| branch.branch == "SZ").context("SZ at HQ")?;
+    let sz = sz
+        .iter()
+        .find(|branch| branch.branch == "SZ")
+        .context("SZ at HQ")?;
     assert_eq!(sz.last_seq, positions.last_seq);
 
     // Importing the same files again is a no-op.
@@ -122,7 +149,10 @@ async fn dropped_bundles_in_reverse_order_wait_for_their_predecessors() -> Resul
     })?;
     let last_name = last.file_name().context("name")?.to_string_lossy().into_owned();
     assert!(error.contains(&last_name) && error.contains("waits"), "{error}");
-    assert!(inbox.join(&last_name).exists(), "a bundle ahead of HQ left the folder");
+    assert!(
+        inbox.join(&last_name).exists(),
+        "a bundle ahead of HQ left the folder"
+    );
     assert!(!inbox.join("rejected").join(&last_name).exists());
 
     for file in files.iter().rev().skip(1) {

@@ -68,7 +68,16 @@ async fn branch_with_catalogue(hq: &HqHandle, dir: &Path) -> Result<(std::path::
     hq.import(BaseKind::Product, &products).await?;
     let template = dir.join("base.template");
     admin(hq, &["template", "create", "base", "--kinds", "product"])?;
-    admin(hq, &["template", "export", "base", "--out", &template.display().to_string()])?;
+    admin(
+        hq,
+        &[
+            "template",
+            "export",
+            "base",
+            "--out",
+            &template.display().to_string(),
+        ],
+    )?;
     let ledger = dir.join("sz.db");
     branch_node(&ledger, &["init", "--branch", "SZ", "--name", "深圳"])?.expect_ok();
     branch_node(&ledger, &["template", "import", &template.display().to_string()])?.expect_ok();
@@ -84,21 +93,46 @@ async fn an_opening_of_20000_lines_is_one_document_end_to_end() -> Result<()> {
     let (ledger, token) = branch_with_catalogue(&hq, dir.path()).await?;
 
     let jsonl = dir.join("opening.jsonl");
-    std::fs::write(&jsonl, document_line("SZ-OPEN-1", "opening", None, N_PRODUCTS) + "\n")?;
+    std::fs::write(
+        &jsonl,
+        document_line("SZ-OPEN-1", "opening", None, N_PRODUCTS) + "\n",
+    )?;
     branch_node(&ledger, &["doc", "import", &jsonl.display().to_string()])?.expect_ok();
     agent_with(&ledger, hq.url(), &token, &["once", "--push"])?.expect_ok();
 
-    let branch_stock = on_hand(&branch_node(&ledger, &["stock", "--format", "json"])?.expect_ok().stdout)?;
-    ensure!(branch_stock.len() == N_PRODUCTS, "{} stock rows at the branch", branch_stock.len());
+    let branch_stock = on_hand(
+        &branch_node(&ledger, &["stock", "--format", "json"])?
+            .expect_ok()
+            .stdout,
+    )?;
+    ensure!(
+        branch_stock.len() == N_PRODUCTS,
+        "{} stock rows at the branch",
+        branch_stock.len()
+    );
     let report = run(
         "hq-server",
         [
-            "report", "--hq", hq.url(), "--token", TEST_ADMIN_TOKEN, "inventory", "--org", "001.001",
-            "--by", "warehouse,product", "--format", "json",
+            "report",
+            "--hq",
+            hq.url(),
+            "--token",
+            TEST_ADMIN_TOKEN,
+            "inventory",
+            "--org",
+            "001.001",
+            "--by",
+            "warehouse,product",
+            "--format",
+            "json",
         ],
     )?
     .expect_ok();
-    assert_eq!(on_hand(&report.stdout)?, branch_stock, "HQ's on-hand equals the branch's");
+    assert_eq!(
+        on_hand(&report.stdout)?,
+        branch_stock,
+        "HQ's on-hand equals the branch's"
+    );
     hq.shutdown().await
 }
 
@@ -108,8 +142,20 @@ async fn a_document_past_its_line_limit_is_refused_with_the_way_out() -> Result<
     let hq = launch_hq(HqStoreKind::Sqlite).await;
     let (ledger, _token) = branch_with_catalogue(&hq, dir.path()).await?;
     let cases = [
-        ("SZ-BIG-1", "sales-out", Some("C001"), DOC_LINES_MAX + 1, DOC_LINES_MAX),
-        ("SZ-BIG-2", "opening", None, OPENING_LINES_MAX + 1, OPENING_LINES_MAX),
+        (
+            "SZ-BIG-1",
+            "sales-out",
+            Some("C001"),
+            DOC_LINES_MAX + 1,
+            DOC_LINES_MAX,
+        ),
+        (
+            "SZ-BIG-2",
+            "opening",
+            None,
+            OPENING_LINES_MAX + 1,
+            OPENING_LINES_MAX,
+        ),
     ];
     for (number, doc_type, partner, n_lines, lines_max) in cases {
         let jsonl = dir.join(format!("{number}.jsonl"));
@@ -122,6 +168,10 @@ async fn a_document_past_its_line_limit_is_refused_with_the_way_out() -> Result<
         assert!(refused.stderr.contains(&expected), "{}", refused.stderr);
     }
     let listed = branch_node(&ledger, &["doc", "list", "--format", "json"])?.expect_ok();
-    assert!(!listed.stdout.contains("SZ-BIG"), "nothing was imported: {}", listed.stdout);
+    assert!(
+        !listed.stdout.contains("SZ-BIG"),
+        "nothing was imported: {}",
+        listed.stdout
+    );
     hq.shutdown().await
 }
