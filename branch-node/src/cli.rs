@@ -2,6 +2,7 @@
 //!
 //! Errors surface as one line on stderr (`error: ...`) and exit status 1 (see `main`).
 
+use crate::bundle_export::{BundleBound, BundleFile, BUNDLE_BYTES_MAX, BUNDLE_ENTRIES_MAX};
 use crate::documents::DocFilter;
 use crate::import::ImportProgress;
 use crate::ledger::Ledger;
@@ -131,9 +132,17 @@ pub enum TemplateAction {
 
 #[derive(Debug, Subcommand)]
 pub enum BundleAction {
+    /// Writes the unsent outbox to FILE; a backlog past one bundle's bounds goes to several
+    /// files named FILE with a sequence number before the extension (sz.0001.bundle, ...).
     Export {
         #[arg(long)]
         out: PathBuf,
+        /// Most entries of one bundle file.
+        #[arg(long, default_value_t = BUNDLE_ENTRIES_MAX)]
+        max_entries: usize,
+        /// Most body bytes of one bundle file (at least one entry each).
+        #[arg(long, default_value_t = BUNDLE_BYTES_MAX)]
+        max_bytes: usize,
     },
 }
 
@@ -289,21 +298,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Bundle {
-            action: BundleAction::Export { out: file },
+            action:
+                BundleAction::Export {
+                    out: file,
+                    max_entries,
+                    max_bytes,
+                },
         } => {
-            let ledger = open(ledger_path)?;
-            let status = ledger.status()?;
-            let bytes = ledger.export_bundle()?;
-            write_atomically(&file, &bytes)?;
-            writeln!(
-                out,
-                "exported {} entries (epoch {}, seq {}..{}) to {}",
-                status.backlog,
-                status.epoch,
-                status.acked_seq + 1,
-                status.last_seq,
-                file.display()
-            )?;
+            let bound = BundleBound {
+                entries_max: max_entries.max(1),
+                bytes_max: max_bytes.max(1),
+            };
+            export_bundle_files(&open(ledger_path)?, &file, bound, &mut out)?;
         }
         Command::Epoch {
             action: EpochAction::New,
@@ -483,6 +489,50 @@ pub fn parse_line_arg(text: &str) -> anyhow::Result<DocLine> {
         discount,
         tax_rate,
     })
+}
+
+/// Writes the bundles of `ledger`'s backlog: one file at `file`, or when the backlog takes
+/// several, `file` numbered in sequence order; prints one line per file.
+fn export_bundle_files(
+    ledger: &Ledger,
+    file: &Path,
+    bound: BundleBound,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let mut written: Vec<(PathBuf, BundleFile)> = Vec::new();
+    ledger.export_bundles(bound, |mut bundle| {
+        let path = numbered_path(file, written.len() + 1);
+        write_atomically(&path, &bundle.bytes)?;
+        bundle.bytes = Vec::new();
+        written.push((path, bundle));
+        Ok::<(), anyhow::Error>(())
+    })?;
+    if let [(only, _)] = written.as_mut_slice() {
+        std::fs::rename(&*only, file).with_context(|| format!("renaming into {}", file.display()))?;
+        *only = file.to_owned();
+    }
+    for (path, bundle) in &written {
+        writeln!(
+            out,
+            "exported {} entries (epoch {}, seq {}..{}) to {}",
+            bundle.entries,
+            bundle.epoch,
+            bundle.first_seq,
+            bundle.last_seq,
+            path.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// `sz.bundle` numbered 3: `sz.0003.bundle` (`sz` alone: `sz.0003`).
+fn numbered_path(file: &Path, number: usize) -> PathBuf {
+    let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match file.extension() {
+        Some(extension) => format!("{stem}.{number:04}.{}", extension.to_string_lossy()),
+        None => format!("{stem}.{number:04}"),
+    };
+    file.with_file_name(name)
 }
 
 /// Writes `bytes` to a temp file beside `path`, syncs it, then renames it into place.

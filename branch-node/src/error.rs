@@ -1,7 +1,7 @@
 //! The ledger's one error type: every refusal names its culprit (file, code, document, line).
 
 use branchline_shared::{
-    BaseError, BaseKind, CodeError, ContainerError, DocInputError, DocType, DocumentError,
+    BaseError, BaseKind, CodeError, ContainerError, DocInputError, DocType, DocumentError, TemplatePartError,
 };
 use std::path::PathBuf;
 
@@ -119,6 +119,8 @@ pub enum LedgerError {
     },
     #[error("template body: {reason}")]
     TemplateBody { reason: String },
+    #[error(transparent)]
+    TemplatePart(#[from] TemplatePartError),
     #[error("template {name} record {kind} {code}: {source}")]
     TemplateRecord {
         name: String,

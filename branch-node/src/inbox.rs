@@ -7,6 +7,7 @@ use crate::documents::insert_routed_draft;
 use crate::error::LedgerError;
 use crate::ledger::Ledger;
 use crate::schema::write_tx;
+use crate::template_parts::{drop_staged_parts, stage_template_part};
 use branchline_shared::{decode_container, ContainerKind, InboxBody, InboxEntry, Template};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
@@ -35,14 +36,10 @@ impl Ledger {
                 continue;
             }
             match &entry.body {
-                InboxBody::Template(template) => {
-                    let outcome = apply_template(&tx, template)?;
-                    if !outcome.kept_local.is_empty() {
-                        tracing::warn!(
-                            template = %outcome.name,
-                            kept_local = ?outcome.kept_local,
-                            "template codes collide with branch-local records; kept the local ones"
-                        );
+                InboxBody::Template(template) => apply_inbox_template(&tx, template)?,
+                InboxBody::TemplatePart(part) => {
+                    if let Some(template) = stage_template_part(&tx, part)? {
+                        apply_inbox_template(&tx, &template)?;
                     }
                 }
                 InboxBody::RoutedDocument(document) => insert_routed_draft(&tx, &self.branch, document)?,
@@ -71,6 +68,19 @@ impl Ledger {
         tx.commit()?;
         Ok(outcome)
     }
+}
+
+/// Applies a template from the inbox, warning of codes kept local.
+fn apply_inbox_template(conn: &Connection, template: &Template) -> Result<(), LedgerError> {
+    let outcome = apply_template(conn, template)?;
+    if !outcome.kept_local.is_empty() {
+        tracing::warn!(
+            template = %outcome.name,
+            kept_local = ?outcome.kept_local,
+            "template codes collide with branch-local records; kept the local ones"
+        );
+    }
+    Ok(())
 }
 
 /// Upserts a template's records as HQ-owned unless an equal or newer version of the same
@@ -117,6 +127,7 @@ fn apply_template(conn: &Connection, template: &Template) -> Result<TemplateOutc
          ON CONFLICT (name) DO UPDATE SET version = excluded.version",
         (&template.name, template.version),
     )?;
+    drop_staged_parts(conn, &template.name, template.version)?;
     outcome.applied = true;
     Ok(outcome)
 }

@@ -7,6 +7,7 @@
 //! outbox sequence is gapless per epoch.
 
 pub mod base_data;
+pub mod bundle_export;
 pub mod cli;
 
 mod doc_lines;
@@ -24,6 +25,7 @@ mod row_insert;
 
 pub mod schema;
 pub mod stock;
+mod template_parts;
 
 pub use base_data::{AddOutcome, Origin};
 pub use doc_store::StoredDocument;

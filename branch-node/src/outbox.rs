@@ -8,7 +8,7 @@ use crate::ledger::{current_epoch, epoch_counters, EpochRow, Ledger};
 use crate::outbox_ref::{entry_json_len, is_ref_body, load_ref_entry};
 use crate::row_insert::insert_rows;
 use crate::schema::write_tx;
-use branchline_shared::{encode_container, ContainerHeader, ContainerKind, EntryBody, OutboxEntry};
+use branchline_shared::{EntryBody, OutboxEntry};
 use rusqlite::Connection;
 
 /// Appends entries to the current epoch's outbox within one open transaction.
@@ -184,38 +184,6 @@ impl Ledger {
         tx.commit()?;
         Ok(next)
     }
-
-    /// A bundle file (container kind Bundle) of the current epoch's unacknowledged outbox.
-    pub fn export_bundle(&self) -> Result<Vec<u8>, LedgerError> {
-        let tx = self.conn.unchecked_transaction()?;
-        let epoch = current_epoch(&tx)?;
-        let mut statement =
-            tx.prepare_cached("SELECT seq, body FROM outbox WHERE id > ?1 AND id <= ?2 ORDER BY id")?;
-        let mut rows = statement.query(outbox_id_range(epoch.epoch, epoch.acked_seq))?;
-        let mut lines = Vec::new();
-        while let Some(row) = rows.next()? {
-            let seq: u64 = row.get(0)?;
-            let body: String = row.get(1)?;
-            let entry = OutboxEntry {
-                seq,
-                body: parse_entry_body(&tx, epoch.epoch, seq, &body)?,
-            };
-            lines.push(serde_json::to_string(&entry).expect("outbox entries always serialize"));
-        }
-        let header = ContainerHeader {
-            format: ContainerKind::Bundle,
-            format_version: 0,
-            source: self.branch.clone(),
-            epoch: Some(epoch.epoch),
-            first_seq: Some(epoch.acked_seq + 1),
-            last_seq: Some(epoch.last_seq),
-            template_name: None,
-            template_version: None,
-            entries: 0,
-            body_sha256: String::new(),
-        };
-        Ok(encode_container(header, &lines))
-    }
 }
 
 /// The `outbox` row id of entry `seq` of `epoch`: `epoch << 32 | seq`.
@@ -237,7 +205,12 @@ pub(crate) fn outbox_id_range(epoch: u64, after_seq: u64) -> (i64, i64) {
 
 /// The entry an outbox body holds: the entry's JSON, or a reference to a confirmed document's
 /// rows (`outbox_ref`).
-fn parse_entry_body(conn: &Connection, epoch: u64, seq: u64, body: &str) -> Result<EntryBody, LedgerError> {
+pub(crate) fn parse_entry_body(
+    conn: &Connection,
+    epoch: u64,
+    seq: u64,
+    body: &str,
+) -> Result<EntryBody, LedgerError> {
     if is_ref_body(body) {
         return load_ref_entry(conn, body);
     }

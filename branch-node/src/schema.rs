@@ -91,7 +91,7 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX document_red_of ON document (red_of) WHERE red_of IS NOT NULL;
     CREATE INDEX document_link ON document (link_branch, link_number) WHERE link_number IS NOT NULL;
-    -- A rowid table keyed `doc_id << 16 | line_no` (at most DOC_LINES_MAX lines): appends in
+    -- A rowid table keyed `doc_id << 16 | line_no` (at most 65,535 lines a document; OPENING_LINES_MAX is under it): appends in
     -- key order with integer comparisons only.
     CREATE TABLE doc_line (
         id INTEGER PRIMARY KEY,
@@ -145,6 +145,18 @@ const MIGRATIONS: &[&str] = &[
     // become floors: written when no entry carries the change (a draft the ledger numbers, an
     // epoch with no entries yet). `ledger::current_epoch` takes the larger of the two.
     "ALTER TABLE outbox ADD COLUMN next_number INTEGER;",
+    // 5: a template too large for one message arrives in parts (`template_parts`), staged here
+    // until the version's last part arrives; the records of a part as its JSON array.
+    r#"
+    CREATE TABLE template_part (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        part INTEGER NOT NULL,
+        parts INTEGER NOT NULL,
+        records TEXT NOT NULL,
+        PRIMARY KEY (name, version, part)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

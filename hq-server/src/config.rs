@@ -111,6 +111,14 @@ pub struct Limits {
     /// Most inbox entries returned by one pull.
     #[serde(default = "default_max_pull_entries")]
     pub max_pull_entries: u32,
+    /// Most bytes of inbox entries one pull returns (at least one entry, however large), well
+    /// under the agents' message limit (16 MiB by default).
+    #[serde(default = "default_max_pull_bytes")]
+    pub max_pull_bytes: usize,
+    /// A template whose records take more bytes than this is published in parts of at most this
+    /// size (at least one record each), each its own inbox entry.
+    #[serde(default = "default_template_part_bytes")]
+    pub template_part_bytes: usize,
     /// Most concurrent requests per client connection.
     #[serde(default = "default_max_concurrent_requests")]
     pub max_concurrent_requests: usize,
@@ -172,6 +180,12 @@ fn default_max_batch_entries() -> usize {
 fn default_max_pull_entries() -> u32 {
     1_000
 }
+fn default_max_pull_bytes() -> usize {
+    4 << 20
+}
+fn default_template_part_bytes() -> usize {
+    1 << 20
+}
 fn default_max_concurrent_requests() -> usize {
     64
 }
@@ -218,6 +232,8 @@ impl Default for Limits {
             max_message_bytes: default_max_message_bytes(),
             max_batch_entries: default_max_batch_entries(),
             max_pull_entries: default_max_pull_entries(),
+            max_pull_bytes: default_max_pull_bytes(),
+            template_part_bytes: default_template_part_bytes(),
             max_concurrent_requests: default_max_concurrent_requests(),
             stream_window_bytes: default_stream_window_bytes(),
             connection_window_bytes: default_connection_window_bytes(),
@@ -311,6 +327,8 @@ impl ServeConfig {
             ("max_message_bytes", limits.max_message_bytes),
             ("max_batch_entries", limits.max_batch_entries),
             ("max_pull_entries", limits.max_pull_entries as usize),
+            ("max_pull_bytes", limits.max_pull_bytes),
+            ("template_part_bytes", limits.template_part_bytes),
             ("max_concurrent_requests", limits.max_concurrent_requests),
             ("stream_window_bytes", limits.stream_window_bytes as usize),
             ("connection_window_bytes", limits.connection_window_bytes as usize),

@@ -207,8 +207,37 @@ impl From<&shared::Template> for v1::Template {
             name: template.name.clone(),
             version: template.version,
             records: template.records.iter().map(Into::into).collect(),
+            part: 0,
+            parts: 0,
         }
     }
+}
+
+impl From<&shared::TemplatePart> for v1::Template {
+    fn from(part: &shared::TemplatePart) -> v1::Template {
+        v1::Template {
+            name: part.name.clone(),
+            version: part.version,
+            records: part.records.iter().map(Into::into).collect(),
+            part: part.part,
+            parts: part.parts,
+        }
+    }
+}
+
+/// A wire template: the whole template, or one of its parts when `parts` is set.
+fn inbox_template(wire: &v1::Template) -> Result<shared::InboxBody, WireError> {
+    let template = shared::Template::try_from(wire)?;
+    if wire.parts == 0 && wire.part == 0 {
+        return Ok(shared::InboxBody::Template(template));
+    }
+    Ok(shared::InboxBody::TemplatePart(shared::TemplatePart {
+        name: template.name,
+        version: template.version,
+        part: wire.part,
+        parts: wire.parts,
+        records: template.records,
+    }))
 }
 
 impl TryFrom<&v1::Template> for shared::Template {
@@ -232,6 +261,7 @@ impl From<&shared::InboxEntry> for v1::InboxEntry {
         use v1::inbox_entry::Body;
         let body = match &entry.body {
             shared::InboxBody::Template(template) => Body::Template(template.into()),
+            shared::InboxBody::TemplatePart(part) => Body::Template(part.into()),
             shared::InboxBody::RoutedDocument(document) => Body::RoutedDocument(document.into()),
         };
         v1::InboxEntry {
@@ -251,7 +281,7 @@ impl TryFrom<&v1::InboxEntry> for shared::InboxEntry {
             .as_ref()
             .ok_or(WireError::EmptyEntry { seq: wire.seq })?
         {
-            Body::Template(template) => shared::InboxBody::Template(template.try_into()?),
+            Body::Template(template) => inbox_template(template)?,
             Body::RoutedDocument(document) => shared::InboxBody::RoutedDocument(document.try_into()?),
         };
         Ok(shared::InboxEntry { seq: wire.seq, body })

@@ -7,8 +7,12 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The most lines one document may carry.
+/// The most lines one document may carry (an opening document: [`OPENING_LINES_MAX`]).
 pub const DOC_LINES_MAX: usize = 10_000;
+/// The most lines one opening document may carry, so that a branch with tens of thousands of
+/// products enters its opening stock in one document. The branch ledger's line keys hold at
+/// most 65,535 lines a document.
+pub const OPENING_LINES_MAX: usize = 60_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -59,6 +63,14 @@ impl DocType {
             DocType::Opening | DocType::PurchaseIn => 1,
             DocType::SalesOut | DocType::RetailSale => -1,
             DocType::SalesOrder => 0,
+        }
+    }
+
+    /// The most lines one document of this type may carry.
+    pub fn lines_max(self) -> usize {
+        match self {
+            DocType::Opening => OPENING_LINES_MAX,
+            _ => DOC_LINES_MAX,
         }
     }
 
@@ -164,8 +176,16 @@ pub enum DocumentError {
     UnexpectedPartner { number: String },
     #[error("document {number}: no lines")]
     NoLines { number: String },
-    #[error("document {number}: {n_lines} lines, more than the {DOC_LINES_MAX} allowed")]
-    TooManyLines { number: String, n_lines: usize },
+    #[error(
+        "document {number}: {n_lines} lines, more than the {lines_max} a {doc_type} document may have; \
+         split it into several documents of at most {lines_max} lines"
+    )]
+    TooManyLines {
+        number: String,
+        doc_type: DocType,
+        n_lines: usize,
+        lines_max: usize,
+    },
     #[error("document {number} line {line}: quantity {qty} must be positive")]
     NonPositiveQuantity {
         number: String,
@@ -233,10 +253,12 @@ impl Document {
                 number: self.number.clone(),
             });
         }
-        if self.lines.len() > DOC_LINES_MAX {
+        if self.lines.len() > self.doc_type.lines_max() {
             return Err(DocumentError::TooManyLines {
                 number: self.number.clone(),
+                doc_type: self.doc_type,
                 n_lines: self.lines.len(),
+                lines_max: self.doc_type.lines_max(),
             });
         }
         for (line_idx, line) in self.lines.iter().enumerate() {

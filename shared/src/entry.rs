@@ -2,6 +2,7 @@
 
 use crate::base::BaseRecord;
 use crate::document::{DocLink, Document};
+use crate::template_part::TemplatePart;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -65,6 +66,8 @@ pub struct Template {
 #[serde(tag = "entry", rename_all = "kebab-case")]
 pub enum InboxBody {
     Template(Template),
+    /// One part of a template too large for one message.
+    TemplatePart(TemplatePart),
     /// Arrives as a draft at the receiving branch, linked to the sender's document.
     RoutedDocument(Document),
 }

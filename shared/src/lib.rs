@@ -14,6 +14,7 @@ mod doc_json_scan;
 pub mod doc_json_write;
 pub mod document;
 pub mod entry;
+pub mod template_part;
 
 pub use arith::{round2, LineValues};
 pub use base::{BaseError, BaseKind, BaseRecord};
@@ -26,5 +27,8 @@ pub use decimal::{
 };
 pub use doc_input::{parse_date, parse_document_json, parse_line_decimals, DocInputError};
 pub use doc_json_write::{document_canonical_json, document_entry_json_and_checksum};
-pub use document::{DocLine, DocLink, DocStatus, DocType, Document, DocumentError};
+pub use document::{
+    DocLine, DocLink, DocStatus, DocType, Document, DocumentError, DOC_LINES_MAX, OPENING_LINES_MAX,
+};
 pub use entry::{DocRejection, EntryBody, InboxBody, InboxEntry, OutboxEntry, Template};
+pub use template_part::{split_template, TemplatePart, TemplatePartError};

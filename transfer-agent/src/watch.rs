@@ -1,7 +1,9 @@
 //! The watched `inbox_dir`: a template file dropped there is imported into the ledger and a
 //! bundle file (`branch-node bundle export`) is uploaded to HQ, then the file is moved to
 //! `done/`, or to `rejected/` with a `<name>.reason` file beside it. A bundle that cannot reach
-//! HQ (down, or the agent's own credential refused) stays where it is and is tried again. A file is taken
+//! HQ (down, or the agent's own credential refused) stays where it is and is tried again, and so
+//! does a bundle that starts past what HQ holds (its predecessor has not been dropped yet):
+//! bundles are taken in sequence order, by their headers, not their names. A file is taken
 //! only once it has settled (size and mtime unchanged across two looks `settle_ms` apart);
 //! `*.part` and hidden files are ignored until renamed. notify wakes the scan early; a periodic
 //! rescan covers missed events.
@@ -10,7 +12,7 @@ use crate::client::{ClientError, Hq};
 use crate::ledger_access::{open_shared, run_blocking, LedgerAccessError};
 use crate::shutdown::StopSignal;
 use branchline_proto::v1::BundleUpload;
-use branchline_shared::{decode_container, ContainerError, ContainerKind};
+use branchline_shared::{decode_container, ContainerError, ContainerHeader, ContainerKind};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -23,6 +25,8 @@ pub enum WatchError {
     Watcher { dir: PathBuf, reason: String },
     #[error("bundle {file} not uploaded yet: {source}")]
     UploadLater { file: PathBuf, source: ClientError },
+    #[error("bundle {file} waits for the bundles before it: {message}")]
+    WaitsForEarlier { file: PathBuf, message: String },
     #[error("cannot move {file} to {to}: {source}")]
     Move {
         file: PathBuf,
@@ -201,8 +205,49 @@ async fn upload_bundle(hq: &Hq, file: &Path, bundle: Vec<u8>) -> Result<Result<S
                 source: error,
             })
         }
+        Err(ClientError::Refused {
+            code: tonic::Code::FailedPrecondition,
+            message,
+            ..
+        }) if message.starts_with(HQ_GAP_PREFIX) => Err(WatchError::WaitsForEarlier {
+            file: file.to_owned(),
+            message,
+        }),
         Err(error) => Ok(Err(format!("{}: {error}", file.display()))),
     }
+}
+
+/// How HQ's refusal of a bundle that starts past what it holds begins ("gap: HQ holds up to N,
+/// batch starts at M").
+const HQ_GAP_PREFIX: &str = "gap:";
+
+/// A bundle's source, epoch and first sequence number.
+type BundlePosition = (String, u64, u64);
+
+/// Orders settled files for taking: templates and unreadable files first, by name, then bundles
+/// by source, epoch and first sequence number, read from their header lines.
+fn in_taking_order(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut keyed: Vec<(Option<BundlePosition>, PathBuf)> = files
+        .into_iter()
+        .map(|file| (bundle_position(&file), file))
+        .collect();
+    keyed.sort();
+    keyed.into_iter().map(|(_, file)| file).collect()
+}
+
+/// A bundle file's (source, epoch, first seq) from its header line; `None` for anything else.
+fn bundle_position(file: &Path) -> Option<BundlePosition> {
+    use std::io::BufRead;
+    let mut header_line = String::new();
+    std::io::BufReader::new(std::fs::File::open(file).ok()?)
+        .read_line(&mut header_line)
+        .ok()?;
+    let header: ContainerHeader = serde_json::from_str(&header_line).ok()?;
+    (header.format == ContainerKind::Bundle).then_some((
+        header.source,
+        header.epoch.unwrap_or(0),
+        header.first_seq.unwrap_or(0),
+    ))
 }
 
 /// A ledger that cannot be opened is the agent's problem, not the file's: leave the file in place.
@@ -254,7 +299,7 @@ pub async fn watch_inbox(
             dir: dir.clone(),
             source,
         })?;
-        for file in settled {
+        for file in in_taking_order(settled) {
             if stop.is_stopping() {
                 return Ok(());
             }

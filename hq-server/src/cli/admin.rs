@@ -138,8 +138,12 @@ enum TargetCommand {
 
 #[derive(Debug, Subcommand)]
 enum BundleCommand {
-    /// A branch's bundle, with the same guarantees as a push.
-    Import { file: PathBuf },
+    /// A branch's bundle files, with the same guarantees as a push: applied in sequence order
+    /// (by each file's header, not its name).
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 pub(super) type Client = AdminClient<InterceptedService<Channel, Authorization>>;
@@ -300,22 +304,8 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             }
             println!("quarantined entry {id} applied");
         }
-        AdminCommand::Bundle(BundleCommand::Import { file }) => {
-            let bundle = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let ack = client
-                .import_bundle(BundleUpload { bundle })
-                .await
-                .map_err(|status| anyhow::anyhow!("{}: {}", file.display(), refused(status)))?
-                .into_inner();
-            println!(
-                "{}: epoch {}: {} applied, {} duplicates, {} quarantined; HQ holds up to seq {}",
-                file.display(),
-                ack.epoch,
-                ack.applied,
-                ack.duplicates,
-                ack.quarantined,
-                ack.acked_seq
-            );
+        AdminCommand::Bundle(BundleCommand::Import { files }) => {
+            super::bundle_import::import_bundles(&mut client, &files).await?
         }
         AdminCommand::Target(TargetCommand::Set { org, month, amount }) => {
             let request = SetTargetRequest {

@@ -1,6 +1,7 @@
 //! The `hq-server` command line (SPEC 7): `serve` runs the node, `admin` talks to one over gRPC.
 
 pub mod admin;
+mod bundle_import;
 pub mod csv_import;
 pub mod report;
 pub mod template;

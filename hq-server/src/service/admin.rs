@@ -327,7 +327,13 @@ impl Admin for AdminService {
         let result = async {
             self.authenticate(&request).await?;
             let asked = request.get_ref();
-            let publication = template::publish(&self.store, &asked.name, &asked.orgs).await?;
+            let publication = template::publish(
+                &self.store,
+                &asked.name,
+                &asked.orgs,
+                self.limits.template_part_bytes,
+            )
+            .await?;
             Ok(PublishTemplateResponse {
                 branches: publication.queued,
                 version: publication.version,

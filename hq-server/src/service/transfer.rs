@@ -294,7 +294,11 @@ impl Transfer for TransferService {
                 0 => self.limits.max_pull_entries,
                 asked => asked.min(self.limits.max_pull_entries),
             };
-            let page = inbox::pull(&self.store, &branch, pull.after_seq, max_entries).await?;
+            let bound = inbox::PageBound {
+                max_entries,
+                max_bytes: self.limits.max_pull_bytes,
+            };
+            let page = inbox::pull(&self.store, &branch, pull.after_seq, bound).await?;
             Ok(PullResponse {
                 entries: page.entries.iter().map(Into::into).collect(),
                 last_seq: page.last_seq,

@@ -1,10 +1,11 @@
 //! The inbox HQ keeps per branch (SPEC 5.4): ordered entries the branch pulls after a position.
-//! What fills it (templates, routed documents) is issue 5; this is the pull path.
+//! What fills it (templates, routed documents) is `inbox_queue`; this is the pull path.
 
 use super::registry::BranchRef;
 use super::{get_u64, now_text, to_i64, Store, StoreError};
 use branchline_shared::{InboxBody, InboxEntry};
 use sqlx::{AnyConnection, Row};
+use tokio_stream::StreamExt;
 
 /// A page of the inbox after a position.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,13 +15,21 @@ pub struct InboxPage {
     pub last_seq: u64,
 }
 
-/// Entries with seq > `after_seq`, at most `max_entries`; records `after_seq` as the branch's
+/// How much one pull returns: at most `max_entries` entries and, past the first entry, at most
+/// `max_bytes` bytes of entry bodies, so a page stays within a message however large its entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageBound {
+    pub max_entries: u32,
+    pub max_bytes: usize,
+}
+
+/// Entries with seq > `after_seq` within `bound`; records `after_seq` as the branch's
 /// acknowledged inbox position.
 pub async fn pull(
     store: &Store,
     branch: &BranchRef,
     after_seq: u64,
-    max_entries: u32,
+    bound: PageBound,
 ) -> Result<InboxPage, StoreError> {
     let mut tx = store.begin_write().await?;
     sqlx::query("UPDATE branch SET inbox_seq = $2, last_contact = $3 WHERE id = $1")
@@ -29,16 +38,34 @@ pub async fn pull(
         .bind(now_text())
         .execute(&mut *tx)
         .await?;
-    let rows =
+    let entries = read_page(&mut tx, branch.id, after_seq, bound).await?;
+    let last_seq = inbox_last_seq(&mut tx, branch.id).await?;
+    tx.commit().await?;
+    Ok(InboxPage { entries, last_seq })
+}
+
+/// Reads entries in seq order, row by row, until the page is full by count or by bytes.
+async fn read_page(
+    connection: &mut AnyConnection,
+    branch_id: i64,
+    after_seq: u64,
+    bound: PageBound,
+) -> Result<Vec<InboxEntry>, StoreError> {
+    let mut rows =
         sqlx::query("SELECT seq, body FROM inbox WHERE branch_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
-            .bind(branch.id)
+            .bind(branch_id)
             .bind(to_i64(after_seq))
-            .bind(i64::from(max_entries))
-            .fetch_all(&mut *tx)
-            .await?;
-    let mut entries = Vec::with_capacity(rows.len());
-    for row in rows {
+            .bind(i64::from(bound.max_entries))
+            .fetch(connection);
+    let mut entries = Vec::new();
+    let mut page_bytes = 0usize;
+    while let Some(row) = rows.next().await {
+        let row = row?;
         let body: String = row.try_get(1)?;
+        if !entries.is_empty() && page_bytes + body.len() > bound.max_bytes {
+            break;
+        }
+        page_bytes += body.len();
         let body: InboxBody = serde_json::from_str(&body).map_err(|error| StoreError::CorruptValue {
             what: "inbox entry",
             reason: error.to_string(),
@@ -48,9 +75,7 @@ pub async fn pull(
             body,
         });
     }
-    let last_seq = inbox_last_seq(&mut tx, branch.id).await?;
-    tx.commit().await?;
-    Ok(InboxPage { entries, last_seq })
+    Ok(entries)
 }
 
 /// The last entry in a branch's inbox (0 when empty).

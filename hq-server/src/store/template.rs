@@ -7,8 +7,8 @@ use super::registry::audit;
 use super::rows::placeholders;
 use super::{get_u64, now_text, to_i64, Store, StoreError};
 use branchline_shared::{
-    encode_container, org_in_subtree, validate_org_code, validate_record_code, BaseKind, BaseRecord,
-    CodeError, ContainerHeader, ContainerKind, InboxBody, Template,
+    encode_container, org_in_subtree, split_template, validate_org_code, validate_record_code, BaseKind,
+    BaseRecord, CodeError, ContainerHeader, ContainerKind, InboxBody, Template,
 };
 use sqlx::Row;
 use std::collections::BTreeSet;
@@ -202,7 +202,14 @@ pub async fn latest(store: &Store, name: &str) -> Result<Template, TemplateError
 
 /// Queues the newest version of template `name` in the inbox of every registered branch whose
 /// organization lies in the subtree of one of `orgs`; a branch that has it already is skipped.
-pub async fn publish(store: &Store, name: &str, orgs: &[String]) -> Result<Publication, TemplateError> {
+/// A template whose records take more than `part_bytes_max` goes as several inbox entries, one
+/// part each, in order.
+pub async fn publish(
+    store: &Store,
+    name: &str,
+    orgs: &[String],
+    part_bytes_max: usize,
+) -> Result<Publication, TemplateError> {
     if orgs.is_empty() {
         return Err(TemplateError::NoOrgs);
     }
@@ -224,7 +231,7 @@ pub async fn publish(store: &Store, name: &str, orgs: &[String]) -> Result<Publi
     let branches = sqlx::query("SELECT id, code, org FROM branch ORDER BY code")
         .fetch_all(&mut *tx)
         .await?;
-    let body = InboxBody::Template(template.clone());
+    let bodies = inbox_bodies(&template, part_bytes_max);
     let now = now_text();
     let mut publication = Publication {
         version: template.version,
@@ -249,7 +256,10 @@ pub async fn publish(store: &Store, name: &str, orgs: &[String]) -> Result<Publi
             publication.already_queued.push(code);
             continue;
         }
-        let inbox_seq = append_inbox(&mut tx, branch_id, &body, &now).await?;
+        let mut inbox_seq = 0;
+        for body in &bodies {
+            inbox_seq = append_inbox(&mut tx, branch_id, body, &now).await?;
+        }
         sqlx::query(
             "INSERT INTO template_delivery (branch_id, name, version, inbox_seq, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -271,6 +281,16 @@ pub async fn publish(store: &Store, name: &str, orgs: &[String]) -> Result<Publi
     audit(&mut tx, "admin", "template publish", &detail).await?;
     tx.commit().await?;
     Ok(publication)
+}
+
+/// What publishing `template` puts in an inbox: the template whole when it fits in one part,
+/// else its parts.
+fn inbox_bodies(template: &Template, part_bytes_max: usize) -> Vec<InboxBody> {
+    let parts = split_template(template, part_bytes_max);
+    if parts.len() <= 1 {
+        return vec![InboxBody::Template(template.clone())];
+    }
+    parts.into_iter().map(InboxBody::TemplatePart).collect()
 }
 
 /// The newest version of template `name` as a template file: a container of kind Template
