@@ -301,11 +301,12 @@ pub async fn register_branch(
     Ok(response.into_inner().token)
 }
 
-/// A hello at this build's protocol version, epoch 1.
-pub fn hello_request() -> HelloRequest {
+/// A hello from `branch`'s ledger at this build's protocol version, epoch 1.
+pub fn hello_request(branch: &str) -> HelloRequest {
     HelloRequest {
         protocol_version: PROTOCOL_VERSION,
         epoch: 1,
+        branch: branch.to_owned(),
         ..HelloRequest::default()
     }
 }

@@ -30,6 +30,7 @@ mod security_identity;
 mod security_limits;
 mod security_streams;
 mod security_tls;
+mod security_wrong_branch;
 mod template_distribution;
 mod trade_quarantine;
 mod trade_routing;
