@@ -5,6 +5,7 @@ mod agent_kill;
 mod agent_outage;
 mod agent_restore;
 mod agent_schedule;
+mod branch_counterparts;
 mod hq_cli;
 mod hq_ingest;
 mod hq_ingest_pg_arrays;
