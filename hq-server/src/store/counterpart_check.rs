@@ -5,7 +5,7 @@
 //! says so explicitly.
 
 use super::{get_u64, StoreError};
-use branchline_shared::{BaseKind, DocType};
+use branchline_shared::{BaseKind, BaseRecord, DocType};
 use sqlx::{AnyConnection, Row};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,12 @@ pub enum CounterpartError {
         kind: BaseKind,
         code: String,
         documents: u64,
+        branch: String,
+    },
+    #[error("warehouse {code} is branch {owner}'s counterpart warehouse: the import cannot assign it to branch {branch}")]
+    CounterpartWarehouseReassigned {
+        code: String,
+        owner: String,
         branch: String,
     },
     #[error(transparent)]
@@ -111,6 +117,33 @@ pub(super) async fn check_counterparts(
         });
     }
     Ok(adopted)
+}
+
+/// Refuses a warehouse import that would hand a branch's counterpart warehouse to another
+/// branch (the rule `branch add` checks, kept when master data changes afterwards).
+pub(super) async fn check_warehouse_import(
+    connection: &mut AnyConnection,
+    warehouses: &[BaseRecord],
+) -> Result<(), CounterpartError> {
+    for record in warehouses.iter().filter(|record| !record.branch.is_empty()) {
+        let owner: Option<String> = sqlx::query("SELECT code FROM branch WHERE warehouse = $1")
+            .bind(&record.code)
+            .fetch_optional(&mut *connection)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
+        match owner {
+            Some(owner) if owner != record.branch => {
+                return Err(CounterpartError::CounterpartWarehouseReassigned {
+                    code: record.code.clone(),
+                    owner,
+                    branch: record.branch.clone(),
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The master record's `branch` column, or `None` when HQ holds no such record.

@@ -1,7 +1,7 @@
 //! The registry: organizations, branches and their credentials, HQ master data, per-branch
 //! status (SPEC 5.6) and the audit log.
 
-use super::counterpart_check::{check_counterparts, CounterpartError, Counterparts};
+use super::counterpart_check::{check_counterparts, check_warehouse_import, CounterpartError, Counterparts};
 use super::dialect::PRICE_SCALE;
 use super::packed_store;
 use super::rows::{insert_rows, json_list, ColumnKind, InsertSpec, Value};
@@ -274,6 +274,9 @@ pub async fn import_master(
         }
     }
     let mut tx = store.begin_write().await?;
+    if kind == BaseKind::Warehouse {
+        check_warehouse_import(&mut tx, records).await?;
+    }
     let code_list: Vec<&str> = codes.into_iter().collect();
     let sql = format!(
         "SELECT COUNT(*) FROM master_record WHERE kind = $1 AND code {}",

@@ -4,8 +4,8 @@
 //! changes nothing: a sale to that ordinary customer is still not routed.
 
 use crate::hq_support::{batch, push, record, sales_out, setup_branch, wire};
-use branchline_proto::v1::{AddBranchRequest, AuditRequest, RoutedListRequest};
-use branchline_shared::{BaseKind, EntryBody};
+use branchline_proto::v1::{AddBranchRequest, AuditRequest, ImportBaseDataRequest, RoutedListRequest};
+use branchline_shared::{BaseKind, BaseRecord, EntryBody};
 use branchline_tests::hq::{launch_hq, HqHandle, HqStoreKind, TEST_ADMIN_TOKEN};
 use branchline_tests::process::run;
 use tonic::Code;
@@ -108,6 +108,25 @@ async fn warehouse_of_another_branch_is_refused(store: HqStoreKind) {
         &[named],
     )
     .await;
+
+    // Nor can a later warehouse import hand SZ's counterpart warehouse to another branch.
+    let mut reassigned = record(BaseKind::Warehouse, "W-SZ");
+    reassigned.branch = "GZ".into();
+    let import = |record: &BaseRecord| ImportBaseDataRequest {
+        kind: "warehouse".into(),
+        records: vec![record.into()],
+    };
+    let mut admin = hq.admin().await;
+    let refused = admin.import_base_data(import(&reassigned)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    let named =
+        "warehouse W-SZ is branch SZ's counterpart warehouse: the import cannot assign it to branch GZ";
+    assert_eq!(refused.message(), named);
+    reassigned.branch = "SZ".into();
+    admin
+        .import_base_data(import(&reassigned))
+        .await
+        .expect("the warehouse stays SZ's");
 }
 
 /// Routed trades HQ lists.
