@@ -143,8 +143,8 @@ impl HqHandle {
         add_org(&self.url, code, name).await
     }
 
-    /// Registers branch `code` under `org` with counterparts `C-<code>`, `S-<code>`, `W-<code>`;
-    /// returns its transfer token.
+    /// Registers branch `code` under `org` with counterparts `C-<code>`, `S-<code>`, `W-<code>`
+    /// (imported first, see [`counterpart_records`]); returns its transfer token.
     pub async fn add_branch(&self, code: &str, org: &str) -> anyhow::Result<String> {
         add_branch(&self.url, code, org).await
     }
@@ -214,7 +214,32 @@ pub async fn add_org(url: &str, code: &str, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The master records a test branch's counterparts must be at HQ before `branch add`: customer
+/// `C-<code>`, supplier `S-<code>` and warehouse `W-<code>` of branch `code`, one import each.
+pub fn counterpart_records(code: &str) -> [(BaseKind, BaseRecord); 3] {
+    let mut warehouse = BaseRecord::new(
+        BaseKind::Warehouse,
+        &format!("W-{code}"),
+        &format!("{code} counterpart"),
+    );
+    warehouse.branch = code.to_owned();
+    [
+        (
+            BaseKind::Customer,
+            BaseRecord::new(BaseKind::Customer, &format!("C-{code}"), code),
+        ),
+        (
+            BaseKind::Supplier,
+            BaseRecord::new(BaseKind::Supplier, &format!("S-{code}"), code),
+        ),
+        (BaseKind::Warehouse, warehouse),
+    ]
+}
+
 pub async fn add_branch(url: &str, code: &str, org: &str) -> anyhow::Result<String> {
+    for (kind, record) in counterpart_records(code) {
+        import(url, kind, &[record]).await?;
+    }
     let mut admin = admin_client(url, TEST_ADMIN_TOKEN).await;
     let response = admin
         .add_branch(AddBranchRequest {
@@ -225,6 +250,7 @@ pub async fn add_branch(url: &str, code: &str, org: &str) -> anyhow::Result<Stri
             supplier: format!("S-{code}"),
             warehouse: format!("W-{code}"),
             mode: String::new(),
+            adopt_existing: false,
         })
         .await
         .with_context(|| format!("adding branch {code}"))?;

@@ -9,7 +9,8 @@ use anyhow::Context;
 use branchline_proto::v1::admin_client::AdminClient;
 use branchline_proto::v1::transfer_client::TransferClient;
 use branchline_proto::v1::{
-    AddBranchRequest, AddOrgRequest, AuditEvent, AuditRequest, HelloRequest, StatusRequest,
+    AddBranchRequest, AddOrgRequest, AuditEvent, AuditRequest, HelloRequest, ImportBaseDataRequest,
+    StatusRequest,
 };
 use branchline_proto::PROTOCOL_VERSION;
 use hq_server::cli::admin::Authorization;
@@ -286,6 +287,16 @@ pub async fn register_branch(
         })
         .await
         .context("org add")?;
+    for (kind, record) in crate::hq::counterpart_records(code) {
+        let request = ImportBaseDataRequest {
+            kind: kind.as_str().to_owned(),
+            records: vec![(&record).into()],
+        };
+        admin
+            .import_base_data(request)
+            .await
+            .context("counterpart import")?;
+    }
     let response = admin
         .add_branch(AddBranchRequest {
             code: code.into(),
@@ -295,17 +306,19 @@ pub async fn register_branch(
             supplier: format!("S-{code}"),
             warehouse: format!("W-{code}"),
             mode: String::new(),
+            adopt_existing: false,
         })
         .await
         .context("branch add")?;
     Ok(response.into_inner().token)
 }
 
-/// A hello at this build's protocol version, epoch 1.
-pub fn hello_request() -> HelloRequest {
+/// A hello from `branch`'s ledger at this build's protocol version, epoch 1.
+pub fn hello_request(branch: &str) -> HelloRequest {
     HelloRequest {
         protocol_version: PROTOCOL_VERSION,
         epoch: 1,
+        branch: branch.to_owned(),
         ..HelloRequest::default()
     }
 }

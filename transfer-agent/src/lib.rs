@@ -10,6 +10,7 @@ pub mod backoff;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod greeting;
 pub mod ledger_access;
 pub mod pull;
 pub mod push;

@@ -4,8 +4,8 @@
 
 use crate::client::{ClientError, Hq};
 use crate::config::Limits;
+use crate::greeting::{greet, GreetingError};
 use crate::ledger_access::{open_shared, run_blocking, LedgerAccessError};
-use crate::push::hello;
 use crate::shutdown::StopSignal;
 use branchline_proto::v1::PullRequest;
 use branchline_proto::{WireError, PROTOCOL_VERSION};
@@ -18,6 +18,8 @@ pub enum PullError {
     Ledger(#[from] LedgerAccessError),
     #[error(transparent)]
     Hq(#[from] ClientError),
+    #[error(transparent)]
+    Greeting(#[from] GreetingError),
     #[error("inbox entry {seq} from HQ is malformed: {source}")]
     MalformedEntry { seq: u64, source: WireError },
     #[error("HQ sent inbox entries out of order: seq {found} after {previous}")]
@@ -51,7 +53,7 @@ pub async fn pull_inbox(
 ) -> Result<PullOutcome, PullError> {
     let ledger = open_shared(ledger_path).await?;
     let status = run_blocking(&ledger, |ledger| ledger.status().map_err(Box::new)).await?;
-    let greeting = hello(hq, &status).await?;
+    let greeting = greet(hq, ledger_path, &status).await?;
     let mut outcome = PullOutcome {
         inbox_seq: status.inbox_seq,
         ..PullOutcome::default()
@@ -65,6 +67,7 @@ pub async fn pull_inbox(
             protocol_version: PROTOCOL_VERSION,
             after_seq: outcome.inbox_seq,
             max_entries: limits.pull_entries_max,
+            branch: status.branch.clone(),
         };
         let page = hq.unary("pull", client.pull(request)).await?;
         if page.entries.is_empty() {

@@ -6,10 +6,11 @@
 
 use crate::client::{ClientError, Hq};
 use crate::config::Limits;
+use crate::greeting::{greet, GreetingError};
 use crate::ledger_access::{open_lean, open_shared, run_blocking, LedgerAccessError, SharedLedger};
 use crate::shutdown::StopSignal;
 use branch_node::{LedgerError, LedgerStatus};
-use branchline_proto::v1::{HelloRequest, HelloResponse, PushAck, PushBatch};
+use branchline_proto::v1::{PushAck, PushBatch};
 use branchline_proto::PROTOCOL_VERSION;
 use std::path::{Path, PathBuf};
 use tokio_stream::wrappers::ReceiverStream;
@@ -20,6 +21,8 @@ pub enum PushError {
     Ledger(#[from] LedgerAccessError),
     #[error(transparent)]
     Hq(#[from] ClientError),
+    #[error(transparent)]
+    Greeting(#[from] GreetingError),
     #[error(
         "the ledger is behind HQ: HQ holds epoch {epoch} up to seq {hq_applied_seq} but the ledger's last seq is \
          {ledger_last_seq} (restored from an older copy?); run `branch-node --ledger {ledger} epoch new`, then push again"
@@ -76,19 +79,6 @@ impl std::fmt::Display for PushOutcome {
     }
 }
 
-/// Introduces the ledger to HQ (also how HQ learns the branch's backlog).
-pub async fn hello(hq: &Hq, status: &LedgerStatus) -> Result<HelloResponse, ClientError> {
-    let mut client = hq.client.clone();
-    let request = HelloRequest {
-        protocol_version: PROTOCOL_VERSION,
-        epoch: status.epoch,
-        last_seq: status.last_seq,
-        backlog: status.backlog,
-        inbox_seq: status.inbox_seq,
-    };
-    hq.unary("hello", client.hello(request)).await
-}
-
 /// Pushes everything unacknowledged, stopping early (between batches) when `stop` fires.
 pub async fn push_outbox(
     ledger_path: &Path,
@@ -98,7 +88,7 @@ pub async fn push_outbox(
 ) -> Result<PushOutcome, PushError> {
     let ledger = open_shared(ledger_path).await?;
     let status = ledger_status(&ledger).await?;
-    let greeting = hello(hq, &status).await?;
+    let greeting = greet(hq, ledger_path, &status).await?;
     if greeting.applied_seq > status.last_seq {
         return Err(PushError::LedgerBehindHq {
             ledger: ledger_path.to_owned(),
@@ -276,6 +266,7 @@ fn spawn_batch_reader(
                 epoch: status.epoch,
                 backlog: status.last_seq.saturating_sub(last_seq),
                 entries: entries.iter().map(Into::into).collect(),
+                branch: status.branch.clone(),
             };
             if sent.send((last_seq, entries.len())).is_err() || batches.blocking_send(batch).is_err() {
                 break;

@@ -1,8 +1,10 @@
-//! Reconcile (SPEC 5.7): compares what HQ holds for this branch with the ledger — count and
-//! checksum per (document type, month), then per document in the buckets that differ — and
-//! lists every drift: a document missing, extra or different on either side.
+//! Reconcile: after Hello (which checks that HQ answers for this ledger's branch), compares what
+//! HQ holds for this branch with the ledger — count and checksum per (document type, month),
+//! then per document in the buckets that differ — and lists every drift: a document missing,
+//! extra or different on either side.
 
 use crate::client::{ClientError, Hq};
+use crate::greeting::{greet, GreetingError};
 use crate::ledger_access::{open_shared, run_blocking, LedgerAccessError};
 use branchline_proto::v1::{ReconcileDocumentsRequest, ReconcileSummaryRequest};
 use branchline_proto::PROTOCOL_VERSION;
@@ -16,6 +18,8 @@ pub enum ReconcileError {
     Ledger(#[from] LedgerAccessError),
     #[error(transparent)]
     Hq(#[from] ClientError),
+    #[error(transparent)]
+    Greeting(#[from] GreetingError),
 }
 
 /// One document's checksum on one side, with its bucket.
@@ -164,6 +168,16 @@ fn ledger_documents(ledger: &branch_node::Ledger) -> Result<Vec<DocumentSum>, Bo
 pub async fn reconcile(ledger_path: &Path, hq: &Hq) -> Result<ReconcileReport, ReconcileError> {
     let ledger = open_shared(ledger_path).await?;
     let status = run_blocking(&ledger, |ledger| ledger.status().map_err(Box::new)).await?;
+    match greet(hq, ledger_path, &status).await {
+        Ok(_) => {}
+        // HQ checks the ledger's branch before its epoch, so a ledger of an older epoch than HQ's
+        // (a restored copy) passed the branch check and may still compare what it holds.
+        Err(GreetingError::Hq(ClientError::Refused {
+            code: tonic::Code::FailedPrecondition,
+            ..
+        })) => {}
+        Err(error) => return Err(error.into()),
+    }
     let documents = run_blocking(&ledger, ledger_documents).await?;
     let ledger_buckets = summarize(&documents);
     let mut client = hq.client.clone();
@@ -173,6 +187,7 @@ pub async fn reconcile(ledger_path: &Path, hq: &Hq) -> Result<ReconcileReport, R
             client.reconcile_summary(ReconcileSummaryRequest {
                 protocol_version: PROTOCOL_VERSION,
                 epoch: status.epoch,
+                branch: status.branch.clone(),
             }),
         )
         .await?;
@@ -207,6 +222,7 @@ pub async fn reconcile(ledger_path: &Path, hq: &Hq) -> Result<ReconcileReport, R
                     epoch: status.epoch,
                     doc_type: key.0.clone(),
                     month: key.1.clone(),
+                    branch: status.branch.clone(),
                 }),
             )
             .await?;

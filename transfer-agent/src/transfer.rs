@@ -22,6 +22,8 @@ impl TransferError {
             TransferError::Push(PushError::Hq(error)) | TransferError::Pull(PullError::Hq(error)) => {
                 error.is_transient()
             }
+            TransferError::Push(PushError::Greeting(error))
+            | TransferError::Pull(PullError::Greeting(error)) => error.is_transient(),
             _ => false,
         }
     }

@@ -86,7 +86,8 @@ enum OrgCommand {
 
 #[derive(Debug, Subcommand)]
 enum BranchCommand {
-    /// Registers a branch; the last stdout line is its transfer token.
+    /// Registers a branch; the last stdout line is its transfer token. Its counterpart customer,
+    /// supplier and warehouse must be HQ master data (import them first) and no other branch's.
     Add {
         code: String,
         #[arg(long)]
@@ -101,6 +102,10 @@ enum BranchCommand {
         warehouse: String,
         #[arg(long, default_value = "independent-sales")]
         mode: String,
+        /// Accept a counterpart customer or supplier HQ already holds documents with: its trade
+        /// routes to this branch from now on (written to the audit log).
+        #[arg(long)]
+        adopt_existing: bool,
     },
     /// The branch's transfer token.
     #[command(subcommand)]
@@ -243,6 +248,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             supplier,
             warehouse,
             mode,
+            adopt_existing,
         }) => {
             let request = AddBranchRequest {
                 code: code.clone(),
@@ -252,6 +258,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 supplier,
                 warehouse,
                 mode,
+                adopt_existing,
             };
             let response = client.add_branch(request).await.map_err(refused)?.into_inner();
             println!("branch {code} added under organization {org}; its transfer token (shown once):");

@@ -10,6 +10,7 @@ use crate::bundle::{decode_bundle, BundleError};
 use crate::config::Limits;
 use crate::service::refusal_audit::RefusalLog;
 use crate::service::transfer::{ack_to_wire, ingest_status};
+use crate::store::counterpart_check::CounterpartError;
 use crate::store::credential::{self, CredentialError};
 use crate::store::ingest::{self, IngestError};
 use crate::store::quarantine::{self, QuarantineError, RetryOutcome};
@@ -71,6 +72,11 @@ fn to_status(error: AdminError) -> Status {
             RegistryError::ParentOrgMissing { .. } | RegistryError::UnknownOrg { .. } => {
                 Status::failed_precondition(message)
             }
+            RegistryError::Counterpart(CounterpartError::ClaimedByBranch { .. }) => {
+                Status::already_exists(message)
+            }
+            RegistryError::Counterpart(CounterpartError::Store(error)) => internal(error),
+            RegistryError::Counterpart(_) => Status::failed_precondition(message),
             RegistryError::Store(error) => internal(error),
         },
         AdminError::Credential(error) => match error {
@@ -193,6 +199,7 @@ impl Admin for AdminService {
                 customer: asked.customer,
                 supplier: asked.supplier,
                 warehouse: asked.warehouse,
+                adopt_existing: asked.adopt_existing,
                 mode: if asked.mode.is_empty() {
                     MODE_INDEPENDENT_SALES.to_owned()
                 } else {

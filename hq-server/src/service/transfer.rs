@@ -3,7 +3,8 @@
 //! Status codes: UNAUTHENTICATED (missing, unknown or revoked token; no client certificate when
 //! mutual TLS is on), FAILED_PRECONDITION (protocol version, older epoch, gap), ALREADY_EXISTS
 //! (same seq, different content), INVALID_ARGUMENT (badly numbered batch, unreadable bundle),
-//! PERMISSION_DENIED (another branch's bundle, a client certificate of another branch),
+//! PERMISSION_DENIED (another branch's bundle or ledger, a request naming no ledger branch, a
+//! client certificate of another branch),
 //! RESOURCE_EXHAUSTED (batch over the limit, request rate over the limit), OUT_OF_RANGE (a message
 //! over the size limit, from tonic), INTERNAL (store failure). Every refusal of a credential or a
 //! limit is written to the audit log. Credentials and the request rate are checked by the
@@ -45,6 +46,10 @@ enum TransferError {
     BatchTooLarge { count: usize, max: usize },
     #[error("bundle is from branch {source_branch}, not from the calling branch {caller}")]
     ForeignBundle { source_branch: String, caller: String },
+    #[error("the ledger is branch {ledger_branch}'s but the credential is branch {caller}'s")]
+    ForeignLedger { ledger_branch: String, caller: String },
+    #[error("the request does not name its ledger's branch (the credential is branch {caller}'s)")]
+    LedgerBranchMissing { caller: String },
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error(transparent)]
@@ -59,7 +64,9 @@ fn to_status(error: TransferError) -> Status {
         TransferError::Gate(error) => error.to_status(),
         TransferError::ProtocolVersion { .. } => Status::failed_precondition(message),
         TransferError::BatchTooLarge { .. } => Status::resource_exhausted(message),
-        TransferError::ForeignBundle { .. } => Status::permission_denied(message),
+        TransferError::ForeignBundle { .. }
+        | TransferError::ForeignLedger { .. }
+        | TransferError::LedgerBranchMissing { .. } => Status::permission_denied(message),
         TransferError::Bundle(_) => Status::invalid_argument(message),
         TransferError::Ingest(error) => ingest_status(error),
         TransferError::Store(error) => {
@@ -163,7 +170,9 @@ async fn audit_refusal(refusals: &RefusalLog, actor: &str, call: &str, error: &T
 fn to_status_code(error: &TransferError) -> tonic::Code {
     match error {
         TransferError::Gate(error) => error.code(),
-        TransferError::ForeignBundle { .. } => tonic::Code::PermissionDenied,
+        TransferError::ForeignBundle { .. }
+        | TransferError::ForeignLedger { .. }
+        | TransferError::LedgerBranchMissing { .. } => tonic::Code::PermissionDenied,
         TransferError::BatchTooLarge { .. } => tonic::Code::ResourceExhausted,
         _ => tonic::Code::Internal,
     }
@@ -178,6 +187,31 @@ pub(crate) fn code_name(code: tonic::Code) -> &'static str {
         tonic::Code::OutOfRange => "message too large",
         _ => "refused",
     }
+}
+
+/// The one check that a request comes from the calling branch's own ledger: the branch it names
+/// (the ledger's) must be the credential's. A refusal is written to the audit log, before the
+/// call reads or records anything.
+async fn check_ledger_branch(
+    refusals: &RefusalLog,
+    call: &'static str,
+    caller: &str,
+    ledger_branch: &str,
+) -> Result<(), TransferError> {
+    let error = if ledger_branch.is_empty() {
+        TransferError::LedgerBranchMissing {
+            caller: caller.to_owned(),
+        }
+    } else if ledger_branch != caller {
+        TransferError::ForeignLedger {
+            ledger_branch: ledger_branch.to_owned(),
+            caller: caller.to_owned(),
+        }
+    } else {
+        return Ok(());
+    };
+    audit_refusal(refusals, caller, call, &error).await;
+    Err(error)
 }
 
 /// Checks and decodes one pushed batch (CPU work done outside the store transaction).
@@ -204,6 +238,10 @@ async fn read_batches(
     loop {
         let next = match inbound.message().await {
             Ok(Some(batch)) => {
+                if let Err(error) = check_ledger_branch(&refusals, "push", &branch, &batch.branch).await {
+                    let _ = decoded.send(Err(to_status(error))).await;
+                    break;
+                }
                 let (limits, store) = (limits.clone(), store.clone());
                 match tokio::task::spawn_blocking(move || decode_batch(&limits, &store, batch)).await {
                     Ok(Err(error @ TransferError::BatchTooLarge { .. })) => {
@@ -238,6 +276,7 @@ impl Transfer for TransferService {
         let result = async {
             let branch = self.authenticate("hello", &request).await?;
             let hello = request.get_ref();
+            check_ledger_branch(&self.refusals, "hello", &branch.code, &hello.branch).await?;
             check_protocol(hello.protocol_version)?;
             let state = ingest::hello(&self.store, &branch, hello.epoch, hello.backlog).await?;
             Ok(HelloResponse {
@@ -289,6 +328,7 @@ impl Transfer for TransferService {
         let result = async {
             let branch = self.authenticate("pull", &request).await?;
             let pull = request.get_ref();
+            check_ledger_branch(&self.refusals, "pull", &branch.code, &pull.branch).await?;
             check_protocol(pull.protocol_version)?;
             let max_entries = match pull.max_entries {
                 0 => self.limits.max_pull_entries,
@@ -337,7 +377,9 @@ impl Transfer for TransferService {
     ) -> Result<Response<ReconcileSummaryResponse>, Status> {
         let result = async {
             let branch = self.authenticate("reconcile_summary", &request).await?;
-            check_protocol(request.get_ref().protocol_version)?;
+            let asked = request.get_ref();
+            check_ledger_branch(&self.refusals, "reconcile_summary", &branch.code, &asked.branch).await?;
+            check_protocol(asked.protocol_version)?;
             let buckets = reconcile::summary(&self.store, &branch).await?;
             Ok(ReconcileSummaryResponse {
                 buckets: buckets
@@ -362,6 +404,7 @@ impl Transfer for TransferService {
         let result = async {
             let branch = self.authenticate("reconcile_documents", &request).await?;
             let asked = request.get_ref();
+            check_ledger_branch(&self.refusals, "reconcile_documents", &branch.code, &asked.branch).await?;
             check_protocol(asked.protocol_version)?;
             let documents = reconcile::documents(&self.store, &branch, &asked.doc_type, &asked.month).await?;
             Ok(ReconcileDocumentsResponse {

@@ -3,6 +3,7 @@
 
 mod calendar;
 mod checkpoint;
+pub mod counterpart_check;
 pub mod credential;
 pub mod dialect;
 pub mod fold;

@@ -1,6 +1,7 @@
 //! The registry: organizations, branches and their credentials, HQ master data, per-branch
 //! status (SPEC 5.6) and the audit log.
 
+use super::counterpart_check::{check_counterparts, check_warehouse_import, CounterpartError, Counterparts};
 use super::dialect::PRICE_SCALE;
 use super::packed_store;
 use super::rows::{insert_rows, json_list, ColumnKind, InsertSpec, Value};
@@ -43,6 +44,8 @@ pub enum RegistryError {
     #[error("{kind} {code} appears twice in one import")]
     DuplicateCode { kind: BaseKind, code: String },
     #[error(transparent)]
+    Counterpart(#[from] CounterpartError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -70,6 +73,8 @@ pub struct NewBranch {
     pub supplier: String,
     pub warehouse: String,
     pub mode: String,
+    /// Accept a counterpart customer or supplier HQ already holds documents with (audited).
+    pub adopt_existing: bool,
 }
 
 /// What HQ knows of one branch's freshness.
@@ -172,6 +177,13 @@ pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, Reg
             branch: row.try_get(0)?,
         });
     }
+    let counterparts = Counterparts {
+        branch: &branch.code,
+        customer: &branch.customer,
+        supplier: &branch.supplier,
+        warehouse: &branch.warehouse,
+    };
+    let adopted = check_counterparts(&mut tx, counterparts, branch.adopt_existing).await?;
     let token = crate::auth::new_token();
     sqlx::query(
         "INSERT INTO branch (code, name, org, mode, customer, supplier, warehouse, token_sha256, created_at) \
@@ -195,6 +207,13 @@ pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, Reg
         &format!("{} org {}", branch.code, branch.org),
     )
     .await?;
+    for adopted in adopted {
+        let detail = format!(
+            "{} {} becomes branch {}'s counterpart {}; HQ held {} documents with it as partner",
+            adopted.kind, adopted.code, branch.code, adopted.kind, adopted.documents
+        );
+        audit(&mut tx, "admin", "counterpart adopt", &detail).await?;
+    }
     tx.commit().await?;
     Ok(token)
 }
@@ -255,6 +274,9 @@ pub async fn import_master(
         }
     }
     let mut tx = store.begin_write().await?;
+    if kind == BaseKind::Warehouse {
+        check_warehouse_import(&mut tx, records).await?;
+    }
     let code_list: Vec<&str> = codes.into_iter().collect();
     let sql = format!(
         "SELECT COUNT(*) FROM master_record WHERE kind = $1 AND code {}",

@@ -387,7 +387,7 @@ fn good_batch(sizes: &Sizes, batch_idx: usize) -> v1::PushBatch {
             (&OutboxEntry { seq, body }).into()
         })
         .collect();
-    super::flooder::push_batch(entries)
+    super::flooder::push_batch(GOOD_BRANCH, entries)
 }
 
 fn document(branch: &str, number: usize, lines: usize) -> Document {

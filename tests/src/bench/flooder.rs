@@ -328,15 +328,18 @@ fn flood_batch() -> v1::PushBatch {
             (&entry).into()
         })
         .collect();
-    push_batch(entries)
+    // The flood is sent with many branches' tokens and names none of them: an admitted flood push
+    // is refused as PERMISSION_DENIED before anything is decoded (counted as `other`).
+    push_batch("", entries)
 }
 
 /// A batch of `entries` at this build's protocol, epoch 1.
-pub(crate) fn push_batch(entries: Vec<v1::OutboxEntry>) -> v1::PushBatch {
+pub(crate) fn push_batch(branch: &str, entries: Vec<v1::OutboxEntry>) -> v1::PushBatch {
     v1::PushBatch {
         protocol_version: PROTOCOL_VERSION,
         epoch: 1,
         backlog: 0,
         entries,
+        branch: branch.to_owned(),
     }
 }

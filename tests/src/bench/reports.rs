@@ -264,7 +264,11 @@ async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
             supplier: format!("S-{code}"),
             warehouse: format!("W-{code}"),
             mode: MODE_INDEPENDENT_SALES.to_owned(),
+            adopt_existing: false,
         };
+        for (kind, record) in crate::hq::counterpart_records(&code) {
+            registry::import_master(store, kind, &[record]).await?;
+        }
         registry::add_branch(store, &branch).await?;
         branches.push(
             registry::branch_by_code(store, &code)

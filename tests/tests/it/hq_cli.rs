@@ -28,6 +28,16 @@ fn hq_admin_cli_drives_a_served_hq() {
         "{}",
         missing_parent.stderr
     );
+    // A branch's counterparts are HQ master data before the branch is registered.
+    for (kind, csv) in [
+        ("customers", "code,name\nC-SZ,Shenzhen branch\n"),
+        ("suppliers", "code,name\nS-SZ,Shenzhen branch\n"),
+        ("warehouses", "code,name,branch\nW-SZ,Shenzhen counterpart,SZ\n"),
+    ] {
+        let path = dir.join(format!("counterpart-{kind}.csv"));
+        std::fs::write(&path, csv).unwrap();
+        admin(&url, &["import", kind, path.to_str().unwrap()]).expect_ok();
+    }
     let branch = admin(
         &url,
         &[

@@ -25,13 +25,15 @@ async fn ingestion_rules(store: HqStoreKind) {
         wire(2, EntryBody::Document(doc1.clone())),
         wire(3, EntryBody::Document(doc2.clone())),
     ];
-    let ack = push(&mut client, batch(1, first.clone()))
+    let ack = push(&mut client, batch("SZ", 1, first.clone()))
         .await
         .expect("first push");
     assert_eq!(counts(&ack), (3, 0, 0, 3));
 
     // Resent as is (a lost ack): acknowledged again, not re-applied.
-    let ack = push(&mut client, batch(1, first.clone())).await.expect("resend");
+    let ack = push(&mut client, batch("SZ", 1, first.clone()))
+        .await
+        .expect("resend");
     assert_eq!(counts(&ack), (0, 3, 0, 3));
     assert_hq_holds(hq.db_url(), "SZ", &[&doc1, &doc2]).await;
 
@@ -44,13 +46,14 @@ async fn ingestion_rules(store: HqStoreKind) {
         wire(4, EntryBody::Document(doc4.clone())),
         wire(5, EntryBody::Document(doc5.clone())),
     ];
-    let ack = push(&mut client, batch(1, overlap)).await.expect("overlap");
+    let ack = push(&mut client, batch("SZ", 1, overlap)).await.expect("overlap");
     assert_eq!(counts(&ack), (2, 2, 0, 5));
 
     // A gap is refused and changes nothing.
     let gap = push(
         &mut client,
         batch(
+            "SZ",
             1,
             vec![wire(7, EntryBody::Document(sales_out("SZ-7", "SZ", "C001", "1")))],
         ),
@@ -64,6 +67,7 @@ async fn ingestion_rules(store: HqStoreKind) {
     let conflict = push(
         &mut client,
         batch(
+            "SZ",
             1,
             vec![wire(5, EntryBody::Document(sales_out("SZ-5", "SZ", "C001", "5")))],
         ),
@@ -87,7 +91,7 @@ async fn ingestion_rules(store: HqStoreKind) {
         malformed,
         wire(8, EntryBody::Document(doc8.clone())),
     ];
-    let ack = push(&mut client, batch(1, poisoned))
+    let ack = push(&mut client, batch("SZ", 1, poisoned))
         .await
         .expect("poisoned batch");
     assert_eq!(counts(&ack), (1, 0, 2, 8));
@@ -161,7 +165,7 @@ async fn ingestion_rules(store: HqStoreKind) {
         wire(9, EntryBody::Document(doc1.clone())),
         wire(10, EntryBody::Document(sales_out("SZ-1", "SZ", "C001", "99"))),
     ];
-    let ack = push(&mut client, batch(1, renumbered))
+    let ack = push(&mut client, batch("SZ", 1, renumbered))
         .await
         .expect("document number reuse");
     assert_eq!(counts(&ack), (0, 1, 1, 10));
@@ -173,6 +177,7 @@ async fn ingestion_rules(store: HqStoreKind) {
         last_seq: 10,
         backlog: 7,
         inbox_seq: 0,
+        branch: "SZ".into(),
     };
     let answer = client
         .hello(hello(1, PROTOCOL_VERSION))
@@ -201,14 +206,14 @@ async fn ingestion_rules(store: HqStoreKind) {
     let doc_e2 = sales_out("SZ-E2-1", "SZ", "C001", "1");
     let ack = push(
         &mut client,
-        batch(2, vec![wire(1, EntryBody::Document(doc_e2.clone()))]),
+        batch("SZ", 2, vec![wire(1, EntryBody::Document(doc_e2.clone()))]),
     )
     .await
     .unwrap();
     assert_eq!((ack.epoch, ack.acked_seq, ack.applied), (2, 1, 1));
     let old_epoch = client.hello(hello(1, PROTOCOL_VERSION)).await.unwrap_err();
     assert_eq!(old_epoch.code(), Code::FailedPrecondition);
-    let old_push = push(&mut client, batch(1, vec![first[0].clone()]))
+    let old_push = push(&mut client, batch("SZ", 1, vec![first[0].clone()]))
         .await
         .unwrap_err();
     assert_eq!(old_push.code(), Code::FailedPrecondition);
@@ -251,7 +256,7 @@ async fn hq_credentials_are_checked() {
         ..Default::default()
     };
     assert_eq!(
-        anonymous.hello(hello).await.unwrap_err().code(),
+        anonymous.hello(hello.clone()).await.unwrap_err().code(),
         Code::Unauthenticated
     );
     let mut admin_as_branch = hq.transfer(hq.admin_token()).await;
@@ -307,7 +312,7 @@ async fn hq_bundle_and_push_never_double() {
         .map(|(seq, body)| wire(*seq, body.clone()))
         .collect();
     assert_eq!(
-        counts(&push(&mut client, batch(1, network)).await.unwrap()),
+        counts(&push(&mut client, batch("SZ", 1, network)).await.unwrap()),
         (2, 0, 0, 2)
     );
 
@@ -347,6 +352,7 @@ async fn hq_bundle_and_push_never_double() {
         .reconcile_summary(v1::ReconcileSummaryRequest {
             protocol_version: PROTOCOL_VERSION,
             epoch: 1,
+            branch: "SZ".into(),
         })
         .await
         .unwrap()
@@ -366,6 +372,7 @@ async fn hq_bundle_and_push_never_double() {
             epoch: 1,
             doc_type: "sales-out".into(),
             month: "2026-01".into(),
+            branch: "SZ".into(),
         })
         .await
         .unwrap()
@@ -394,7 +401,7 @@ async fn hq_invalid_entry_by_network_then_bundle_is_a_duplicate() {
         .map(|(seq, body)| wire(*seq, body.clone()))
         .collect();
     assert_eq!(
-        counts(&push(&mut client, batch(1, network)).await.unwrap()),
+        counts(&push(&mut client, batch("SZ", 1, network)).await.unwrap()),
         (1, 0, 1, 2)
     );
     let ack = client

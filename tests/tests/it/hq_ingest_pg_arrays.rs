@@ -106,7 +106,7 @@ async fn hq_ingestion_keeps_awkward_text_on_postgres() {
         entries.push(wire(next(), body));
     }
     let mut client = hq.transfer(&token).await;
-    let ack = push(&mut client, batch(1, entries)).await.expect("push");
+    let ack = push(&mut client, batch("SZ", 1, entries)).await.expect("push");
     let n_records = records.len() as u32;
     assert_eq!(counts(&ack), (n_records + 4, 0, 1, u64::from(n_records) + 5));
     assert_hq_holds(hq.db_url(), "SZ", &[&sale, &red, &retail]).await;
@@ -209,7 +209,7 @@ async fn hq_ingestion_of_a_batch_larger_than_one_statement_on_postgres() {
         .map(|(idx, document)| wire(idx as u64 + 1, EntryBody::Document(document.clone())))
         .collect();
     let mut client = hq.transfer(&token).await;
-    let ack = push(&mut client, batch(1, entries)).await.expect("push");
+    let ack = push(&mut client, batch("SZ", 1, entries)).await.expect("push");
     assert_eq!(counts(&ack), (11_000, 0, 0, 11_000));
     let held: Vec<&Document> = documents.iter().collect();
     assert_hq_holds(hq.db_url(), "SZ", &held).await;

@@ -38,8 +38,8 @@ async fn hq_two_replicas_on_postgres_apply_exactly_once() {
         if batch_idx % 3 == 2 {
             // The same batch to both replicas at once (a retry racing the original).
             let (ack_a, ack_b) = tokio::join!(
-                push(&mut client_a, batch(1, entries.clone())),
-                push(&mut client_b, batch(1, entries))
+                push(&mut client_a, batch("SZ", 1, entries.clone())),
+                push(&mut client_b, batch("SZ", 1, entries))
             );
             let (ack_a, ack_b) = (ack_a.expect("push to A"), ack_b.expect("push to B"));
             assert_eq!(
@@ -55,7 +55,7 @@ async fn hq_two_replicas_on_postgres_apply_exactly_once() {
             } else {
                 &mut client_b
             };
-            let ack = push(client, batch(1, entries.clone())).await.expect("push");
+            let ack = push(client, batch("SZ", 1, entries.clone())).await.expect("push");
             assert_eq!((ack.applied, ack.acked_seq), (ENTRIES_PER_BATCH as u32, last_seq));
             // The lost-ack resend lands on the other replica.
             let other = if batch_idx % 2 == 0 {
@@ -63,7 +63,7 @@ async fn hq_two_replicas_on_postgres_apply_exactly_once() {
             } else {
                 &mut client_a
             };
-            let resend = push(other, batch(1, entries)).await.expect("resend");
+            let resend = push(other, batch("SZ", 1, entries)).await.expect("resend");
             assert_eq!((resend.applied, resend.duplicates), (0, ENTRIES_PER_BATCH as u32));
         }
     }
@@ -118,6 +118,7 @@ async fn hq_two_replicas_publishing_at_once_fill_one_gapless_inbox() {
             protocol_version: PROTOCOL_VERSION,
             after_seq: 0,
             max_entries: 1_000,
+            branch: "SZ".into(),
         })
         .await
         .expect("pull")

@@ -107,12 +107,14 @@ pub(crate) fn wire(seq: u64, body: EntryBody) -> v1::OutboxEntry {
     (&OutboxEntry { seq, body }).into()
 }
 
-pub(crate) fn batch(epoch: u64, entries: Vec<v1::OutboxEntry>) -> v1::PushBatch {
+/// A batch of `branch`'s ledger (the branch must be the pushing credential's).
+pub(crate) fn batch(branch: &str, epoch: u64, entries: Vec<v1::OutboxEntry>) -> v1::PushBatch {
     v1::PushBatch {
         protocol_version: PROTOCOL_VERSION,
         epoch,
         backlog: 0,
         entries,
+        branch: branch.to_owned(),
     }
 }
 

@@ -89,14 +89,14 @@ async fn report_cli_answers_exact_figures_in_every_format() {
         vec![line("P001", "3", "10", "0", "0.13")],
     );
     let streams = [vec![sz_1, sz_2, sz_3, sz_4], vec![gz_1], vec![zh_1]];
-    for (token, documents) in tokens.iter().zip(streams) {
+    for ((token, documents), code) in tokens.iter().zip(streams).zip(["SZ", "GZ", "ZH"]) {
         let mut client = hq.transfer(token).await;
         let entries = documents
             .into_iter()
             .enumerate()
             .map(|(idx, document)| wire(idx as u64 + 1, EntryBody::Document(document)))
             .collect();
-        let ack = push(&mut client, batch(1, entries)).await.expect("push");
+        let ack = push(&mut client, batch(code, 1, entries)).await.expect("push");
         assert_eq!(ack.quarantined, 0);
     }
 

@@ -28,7 +28,7 @@ async fn pending_fold_case(store_kind: HqStoreKind) {
         let document = sale(&format!("SZ-{seq}"), &day, PRODUCTS[index % 2]);
         let ack = push(
             &mut client,
-            batch(1, vec![wire(seq, EntryBody::Document(document))]),
+            batch("SZ", 1, vec![wire(seq, EntryBody::Document(document))]),
         )
         .await
         .expect("push");
@@ -77,7 +77,7 @@ async fn idle_fold_case(store_kind: HqStoreKind) {
         .enumerate()
         .map(|(index, document)| wire(index as u64 + 1, EntryBody::Document(document)))
         .collect();
-    push(&mut client, batch(1, entries)).await.expect("push");
+    push(&mut client, batch("SZ", 1, entries)).await.expect("push");
     let mut waited = 0;
     loop {
         let pending_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rollup_pending")

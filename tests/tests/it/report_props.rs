@@ -174,7 +174,13 @@ pub(crate) fn random_documents(
 }
 
 /// Pushes `bodies` as seq 1.. in random batches, resending some batches.
-pub(crate) async fn push_stream(hq: &HqHandle, token: &str, bodies: Vec<EntryBody>, rng: &mut Rng) {
+pub(crate) async fn push_stream(
+    hq: &HqHandle,
+    branch: &str,
+    token: &str,
+    bodies: Vec<EntryBody>,
+    rng: &mut Rng,
+) {
     let mut client = hq.transfer(token).await;
     let entries: Vec<_> = bodies
         .into_iter()
@@ -186,14 +192,16 @@ pub(crate) async fn push_stream(hq: &HqHandle, token: &str, bodies: Vec<EntryBod
     while !rest.is_empty() {
         let size = (1 + rng.below(8) as usize).min(rest.len());
         let (chunk, tail) = rest.split_at(size);
-        let ack = push(&mut client, batch(1, chunk.to_vec())).await.expect("push");
+        let ack = push(&mut client, batch(branch, 1, chunk.to_vec()))
+            .await
+            .expect("push");
         assert_eq!(ack.acked_seq, chunk.last().unwrap().seq);
         sent.push(chunk.to_vec());
         rest = tail;
         if rng.below(3) == 0 {
             let again = sent[rng.below(sent.len() as u64) as usize].clone();
             let n_again = again.len() as u32;
-            let ack = push(&mut client, batch(1, again)).await.expect("resend");
+            let ack = push(&mut client, batch(branch, 1, again)).await.expect("resend");
             assert_eq!(
                 (ack.applied, ack.duplicates),
                 (0, n_again),
@@ -387,7 +395,7 @@ pub(crate) async fn push_random_streams(
         let documents = random_documents(rng, code, n_docs, &catalog(code, wide));
         let mut bodies = if wide { local_products(code) } else { Vec::new() };
         bodies.extend(documents.iter().cloned().map(EntryBody::Document));
-        push_stream(hq, token, bodies, rng).await;
+        push_stream(hq, code, token, bodies, rng).await;
         sent.extend(documents);
     }
     sent
@@ -456,7 +464,7 @@ async fn zero_sum_case(store_kind: HqStoreKind) {
         first.red_copy("SZ-3", parse_date("2025-12-20").unwrap()),
     ];
     let bodies = documents.into_iter().map(EntryBody::Document).collect();
-    push_stream(&hq, &tokens[0], bodies, &mut Rng(7)).await;
+    push_stream(&hq, "SZ", &tokens[0], bodies, &mut Rng(7)).await;
     let store = hq.open_store().await.unwrap();
     let ranges = [
         ("", ""),
@@ -536,7 +544,7 @@ async fn partly_quarantined_batch_case(store_kind: HqStoreKind) {
         .map(|(idx, document)| wire(idx as u64 + 1, EntryBody::Document(document)))
         .collect();
     let mut client = hq.transfer(&tokens[1]).await;
-    let ack = push(&mut client, batch(1, entries)).await.expect("push");
+    let ack = push(&mut client, batch("GZ", 1, entries)).await.expect("push");
     assert_eq!((ack.applied, ack.quarantined), (2, 1), "{ack:?}");
     let store = hq.open_store().await.unwrap();
     assert_reports_match_lines(&store, ("2025-11-01".into(), "2026-03-01".into())).await;

@@ -11,6 +11,7 @@ fn hello() -> HelloRequest {
     HelloRequest {
         protocol_version: PROTOCOL_VERSION,
         epoch: 1,
+        branch: "SZ".into(),
         ..HelloRequest::default()
     }
 }

@@ -27,7 +27,7 @@ async fn flood(
 ) -> u64 {
     let mut admitted = 0;
     while !(stop.load(Ordering::Relaxed) && refused.load(Ordering::Relaxed) >= min_refused) {
-        match client.hello(hello_request()).await {
+        match client.hello(hello_request("FL")).await {
             Ok(_) => admitted += 1,
             Err(status) => {
                 assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
@@ -84,7 +84,7 @@ async fn security_flood_is_refused_while_another_branch_pushes() {
                 )
             })
             .collect();
-        let ack = push(&mut good, batch(1, entries))
+        let ack = push(&mut good, batch("SZ", 1, entries))
             .await
             .unwrap_or_else(|status| panic!("good batch {batch_idx} refused during the flood: {status:?}"));
         assert_eq!(ack.applied as u64, DOCS_PER_BATCH);
@@ -130,7 +130,7 @@ async fn security_flood_of_refusals_keeps_the_audit_log_bounded() {
     let rate_refusals = refused.load(Ordering::Relaxed);
     let mut stranger = transfer_client(&hq.url, "not-a-token").await;
     for _ in 0..UNAUTHENTICATED_CALLS {
-        let status = stranger.hello(hello_request()).await.unwrap_err();
+        let status = stranger.hello(hello_request("SZ")).await.unwrap_err();
         assert_eq!(status.code(), Code::Unauthenticated);
     }
 

@@ -190,7 +190,7 @@ fn security_fuzz_hq_ingestion_is_all_or_nothing() {
                 let before = hq.status().await.unwrap();
                 let n_entries = entries.len() as u64;
                 let mut client = client.clone();
-                let result = push(&mut client, batch(epoch, entries)).await;
+                let result = push(&mut client, batch("SZ", epoch, entries)).await;
                 let after_totals = hq_totals(hq.db_url(), "SZ").await.unwrap();
                 let after = hq.status().await.unwrap();
                 match result {

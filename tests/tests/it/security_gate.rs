@@ -31,7 +31,7 @@ async fn security_unknown_credentials_are_limited_per_address() {
     .unwrap();
     let good_token = setup_branch(&hq.url, "SZ", "001.001").await;
     let mut good = transfer_client(&hq.url, &good_token).await;
-    good.hello(hello_request())
+    good.hello(hello_request("SZ"))
         .await
         .expect("the branch's first call");
 
@@ -40,7 +40,7 @@ async fn security_unknown_credentials_are_limited_per_address() {
     let mut codes = Vec::new();
     for idx in 0..CALLS_UNTIL_LIMITED_MAX {
         let mut stranger = transfer_client(&hq.url, &fresh_token(idx)).await;
-        let status = stranger.hello(hello_request()).await.unwrap_err();
+        let status = stranger.hello(hello_request("SZ")).await.unwrap_err();
         codes.push(status.code());
         if status.code() == Code::ResourceExhausted {
             assert!(
@@ -61,14 +61,14 @@ async fn security_unknown_credentials_are_limited_per_address() {
 
     // The same address is limited on every service, with or without a token...
     let mut no_token = transfer_client(&hq.url, "").await;
-    let status = no_token.hello(hello_request()).await.unwrap_err();
+    let status = no_token.hello(hello_request("SZ")).await.unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     let mut stranger_admin = admin_client(&hq.url, &fresh_token(CALLS_UNTIL_LIMITED_MAX)).await;
     let status = stranger_admin.status(StatusRequest {}).await.unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
 
     // ...but the known branch and the admin credential are not.
-    good.hello(hello_request())
+    good.hello(hello_request("SZ"))
         .await
         .expect("a known branch from the same address");
     let mut admin = admin_client(&hq.url, TEST_ADMIN_TOKEN).await;
@@ -107,7 +107,7 @@ async fn security_revoke_and_rotate_through_one_replica_refuse_on_the_other_at_o
     let mut on_b = transfer_client(&replica_b.url, &old_token).await;
     for on_replica in [&mut on_a, &mut on_b] {
         let mut admitted = 0;
-        while on_replica.hello(hello_request()).await.is_ok() {
+        while on_replica.hello(hello_request("SZ")).await.is_ok() {
             admitted += 1;
             assert!(
                 admitted < CALLS_UNTIL_LIMITED_MAX,
@@ -125,13 +125,13 @@ async fn security_revoke_and_rotate_through_one_replica_refuse_on_the_other_at_o
         .into_inner()
         .token;
     // A forgot the old token when it rotated it: the very next call is UNAUTHENTICATED.
-    let status = on_a.hello(hello_request()).await.unwrap_err();
+    let status = on_a.hello(hello_request("SZ")).await.unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
     assert_refused_for_good(&mut on_b, "the rotated-out token").await;
     let mut new_on_b = transfer_client(&replica_b.url, &new_token).await;
     // The branch's rate on B is spent (the old token spent it); the new token is admitted as
     // soon as the bucket refills.
-    assert_eq!(hello_once_within_rate(&mut new_on_b).await, "SZ");
+    assert_eq!(hello_once_within_rate(&mut new_on_b, "SZ").await, "SZ");
 
     // Revoke through A: B refuses the current token from the next call on.
     admin_a
@@ -146,9 +146,9 @@ async fn security_revoke_and_rotate_through_one_replica_refuse_on_the_other_at_o
 
 /// Calls hello until it is admitted, every refusal on the way RESOURCE_EXHAUSTED (a rate or an
 /// address limit that frees up); returns the branch HQ named.
-async fn hello_once_within_rate(client: &mut branchline_tests::hq::HqTransferClient) -> String {
+async fn hello_once_within_rate(client: &mut branchline_tests::hq::HqTransferClient, branch: &str) -> String {
     loop {
-        match client.hello(hello_request()).await {
+        match client.hello(hello_request(branch)).await {
             Ok(hello) => return hello.into_inner().branch,
             Err(status) => assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}"),
         }
@@ -162,7 +162,7 @@ async fn hello_once_within_rate(client: &mut branchline_tests::hq::HqTransferCli
 /// rate lets through reaches the store and is refused as unauthenticated.
 async fn assert_refused_for_good(client: &mut branchline_tests::hq::HqTransferClient, what: &str) {
     for _ in 0..CALLS_UNTIL_LIMITED_MAX * 50 {
-        match client.hello(hello_request()).await {
+        match client.hello(hello_request("SZ")).await {
             Ok(response) => panic!("{what} was admitted: {response:?}"),
             Err(status) if status.code() == Code::Unauthenticated => return,
             Err(status) => assert_eq!(status.code(), Code::ResourceExhausted, "{what}: {status:?}"),
@@ -190,7 +190,7 @@ async fn security_flood_of_unknown_tokens_does_not_lock_out_a_branch_on_the_same
                 let mut call_idx = task_idx;
                 while !stop.load(Ordering::Relaxed) {
                     let mut stranger = transfer_client(&url, &fresh_token(call_idx)).await;
-                    let status = stranger.hello(hello_request()).await.unwrap_err();
+                    let status = stranger.hello(hello_request("SZ")).await.unwrap_err();
                     match status.code() {
                         Code::ResourceExhausted => {
                             limited.fetch_add(1, Ordering::Relaxed);
@@ -210,9 +210,9 @@ async fn security_flood_of_unknown_tokens_does_not_lock_out_a_branch_on_the_same
     // HQ has never seen: refused for the address at most until the gate reloads its cache.
     let token = setup_branch(&url, "NB", "001.001").await;
     let mut newcomer = transfer_client(&url, &token).await;
-    assert_eq!(hello_once_within_rate(&mut newcomer).await, "NB");
+    assert_eq!(hello_once_within_rate(&mut newcomer, "NB").await, "NB");
     newcomer
-        .hello(hello_request())
+        .hello(hello_request("NB"))
         .await
         .expect("a known branch is no longer limited by its address");
 

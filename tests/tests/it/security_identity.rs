@@ -30,7 +30,7 @@ async fn security_identity_from_common_name_when_no_san_names_the_branch() {
         .await
         .unwrap();
     let answer = sz
-        .hello(hello_request())
+        .hello(hello_request("SZ"))
         .await
         .expect("hello with a CN-only certificate");
     assert_eq!(answer.into_inner().branch, "SZ");
@@ -41,7 +41,12 @@ async fn security_identity_from_common_name_when_no_san_names_the_branch() {
         .await
         .unwrap();
     assert_eq!(
-        lower.hello(hello_request()).await.unwrap().into_inner().branch,
+        lower
+            .hello(hello_request("SZ"))
+            .await
+            .unwrap()
+            .into_inner()
+            .branch,
         "SZ"
     );
 
@@ -49,7 +54,7 @@ async fn security_identity_from_common_name_when_no_san_names_the_branch() {
     let mut borrowed = secure_transfer(&hq.url, &presenting(sz_by_cn), &gz_token)
         .await
         .unwrap();
-    let refused = borrowed.hello(hello_request()).await.unwrap_err();
+    let refused = borrowed.hello(hello_request("GZ")).await.unwrap_err();
     assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
     assert!(refused.message().contains("GZ"), "{}", refused.message());
 
@@ -59,7 +64,7 @@ async fn security_identity_from_common_name_when_no_san_names_the_branch() {
         .await
         .unwrap();
     assert_eq!(
-        prefixed.hello(hello_request()).await.unwrap_err().code(),
+        prefixed.hello(hello_request("SZ")).await.unwrap_err().code(),
         Code::PermissionDenied
     );
 
@@ -69,7 +74,7 @@ async fn security_identity_from_common_name_when_no_san_names_the_branch() {
         .await
         .unwrap();
     assert_eq!(
-        mixed.hello(hello_request()).await.unwrap_err().code(),
+        mixed.hello(hello_request("SZ")).await.unwrap_err().code(),
         Code::PermissionDenied
     );
 
@@ -77,7 +82,10 @@ async fn security_identity_from_common_name_when_no_san_names_the_branch() {
     let mut gz = secure_transfer(&hq.url, &presenting(pki.branch("GZ").unwrap()), &gz_token)
         .await
         .unwrap();
-    assert_eq!(gz.hello(hello_request()).await.unwrap().into_inner().branch, "GZ");
+    assert_eq!(
+        gz.hello(hello_request("GZ")).await.unwrap().into_inner().branch,
+        "GZ"
+    );
 
     let events = audit_events(&mut admin).await.unwrap();
     assert!(

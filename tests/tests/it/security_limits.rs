@@ -33,7 +33,7 @@ async fn security_limits_refuse_with_their_codes_and_audit() {
             )
         })
         .collect();
-    let refused = push(&mut sz, batch(1, entries)).await.unwrap_err();
+    let refused = push(&mut sz, batch("SZ", 1, entries)).await.unwrap_err();
     assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
     assert!(
         refused.message().contains("limits.max_batch_entries"),
@@ -44,7 +44,7 @@ async fn security_limits_refuse_with_their_codes_and_audit() {
     // A pushed batch over the message size: OUT_OF_RANGE from tonic's decoder.
     let mut huge = sales_out("SZ-1", "SZ", "C001", "1");
     huge.partner = "C".repeat(MESSAGE_BYTES_MAX);
-    let refused = push(&mut sz, batch(1, vec![wire(1, EntryBody::Document(huge))]))
+    let refused = push(&mut sz, batch("SZ", 1, vec![wire(1, EntryBody::Document(huge))]))
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::OutOfRange, "{refused:?}");
@@ -66,7 +66,7 @@ async fn security_limits_refuse_with_their_codes_and_audit() {
     // The request rate: the burst is spent, then RESOURCE_EXHAUSTED naming the limit.
     let mut refused_at = None;
     for call_idx in 0..20 {
-        if let Err(status) = sz.hello(hello_request()).await {
+        if let Err(status) = sz.hello(hello_request("SZ")).await {
             assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
             assert!(
                 status.message().contains("limits.branch_requests_per_second"),
@@ -85,7 +85,7 @@ async fn security_limits_refuse_with_their_codes_and_audit() {
     // A wrong token, for the audit.
     let mut stranger = transfer_client(&hq.url, "not-a-token").await;
     assert_eq!(
-        stranger.hello(hello_request()).await.unwrap_err().code(),
+        stranger.hello(hello_request("SZ")).await.unwrap_err().code(),
         Code::Unauthenticated
     );
 

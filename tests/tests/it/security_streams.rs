@@ -41,6 +41,7 @@ async fn security_streams_over_the_limit_wait_for_a_free_stream() {
             .hello(HelloRequest {
                 protocol_version: PROTOCOL_VERSION,
                 epoch: 1,
+                branch: "SZ".into(),
                 ..HelloRequest::default()
             })
             .await

@@ -29,7 +29,7 @@ async fn security_tls_serves_every_endpoint() {
     // The transfer service over TLS with the branch token.
     let mut transfer = secure_transfer(&hq.url, &trusted, &token).await.unwrap();
     let answer = transfer
-        .hello(hello_request())
+        .hello(hello_request("SZ"))
         .await
         .expect("hello over TLS")
         .into_inner();
@@ -145,11 +145,14 @@ async fn security_mutual_tls_binds_token_to_certificate() {
     let mut sz = secure_transfer(&hq.url, &with_cert(sz_cert.clone()), &sz_token)
         .await
         .unwrap();
-    assert_eq!(sz.hello(hello_request()).await.unwrap().into_inner().branch, "SZ");
+    assert_eq!(
+        sz.hello(hello_request("SZ")).await.unwrap().into_inner().branch,
+        "SZ"
+    );
 
     // The token without a certificate: UNAUTHENTICATED.
     let mut bare = secure_transfer(&hq.url, &server_only, &sz_token).await.unwrap();
-    let refused = bare.hello(hello_request()).await.unwrap_err();
+    let refused = bare.hello(hello_request("SZ")).await.unwrap_err();
     assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
     assert!(
         refused.message().contains("client certificate"),
@@ -162,14 +165,14 @@ async fn security_mutual_tls_binds_token_to_certificate() {
     let mut borrowed = secure_transfer(&hq.url, &with_cert(gz_cert), &sz_token)
         .await
         .unwrap();
-    let refused = borrowed.hello(hello_request()).await.unwrap_err();
+    let refused = borrowed.hello(hello_request("SZ")).await.unwrap_err();
     assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
 
     // A certificate for SZ from a CA HQ does not trust: the handshake fails.
     let forged = ClientTls::presenting(&pki.ca, rogue.branch("SZ").unwrap());
     match secure_transfer(&hq.url, &forged, &sz_token).await {
         Ok(mut forged) => {
-            forged.hello(hello_request()).await.unwrap_err();
+            forged.hello(hello_request("SZ")).await.unwrap_err();
         }
         Err(_refused_at_handshake) => {}
     }
