@@ -91,8 +91,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX document_red_of ON document (red_of) WHERE red_of IS NOT NULL;
     CREATE INDEX document_link ON document (link_branch, link_number) WHERE link_number IS NOT NULL;
-    -- A rowid table keyed `doc_id << 16 | line_no` (at most 65,535 lines a document; OPENING_LINES_MAX is under it): appends in
-    -- key order with integer comparisons only.
+    -- A rowid table keyed `doc_id << 16 | line_no` (at most 65,535 lines a document;
+    -- OPENING_LINES_MAX is under it): appends in key order with integer comparisons only.
     CREATE TABLE doc_line (
         id INTEGER PRIMARY KEY,
         doc_id INTEGER NOT NULL,
