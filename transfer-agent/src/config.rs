@@ -236,10 +236,12 @@ impl ConfigFile {
             path: path.to_owned(),
             source,
         })?;
-        let mut file: ConfigFile = toml::from_str(&text).map_err(|error| ConfigError::Malformed {
-            path: path.to_owned(),
-            reason: error.message().to_owned() + &span_suffix(&text, error.span()),
-        })?;
+        let mut file: ConfigFile = serde_path_to_error::deserialize(toml::Deserializer::new(&text)).map_err(
+            |error| ConfigError::Malformed {
+                path: path.to_owned(),
+                reason: keyed_reason(&text, &error),
+            },
+        )?;
         let base = path.parent().unwrap_or(Path::new("."));
         for relative in [
             &mut file.ledger,
@@ -257,6 +259,19 @@ impl ConfigFile {
             }
         }
         Ok(file)
+    }
+}
+
+/// A config error naming the key it is about (`limits.batch_entries_max: invalid type ...`) and
+/// its line.
+fn keyed_reason(text: &str, error: &serde_path_to_error::Error<toml::de::Error>) -> String {
+    let key = error.path().to_string();
+    let inner = error.inner();
+    let reason = inner.message().to_owned() + &span_suffix(text, inner.span());
+    if key.is_empty() || key == "." {
+        reason
+    } else {
+        format!("key {key}: {reason}")
     }
 }
 

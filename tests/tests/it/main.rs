@@ -10,6 +10,7 @@ mod hq_ingest;
 mod hq_ingest_pg_arrays;
 mod hq_python;
 mod hq_replicas;
+mod hq_startup;
 mod hq_support;
 mod ledger_cli;
 mod ledger_kill;
