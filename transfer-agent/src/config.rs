@@ -41,6 +41,10 @@ pub enum ConfigError {
     BadWindow { task: String, source: WindowError },
     #[error("config: two tasks are named {task:?}")]
     DuplicateTask { task: String },
+    #[error("config: inbox_dir {dir} does not exist (create it, or fix the path)")]
+    MissingInboxDir { dir: PathBuf },
+    #[error("config: inbox_dir {dir} is not a directory")]
+    InboxDirNotADirectory { dir: PathBuf },
     #[error("config: limits.{field} must be between {min} and {max}, found {found}")]
     LimitOutOfRange {
         field: &'static str,
@@ -429,6 +433,16 @@ pub fn resolve_token(
 /// Checks every task and limit; returns the resolved tasks.
 pub fn validate_tasks(file: &ConfigFile) -> Result<Vec<Task>, ConfigError> {
     file.limits.validate()?;
+    if let Some(dir) = &file.inbox_dir {
+        // Never created behind the operator's back: a typo would watch a folder nobody fills.
+        match std::fs::metadata(dir) {
+            Err(_) => return Err(ConfigError::MissingInboxDir { dir: dir.clone() }),
+            Ok(metadata) if !metadata.is_dir() => {
+                return Err(ConfigError::InboxDirNotADirectory { dir: dir.clone() })
+            }
+            Ok(_) => {}
+        }
+    }
     let mut tasks: Vec<Task> = Vec::with_capacity(file.tasks.len());
     for task_config in &file.tasks {
         if tasks.iter().any(|task| task.name == task_config.name) {
@@ -486,6 +500,7 @@ cron = "0 */5 * * * *"
         .unwrap();
         assert!(file.ledger.as_ref().unwrap().ends_with("sz.db"));
         assert!(file.ledger.as_ref().unwrap().is_absolute());
+        std::fs::create_dir_all(file.inbox_dir.as_ref().unwrap()).unwrap();
         let tasks = validate_tasks(&file).unwrap();
         assert_eq!(tasks.len(), 2);
         assert!(tasks[0].window.is_some());

@@ -1,10 +1,13 @@
 //! The integration test binary: every module here drives real components through the harness.
 mod agent_bundle_folder;
 mod agent_cli;
+mod agent_config;
 mod agent_kill;
 mod agent_outage;
 mod agent_restore;
 mod agent_schedule;
+mod cli_inputs;
+mod deploy_scripts;
 mod hq_cli;
 mod hq_ingest;
 mod hq_ingest_pg_arrays;
