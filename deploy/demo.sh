@@ -23,7 +23,7 @@ json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[
 
 say "building the binaries"
 cargo build --bins --quiet
-bin=$repo/target/debug
+bin=$("$repo/deploy/bin-dir.sh")
 hq_server=$bin/hq-server branch_node=$bin/branch-node agent=$bin/transfer-agent
 
 export BRANCHLINE_ADMIN_TOKEN=demo-admin-token-0123456789

@@ -14,8 +14,12 @@ pub enum ConfigError {
     MissingAdminToken,
     #[error("admin token is shorter than {ADMIN_TOKEN_MIN_CHARS} characters")]
     ShortAdminToken,
-    #[error("unsupported database URL {url:?}: expected sqlite://PATH or postgres://...")]
-    UnsupportedDb { url: String },
+    #[error("admin token ({source_name}) is only whitespace")]
+    BlankAdminToken { source_name: &'static str },
+    #[error("admin token ({source_name}) has leading or trailing whitespace (a stray space or newline?)")]
+    PaddedAdminToken { source_name: &'static str },
+    #[error(transparent)]
+    Db(#[from] crate::store::db_url::DbUrlError),
     #[error("invalid listen address {listen:?}: expected HOST:PORT")]
     BadListen { listen: String },
     #[error("limits.{name} must be at least 1")]
@@ -29,6 +33,21 @@ pub enum ConfigError {
 }
 
 const ADMIN_TOKEN_MIN_CHARS: usize = 8;
+
+/// A config error naming the key it is about (`limits.max_batch_entries: invalid type ...`) and
+/// its line.
+fn keyed_reason(text: &str, error: &serde_path_to_error::Error<toml::de::Error>) -> String {
+    let inner = error.inner();
+    let line = inner
+        .span()
+        .map(|span| format!(" (line {})", text[..span.start.min(text.len())].lines().count().max(1)))
+        .unwrap_or_default();
+    let key = error.path().to_string();
+    match key.as_str() {
+        "" | "." => format!("{}{line}", inner.message()),
+        _ => format!("key {key}: {}{line}", inner.message()),
+    }
+}
 
 /// A secret that never shows in `Debug` output or logs.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +74,13 @@ pub struct ServeConfig {
     /// TLS for every endpoint; absent: plain HTTP/2 (loopback and tests only).
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// Where `admin_token` came from, for messages about it.
+    #[serde(skip, default = "default_admin_token_source")]
+    pub admin_token_source: &'static str,
+}
+
+fn default_admin_token_source() -> &'static str {
+    "admin_token"
 }
 
 /// `[tls]`: PEM files. With `client_ca`, every branch must present a client certificate signed
@@ -259,6 +285,7 @@ impl Default for ServeConfig {
             admin_token: None,
             limits: Limits::default(),
             tls: None,
+            admin_token_source: default_admin_token_source(),
         }
     }
 }
@@ -282,9 +309,11 @@ impl ServeConfig {
                     path: path.display().to_string(),
                     source,
                 })?;
-                toml::from_str(&text).map_err(|error| ConfigError::Parse {
-                    path: path.display().to_string(),
-                    reason: error.message().to_owned(),
+                serde_path_to_error::deserialize(toml::Deserializer::new(&text)).map_err(|error| {
+                    ConfigError::Parse {
+                        path: path.display().to_string(),
+                        reason: keyed_reason(&text, &error),
+                    }
                 })?
             }
         };
@@ -299,6 +328,7 @@ impl ServeConfig {
             .filter(|token| !token.is_empty())
         {
             self.admin_token = Some(Secret(token));
+            self.admin_token_source = "BRANCHLINE_ADMIN_TOKEN";
         }
         if let Some(db) = std::env::var("BRANCHLINE_DB").ok().filter(|db| !db.is_empty()) {
             self.db = db;
@@ -307,12 +337,17 @@ impl ServeConfig {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         let token = self.admin_token.as_ref().ok_or(ConfigError::MissingAdminToken)?;
+        let source_name = self.admin_token_source;
+        if token.0.trim().is_empty() {
+            return Err(ConfigError::BlankAdminToken { source_name });
+        }
+        if token.0.trim() != token.0 {
+            return Err(ConfigError::PaddedAdminToken { source_name });
+        }
         if token.0.chars().count() < ADMIN_TOKEN_MIN_CHARS {
             return Err(ConfigError::ShortAdminToken);
         }
-        if crate::store::Dialect::from_url(&self.db).is_none() {
-            return Err(ConfigError::UnsupportedDb { url: self.db.clone() });
-        }
+        crate::store::db_url::parse_db_url(&self.db)?;
         if self
             .listen
             .rsplit_once(':')

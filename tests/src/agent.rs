@@ -90,8 +90,12 @@ impl AgentConfig {
         toml
     }
 
-    /// Writes the config to `path` and returns `path`.
+    /// Writes the config to `path` and returns `path`; creates `inbox_dir`, as an operator
+    /// must (the agent refuses a missing one).
     pub fn write(&self, path: &Path) -> Result<PathBuf> {
+        if let Some(dir) = &self.inbox_dir {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
         std::fs::write(path, self.to_toml()).with_context(|| format!("writing {}", path.display()))?;
         Ok(path.to_owned())
     }

@@ -41,6 +41,10 @@ pub enum ConfigError {
     BadWindow { task: String, source: WindowError },
     #[error("config: two tasks are named {task:?}")]
     DuplicateTask { task: String },
+    #[error("config: inbox_dir {dir} does not exist (create it, or fix the path)")]
+    MissingInboxDir { dir: PathBuf },
+    #[error("config: inbox_dir {dir} is not a directory")]
+    InboxDirNotADirectory { dir: PathBuf },
     #[error("config: limits.{field} must be between {min} and {max}, found {found}")]
     LimitOutOfRange {
         field: &'static str,
@@ -236,10 +240,12 @@ impl ConfigFile {
             path: path.to_owned(),
             source,
         })?;
-        let mut file: ConfigFile = toml::from_str(&text).map_err(|error| ConfigError::Malformed {
-            path: path.to_owned(),
-            reason: error.message().to_owned() + &span_suffix(&text, error.span()),
-        })?;
+        let mut file: ConfigFile = serde_path_to_error::deserialize(toml::Deserializer::new(&text)).map_err(
+            |error| ConfigError::Malformed {
+                path: path.to_owned(),
+                reason: keyed_reason(&text, &error),
+            },
+        )?;
         let base = path.parent().unwrap_or(Path::new("."));
         for relative in [
             &mut file.ledger,
@@ -257,6 +263,19 @@ impl ConfigFile {
             }
         }
         Ok(file)
+    }
+}
+
+/// A config error naming the key it is about (`limits.batch_entries_max: invalid type ...`) and
+/// its line.
+fn keyed_reason(text: &str, error: &serde_path_to_error::Error<toml::de::Error>) -> String {
+    let key = error.path().to_string();
+    let inner = error.inner();
+    let reason = inner.message().to_owned() + &span_suffix(text, inner.span());
+    if key.is_empty() || key == "." {
+        reason
+    } else {
+        format!("key {key}: {reason}")
     }
 }
 
@@ -414,6 +433,16 @@ pub fn resolve_token(
 /// Checks every task and limit; returns the resolved tasks.
 pub fn validate_tasks(file: &ConfigFile) -> Result<Vec<Task>, ConfigError> {
     file.limits.validate()?;
+    if let Some(dir) = &file.inbox_dir {
+        // Never created behind the operator's back: a typo would watch a folder nobody fills.
+        match std::fs::metadata(dir) {
+            Err(_) => return Err(ConfigError::MissingInboxDir { dir: dir.clone() }),
+            Ok(metadata) if !metadata.is_dir() => {
+                return Err(ConfigError::InboxDirNotADirectory { dir: dir.clone() })
+            }
+            Ok(_) => {}
+        }
+    }
     let mut tasks: Vec<Task> = Vec::with_capacity(file.tasks.len());
     for task_config in &file.tasks {
         if tasks.iter().any(|task| task.name == task_config.name) {
@@ -471,6 +500,7 @@ cron = "0 */5 * * * *"
         .unwrap();
         assert!(file.ledger.as_ref().unwrap().ends_with("sz.db"));
         assert!(file.ledger.as_ref().unwrap().is_absolute());
+        std::fs::create_dir_all(file.inbox_dir.as_ref().unwrap()).unwrap();
         let tasks = validate_tasks(&file).unwrap();
         assert_eq!(tasks.len(), 2);
         assert!(tasks[0].window.is_some());

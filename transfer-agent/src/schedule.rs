@@ -55,6 +55,12 @@ impl Schedule {
                 reason: format!("{} fields", text.split_whitespace().count()),
             });
         }
+        if let Some(reason) = cron_field_out_of_range(text) {
+            return Err(ScheduleError::BadCron {
+                text: text.to_owned(),
+                reason,
+            });
+        }
         let schedule = cron::Schedule::from_str(text).map_err(|error| ScheduleError::BadCron {
             text: text.to_owned(),
             reason: error.to_string(),
@@ -80,6 +86,37 @@ impl Schedule {
     pub fn fires_at_start(&self) -> bool {
         matches!(self, Schedule::Every(_))
     }
+}
+
+/// The six fields of a cron expression with seconds, and the numbers each allows.
+const CRON_FIELDS: [(&str, u32, u32); 6] = [
+    ("seconds", 0, 59),
+    ("minutes", 0, 59),
+    ("hours", 0, 23),
+    ("day-of-month", 1, 31),
+    ("month", 1, 12),
+    ("day-of-week", 0, 7),
+];
+
+/// The first number outside its field's range, in our own words ("the hours field allows 0 to
+/// 23, found 25"); names (`MON`, `JAN`) and wildcards are left to the cron parser.
+fn cron_field_out_of_range(text: &str) -> Option<String> {
+    for (field, (name, min, max)) in text.split_whitespace().zip(CRON_FIELDS) {
+        for item in field.split(',') {
+            // `RANGE/STEP`: the step is a count, not a value of the field.
+            let range = item.split_once('/').map_or(item, |(range, _step)| range);
+            for part in range.split('-') {
+                if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+                let in_range = part.parse::<u32>().is_ok_and(|value| (min..=max).contains(&value));
+                if !in_range {
+                    return Some(format!("the {name} field allows {min} to {max}, found {part}"));
+                }
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]

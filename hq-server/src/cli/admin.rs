@@ -326,9 +326,12 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Template(command) => super::template::run_template(&mut client, command).await?,
         AdminCommand::Trade(command) => super::template::run_trade(&mut client, command).await?,
         AdminCommand::Audit { since, format } => {
-            let request = AuditRequest {
-                since: since.unwrap_or_default(),
-            };
+            // Checked here too, so a typo is named before anything is sent.
+            let since = since
+                .map(|text| crate::store::registry::audit_since(&text))
+                .transpose()?
+                .unwrap_or_default();
+            let request = AuditRequest { since };
             let response = client.audit(request).await.map_err(refused)?.into_inner();
             print_audit(&response.events, format);
         }

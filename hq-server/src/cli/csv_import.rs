@@ -88,7 +88,15 @@ pub fn parse_base_csv(file: &str, bytes: &[u8], kind: BaseKind) -> Result<Vec<Ba
             field,
             reason,
         };
-        let cell = |index: usize| row.get(index).unwrap_or("").trim();
+        // Taken as written, as the branch command line takes it: " 1" is not a price.
+        let field_names = ["code", "name", if kind == BaseKind::Product { "unit" } else { "branch" }, "price"];
+        for (index, field) in field_names.into_iter().enumerate() {
+            let text = row.get(index).unwrap_or("");
+            if text.trim() != text {
+                return Err(field_error(field, format!("{text:?} has leading or trailing space")));
+            }
+        }
+        let cell = |index: usize| row.get(index).unwrap_or("");
         let mut record = BaseRecord::new(kind, cell(0), cell(1));
         validate_record_code(kind.as_str(), &record.code)
             .map_err(|error| field_error("code", error.to_string()))?;

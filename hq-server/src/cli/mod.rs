@@ -99,11 +99,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(db) = args.db {
         config.db = db;
     }
+    // A bad config or a port in use is found before the store is opened (or created).
+    config.validate()?;
     let listen = config.listen.clone();
-    let hq = Hq::open(config).await?;
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
+    let hq = Hq::open(config).await?;
     let address = listener.local_addr().context("reading the listening address")?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on {address}").context("writing to stdout")?;

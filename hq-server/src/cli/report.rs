@@ -37,8 +37,8 @@ pub struct ReportArgs {
     /// Grouping: any of org,product,customer,warehouse,day,month (ranking: one of product,customer,org).
     #[arg(long, value_delimiter = ',')]
     by: Vec<String>,
-    /// Ranking length (default 10).
-    #[arg(long)]
+    /// Ranking length: rows to show, at least 1 (default 10).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     top: Option<u32>,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,

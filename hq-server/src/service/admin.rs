@@ -65,7 +65,10 @@ fn to_status(error: AdminError) -> Status {
             | RegistryError::Base(_)
             | RegistryError::UnknownMode { .. }
             | RegistryError::WrongKind { .. }
-            | RegistryError::DuplicateCode { .. } => Status::invalid_argument(message),
+            | RegistryError::DuplicateCode { .. }
+            | RegistryError::BlankName { .. }
+            | RegistryError::PaddedName { .. }
+            | RegistryError::BadSince { .. } => Status::invalid_argument(message),
             RegistryError::OrgExists { .. }
             | RegistryError::BranchExists { .. }
             | RegistryError::OrgHasBranch { .. } => Status::already_exists(message),
@@ -439,8 +442,11 @@ impl Admin for AdminService {
     async fn audit(&self, request: Request<AuditRequest>) -> Result<Response<AuditResponse>, Status> {
         let result = async {
             self.authenticate(&request).await?;
-            let since = Some(request.get_ref().since.as_str()).filter(|since| !since.is_empty());
-            let events = registry::audit_events(&self.store, since, self.limits.max_list_rows).await?;
+            let since = match request.get_ref().since.as_str() {
+                "" => None,
+                text => Some(registry::audit_since(text)?),
+            };
+            let events = registry::audit_events(&self.store, since.as_deref(), self.limits.max_list_rows).await?;
             Ok(AuditResponse {
                 events: events
                     .into_iter()

@@ -5,6 +5,7 @@ mod calendar;
 mod checkpoint;
 pub mod counterpart_check;
 pub mod credential;
+pub mod db_url;
 pub mod dialect;
 pub mod fold;
 pub mod inbox;
@@ -48,6 +49,8 @@ use std::time::Duration;
 pub enum StoreError {
     #[error("unsupported database URL {url:?}: expected sqlite://PATH or postgres://...")]
     UnsupportedUrl { url: String },
+    #[error(transparent)]
+    Location(#[from] db_url::DbUrlError),
     #[error("cannot open database: {source}")]
     Open { source: sqlx::Error },
     #[error("migration {version} ({name}) failed: {source}")]
@@ -92,6 +95,7 @@ impl Store {
     /// pending migrations.
     pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
+        db_url::check_store_location(url).await?;
         let dialect =
             Dialect::from_url(url).ok_or_else(|| StoreError::UnsupportedUrl { url: url.to_owned() })?;
         if dialect == Dialect::Sqlite {

@@ -43,6 +43,16 @@ pub enum RegistryError {
     },
     #[error("{kind} {code} appears twice in one import")]
     DuplicateCode { kind: BaseKind, code: String },
+    #[error("{what} {code}: the name is empty or only whitespace")]
+    BlankName { what: &'static str, code: String },
+    #[error("{what} {code}: the name {name:?} has leading or trailing whitespace")]
+    PaddedName {
+        what: &'static str,
+        code: String,
+        name: String,
+    },
+    #[error("audit --since {text:?}: not an RFC 3339 time such as 2026-01-05T00:00:00Z")]
+    BadSince { text: String },
     #[error(transparent)]
     Counterpart(#[from] CounterpartError),
     #[error(transparent)]
@@ -102,8 +112,27 @@ pub struct AuditEvent {
     pub detail: String,
 }
 
+/// A name as an operator means it: not blank, no stray whitespace around it.
+fn validate_name(what: &'static str, code: &str, name: &str) -> Result<(), RegistryError> {
+    if name.trim().is_empty() {
+        return Err(RegistryError::BlankName {
+            what,
+            code: code.to_owned(),
+        });
+    }
+    if name.trim() != name {
+        return Err(RegistryError::PaddedName {
+            what,
+            code: code.to_owned(),
+            name: name.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 pub async fn add_org(store: &Store, code: &str, name: &str) -> Result<(), RegistryError> {
     validate_org_code(code)?;
+    validate_name("organization", code, name)?;
     let mut tx = store.begin_write().await?;
     let exists = |code: String| sqlx::query("SELECT 1 FROM org WHERE code = $1").bind(code);
     if exists(code.to_owned()).fetch_optional(&mut *tx).await?.is_some() {
@@ -137,6 +166,7 @@ pub async fn add_org(store: &Store, code: &str, name: &str) -> Result<(), Regist
 /// Registers a branch; returns its transfer token (HQ keeps only the token's SHA-256).
 pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, RegistryError> {
     validate_branch_code(&branch.code)?;
+    validate_name("branch", &branch.code, &branch.name)?;
     validate_org_code(&branch.org)?;
     validate_record_code("counterpart customer", &branch.customer)?;
     validate_record_code("counterpart supplier", &branch.supplier)?;
@@ -395,7 +425,18 @@ pub async fn record_audit(store: &Store, actor: &str, action: &str, detail: &str
     Ok(())
 }
 
-/// Audit events at or after `since` (RFC 3339 text, compared as stored), oldest first.
+/// An audit query's `since`: an RFC 3339 time, in the stored form (UTC, whole seconds), so that
+/// comparing texts compares instants.
+pub fn audit_since(text: &str) -> Result<String, RegistryError> {
+    let at = chrono::DateTime::parse_from_rfc3339(text).map_err(|_| RegistryError::BadSince {
+        text: text.to_owned(),
+    })?;
+    Ok(at
+        .with_timezone(&chrono::Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// Audit events at or after `since` (stored form, see [`audit_since`]), oldest first.
 pub async fn audit_events(
     store: &Store,
     since: Option<&str>,

@@ -1,18 +1,22 @@
 //! The integration test binary: every module here drives real components through the harness.
 mod agent_bundle_folder;
 mod agent_cli;
+mod agent_config;
 mod agent_kill;
 mod agent_outage;
 mod agent_restore;
 mod agent_schedule;
 mod branch_counterparts;
 mod bundle_large;
+mod cli_inputs;
+mod deploy_scripts;
 mod document_size;
 mod hq_cli;
 mod hq_ingest;
 mod hq_ingest_pg_arrays;
 mod hq_python;
 mod hq_replicas;
+mod hq_startup;
 mod hq_support;
 mod ledger_cli;
 mod ledger_kill;
