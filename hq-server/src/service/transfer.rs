@@ -239,13 +239,16 @@ impl Transfer for TransferService {
             let branch = self.authenticate("hello", &request).await?;
             let hello = request.get_ref();
             check_protocol(hello.protocol_version)?;
-            let state = ingest::hello(&self.store, &branch, hello.epoch, hello.backlog).await?;
+            let state =
+                ingest::hello(&self.store, &branch, hello.epoch, hello.backlog, hello.acked_seq).await?;
             Ok(HelloResponse {
                 protocol_version: PROTOCOL_VERSION,
                 branch: branch.code,
                 epoch: state.epoch,
                 applied_seq: state.applied_seq,
                 inbox_last_seq: state.inbox_last_seq,
+                current_epoch: state.current_epoch,
+                current_applied_seq: state.current_applied_seq,
             })
         };
         result.await.map(Response::new).map_err(to_status)

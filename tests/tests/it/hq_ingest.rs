@@ -173,6 +173,7 @@ async fn ingestion_rules(store: HqStoreKind) {
         last_seq: 10,
         backlog: 7,
         inbox_seq: 0,
+        ..Default::default()
     };
     let answer = client
         .hello(hello(1, PROTOCOL_VERSION))

@@ -65,7 +65,7 @@ fn a_new_epoch_restarts_numbering() {
     ledger
         .add_document(doc(DocType::Opening, "", "P0001", "10"), false)
         .unwrap();
-    assert_eq!(ledger.new_epoch().unwrap(), 2);
+    assert_eq!(ledger.new_epoch().unwrap().epoch, 2);
     let status = ledger.status().unwrap();
     assert_eq!(
         (status.epoch, status.last_seq, status.acked_seq, status.backlog),

@@ -21,6 +21,8 @@ mod report_cli;
 mod report_pending;
 mod report_props;
 mod report_upgrade;
+mod restore_hq;
+mod restore_ledger;
 mod security_corrupt_ledger;
 mod security_credentials;
 mod security_flood;
