@@ -239,8 +239,15 @@ impl Transfer for TransferService {
             let branch = self.authenticate("hello", &request).await?;
             let hello = request.get_ref();
             check_protocol(hello.protocol_version)?;
-            let state =
-                ingest::hello(&self.store, &branch, hello.epoch, hello.backlog, hello.acked_seq).await?;
+            let state = ingest::hello(
+                &self.store,
+                &branch,
+                hello.epoch,
+                hello.backlog,
+                hello.acked_seq,
+                hello.inbox_seq,
+            )
+            .await?;
             Ok(HelloResponse {
                 protocol_version: PROTOCOL_VERSION,
                 branch: branch.code,

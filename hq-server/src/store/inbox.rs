@@ -29,6 +29,7 @@ pub async fn pull(
         .bind(now_text())
         .execute(&mut *tx)
         .await?;
+    super::inbox_queue::raise_inbox_floor(&mut tx, branch.id, after_seq).await?;
     let rows =
         sqlx::query("SELECT seq, body FROM inbox WHERE branch_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
             .bind(branch.id)

@@ -203,6 +203,7 @@ pub async fn hello(
     epoch: u64,
     backlog: u64,
     ledger_acked_seq: u64,
+    ledger_inbox_seq: u64,
 ) -> Result<HelloState, IngestError> {
     if epoch == 0 {
         return Err(IngestError::ZeroEpoch);
@@ -222,6 +223,7 @@ pub async fn hello(
         .bind(to_i64(backlog))
         .execute(&mut *tx)
         .await?;
+    super::inbox_queue::raise_inbox_floor(&mut tx, branch.id, ledger_inbox_seq).await?;
     let inbox_last_seq = super::inbox::inbox_last_seq(&mut tx, branch.id).await?;
     let applied_seq = if epoch == state.epoch { state.last_seq } else { 0 };
     if epoch == state.epoch && ledger_acked_seq > applied_seq {
