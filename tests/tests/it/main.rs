@@ -22,6 +22,7 @@ mod report_pending;
 mod report_props;
 mod report_upgrade;
 mod restore_hq;
+mod restore_hq_inbound;
 mod restore_ledger;
 mod security_corrupt_ledger;
 mod security_credentials;
