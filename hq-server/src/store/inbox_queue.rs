@@ -27,7 +27,7 @@ pub(crate) async fn append_inbox(
                 .await?,
             0,
         )?;
-        let seq = last + 1; let _ = inbox_floor;
+        let seq = last.max(inbox_floor(connection, branch_id).await?) + 1;
         let inserted = sqlx::query(
             "INSERT INTO inbox (branch_id, seq, body, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (branch_id, seq) DO NOTHING",

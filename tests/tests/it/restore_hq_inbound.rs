@@ -38,6 +38,11 @@ async fn hq_restored_from_a_copy_keeps_routing_to_the_receiver_once() -> Result<
     group.sync("SZ")?;
     group.sync("GZ")?;
     assert_eq!(linked_to(&group.docs("GZ")?, "SZ", &first).len(), 1);
+    // And a template GZ applies: an inbox entry no resend brings back.
+    let template = ["template", "create", "later", "--kinds", "product"];
+    group.admin(&template)?.expect_ok();
+    group.admin(&["template", "publish", "later", "--to", "001.002"])?.expect_ok();
+    group.sync("GZ")?;
 
     // HQ comes back from the copy. GZ reports first, then SZ resends its sale.
     let restored = launch_hq(HqStoreKind::Url(copy_url)).await;
