@@ -314,8 +314,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Epoch {
             action: EpochAction::New,
         } => {
-            let epoch = open(ledger_path)?.new_epoch()?;
-            writeln!(out, "started epoch {epoch}")?;
+            let outcome = open(ledger_path)?.new_epoch()?;
+            for (old_number, new_number) in &outcome.renumbered {
+                writeln!(out, "{old_number} → {new_number}")?;
+            }
+            writeln!(
+                out,
+                "started epoch {}: carried {} unacknowledged entries of epoch {} into it, renumbered {} documents",
+                outcome.epoch,
+                outcome.carried,
+                outcome.previous_epoch,
+                outcome.renumbered.len()
+            )?;
         }
         Command::Status { format } => {
             let status = open(ledger_path)?.status()?;

@@ -146,7 +146,7 @@ impl Ledger {
         draft: bool,
     ) -> Result<DocumentOutcome, LedgerError> {
         let epoch = current_epoch(tx)?;
-        let mut outbox = OutboxWriter::from_epoch(&epoch);
+        let mut outbox = OutboxWriter::from_epoch(tx, &epoch)?;
         let mut document = document;
         let fresh_number = document.number.is_empty();
         if fresh_number {

@@ -137,6 +137,25 @@ pub enum LedgerError {
     },
     #[error("epoch {epoch} does not exist in this ledger (current epoch {current})")]
     UnknownEpoch { epoch: u64, current: u64 },
+    #[error(
+        "nothing can be confirmed in epoch {epoch}: HQ holds this epoch up to seq {hq_applied_seq}, more than \
+         the ledger ({reason}), so the next entry would reuse a number HQ already holds; run `branch-node \
+         epoch new` first"
+    )]
+    EpochHeldByHq {
+        epoch: u64,
+        hq_applied_seq: u64,
+        reason: String,
+    },
+    #[error(
+        "HQ holds seq {hq_applied_seq} of epoch {epoch}, more than the ledger's acknowledged seq {acked_seq}: \
+         only a lower position is recorded this way"
+    )]
+    RewindNotLower {
+        epoch: u64,
+        hq_applied_seq: u64,
+        acked_seq: u64,
+    },
     #[error("stored {what} is unreadable: {reason}")]
     StoredData { what: String, reason: String },
 

@@ -34,6 +34,10 @@ pub struct LedgerStatus {
     pub backlog: u64,
     pub backlog_documents: u64,
     pub inbox_seq: u64,
+    /// The last time HQ held less than the ledger had acknowledged (and the entries were resent).
+    pub hq_rewind: Option<crate::hq_position::HqRewind>,
+    /// Set while the current epoch's appends are held: HQ holds more of it than the ledger.
+    pub hold: Option<crate::hq_position::HqHold>,
 }
 
 /// One confirmed document as reconcile compares it with HQ.
@@ -147,6 +151,8 @@ impl Ledger {
             backlog: epoch.last_seq - epoch.acked_seq,
             backlog_documents,
             inbox_seq,
+            hq_rewind: crate::hq_position::last_rewind(&tx)?,
+            hold: crate::hq_position::epoch_hold(&tx, epoch.epoch)?,
         })
     }
 

@@ -4,6 +4,7 @@
 //! the transfer agent reads them with `outbox_after` and records HQ's acknowledgement.
 
 use crate::error::LedgerError;
+use crate::hq_position::check_not_held;
 use crate::ledger::{current_epoch, epoch_counters, EpochRow, Ledger};
 use crate::outbox_ref::{entry_json_len, is_ref_body, load_ref_entry};
 use crate::row_insert::insert_rows;
@@ -25,11 +26,18 @@ pub(crate) struct OutboxWriter {
 impl OutboxWriter {
     /// Starts appending after the current epoch's last entry. Call inside a write transaction.
     pub(crate) fn start(conn: &Connection) -> Result<OutboxWriter, LedgerError> {
-        Ok(OutboxWriter::from_epoch(&current_epoch(conn)?))
+        OutboxWriter::from_epoch(conn, &current_epoch(conn)?)
     }
 
-    /// Starts appending after `epoch`'s last entry, read in this transaction.
-    pub(crate) fn from_epoch(epoch: &EpochRow) -> OutboxWriter {
+    /// Starts appending after `epoch`'s last entry, read in this transaction. Refuses an epoch
+    /// held because HQ holds more of it than the ledger (`hq_position`).
+    pub(crate) fn from_epoch(conn: &Connection, epoch: &EpochRow) -> Result<OutboxWriter, LedgerError> {
+        check_not_held(conn, epoch.epoch)?;
+        Ok(OutboxWriter::unchecked(epoch))
+    }
+
+    /// Starts appending after `epoch`'s last entry without looking for a hold.
+    pub(crate) fn unchecked(epoch: &EpochRow) -> OutboxWriter {
         OutboxWriter {
             epoch: epoch.epoch,
             last_seq: epoch.last_seq,
@@ -169,20 +177,6 @@ impl Ledger {
         }
         tx.commit()?;
         Ok(())
-    }
-
-    /// Starts the next epoch (after a restore from an old backup, SPEC 5.5): outbox numbering
-    /// and generated document numbers restart there. Returns the new epoch.
-    pub fn new_epoch(&self) -> Result<u64, LedgerError> {
-        let tx = write_tx(&self.conn)?;
-        let next = current_epoch(&tx)?.epoch + 1;
-        tx.execute(
-            "INSERT INTO epoch (epoch, last_seq, acked_seq, next_number) VALUES (?1, 0, 0, 1)",
-            [next],
-        )?;
-        tx.execute("UPDATE ledger_info SET epoch = ?1", [next])?;
-        tx.commit()?;
-        Ok(next)
     }
 }
 

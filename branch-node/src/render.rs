@@ -176,7 +176,7 @@ pub(crate) fn stock_table(rows: &[StockRow]) -> String {
 }
 
 pub(crate) fn status_text(status: &LedgerStatus) -> String {
-    format!(
+    let mut text = format!(
         "branch {}\nepoch {}\nlast seq {}\nacknowledged seq {}\nbacklog {} entries ({} documents)\ninbox seq {}\n",
         status.branch,
         status.epoch,
@@ -185,7 +185,12 @@ pub(crate) fn status_text(status: &LedgerStatus) -> String {
         status.backlog,
         status.backlog_documents,
         status.inbox_seq
-    )
+    );
+    for note in crate::hq_position::status_notes(status.hq_rewind.as_ref(), status.hold.as_ref()) {
+        text.push_str(&note);
+        text.push('\n');
+    }
+    text
 }
 
 /// Left-aligned columns separated by two spaces.

@@ -157,6 +157,25 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (name, version, part)
     );
     "#,
+    // 6: what the transfer agent learned about HQ's position (`hq_position`): each time HQ held
+    // less than the ledger had acknowledged (HQ restored; the acknowledged position was lowered
+    // and the entries resent), and an epoch whose appends are held because HQ holds more of it
+    // than the ledger (the ledger restored; `epoch new` settles it).
+    r#"
+    CREATE TABLE hq_rewind (
+        id INTEGER PRIMARY KEY,
+        epoch INTEGER NOT NULL,
+        hq_applied_seq INTEGER NOT NULL,
+        ledger_acked_seq INTEGER NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE hq_hold (
+        epoch INTEGER PRIMARY KEY,
+        hq_applied_seq INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

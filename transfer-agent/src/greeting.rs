@@ -47,6 +47,7 @@ pub async fn hello(hq: &Hq, status: &LedgerStatus) -> Result<HelloResponse, Clie
         backlog: status.backlog,
         inbox_seq: status.inbox_seq,
         branch: status.branch.clone(),
+        acked_seq: status.acked_seq,
     };
     hq.unary("hello", client.hello(request)).await
 }
@@ -95,6 +96,8 @@ mod tests {
             backlog: 0,
             backlog_documents: 0,
             inbox_seq: 0,
+            hq_rewind: None,
+            hold: None,
         };
         let mut greeting = HelloResponse {
             branch: "SZ".into(),

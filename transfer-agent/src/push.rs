@@ -33,7 +33,10 @@ pub enum PushError {
         hq_applied_seq: u64,
         ledger_last_seq: u64,
     },
-    #[error("the ledger's history contradicts HQ's, pushing stopped: {message}")]
+    #[error(
+        "the ledger's history contradicts HQ's, pushing stopped: {message}; run `branch-node epoch new` to \
+         carry the unsent entries into a new epoch, then push again"
+    )]
     Conflict { message: String },
     #[error("outbox of epoch {epoch} has a gap: expected seq {expected}, read {found}")]
     OutboxGap { epoch: u64, expected: u64, found: u64 },
@@ -87,15 +90,20 @@ pub async fn push_outbox(
     stop: &StopSignal,
 ) -> Result<PushOutcome, PushError> {
     let ledger = open_shared(ledger_path).await?;
-    let status = ledger_status(&ledger).await?;
+    let mut status = ledger_status(&ledger).await?;
     let greeting = greet(hq, ledger_path, &status).await?;
     if greeting.applied_seq > status.last_seq {
+        let reason = format!("the ledger's last seq is {}", status.last_seq);
+        hold_epoch(&ledger, status.epoch, greeting.applied_seq, reason).await?;
         return Err(PushError::LedgerBehindHq {
             ledger: ledger_path.to_owned(),
             epoch: status.epoch,
             hq_applied_seq: greeting.applied_seq,
             ledger_last_seq: status.last_seq,
         });
+    }
+    if greeting.epoch == status.epoch && greeting.applied_seq < status.acked_seq {
+        status = rewind_to_hq(&ledger, &status, greeting.applied_seq).await?;
     }
     let mut outcome = PushOutcome {
         epoch: status.epoch,
@@ -163,6 +171,10 @@ pub async fn push_outbox(
     .await;
     // Dropping the stream (on error) closes the batch channel, so the reader ends too.
     let read = reader.await.unwrap_or(Ok(()));
+    if let Err(PushError::Conflict { message }) = &streamed {
+        let reason = format!("its history contradicts the ledger's: {message}");
+        hold_epoch(&ledger, status.epoch, greeting.applied_seq, reason).await?;
+    }
     streamed?;
     read?;
     if let Ok((_, _)) = sent_receiver.try_recv() {
@@ -218,6 +230,41 @@ fn check_ack(status: &LedgerStatus, batch_last_seq: u64, ack: &PushAck) -> Resul
 
 async fn ledger_status(ledger: &SharedLedger) -> Result<LedgerStatus, LedgerAccessError> {
     run_blocking(ledger, |ledger| ledger.status().map_err(Box::new)).await
+}
+
+/// HQ holds less than the ledger had acknowledged (restored from a copy, or it lost its last
+/// commits): lower the ledger's acknowledged position to HQ's, say so, and resend from there.
+async fn rewind_to_hq(
+    ledger: &SharedLedger,
+    status: &LedgerStatus,
+    hq_applied_seq: u64,
+) -> Result<LedgerStatus, LedgerAccessError> {
+    let epoch = status.epoch;
+    let rewind = run_blocking(ledger, move |ledger| {
+        ledger.rewind_ack(epoch, hq_applied_seq).map_err(Box::new)
+    })
+    .await?;
+    tracing::warn!(
+        epoch,
+        hq_applied_seq,
+        ledger_acked_seq = rewind.ledger_acked_seq,
+        "HQ holds less than the ledger had acknowledged (HQ restored from a copy?): resending from seq {}",
+        hq_applied_seq + 1
+    );
+    ledger_status(ledger).await
+}
+
+/// Holds the epoch's appends until `epoch new`: HQ holds more of it than the ledger can vouch for.
+async fn hold_epoch(
+    ledger: &SharedLedger,
+    epoch: u64,
+    hq_applied_seq: u64,
+    reason: String,
+) -> Result<(), LedgerAccessError> {
+    run_blocking(ledger, move |ledger| {
+        ledger.hold_epoch(epoch, hq_applied_seq, &reason).map_err(Box::new)
+    })
+    .await
 }
 
 async fn record_ack(ledger: &SharedLedger, epoch: u64, acked_seq: u64) -> Result<(), LedgerAccessError> {

@@ -278,13 +278,23 @@ impl Transfer for TransferService {
             let hello = request.get_ref();
             check_ledger_branch(&self.refusals, "hello", &branch.code, &hello.branch).await?;
             check_protocol(hello.protocol_version)?;
-            let state = ingest::hello(&self.store, &branch, hello.epoch, hello.backlog).await?;
+            let state = ingest::hello(
+                &self.store,
+                &branch,
+                hello.epoch,
+                hello.backlog,
+                hello.acked_seq,
+                hello.inbox_seq,
+            )
+            .await?;
             Ok(HelloResponse {
                 protocol_version: PROTOCOL_VERSION,
                 branch: branch.code,
                 epoch: state.epoch,
                 applied_seq: state.applied_seq,
                 inbox_last_seq: state.inbox_last_seq,
+                current_epoch: state.current_epoch,
+                current_applied_seq: state.current_applied_seq,
             })
         };
         result.await.map(Response::new).map_err(to_status)

@@ -42,6 +42,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (4, "0004", "packed_rollups"),
     (5, "0005", "packed_stock"),
     (6, "0006", "rollup_pending"),
+    (7, "0007", "inbox_floor"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
@@ -52,6 +53,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (5, "0005", "packed_rollups"),
     (6, "0006", "packed_stock"),
     (7, "0007", "rollup_pending"),
+    (8, "0008", "inbox_floor"),
 );
 
 /// The roll-up rows a migration's Rust step packs (`packed_migrate`).

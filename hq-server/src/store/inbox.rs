@@ -38,6 +38,7 @@ pub async fn pull(
         .bind(now_text())
         .execute(&mut *tx)
         .await?;
+    super::inbox_queue::raise_inbox_floor(&mut tx, branch.id, after_seq).await?;
     let entries = read_page(&mut tx, branch.id, after_seq, bound).await?;
     let last_seq = inbox_last_seq(&mut tx, branch.id).await?;
     tx.commit().await?;

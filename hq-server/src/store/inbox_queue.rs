@@ -5,7 +5,9 @@ use super::{get_u64, to_i64};
 use branchline_shared::InboxBody;
 use sqlx::AnyConnection;
 
-/// Appends `body` to the inbox of `branch_id`; returns its sequence number. Two writers racing
+/// Appends `body` to the inbox of `branch_id`; returns its sequence number, above both the
+/// inbox's last entry and the branch's floor (the highest seq its ledger reported applied: after
+/// HQ is restored from a copy the inbox may end below it). Two writers racing
 /// for the same number (replicas on one PostgreSQL database) do not fail: the second one's
 /// insert waits for the first to commit, inserts nothing, and takes the next number. A number
 /// is therefore only taken once every lower number is committed, so a branch that has pulled
@@ -25,7 +27,7 @@ pub(crate) async fn append_inbox(
                 .await?,
             0,
         )?;
-        let seq = last + 1;
+        let seq = last.max(inbox_floor(connection, branch_id).await?) + 1;
         let inserted = sqlx::query(
             "INSERT INTO inbox (branch_id, seq, body, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (branch_id, seq) DO NOTHING",
@@ -40,4 +42,27 @@ pub(crate) async fn append_inbox(
             return Ok(seq);
         }
     }
+}
+
+/// The highest inbox seq the branch's ledger has reported applied.
+async fn inbox_floor(connection: &mut AnyConnection, branch_id: i64) -> Result<u64, sqlx::Error> {
+    let row = sqlx::query("SELECT inbox_floor FROM branch WHERE id = $1")
+        .bind(branch_id)
+        .fetch_one(connection)
+        .await?;
+    get_u64(&row, 0)
+}
+
+/// Raises the branch's floor to `applied_seq`, what its ledger reports applied (never lowers it).
+pub(crate) async fn raise_inbox_floor(
+    connection: &mut AnyConnection,
+    branch_id: i64,
+    applied_seq: u64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE branch SET inbox_floor = $2 WHERE id = $1 AND inbox_floor < $2")
+        .bind(branch_id)
+        .bind(to_i64(applied_seq))
+        .execute(connection)
+        .await?;
+    Ok(())
 }

@@ -114,6 +114,11 @@ impl Store {
             // b-trees that ingestion updates in memory. WAL pages are copied back by the
             // checkpoint thread; a commit does it inline only past `checkpoint::INLINE_PAGES`.
             // A connection to a local file does not go stale: no ping before each use.
+            // synchronous = NORMAL (ingestion speed): a power loss may drop the last commits,
+            // acknowledged batches included. That is recovered, not prevented: on its next Hello
+            // a branch reports what it had acknowledged, HQ audits that it holds less, and the
+            // agent lowers its acknowledged position to HQ's and resends (the same path as HQ
+            // restored from a copy), so HQ ends equal to the branch.
             options = options.test_before_acquire(false).after_connect(|connection, _| {
                 Box::pin(async move {
                     let pragmas = format!(

@@ -78,7 +78,8 @@ async fn restored_ledgers_and_tampered_hq() -> anyhow::Result<()> {
 
     // 3. The same copy writing other documents under the seqs HQ holds: a conflict, exit 1.
     let contradicting = dir.join("contradicting.db");
-    copy_ledger(&behind, &contradicting)?;
+    // (From the copy itself: `behind` now refuses to confirm until `epoch new`.)
+    copy_ledger(&before_more, &contradicting)?;
     import_documents(&contradicting, dir.path(), "ZH", 100, 23)?;
     let conflict = once(&contradicting, &["once", "--push"])?.expect_err();
     assert!(conflict.stderr.contains("contradicts"), "{}", conflict.stderr);

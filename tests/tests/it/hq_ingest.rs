@@ -178,6 +178,7 @@ async fn ingestion_rules(store: HqStoreKind) {
         backlog: 7,
         inbox_seq: 0,
         branch: "SZ".into(),
+        ..Default::default()
     };
     let answer = client
         .hello(hello(1, PROTOCOL_VERSION))

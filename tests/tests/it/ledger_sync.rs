@@ -65,18 +65,26 @@ fn a_new_epoch_restarts_numbering() {
     ledger
         .add_document(doc(DocType::Opening, "", "P0001", "10"), false)
         .unwrap();
-    assert_eq!(ledger.new_epoch().unwrap(), 2);
+    // Nothing was acknowledged: every entry of epoch 1 is carried into epoch 2, and the
+    // document the ledger numbered in epoch 1 gets a number of epoch 2.
+    let started = ledger.new_epoch().unwrap();
+    assert_eq!(started.epoch, 2);
+    assert_eq!(started.carried, SEEDED_ENTRIES + 1);
+    assert_eq!(
+        started.renumbered,
+        vec![("SZ-000001".to_owned(), "SZ-E2-000001".to_owned())]
+    );
     let status = ledger.status().unwrap();
     assert_eq!(
         (status.epoch, status.last_seq, status.acked_seq, status.backlog),
-        (2, 0, 0, 0)
+        (2, started.carried, 0, started.carried)
     );
     let outcome = ledger
         .add_document(doc(DocType::Opening, "", "P0001", "1"), false)
         .unwrap();
-    assert_eq!(outcome.number(), "SZ-E2-000001");
-    let entries = ledger.outbox_after(0, 100, 1 << 20).unwrap();
-    assert_eq!(entries.len(), 1);
+    assert_eq!(outcome.number(), "SZ-E2-000002");
+    let entries = ledger.outbox_after(0, 1000, 1 << 24).unwrap();
+    assert_eq!(entries.len() as u64, started.carried + 1);
     assert_eq!(entries[0].seq, 1);
     assert_outbox_gapless(ledger.path()).unwrap();
 }

@@ -1,0 +1,4 @@
+-- HQ schema v7 (SQLite): the highest inbox sequence a branch's ledger has reported applied. After
+-- HQ is restored from a copy its inbox may end below that; a new entry takes a number above
+-- both (src/store/inbox_queue.rs), so the ledger never skips it as already applied.
+ALTER TABLE branch ADD COLUMN inbox_floor INTEGER NOT NULL DEFAULT 0;
