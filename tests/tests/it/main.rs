@@ -15,6 +15,7 @@ mod ledger_cli;
 mod ledger_kill;
 mod ledger_migrate;
 mod ledger_props;
+mod ledger_red_rules;
 mod ledger_rules;
 mod ledger_sync;
 mod report_cli;
