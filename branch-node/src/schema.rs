@@ -228,6 +228,11 @@ pub(crate) fn create_file(path: &Path) -> Result<Connection, LedgerError> {
 /// Opens an existing ledger file: checks it is a SQLite database, a Branchline ledger, intact
 /// (`quick_check`) and not newer than this build; applies pending migrations. Never creates a file.
 pub(crate) fn open_file(path: &Path) -> Result<Connection, LedgerError> {
+    if path.is_dir() {
+        return Err(LedgerError::IsADirectory {
+            path: path.to_owned(),
+        });
+    }
     if !path.is_file() {
         return Err(LedgerError::NotFound {
             path: path.to_owned(),
