@@ -11,6 +11,8 @@ pub enum LedgerError {
     NotFound { path: PathBuf },
     #[error("ledger {path} is a directory, not a ledger file")]
     IsADirectory { path: PathBuf },
+    #[error("ledger {path} is read-only: this command writes to it (check the file's permissions)")]
+    ReadOnly { path: PathBuf },
     #[error("ledger {path} already exists")]
     AlreadyExists { path: PathBuf },
     #[error("{path} is not a Branchline ledger: {reason}")]

@@ -163,8 +163,15 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`).
-pub(crate) fn write_tx(conn: &Connection) -> rusqlite::Result<WriteTx<'_>> {
+/// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`). A ledger
+/// SQLite opened read-only (the file or its folder is not writable) is refused by name here,
+/// before any write.
+pub(crate) fn write_tx(conn: &Connection) -> Result<WriteTx<'_>, LedgerError> {
+    if conn.is_readonly(rusqlite::DatabaseName::Main)? {
+        return Err(LedgerError::ReadOnly {
+            path: conn.path().unwrap_or_default().into(),
+        });
+    }
     conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
     Ok(WriteTx { conn, open: true })
 }

@@ -17,6 +17,7 @@ mod ledger_error_output;
 mod ledger_kill;
 mod ledger_migrate;
 mod ledger_props;
+mod ledger_read_only;
 mod ledger_red_rules;
 mod ledger_rules;
 mod ledger_sync;
