@@ -9,7 +9,7 @@ use crate::ledger::Ledger;
 use crate::render;
 use anyhow::{bail, Context};
 use branchline_shared::{
-    parse_date, parse_decimal, parse_line_decimals, BaseKind, BaseRecord, DecimalKind, DocLine, DocStatus,
+    echo_prefix, parse_date, parse_decimal, parse_line_decimals, BaseKind, BaseRecord, DecimalKind, DocLine, DocStatus,
     DocType, Document,
 };
 use clap::{Parser, Subcommand, ValueEnum};
@@ -349,6 +349,9 @@ fn run_doc(ledger: &Ledger, action: DocAction, out: &mut impl Write) -> anyhow::
             lines,
             draft,
         } => {
+            if number.as_deref().is_some_and(|number| number.trim().is_empty()) {
+                bail!("--number is empty: leave it out to have the ledger number the document");
+            }
             let document = Document {
                 number: number.unwrap_or_default(),
                 doc_type: DocType::parse(&doc_type)?,
@@ -477,21 +480,22 @@ fn date_or_today(date: Option<&str>) -> anyhow::Result<chrono::NaiveDate> {
 /// Parses `PRODUCT:QTY@PRICE[:DISCOUNT[:TAXRATE]]`.
 pub fn parse_line_arg(text: &str) -> anyhow::Result<DocLine> {
     let shape = "expected PRODUCT:QTY@PRICE[:DISCOUNT[:TAXRATE]]";
+    let text_echo = echo_prefix(text);
     let Some((product, rest)) = text.split_once(':') else {
-        bail!("--line {text:?}: {shape}");
+        bail!("--line {text_echo:?}: {shape}");
     };
     let Some((qty, rest)) = rest.split_once('@') else {
-        bail!("--line {text:?}: {shape}");
+        bail!("--line {text_echo:?}: {shape}");
     };
     let mut parts = rest.split(':');
     let price = parts.next().unwrap_or_default();
     let discount = parts.next();
     let tax_rate = parts.next();
     if parts.next().is_some() {
-        bail!("--line {text:?}: {shape}");
+        bail!("--line {text_echo:?}: {shape}");
     }
     let (qty, price, discount, tax_rate) = parse_line_decimals("", qty, price, discount, tax_rate)
-        .with_context(|| format!("--line {text:?}"))?;
+        .with_context(|| format!("--line {text_echo:?}"))?;
     Ok(DocLine {
         product: product.to_owned(),
         qty,
@@ -558,6 +562,23 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The error and its causes on one line, joined by ": ", leaving out a cause whose text the
+/// message already ends with (an error that quotes its source in its own message).
+fn one_line_message(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.ends_with(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message.replace('\n', " ")
+}
+
 /// Parses the arguments and runs the command; on failure prints one `error: ...` line to
 /// stderr and returns status 1 (2 for a command-line usage error).
 pub fn main() -> std::process::ExitCode {
@@ -574,8 +595,7 @@ pub fn main() -> std::process::ExitCode {
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            let message = format!("{error:#}").replace('\n', " ");
-            eprintln!("error: {message}");
+            eprintln!("error: {}", one_line_message(&error));
             std::process::ExitCode::FAILURE
         }
     }

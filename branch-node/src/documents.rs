@@ -93,6 +93,11 @@ impl Ledger {
     /// Refuses a routed draft: marks it rejected and tells HQ through the outbox.
     /// Returns the rejection's outbox sequence number.
     pub fn reject_document(&self, number: &str, reason: &str) -> Result<u64, LedgerError> {
+        if reason.trim().is_empty() {
+            return Err(LedgerError::EmptyRejectReason {
+                number: number.to_owned(),
+            });
+        }
         let tx = write_tx(&self.conn)?;
         let (id, stored) = load_draft(&tx, number)?;
         let Some(link) = stored.document.link else {

@@ -9,6 +9,10 @@ use std::path::PathBuf;
 pub enum LedgerError {
     #[error("ledger {path} does not exist (create it with `branch-node init`)")]
     NotFound { path: PathBuf },
+    #[error("ledger {path} is a directory, not a ledger file")]
+    IsADirectory { path: PathBuf },
+    #[error("ledger {path} is read-only: this command writes to it (check the file's permissions)")]
+    ReadOnly { path: PathBuf },
     #[error("ledger {path} already exists")]
     AlreadyExists { path: PathBuf },
     #[error("{path} is not a Branchline ledger: {reason}")]
@@ -45,6 +49,10 @@ pub enum LedgerError {
         kind: BaseKind,
         code: String,
     },
+    #[error("unknown {kind} {code} in the filter")]
+    UnknownFilterCode { kind: BaseKind, code: String },
+    #[error("document {number}: the reject reason is empty")]
+    EmptyRejectReason { number: String },
     #[error("document {number} not found")]
     DocumentNotFound { number: String },
     #[error("document number {number} already exists with different content")]
@@ -92,6 +100,25 @@ pub enum LedgerError {
         field: &'static str,
         expected: String,
         found: String,
+    },
+    #[error("document {number}: date {date} is before {source_date}, the date of red_of {source_number}")]
+    RedBeforeSource {
+        number: String,
+        date: chrono::NaiveDate,
+        source_number: String,
+        source_date: chrono::NaiveDate,
+    },
+    #[error(
+        "document {number} line {line}: {field} {found} differs from {expected} in the line of red_of \
+         {source_number}; a red line copies its source line's price, discount and tax_rate"
+    )]
+    RedLineMismatch {
+        number: String,
+        line: usize,
+        field: &'static str,
+        found: String,
+        expected: String,
+        source_number: String,
     },
     #[error(
         "document {number}: reverses {wanted} of product {product} but only {remaining} of it remains \

@@ -8,8 +8,9 @@
 
 use crate::base_data::base_record_exists;
 use crate::error::LedgerError;
-use crate::schema::QTY_SCALE;
-use branchline_shared::{format_plain, from_scaled, to_scaled, BaseKind, DocType, Document};
+use crate::schema::{PRICE_SCALE, QTY_SCALE, RATE_SCALE};
+use branchline_shared::{format_plain, from_scaled, parse_date, to_scaled, BaseKind, DocLine, DocType, Document};
+use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -32,11 +33,25 @@ struct StockCell {
 #[derive(Debug, Clone)]
 struct RedSource {
     doc_type: DocType,
+    date: NaiveDate,
     warehouse: String,
     partner: String,
-    /// Scaled quantity per product not yet reversed.
-    remaining: HashMap<String, i64>,
+    /// Its lines grouped by product and terms, in source-line order.
+    lines: Vec<RedSourceLine>,
 }
+
+/// The lines of a source document that share a product and terms, and what of them remains.
+#[derive(Debug, Clone)]
+struct RedSourceLine {
+    product: String,
+    /// Scaled price, discount and tax rate (`RED_TERMS` order).
+    terms: [i64; 3],
+    /// Scaled quantity not yet reversed.
+    remaining: i64,
+}
+
+/// The terms a red line must copy from its source line, with their stored scales.
+const RED_TERMS: [(&str, u32); 3] = [("price", PRICE_SCALE), ("discount", RATE_SCALE), ("tax_rate", RATE_SCALE)];
 
 pub(crate) struct Posting<'c> {
     conn: &'c Connection,
@@ -96,10 +111,10 @@ impl<'c> Posting<'c> {
     /// document, what it reverses. The document must already pass `Document::validate`.
     pub(crate) fn post(&mut self, document: &Document) -> Result<(), LedgerError> {
         self.check_references(document)?;
-        let quantities = scaled_quantities(document);
         if let Some(source_number) = &document.red_of {
-            self.stage_red(document, source_number, &quantities)?;
+            self.stage_red(document, source_number)?;
         }
+        let quantities = scaled_quantities(document);
         let sign = document.doc_type.stock_sign();
         if sign == 0 {
             return Ok(());
@@ -197,55 +212,111 @@ impl<'c> Posting<'c> {
         Ok(products.get_mut(product).expect("inserted above"))
     }
 
-    fn stage_red(
-        &mut self,
-        document: &Document,
-        source_number: &str,
-        quantities: &[(&str, i64)],
-    ) -> Result<(), LedgerError> {
+    /// The red-document rules: same type, warehouse and partner as the source, dated on or
+    /// after it, each line mirroring a source line's terms and reversing no more than remains.
+    fn stage_red(&mut self, document: &Document, source_number: &str) -> Result<(), LedgerError> {
         if !self.red_sources.contains_key(source_number) {
             let source = load_red_source(self.conn, &document.number, source_number)?;
             self.red_sources.insert(source_number.to_owned(), source);
         }
         let source = self.red_sources.get_mut(source_number).expect("inserted above");
-        let number = || document.number.clone();
-        if source.doc_type != document.doc_type {
-            return Err(LedgerError::RedTypeMismatch {
-                number: number(),
-                doc_type: document.doc_type,
-                source_number: source_number.to_owned(),
-                source_type: source.doc_type,
-            });
-        }
-        for (field, expected, found) in [
-            ("warehouse", &source.warehouse, &document.warehouse),
-            ("partner", &source.partner, &document.partner),
-        ] {
-            if expected != found {
-                return Err(LedgerError::RedHeaderMismatch {
-                    number: number(),
-                    source_number: source_number.to_owned(),
-                    field,
-                    expected: expected.clone(),
-                    found: found.clone(),
-                });
-            }
-        }
-        for (product, qty) in quantities {
-            let wanted = -qty;
-            let remaining = source.remaining.get(*product).copied().unwrap_or(0);
-            if wanted > remaining {
-                return Err(LedgerError::RedExceedsSource {
-                    number: number(),
-                    source_number: source_number.to_owned(),
-                    product: (*product).to_owned(),
-                    remaining: format_qty(remaining),
-                    wanted: format_qty(wanted),
-                });
-            }
-            source.remaining.insert((*product).to_owned(), remaining - wanted);
+        check_red_head(document, source_number, source)?;
+        for (line_idx, line) in document.lines.iter().enumerate() {
+            stage_red_line(document, line_idx + 1, line, source_number, source)?;
         }
         Ok(())
+    }
+}
+
+fn check_red_head(document: &Document, source_number: &str, source: &RedSource) -> Result<(), LedgerError> {
+    let number = || document.number.clone();
+    if source.doc_type != document.doc_type {
+        return Err(LedgerError::RedTypeMismatch {
+            number: number(),
+            doc_type: document.doc_type,
+            source_number: source_number.to_owned(),
+            source_type: source.doc_type,
+        });
+    }
+    if document.date < source.date {
+        return Err(LedgerError::RedBeforeSource {
+            number: number(),
+            date: document.date,
+            source_number: source_number.to_owned(),
+            source_date: source.date,
+        });
+    }
+    for (field, expected, found) in [
+        ("warehouse", &source.warehouse, &document.warehouse),
+        ("partner", &source.partner, &document.partner),
+    ] {
+        if expected != found {
+            return Err(LedgerError::RedHeaderMismatch {
+                number: number(),
+                source_number: source_number.to_owned(),
+                field,
+                expected: expected.clone(),
+                found: found.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks red line `line_no` against the source line of its product and terms, and takes its
+/// quantity from what remains of that source line.
+fn stage_red_line(
+    document: &Document,
+    line_no: usize,
+    line: &DocLine,
+    source_number: &str,
+    source: &mut RedSource,
+) -> Result<(), LedgerError> {
+    let terms = [line.price, line.discount, line.tax_rate];
+    let scaled_terms: [i64; 3] = std::array::from_fn(|idx| to_scaled(terms[idx], RED_TERMS[idx].1));
+    let is_product = |source_line: &&RedSourceLine| source_line.product == line.product;
+    let mirrored = source
+        .lines
+        .iter()
+        .position(|source_line| source_line.product == line.product && source_line.terms == scaled_terms);
+    let Some(mirrored) = mirrored else {
+        let Some(first) = source.lines.iter().find(is_product) else {
+            return Err(red_exceeds(document, &line.product, source_number, 0, line.qty));
+        };
+        let field_idx = (0..3).find(|&idx| first.terms[idx] != scaled_terms[idx]).expect("terms differ");
+        let (field, scale) = RED_TERMS[field_idx];
+        return Err(LedgerError::RedLineMismatch {
+            number: document.number.clone(),
+            line: line_no,
+            field,
+            found: format_plain(terms[field_idx]),
+            expected: format_plain(from_scaled(first.terms[field_idx], scale)),
+            source_number: source_number.to_owned(),
+        });
+    };
+    let source_line = &mut source.lines[mirrored];
+    let wanted = -to_scaled(line.qty, QTY_SCALE);
+    if wanted > source_line.remaining {
+        let remaining = source_line.remaining;
+        return Err(red_exceeds(document, &line.product, source_number, remaining, line.qty));
+    }
+    source_line.remaining -= wanted;
+    Ok(())
+}
+
+fn red_exceeds(
+    document: &Document,
+    product: &str,
+    source_number: &str,
+    remaining: i64,
+    qty: rust_decimal::Decimal,
+) -> LedgerError {
+    LedgerError::RedExceedsSource {
+        number: document.number.clone(),
+        source_number: source_number.to_owned(),
+        product: product.to_owned(),
+        remaining: format_qty(remaining),
+        wanted: format_plain(-qty),
     }
 }
 
@@ -266,22 +337,16 @@ fn scaled_quantities(document: &Document) -> Vec<(&str, i64)> {
 }
 
 fn load_red_source(conn: &Connection, number: &str, source_number: &str) -> Result<RedSource, LedgerError> {
-    let row: Option<(i64, String, String, String, String, Option<String>)> = conn
+    type SourceRow = (i64, String, String, String, String, String, Option<String>);
+    let row: Option<SourceRow> = conn
         .prepare_cached(
-            "SELECT id, doc_type, status, warehouse, partner, red_of FROM document WHERE number = ?1",
+            "SELECT id, doc_type, status, date, warehouse, partner, red_of FROM document WHERE number = ?1",
         )?
         .query_row([source_number], |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-                row.get(5)?,
-            ))
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
         })
         .optional()?;
-    let Some((source_id, doc_type, status, warehouse, partner, red_of)) = row else {
+    let Some((source_id, doc_type, status, date, warehouse, partner, red_of)) = row else {
         return Err(LedgerError::RedSourceNotFound {
             number: number.to_owned(),
             source_number: source_number.to_owned(),
@@ -300,24 +365,47 @@ fn load_red_source(conn: &Connection, number: &str, source_number: &str) -> Resu
             source_number: source_number.to_owned(),
         });
     }
-    let mut statement = conn.prepare_cached(
-        "SELECT json_extract(l.value, '$[0]'), sum(json_extract(l.value, '$[1]'))
-         FROM document d, json_each(d.lines) l
-         WHERE d.id = ?1 OR (d.red_of = ?2 AND d.status = 'confirmed' AND d.number != ?3)
-         GROUP BY 1",
-    )?;
-    // The red being posted may already be written (bulk import writes first); it is staged below.
-    let remaining = statement
-        .query_map((source_id, source_number, number), |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-        })?
-        .collect::<Result<HashMap<_, _>, _>>()?;
     Ok(RedSource {
         doc_type: crate::ledger::parse_stored_doc_type(&doc_type)?,
+        date: parse_date(&date).map_err(|error| LedgerError::StoredData {
+            what: format!("date of document {source_number}"),
+            reason: error.to_string(),
+        })?,
         warehouse,
         partner,
-        remaining,
+        lines: load_red_source_lines(conn, source_id, source_number, number)?,
     })
+}
+
+/// The source's lines grouped by product and terms, less what its confirmed red documents
+/// (other than `number`) reversed. Reds whose terms match no source line reverse nothing here.
+fn load_red_source_lines(
+    conn: &Connection,
+    source_id: i64,
+    source_number: &str,
+    number: &str,
+) -> Result<Vec<RedSourceLine>, LedgerError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT json_extract(l.value, '$[0]'), json_extract(l.value, '$[2]'), json_extract(l.value, '$[3]'),
+                json_extract(l.value, '$[4]'), sum(json_extract(l.value, '$[1]')),
+                min(CASE WHEN d.id = ?1 THEN CAST(l.key AS INTEGER) END) AS first_line
+         FROM document d, json_each(d.lines) l
+         WHERE d.id = ?1 OR (d.red_of = ?2 AND d.status = 'confirmed' AND d.number != ?3)
+         GROUP BY 1, 2, 3, 4
+         HAVING first_line IS NOT NULL
+         ORDER BY first_line",
+    )?;
+    // The red being posted may already be written (bulk import writes first); it is staged later.
+    let lines = statement
+        .query_map((source_id, source_number, number), |row| {
+            Ok(RedSourceLine {
+                product: row.get(0)?,
+                terms: [row.get(1)?, row.get(2)?, row.get(3)?],
+                remaining: row.get(4)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(lines)
 }
 
 /// A scaled quantity as the operator writes it.

@@ -194,8 +194,15 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`).
-pub(crate) fn write_tx(conn: &Connection) -> rusqlite::Result<WriteTx<'_>> {
+/// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`). A ledger
+/// SQLite opened read-only (the file or its folder is not writable) is refused by name here,
+/// before any write.
+pub(crate) fn write_tx(conn: &Connection) -> Result<WriteTx<'_>, LedgerError> {
+    if conn.is_readonly(rusqlite::DatabaseName::Main)? {
+        return Err(LedgerError::ReadOnly {
+            path: conn.path().unwrap_or_default().into(),
+        });
+    }
     conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
     Ok(WriteTx { conn, open: true })
 }
@@ -259,6 +266,11 @@ pub(crate) fn create_file(path: &Path) -> Result<Connection, LedgerError> {
 /// Opens an existing ledger file: checks it is a SQLite database, a Branchline ledger, intact
 /// (`quick_check`) and not newer than this build; applies pending migrations. Never creates a file.
 pub(crate) fn open_file(path: &Path) -> Result<Connection, LedgerError> {
+    if path.is_dir() {
+        return Err(LedgerError::IsADirectory {
+            path: path.to_owned(),
+        });
+    }
     if !path.is_file() {
         return Err(LedgerError::NotFound {
             path: path.to_owned(),

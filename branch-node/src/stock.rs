@@ -3,7 +3,7 @@
 use crate::error::LedgerError;
 use crate::ledger::Ledger;
 use crate::schema::QTY_SCALE;
-use branchline_shared::from_scaled;
+use branchline_shared::{echo_prefix, from_scaled, BaseKind};
 use rust_decimal::Decimal;
 
 /// On-hand of one product in one warehouse.
@@ -21,6 +21,17 @@ impl Ledger {
         warehouse: Option<&str>,
         product: Option<&str>,
     ) -> Result<Vec<StockRow>, LedgerError> {
+        // A filter naming no known code is refused: an empty answer would read as "none on hand".
+        for (kind, code) in [(BaseKind::Warehouse, warehouse), (BaseKind::Product, product)] {
+            if let Some(code) = code {
+                if !crate::base_data::base_record_exists(&self.conn, kind, code)? {
+                    return Err(LedgerError::UnknownFilterCode {
+                        kind,
+                        code: echo_prefix(code),
+                    });
+                }
+            }
+        }
         let mut statement = self.conn.prepare_cached(
             "SELECT warehouse, product, on_hand FROM stock
              WHERE (?1 IS NULL OR warehouse = ?1) AND (?2 IS NULL OR product = ?2)

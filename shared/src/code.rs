@@ -23,7 +23,7 @@ pub fn validate_branch_code(code: &str) -> Result<(), CodeError> {
         Ok(())
     } else {
         Err(CodeError::Branch {
-            code: code.to_owned(),
+            code: crate::echo::echo_prefix(code),
         })
     }
 }
@@ -38,7 +38,7 @@ pub fn validate_org_code(code: &str) -> Result<(), CodeError> {
         Ok(())
     } else {
         Err(CodeError::Org {
-            code: code.to_owned(),
+            code: crate::echo::echo_prefix(code),
         })
     }
 }
@@ -67,7 +67,7 @@ pub fn validate_record_code(what: &'static str, code: &str) -> Result<(), CodeEr
     } else {
         Err(CodeError::Record {
             what,
-            code: code.to_owned(),
+            code: crate::echo::echo_prefix(code),
         })
     }
 }

@@ -73,7 +73,7 @@ pub fn parse_decimal(text: &str, kind: DecimalKind) -> Result<Decimal, DecimalEr
     }
     let malformed = || DecimalError::Malformed {
         kind: name,
-        text: text.to_owned(),
+        text: crate::echo::echo_prefix(text),
     };
     let unsigned = text.strip_prefix('-').unwrap_or(text);
     let (integer_part, fraction_part) = match unsigned.split_once('.') {
@@ -88,7 +88,7 @@ pub fn parse_decimal(text: &str, kind: DecimalKind) -> Result<Decimal, DecimalEr
     if scale > kind.max_scale() as usize {
         return Err(DecimalError::TooPrecise {
             kind: name,
-            text: text.to_owned(),
+            text: crate::echo::echo_prefix(text),
             max_scale: kind.max_scale(),
         });
     }
@@ -96,13 +96,13 @@ pub fn parse_decimal(text: &str, kind: DecimalKind) -> Result<Decimal, DecimalEr
     if significant_integer_digits > kind.max_integer_digits() {
         return Err(DecimalError::TooLarge {
             kind: name,
-            text: text.to_owned(),
+            text: crate::echo::echo_prefix(text),
         });
     }
     let value = Decimal::from_str(text).map_err(|_| malformed())?;
     if kind == DecimalKind::Rate && (value.is_sign_negative() && !value.is_zero() || value >= Decimal::ONE) {
         return Err(DecimalError::RateOutOfRange {
-            text: text.to_owned(),
+            text: crate::echo::echo_prefix(text),
         });
     }
     Ok(value)

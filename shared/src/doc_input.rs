@@ -4,7 +4,8 @@
 
 use crate::decimal::{parse_decimal, DecimalError, DecimalKind};
 use crate::doc_json_scan::{scan_document, RawDocument, RawLine};
-use crate::document::{DocLine, DocType, Document, DocumentError};
+use crate::document::{DocLine, DocType, Document, DocumentError, DATE_MAX, DATE_MIN};
+use crate::echo::{echo_prefix, echo_prefix_max};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -15,7 +16,7 @@ pub enum DocInputError {
     Json { reason: String },
     #[error("field {field}: {source}")]
     Decimal { field: String, source: DecimalError },
-    #[error("field date: {text:?} is not a date YYYY-MM-DD")]
+    #[error("field date: {text:?} is not a date YYYY-MM-DD from {DATE_MIN} to {DATE_MAX}")]
     Date { text: String },
     #[error(transparent)]
     Document(#[from] DocumentError),
@@ -48,10 +49,21 @@ struct DocumentInput {
     lines: Vec<LineInput>,
 }
 
-/// Parses a date `YYYY-MM-DD` (exactly ten characters).
+/// Parses a date `YYYY-MM-DD` (exactly ten characters) from `DATE_MIN` to `DATE_MAX`.
 pub fn parse_date(text: &str) -> Result<NaiveDate, DocInputError> {
+    let date = parse_any_date(text)?;
+    if !crate::document::date_in_range(date) {
+        return Err(DocInputError::Date {
+            text: echo_prefix(text),
+        });
+    }
+    Ok(date)
+}
+
+/// `parse_date` without the range check.
+fn parse_any_date(text: &str) -> Result<NaiveDate, DocInputError> {
     let date_error = || DocInputError::Date {
-        text: text.to_owned(),
+        text: echo_prefix(text),
     };
     if text.len() != 10 {
         return Err(date_error());
@@ -118,7 +130,7 @@ pub fn parse_document_json(text: &str) -> Result<Document, DocInputError> {
 /// `parse_document_json` through serde alone.
 fn parse_with_serde(text: &str) -> Result<Document, DocInputError> {
     let input: DocumentInput = serde_json::from_str(text).map_err(|error| DocInputError::Json {
-        reason: error.to_string(),
+        reason: json_reason(&error),
     })?;
     build_document(&RawDocument {
         number: &input.number,
@@ -139,6 +151,15 @@ fn parse_with_serde(text: &str) -> Result<Document, DocInputError> {
             })
             .collect(),
     })
+}
+
+/// serde's message for `error`, any input it quotes cut to a short prefix, with the column.
+fn json_reason(error: &serde_json::Error) -> String {
+    const JSON_REASON_CHARS_MAX: usize = 160;
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    let message = message.strip_suffix(&position).unwrap_or(&message);
+    format!("{}{position}", echo_prefix_max(message, JSON_REASON_CHARS_MAX))
 }
 
 /// The document a JSONL line's fields describe, checked.
@@ -265,7 +286,9 @@ mod tests {
         /// The plain-shape date parser and chrono's agree.
         #[test]
         fn dates_parse_as_chrono_does(text in "[0-9+-]{1}[0-9]{3}-[0-9]{2}-[0-9]{2}|[0-9 +-]{10}") {
-            let by_chrono = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok();
+            let by_chrono = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .ok()
+                .filter(|date| crate::document::date_in_range(*date));
             proptest::prop_assert_eq!(parse_date(&text).ok(), by_chrono, "{}", text);
         }
     }

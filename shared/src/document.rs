@@ -7,6 +7,17 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// The earliest date a document, target or report may name; every storable date lies in
+/// `DATE_MIN..=DATE_MAX`, and a report without a range covers exactly that.
+pub const DATE_MIN: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+/// The latest date a document, target or report may name.
+pub const DATE_MAX: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
+/// Whether `date` lies in `DATE_MIN..=DATE_MAX`.
+pub fn date_in_range(date: NaiveDate) -> bool {
+    (DATE_MIN..=DATE_MAX).contains(&date)
+}
+
 /// The most lines one document may carry (an opening document: [`OPENING_LINES_MAX`]).
 pub const DOC_LINES_MAX: usize = 10_000;
 /// The most lines one opening document may carry, so that a branch with tens of thousands of
@@ -53,7 +64,7 @@ impl DocType {
             .into_iter()
             .find(|doc_type| doc_type.as_str() == text)
             .ok_or_else(|| DocumentError::UnknownType {
-                doc_type: text.to_owned(),
+                doc_type: crate::echo::echo_prefix(text),
             })
     }
 
@@ -114,7 +125,7 @@ impl DocStatus {
             .into_iter()
             .find(|status| status.as_str() == text)
             .ok_or_else(|| DocumentError::UnknownStatus {
-                status: text.to_owned(),
+                status: crate::echo::echo_prefix(text),
             })
     }
 }
@@ -206,6 +217,8 @@ pub enum DocumentError {
     },
     #[error("document {number} line {line}: amount is too large")]
     AmountTooLarge { number: String, line: usize },
+    #[error("document {number}: date {date} is outside the range from {DATE_MIN} to {DATE_MAX}")]
+    DateOutOfRange { number: String, date: NaiveDate },
     #[error("document {number}: a sales order cannot be red; cancel it instead")]
     RedSalesOrder { number: String },
 }
@@ -215,10 +228,16 @@ impl Document {
     /// Checks against a ledger (unknown codes, stock) happen where the ledger is.
     pub fn validate(&self) -> Result<(), DocumentError> {
         let code_error = |source| DocumentError::Code {
-            number: self.number.clone(),
+            number: crate::echo::echo_prefix(&self.number),
             source,
         };
         validate_record_code("document number", &self.number).map_err(code_error)?;
+        if !date_in_range(self.date) {
+            return Err(DocumentError::DateOutOfRange {
+                number: self.number.clone(),
+                date: self.date,
+            });
+        }
         validate_record_code("warehouse", &self.warehouse).map_err(code_error)?;
         match (self.doc_type, self.partner.is_empty()) {
             (DocType::Opening, false) => {

@@ -13,6 +13,7 @@ pub mod doc_input;
 mod doc_json_scan;
 pub mod doc_json_write;
 pub mod document;
+pub mod echo;
 pub mod entry;
 pub mod template_part;
 
@@ -28,7 +29,9 @@ pub use decimal::{
 pub use doc_input::{parse_date, parse_document_json, parse_line_decimals, DocInputError};
 pub use doc_json_write::{document_canonical_json, document_entry_json_and_checksum};
 pub use document::{
-    DocLine, DocLink, DocStatus, DocType, Document, DocumentError, DOC_LINES_MAX, OPENING_LINES_MAX,
+    date_in_range, DocLine, DocLink, DocStatus, DocType, Document, DocumentError, DATE_MAX, DATE_MIN,
+    DOC_LINES_MAX, OPENING_LINES_MAX,
 };
+pub use echo::{echo_prefix, echo_prefix_max, ECHO_CHARS_MAX};
 pub use entry::{DocRejection, EntryBody, InboxBody, InboxEntry, OutboxEntry, Template};
 pub use template_part::{split_template, TemplatePart, TemplatePartError};

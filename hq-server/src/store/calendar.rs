@@ -24,12 +24,14 @@ fn day_text(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
+/// The first storable date: a range open at the start begins there.
 fn first_day() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1, 1, 1).expect("valid date")
+    branchline_shared::DATE_MIN
 }
 
+/// The last storable date: a range open at the end ends there.
 fn last_day() -> NaiveDate {
-    NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date")
+    branchline_shared::DATE_MAX
 }
 
 impl Segment {
@@ -159,8 +161,8 @@ mod tests {
     }
 
     #[test]
-    fn open_bounds_span_every_year() {
+    fn open_bounds_span_every_storable_year() {
         let segments = split_range(None, None, Level::Year);
-        assert_eq!(texts(&segments), vec![(Level::Year, "0001", "9999")]);
+        assert_eq!(texts(&segments), vec![(Level::Year, "1900", "9999")]);
     }
 }

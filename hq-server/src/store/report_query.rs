@@ -24,7 +24,11 @@ pub enum ReportError {
         report: &'static str,
         name: &'static str,
     },
-    #[error("invalid {field} date {text:?}: expected YYYY-MM-DD")]
+    #[error(
+        "invalid --{field} date {text:?}: expected YYYY-MM-DD from {} to {}",
+        branchline_shared::DATE_MIN,
+        branchline_shared::DATE_MAX
+    )]
     BadDate { field: &'static str, text: String },
     #[error("--from {from} is after --to {to}")]
     EmptyRange { from: NaiveDate, to: NaiveDate },
@@ -104,11 +108,11 @@ impl ReportQuery {
             }
             NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .ok()
-                .filter(|date| date.format("%Y-%m-%d").to_string() == text)
+                .filter(|date| date.format("%Y-%m-%d").to_string() == text && branchline_shared::date_in_range(*date))
                 .map(Some)
                 .ok_or_else(|| ReportError::BadDate {
                     field,
-                    text: text.to_owned(),
+                    text: branchline_shared::echo_prefix(text),
                 })
         };
         let (from, to) = (date("from", from)?, date("to", to)?);

@@ -14,7 +14,11 @@ use std::collections::BTreeMap;
 pub enum TargetError {
     #[error("organization {org} is not registered")]
     UnknownOrg { org: String },
-    #[error("invalid month {text:?}: expected YYYY-MM")]
+    #[error(
+        "invalid month {text:?}: expected YYYY-MM from {} to {}",
+        branchline_shared::DATE_MIN.format("%Y-%m"),
+        branchline_shared::DATE_MAX.format("%Y-%m")
+    )]
     BadMonth { text: String },
     #[error("invalid target amount {text:?}: {reason}")]
     BadAmount { text: String, reason: String },
@@ -32,10 +36,10 @@ impl From<sqlx::Error> for TargetError {
 pub async fn set_target(store: &Store, org: &str, month: &str, amount: &str) -> Result<(), TargetError> {
     let valid_month = month.len() == 7
         && chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-            .is_ok_and(|date| date.format("%Y-%m").to_string() == month);
+            .is_ok_and(|date| date.format("%Y-%m").to_string() == month && branchline_shared::date_in_range(date));
     if !valid_month {
         return Err(TargetError::BadMonth {
-            text: month.to_owned(),
+            text: branchline_shared::echo_prefix(month),
         });
     }
     let bad_amount = |reason: String| TargetError::BadAmount {
