@@ -40,7 +40,8 @@ fn contents(ledger: &Ledger) -> anyhow::Result<Contents> {
 
 /// Rewrites a current ledger into schema version 2's tables, as an older build left them: lines
 /// in their own table, the epoch row kept up to date by every append (version 4 drops that), and
-/// no staging table for template parts (version 5 adds it).
+/// no staging table for template parts (version 5 adds it) and no record of HQ's position
+/// (version 6).
 fn downgrade_to_version_2(path: &Path) -> anyhow::Result<()> {
     let conn = rusqlite::Connection::open(path)?;
     conn.execute_batch(
@@ -69,6 +70,8 @@ fn downgrade_to_version_2(path: &Path) -> anyhow::Result<()> {
                  (SELECT o.next_number FROM outbox o WHERE o.epoch = epoch.epoch ORDER BY o.id DESC LIMIT 1), 0));
          ALTER TABLE outbox DROP COLUMN next_number;
          DROP TABLE template_part;
+         DROP TABLE hq_rewind;
+         DROP TABLE hq_hold;
          PRAGMA user_version = 2;
          COMMIT;",
     )?;

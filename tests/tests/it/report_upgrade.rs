@@ -75,6 +75,7 @@ async fn upgrade_case(store_kind: HqStoreKind) {
         ]
         .map(|table| format!("DROP TABLE {table}")),
     );
+    downgrade.push("ALTER TABLE branch DROP COLUMN inbox_floor".to_owned());
     downgrade.push(format!(
         "DELETE FROM schema_migrations WHERE version >= {packed_version}"
     ));
@@ -121,8 +122,8 @@ async fn upgrade_case(store_kind: HqStoreKind) {
         .unwrap();
     assert_eq!(
         version,
-        packed_version + 2,
-        "both packing migrations and the pending roll-ups applied"
+        packed_version + 3,
+        "both packing migrations, the pending roll-ups and the inbox floor applied"
     );
     connection.close().await.unwrap();
     let whole_range = ("2025-11-01".to_owned(), "2026-03-01".to_owned());
