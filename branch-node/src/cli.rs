@@ -1,4 +1,4 @@
-//! The `branch-node` command line (SPEC 7): argument parsing and one function per command.
+//! The `branch-node` command line (README): argument parsing and one function per command.
 //!
 //! Errors surface as one line on stderr (`error: ...`) and exit status 1 (see `main`).
 
@@ -91,7 +91,7 @@ pub enum Command {
         #[command(subcommand)]
         action: BundleAction,
     },
-    /// Ledger epochs (SPEC 5.5).
+    /// Ledger epochs (docs/guarantees.md).
     Epoch {
         #[command(subcommand)]
         action: EpochAction,

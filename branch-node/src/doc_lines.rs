@@ -51,7 +51,7 @@ impl ScaledLine {
     }
 }
 
-/// `amount = round2(qty × price × (1 − discount))`, `tax = round2(amount × tax_rate)` (SPEC 4)
+/// `amount = round2(qty × price × (1 − discount))`, `tax = round2(amount × tax_rate)` (docs/documents.md)
 /// on the stored integers; `None` when `rust_decimal` could have rounded a product (its mantissa
 /// would pass 96 bits) or the amount is out of range, so the caller computes it the decimal way.
 fn integer_amount_and_tax([qty, price, discount, tax_rate]: [i64; 4]) -> Option<(i64, i64)> {

@@ -64,7 +64,7 @@ struct PreparedDocument {
 }
 
 impl Ledger {
-    /// Imports a documents JSONL file (SPEC 7) as confirmed documents, all or nothing.
+    /// Imports a documents JSONL file (README) as confirmed documents, all or nothing.
     ///
     /// One thread parses, validates and serializes while this one posts and writes, inside one
     /// write transaction; any bad line rolls everything back and names the line.

@@ -1,5 +1,5 @@
 //! What HQ sends a branch: templates (模板发放) and routed documents (单据转换), applied exactly
-//! once — the inbound high-water mark is recorded in the same transaction (SPEC 5.4) — and
+//! once — the inbound high-water mark is recorded in the same transaction (docs/guarantees.md) — and
 //! template files imported by hand (`template import FILE`).
 
 use crate::base_data::{load_base_record, upsert_base_record, Origin};

@@ -1,4 +1,4 @@
-//! A branch's offline SQLite ledger (账套) and the `branch-node` command line (SPEC 7).
+//! A branch's offline SQLite ledger (账套) and the `branch-node` command line (README).
 //!
 //! The ledger keeps base data, documents with their draft/confirm/red lifecycle, stock per
 //! warehouse and product, and the outbox/inbox the transfer agent moves to and from HQ.

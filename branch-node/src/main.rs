@@ -1,4 +1,4 @@
-//! `branch-node`: the branch operator's command line over the local ledger (SPEC 7).
+//! `branch-node`: the branch operator's command line over the local ledger (README).
 
 fn main() -> std::process::ExitCode {
     branch_node::cli::main()

@@ -1,4 +1,4 @@
-//! The outbox: what the ledger must send to HQ, numbered gaplessly per epoch (SPEC 5.1, 5.5).
+//! The outbox: what the ledger must send to HQ, numbered gaplessly per epoch (docs/guarantees.md).
 //!
 //! Entries are appended by `OutboxWriter` inside the same transaction as the change they record;
 //! the transfer agent reads them with `outbox_after` and records HQ's acknowledgement.

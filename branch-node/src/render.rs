@@ -1,4 +1,4 @@
-//! Output of the `branch-node` commands: the JSON shapes of SPEC 7 and plain tables.
+//! Output of the `branch-node` commands: the JSON shapes of README and plain tables.
 //!
 //! Amounts, tax and totals carry exactly two places; quantities and prices no trailing zeros.
 

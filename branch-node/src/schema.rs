@@ -19,7 +19,7 @@ const CACHE_KIB: i64 = 64 * 1024;
 
 /// Page size of a new ledger file. An interactive confirm is one small synchronous=FULL
 /// transaction that writes four b-tree pages; at 2 KiB they are about 8 KiB of WAL per commit
-/// instead of 16 KiB, which on a fast disk is what a confirm waits for (BENCHMARKS.md, "Branch
+/// instead of 16 KiB, which on a fast disk is what a confirm waits for (BENCHMARKS.md, "bench
 /// ledger"). 1 KiB pages slowed bulk imports too much. Existing ledgers keep their page size.
 pub const PAGE_SIZE: i64 = 2048;
 

@@ -1,4 +1,4 @@
-//! Bundle files (SPEC 6 "File transfer"): a branch's outbox entries in the container format,
+//! Bundle files (docs/operations.md): a branch's outbox entries in the container format,
 //! decoded into the same batch a network push would carry, so both paths share one ingestion.
 
 use crate::store::ingest::{Incoming, IngestBatch};

@@ -1,4 +1,4 @@
-//! Line arithmetic (SPEC 4): amount, tax and total of a document line, rounded 四舍五入.
+//! Line arithmetic (docs/documents.md): amount, tax and total of a document line, rounded 四舍五入.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 

@@ -1,4 +1,4 @@
-//! Codes: branch codes, dotted organization codes and base-data record codes (SPEC 2).
+//! Codes: branch codes, dotted organization codes and base-data record codes (docs/documents.md).
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodeError {

@@ -1,4 +1,4 @@
-//! Bundle and template files (SPEC 7 "Files"): a one-line JSON header, then a body of JSON
+//! Bundle and template files (docs/formats.md): a one-line JSON header, then a body of JSON
 //! lines whose count and SHA-256 the header records. The SHA-256 covers the header's own fields
 //! as well as the body, so neither a cut or altered body nor an altered header (another branch,
 //! epoch or sequence range) gets through.

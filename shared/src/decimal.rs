@@ -1,4 +1,4 @@
-//! Exact decimal parsing and formatting: every quantity, price, rate and amount (SPEC 4).
+//! Exact decimal parsing and formatting: every quantity, price, rate and amount (docs/documents.md).
 //!
 //! Parsing is strict: an optional `-`, digits, an optional `.` and digits. Exponents, `+`,
 //! grouping characters, spaces, NaN and more fractional digits than the kind allows are refused;

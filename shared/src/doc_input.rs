@@ -1,4 +1,4 @@
-//! The documents JSONL format (SPEC 7 "Files"): one document a line, decimals as strings.
+//! The documents JSONL format (docs/formats.md): one document a line, decimals as strings.
 //!
 //! Parsing is exact and every error names the field; the caller adds the file and line.
 

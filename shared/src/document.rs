@@ -1,4 +1,4 @@
-//! Documents (单据): types, lines, lifecycle and context-free validation (SPEC 2, 4).
+//! Documents (单据): types, lines, lifecycle and context-free validation (docs/documents.md).
 
 use crate::arith::LineValues;
 use crate::code::{validate_record_code, CodeError};

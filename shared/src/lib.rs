@@ -1,4 +1,4 @@
-//! Branchline's domain model and rules (SPEC 2, 4): codes, exact decimals, line arithmetic,
+//! Branchline's domain model and rules (docs/documents.md): codes, exact decimals, line arithmetic,
 //! documents, base data, outbox/inbox entries and the bundle/template file format.
 //!
 //! Architecture invariant: this crate does no I/O. Everything here is a pure function of its

@@ -35,7 +35,7 @@ impl TaskSpec {
     }
 }
 
-/// An agent config file (SPEC 7) with the given tasks and `[limits]` lines.
+/// An agent config file (README) with the given tasks and `[limits]` lines.
 pub struct AgentConfig {
     pub ledger: PathBuf,
     pub hq_url: String,

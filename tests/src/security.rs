@@ -1,4 +1,4 @@
-//! Test harness for issue 7 (security): a throwaway PKI made with rcgen (a CA, HQ's server
+//! Test harness for security: a throwaway PKI made with rcgen (a CA, HQ's server
 //! certificate for 127.0.0.1, one client certificate per branch), and an in-process HQ started
 //! from a full `ServeConfig` (TLS, mutual TLS, tight limits) with admin and transfer clients
 //! that speak TLS.

@@ -1,4 +1,4 @@
-//! The `transfer-agent` command line (SPEC 7): `once`, `run`, `status`, `reconcile`. Errors are
+//! The `transfer-agent` command line (README): `once`, `run`, `status`, `reconcile`. Errors are
 //! one line on stderr and a non-zero exit; reconcile exits 1 when it finds drift.
 
 use crate::client::connect;
@@ -44,7 +44,7 @@ pub struct Cli {
     /// The client certificate's PEM private key (or `key` in the config).
     #[arg(long, global = true)]
     pub key: Option<PathBuf>,
-    /// The agent config (SPEC 7); command-line flags override it.
+    /// The agent config (README); command-line flags override it.
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
     #[command(subcommand)]

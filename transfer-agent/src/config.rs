@@ -1,4 +1,4 @@
-//! The agent's TOML config (SPEC 7 "Agent config"): ledger, HQ address, credential, watched
+//! The agent's TOML config (README, "The transfer agent"): ledger, HQ address, credential, watched
 //! inbox folder, transfer tasks and the limits on everything that grows.
 
 use crate::schedule::{Schedule, ScheduleError};

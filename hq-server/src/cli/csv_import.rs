@@ -1,4 +1,4 @@
-//! Base-data CSV files (SPEC 7 "Files"): products `code,name,unit,price`; customers and
+//! Base-data CSV files (docs/formats.md): products `code,name,unit,price`; customers and
 //! suppliers `code,name`; warehouses `code,name,branch`. Errors name file:line and field.
 
 use branchline_shared::{

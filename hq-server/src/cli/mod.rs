@@ -1,4 +1,4 @@
-//! The `hq-server` command line (SPEC 7): `serve` runs the node, `admin` talks to one over gRPC.
+//! The `hq-server` command line (README): `serve` runs the node, `admin` talks to one over gRPC.
 
 pub mod admin;
 mod bundle_import;

@@ -1,6 +1,6 @@
 //! `hq-server report --hq URL --token TOKEN sales|inventory|ranking ...`: consolidated reports
 //! over the report service, printed as an aligned table (with a freshness section), one JSON
-//! document (SPEC 7 "Report JSON") or CSV with a header row.
+//! document (docs/formats.md) or CSV with a header row.
 
 use super::admin::{print_table, Authorization};
 use anyhow::Context;

@@ -1,4 +1,4 @@
-//! The report service (SPEC 6–7 多组织报表): sales summary, inventory query and rankings for an
+//! The report service (多组织报表, docs/formats.md): sales summary, inventory query and rankings for an
 //! organization subtree, each with every ledger's freshness. Admin credential only.
 //!
 //! Status codes: UNAUTHENTICATED (missing or unknown token), PERMISSION_DENIED (a branch token,

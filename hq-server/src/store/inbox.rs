@@ -1,4 +1,4 @@
-//! The inbox HQ keeps per branch (SPEC 5.4): ordered entries the branch pulls after a position.
+//! The inbox HQ keeps per branch (docs/guarantees.md): ordered entries the branch pulls after a position.
 //! What fills it (templates, routed documents) is `inbox_queue`; this is the pull path.
 
 use super::registry::BranchRef;

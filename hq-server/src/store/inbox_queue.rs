@@ -1,4 +1,4 @@
-//! Filling a branch's inbox at HQ (SPEC 5.4): templates and routed documents are appended in
+//! Filling a branch's inbox at HQ (docs/guarantees.md): templates and routed documents are appended in
 //! order, inside the caller's transaction, with the next sequence number of that inbox.
 
 use super::{get_u64, to_i64};

@@ -1,4 +1,4 @@
-//! Exactly-once ingestion (SPEC 5.1–5.3): one batch of a branch's outbox is applied in one
+//! Exactly-once ingestion (docs/guarantees.md): one batch of a branch's outbox is applied in one
 //! transaction together with the branch's high-water mark. Resends are acknowledged, gaps and
 //! conflicting resends refused, entries HQ cannot apply quarantined without blocking the rest.
 //! `Hello` lives here too, as it answers from the same high-water mark.

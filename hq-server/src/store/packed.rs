@@ -1,4 +1,4 @@
-//! Packed product roll-ups (issue 6): the sales of up to `BLOCK_SLOTS` products of one branch
+//! Packed product roll-ups: the sales of up to `BLOCK_SLOTS` products of one branch
 //! and one period (a year or a month) in one row, and likewise the on-hand of up to
 //! `BLOCK_SLOTS` products of one branch and one warehouse (qty only; `lines` counts the
 //! stock-moving lines). Every product and warehouse code gets a dense HQ-wide integer id on
@@ -18,7 +18,7 @@
 //! `lines` counts the stored lines folded into the slot (1 for a group carried over from the
 //! schema before version 4, whose rows had no count), so a product whose sums net to zero after
 //! a red document is still a group, as the direct aggregation over the lines sees it. A slot is
-//! present exactly when `lines` is not zero. `total` is not stored: it is amount + tax (SPEC 4).
+//! present exactly when `lines` is not zero. `total` is not stored: it is amount + tax (docs/documents.md).
 //! Sums never wrap: an addition that would overflow is refused with `PackError::Overflow`.
 
 /// Products per block. Fixed for the life of a store: changing it means repacking every row.

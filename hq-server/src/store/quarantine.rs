@@ -1,4 +1,4 @@
-//! Quarantine (SPEC 5.3): entries HQ could not apply, with their reason; an administrator lists
+//! Quarantine (docs/guarantees.md): entries HQ could not apply, with their reason; an administrator lists
 //! them and retries one after fixing the cause (say, importing the missing product).
 
 use super::plan::{write_plan, Known, Outcome, Plan};

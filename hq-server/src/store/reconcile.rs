@@ -1,4 +1,4 @@
-//! Reconcile (SPEC 5.7): counts and checksums of the documents HQ holds for a branch (all
+//! Reconcile (docs/guarantees.md): counts and checksums of the documents HQ holds for a branch (all
 //! epochs), per document type and month, and per document, to compare against the ledger.
 
 use super::dialect::{AMOUNT_SCALE, QTY_SCALE};

@@ -1,5 +1,5 @@
 //! The registry: organizations, branches and their credentials, HQ master data, per-branch
-//! status (SPEC 5.6) and the audit log.
+//! status (docs/guarantees.md) and the audit log.
 
 use super::counterpart_check::{check_counterparts, check_warehouse_import, CounterpartError, Counterparts};
 use super::dialect::PRICE_SCALE;

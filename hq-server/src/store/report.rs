@@ -1,4 +1,4 @@
-//! Consolidated reports (SPEC 6 多组织报表, issue 6): the multi-organization sales summary, the
+//! Consolidated reports (多组织报表, docs/formats.md): the multi-organization sales summary, the
 //! inventory query and rankings for an organization subtree, read from the roll-ups
 //! (`rollup.rs`) — the coarsest level that answers the grouping, with a date range split into
 //! whole years, whole months and edge days — plus each ledger's freshness. Groupings without
@@ -232,7 +232,7 @@ async fn read_sums(
                 .expect("the planner picks a source holding every grouping")
         })
         .collect();
-    // `total` is not read: it is `amount + tax` on every line (SPEC 4), so on every sum too.
+    // `total` is not read: it is `amount + tax` on every line (docs/documents.md), so on every sum too.
     let sums = ["qty", "amount", "tax"].map(|column| format!("{}{column}", source.sums));
     let (sql, params) = grouped_sql(dialect, source, &columns, &sums, subtree, Some(segment));
     Ok(read_groups(store, sql, params, groups).await?)

@@ -1,4 +1,4 @@
-//! What a report asks and answers (SPEC 7 "Report JSON"): the query (organization subtree,
+//! What a report asks and answers (docs/formats.md): the query (organization subtree,
 //! inclusive date range, grouping columns), its typed errors, and the rows and freshness that
 //! come back. `report.rs` answers queries from the roll-ups or by direct scan.
 
@@ -182,7 +182,7 @@ pub struct StockRow {
     pub on_hand: Decimal,
 }
 
-/// How current a ledger's figures are (SPEC 5.6).
+/// How current a ledger's figures are (docs/guarantees.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Freshness {
     pub org: String,

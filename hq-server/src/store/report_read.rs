@@ -1,4 +1,4 @@
-//! Reading a report's grouped sums fast (issue 6: a million groups well under a second): runs one
+//! Reading a report's grouped sums fast (a million groups well under a second): runs one
 //! `SELECT keys, sums ... GROUP BY keys` statement and folds its rows into compact groups —
 //! grouping texts interned once, branch ids mapped to their ledger once, sums kept as decimals —
 //! then hands the groups back sorted in `GroupKey` order.

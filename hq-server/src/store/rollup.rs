@@ -1,4 +1,4 @@
-//! Report roll-ups (issue 6), maintained incrementally in the transaction that ingests the
+//! Report roll-ups, maintained incrementally in the transaction that ingests the
 //! documents: a batch's documents are aggregated in memory first, then added to the stored
 //! roll-ups, so a report's cost grows with the number of groups it reads and not with the number
 //! of stored lines.

@@ -1,4 +1,4 @@
-//! Inter-branch trade (单据转换, SPEC 6), inside the ingestion transaction: a confirmed
+//! Inter-branch trade (单据转换, docs/documents.md), inside the ingestion transaction: a confirmed
 //! sales-out whose customer is another branch's counterpart customer reaches that branch's
 //! inbox as a draft purchase-in (and the mirror: a purchase-in from a counterpart supplier
 //! becomes a draft sales-out), red documents included. Each source document is routed at most

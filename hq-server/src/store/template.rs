@@ -1,4 +1,4 @@
-//! Templates (模板发放, SPEC 6): versioned snapshots of HQ master data, published to every
+//! Templates (模板发放, docs/documents.md): versioned snapshots of HQ master data, published to every
 //! registered branch of an organization subtree through its inbox, or exported as a file.
 
 use super::dialect::PRICE_SCALE;

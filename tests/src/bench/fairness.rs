@@ -1,4 +1,4 @@
-//! `bench fairness` (issue 7): does a flooding branch slow the others down? The real `hq-server`
+//! `bench fairness`: does a flooding branch slow the others down? The real `hq-server`
 //! binary runs as its own process pinned to one CPU (`BENCH_FAIR_HQ_CPU`, default 0); this bench
 //! process (the well-behaved branch's client) and the `flooder` process are pinned to another
 //! (`BENCH_FAIR_CLIENT_CPU`, default 1), so HQ gets the same CPU alone and under the flood.

@@ -544,12 +544,12 @@ fn print_table(sizes: &Sizes, rounds: usize, figures: &[Figure]) {
         for (rollups, name) in [(Some(true), "on"), (Some(false), "off")] {
             if let Some(ratio) = median_ratio(rollups, None) {
                 println!(
-                    "{store}: roll-ups {name} x baseline, median of rounds = {ratio:.2} (issue 3 target >= {target} with roll-ups on)"
+                    "{store}: roll-ups {name} x baseline, median of rounds = {ratio:.2} (target >= {target} with roll-ups on)"
                 );
             }
         }
         if let Some(ratio) = median_ratio(Some(true), Some(false)) {
-            println!("{store}: roll-ups on / off, median of rounds = {ratio:.2} (issue 6 target >= 0.8)");
+            println!("{store}: roll-ups on / off, median of rounds = {ratio:.2} (target >= 0.8)");
         }
     }
 }

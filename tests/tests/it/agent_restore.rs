@@ -44,7 +44,7 @@ async fn restored_ledgers_and_tampered_hq() -> anyhow::Result<()> {
     let restored = dir.join("restored.db");
     copy_ledger(&before_ack, &restored)?;
     assert_eq!(ledger_positions(&restored)?.backlog, 100);
-    // A pull-only run still tells HQ the branch's backlog (SPEC 5.6).
+    // A pull-only run still tells HQ the branch's backlog (docs/guarantees.md).
     once(&restored, &["once", "--pull"])?.expect_ok();
     let reported = hq
         .status()

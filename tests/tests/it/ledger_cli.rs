@@ -1,4 +1,4 @@
-//! The real `branch-node` binary: the SPEC 7 commands, their JSON shapes, and one-line errors
+//! The real `branch-node` binary: the README's commands, their JSON shapes, and one-line errors
 //! that exit 1 and leave the ledger unchanged.
 
 use branchline_tests::ledger::{assert_integrity, branch_node, snapshot, write_documents_jsonl};

@@ -1,4 +1,4 @@
-//! Issue 7 / SPEC 9, a corrupt ledger file: bytes flipped at many positions, or the file
+//! README, "What is guaranteed": a corrupt ledger file: bytes flipped at many positions, or the file
 //! truncated. `branch-node status` and `transfer-agent once` either stop with a clear one-line
 //! error (no panic) or, when the damage missed every page in use, behave exactly as with the
 //! intact file; HQ never ends up holding anything but what the intact ledger holds.

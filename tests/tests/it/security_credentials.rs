@@ -1,4 +1,4 @@
-//! Issue 7, credentials: `hq-server admin branch token rotate` and `branch revoke` on a running
+//! Credentials: `hq-server admin branch token rotate` and `branch revoke` on a running
 //! HQ take effect at once, without a restart, and are audited.
 
 use branchline_proto::v1::{AuditRequest, HelloRequest};

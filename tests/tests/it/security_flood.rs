@@ -1,4 +1,4 @@
-//! Issue 7, floods: a branch calling far over its request rate gets RESOURCE_EXHAUSTED while
+//! Floods: a branch calling far over its request rate gets RESOURCE_EXHAUSTED while
 //! another branch's pushes all succeed; and a flood of refused calls leaves a bounded number of
 //! rows in the append-only audit log, the rest counted in one "N more ... suppressed" row that
 //! `hq-server admin audit` lists.

@@ -1,4 +1,4 @@
-//! Issue 7 / SPEC 9, bounded property tests: arbitrary bytes and arbitrary well-formed-but-wrong
+//! README, "What is guaranteed": bounded property tests: arbitrary bytes and arbitrary well-formed-but-wrong
 //! messages through decode → validate → apply — bundle and template files (`decode_container`,
 //! HQ's `decode_bundle`), wire entries (`TryFrom`) and HQ ingestion through the real server —
 //! never panic, and a refused push changes nothing at HQ.

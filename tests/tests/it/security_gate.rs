@@ -1,4 +1,4 @@
-//! Issue 7, the credential gate: calls without a known credential are limited per caller address
+//! The credential gate: calls without a known credential are limited per caller address
 //! (`limits.unauthenticated_requests_per_second`), on every service, while a known branch from
 //! the same address keeps working, and a branch new to HQ that shares its address with such a
 //! flood gets in; and the gate's credential cache never outlives a revoke or a rotation, on the

@@ -1,4 +1,4 @@
-//! Issue 7, identity from the client certificate: under mutual TLS a certificate names its branch
+//! Identity from the client certificate: under mutual TLS a certificate names its branch
 //! by a subjectAltName DNS name or, when it has no DNS name at all, by its subject common name
 //! (CN). A CN naming another branch, or a CN beside DNS names, is refused like a foreign
 //! certificate.

@@ -1,4 +1,4 @@
-//! Issue 7, limits from config: message size (OUT_OF_RANGE from tonic), batch entries and
+//! Limits from config: message size (OUT_OF_RANGE from tonic), batch entries and
 //! per-branch request rate (RESOURCE_EXHAUSTED naming the limit), each refusal audited and
 //! nothing applied.
 

@@ -1,4 +1,4 @@
-//! Issue 7, `limits.max_concurrent_streams`: HQ advertises it as the HTTP/2 stream limit of
+//! `limits.max_concurrent_streams`: HQ advertises it as the HTTP/2 stream limit of
 //! each connection, so a client with that many calls open on one connection holds any further
 //! call back until one of them ends; nothing is refused and nothing is lost.
 

@@ -1,4 +1,4 @@
-//! Issue 7, TLS: every HQ endpoint over rustls; with mutual TLS a branch's token counts only
+//! TLS: every HQ endpoint over rustls; with mutual TLS a branch's token counts only
 //! with a client certificate naming that branch. Real servers, real binaries, certificates made
 //! by rcgen for each test.
 
