@@ -9,7 +9,7 @@
 use crate::base_data::base_record_exists;
 use crate::error::LedgerError;
 use crate::schema::{PRICE_SCALE, QTY_SCALE, RATE_SCALE};
-use branchline_shared::{format_plain, from_scaled, parse_date, to_scaled, BaseKind, DocLine, DocType, Document};
+use branchline_shared::{format_plain, from_scaled, to_scaled, BaseKind, DocLine, DocType, Document};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension};
 use std::cell::RefCell;
@@ -367,10 +367,7 @@ fn load_red_source(conn: &Connection, number: &str, source_number: &str) -> Resu
     }
     Ok(RedSource {
         doc_type: crate::ledger::parse_stored_doc_type(&doc_type)?,
-        date: parse_date(&date).map_err(|error| LedgerError::StoredData {
-            what: format!("date of document {source_number}"),
-            reason: error.to_string(),
-        })?,
+        date: crate::doc_store::parse_stored_date(source_number, &date)?,
         warehouse,
         partner,
         lines: load_red_source_lines(conn, source_id, source_number, number)?,
