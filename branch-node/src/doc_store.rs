@@ -5,7 +5,7 @@
 use crate::doc_lines::{decode_lines, encode_lines, ScaledLine};
 use crate::error::LedgerError;
 use crate::ledger::{current_epoch, parse_stored_doc_type, EpochRow};
-use branchline_shared::{parse_date, DocLink, DocStatus, Document};
+use branchline_shared::{DocLink, DocStatus, Document};
 use chrono::Datelike;
 use rusqlite::{Connection, OptionalExtension};
 
@@ -220,10 +220,7 @@ pub(crate) fn load_document(conn: &Connection, id: i64) -> Result<StoredDocument
         lines_json,
     ) = head;
     let lines = decode_lines(&number, &lines_json)?;
-    let date = parse_date(&date).map_err(|error| LedgerError::StoredData {
-        what: format!("date of document {number}"),
-        reason: error.to_string(),
-    })?;
+    let date = parse_stored_date(&number, &date)?;
     let link = match (link_branch, link_number) {
         (Some(branch), Some(number)) => Some(DocLink { branch, number }),
         _ => None,
@@ -279,6 +276,15 @@ pub(crate) fn free_number(
 fn parse_status(text: &str) -> Result<DocStatus, LedgerError> {
     DocStatus::parse(text).map_err(|error| LedgerError::StoredData {
         what: "document status".to_owned(),
+        reason: error.to_string(),
+    })
+}
+
+/// A stored document date. Not range-checked like new input: a ledger written before dates
+/// were bounded may hold one outside the range, and must stay readable.
+pub(crate) fn parse_stored_date(number: &str, text: &str) -> Result<chrono::NaiveDate, LedgerError> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|error| LedgerError::StoredData {
+        what: format!("date of document {number}"),
         reason: error.to_string(),
     })
 }

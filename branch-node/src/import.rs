@@ -75,7 +75,9 @@ impl Ledger {
     ) -> Result<ImportSummary, LedgerError> {
         let text = utf8(jsonl)?;
         // Windows editors start a UTF-8 file with a byte-order mark; it is not part of line 1.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let text = text
+            .strip_prefix(branchline_shared::doc_input::BYTE_ORDER_MARK)
+            .unwrap_or(text);
         let documents_total = text.lines().filter(|line| !line.trim().is_empty()).count();
         if documents_total > IMPORT_DOCUMENTS_MAX {
             return Err(LedgerError::ImportTooLarge {

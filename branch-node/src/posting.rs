@@ -9,7 +9,7 @@
 use crate::base_data::base_record_exists;
 use crate::error::LedgerError;
 use crate::schema::{PRICE_SCALE, QTY_SCALE, RATE_SCALE};
-use branchline_shared::{format_plain, from_scaled, parse_date, to_scaled, BaseKind, DocLine, DocType, Document};
+use branchline_shared::{format_plain, from_scaled, to_scaled, BaseKind, DocLine, DocType, Document};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension};
 use std::cell::RefCell;
@@ -51,7 +51,11 @@ struct RedSourceLine {
 }
 
 /// The terms a red line must copy from its source line, with their stored scales.
-const RED_TERMS: [(&str, u32); 3] = [("price", PRICE_SCALE), ("discount", RATE_SCALE), ("tax_rate", RATE_SCALE)];
+const RED_TERMS: [(&str, u32); 3] = [
+    ("price", PRICE_SCALE),
+    ("discount", RATE_SCALE),
+    ("tax_rate", RATE_SCALE),
+];
 
 pub(crate) struct Posting<'c> {
     conn: &'c Connection,
@@ -283,7 +287,9 @@ fn stage_red_line(
         let Some(first) = source.lines.iter().find(is_product) else {
             return Err(red_exceeds(document, &line.product, source_number, 0, line.qty));
         };
-        let field_idx = (0..3).find(|&idx| first.terms[idx] != scaled_terms[idx]).expect("terms differ");
+        let field_idx = (0..3)
+            .find(|&idx| first.terms[idx] != scaled_terms[idx])
+            .expect("terms differ");
         let (field, scale) = RED_TERMS[field_idx];
         return Err(LedgerError::RedLineMismatch {
             number: document.number.clone(),
@@ -298,7 +304,13 @@ fn stage_red_line(
     let wanted = -to_scaled(line.qty, QTY_SCALE);
     if wanted > source_line.remaining {
         let remaining = source_line.remaining;
-        return Err(red_exceeds(document, &line.product, source_number, remaining, line.qty));
+        return Err(red_exceeds(
+            document,
+            &line.product,
+            source_number,
+            remaining,
+            line.qty,
+        ));
     }
     source_line.remaining -= wanted;
     Ok(())
@@ -343,7 +355,15 @@ fn load_red_source(conn: &Connection, number: &str, source_number: &str) -> Resu
             "SELECT id, doc_type, status, date, warehouse, partner, red_of FROM document WHERE number = ?1",
         )?
         .query_row([source_number], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+                row.get(6)?,
+            ))
         })
         .optional()?;
     let Some((source_id, doc_type, status, date, warehouse, partner, red_of)) = row else {
@@ -367,10 +387,7 @@ fn load_red_source(conn: &Connection, number: &str, source_number: &str) -> Resu
     }
     Ok(RedSource {
         doc_type: crate::ledger::parse_stored_doc_type(&doc_type)?,
-        date: parse_date(&date).map_err(|error| LedgerError::StoredData {
-            what: format!("date of document {source_number}"),
-            reason: error.to_string(),
-        })?,
+        date: crate::doc_store::parse_stored_date(source_number, &date)?,
         warehouse,
         partner,
         lines: load_red_source_lines(conn, source_id, source_number, number)?,

@@ -18,9 +18,14 @@ pub enum DocInputError {
     Decimal { field: String, source: DecimalError },
     #[error("field date: {text:?} is not a date YYYY-MM-DD from {DATE_MIN} to {DATE_MAX}")]
     Date { text: String },
+    #[error("a byte-order mark (U+FEFF) at column {column}: only the very start of the file may carry one")]
+    ByteOrderMark { column: usize },
     #[error(transparent)]
     Document(#[from] DocumentError),
 }
+
+/// U+FEFF, which Windows editors write at the start of a UTF-8 file.
+pub const BYTE_ORDER_MARK: char = '\u{feff}';
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -129,9 +134,7 @@ pub fn parse_document_json(text: &str) -> Result<Document, DocInputError> {
 
 /// `parse_document_json` through serde alone.
 fn parse_with_serde(text: &str) -> Result<Document, DocInputError> {
-    let input: DocumentInput = serde_json::from_str(text).map_err(|error| DocInputError::Json {
-        reason: json_reason(&error),
-    })?;
+    let input: DocumentInput = serde_json::from_str(text).map_err(|error| json_error(text, &error))?;
     build_document(&RawDocument {
         number: &input.number,
         doc_type: &input.doc_type,
@@ -151,6 +154,23 @@ fn parse_with_serde(text: &str) -> Result<Document, DocInputError> {
             })
             .collect(),
     })
+}
+
+/// serde's refusal of `text`, or, when serde stopped at a byte-order mark, that: editors write
+/// one at the start of a file, where the importer skips it, but nowhere else is it valid JSON.
+fn json_error(text: &str, error: &serde_json::Error) -> DocInputError {
+    if let Some(bom_idx) = text.find(BYTE_ORDER_MARK) {
+        let leads_the_line = text[..bom_idx].trim().is_empty();
+        let stopped_there = (bom_idx + 1..=bom_idx + BYTE_ORDER_MARK.len_utf8()).contains(&error.column());
+        if error.line() == 1 && (leads_the_line || stopped_there) {
+            return DocInputError::ByteOrderMark {
+                column: text[..bom_idx].chars().count() + 1,
+            };
+        }
+    }
+    DocInputError::Json {
+        reason: json_reason(error),
+    }
 }
 
 /// serde's message for `error`, any input it quotes cut to a short prefix, with the column.

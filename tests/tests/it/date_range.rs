@@ -122,3 +122,19 @@ async fn hq_refuses_dates_outside_the_range_and_reports_the_whole_range_postgres
     };
     hq_case(store_kind).await;
 }
+
+#[test]
+fn a_ledger_holding_a_date_from_before_the_range_stays_readable() {
+    let dir = TempDir::new("date-range-stored").unwrap();
+    let ledger = dir.join("sz.db");
+    drop(seed_ledger(&ledger, "SZ").unwrap());
+    let add = ["doc", "add", "--type", "opening", "--number", "SZ-1", "--warehouse", "SZ-W", "--line", "P0001:1@1"];
+    branch_node(&ledger, &add).unwrap().expect_ok();
+    // A ledger written before dates were bounded.
+    let conn = rusqlite::Connection::open(&ledger).unwrap();
+    conn.execute("UPDATE document SET date = '0000-01-01' WHERE number = 'SZ-1'", []).unwrap();
+    drop(conn);
+    let shown = branch_node(&ledger, &["doc", "show", "SZ-1"]).unwrap().expect_ok();
+    assert!(shown.stdout.contains("0000-01-01"), "{}", shown.stdout);
+    branch_node(&ledger, &["doc", "list"]).unwrap().expect_ok();
+}

@@ -88,7 +88,7 @@ fn a_leading_byte_order_mark_is_accepted_only_at_the_start_of_the_file() {
     assert!(shown.stdout.contains("SZ-1"), "{}", shown.stdout);
     let second = GOOD.replace("SZ-1", "SZ-2");
     let line = one_error_line(import_text(&ledger, &dir, format!("{GOOD}\n\u{feff}{second}\n").as_bytes()));
-    assert!(line.contains("line 2"), "{line}");
+    assert!(line.contains("line 2: a byte-order mark (U+FEFF) at column 1"), "{line}");
 }
 
 #[test]

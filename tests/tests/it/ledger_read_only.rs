@@ -42,8 +42,21 @@ fn read_only_case(folder_mode: u32) {
     let dir = TempDir::new("ledger-read-only").unwrap();
     let ledger = dir.join("sz.db");
     drop(seed_ledger(&ledger, "SZ").unwrap());
-    let opening = ["doc", "add", "--type", "opening", "--number", "SZ-1", "--warehouse", "SZ-W", "--line", "P0001:5@1"];
-    branchline_tests::ledger::branch_node(&ledger, &opening).unwrap().expect_ok();
+    let opening = [
+        "doc",
+        "add",
+        "--type",
+        "opening",
+        "--number",
+        "SZ-1",
+        "--warehouse",
+        "SZ-W",
+        "--line",
+        "P0001:5@1",
+    ];
+    branchline_tests::ledger::branch_node(&ledger, &opening)
+        .unwrap()
+        .expect_ok();
     std::fs::set_permissions(&ledger, std::fs::Permissions::from_mode(0o444)).unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(folder_mode)).unwrap();
     let before = snapshot(&ledger).unwrap();
@@ -60,7 +73,16 @@ fn read_only_case(folder_mode: u32) {
     let shown = branch_node_unprivileged(&ledger, &["doc", "show", "SZ-1"]);
     assert!(shown.stdout.contains("SZ-1"), "{}", shown.stdout);
 
-    let write = ["doc", "add", "--type", "opening", "--warehouse", "SZ-W", "--line", "P0001:1@1"];
+    let write = [
+        "doc",
+        "add",
+        "--type",
+        "opening",
+        "--warehouse",
+        "SZ-W",
+        "--line",
+        "P0001:1@1",
+    ];
     let run = branch_node_unprivileged(&ledger, &write).expect_err();
     let stderr = run.stderr.trim_end();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");

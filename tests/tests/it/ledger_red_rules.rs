@@ -35,7 +35,11 @@ fn an_imported_red_line_must_mirror_its_source_line() {
     for (line, field, expected) in [
         (red_line("2026-03-11", "9.99", "0.05", "0.13"), "price 9.99", "10"),
         (red_line("2026-03-11", "10", "0", "0.13"), "discount 0", "0.05"),
-        (red_line("2026-03-11", "10", "0.05", "0.06"), "tax_rate 0.06", "0.13"),
+        (
+            red_line("2026-03-11", "10", "0.05", "0.06"),
+            "tax_rate 0.06",
+            "0.13",
+        ),
     ] {
         let run = import(&ledger, &dir, "red.jsonl", &format!("{line}\n")).expect_err();
         let stderr = run.stderr.trim_end();
@@ -43,11 +47,23 @@ fn an_imported_red_line_must_mirror_its_source_line() {
         for part in ["line 1", "document SZ-R1 line 1", field, expected, "red_of SZ-S1"] {
             assert!(stderr.contains(part), "{part:?} missing from: {stderr}");
         }
-        assert_eq!(snapshot(&ledger).unwrap(), before, "a refused red changed the ledger");
+        assert_eq!(
+            snapshot(&ledger).unwrap(),
+            before,
+            "a refused red changed the ledger"
+        );
     }
     // The same terms written another way ("10" for "10.00") are the same line, and cancel it.
-    import(&ledger, &dir, "ok.jsonl", &format!("{}\n", red_line("2026-03-11", "10", "0.050", "0.13"))).expect_ok();
-    let stock = branch_node(&ledger, &["stock", "--product", "P0001", "--format", "json"]).unwrap().expect_ok();
+    import(
+        &ledger,
+        &dir,
+        "ok.jsonl",
+        &format!("{}\n", red_line("2026-03-11", "10", "0.050", "0.13")),
+    )
+    .expect_ok();
+    let stock = branch_node(&ledger, &["stock", "--product", "P0001", "--format", "json"])
+        .unwrap()
+        .expect_ok();
     assert!(stock.stdout.contains(r#""on_hand":"100""#), "{}", stock.stdout);
 }
 
@@ -56,15 +72,25 @@ fn a_red_document_dated_before_its_source_is_refused() {
     let dir = TempDir::new("red-date").unwrap();
     let ledger = ledger_with_source(&dir);
     let before = snapshot(&ledger).unwrap();
-    let run = import(&ledger, &dir, "red.jsonl", &format!("{}\n", red_line("2026-03-09", "10", "0.05", "0.13"))).expect_err();
+    let run = import(
+        &ledger,
+        &dir,
+        "red.jsonl",
+        &format!("{}\n", red_line("2026-03-09", "10", "0.05", "0.13")),
+    )
+    .expect_err();
     let stderr = run.stderr.trim_end();
     assert!(
         stderr.contains("document SZ-R1: date 2026-03-09 is before 2026-03-10, the date of red_of SZ-S1"),
         "{stderr}"
     );
-    let run = branch_node(&ledger, &["doc", "red", "SZ-S1", "--date", "2026-03-01"]).unwrap().expect_err();
+    let run = branch_node(&ledger, &["doc", "red", "SZ-S1", "--date", "2026-03-01"])
+        .unwrap()
+        .expect_err();
     assert!(run.stderr.contains("is before 2026-03-10"), "{}", run.stderr);
     assert_eq!(snapshot(&ledger).unwrap(), before);
     // The same day is fine, and the interactive red still cancels everything.
-    branch_node(&ledger, &["doc", "red", "SZ-S1", "--date", "2026-03-10"]).unwrap().expect_ok();
+    branch_node(&ledger, &["doc", "red", "SZ-S1", "--date", "2026-03-10"])
+        .unwrap()
+        .expect_ok();
 }
