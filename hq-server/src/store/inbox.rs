@@ -40,6 +40,9 @@ pub async fn pull(
         .await?;
     super::inbox_queue::raise_inbox_floor(&mut tx, branch.id, after_seq).await?;
     let entries = read_page(&mut tx, branch.id, after_seq, bound).await?;
+    if let Some(last) = entries.last() {
+        super::inbox_queue::mark_offered(&mut tx, branch.id, after_seq, last.seq).await?;
+    }
     let last_seq = inbox_last_seq(&mut tx, branch.id).await?;
     tx.commit().await?;
     Ok(InboxPage { entries, last_seq })

@@ -66,3 +66,31 @@ async fn hq_restored_from_a_copy_keeps_routing_to_the_receiver_once() -> Result<
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_routed_before_the_receiver_reports_after_a_restore_are_not_skipped() -> Result<()> {
+    let mut group = trading_group("restore-hq-inbound-first").await?;
+    group.sync("GZ")?;
+    let copy_url = copy_running_store(group.hq.db_url(), &group.dir.join("hq-copy.db")).await?;
+    let first = sale(&group, "2026-01-05", "P001:10@12")?;
+    group.sync("SZ")?;
+    group.sync("GZ")?;
+    // GZ also applies a template the copy lacks: its inbox position is two past the copy's.
+    group.admin(&["template", "create", "later", "--kinds", "product"])?.expect_ok();
+    group.admin(&["template", "publish", "later", "--to", "001.002"])?.expect_ok();
+    group.sync("GZ")?;
+
+    // HQ comes back from the copy; SZ resends and sells again before GZ says a word, so HQ
+    // numbers both routed drafts from the copy's end, at or below what GZ already applied.
+    let restored = launch_hq(HqStoreKind::Url(copy_url)).await;
+    std::mem::replace(&mut group.hq, restored).shutdown().await?;
+    group.sync("SZ")?;
+    let second = sale(&group, "2026-01-06", "P002:2@20")?;
+    group.sync("SZ")?;
+    group.sync("GZ")?;
+    group.sync("GZ")?;
+    let gz_docs = group.docs("GZ")?;
+    assert_eq!(linked_to(&gz_docs, "SZ", &first).len(), 1, "not doubled: {gz_docs:?}");
+    assert_eq!(linked_to(&gz_docs, "SZ", &second).len(), 1, "not skipped: {gz_docs:?}");
+    Ok(())
+}
