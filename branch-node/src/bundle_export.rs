@@ -66,28 +66,44 @@ impl Ledger {
     pub fn export_bundles<E: From<LedgerError>>(
         &self,
         bound: BundleBound,
+        sink: impl FnMut(BundleFile) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        let epoch = {
+            let tx = self.conn.unchecked_transaction().map_err(LedgerError::from)?;
+            current_epoch(&tx)?
+        };
+        self.export_epoch_bundles(epoch.epoch, epoch.acked_seq, bound, sink)
+    }
+
+    /// Hands `sink` the entries of `epoch` after `after_seq` as bundle files within `bound`, in
+    /// sequence order (one empty bundle when there are none): how an older epoch's tail is
+    /// resent to an HQ restored to before the ledger's newer epoch.
+    pub fn export_epoch_bundles<E: From<LedgerError>>(
+        &self,
+        epoch: u64,
+        after_seq: u64,
+        bound: BundleBound,
         mut sink: impl FnMut(BundleFile) -> Result<(), E>,
     ) -> Result<u64, E> {
         let tx = self.conn.unchecked_transaction().map_err(LedgerError::from)?;
-        let epoch = current_epoch(&tx)?;
         let mut statement = tx
             .prepare_cached("SELECT seq, body FROM outbox WHERE id > ?1 AND id <= ?2 ORDER BY id")
             .map_err(LedgerError::from)?;
         let mut rows = statement
-            .query(outbox_id_range(epoch.epoch, epoch.acked_seq))
+            .query(outbox_id_range(epoch, after_seq))
             .map_err(LedgerError::from)?;
-        let mut pending = Pending::after(epoch.acked_seq);
+        let mut pending = Pending::after(after_seq);
         let mut n_files = 0;
         while let Some(row) = rows.next().map_err(LedgerError::from)? {
             let seq: u64 = row.get(0).map_err(LedgerError::from)?;
             let body: String = row.get(1).map_err(LedgerError::from)?;
             let entry = OutboxEntry {
                 seq,
-                body: parse_entry_body(&tx, epoch.epoch, seq, &body)?,
+                body: parse_entry_body(&tx, epoch, seq, &body)?,
             };
             let line = serde_json::to_string(&entry).expect("outbox entries always serialize");
             if pending.is_full_before(&line, bound) {
-                sink(pending.encode(&self.branch, epoch.epoch))?;
+                sink(pending.encode(&self.branch, epoch))?;
                 n_files += 1;
                 pending = Pending::after(seq - 1);
             }
@@ -95,7 +111,7 @@ impl Ledger {
             pending.lines.push(line);
         }
         if n_files == 0 || !pending.lines.is_empty() {
-            sink(pending.encode(&self.branch, epoch.epoch))?;
+            sink(pending.encode(&self.branch, epoch))?;
             n_files += 1;
         }
         Ok(n_files)

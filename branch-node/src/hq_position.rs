@@ -68,6 +68,12 @@ pub fn status_notes(rewind: Option<&HqRewind>, hold: Option<&HqHold>) -> Vec<Str
 }
 
 impl Ledger {
+    /// `epoch`'s (acknowledged seq, last seq), or `None` for an epoch the ledger never had.
+    pub fn epoch_position(&self, epoch: u64) -> Result<Option<(u64, u64)>, LedgerError> {
+        let tx = self.conn.unchecked_transaction()?;
+        Ok(epoch_counters(&tx, epoch)?.map(|row| (row.acked_seq, row.last_seq)))
+    }
+
     /// Lowers `epoch`'s acknowledged position to `hq_applied_seq`, what HQ says it holds, and
     /// records the event; the agent then resends from there. `record_ack` never lowers the mark:
     /// this is the one operation that does, and only when HQ itself answers lower.

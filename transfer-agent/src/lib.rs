@@ -15,6 +15,7 @@ pub mod ledger_access;
 pub mod pull;
 pub mod push;
 pub mod reconcile;
+pub mod refill;
 pub mod runner;
 pub mod schedule;
 pub mod shutdown;

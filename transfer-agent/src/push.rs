@@ -22,6 +22,8 @@ pub enum PushError {
     #[error(transparent)]
     Hq(#[from] ClientError),
     #[error(transparent)]
+    Refill(#[from] crate::refill::RefillError),
+    #[error(transparent)]
     Greeting(#[from] GreetingError),
     #[error(
         "the ledger is behind HQ: HQ holds epoch {epoch} up to seq {hq_applied_seq} but the ledger's last seq is \
@@ -92,6 +94,7 @@ pub async fn push_outbox(
     let ledger = open_shared(ledger_path).await?;
     let mut status = ledger_status(&ledger).await?;
     let greeting = greet(hq, ledger_path, &status).await?;
+    crate::refill::refill_older_epoch(&ledger, hq, &status, &greeting).await?;
     if greeting.applied_seq > status.last_seq {
         let reason = format!("the ledger's last seq is {}", status.last_seq);
         hold_epoch(&ledger, status.epoch, greeting.applied_seq, reason).await?;

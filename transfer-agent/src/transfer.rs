@@ -19,9 +19,9 @@ impl TransferError {
     /// HQ down or slow: worth a quiet retry rather than an operator's attention.
     pub fn is_transient(&self) -> bool {
         match self {
-            TransferError::Push(PushError::Hq(error)) | TransferError::Pull(PullError::Hq(error)) => {
-                error.is_transient()
-            }
+            TransferError::Push(PushError::Hq(error))
+            | TransferError::Push(PushError::Refill(crate::refill::RefillError::Hq(error)))
+            | TransferError::Pull(PullError::Hq(error)) => error.is_transient(),
             TransferError::Push(PushError::Greeting(error))
             | TransferError::Pull(PullError::Greeting(error)) => error.is_transient(),
             _ => false,

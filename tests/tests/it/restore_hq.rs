@@ -94,3 +94,36 @@ async fn hq_restored_from_a_copy_on_postgres() -> Result<()> {
     let dir = TempDir::new("restore-hq-postgres")?;
     hq_restored_from_a_copy(url, &dir).await
 }
+
+/// HQ restored to before the ledger's last `epoch new`: the older epoch's tail HQ lost is
+/// resent before the current epoch, which would close the older one for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hq_restored_to_before_the_ledgers_newest_epoch_gets_the_older_tail_first() -> Result<()> {
+    let dir = TempDir::new("restore-hq-older-epoch")?;
+    let store_url = format!("sqlite://{}", dir.join("hq.db").display());
+    let hq = launch_hq(HqStoreKind::Url(store_url.clone())).await;
+    let (ledger, token) = prepare_branch(hq.url(), dir.path(), "SZ", "001", 100, 51).await?;
+    agent_with(&ledger, hq.url(), &token, &["once"])?.expect_ok();
+    hq.shutdown().await?;
+    let copy_url = copy_store(&store_url, dir.path()).await?;
+
+    let hq = launch_hq(HqStoreKind::Url(store_url.clone())).await;
+    import_documents(&ledger, dir.path(), "SZ", 50, 52)?;
+    agent_with(&ledger, hq.url(), &token, &["once"])?.expect_ok();
+    branchline_tests::ledger::branch_node(&ledger, &["epoch", "new"])?.expect_ok();
+    import_documents(&ledger, dir.path(), "SZ", 30, 53)?;
+    agent_with(&ledger, hq.url(), &token, &["once"])?.expect_ok();
+    assert_eq!(hq_totals(&store_url, "SZ").await?, ledger_totals(&ledger)?);
+    hq.shutdown().await?;
+
+    // HQ comes back from the copy: epoch 1's first 100 documents only, and no epoch 2.
+    let hq = launch_hq(HqStoreKind::Url(copy_url.clone())).await;
+    agent_with(&ledger, hq.url(), &token, &["once"])?.expect_ok();
+    let at_hq = hq_totals(&copy_url, "SZ").await?;
+    assert_eq!(at_hq.documents, 180, "epoch 1's tail and epoch 2 both reached HQ");
+    assert_eq!(at_hq, ledger_totals(&ledger)?);
+    let clean = agent_with(&ledger, hq.url(), &token, &["reconcile"])?.expect_ok();
+    assert!(clean.stdout.contains("no drift"), "{}", clean.stdout);
+    hq.shutdown().await?;
+    Ok(())
+}
