@@ -87,7 +87,8 @@ impl Ledger {
 /// The epoch's entries after its acknowledged position, in order, as full bodies (a reference
 /// body is rebuilt from the document's row before that row is renumbered).
 fn unsent_entries(conn: &Connection, epoch: &EpochRow) -> Result<Vec<EntryBody>, LedgerError> {
-    let mut statement = conn.prepare("SELECT seq, body FROM outbox WHERE id > ?1 AND id <= ?2 ORDER BY id")?;
+    let mut statement =
+        conn.prepare("SELECT seq, body FROM outbox WHERE id > ?1 AND id <= ?2 ORDER BY id")?;
     let mut rows = statement.query(outbox_id_range(epoch.epoch, epoch.acked_seq))?;
     let mut bodies = Vec::new();
     while let Some(row) = rows.next()? {
@@ -185,7 +186,10 @@ fn refresh_checksum(conn: &Connection, number: &str) -> Result<(), LedgerError> 
     };
     let stored = load_document(conn, head.id)?;
     let (checksum, _) = checksum_and_outbox_json(&stored.document);
-    conn.execute("UPDATE document SET checksum = ?2 WHERE id = ?1", (head.id, checksum))?;
+    conn.execute(
+        "UPDATE document SET checksum = ?2 WHERE id = ?1",
+        (head.id, checksum),
+    )?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 
 pub mod base_data;
 pub mod bundle_export;
+mod bundle_files;
 pub mod cli;
 
 mod doc_lines;

@@ -40,7 +40,12 @@ fn keyed_reason(text: &str, error: &serde_path_to_error::Error<toml::de::Error>)
     let inner = error.inner();
     let line = inner
         .span()
-        .map(|span| format!(" (line {})", text[..span.start.min(text.len())].lines().count().max(1)))
+        .map(|span| {
+            format!(
+                " (line {})",
+                text[..span.start.min(text.len())].lines().count().max(1)
+            )
+        })
         .unwrap_or_default();
     let key = error.path().to_string();
     match key.as_str() {

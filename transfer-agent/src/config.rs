@@ -240,12 +240,13 @@ impl ConfigFile {
             path: path.to_owned(),
             source,
         })?;
-        let mut file: ConfigFile = serde_path_to_error::deserialize(toml::Deserializer::new(&text)).map_err(
-            |error| ConfigError::Malformed {
-                path: path.to_owned(),
-                reason: keyed_reason(&text, &error),
-            },
-        )?;
+        let mut file: ConfigFile =
+            serde_path_to_error::deserialize(toml::Deserializer::new(&text)).map_err(|error| {
+                ConfigError::Malformed {
+                    path: path.to_owned(),
+                    reason: keyed_reason(&text, &error),
+                }
+            })?;
         let base = path.parent().unwrap_or(Path::new("."));
         for relative in [
             &mut file.ledger,

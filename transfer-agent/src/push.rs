@@ -265,7 +265,9 @@ async fn hold_epoch(
     reason: String,
 ) -> Result<(), LedgerAccessError> {
     run_blocking(ledger, move |ledger| {
-        ledger.hold_epoch(epoch, hq_applied_seq, &reason).map_err(Box::new)
+        ledger
+            .hold_epoch(epoch, hq_applied_seq, &reason)
+            .map_err(Box::new)
     })
     .await
 }

@@ -16,8 +16,14 @@ pub enum RefillError {
     Ledger(#[from] LedgerAccessError),
     #[error(transparent)]
     Hq(#[from] ClientError),
-    #[error("resending epoch {epoch}: HQ acknowledged seq {acked_seq} for a bundle ending at seq {last_seq}")]
-    AckMismatch { epoch: u64, last_seq: u64, acked_seq: u64 },
+    #[error(
+        "resending epoch {epoch}: HQ acknowledged seq {acked_seq} for a bundle ending at seq {last_seq}"
+    )]
+    AckMismatch {
+        epoch: u64,
+        last_seq: u64,
+        acked_seq: u64,
+    },
 }
 
 /// When HQ's newest epoch for the branch is older than the ledger's and holds less of it than
@@ -32,7 +38,10 @@ pub async fn refill_older_epoch(
     if epoch == 0 || epoch >= status.epoch {
         return Ok(0);
     }
-    let position = run_blocking(ledger, move |ledger| ledger.epoch_position(epoch).map_err(Box::new)).await?;
+    let position = run_blocking(ledger, move |ledger| {
+        ledger.epoch_position(epoch).map_err(Box::new)
+    })
+    .await?;
     let Some((acked_seq, last_seq)) = position else {
         return Ok(0);
     };
@@ -40,7 +49,10 @@ pub async fn refill_older_epoch(
         return Ok(0);
     }
     if acked_seq > hq_applied_seq {
-        run_blocking(ledger, move |ledger| ledger.rewind_ack(epoch, hq_applied_seq).map_err(Box::new)).await?;
+        run_blocking(ledger, move |ledger| {
+            ledger.rewind_ack(epoch, hq_applied_seq).map_err(Box::new)
+        })
+        .await?;
     }
     tracing::warn!(
         epoch,
@@ -73,7 +85,10 @@ pub async fn refill_older_epoch(
             });
         }
         let acked = ack.acked_seq.min(last_seq);
-        run_blocking(ledger, move |ledger| ledger.record_ack(epoch, acked).map_err(Box::new)).await?;
+        run_blocking(ledger, move |ledger| {
+            ledger.record_ack(epoch, acked).map_err(Box::new)
+        })
+        .await?;
         resent += entries;
     }
     Ok(resent)

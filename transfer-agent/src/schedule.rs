@@ -109,7 +109,9 @@ fn cron_field_out_of_range(text: &str) -> Option<String> {
                 if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
                     continue;
                 }
-                let in_range = part.parse::<u32>().is_ok_and(|value| (min..=max).contains(&value));
+                let in_range = part
+                    .parse::<u32>()
+                    .is_ok_and(|value| (min..=max).contains(&value));
                 if !in_range {
                     return Some(format!("the {name} field allows {min} to {max}, found {part}"));
                 }

@@ -6,3 +6,5 @@ ALTER TABLE branch ADD COLUMN inbox_floor BIGINT NOT NULL DEFAULT 0;
 -- applied, so one numbered at or below the floor (appended after a restore, before the branch
 -- reported) is moved above it. Entries already present count as offered.
 ALTER TABLE inbox ADD COLUMN offered INTEGER NOT NULL DEFAULT 1;
+-- Only the entries not yet offered, so the floor check on every Hello and pull reads those alone.
+CREATE INDEX inbox_unoffered ON inbox (branch_id, seq) WHERE offered = 0;

@@ -89,11 +89,23 @@ pub fn parse_base_csv(file: &str, bytes: &[u8], kind: BaseKind) -> Result<Vec<Ba
             reason,
         };
         // Taken as written, as the branch command line takes it: " 1" is not a price.
-        let field_names = ["code", "name", if kind == BaseKind::Product { "unit" } else { "branch" }, "price"];
+        let field_names = [
+            "code",
+            "name",
+            if kind == BaseKind::Product {
+                "unit"
+            } else {
+                "branch"
+            },
+            "price",
+        ];
         for (index, field) in field_names.into_iter().enumerate() {
             let text = row.get(index).unwrap_or("");
             if text.trim() != text {
-                return Err(field_error(field, format!("{text:?} has leading or trailing space")));
+                return Err(field_error(
+                    field,
+                    format!("{text:?} has leading or trailing space"),
+                ));
             }
         }
         let cell = |index: usize| row.get(index).unwrap_or("");

@@ -446,7 +446,8 @@ impl Admin for AdminService {
                 "" => None,
                 text => Some(registry::audit_since(text)?),
             };
-            let events = registry::audit_events(&self.store, since.as_deref(), self.limits.max_list_rows).await?;
+            let events =
+                registry::audit_events(&self.store, since.as_deref(), self.limits.max_list_rows).await?;
             Ok(AuditResponse {
                 events: events
                     .into_iter()

@@ -176,22 +176,41 @@ mod tests {
             parse_db_url("sqlite:///var/lib/hq.db?mode=rwc").unwrap(),
             DbLocation::SqliteFile("/var/lib/hq.db".into())
         );
-        assert_eq!(parse_db_url("sqlite://hq.db").unwrap(), DbLocation::SqliteFile("hq.db".into()));
+        assert_eq!(
+            parse_db_url("sqlite://hq.db").unwrap(),
+            DbLocation::SqliteFile("hq.db".into())
+        );
         assert_eq!(parse_db_url("postgresql://h/db").unwrap(), DbLocation::Postgres);
         for url in ["sqlite://", "sqlite://?mode=rwc"] {
-            assert!(matches!(parse_db_url(url), Err(DbUrlError::EmptySqlitePath { .. })), "{url}");
+            assert!(
+                matches!(parse_db_url(url), Err(DbUrlError::EmptySqlitePath { .. })),
+                "{url}"
+            );
         }
-        for url in ["sqlite::memory:", "sqlite://:memory:", "sqlite://x.db?cache=shared&mode=memory"] {
-            assert!(matches!(parse_db_url(url), Err(DbUrlError::InMemory { .. })), "{url}");
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite://x.db?cache=shared&mode=memory",
+        ] {
+            assert!(
+                matches!(parse_db_url(url), Err(DbUrlError::InMemory { .. })),
+                "{url}"
+            );
         }
         for url in ["sqlite:hq.db", "hq.db", "mysql://h/db", ""] {
-            assert!(matches!(parse_db_url(url), Err(DbUrlError::UnsupportedScheme { .. })), "{url}");
+            assert!(
+                matches!(parse_db_url(url), Err(DbUrlError::UnsupportedScheme { .. })),
+                "{url}"
+            );
         }
     }
 
     #[test]
     fn passwords_are_masked() {
-        assert_eq!(redacted("postgres://u:pw@h:5432/db?x=1"), "postgres://u:***@h:5432/db?x=1");
+        assert_eq!(
+            redacted("postgres://u:pw@h:5432/db?x=1"),
+            "postgres://u:***@h:5432/db?x=1"
+        );
         assert_eq!(redacted("postgres://u:p@w@h/db"), "postgres://u:***@h/db");
         assert_eq!(redacted("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redacted("mysql://u:pw@h/db"), "mysql://u:***@h/db");

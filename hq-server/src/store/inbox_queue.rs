@@ -61,12 +61,14 @@ pub(crate) async fn mark_offered(
     after_seq: u64,
     last_seq: u64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE inbox SET offered = 1 WHERE branch_id = $1 AND seq > $2 AND seq <= $3 AND offered = 0")
-        .bind(branch_id)
-        .bind(to_i64(after_seq))
-        .bind(to_i64(last_seq))
-        .execute(connection)
-        .await?;
+    sqlx::query(
+        "UPDATE inbox SET offered = 1 WHERE branch_id = $1 AND seq > $2 AND seq <= $3 AND offered = 0",
+    )
+    .bind(branch_id)
+    .bind(to_i64(after_seq))
+    .bind(to_i64(last_seq))
+    .execute(connection)
+    .await?;
     Ok(())
 }
 
@@ -104,7 +106,8 @@ pub(crate) async fn raise_inbox_floor(
     .fetch_all(&mut *connection)
     .await?;
     for row in unoffered {
-        let (seq, body, created_at): (i64, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        let (seq, body, created_at): (i64, String, String) =
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         sqlx::query("DELETE FROM inbox WHERE branch_id = $1 AND seq = $2")
             .bind(branch_id)
             .bind(seq)
@@ -113,7 +116,11 @@ pub(crate) async fn raise_inbox_floor(
         let moved_to = append_inbox_json(connection, branch_id, &body, &created_at).await?;
         // What names the entry by its number follows it: the trade register, template rollout.
         for table in ["routed", "template_delivery"] {
-            let branch_column = if table == "routed" { "target_branch_id" } else { "branch_id" };
+            let branch_column = if table == "routed" {
+                "target_branch_id"
+            } else {
+                "branch_id"
+            };
             sqlx::query(&format!(
                 "UPDATE {table} SET inbox_seq = $3 WHERE {branch_column} = $1 AND inbox_seq = $2"
             ))
@@ -123,7 +130,12 @@ pub(crate) async fn raise_inbox_floor(
             .execute(&mut *connection)
             .await?;
         }
-        tracing::warn!(branch_id, from_seq = seq, to_seq = moved_to, "inbox entry renumbered above what the ledger applied");
+        tracing::warn!(
+            branch_id,
+            from_seq = seq,
+            to_seq = moved_to,
+            "inbox entry renumbered above what the ledger applied"
+        );
     }
     Ok(())
 }

@@ -108,7 +108,9 @@ impl ReportQuery {
             }
             NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .ok()
-                .filter(|date| date.format("%Y-%m-%d").to_string() == text && branchline_shared::date_in_range(*date))
+                .filter(|date| {
+                    date.format("%Y-%m-%d").to_string() == text && branchline_shared::date_in_range(*date)
+                })
                 .map(Some)
                 .ok_or_else(|| ReportError::BadDate {
                     field,

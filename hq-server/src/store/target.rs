@@ -35,8 +35,9 @@ impl From<sqlx::Error> for TargetError {
 /// Sets (or replaces) the sales target of `org` for `month`; audited.
 pub async fn set_target(store: &Store, org: &str, month: &str, amount: &str) -> Result<(), TargetError> {
     let valid_month = month.len() == 7
-        && chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-            .is_ok_and(|date| date.format("%Y-%m").to_string() == month && branchline_shared::date_in_range(date));
+        && chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").is_ok_and(|date| {
+            date.format("%Y-%m").to_string() == month && branchline_shared::date_in_range(date)
+        });
     if !valid_month {
         return Err(TargetError::BadMonth {
             text: branchline_shared::echo_prefix(month),

@@ -28,7 +28,11 @@ fn write_config(dir: &Path, rest: &str) -> anyhow::Result<std::path::PathBuf> {
 
 #[track_caller]
 fn assert_one_line(stderr: &str, parts: &[&str]) {
-    assert_eq!(stderr.trim().lines().count(), 1, "expected one line, got:\n{stderr}");
+    assert_eq!(
+        stderr.trim().lines().count(),
+        1,
+        "expected one line, got:\n{stderr}"
+    );
     for part in parts {
         assert!(stderr.contains(part), "{part:?} missing from {stderr:?}");
     }
@@ -68,7 +72,10 @@ fn agent_refuses_a_missing_inbox_dir_without_creating_it() -> anyhow::Result<()>
     let status = exited?;
     assert_eq!(status.code(), Some(1));
     let stderr = std::fs::read_to_string(&log)?;
-    assert_one_line(&stderr, &["inbox_dir", &inbox.display().to_string(), "does not exist"]);
+    assert_one_line(
+        &stderr,
+        &["inbox_dir", &inbox.display().to_string(), "does not exist"],
+    );
     assert!(!inbox.exists());
     Ok(())
 }
@@ -86,8 +93,15 @@ fn agent_cron_errors_name_the_task_and_say_what_is_wrong() -> anyhow::Result<()>
         let rest = format!("\n[[task]]\nname = \"nightly-pull\"\ndirection = \"pull\"\ncron = {cron:?}\n");
         let config = write_config(dir.path(), &rest)?;
         let refused = agent(&config, &["run"])?.expect_err();
-        assert_one_line(&refused.stderr, &["task \"nightly-pull\"", &format!("cron {cron:?}"), cause]);
-        assert!(!refused.stderr.contains("must be less than"), "{}", refused.stderr);
+        assert_one_line(
+            &refused.stderr,
+            &["task \"nightly-pull\"", &format!("cron {cron:?}"), cause],
+        );
+        assert!(
+            !refused.stderr.contains("must be less than"),
+            "{}",
+            refused.stderr
+        );
     }
     Ok(())
 }

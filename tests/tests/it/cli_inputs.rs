@@ -34,13 +34,34 @@ async fn audit_since_must_be_a_time() -> anyhow::Result<()> {
 
     for garbage in ["garbage", "2026-13-01T00:00:00Z", "2026-01-05"] {
         let refused = admin(&hq.url, &["audit", "--since", garbage]).expect_err();
-        assert_one_line_containing(&refused, &["--since", garbage, "RFC 3339", "2026-01-05T00:00:00Z"]);
+        assert_one_line_containing(
+            &refused,
+            &["--since", garbage, "RFC 3339", "2026-01-05T00:00:00Z"],
+        );
         assert!(refused.stdout.is_empty(), "{}", refused.stdout);
     }
-    let all = admin(&hq.url, &["audit", "--since", "2000-01-01T00:00:00Z", "--format", "json"]).expect_ok();
-    assert!(all.stdout.contains("001"), "the org registration is audited: {}", all.stdout);
+    let all = admin(
+        &hq.url,
+        &["audit", "--since", "2000-01-01T00:00:00Z", "--format", "json"],
+    )
+    .expect_ok();
+    assert!(
+        all.stdout.contains("001"),
+        "the org registration is audited: {}",
+        all.stdout
+    );
     // An offset is the same instant in UTC, not a text to compare.
-    let offset = admin(&hq.url, &["audit", "--since", "2000-01-01T08:00:00+08:00", "--format", "json"]).expect_ok();
+    let offset = admin(
+        &hq.url,
+        &[
+            "audit",
+            "--since",
+            "2000-01-01T08:00:00+08:00",
+            "--format",
+            "json",
+        ],
+    )
+    .expect_ok();
     assert_eq!(offset.stdout, all.stdout);
 
     // The service refuses it too, for any client.
@@ -52,7 +73,10 @@ async fn audit_since_must_be_a_time() -> anyhow::Result<()> {
         .await
         .expect_err("audit since garbage");
     assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
-    assert!(status.message().contains("since") && status.message().contains("garbage"), "{status:?}");
+    assert!(
+        status.message().contains("since") && status.message().contains("garbage"),
+        "{status:?}"
+    );
     Ok(())
 }
 
@@ -89,8 +113,19 @@ async fn blank_or_padded_names_are_refused() -> anyhow::Result<()> {
         admin(
             &hq.url,
             &[
-                "branch", "add", "SZ", "--name", name, "--org", "001", "--customer", "C-SZ", "--supplier",
-                "S-SZ", "--warehouse", "W-SZ",
+                "branch",
+                "add",
+                "SZ",
+                "--name",
+                name,
+                "--org",
+                "001",
+                "--customer",
+                "C-SZ",
+                "--supplier",
+                "S-SZ",
+                "--warehouse",
+                "W-SZ",
             ],
         )
     };
@@ -128,9 +163,17 @@ fn ranking_top_zero_is_refused_and_documented() -> anyhow::Result<()> {
     let dir = TempDir::new("cli-top-zero")?;
     let hq = spawn_hq_process(&format!("sqlite://{}", dir.join("hq.db").display()))?;
     admin(&hq.url, &["org", "add", "001", "--name", "Group"]).expect_ok();
-    let refused = report(&hq.url, &["ranking", "--org", "001", "--by", "product", "--top", "0"]).expect_err();
+    let refused = report(
+        &hq.url,
+        &["ranking", "--org", "001", "--by", "product", "--top", "0"],
+    )
+    .expect_err();
     assert!(refused.stderr.contains("--top"), "{}", refused.stderr);
-    report(&hq.url, &["ranking", "--org", "001", "--by", "product", "--top", "1"]).expect_ok();
+    report(
+        &hq.url,
+        &["ranking", "--org", "001", "--by", "product", "--top", "1"],
+    )
+    .expect_ok();
     let help = run("hq-server", ["report", "--help"])?.expect_ok();
     assert!(help.stdout.contains("at least 1"), "{}", help.stdout);
     Ok(())

@@ -21,20 +21,52 @@ fn the_branch_refuses_dates_outside_the_range_on_the_command_line_and_in_a_file(
     drop(seed_ledger(&ledger, "SZ").unwrap());
     let before = snapshot(&ledger).unwrap();
     for date in OUT_OF_RANGE {
-        let add = ["doc", "add", "--type", "opening", "--warehouse", "SZ-W", "--line", "P0001:1@1", "--date", date];
+        let add = [
+            "doc",
+            "add",
+            "--type",
+            "opening",
+            "--warehouse",
+            "SZ-W",
+            "--line",
+            "P0001:1@1",
+            "--date",
+            date,
+        ];
         let run = branch_node(&ledger, &add).unwrap().expect_err();
-        assert!(run.stderr.contains("--date") && run.stderr.contains(RANGE), "{date}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("--date") && run.stderr.contains(RANGE),
+            "{date}: {}",
+            run.stderr
+        );
         let file = dir.join("docs.jsonl");
         let line = format!(
             r#"{{"number":"SZ-1","type":"opening","date":"{date}","warehouse":"SZ-W","lines":[{{"product":"P0001","qty":"1","price":"1"}}]}}"#
         );
         std::fs::write(&file, format!("{line}\n")).unwrap();
-        let run = branch_node(&ledger, &["doc", "import", file.to_str().unwrap()]).unwrap().expect_err();
-        assert!(run.stderr.contains("line 1: field date") && run.stderr.contains(RANGE), "{date}: {}", run.stderr);
+        let run = branch_node(&ledger, &["doc", "import", file.to_str().unwrap()])
+            .unwrap()
+            .expect_err();
+        assert!(
+            run.stderr.contains("line 1: field date") && run.stderr.contains(RANGE),
+            "{date}: {}",
+            run.stderr
+        );
     }
     assert_eq!(snapshot(&ledger).unwrap(), before);
     for date in ["1900-01-01", "9999-12-31"] {
-        let add = ["doc", "add", "--type", "opening", "--warehouse", "SZ-W", "--line", "P0001:1@1", "--date", date];
+        let add = [
+            "doc",
+            "add",
+            "--type",
+            "opening",
+            "--warehouse",
+            "SZ-W",
+            "--line",
+            "P0001:1@1",
+            "--date",
+            date,
+        ];
         branch_node(&ledger, &add).unwrap().expect_ok();
     }
 }
@@ -77,36 +109,73 @@ async fn hq_case(store_kind: HqStoreKind) {
         .collect();
     let mut client = hq.transfer(&tokens[0]).await;
     let ack = push(&mut client, batch("SZ", 1, entries)).await.expect("push");
-    assert_eq!(ack.quarantined, 2, "documents dated outside the range are not applied");
+    assert_eq!(
+        ack.quarantined, 2,
+        "documents dated outside the range are not applied"
+    );
     let quarantine = hq.quarantine().await.unwrap();
     assert!(
-        quarantine.iter().all(|entry| format!("{entry:?}").contains(RANGE)),
+        quarantine
+            .iter()
+            .all(|entry| format!("{entry:?}").contains(RANGE)),
         "{quarantine:?}"
     );
 
     let report = |args: &[&str]| {
-        let mut full = vec!["report", "--hq", &url, "--token", TEST_ADMIN_TOKEN, "sales", "--org", "001"];
+        let mut full = vec![
+            "report",
+            "--hq",
+            &url,
+            "--token",
+            TEST_ADMIN_TOKEN,
+            "sales",
+            "--org",
+            "001",
+        ];
         full.extend_from_slice(args);
         run("hq-server", &full).unwrap()
     };
-    let json: serde_json::Value = serde_json::from_str(&report(&["--format", "json"]).expect_ok().stdout).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&report(&["--format", "json"]).expect_ok().stdout).unwrap();
     let hq_total: Decimal = json["rows"]
         .as_array()
         .unwrap()
         .iter()
         .map(|row| row["total"].as_str().unwrap().parse::<Decimal>().unwrap())
         .sum();
-    assert_eq!(hq_total, sent_total, "HQ's report without a range equals what the branch sent");
+    assert_eq!(
+        hq_total, sent_total,
+        "HQ's report without a range equals what the branch sent"
+    );
     for date in OUT_OF_RANGE {
         for flag in ["--from", "--to"] {
             let run = report(&[flag, date]).expect_err();
-            assert!(run.stderr.contains(flag) && run.stderr.contains(RANGE), "{flag} {date}: {}", run.stderr);
+            assert!(
+                run.stderr.contains(flag) && run.stderr.contains(RANGE),
+                "{flag} {date}: {}",
+                run.stderr
+            );
         }
     }
     for month in ["0000-01", "1899-12", "10000-01"] {
-        let target = ["admin", "--hq", &url, "--token", TEST_ADMIN_TOKEN, "target", "set", "001", month, "1"];
+        let target = [
+            "admin",
+            "--hq",
+            &url,
+            "--token",
+            TEST_ADMIN_TOKEN,
+            "target",
+            "set",
+            "001",
+            month,
+            "1",
+        ];
         let run = run("hq-server", target).unwrap().expect_err();
-        assert!(run.stderr.contains(month) && run.stderr.contains("from 1900-01 to 9999-12"), "{month}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(month) && run.stderr.contains("from 1900-01 to 9999-12"),
+            "{month}: {}",
+            run.stderr
+        );
     }
 }
 
@@ -128,13 +197,30 @@ fn a_ledger_holding_a_date_from_before_the_range_stays_readable() {
     let dir = TempDir::new("date-range-stored").unwrap();
     let ledger = dir.join("sz.db");
     drop(seed_ledger(&ledger, "SZ").unwrap());
-    let add = ["doc", "add", "--type", "opening", "--number", "SZ-1", "--warehouse", "SZ-W", "--line", "P0001:1@1"];
+    let add = [
+        "doc",
+        "add",
+        "--type",
+        "opening",
+        "--number",
+        "SZ-1",
+        "--warehouse",
+        "SZ-W",
+        "--line",
+        "P0001:1@1",
+    ];
     branch_node(&ledger, &add).unwrap().expect_ok();
     // A ledger written before dates were bounded.
     let conn = rusqlite::Connection::open(&ledger).unwrap();
-    conn.execute("UPDATE document SET date = '0000-01-01' WHERE number = 'SZ-1'", []).unwrap();
+    conn.execute(
+        "UPDATE document SET date = '0000-01-01' WHERE number = 'SZ-1'",
+        [],
+    )
+    .unwrap();
     drop(conn);
-    let shown = branch_node(&ledger, &["doc", "show", "SZ-1"]).unwrap().expect_ok();
+    let shown = branch_node(&ledger, &["doc", "show", "SZ-1"])
+        .unwrap()
+        .expect_ok();
     assert!(shown.stdout.contains("0000-01-01"), "{}", shown.stdout);
     branch_node(&ledger, &["doc", "list"]).unwrap().expect_ok();
 }

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_owned()
 }
 
 fn bin_dir(target_dir: Option<&Path>) -> anyhow::Result<String> {
@@ -23,12 +26,18 @@ fn bin_dir(target_dir: Option<&Path>) -> anyhow::Result<String> {
 #[test]
 fn demo_finds_the_binaries_where_cargo_puts_them() -> anyhow::Result<()> {
     let elsewhere = TempDir::new("deploy-target")?;
-    assert_eq!(bin_dir(Some(elsewhere.path()))?, elsewhere.join("debug").display().to_string());
+    assert_eq!(
+        bin_dir(Some(elsewhere.path()))?,
+        elsewhere.join("debug").display().to_string()
+    );
     let default = bin_dir(None)?;
     assert!(default.ends_with("/debug"), "{default}");
     for script in ["deploy/demo.sh", "deploy/check-demo.sh"] {
         let text = std::fs::read_to_string(workspace_root().join(script))?;
-        assert!(!text.contains("target/debug"), "{script} still assumes target/debug");
+        assert!(
+            !text.contains("target/debug"),
+            "{script} still assumes target/debug"
+        );
     }
     assert!(std::fs::read_to_string(workspace_root().join("deploy/demo.sh"))?.contains("deploy/bin-dir.sh"));
     Ok(())

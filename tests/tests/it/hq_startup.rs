@@ -32,7 +32,11 @@ impl Refusal {
     /// The single stderr line, which must say `hq-server: error: ...`.
     #[track_caller]
     fn line(&self) -> &str {
-        let lines: Vec<&str> = self.stderr.lines().filter(|line| !line.trim().is_empty()).collect();
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .collect();
         assert_eq!(lines.len(), 1, "expected one stderr line, got:\n{}", self.stderr);
         assert!(lines[0].starts_with("hq-server: error: "), "{}", lines[0]);
         assert_eq!(self.code, Some(1), "exit code; stderr: {}", self.stderr);
@@ -42,7 +46,12 @@ impl Refusal {
 
 /// Runs `hq-server serve` with `args` in `cwd` and waits for it to exit; an error if it
 /// started serving instead, or did not exit within `EXIT_WAIT`.
-fn serve_expecting_refusal(cwd: &Path, args: &[&str], env: &[(&str, &str)], as_nobody: bool) -> anyhow::Result<Refusal> {
+fn serve_expecting_refusal(
+    cwd: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    as_nobody: bool,
+) -> anyhow::Result<Refusal> {
     let log_dir = TempDir::new("hq-startup-log")?;
     let stderr_path = log_dir.join("stderr");
     let mut command = Command::new(binary("hq-server"));
@@ -83,7 +92,10 @@ fn serve_expecting_refusal(cwd: &Path, args: &[&str], env: &[(&str, &str)], as_n
         Ok(line) => {
             let _ = child.kill();
             let _ = child.wait();
-            bail!("hq-server started instead of refusing: {line:?}; stderr: {}", stderr())
+            bail!(
+                "hq-server started instead of refusing: {line:?}; stderr: {}",
+                stderr()
+            )
         }
         Err(_) => {
             let _ = child.kill();
@@ -139,8 +151,15 @@ fn serve_refuses_a_database_url_that_is_not_a_file_on_disk() -> anyhow::Result<(
             .with_context(|| format!("--db {url}"))?
             .line()
             .to_owned();
-        assert!(line.contains(&format!("{url:?}")) && line.contains(cause), "--db {url}: {line}");
-        assert_eq!(listing(cwd.path()), Vec::<String>::new(), "--db {url} created files");
+        assert!(
+            line.contains(&format!("{url:?}")) && line.contains(cause),
+            "--db {url}: {line}"
+        );
+        assert_eq!(
+            listing(cwd.path()),
+            Vec::<String>::new(),
+            "--db {url} created files"
+        );
     }
 
     // The environment override and the config file key go through the same check.
@@ -149,17 +168,28 @@ fn serve_refuses_a_database_url_that_is_not_a_file_on_disk() -> anyhow::Result<(
     let line = serve_expecting_refusal(cwd.path(), &["--listen", "127.0.0.1:0"], &env, false)?
         .line()
         .to_owned();
-    assert!(line.contains("\"sqlite://:memory:\"") && line.contains("in-memory"), "{line}");
+    assert!(
+        line.contains("\"sqlite://:memory:\"") && line.contains("in-memory"),
+        "{line}"
+    );
     assert_eq!(listing(cwd.path()), Vec::<String>::new());
 
     let config_dir = TempDir::new("hq-startup-url-config")?;
     let config = config_dir.join("hq.toml");
     std::fs::write(&config, "db = \"sqlite://\"\n")?;
     let config_arg = config.display().to_string();
-    let line = serve_expecting_refusal(cwd.path(), &["--config", &config_arg, "--listen", "127.0.0.1:0"], &[], false)?
-        .line()
-        .to_owned();
-    assert!(line.contains("\"sqlite://\"") && line.contains("names no file"), "{line}");
+    let line = serve_expecting_refusal(
+        cwd.path(),
+        &["--config", &config_arg, "--listen", "127.0.0.1:0"],
+        &[],
+        false,
+    )?
+    .line()
+    .to_owned();
+    assert!(
+        line.contains("\"sqlite://\"") && line.contains("names no file"),
+        "{line}"
+    );
     assert_eq!(listing(cwd.path()), Vec::<String>::new());
     Ok(())
 }
@@ -170,7 +200,8 @@ fn serve_names_a_missing_store_directory_and_creates_nothing() -> anyhow::Result
     let missing = dir.join("no-such-dir");
     let db = missing.join("hq.db");
     let url = format!("sqlite://{}", db.display());
-    let refusal = serve_expecting_refusal(dir.path(), &["--listen", "127.0.0.1:0", "--db", &url], &[], false)?;
+    let refusal =
+        serve_expecting_refusal(dir.path(), &["--listen", "127.0.0.1:0", "--db", &url], &[], false)?;
     let line = refusal.line();
     assert!(
         line.contains(&db.display().to_string())
@@ -188,7 +219,8 @@ fn serve_refuses_a_file_that_is_not_a_database_and_leaves_it_untouched() -> anyh
     let garbage = "these are an operator's notes, not a database\n".repeat(200);
     std::fs::write(&db, &garbage)?;
     let url = format!("sqlite://{}", db.display());
-    let refusal = serve_expecting_refusal(dir.path(), &["--listen", "127.0.0.1:0", "--db", &url], &[], false)?;
+    let refusal =
+        serve_expecting_refusal(dir.path(), &["--listen", "127.0.0.1:0", "--db", &url], &[], false)?;
     let line = refusal.line();
     assert!(
         line.contains(&db.display().to_string()) && line.contains("is not an SQLite database"),
@@ -216,10 +248,22 @@ async fn serve_refuses_a_read_only_store_file_or_directory() -> anyhow::Result<(
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444))?;
     let before = (listing(dir.path()), std::fs::read(&db)?);
     let url = format!("sqlite://{}", db.display());
-    let refusal = serve_expecting_refusal(dir.path(), &["--listen", "127.0.0.1:0", "--db", &url], &[], as_nobody)?;
+    let refusal = serve_expecting_refusal(
+        dir.path(),
+        &["--listen", "127.0.0.1:0", "--db", &url],
+        &[],
+        as_nobody,
+    )?;
     let line = refusal.line();
-    assert!(line.contains(&db.display().to_string()) && line.contains("read-only"), "{line}");
-    assert_eq!((listing(dir.path()), std::fs::read(&db)?), before, "the store was touched");
+    assert!(
+        line.contains(&db.display().to_string()) && line.contains("read-only"),
+        "{line}"
+    );
+    assert_eq!(
+        (listing(dir.path()), std::fs::read(&db)?),
+        before,
+        "the store was touched"
+    );
 
     let parent = open_dir("hq-startup-read-only-dir")?;
     let locked = parent.join("locked");
@@ -227,7 +271,12 @@ async fn serve_refuses_a_read_only_store_file_or_directory() -> anyhow::Result<(
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555))?;
     let db = locked.join("hq.db");
     let url = format!("sqlite://{}", db.display());
-    let refusal = serve_expecting_refusal(parent.path(), &["--listen", "127.0.0.1:0", "--db", &url], &[], as_nobody)?;
+    let refusal = serve_expecting_refusal(
+        parent.path(),
+        &["--listen", "127.0.0.1:0", "--db", &url],
+        &[],
+        as_nobody,
+    )?;
     let line = refusal.line();
     assert!(
         line.contains(&db.display().to_string())
@@ -244,7 +293,8 @@ fn serve_names_an_unreachable_postgres_without_its_password() -> anyhow::Result<
     let cwd = TempDir::new("hq-startup-pg-down")?;
     let port = free_port()?;
     let url = format!("postgres://branchline:s3cret-pw@127.0.0.1:{port}/hq");
-    let refusal = serve_expecting_refusal(cwd.path(), &["--listen", "127.0.0.1:0", "--db", &url], &[], false)?;
+    let refusal =
+        serve_expecting_refusal(cwd.path(), &["--listen", "127.0.0.1:0", "--db", &url], &[], false)?;
     let line = refusal.line();
     assert!(
         line.contains(&format!("postgres://branchline:***@127.0.0.1:{port}/hq"))
@@ -265,7 +315,8 @@ async fn serve_names_a_missing_postgres_database() -> anyhow::Result<()> {
     let (base, _) = existing.rsplit_once('/').context("database URL")?;
     let url = format!("{base}/no_such_database");
     let cwd = TempDir::new("hq-startup-pg-missing")?;
-    let refusal = serve_expecting_refusal(cwd.path(), &["--listen", "127.0.0.1:0", "--db", &url], &[], false)?;
+    let refusal =
+        serve_expecting_refusal(cwd.path(), &["--listen", "127.0.0.1:0", "--db", &url], &[], false)?;
     let line = refusal.line();
     assert!(
         line.contains(&url) && line.contains("\"no_such_database\" does not exist"),
@@ -297,10 +348,17 @@ fn serve_refuses_a_blank_or_padded_admin_token() -> anyhow::Result<()> {
         ("\t\n  \t  \n", "only whitespace"),
         (" padded-admin-token-0123 ", "leading or trailing whitespace"),
     ] {
-        let refusal = serve_expecting_refusal(dir.path(), &args, &[("BRANCHLINE_ADMIN_TOKEN", token)], false)?;
+        let refusal =
+            serve_expecting_refusal(dir.path(), &args, &[("BRANCHLINE_ADMIN_TOKEN", token)], false)?;
         let line = refusal.line();
-        assert!(line.contains("BRANCHLINE_ADMIN_TOKEN") && line.contains(cause), "{token:?}: {line}");
-        assert!(!line.contains("padded-admin-token"), "the token was printed: {line}");
+        assert!(
+            line.contains("BRANCHLINE_ADMIN_TOKEN") && line.contains(cause),
+            "{token:?}: {line}"
+        );
+        assert!(
+            !line.contains("padded-admin-token"),
+            "the token was printed: {line}"
+        );
     }
     let config_dir = TempDir::new("hq-startup-token-config")?;
     let config = config_dir.join("hq.toml");
@@ -308,9 +366,13 @@ fn serve_refuses_a_blank_or_padded_admin_token() -> anyhow::Result<()> {
     let config_arg = config.display().to_string();
     let mut with_config = vec!["--config", config_arg.as_str()];
     with_config.extend_from_slice(&args);
-    let refusal = serve_expecting_refusal(dir.path(), &with_config, &[("BRANCHLINE_ADMIN_TOKEN", "")], false)?;
+    let refusal =
+        serve_expecting_refusal(dir.path(), &with_config, &[("BRANCHLINE_ADMIN_TOKEN", "")], false)?;
     let line = refusal.line();
-    assert!(line.contains("admin_token") && line.contains("only whitespace"), "{line}");
+    assert!(
+        line.contains("admin_token") && line.contains("only whitespace"),
+        "{line}"
+    );
     assert_eq!(listing(dir.path()), Vec::<String>::new());
     Ok(())
 }
@@ -319,7 +381,10 @@ fn serve_refuses_a_blank_or_padded_admin_token() -> anyhow::Result<()> {
 fn serve_names_the_key_of_a_config_value_of_the_wrong_type() -> anyhow::Result<()> {
     let dir = TempDir::new("hq-startup-config-type")?;
     let config = dir.join("hq.toml");
-    std::fs::write(&config, "listen = \"127.0.0.1:0\"\n\n[limits]\nmax_batch_entries = \"many\"\n")?;
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\n\n[limits]\nmax_batch_entries = \"many\"\n",
+    )?;
     let config_arg = config.display().to_string();
     let refusal = serve_expecting_refusal(dir.path(), &["--config", &config_arg], &[], false)?;
     let line = refusal.line();

@@ -178,7 +178,10 @@ fn an_operator_session_prints_the_spec_shapes() {
     // The 8 unsent entries move into epoch 2; the 4 documents the ledger numbered are
     // renumbered SZ-E2-000001..4, so the next number is the fifth.
     let carried = ok(&ledger, &["epoch", "new"]);
-    assert!(carried.contains("epoch 2") && carried.contains("SZ-E2-000004"), "{carried}");
+    assert!(
+        carried.contains("epoch 2") && carried.contains("SZ-E2-000004"),
+        "{carried}"
+    );
     let next = branch_node(
         &ledger,
         &[

@@ -20,7 +20,10 @@ fn one_error_line(run: Run) -> String {
     assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
     let parts: Vec<&str> = stderr.split(": ").filter(|part| part.len() > 12).collect();
     for (idx, part) in parts.iter().enumerate() {
-        assert!(!parts[idx + 1..].contains(part), "{part:?} printed twice: {stderr}");
+        assert!(
+            !parts[idx + 1..].contains(part),
+            "{part:?} printed twice: {stderr}"
+        );
     }
     stderr
 }
@@ -38,13 +41,40 @@ fn every_error_is_one_line_without_a_repeated_cause() {
     let dir = TempDir::new("error-once").unwrap();
     let ledger = seeded(&dir);
     let line = one_error_line(
-        branch_node(&ledger, &["doc", "add", "--type", "opening", "--warehouse", "SZ-W", "--line", "P0001:1@x"]).unwrap(),
+        branch_node(
+            &ledger,
+            &[
+                "doc",
+                "add",
+                "--type",
+                "opening",
+                "--warehouse",
+                "SZ-W",
+                "--line",
+                "P0001:1@x",
+            ],
+        )
+        .unwrap(),
     );
-    assert!(line.contains(r#"--line "P0001:1@x": field price: malformed price "x""#), "{line}");
-    let line = one_error_line(import_text(&ledger, &dir, GOOD.replace(r#""17""#, r#""1x7""#).as_bytes()));
-    assert!(line.contains(r#"line 1: field lines[0].qty: malformed quantity "1x7""#), "{line}");
+    assert!(
+        line.contains(r#"--line "P0001:1@x": field price: malformed price "x""#),
+        "{line}"
+    );
+    let line = one_error_line(import_text(
+        &ledger,
+        &dir,
+        GOOD.replace(r#""17""#, r#""1x7""#).as_bytes(),
+    ));
+    assert!(
+        line.contains(r#"line 1: field lines[0].qty: malformed quantity "1x7""#),
+        "{line}"
+    );
     one_error_line(import_text(&ledger, &dir, br#"{"number":"A", bad}"#));
-    one_error_line(import_text(&ledger, &dir, GOOD.replace("SZ-1", "SZ 1").as_bytes()));
+    one_error_line(import_text(
+        &ledger,
+        &dir,
+        GOOD.replace("SZ-1", "SZ 1").as_bytes(),
+    ));
 }
 
 #[test]
@@ -61,13 +91,30 @@ fn a_huge_bad_value_is_echoed_as_a_short_prefix() {
         format!("not json {huge}"),
     ] {
         let run = import_text(&ledger, &dir, bad.as_bytes()).expect_err();
-        assert!(run.stderr.len() < 1024, "{} bytes of stderr: {}…", run.stderr.len(), &run.stderr[..200]);
+        assert!(
+            run.stderr.len() < 1024,
+            "{} bytes of stderr: {}…",
+            run.stderr.len(),
+            &run.stderr[..200]
+        );
         assert_eq!(run.stderr.trim_end().lines().count(), 1, "{}", run.stderr);
     }
     let line = format!("P0001:1@1{}", "x".repeat(100_000));
-    let run = branch_node(&ledger, &["doc", "add", "--type", "opening", "--warehouse", "SZ-W", "--line", &line])
-        .unwrap()
-        .expect_err();
+    let run = branch_node(
+        &ledger,
+        &[
+            "doc",
+            "add",
+            "--type",
+            "opening",
+            "--warehouse",
+            "SZ-W",
+            "--line",
+            &line,
+        ],
+    )
+    .unwrap()
+    .expect_err();
     assert!(run.stderr.len() < 1024, "{} bytes of stderr", run.stderr.len());
 }
 
@@ -84,11 +131,20 @@ fn a_leading_byte_order_mark_is_accepted_only_at_the_start_of_the_file() {
     let ledger = seeded(&dir);
     let with_bom = format!("\u{feff}{GOOD}\n");
     import_text(&ledger, &dir, with_bom.as_bytes()).expect_ok();
-    let shown = branch_node(&ledger, &["doc", "show", "SZ-1"]).unwrap().expect_ok();
+    let shown = branch_node(&ledger, &["doc", "show", "SZ-1"])
+        .unwrap()
+        .expect_ok();
     assert!(shown.stdout.contains("SZ-1"), "{}", shown.stdout);
     let second = GOOD.replace("SZ-1", "SZ-2");
-    let line = one_error_line(import_text(&ledger, &dir, format!("{GOOD}\n\u{feff}{second}\n").as_bytes()));
-    assert!(line.contains("line 2: a byte-order mark (U+FEFF) at column 1"), "{line}");
+    let line = one_error_line(import_text(
+        &ledger,
+        &dir,
+        format!("{GOOD}\n\u{feff}{second}\n").as_bytes(),
+    ));
+    assert!(
+        line.contains("line 2: a byte-order mark (U+FEFF) at column 1"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -100,8 +156,20 @@ fn unknown_stock_filters_and_empty_numbers_and_reasons_are_refused() {
     assert!(line.contains("unknown warehouse NOPE"), "{line}");
     let line = one_error_line(branch_node(&ledger, &["stock", "--product", "NOPE"]).unwrap());
     assert!(line.contains("unknown product NOPE"), "{line}");
-    branch_node(&ledger, &["stock", "--warehouse", "SZ-W", "--product", "P0001"]).unwrap().expect_ok();
-    let add = ["doc", "add", "--type", "opening", "--warehouse", "SZ-W", "--line", "P0001:1@1", "--number"];
+    branch_node(&ledger, &["stock", "--warehouse", "SZ-W", "--product", "P0001"])
+        .unwrap()
+        .expect_ok();
+    let add = [
+        "doc",
+        "add",
+        "--type",
+        "opening",
+        "--warehouse",
+        "SZ-W",
+        "--line",
+        "P0001:1@1",
+        "--number",
+    ];
     for number in ["", "  "] {
         let mut args = add.to_vec();
         args.push(number);
@@ -109,8 +177,12 @@ fn unknown_stock_filters_and_empty_numbers_and_reasons_are_refused() {
         assert!(line.contains("--number is empty"), "{line}");
     }
     for reason in ["", " \t"] {
-        let line = one_error_line(branch_node(&ledger, &["doc", "reject", "SZ-X", "--reason", reason]).unwrap());
-        assert!(line.contains("document SZ-X: the reject reason is empty"), "{line}");
+        let line =
+            one_error_line(branch_node(&ledger, &["doc", "reject", "SZ-X", "--reason", reason]).unwrap());
+        assert!(
+            line.contains("document SZ-X: the reject reason is empty"),
+            "{line}"
+        );
     }
     assert_eq!(snapshot(&ledger).unwrap(), before);
 }

@@ -76,6 +76,7 @@ async fn upgrade_case(store_kind: HqStoreKind) {
         .map(|table| format!("DROP TABLE {table}")),
     );
     downgrade.push("ALTER TABLE branch DROP COLUMN inbox_floor".to_owned());
+    downgrade.push("DROP INDEX inbox_unoffered".to_owned());
     downgrade.push("ALTER TABLE inbox DROP COLUMN offered".to_owned());
     downgrade.push(format!(
         "DELETE FROM schema_migrations WHERE version >= {packed_version}"

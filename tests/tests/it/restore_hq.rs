@@ -4,7 +4,9 @@
 //! equal to the branch and a new document goes through afterwards. On SQLite and PostgreSQL.
 
 use anyhow::{Context, Result};
-use branchline_tests::agent::{agent_status, agent_with, hq_totals, import_documents, ledger_totals, prepare_branch};
+use branchline_tests::agent::{
+    agent_status, agent_with, hq_totals, import_documents, ledger_totals, prepare_branch,
+};
 use branchline_tests::hq::{launch_hq, HqStoreKind, TEST_ADMIN_TOKEN};
 use branchline_tests::process::{run, TempDir};
 use std::path::Path;
@@ -62,13 +64,26 @@ async fn hq_restored_from_a_copy(store_url: String, dir: &TempDir) -> Result<()>
 
     let status = agent_status(&ledger)?;
     let rewind = &status["hq_rewind"];
-    assert!(rewind["hq_applied_seq"].as_u64() < rewind["ledger_acked_seq"].as_u64(), "{status}");
+    assert!(
+        rewind["hq_applied_seq"].as_u64() < rewind["ledger_acked_seq"].as_u64(),
+        "{status}"
+    );
     assert_eq!(status["backlog"], 0, "{status}");
     let mut table = std::process::Command::new(branchline_tests::process::binary("branch-node"));
-    let table = table.args(["--ledger", &ledger.display().to_string(), "status"]).output()?;
+    let table = table
+        .args(["--ledger", &ledger.display().to_string(), "status"])
+        .output()?;
     assert!(String::from_utf8_lossy(&table.stdout).contains("HQ was behind: resent from seq"));
-    let audit = run("hq-server", ["admin", "--hq", hq.url(), "--token", TEST_ADMIN_TOKEN, "audit"])?.expect_ok();
-    assert!(audit.stdout.contains("hq behind branch: resend"), "{}", audit.stdout);
+    let audit = run(
+        "hq-server",
+        ["admin", "--hq", hq.url(), "--token", TEST_ADMIN_TOKEN, "audit"],
+    )?
+    .expect_ok();
+    assert!(
+        audit.stdout.contains("hq behind branch: resend"),
+        "{}",
+        audit.stdout
+    );
 
     // A new document afterwards goes through (no "gap").
     import_documents(&ledger, dir.path(), "SZ", 1, 43)?;

@@ -23,7 +23,18 @@ async fn copy_running_store(db_url: &str, copy: &std::path::Path) -> Result<Stri
 fn sale(group: &branchline_tests::group::Group, date: &str, line: &str) -> Result<String> {
     group.doc_add(
         "SZ",
-        &["--type", "sales-out", "--date", date, "--partner", "C-GZ", "--warehouse", "W-SZ", "--line", line],
+        &[
+            "--type",
+            "sales-out",
+            "--date",
+            date,
+            "--partner",
+            "C-GZ",
+            "--warehouse",
+            "W-SZ",
+            "--line",
+            line,
+        ],
     )
 }
 
@@ -41,7 +52,9 @@ async fn hq_restored_from_a_copy_keeps_routing_to_the_receiver_once() -> Result<
     // And a template GZ applies: an inbox entry no resend brings back.
     let template = ["template", "create", "later", "--kinds", "product"];
     group.admin(&template)?.expect_ok();
-    group.admin(&["template", "publish", "later", "--to", "001.002"])?.expect_ok();
+    group
+        .admin(&["template", "publish", "later", "--to", "001.002"])?
+        .expect_ok();
     group.sync("GZ")?;
 
     // HQ comes back from the copy. GZ reports first, then SZ resends its sale.
@@ -51,7 +64,11 @@ async fn hq_restored_from_a_copy_keeps_routing_to_the_receiver_once() -> Result<
     group.sync("SZ")?;
     group.sync("GZ")?;
     let gz_docs = group.docs("GZ")?;
-    assert_eq!(linked_to(&gz_docs, "SZ", &first).len(), 1, "routed again, not doubled: {gz_docs:?}");
+    assert_eq!(
+        linked_to(&gz_docs, "SZ", &first).len(),
+        1,
+        "routed again, not doubled: {gz_docs:?}"
+    );
 
     // A sale after the restore reaches GZ: its inbox entry is numbered above what GZ applied.
     let second = sale(&group, "2026-01-06", "P002:2@20")?;
@@ -61,7 +78,10 @@ async fn hq_restored_from_a_copy_keeps_routing_to_the_receiver_once() -> Result<
     assert_eq!(linked_to(&gz_docs, "SZ", &second).len(), 1, "{gz_docs:?}");
     let trades = group.trades()?;
     for number in [&first, &second] {
-        let found = trades.iter().filter(|trade| trade["source_number"] == number.as_str()).count();
+        let found = trades
+            .iter()
+            .filter(|trade| trade["source_number"] == number.as_str())
+            .count();
         assert_eq!(found, 1, "one trade for {number}: {trades:?}");
     }
     Ok(())
@@ -76,8 +96,12 @@ async fn entries_routed_before_the_receiver_reports_after_a_restore_are_not_skip
     group.sync("SZ")?;
     group.sync("GZ")?;
     // GZ also applies a template the copy lacks: its inbox position is two past the copy's.
-    group.admin(&["template", "create", "later", "--kinds", "product"])?.expect_ok();
-    group.admin(&["template", "publish", "later", "--to", "001.002"])?.expect_ok();
+    group
+        .admin(&["template", "create", "later", "--kinds", "product"])?
+        .expect_ok();
+    group
+        .admin(&["template", "publish", "later", "--to", "001.002"])?
+        .expect_ok();
     group.sync("GZ")?;
 
     // HQ comes back from the copy; SZ resends and sells again before GZ says a word, so HQ
@@ -90,7 +114,15 @@ async fn entries_routed_before_the_receiver_reports_after_a_restore_are_not_skip
     group.sync("GZ")?;
     group.sync("GZ")?;
     let gz_docs = group.docs("GZ")?;
-    assert_eq!(linked_to(&gz_docs, "SZ", &first).len(), 1, "not doubled: {gz_docs:?}");
-    assert_eq!(linked_to(&gz_docs, "SZ", &second).len(), 1, "not skipped: {gz_docs:?}");
+    assert_eq!(
+        linked_to(&gz_docs, "SZ", &first).len(),
+        1,
+        "not doubled: {gz_docs:?}"
+    );
+    assert_eq!(
+        linked_to(&gz_docs, "SZ", &second).len(),
+        1,
+        "not skipped: {gz_docs:?}"
+    );
     Ok(())
 }

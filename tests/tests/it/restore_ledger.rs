@@ -16,7 +16,16 @@ use std::path::Path;
 fn confirm_opening(ledger: &Path, branch: &str, qty: u32) -> Result<String> {
     let line = format!("{}:{qty}@2", product_code(0));
     let warehouse = seed_warehouse(branch);
-    let args = ["doc", "add", "--type", "opening", "--warehouse", &warehouse, "--line", &line];
+    let args = [
+        "doc",
+        "add",
+        "--type",
+        "opening",
+        "--warehouse",
+        &warehouse,
+        "--line",
+        &line,
+    ];
     Ok(branch_node(ledger, &args)?.expect_ok().last_line().to_owned())
 }
 
@@ -60,7 +69,16 @@ async fn restored_ledger(branch: &str, org: &str, extra: u32, refusal: &str) -> 
     // Until `epoch new`, the ledger refuses to confirm: the next number is HQ's too.
     let held = branch_node(
         &copy,
-        &["doc", "add", "--type", "opening", "--warehouse", &seed_warehouse(branch), "--line", &format!("{}:1@2", product_code(0))],
+        &[
+            "doc",
+            "add",
+            "--type",
+            "opening",
+            "--warehouse",
+            &seed_warehouse(branch),
+            "--line",
+            &format!("{}:1@2", product_code(0)),
+        ],
     )?
     .expect_err();
     assert!(held.stderr.contains("epoch new"), "{}", held.stderr);
@@ -71,23 +89,43 @@ async fn restored_ledger(branch: &str, org: &str, extra: u32, refusal: &str) -> 
         let line = format!("{number} → {branch}-E2-{:06}", idx + 1);
         assert!(settled.stdout.contains(&line), "{}", settled.stdout);
     }
-    assert!(settled.stdout.contains(&format!("renumbered {extra} documents")), "{}", settled.stdout);
+    assert!(
+        settled.stdout.contains(&format!("renumbered {extra} documents")),
+        "{}",
+        settled.stdout
+    );
     let pushed = once(&copy)?.expect_ok();
-    assert!(pushed.stdout.contains(&format!("applied {extra}")), "{}", pushed.stdout);
+    assert!(
+        pushed.stdout.contains(&format!("applied {extra}")),
+        "{}",
+        pushed.stdout
+    );
     assert!(hq.quarantine().await?.is_empty());
 
     // HQ holds the four documents of the lost history and every one the copy confirmed, once.
-    assert_eq!(hq_totals(hq.db_url(), branch).await?.documents, 4 + u64::from(extra));
+    assert_eq!(
+        hq_totals(hq.db_url(), branch).await?.documents,
+        4 + u64::from(extra)
+    );
     let compared = agent_with(&copy, hq.url(), &token, &["reconcile"])?.expect_err();
     let lines: Vec<&str> = compared.stdout.lines().collect();
     assert!(!compared.stdout.contains("missing at HQ"), "{}", compared.stdout);
     assert!(!compared.stdout.contains("different:"), "{}", compared.stdout);
-    let extra_at_hq = lines.iter().filter(|line| line.starts_with("extra at HQ:")).count();
+    let extra_at_hq = lines
+        .iter()
+        .filter(|line| line.starts_with("extra at HQ:"))
+        .count();
     assert_eq!(extra_at_hq, 2, "{}", compared.stdout);
     // A new document afterwards goes through in the new epoch.
-    assert_eq!(confirm_opening(&copy, branch, 30)?, format!("{branch}-E2-{:06}", extra + 1));
+    assert_eq!(
+        confirm_opening(&copy, branch, 30)?,
+        format!("{branch}-E2-{:06}", extra + 1)
+    );
     once(&copy)?.expect_ok();
-    assert_eq!(hq_totals(hq.db_url(), branch).await?.documents, 5 + u64::from(extra));
+    assert_eq!(
+        hq_totals(hq.db_url(), branch).await?.documents,
+        5 + u64::from(extra)
+    );
     hq.shutdown().await?;
     Ok(())
 }
