@@ -1,7 +1,7 @@
 //! Bundle files (docs/operations.md): a branch's outbox entries in the container format,
 //! decoded into the same batch a network push would carry, so both paths share one ingestion.
 
-use crate::store::ingest::{Incoming, IngestBatch};
+use crate::store::ingest::batch::{Incoming, IngestBatch};
 use branchline_shared::{decode_container, ContainerError, ContainerKind, EntryBody, OutboxEntry};
 use prost::Message;
 

@@ -19,7 +19,7 @@ pub enum ConfigError {
     #[error("admin token ({source_name}) has leading or trailing whitespace (a stray space or newline?)")]
     PaddedAdminToken { source_name: &'static str },
     #[error(transparent)]
-    Db(#[from] crate::store::db_url::DbUrlError),
+    Db(#[from] crate::store::db::url::DbUrlError),
     #[error("invalid listen address {listen:?}: expected HOST:PORT")]
     BadListen { listen: String },
     #[error("limits.{name} must be at least 1")]
@@ -352,7 +352,7 @@ impl ServeConfig {
         if token.0.chars().count() < ADMIN_TOKEN_MIN_CHARS {
             return Err(ConfigError::ShortAdminToken);
         }
-        crate::store::db_url::parse_db_url(&self.db)?;
+        crate::store::db::url::parse_db_url(&self.db)?;
         if self
             .listen
             .rsplit_once(':')

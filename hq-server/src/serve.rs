@@ -79,9 +79,13 @@ impl Hq {
 
         let (stop_folder, folder_stopped) = tokio::sync::oneshot::channel::<()>();
         let idle = std::time::Duration::from_secs(limits.rollup_idle_fold_seconds);
-        let folder = tokio::spawn(crate::store::fold::fold_when_idle(store.clone(), idle, async {
-            let _ = folder_stopped.await;
-        }));
+        let folder = tokio::spawn(crate::store::rollup::fold::fold_when_idle(
+            store.clone(),
+            idle,
+            async {
+                let _ = folder_stopped.await;
+            },
+        ));
 
         let gate = Arc::new(CredentialGate::new(
             store.clone(),

@@ -14,7 +14,7 @@ use branchline_proto::v1::{
 use branchline_shared::{BaseKind, BaseRecord};
 use hq_server::cli::admin::Authorization;
 use hq_server::serve::ServeConfig;
-use hq_server::store::registry::{self, BranchRef};
+use hq_server::store::registry::branches::{self, BranchRef};
 use hq_server::store::Store;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -276,7 +276,7 @@ pub async fn status(url: &str) -> anyhow::Result<Vec<BranchStatus>> {
 
 /// The branch `code` as the store knows it (for `hq_server::store` calls in assertions).
 pub async fn branch_ref(store: &Store, code: &str) -> anyhow::Result<BranchRef> {
-    registry::branch_by_code(store, code)
+    branches::branch_by_code(store, code)
         .await?
         .with_context(|| format!("branch {code} at HQ"))
 }

@@ -328,7 +328,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Audit { since, format } => {
             // Checked here too, so a typo is named before anything is sent.
             let since = since
-                .map(|text| crate::store::registry::audit_since(&text))
+                .map(|text| crate::store::registry::branches::audit_since(&text))
                 .transpose()?
                 .unwrap_or_default();
             let request = AuditRequest { since };

@@ -10,14 +10,15 @@ use crate::bundle::{decode_bundle, BundleError};
 use crate::config::Limits;
 use crate::service::refusal_audit::RefusalLog;
 use crate::service::transfer::{ack_to_wire, ingest_status};
-use crate::store::counterpart_check::CounterpartError;
-use crate::store::credential::{self, CredentialError};
-use crate::store::ingest::{self, IngestError};
-use crate::store::quarantine::{self, QuarantineError, RetryOutcome};
-use crate::store::registry::{self, NewBranch, RegistryError, MODE_INDEPENDENT_SALES};
-use crate::store::routing;
-use crate::store::target::{self, TargetError};
-use crate::store::template::{self, TemplateError};
+use crate::store::ingest::batch::{self, IngestError};
+use crate::store::ingest::quarantine::{self, QuarantineError, RetryOutcome};
+use crate::store::registry::branches::{self, NewBranch, RegistryError, MODE_INDEPENDENT_SALES};
+use crate::store::registry::counterpart_check::CounterpartError;
+use crate::store::registry::credential::{self, CredentialError};
+use crate::store::registry::master;
+use crate::store::registry::target::{self, TargetError};
+use crate::store::registry::template::{self, TemplateError};
+use crate::store::trade::register;
 use crate::store::{Store, StoreError};
 use branchline_proto::v1::admin_server::Admin;
 use branchline_proto::v1::*;
@@ -147,18 +148,18 @@ impl AdminService {
 
     async fn import_bundle(&self, bytes: &[u8]) -> Result<PushAck, AdminError> {
         let bundle = decode_bundle(bytes, self.limits.max_batch_entries)?;
-        let branch = registry::branch_by_code(&self.store, &bundle.source)
+        let branch = branches::branch_by_code(&self.store, &bundle.source)
             .await?
             .ok_or_else(|| AdminError::UnknownBranch {
                 code: bundle.source.clone(),
             })?;
         Ok(ack_to_wire(
-            ingest::ingest(&self.store, &branch, bundle.batch).await?,
+            batch::ingest(&self.store, &branch, bundle.batch).await?,
         ))
     }
 }
 
-fn status_to_wire(status: registry::BranchStatus) -> BranchStatus {
+fn status_to_wire(status: branches::BranchStatus) -> BranchStatus {
     BranchStatus {
         branch: status.branch,
         org: status.org,
@@ -181,7 +182,7 @@ impl Admin for AdminService {
         let result = async {
             self.authenticate(&request).await?;
             let org = request.get_ref();
-            registry::add_org(&self.store, &org.code, &org.name).await?;
+            branches::add_org(&self.store, &org.code, &org.name).await?;
             Ok(AddOrgResponse {})
         };
         result.await.map(Response::new).map_err(to_status)
@@ -209,7 +210,7 @@ impl Admin for AdminService {
                     asked.mode
                 },
             };
-            let token = registry::add_branch(&self.store, &branch).await?;
+            let token = branches::add_branch(&self.store, &branch).await?;
             Ok(AddBranchResponse { token })
         };
         result.await.map(Response::new).map_err(to_status)
@@ -232,7 +233,7 @@ impl Admin for AdminService {
                 })?;
                 records.push(record);
             }
-            let (created, updated) = registry::import_master(&self.store, kind, &records).await?;
+            let (created, updated) = master::import_master(&self.store, kind, &records).await?;
             Ok(ImportBaseDataResponse { created, updated })
         };
         result.await.map(Response::new).map_err(to_status)
@@ -242,7 +243,7 @@ impl Admin for AdminService {
     async fn status(&self, request: Request<StatusRequest>) -> Result<Response<StatusResponse>, Status> {
         let result = async {
             self.authenticate(&request).await?;
-            let branches = registry::status(&self.store).await?;
+            let branches = branches::status(&self.store).await?;
             Ok(StatusResponse {
                 branches: branches.into_iter().map(status_to_wire).collect(),
             })
@@ -378,7 +379,7 @@ impl Admin for AdminService {
         let result = async {
             self.authenticate(&request).await?;
             let state = Some(request.get_ref().state.as_str()).filter(|state| !state.is_empty());
-            let trades = routing::list(&self.store, state, self.limits.max_list_rows).await?;
+            let trades = register::list(&self.store, state, self.limits.max_list_rows).await?;
             Ok(RoutedListResponse {
                 trades: trades
                     .into_iter()
@@ -444,10 +445,10 @@ impl Admin for AdminService {
             self.authenticate(&request).await?;
             let since = match request.get_ref().since.as_str() {
                 "" => None,
-                text => Some(registry::audit_since(text)?),
+                text => Some(branches::audit_since(text)?),
             };
             let events =
-                registry::audit_events(&self.store, since.as_deref(), self.limits.max_list_rows).await?;
+                branches::audit_events(&self.store, since.as_deref(), self.limits.max_list_rows).await?;
             Ok(AuditResponse {
                 events: events
                     .into_iter()

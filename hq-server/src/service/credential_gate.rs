@@ -19,8 +19,8 @@ use crate::config::Limits;
 use crate::rate::RateLimiter;
 use crate::service::refusal_audit::RefusalLog;
 use crate::service::transfer::code_name;
-use crate::store::credential;
-use crate::store::registry::{self, BranchRef};
+use crate::store::registry::branches::{self, BranchRef};
+use crate::store::registry::credential;
 use crate::store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -292,7 +292,7 @@ impl CredentialGate {
             }
             None => None,
         };
-        let branch = registry::branch_by_token_hash(&self.store, &hex::encode(digest)).await?;
+        let branch = branches::branch_by_token_hash(&self.store, &hex::encode(digest)).await?;
         self.credentials
             .put(digest, branch.as_ref().map(|branch| branch.code.clone()));
         let Some(branch) = branch else {
@@ -318,7 +318,7 @@ impl CredentialGate {
             Some(Some(_)) => return Ok(()),
             None => {}
         }
-        let branch = registry::branch_by_token_hash(&self.store, &hex::encode(digest)).await?;
+        let branch = branches::branch_by_token_hash(&self.store, &hex::encode(digest)).await?;
         let known = branch.is_some();
         self.credentials.put(digest, branch.map(|branch| branch.code));
         if known {

@@ -6,7 +6,7 @@
 //! audited by that service through the same `RefusalLog`.
 
 use crate::auth::token_sha256;
-use crate::store::registry;
+use crate::store::registry::branches;
 use crate::store::Store;
 use std::collections::HashMap;
 use std::future::Future;
@@ -90,7 +90,7 @@ impl RefusalLog {
             return self.write(actor, action, detail).await;
         }
         let now = Instant::now();
-        let at = crate::store::now_text();
+        let at = crate::store::db::value::now_text();
         let kind = RefusalKind {
             actor: actor.to_owned(),
             action: action.to_owned(),
@@ -173,7 +173,7 @@ impl RefusalLog {
     }
 
     async fn write(&self, actor: &str, action: &str, detail: &str) {
-        if let Err(error) = registry::record_audit(&self.store, actor, action, detail).await {
+        if let Err(error) = branches::record_audit(&self.store, actor, action, detail).await {
             tracing::error!(%error, "cannot write a refusal to the audit log");
         }
     }
@@ -268,7 +268,7 @@ where
 
 async fn audit_oversize(refusals: &RefusalLog, token_hash: Option<String>, path: &str) {
     let actor = match token_hash {
-        Some(hash) => registry::branch_by_token_hash(refusals.store(), &hash)
+        Some(hash) => branches::branch_by_token_hash(refusals.store(), &hash)
             .await
             .ok()
             .flatten()

@@ -8,7 +8,9 @@
 use crate::auth::{authenticate_admin, AdminRefusal};
 use crate::config::Limits;
 use crate::service::refusal_audit::RefusalLog;
-use crate::store::report::{self, GroupBy, Report, ReportError, ReportQuery, SalesRow, StockRow};
+use crate::store::report::consolidated;
+use crate::store::report::error::ReportError;
+use crate::store::report::query::{self, GroupBy, Report, ReportQuery, SalesRow, StockRow};
 use crate::store::{Store, StoreError};
 use branchline_proto::v1::report_server::Report as ReportApi;
 use branchline_proto::v1::{Freshness, ReportRequest, ReportResponse, ReportRow};
@@ -92,7 +94,7 @@ fn query_from_wire(request: &ReportRequest) -> Result<ReportQuery, ReportError> 
     ReportQuery::parse(&request.org, &request.from, &request.to, &request.by)
 }
 
-fn freshness_to_wire(report_freshness: Vec<report::Freshness>) -> Vec<Freshness> {
+fn freshness_to_wire(report_freshness: Vec<query::Freshness>) -> Vec<Freshness> {
     report_freshness
         .into_iter()
         .map(|freshness| Freshness {
@@ -114,7 +116,7 @@ fn text(value: Option<std::sync::Arc<str>>) -> String {
     value.as_deref().unwrap_or_default().to_owned()
 }
 
-fn key_to_wire(key: report::GroupKey) -> ReportRow {
+fn key_to_wire(key: query::GroupKey) -> ReportRow {
     ReportRow {
         org: key.org.to_string(),
         branch: key.branch.to_string(),
@@ -171,7 +173,7 @@ impl ReportApi for ReportService {
         let result = async {
             self.authenticate(&request).await?;
             let query = query_from_wire(request.get_ref())?;
-            Ok(sales_to_wire(report::sales(&self.store, &query).await?))
+            Ok(sales_to_wire(consolidated::sales(&self.store, &query).await?))
         };
         result.await.map(Response::new).map_err(to_status)
     }
@@ -181,7 +183,9 @@ impl ReportApi for ReportService {
         let result = async {
             self.authenticate(&request).await?;
             let query = query_from_wire(request.get_ref())?;
-            Ok(inventory_to_wire(report::inventory(&self.store, &query).await?))
+            Ok(inventory_to_wire(
+                consolidated::inventory(&self.store, &query).await?,
+            ))
         };
         result.await.map(Response::new).map_err(to_status)
     }
@@ -203,7 +207,9 @@ impl ReportApi for ReportService {
                 });
             }
             let query = query_from_wire(asked)?;
-            Ok(sales_to_wire(report::ranking(&self.store, &query, top).await?))
+            Ok(sales_to_wire(
+                consolidated::ranking(&self.store, &query, top).await?,
+            ))
         };
         result.await.map(Response::new).map_err(to_status)
     }

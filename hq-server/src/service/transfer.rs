@@ -14,9 +14,12 @@ use crate::bundle::{decode_bundle, BundleError};
 use crate::config::Limits;
 use crate::service::credential_gate::{AuthenticatedBranch, Caller, CredentialGate, GateError};
 use crate::service::refusal_audit::RefusalLog;
-use crate::store::ingest::{self, Incoming, IngestAck, IngestBatch, IngestError};
-use crate::store::registry::BranchRef;
-use crate::store::{inbox, reconcile, PackError, Store, StoreError};
+use crate::store::ingest::batch::{self, Incoming, IngestAck, IngestBatch, IngestError};
+use crate::store::ingest::reconcile;
+use crate::store::registry::branches::BranchRef;
+use crate::store::rollup::packed::PackError;
+use crate::store::trade::inbox;
+use crate::store::{Store, StoreError};
 use branchline_proto::v1::transfer_server::Transfer;
 use branchline_proto::v1::{
     BundleUpload, DocumentChecksum, HelloRequest, HelloResponse, PullRequest, PullResponse, PushAck,
@@ -278,7 +281,7 @@ impl Transfer for TransferService {
             let hello = request.get_ref();
             check_ledger_branch(&self.refusals, "hello", &branch.code, &hello.branch).await?;
             check_protocol(hello.protocol_version)?;
-            let state = ingest::hello(
+            let state = batch::hello(
                 &self.store,
                 &branch,
                 hello.epoch,
@@ -318,7 +321,7 @@ impl Transfer for TransferService {
         tokio::spawn(async move {
             while let Some(batch) = batches.recv().await {
                 let result = match batch {
-                    Ok(batch) => ingest::ingest(&store, &branch, batch)
+                    Ok(batch) => batch::ingest(&store, &branch, batch)
                         .await
                         .map(ack_to_wire)
                         .map_err(|error| to_status(error.into())),
@@ -374,7 +377,7 @@ impl Transfer for TransferService {
                 });
             }
             Ok(ack_to_wire(
-                ingest::ingest(&self.store, &branch, bundle.batch).await?,
+                batch::ingest(&self.store, &branch, bundle.batch).await?,
             ))
         };
         result.await.map(Response::new).map_err(to_status)

@@ -1,56 +1,43 @@
 //! The HQ store: one sqlx `Any` pool over SQLite (embedded default) or PostgreSQL, migrated at
 //! open. HQ keeps no state outside it, so several `hq-server` replicas may share one database.
+//!
+//! This file holds the handle (`Store`) and its error (`StoreError`); each folder owns one
+//! concept, and dependencies run down this list, never up:
+//! - `db`: the database itself: dialect differences, URL and location checks, opening
+//!   (read-write pool, read-only report connections), migrations, WAL checkpoints, stored values.
+//! - `bulk`: multi-row writes: column specs and values, one writer per backend.
+//! - `registry`: organizations, branches and their credentials, master data, targets, templates,
+//!   the counterpart rules and the audit log.
+//! - `rollup`: the report roll-ups: packed blocks and their product slots, the pending tier,
+//!   folding, a batch's roll-up delta, and the repack step of the roll-up migrations.
+//! - `trade`: inter-branch trade routing, the register of routed trades and the branch inbox.
+//! - `ingest`: exactly-once ingestion of outbox batches, their validation plan, quarantine and
+//!   reconcile.
+//! - `report`: the consolidated reports and how they read the roll-ups.
 
-mod calendar;
-mod checkpoint;
-pub mod counterpart_check;
-pub mod credential;
-pub mod db_url;
-pub mod dialect;
-pub mod fold;
-pub mod inbox;
-mod inbox_queue;
+pub mod bulk;
+pub mod db;
 pub mod ingest;
-mod migrate;
-mod packed;
-mod packed_migrate;
-mod packed_store;
-mod pending;
-mod pg_arrays;
-mod plan;
-pub mod quarantine;
-pub mod reconcile;
 pub mod registry;
 pub mod report;
-mod report_packed;
-mod report_query;
-mod report_read;
-mod report_stock;
 pub mod rollup;
-pub mod routing;
-mod rows;
-mod sqlite_native;
-pub mod target;
-pub mod template;
-mod trade_register;
+pub mod trade;
 
-pub use dialect::Dialect;
-pub use packed::PackError;
-
-pub use checkpoint::CheckpointError;
-use checkpoint::Checkpointer;
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use db::checkpoint::{CheckpointError, Checkpointer};
+use db::dialect::Dialect;
+use db::url::DbUrlError;
+use rollup::packed::PackError;
+use rollup::slot_cache::SlotCache;
+use sqlx::{Any, AnyPool, Transaction};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("unsupported database URL {url:?}: expected sqlite://PATH or postgres://...")]
     UnsupportedUrl { url: String },
     #[error(transparent)]
-    Location(#[from] db_url::DbUrlError),
+    Location(#[from] DbUrlError),
     #[error("cannot open database: {source}")]
     Open { source: sqlx::Error },
     #[error("migration {version} ({name}) failed: {source}")]
@@ -62,7 +49,7 @@ pub enum StoreError {
     #[error("database schema version {found} is newer than this build's {supported}")]
     NewerSchema { found: i64, supported: i64 },
     #[error(transparent)]
-    Packed(#[from] packed::PackError),
+    Packed(#[from] PackError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
     #[error("stored {what} is unreadable: {reason}")]
@@ -80,10 +67,10 @@ pub struct Store {
     /// SQLite files only: the background WAL checkpoint thread.
     checkpointer: Option<Arc<Checkpointer>>,
     /// Committed roll-up product ids (immutable once committed; see `packed_store`).
-    slot_cache: Arc<packed_store::SlotCache>,
-    /// A branch's pending roll-up rows are folded into the blocks at this many (see `fold`).
+    slot_cache: Arc<SlotCache>,
+    /// A branch's pending roll-up rows are folded into the blocks at this many (see `rollup::fold`).
     rollup_fold_batches: u32,
-    /// Write commits so far (`after_commit`), for `fold::fold_when_idle` to see a pause.
+    /// Write commits so far (`after_commit`), for `rollup::fold::fold_when_idle` to see a pause.
     commits: Arc<AtomicU64>,
 }
 
@@ -91,71 +78,6 @@ pub struct Store {
 pub const DEFAULT_ROLLUP_FOLD_BATCHES: u32 = 16;
 
 impl Store {
-    /// Connects to `url` (`sqlite://PATH`, created if missing, or `postgres://...`) and applies
-    /// pending migrations.
-    pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
-        sqlx::any::install_default_drivers();
-        db_url::check_store_location(url).await?;
-        let dialect =
-            Dialect::from_url(url).ok_or_else(|| StoreError::UnsupportedUrl { url: url.to_owned() })?;
-        if dialect == Dialect::Sqlite {
-            sqlite_native::register_handle_function()
-                .map_err(|error| StoreError::Open { source: error.into() })?;
-        }
-        let url = match dialect {
-            Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
-            _ => url.to_owned(),
-        };
-        let mut options = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30));
-        if dialect == Dialect::Sqlite {
-            // A 32 MiB page cache per connection (default 2 MiB) keeps the roll-up and document
-            // b-trees that ingestion updates in memory. WAL pages are copied back by the
-            // checkpoint thread; a commit does it inline only past `checkpoint::INLINE_PAGES`.
-            // A connection to a local file does not go stale: no ping before each use.
-            // synchronous = NORMAL (ingestion speed): a power loss may drop the last commits,
-            // acknowledged batches included. That is recovered, not prevented: on its next Hello
-            // a branch reports what it had acknowledged, HQ audits that it holds less, and the
-            // agent lowers its acknowledged position to HQ's and resends (the same path as HQ
-            // restored from a copy), so HQ ends equal to the branch.
-            options = options.test_before_acquire(false).after_connect(|connection, _| {
-                Box::pin(async move {
-                    let pragmas = format!(
-                        "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                         PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = {}",
-                        checkpoint::INLINE_PAGES
-                    );
-                    connection.execute(pragmas.as_str()).await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = options
-            .connect(&url)
-            .await
-            .map_err(|source| StoreError::Open { source })?;
-        if dialect == Dialect::Sqlite {
-            pool.execute("PRAGMA journal_mode = WAL")
-                .await
-                .map_err(|source| StoreError::Open { source })?;
-        }
-        let checkpointer = match checkpoint::sqlite_path(&url) {
-            Some(path) if dialect == Dialect::Sqlite => Some(Arc::new(Checkpointer::start(&path)?)),
-            _ => None,
-        };
-        let store = Store {
-            pool,
-            dialect,
-            checkpointer,
-            slot_cache: Arc::default(),
-            rollup_fold_batches: DEFAULT_ROLLUP_FOLD_BATCHES,
-            commits: Arc::default(),
-        };
-        migrate::apply(&store).await?;
-        Ok(store)
-    }
-
     pub fn dialect(&self) -> Dialect {
         self.dialect
     }
@@ -176,7 +98,7 @@ impl Store {
         self.rollup_fold_batches
     }
 
-    pub(crate) fn slot_cache(&self) -> &packed_store::SlotCache {
+    pub(crate) fn slot_cache(&self) -> &SlotCache {
         &self.slot_cache
     }
 
@@ -217,20 +139,4 @@ impl Store {
         }
         self.pool.close().await;
     }
-}
-
-/// The current time as stored: RFC 3339 UTC to the second.
-pub(crate) fn now_text() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// Reads a non-negative counter column stored as BIGINT.
-pub(crate) fn get_u64(row: &AnyRow, index: usize) -> Result<u64, sqlx::Error> {
-    let value: i64 = row.try_get(index)?;
-    Ok(u64::try_from(value).unwrap_or(0))
-}
-
-/// A u64 counter as stored (BIGINT).
-pub(crate) fn to_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
 }

@@ -5,7 +5,7 @@
 //! PostgreSQL — COPY of the same rows, one COPY per table per batch, one transaction per batch.
 //!
 //! HQ runs twice per store: with the report roll-ups maintained (as in production) and with them
-//! switched off (`rollup::set_enabled_for_benchmark(false)`), to show what the roll-ups cost.
+//! switched off (`delta::set_enabled_for_benchmark(false)`), to show what the roll-ups cost.
 //! The passes are interleaved: `BENCH_ROUNDS` rounds (default 3), each running every pass once in
 //! an order rotated from round to round, each after a sync(2) of what earlier passes left dirty. A
 //! ratio is taken within each round, and the median of the rounds' ratios is the figure.
@@ -27,7 +27,9 @@ use branchline_proto::PROTOCOL_VERSION;
 use branchline_shared::{
     parse_date, to_scaled, BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry,
 };
-use hq_server::store::{reconcile, rollup, Store};
+use hq_server::store::ingest::reconcile;
+use hq_server::store::rollup::delta;
+use hq_server::store::Store;
 use rust_decimal::Decimal;
 use std::time::{Duration, Instant};
 
@@ -297,11 +299,11 @@ async fn ingest(
         .collect();
     let mut client = hq_handle.transfer(&token).await;
     settle_disk();
-    rollup::set_enabled_for_benchmark(rollups);
+    delta::set_enabled_for_benchmark(rollups);
     let cpu_before = process_cpu_seconds();
     let pushed = push_all(&mut client, batches).await;
     let cpu_seconds = process_cpu_seconds() - cpu_before;
-    rollup::set_enabled_for_benchmark(true);
+    delta::set_enabled_for_benchmark(true);
     let (elapsed, last_ack) = pushed?;
     let last_ack = last_ack.context("no ack")?;
     ensure!(

@@ -29,10 +29,13 @@ use crate::postgres::{postgres_bin_dir, PgCluster};
 use crate::process::TempDir;
 use anyhow::Context;
 use branchline_shared::{BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry};
-use hq_server::store::ingest::{self, Incoming, IngestBatch};
-use hq_server::store::registry::{self, BranchRef, NewBranch, MODE_INDEPENDENT_SALES};
-use hq_server::store::report::{self, ReportQuery};
-use hq_server::store::{fold, rollup, Store};
+use hq_server::store::ingest::batch::{self, Incoming, IngestBatch};
+use hq_server::store::registry::branches::{self, BranchRef, NewBranch, MODE_INDEPENDENT_SALES};
+use hq_server::store::registry::master;
+use hq_server::store::report::consolidated;
+use hq_server::store::report::query::ReportQuery;
+use hq_server::store::rollup::{delta, fold};
+use hq_server::store::Store;
 use rust_decimal::Decimal;
 use sqlx::Connection;
 use std::path::PathBuf;
@@ -240,7 +243,7 @@ async fn existing_branches(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
     for org_idx in 0..ORGS {
         let code = branch_code(org_idx);
         branches.push(
-            registry::branch_by_code(store, &code)
+            branches::branch_by_code(store, &code)
                 .await?
                 .with_context(|| format!("kept database lacks branch {code}"))?,
         );
@@ -250,12 +253,12 @@ async fn existing_branches(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
 
 /// Registers the 50 organizations and their ledgers and imports the master data.
 async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
-    registry::add_org(store, "001", "group").await?;
+    branches::add_org(store, "001", "group").await?;
     let mut branches = Vec::with_capacity(ORGS);
     for org_idx in 0..ORGS {
         let org = format!("001.{:03}", org_idx + 1);
         let code = branch_code(org_idx);
-        registry::add_org(store, &org, &code).await?;
+        branches::add_org(store, &org, &code).await?;
         let branch = NewBranch {
             code: code.clone(),
             name: code.clone(),
@@ -267,11 +270,11 @@ async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
             adopt_existing: false,
         };
         for (kind, record) in crate::hq::counterpart_records(&code) {
-            registry::import_master(store, kind, &[record]).await?;
+            master::import_master(store, kind, &[record]).await?;
         }
-        registry::add_branch(store, &branch).await?;
+        branches::add_branch(store, &branch).await?;
         branches.push(
-            registry::branch_by_code(store, &code)
+            branches::branch_by_code(store, &code)
                 .await?
                 .context("branch just added")?,
         );
@@ -281,13 +284,13 @@ async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
             .map(|idx| BaseRecord::new(kind, &format!("{prefix}{idx:05}"), "bench"))
             .collect()
     };
-    registry::import_master(
+    master::import_master(
         store,
         BaseKind::Product,
         &records(BaseKind::Product, "P", PRODUCTS),
     )
     .await?;
-    registry::import_master(
+    master::import_master(
         store,
         BaseKind::Customer,
         &records(BaseKind::Customer, "C", CUSTOMERS),
@@ -297,7 +300,7 @@ async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
         .iter()
         .map(|branch| BaseRecord::new(BaseKind::Warehouse, &format!("{}-W", branch.code), "bench"))
         .collect();
-    registry::import_master(store, BaseKind::Warehouse, &warehouses).await?;
+    master::import_master(store, BaseKind::Warehouse, &warehouses).await?;
     Ok(branches)
 }
 
@@ -366,7 +369,7 @@ async fn load(store: &Store, branches: &[BranchRef], lines: usize, shape: Shape)
             shape,
         );
         let started = Instant::now();
-        let ack = ingest::ingest(store, &branches[branch_idx], batch).await?;
+        let ack = batch::ingest(store, &branches[branch_idx], batch).await?;
         elapsed += started.elapsed();
         anyhow::ensure!(
             ack.applied as usize == n_batch,
@@ -413,9 +416,9 @@ where
             let store = Store::open(&fresh(format!("ingest_{state}")).await?, 4).await?;
             let branches = setup(&store).await?;
             settle_disk();
-            rollup::set_enabled_for_benchmark(enabled);
+            delta::set_enabled_for_benchmark(enabled);
             let elapsed = load(&store, &branches, lines, shape).await;
-            rollup::set_enabled_for_benchmark(true);
+            delta::set_enabled_for_benchmark(true);
             rates[slot] = lines as f64 / elapsed?.as_secs_f64();
             store.close().await;
         }
@@ -490,14 +493,14 @@ async fn measure_reports(
     for by in ["org", "org,product"] {
         let query = ReportQuery::parse("001", "2025-01-01", "2025-12-31", &[by.to_owned()])?;
         let (rollup, from_rollups) =
-            time_median(5, || async { Ok(report::sales(&store, &query).await?) }).await?;
+            time_median(5, || async { Ok(consolidated::sales(&store, &query).await?) }).await?;
         // `BENCH_REPORT_DIRECT_RUNS=0`: no direct scan and no comparison (profiling the roll-up
         // read alone).
         let direct = if direct_runs == 0 {
             Duration::ZERO
         } else {
             let (direct, scanned) = time_median(direct_runs, || async {
-                Ok(report::sales_direct(&store, &query).await?)
+                Ok(consolidated::sales_direct(&store, &query).await?)
             })
             .await?;
             anyhow::ensure!(
@@ -530,7 +533,8 @@ async fn measure_reports(
     );
     for figure in &mut figures {
         let query = ReportQuery::parse("001", "2025-01-01", "2025-12-31", &[figure.by.to_owned()])?;
-        let (folded, report) = time_median(5, || async { Ok(report::sales(&store, &query).await?) }).await?;
+        let (folded, report) =
+            time_median(5, || async { Ok(consolidated::sales(&store, &query).await?) }).await?;
         anyhow::ensure!(
             report.rows.len() == figure.rows,
             "the fold changed the --by {} report",

@@ -6,7 +6,8 @@ use branchline_shared::{
     parse_date, BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry,
 };
 use branchline_tests::hq::{self, HqTransferClient};
-use hq_server::store::{reconcile, Store};
+use hq_server::store::ingest::reconcile;
+use hq_server::store::Store;
 use rust_decimal::Decimal;
 
 pub(crate) fn decimal(text: &str) -> Decimal {

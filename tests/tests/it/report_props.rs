@@ -9,7 +9,8 @@
 use crate::hq_support::{batch, push, record, wire};
 use branchline_shared::{parse_date, BaseKind, DocLine, DocLink, DocType, Document, EntryBody};
 use branchline_tests::hq::{launch_hq, launch_hq_with, HqHandle, HqStoreKind};
-use hq_server::store::report::{self, ReportQuery};
+use hq_server::store::report::consolidated;
+use hq_server::store::report::query::{self, ReportQuery};
 use hq_server::store::Store;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -244,8 +245,8 @@ pub(crate) async fn assert_reports_match_lines(store: &Store, extra_range: (Stri
         for (from, to) in &ranges {
             for by in groupings() {
                 let query = ReportQuery::parse(org, from, to, &by).unwrap();
-                let rolled = report::sales(store, &query).await.unwrap();
-                let direct = report::sales_direct(store, &query).await.unwrap();
+                let rolled = consolidated::sales(store, &query).await.unwrap();
+                let direct = consolidated::sales_direct(store, &query).await.unwrap();
                 assert_eq!(
                     rolled, direct,
                     "sales --org {org} --from {from:?} --to {to:?} --by {by:?}"
@@ -261,8 +262,8 @@ pub(crate) async fn assert_reports_match_lines(store: &Store, extra_range: (Stri
             vec!["warehouse".to_owned()],
         ] {
             let query = ReportQuery::parse(org, "", "", &by).unwrap();
-            let rolled = report::inventory(store, &query).await.unwrap();
-            let direct = report::inventory_direct(store, &query).await.unwrap();
+            let rolled = consolidated::inventory(store, &query).await.unwrap();
+            let direct = consolidated::inventory_direct(store, &query).await.unwrap();
             assert_eq!(rolled, direct, "inventory --org {org} --by {by:?}");
         }
     }
@@ -272,22 +273,22 @@ pub(crate) async fn assert_reports_match_lines(store: &Store, extra_range: (Stri
 /// equals the direct aggregation's org × product rows summed per product, ordered by amount.
 async fn assert_product_ranking_matches_lines(store: &Store, org: &str, from: &str, to: &str) {
     let by_product = ReportQuery::parse(org, from, to, &["product".to_owned()]).unwrap();
-    let ranked = report::ranking(store, &by_product, 1_000).await.unwrap();
-    let direct = report::sales_direct(store, &by_product).await.unwrap();
-    let mut per_product: std::collections::BTreeMap<String, hq_server::store::rollup::SalesSums> =
+    let ranked = consolidated::ranking(store, &by_product, 1_000).await.unwrap();
+    let direct = consolidated::sales_direct(store, &by_product).await.unwrap();
+    let mut per_product: std::collections::BTreeMap<String, hq_server::store::rollup::delta::SalesSums> =
         std::collections::BTreeMap::new();
     for row in &direct.rows {
         let product = row.key.product.as_deref().expect("grouped by product").to_owned();
         per_product.entry(product).or_default().add(row.sums);
     }
-    let mut expected: Vec<report::SalesRow> = per_product
+    let mut expected: Vec<query::SalesRow> = per_product
         .into_iter()
-        .map(|(product, sums)| report::SalesRow {
-            key: report::GroupKey {
+        .map(|(product, sums)| query::SalesRow {
+            key: query::GroupKey {
                 org: org.into(),
                 branch: "".into(),
                 product: Some(product.as_str().into()),
-                ..report::GroupKey::default()
+                ..query::GroupKey::default()
             },
             sums,
             target: None,
@@ -306,12 +307,12 @@ async fn assert_product_ranking_matches_lines(store: &Store, org: &str, from: &s
 }
 
 /// Pair assertion: the group's totals equal the sums of the confirmed sales the branches sent.
-fn assert_totals_equal_sent(report: &report::Report<report::SalesRow>, sent: &[Document]) {
-    let mut expected = hq_server::store::rollup::SalesSums::default();
+fn assert_totals_equal_sent(report: &query::Report<query::SalesRow>, sent: &[Document]) {
+    let mut expected = hq_server::store::rollup::delta::SalesSums::default();
     for document in sent.iter().filter(|document| document.doc_type.counts_as_sale()) {
         for line in &document.lines {
             let values = line.values();
-            expected.add(hq_server::store::rollup::SalesSums {
+            expected.add(hq_server::store::rollup::delta::SalesSums {
                 qty: line.qty,
                 amount: values.amount,
                 tax: values.tax,
@@ -319,7 +320,7 @@ fn assert_totals_equal_sent(report: &report::Report<report::SalesRow>, sent: &[D
             });
         }
     }
-    let mut reported = hq_server::store::rollup::SalesSums::default();
+    let mut reported = hq_server::store::rollup::delta::SalesSums::default();
     for row in &report.rows {
         reported.add(row.sums);
     }
@@ -339,7 +340,7 @@ async fn assert_rows_equal_sent(store: &Store, sent: &[Document]) {
         let (_, org) = BRANCHES.iter().find(|(branch, _)| *branch == code).unwrap();
         (org.to_string(), code.to_string())
     };
-    let mut expected: std::collections::BTreeMap<(String, String, String), report::SalesRow> =
+    let mut expected: std::collections::BTreeMap<(String, String, String), query::SalesRow> =
         std::collections::BTreeMap::new();
     for document in sent
         .iter()
@@ -348,12 +349,12 @@ async fn assert_rows_equal_sent(store: &Store, sent: &[Document]) {
         let (org, branch) = org_of(&document.number);
         for line in &document.lines {
             let key = (org.clone(), branch.clone(), line.product.clone());
-            let row = expected.entry(key).or_insert_with(|| report::SalesRow {
-                key: report::GroupKey {
+            let row = expected.entry(key).or_insert_with(|| query::SalesRow {
+                key: query::GroupKey {
                     org: org.as_str().into(),
                     branch: branch.as_str().into(),
                     product: Some(line.product.as_str().into()),
-                    ..report::GroupKey::default()
+                    ..query::GroupKey::default()
                 },
                 sums: Default::default(),
                 target: None,
@@ -361,7 +362,7 @@ async fn assert_rows_equal_sent(store: &Store, sent: &[Document]) {
                 rank: 0,
             });
             let values = line.values();
-            row.sums.add(hq_server::store::rollup::SalesSums {
+            row.sums.add(hq_server::store::rollup::delta::SalesSums {
                 qty: line.qty,
                 amount: values.amount,
                 tax: values.tax,
@@ -370,8 +371,8 @@ async fn assert_rows_equal_sent(store: &Store, sent: &[Document]) {
         }
     }
     let query = ReportQuery::parse("001", "2025-11-25", "2026-01-20", &["org,product".to_owned()]).unwrap();
-    let reported = report::sales(store, &query).await.unwrap();
-    let expected: Vec<report::SalesRow> = expected.into_values().collect();
+    let reported = consolidated::sales(store, &query).await.unwrap();
+    let expected: Vec<query::SalesRow> = expected.into_values().collect();
     assert_eq!(
         reported.rows, expected,
         "org,product rows against what the branches sent"
@@ -418,7 +419,7 @@ async fn run_case(store_kind: HqStoreKind, seed: u64, n_docs: usize, wide: bool)
     let to = from + chrono::Days::new(rng.below(40));
     let extra = (from.to_string(), to.to_string());
     assert_reports_match_lines(&store, extra).await;
-    let whole = report::sales(&store, &ReportQuery::parse("001", "", "", &[]).unwrap())
+    let whole = consolidated::sales(&store, &ReportQuery::parse("001", "", "", &[]).unwrap())
         .await
         .unwrap();
     assert_totals_equal_sent(&whole, &sent);
@@ -474,10 +475,10 @@ async fn zero_sum_case(store_kind: HqStoreKind) {
     for (from, to) in ranges {
         for by in ["org,product", "product", "org,product,month"] {
             let query = ReportQuery::parse("001", from, to, &[by.to_owned()]).unwrap();
-            let rolled = report::sales(&store, &query).await.unwrap();
+            let rolled = consolidated::sales(&store, &query).await.unwrap();
             assert_eq!(
                 rolled,
-                report::sales_direct(&store, &query).await.unwrap(),
+                consolidated::sales_direct(&store, &query).await.unwrap(),
                 "--from {from:?} --to {to:?} --by {by}"
             );
             let zero = rolled

@@ -11,8 +11,9 @@ use crate::report_props::{
 };
 use branchline_shared::{EntryBody, OutboxEntry};
 use branchline_tests::hq::{branch_ref, launch_hq, HqStoreKind};
-use hq_server::store::ingest::{self, Incoming, IngestBatch};
-use hq_server::store::{Dialect, Store};
+use hq_server::store::db::dialect::Dialect;
+use hq_server::store::ingest::batch::{self, Incoming, IngestBatch};
+use hq_server::store::Store;
 use sqlx::Connection;
 
 /// The statements of migration 2 that create and fill the old product levels and on-hand.
@@ -152,7 +153,7 @@ async fn upgrade_case(store_kind: HqStoreKind) {
         })
         .collect();
     let batch = IngestBatch::new(1, None, entries);
-    let ack = ingest::ingest(&store, &branch, batch).await.unwrap();
+    let ack = batch::ingest(&store, &branch, batch).await.unwrap();
     assert_eq!((ack.applied, ack.quarantined), (30, 0), "{ack:?}");
     assert_reports_match_lines(&store, whole_range).await;
     store.close().await;

@@ -1,0 +1,147 @@
+//! Opening the store: the database URL and location are checked, the pool is connected (with
+//! SQLite's per-connection settings and WAL), the checkpoint thread started and the schema
+//! migrated.
+
+use super::checkpoint::{self, Checkpointer};
+use super::dialect::Dialect;
+use super::{migrate, url};
+use crate::store::bulk::sqlite_native;
+use crate::store::{Store, StoreError, DEFAULT_ROLLUP_FOLD_BATCHES};
+use sqlx::any::AnyPoolOptions;
+use sqlx::Executor;
+use std::sync::Arc;
+use std::time::Duration;
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH`, created if missing, or `postgres://...`) and applies
+    /// pending migrations.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        url::check_store_location(url).await?;
+        let dialect =
+            Dialect::from_url(url).ok_or_else(|| StoreError::UnsupportedUrl { url: url.to_owned() })?;
+        if dialect == Dialect::Sqlite {
+            sqlite_native::register_handle_function()
+                .map_err(|error| StoreError::Open { source: error.into() })?;
+        }
+        let url = match dialect {
+            Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_owned(),
+        };
+        let mut options = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30));
+        if dialect == Dialect::Sqlite {
+            // A 32 MiB page cache per connection (default 2 MiB) keeps the roll-up and document
+            // b-trees that ingestion updates in memory. WAL pages are copied back by the
+            // checkpoint thread; a commit does it inline only past `checkpoint::INLINE_PAGES`.
+            // A connection to a local file does not go stale: no ping before each use.
+            // synchronous = NORMAL (ingestion speed): a power loss may drop the last commits,
+            // acknowledged batches included. That is recovered, not prevented: on its next Hello
+            // a branch reports what it had acknowledged, HQ audits that it holds less, and the
+            // agent lowers its acknowledged position to HQ's and resends (the same path as HQ
+            // restored from a copy), so HQ ends equal to the branch.
+            options = options.test_before_acquire(false).after_connect(|connection, _| {
+                Box::pin(async move {
+                    let pragmas = format!(
+                        "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = {}",
+                        checkpoint::INLINE_PAGES
+                    );
+                    connection.execute(pragmas.as_str()).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|source| StoreError::Open { source })?;
+        if dialect == Dialect::Sqlite {
+            pool.execute("PRAGMA journal_mode = WAL")
+                .await
+                .map_err(|source| StoreError::Open { source })?;
+        }
+        let checkpointer = match checkpoint::sqlite_path(&url) {
+            Some(path) if dialect == Dialect::Sqlite => Some(Arc::new(Checkpointer::start(&path)?)),
+            _ => None,
+        };
+        let store = Store {
+            pool,
+            dialect,
+            checkpointer,
+            slot_cache: Arc::default(),
+            rollup_fold_batches: DEFAULT_ROLLUP_FOLD_BATCHES,
+            commits: Arc::default(),
+        };
+        migrate::apply(&store).await?;
+        Ok(store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::checkpoint::TICK;
+    use super::*;
+    use crate::store::bulk::insert::insert_rows;
+    use crate::store::bulk::insert::tests::AUDIT_INSERT;
+    use crate::store::bulk::rows::Value;
+    use std::path::Path;
+
+    fn file_len(path: &Path) -> u64 {
+        std::fs::metadata(path).map_or(0, |metadata| metadata.len())
+    }
+
+    /// A commit well below the inline threshold reaches the database file through the thread,
+    /// while the store stays open; closing the store leaves no WAL behind.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn committed_pages_reach_the_database_file_without_an_inline_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hq.db");
+        let wal = dir.path().join("hq.db-wal");
+        let store = Store::open(&format!("sqlite://{}", path.display()), 2)
+            .await
+            .unwrap();
+        assert_eq!(store.dialect(), Dialect::Sqlite);
+        // Let the thread copy what the migrations wrote, then measure from there.
+        tokio::time::sleep(TICK * 2).await;
+        let before = file_len(&path);
+
+        // About 2 MB of rows: some 500 pages, far below `INLINE_PAGES`.
+        let detail = "x".repeat(1000);
+        let rows = (0..2000)
+            .map(|_| {
+                vec![
+                    Value::Str("2026-01-01T00:00:00Z"),
+                    Value::Str("test"),
+                    Value::Str("checkpoint"),
+                    Value::Str(&detail),
+                ]
+            })
+            .collect();
+        let mut tx = store.begin_write().await.unwrap();
+        insert_rows(&mut tx, Dialect::Sqlite, &AUDIT_INSERT, rows)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            file_len(&path) < before + 1_000_000,
+            "the commit did not checkpoint inline"
+        );
+        store.after_commit();
+
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while file_len(&path) < before + 1_000_000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the rows never reached {} ({} bytes, WAL {} bytes)",
+                path.display(),
+                file_len(&path),
+                file_len(&wal)
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        store.close().await;
+        assert!(!wal.exists(), "closing the store removes the WAL");
+    }
+}

@@ -1,0 +1,500 @@
+//! Exactly-once ingestion (docs/guarantees.md): one batch of a branch's outbox is applied in one
+//! transaction together with the branch's high-water mark. Resends are acknowledged, gaps and
+//! conflicting resends refused, entries HQ cannot apply quarantined without blocking the rest.
+//! `Hello` lives here too, as it answers from the same high-water mark.
+
+use crate::store::bulk::insert::Inserts;
+use crate::store::bulk::rows::{ColumnKind, InsertSpec, Value};
+use crate::store::bulk::sqlite_native::NativeHandle;
+use crate::store::db::dialect::Dialect;
+use crate::store::db::value::{get_u64, now_text, to_i64};
+use crate::store::registry::branches::{audit, BranchRef};
+use crate::store::rollup::delta::RollupDelta;
+use crate::store::{Store, StoreError};
+
+use super::plan::{add_plan_inserts, DocumentFacts, Known, Outcome, Plan};
+use branchline_shared::{EntryBody, OutboxEntry};
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("epoch 0 is not valid: epochs start at 1")]
+    ZeroEpoch,
+    #[error("epoch {requested} is older than epoch {current} that HQ already holds for branch {branch}")]
+    EpochTooOld {
+        branch: String,
+        requested: u64,
+        current: u64,
+    },
+    #[error("sequence number 0 is not valid: sequence numbers start at 1")]
+    ZeroSeq,
+    #[error("entries must carry contiguous ascending sequence numbers: seq {found} follows {previous}")]
+    NotContiguous { previous: u64, found: u64 },
+    #[error("gap: HQ holds up to {hwm}, batch starts at {first}")]
+    Gap { hwm: u64, first: u64 },
+    #[error(
+        "conflict: seq {seq} of epoch {epoch} differs from the entry HQ already holds under that number"
+    )]
+    Conflict { epoch: u64, seq: u64 },
+    #[error("branch {branch} is not registered")]
+    UnknownBranch { branch: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for IngestError {
+    fn from(error: sqlx::Error) -> IngestError {
+        IngestError::Store(error.into())
+    }
+}
+
+/// One entry as received: its sequence number, content hash and either the decoded body or
+/// why it could not be decoded (a malformed entry is quarantined with that reason).
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub seq: u64,
+    /// Hex SHA-256 compared on resend.
+    pub content_hash: String,
+    pub body: Result<EntryBody, String>,
+    /// For a document, what ingestion derives from it alone, computed on arrival rather than
+    /// inside the transaction.
+    pub document_facts: Option<DocumentFacts>,
+}
+
+impl Incoming {
+    pub fn from_entry(entry: OutboxEntry) -> Incoming {
+        let document_facts = match &entry.body {
+            EntryBody::Document(document) => Some(DocumentFacts::of(document)),
+            _ => None,
+        };
+        Incoming {
+            seq: entry.seq,
+            content_hash: hex::encode(entry.body.content_hash()),
+            body: Ok(entry.body),
+            document_facts,
+        }
+    }
+
+    /// An entry that failed decoding; `raw` is what arrived, hashed so a resend compares equal.
+    pub fn malformed(seq: u64, raw: &[u8], reason: String) -> Incoming {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(b"malformed\n");
+        hasher.update(raw);
+        Incoming {
+            seq,
+            content_hash: hex::encode(hasher.finalize()),
+            body: Err(reason),
+            document_facts: None,
+        }
+    }
+}
+
+/// A batch of one branch's outbox in one epoch.
+#[derive(Debug, Clone)]
+pub struct IngestBatch {
+    pub epoch: u64,
+    /// The branch's reported backlog, when the caller carries one.
+    pub backlog: Option<u64>,
+    pub entries: Vec<Incoming>,
+    /// What all the batch's documents add to the report roll-ups, computed with the batch
+    /// (on the decoding thread, ahead of the transaction); used when every one is applied.
+    rollups: Option<RollupDelta<'static>>,
+}
+
+impl IngestBatch {
+    pub fn new(epoch: u64, backlog: Option<u64>, entries: Vec<Incoming>) -> IngestBatch {
+        let rollups = RollupDelta::new_if_enabled().and_then(|mut delta| {
+            for entry in &entries {
+                if let Ok(EntryBody::Document(document)) = &entry.body {
+                    // A document without its facts (built by hand) leaves the fold to the plan.
+                    delta.add_document(document, &entry.document_facts.as_ref()?.line_values);
+                }
+            }
+            Some(delta.into_owned())
+        });
+        IngestBatch {
+            epoch,
+            backlog,
+            entries,
+            rollups,
+        }
+    }
+
+    /// Resolves the roll-up delta against `store`'s committed product ids now, on the caller's
+    /// thread (a decoding thread), so that the ingestion transaction has less to do; without
+    /// this, or for codes new to the store, the transaction does it.
+    pub fn with_rollups_prepared(mut self, store: &Store) -> IngestBatch {
+        if let Some(delta) = &mut self.rollups {
+            delta.prepare(store.slot_cache());
+        }
+        self
+    }
+
+    fn document_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|entry| matches!(entry.body, Ok(EntryBody::Document(_))))
+            .count()
+    }
+}
+
+/// What HQ acknowledges for a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestAck {
+    pub epoch: u64,
+    /// HQ's high-water mark after the batch.
+    pub acked_seq: u64,
+    pub applied: u32,
+    pub duplicates: u32,
+    pub quarantined: u32,
+}
+
+/// The branch's state row, locked for the rest of the transaction.
+struct LockedState {
+    epoch: u64,
+    last_seq: u64,
+}
+
+/// Locks the branch's state row and reads it; on SQLite the same statement answers the
+/// connection's handle into `native`, for the transaction's native writes.
+async fn lock_branch(
+    connection: &mut AnyConnection,
+    native: &mut NativeHandle,
+    store: &Store,
+    branch: &BranchRef,
+) -> Result<LockedState, IngestError> {
+    let sql = match store.dialect() {
+        Dialect::Sqlite => "SELECT epoch, last_seq, branchline_db_handle() FROM branch WHERE id = $1",
+        Dialect::Postgres => "SELECT epoch, last_seq FROM branch WHERE id = $1 FOR UPDATE",
+    };
+    let row = sqlx::query(sql)
+        .bind(branch.id)
+        .fetch_optional(connection)
+        .await?
+        .ok_or_else(|| IngestError::UnknownBranch {
+            branch: branch.code.clone(),
+        })?;
+    if store.dialect() == Dialect::Sqlite {
+        native.remember(row.try_get(2)?);
+    }
+    Ok(LockedState {
+        epoch: get_u64(&row, 0)?,
+        last_seq: get_u64(&row, 1)?,
+    })
+}
+
+/// What HQ holds for a branch in the epoch it asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HelloState {
+    pub epoch: u64,
+    pub applied_seq: u64,
+    pub inbox_last_seq: u64,
+    /// HQ's newest epoch for the branch and its high-water mark there.
+    pub current_epoch: u64,
+    pub current_applied_seq: u64,
+}
+
+/// Records the branch's contact and reported backlog; answers HQ's high-water mark for `epoch`
+/// (0 for an epoch new to HQ). An epoch older than HQ's newest for the branch is refused.
+/// When the ledger reports more acknowledged (`ledger_acked_seq`) than HQ holds, HQ was
+/// restored from a copy or lost its last commits: the audit log says so, and the agent resends.
+pub async fn hello(
+    store: &Store,
+    branch: &BranchRef,
+    epoch: u64,
+    backlog: u64,
+    ledger_acked_seq: u64,
+    ledger_inbox_seq: u64,
+) -> Result<HelloState, IngestError> {
+    if epoch == 0 {
+        return Err(IngestError::ZeroEpoch);
+    }
+    let mut tx = store.begin_write().await?;
+    let state = lock_branch(&mut tx, &mut NativeHandle::default(), store, branch).await?;
+    if epoch < state.epoch {
+        return Err(IngestError::EpochTooOld {
+            branch: branch.code.clone(),
+            requested: epoch,
+            current: state.epoch,
+        });
+    }
+    sqlx::query("UPDATE branch SET last_contact = $2, backlog = $3 WHERE id = $1")
+        .bind(branch.id)
+        .bind(now_text())
+        .bind(to_i64(backlog))
+        .execute(&mut *tx)
+        .await?;
+    crate::store::trade::inbox_queue::raise_inbox_floor(&mut tx, branch.id, ledger_inbox_seq).await?;
+    let inbox_last_seq = crate::store::trade::inbox::inbox_last_seq(&mut tx, branch.id).await?;
+    let applied_seq = if epoch == state.epoch { state.last_seq } else { 0 };
+    if epoch == state.epoch && ledger_acked_seq > applied_seq {
+        tracing::warn!(
+            branch = %branch.code, epoch, hq_applied_seq = applied_seq, ledger_acked_seq,
+            "HQ holds less than the branch had acknowledged; the branch resends"
+        );
+        let detail = format!(
+            "epoch {epoch}: HQ held up to seq {applied_seq} but the ledger had acknowledged {ledger_acked_seq} \
+             (HQ restored from a copy or lost its last commits); the branch resends from seq {}",
+            applied_seq + 1
+        );
+        audit(&mut tx, &branch.code, "hq behind branch: resend", &detail).await?;
+    }
+    tx.commit().await?;
+    Ok(HelloState {
+        epoch,
+        applied_seq,
+        inbox_last_seq,
+        current_epoch: state.epoch,
+        current_applied_seq: state.last_seq,
+    })
+}
+
+const ENTRY_INSERT: InsertSpec = InsertSpec {
+    table: "entry",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("epoch", ColumnKind::Int),
+        ("seq", ColumnKind::Int),
+        ("content_hash", ColumnKind::Text),
+        ("kind", ColumnKind::Text),
+        ("outcome", ColumnKind::Text),
+        ("received_at", ColumnKind::Text),
+    ],
+    on_conflict: "",
+};
+
+const QUARANTINE_INSERT: InsertSpec = InsertSpec {
+    table: "quarantine",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("epoch", ColumnKind::Int),
+        ("seq", ColumnKind::Int),
+        ("reason", ColumnKind::Text),
+        ("summary", ColumnKind::Text),
+        ("body", ColumnKind::Text),
+        ("created_at", ColumnKind::Text),
+    ],
+    on_conflict: "",
+};
+
+/// Applies one batch atomically with the branch's high-water mark. A conflicting resend is
+/// refused and, in a separate transaction, counted in the branch's status and audited.
+pub async fn ingest(
+    store: &Store,
+    branch: &BranchRef,
+    mut batch: IngestBatch,
+) -> Result<IngestAck, IngestError> {
+    check_sequence(&batch)?;
+    let rollups = batch.rollups.take();
+    match ingest_in_transaction(store, branch, &batch, rollups).await {
+        Err(IngestError::Conflict { epoch, seq }) => {
+            record_conflict(store, branch, epoch, seq).await?;
+            Err(IngestError::Conflict { epoch, seq })
+        }
+        other => other,
+    }
+}
+
+fn check_sequence(batch: &IngestBatch) -> Result<(), IngestError> {
+    if batch.epoch == 0 {
+        return Err(IngestError::ZeroEpoch);
+    }
+    if batch.entries.first().is_some_and(|entry| entry.seq == 0) {
+        return Err(IngestError::ZeroSeq);
+    }
+    for pair in batch.entries.windows(2) {
+        if pair[1].seq != pair[0].seq + 1 {
+            return Err(IngestError::NotContiguous {
+                previous: pair[0].seq,
+                found: pair[1].seq,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `rollups` is what all the batch's documents add to the roll-ups, if computed already.
+async fn ingest_in_transaction(
+    store: &Store,
+    branch: &BranchRef,
+    batch: &IngestBatch,
+    rollups: Option<RollupDelta<'static>>,
+) -> Result<IngestAck, IngestError> {
+    let mut tx = store.begin_write().await?;
+    // Only for `tx`'s connection.
+    let mut native = NativeHandle::default();
+    let state = lock_branch(&mut tx, &mut native, store, branch).await?;
+    if batch.epoch < state.epoch {
+        return Err(IngestError::EpochTooOld {
+            branch: branch.code.clone(),
+            requested: batch.epoch,
+            current: state.epoch,
+        });
+    }
+    let hwm = if batch.epoch == state.epoch {
+        state.last_seq
+    } else {
+        0
+    };
+    if let Some(first) = batch.entries.first() {
+        if first.seq > hwm + 1 {
+            return Err(IngestError::Gap {
+                hwm,
+                first: first.seq,
+            });
+        }
+    }
+    let (held, fresh): (Vec<&Incoming>, Vec<&Incoming>) =
+        batch.entries.iter().partition(|entry| entry.seq <= hwm);
+    check_resends(&mut tx, branch, batch.epoch, &held).await?;
+
+    let now = now_text();
+    let bodies: Vec<&EntryBody> = fresh
+        .iter()
+        .filter_map(|entry| entry.body.as_ref().ok())
+        .collect();
+    let mut known = Known::load(&mut tx, store.dialect(), branch.id, &bodies).await?;
+    let mut plan = Plan::default();
+    let mut ack = IngestAck {
+        epoch: batch.epoch,
+        acked_seq: hwm,
+        applied: 0,
+        duplicates: held.len() as u32,
+        quarantined: 0,
+    };
+    let mut entry_cells = Vec::with_capacity(fresh.len() * ENTRY_INSERT.columns.len());
+    let mut quarantine_cells = Vec::new();
+    for entry in &fresh {
+        let (kind, outcome) = match &entry.body {
+            Ok(body) => {
+                let outcome = plan.add(&mut known, entry.seq, body, entry.document_facts.as_ref());
+                (entry_kind(body), outcome)
+            }
+            Err(reason) => (
+                "malformed",
+                Outcome::Quarantined {
+                    reason: reason.clone(),
+                },
+            ),
+        };
+        match &outcome {
+            Outcome::Applied => ack.applied += 1,
+            Outcome::Duplicate => ack.duplicates += 1,
+            Outcome::Quarantined { reason } => {
+                ack.quarantined += 1;
+                tracing::warn!(branch = %branch.code, seq = entry.seq, %reason, "entry quarantined");
+                quarantine_cells.extend([
+                    Value::Int(branch.id),
+                    Value::Int(to_i64(batch.epoch)),
+                    Value::Int(to_i64(entry.seq)),
+                    Value::Text(reason.clone()),
+                    Value::Text(match &entry.body {
+                        Ok(body) => body.summary(),
+                        Err(_) => format!("malformed entry {}", entry.seq),
+                    }),
+                    Value::Text(entry.body.as_ref().map(EntryBody::to_json).unwrap_or_default()),
+                    Value::Str(&now),
+                ]);
+            }
+        }
+        entry_cells.extend([
+            Value::Int(branch.id),
+            Value::Int(to_i64(batch.epoch)),
+            Value::Int(to_i64(entry.seq)),
+            Value::Str(&entry.content_hash),
+            Value::Str(kind),
+            Value::Str(outcome.as_str()),
+            Value::Str(&now),
+        ]);
+        ack.acked_seq = entry.seq;
+    }
+    let dialect = store.dialect();
+    let routable = crate::store::trade::routing::Routable::from_plan(&plan);
+    let mut inserts = Inserts::default();
+    // The delta computed with the batch holds when every document of the batch is applied.
+    let computed = rollups.filter(|_| plan.documents.len() == batch.document_count());
+    let rollups = add_plan_inserts(&mut inserts, &plan, branch.id, batch.epoch, &now, computed);
+    if let Some(rollups) = rollups {
+        rollups
+            .add_to(&mut tx, &mut native, store, branch.id, &mut inserts)
+            .await?;
+    }
+    inserts.add(&ENTRY_INSERT, entry_cells);
+    inserts.add(&QUARANTINE_INSERT, quarantine_cells);
+    inserts.write_with(&mut tx, dialect, &mut native).await?;
+    crate::store::trade::routing::route(&mut tx, dialect, branch, batch.epoch, routable, &now).await?;
+    let received_at = (!fresh.is_empty()).then(|| now.clone());
+    sqlx::query(
+        "UPDATE branch SET epoch = $2, last_seq = $3, received_at = COALESCE($4, received_at), \
+         last_contact = $5, backlog = COALESCE($6, backlog) WHERE id = $1",
+    )
+    .bind(branch.id)
+    .bind(to_i64(batch.epoch))
+    .bind(to_i64(ack.acked_seq))
+    .bind(received_at)
+    .bind(&now)
+    .bind(batch.backlog.map(to_i64))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    store.after_commit();
+    Ok(ack)
+}
+
+/// Entries at or below the high-water mark must equal what HQ holds: then they are duplicates.
+async fn check_resends(
+    connection: &mut AnyConnection,
+    branch: &BranchRef,
+    epoch: u64,
+    held: &[&Incoming],
+) -> Result<(), IngestError> {
+    let (Some(first), Some(last)) = (held.first(), held.last()) else {
+        return Ok(());
+    };
+    let rows = sqlx::query(
+        "SELECT seq, content_hash FROM entry WHERE branch_id = $1 AND epoch = $2 AND seq >= $3 AND seq <= $4",
+    )
+    .bind(branch.id)
+    .bind(to_i64(epoch))
+    .bind(to_i64(first.seq))
+    .bind(to_i64(last.seq))
+    .fetch_all(connection)
+    .await?;
+    let mut stored = HashMap::with_capacity(rows.len());
+    for row in rows {
+        stored.insert(get_u64(&row, 0)?, row.try_get::<String, _>(1)?);
+    }
+    for entry in held {
+        if stored.get(&entry.seq) != Some(&entry.content_hash) {
+            return Err(IngestError::Conflict {
+                epoch,
+                seq: entry.seq,
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn record_conflict(store: &Store, branch: &BranchRef, epoch: u64, seq: u64) -> Result<(), StoreError> {
+    tracing::error!(branch = %branch.code, epoch, seq, "conflicting resend refused");
+    let mut tx = store.begin_write().await?;
+    sqlx::query("UPDATE branch SET conflicts = conflicts + 1, last_contact = $2 WHERE id = $1")
+        .bind(branch.id)
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+    let detail = format!("epoch {epoch} seq {seq}: resent with different content");
+    audit(&mut tx, &branch.code, "refused: conflicting resend", &detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn entry_kind(body: &EntryBody) -> &'static str {
+    match body {
+        EntryBody::Document(_) => "document",
+        EntryBody::BaseRecord(_) => "base-record",
+        EntryBody::Rejection(_) => "rejection",
+    }
+}

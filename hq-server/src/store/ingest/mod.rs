@@ -1,0 +1,8 @@
+//! What arrives from branches: exactly-once ingestion of outbox batches and `Hello` (`batch`),
+//! the validation and multi-row application of entries (`plan`), the entries HQ could not apply
+//! (`quarantine`) and the counts and checksums a ledger is reconciled against (`reconcile`).
+
+pub mod batch;
+pub mod plan;
+pub mod quarantine;
+pub mod reconcile;

@@ -1,0 +1,451 @@
+//! HQ-side validation and application of outbox entries: which codes and document numbers HQ
+//! knows (loaded once per batch), what each entry becomes (applied, duplicate or quarantined),
+//! and the multi-row writes of what was applied. Used by ingestion and by quarantine retry.
+
+use crate::store::bulk::insert::Inserts;
+use crate::store::bulk::rows::{json_list, ColumnKind, InsertSpec, Value};
+use crate::store::bulk::sqlite_native::NativeHandle;
+use crate::store::db::dialect::{Dialect, AMOUNT_SCALE, PRICE_SCALE, QTY_SCALE};
+use crate::store::db::value::to_i64;
+use crate::store::rollup::delta::RollupDelta;
+use branchline_shared::{BaseKind, BaseRecord, DocLine, DocRejection, Document, EntryBody, LineValues};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use sqlx::{AnyConnection, Row};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// What one entry became at HQ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Applied,
+    /// A document HQ already holds under the same number with the same content.
+    Duplicate,
+    Quarantined {
+        reason: String,
+    },
+}
+
+impl Outcome {
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Quarantined { .. } => "quarantined",
+        }
+    }
+}
+
+/// The codes and document numbers HQ knows for one branch, as far as a batch needs them.
+/// Codes borrow the batch's entries.
+#[derive(Debug, Default)]
+pub(crate) struct Known<'a> {
+    codes: HashMap<BaseKind, HashSet<&'a str>>,
+    /// Document number → content checksum.
+    documents: HashMap<&'a str, String>,
+}
+
+impl<'a> Known<'a> {
+    /// Loads what HQ holds (master data, this branch's local records, its documents) for the
+    /// codes and numbers `bodies` mention.
+    pub(crate) async fn load(
+        connection: &mut AnyConnection,
+        dialect: Dialect,
+        branch_id: i64,
+        bodies: &[&'a EntryBody],
+    ) -> Result<Known<'a>, sqlx::Error> {
+        let mut wanted: HashMap<BaseKind, HashSet<&'a str>> = HashMap::default();
+        let mut numbers: HashSet<&'a str> = HashSet::default();
+        for body in bodies {
+            if let EntryBody::Document(document) = body {
+                numbers.insert(&document.number);
+                let kinds = wanted.entry(BaseKind::Product).or_default();
+                kinds.extend(document.lines.iter().map(|line| line.product.as_str()));
+                wanted
+                    .entry(BaseKind::Warehouse)
+                    .or_default()
+                    .insert(&document.warehouse);
+                if !document.partner.is_empty() {
+                    wanted
+                        .entry(partner_kind(document))
+                        .or_default()
+                        .insert(&document.partner);
+                }
+            }
+        }
+        if wanted.is_empty() && numbers.is_empty() {
+            return Ok(Known::default());
+        }
+        // One statement (one round trip) that answers only the exceptions, so that a batch of
+        // known codes and new documents reads back nothing: per kind, the wanted codes HQ does
+        // NOT hold, tagged with the kind's index; then the wanted numbers it DOES hold (tag -1).
+        let kinds: Vec<(BaseKind, Vec<&str>)> = wanted
+            .iter()
+            .map(|(kind, codes)| (*kind, codes.iter().copied().collect()))
+            .collect();
+        let number_list: Vec<&str> = numbers.iter().copied().collect();
+        let mut selects = Vec::with_capacity(kinds.len() + 1);
+        for kind_idx in 0..kinds.len() {
+            let (kind_param, list_param) = (2 + 2 * kind_idx, 3 + 2 * kind_idx);
+            selects.push(format!(
+                "SELECT CAST({kind_idx} AS BIGINT), w.value, NULL FROM {} WHERE NOT \
+                 (EXISTS (SELECT 1 FROM master_record WHERE kind = ${kind_param} AND code = w.value) \
+                 OR EXISTS (SELECT 1 FROM branch_record WHERE branch_id = $1 AND kind = ${kind_param} \
+                 AND code = w.value))",
+                dialect.json_list_source(list_param, "w")
+            ));
+        }
+        // One primary-key probe per wanted number: a correlated scalar subquery is never turned
+        // into a join, so the plan (and the cost) follows the batch, not the stored documents
+        // or their statistics.
+        selects.push(format!(
+            "SELECT CAST(-1 AS BIGINT), held.number, held.checksum FROM (SELECT w.value AS number, \
+             (SELECT checksum FROM document WHERE branch_id = $1 AND number = w.value) AS checksum \
+             FROM {}) held WHERE held.checksum IS NOT NULL",
+            dialect.json_list_source(2 + 2 * kinds.len(), "w")
+        ));
+        let sql = selects.join(" UNION ALL ");
+        let mut query = sqlx::query(&sql).bind(branch_id);
+        for (kind, codes) in &kinds {
+            query = query.bind(kind.as_str()).bind(json_list(codes));
+        }
+        let rows = query
+            .bind(json_list(&number_list))
+            .fetch_all(&mut *connection)
+            .await?;
+        let mut known = Known {
+            codes: wanted,
+            documents: HashMap::default(),
+        };
+        for row in rows {
+            let tag: i64 = row.try_get(0)?;
+            let text: String = row.try_get(1)?;
+            match usize::try_from(tag).ok().and_then(|kind_idx| kinds.get(kind_idx)) {
+                Some((kind, _)) => {
+                    if let Some(codes) = known.codes.get_mut(kind) {
+                        codes.remove(text.as_str());
+                    }
+                }
+                None => {
+                    // Keyed by the batch's own string, which outlives the plan.
+                    if let Some(number) = numbers.get(text.as_str()) {
+                        known.documents.insert(number, row.try_get(2)?);
+                    }
+                }
+            }
+        }
+        Ok(known)
+    }
+
+    fn knows(&self, kind: BaseKind, code: &str) -> bool {
+        self.codes.get(&kind).is_some_and(|codes| codes.contains(code))
+    }
+}
+
+fn partner_kind(document: &Document) -> BaseKind {
+    if document.doc_type.partner_is_supplier() {
+        BaseKind::Supplier
+    } else {
+        BaseKind::Customer
+    }
+}
+
+/// What HQ derives from a document alone: its reconcile checksum and its lines' values.
+#[derive(Debug, Clone)]
+pub struct DocumentFacts {
+    pub checksum: String,
+    pub line_values: Vec<LineValues>,
+}
+
+impl DocumentFacts {
+    pub fn of(document: &Document) -> DocumentFacts {
+        DocumentFacts {
+            checksum: document.content_checksum(),
+            line_values: document.lines.iter().map(DocLine::values).collect(),
+        }
+    }
+}
+
+/// A document to store (borrowed from the batch), with where it came from, its reconcile
+/// checksum and its lines' values.
+#[derive(Debug)]
+pub(crate) struct PlannedDocument<'a> {
+    pub(crate) seq: u64,
+    pub(crate) document: &'a Document,
+    pub(crate) facts: Cow<'a, DocumentFacts>,
+}
+
+/// The writes an entry list turns into.
+#[derive(Debug, Default)]
+pub(crate) struct Plan<'a> {
+    pub(crate) documents: Vec<PlannedDocument<'a>>,
+    /// Branch-local base records, the last change of each code wins.
+    pub(crate) records: BTreeMap<(BaseKind, String), BaseRecord>,
+    pub(crate) rejections: Vec<(u64, DocRejection)>,
+}
+
+impl<'a> Plan<'a> {
+    /// Decides what entry `seq` becomes and records its writes; later entries see its effects.
+    /// `facts` are the document's when the caller already has them.
+    pub(crate) fn add(
+        &mut self,
+        known: &mut Known<'a>,
+        seq: u64,
+        body: &'a EntryBody,
+        facts: Option<&'a DocumentFacts>,
+    ) -> Outcome {
+        match body {
+            EntryBody::Document(document) => {
+                if let Err(reason) = check_document(known, document) {
+                    return Outcome::Quarantined { reason };
+                }
+                let facts = facts.map_or_else(|| Cow::Owned(DocumentFacts::of(document)), Cow::Borrowed);
+                match known.documents.get(document.number.as_str()) {
+                    Some(held) if *held == facts.checksum => Outcome::Duplicate,
+                    Some(_) => Outcome::Quarantined {
+                        reason: format!(
+                            "document {} is already held at HQ with different content",
+                            document.number
+                        ),
+                    },
+                    None => {
+                        known.documents.insert(&document.number, facts.checksum.clone());
+                        self.documents.push(PlannedDocument { seq, document, facts });
+                        Outcome::Applied
+                    }
+                }
+            }
+            EntryBody::BaseRecord(record) => {
+                known.codes.entry(record.kind).or_default().insert(&record.code);
+                self.records
+                    .insert((record.kind, record.code.clone()), record.clone());
+                Outcome::Applied
+            }
+            EntryBody::Rejection(rejection) => {
+                self.rejections.push((seq, rejection.clone()));
+                Outcome::Applied
+            }
+        }
+    }
+}
+
+/// Whether every code the document names is known at HQ or locally to the branch.
+fn check_document(known: &Known, document: &Document) -> Result<(), String> {
+    let number = &document.number;
+    if !known.knows(BaseKind::Warehouse, &document.warehouse) {
+        return Err(format!(
+            "document {number}: unknown warehouse {}",
+            document.warehouse
+        ));
+    }
+    if !document.partner.is_empty() {
+        let kind = partner_kind(document);
+        if !known.knows(kind, &document.partner) {
+            return Err(format!("document {number}: unknown {kind} {}", document.partner));
+        }
+    }
+    for (line_idx, line) in document.lines.iter().enumerate() {
+        if !known.knows(BaseKind::Product, &line.product) {
+            return Err(format!(
+                "document {number} line {}: unknown product {}",
+                line_idx + 1,
+                line.product
+            ));
+        }
+    }
+    Ok(())
+}
+
+const DOCUMENT_INSERT: InsertSpec = InsertSpec {
+    table: "document",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("number", ColumnKind::Text),
+        ("epoch", ColumnKind::Int),
+        ("seq", ColumnKind::Int),
+        ("doc_type", ColumnKind::Text),
+        ("doc_date", ColumnKind::Text),
+        ("partner", ColumnKind::Text),
+        ("warehouse", ColumnKind::Text),
+        ("red_of", ColumnKind::Text),
+        ("link_branch", ColumnKind::Text),
+        ("link_number", ColumnKind::Text),
+        ("amount", ColumnKind::Decimal(AMOUNT_SCALE)),
+        ("tax", ColumnKind::Decimal(AMOUNT_SCALE)),
+        ("total", ColumnKind::Decimal(AMOUNT_SCALE)),
+        ("checksum", ColumnKind::Text),
+        ("received_at", ColumnKind::Text),
+    ],
+    on_conflict: "",
+};
+
+const LINE_INSERT: InsertSpec = InsertSpec {
+    table: "document_line",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("number", ColumnKind::Text),
+        ("line_no", ColumnKind::Int),
+        ("product", ColumnKind::Text),
+        ("qty", ColumnKind::Decimal(QTY_SCALE)),
+        ("price", ColumnKind::Decimal(PRICE_SCALE)),
+        ("discount", ColumnKind::Decimal(QTY_SCALE)),
+        ("tax_rate", ColumnKind::Decimal(QTY_SCALE)),
+        ("amount", ColumnKind::Decimal(AMOUNT_SCALE)),
+        ("tax", ColumnKind::Decimal(AMOUNT_SCALE)),
+        ("total", ColumnKind::Decimal(AMOUNT_SCALE)),
+    ],
+    on_conflict: "",
+};
+
+const BRANCH_RECORD_UPSERT: InsertSpec = InsertSpec {
+    table: "branch_record",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("kind", ColumnKind::Text),
+        ("code", ColumnKind::Text),
+        ("name", ColumnKind::Text),
+        ("unit", ColumnKind::Text),
+        ("price", ColumnKind::Decimal(PRICE_SCALE)),
+        ("branch", ColumnKind::Text),
+        ("updated_at", ColumnKind::Text),
+    ],
+    on_conflict:
+        "ON CONFLICT (branch_id, kind, code) DO UPDATE SET name = excluded.name, unit = excluded.unit, \
+                  price = excluded.price, branch = excluded.branch, updated_at = excluded.updated_at",
+};
+
+const REJECTION_INSERT: InsertSpec = InsertSpec {
+    table: "rejection",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("epoch", ColumnKind::Int),
+        ("seq", ColumnKind::Int),
+        ("number", ColumnKind::Text),
+        ("link_branch", ColumnKind::Text),
+        ("link_number", ColumnKind::Text),
+        ("reason", ColumnKind::Text),
+        ("received_at", ColumnKind::Text),
+    ],
+    on_conflict: "",
+};
+
+/// Writes a plan's documents, lines, branch-local records and rejections, and adds its
+/// documents to the report roll-ups.
+pub(crate) async fn write_plan(
+    connection: &mut AnyConnection,
+    store: &crate::store::Store,
+    branch_id: i64,
+    epoch: u64,
+    plan: &Plan<'_>,
+    now: &str,
+) -> Result<(), crate::store::StoreError> {
+    let mut inserts = Inserts::default();
+    let mut native = NativeHandle::default();
+    if let Some(rollups) = add_plan_inserts(&mut inserts, plan, branch_id, epoch, now, None) {
+        rollups
+            .add_to(connection, &mut native, store, branch_id, &mut inserts)
+            .await?;
+    }
+    Ok(inserts
+        .write_with(connection, store.dialect(), &mut native)
+        .await?)
+}
+
+/// Queues the writes of a plan (see `write_plan`) and answers what its documents add to the
+/// report roll-ups (`None` while a benchmark has them off); the caller adds that with
+/// `RollupDelta::add_to` before writing. `computed` is that delta when the caller already has
+/// it for exactly the plan's documents.
+pub(crate) fn add_plan_inserts<'a>(
+    inserts: &mut Inserts<'a>,
+    plan: &'a Plan<'_>,
+    branch_id: i64,
+    epoch: u64,
+    now: &'a str,
+    computed: Option<RollupDelta<'a>>,
+) -> Option<RollupDelta<'a>> {
+    let epoch = to_i64(epoch);
+    let n_lines: usize = plan
+        .documents
+        .iter()
+        .map(|planned| planned.document.lines.len())
+        .sum();
+    let (mut rollup_delta, computed) = match computed {
+        Some(delta) => (None, Some(delta)),
+        None => (RollupDelta::new_if_enabled(), None),
+    };
+    let mut document_cells = Vec::with_capacity(plan.documents.len() * DOCUMENT_INSERT.columns.len());
+    let mut line_cells = Vec::with_capacity(n_lines * LINE_INSERT.columns.len());
+    for planned in &plan.documents {
+        let document = planned.document;
+        let line_values = &planned.facts.line_values;
+        let mut totals = LineValues::default();
+        for (line_idx, (line, values)) in document.lines.iter().zip(line_values).enumerate() {
+            totals = totals + *values;
+            line_cells.extend([
+                Value::Int(branch_id),
+                Value::Str(&document.number),
+                Value::Int(line_idx as i64 + 1),
+                Value::Str(&line.product),
+                Value::Decimal(Some(line.qty)),
+                Value::Decimal(Some(line.price)),
+                Value::Decimal(Some(line.discount)),
+                Value::Decimal(Some(line.tax_rate)),
+                Value::Decimal(Some(values.amount)),
+                Value::Decimal(Some(values.tax)),
+                Value::Decimal(Some(values.total)),
+            ]);
+        }
+        if let Some(delta) = &mut rollup_delta {
+            delta.add_document(document, line_values);
+        }
+        let link = document.link.as_ref();
+        document_cells.extend([
+            Value::Int(branch_id),
+            Value::Str(&document.number),
+            Value::Int(epoch),
+            Value::Int(to_i64(planned.seq)),
+            Value::Str(document.doc_type.as_str()),
+            Value::Text(document.date.format("%Y-%m-%d").to_string()),
+            Value::Str(&document.partner),
+            Value::Str(&document.warehouse),
+            Value::NullableStr(document.red_of.as_deref()),
+            Value::NullableStr(link.map(|link| link.branch.as_str())),
+            Value::NullableStr(link.map(|link| link.number.as_str())),
+            Value::Decimal(Some(totals.amount)),
+            Value::Decimal(Some(totals.tax)),
+            Value::Decimal(Some(totals.total)),
+            Value::Str(&planned.facts.checksum),
+            Value::Str(now),
+        ]);
+    }
+    inserts.add(&DOCUMENT_INSERT, document_cells);
+    inserts.add(&LINE_INSERT, line_cells);
+    let mut record_cells = Vec::with_capacity(plan.records.len() * BRANCH_RECORD_UPSERT.columns.len());
+    for record in plan.records.values() {
+        record_cells.extend([
+            Value::Int(branch_id),
+            Value::Str(record.kind.as_str()),
+            Value::Str(&record.code),
+            Value::Str(&record.name),
+            Value::Str(&record.unit),
+            Value::Decimal(record.price),
+            Value::Str(&record.branch),
+            Value::Str(now),
+        ]);
+    }
+    inserts.add(&BRANCH_RECORD_UPSERT, record_cells);
+    let mut rejection_cells = Vec::with_capacity(plan.rejections.len() * REJECTION_INSERT.columns.len());
+    for (seq, rejection) in &plan.rejections {
+        rejection_cells.extend([
+            Value::Int(branch_id),
+            Value::Int(epoch),
+            Value::Int(to_i64(*seq)),
+            Value::Str(&rejection.number),
+            Value::Str(&rejection.link.branch),
+            Value::Str(&rejection.link.number),
+            Value::Str(&rejection.reason),
+            Value::Str(now),
+        ]);
+    }
+    inserts.add(&REJECTION_INSERT, rejection_cells);
+    computed.or(rollup_delta)
+}

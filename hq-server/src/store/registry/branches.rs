@@ -1,0 +1,365 @@
+//! The registry: organizations, branches and their credentials, per-branch status
+//! (docs/guarantees.md) and the audit log. HQ master data is `master`.
+
+use super::counterpart_check::{check_counterparts, CounterpartError, Counterparts};
+use crate::store::db::value::{get_u64, now_text};
+use crate::store::{Store, StoreError};
+use branchline_shared::{
+    org_parent, validate_branch_code, validate_org_code, validate_record_code, BaseError, BaseKind, CodeError,
+};
+use sqlx::{AnyConnection, Row};
+
+/// The only accounting mode so far (独立核算作销售).
+pub const MODE_INDEPENDENT_SALES: &str = "independent-sales";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Code(#[from] CodeError),
+    #[error(transparent)]
+    Base(#[from] BaseError),
+    #[error("organization {code} already exists")]
+    OrgExists { code: String },
+    #[error("parent organization {parent} of {code} does not exist")]
+    ParentOrgMissing { code: String, parent: String },
+    #[error("organization {code} does not exist")]
+    UnknownOrg { code: String },
+    #[error("branch {code} already exists")]
+    BranchExists { code: String },
+    #[error("organization {org} already maps to branch {branch}")]
+    OrgHasBranch { org: String, branch: String },
+    #[error("unknown accounting mode {mode:?}: expected {MODE_INDEPENDENT_SALES}")]
+    UnknownMode { mode: String },
+    #[error("{kind} {code}: listed as a {found} record")]
+    WrongKind {
+        kind: BaseKind,
+        code: String,
+        found: BaseKind,
+    },
+    #[error("{kind} {code} appears twice in one import")]
+    DuplicateCode { kind: BaseKind, code: String },
+    #[error("{what} {code}: the name is empty or only whitespace")]
+    BlankName { what: &'static str, code: String },
+    #[error("{what} {code}: the name {name:?} has leading or trailing whitespace")]
+    PaddedName {
+        what: &'static str,
+        code: String,
+        name: String,
+    },
+    #[error("audit --since {text:?}: not an RFC 3339 time such as 2026-01-05T00:00:00Z")]
+    BadSince { text: String },
+    #[error(transparent)]
+    Counterpart(#[from] CounterpartError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for RegistryError {
+    fn from(error: sqlx::Error) -> RegistryError {
+        RegistryError::Store(error.into())
+    }
+}
+
+/// What identifies a branch to the services once its credential checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchRef {
+    pub id: i64,
+    pub code: String,
+    pub org: String,
+}
+
+/// A branch to register.
+#[derive(Debug, Clone)]
+pub struct NewBranch {
+    pub code: String,
+    pub name: String,
+    pub org: String,
+    pub customer: String,
+    pub supplier: String,
+    pub warehouse: String,
+    pub mode: String,
+    /// Accept a counterpart customer or supplier HQ already holds documents with (audited).
+    pub adopt_existing: bool,
+}
+
+/// What HQ knows of one branch's freshness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchStatus {
+    pub branch: String,
+    pub org: String,
+    pub epoch: u64,
+    pub last_seq: u64,
+    pub received_at: Option<String>,
+    pub last_contact: Option<String>,
+    pub backlog: u64,
+    pub quarantined: u64,
+    pub conflicts: u64,
+    pub inbox_seq: u64,
+    pub inbox_last_seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: u64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// A name as an operator means it: not blank, no stray whitespace around it.
+fn validate_name(what: &'static str, code: &str, name: &str) -> Result<(), RegistryError> {
+    if name.trim().is_empty() {
+        return Err(RegistryError::BlankName {
+            what,
+            code: code.to_owned(),
+        });
+    }
+    if name.trim() != name {
+        return Err(RegistryError::PaddedName {
+            what,
+            code: code.to_owned(),
+            name: name.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+pub async fn add_org(store: &Store, code: &str, name: &str) -> Result<(), RegistryError> {
+    validate_org_code(code)?;
+    validate_name("organization", code, name)?;
+    let mut tx = store.begin_write().await?;
+    let exists = |code: String| sqlx::query("SELECT 1 FROM org WHERE code = $1").bind(code);
+    if exists(code.to_owned()).fetch_optional(&mut *tx).await?.is_some() {
+        return Err(RegistryError::OrgExists {
+            code: code.to_owned(),
+        });
+    }
+    if let Some(parent) = org_parent(code) {
+        if exists(parent.to_owned())
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_none()
+        {
+            return Err(RegistryError::ParentOrgMissing {
+                code: code.to_owned(),
+                parent: parent.to_owned(),
+            });
+        }
+    }
+    sqlx::query("INSERT INTO org (code, name, created_at) VALUES ($1, $2, $3)")
+        .bind(code)
+        .bind(name)
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+    audit(&mut tx, "admin", "org add", &format!("{code} {name}")).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Registers a branch; returns its transfer token (HQ keeps only the token's SHA-256).
+pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, RegistryError> {
+    validate_branch_code(&branch.code)?;
+    validate_name("branch", &branch.code, &branch.name)?;
+    validate_org_code(&branch.org)?;
+    validate_record_code("counterpart customer", &branch.customer)?;
+    validate_record_code("counterpart supplier", &branch.supplier)?;
+    validate_record_code("counterpart warehouse", &branch.warehouse)?;
+    if branch.mode != MODE_INDEPENDENT_SALES {
+        return Err(RegistryError::UnknownMode {
+            mode: branch.mode.clone(),
+        });
+    }
+    let mut tx = store.begin_write().await?;
+    if sqlx::query("SELECT 1 FROM org WHERE code = $1")
+        .bind(&branch.org)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_none()
+    {
+        return Err(RegistryError::UnknownOrg {
+            code: branch.org.clone(),
+        });
+    }
+    if sqlx::query("SELECT 1 FROM branch WHERE code = $1")
+        .bind(&branch.code)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some()
+    {
+        return Err(RegistryError::BranchExists {
+            code: branch.code.clone(),
+        });
+    }
+    if let Some(row) = sqlx::query("SELECT code FROM branch WHERE org = $1")
+        .bind(&branch.org)
+        .fetch_optional(&mut *tx)
+        .await?
+    {
+        return Err(RegistryError::OrgHasBranch {
+            org: branch.org.clone(),
+            branch: row.try_get(0)?,
+        });
+    }
+    let counterparts = Counterparts {
+        branch: &branch.code,
+        customer: &branch.customer,
+        supplier: &branch.supplier,
+        warehouse: &branch.warehouse,
+    };
+    let adopted = check_counterparts(&mut tx, counterparts, branch.adopt_existing).await?;
+    let token = crate::auth::new_token();
+    sqlx::query(
+        "INSERT INTO branch (code, name, org, mode, customer, supplier, warehouse, token_sha256, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&branch.code)
+    .bind(&branch.name)
+    .bind(&branch.org)
+    .bind(&branch.mode)
+    .bind(&branch.customer)
+    .bind(&branch.supplier)
+    .bind(&branch.warehouse)
+    .bind(crate::auth::token_sha256(&token))
+    .bind(now_text())
+    .execute(&mut *tx)
+    .await?;
+    audit(
+        &mut tx,
+        "admin",
+        "branch add",
+        &format!("{} org {}", branch.code, branch.org),
+    )
+    .await?;
+    for adopted in adopted {
+        let detail = format!(
+            "{} {} becomes branch {}'s counterpart {}; HQ held {} documents with it as partner",
+            adopted.kind, adopted.code, branch.code, adopted.kind, adopted.documents
+        );
+        audit(&mut tx, "admin", "counterpart adopt", &detail).await?;
+    }
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// The branch holding the token with this SHA-256, if any.
+pub async fn branch_by_token_hash(
+    store: &Store,
+    token_sha256: &str,
+) -> Result<Option<BranchRef>, StoreError> {
+    branch_where(store, "token_sha256", token_sha256).await
+}
+
+/// The branch with this code, if registered.
+pub async fn branch_by_code(store: &Store, code: &str) -> Result<Option<BranchRef>, StoreError> {
+    branch_where(store, "code", code).await
+}
+
+/// The branch whose unique `column` (a fixed name, never input) equals `value`.
+async fn branch_where(
+    store: &Store,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<BranchRef>, StoreError> {
+    let sql = format!("SELECT id, code, org FROM branch WHERE {column} = $1");
+    let row = sqlx::query(&sql).bind(value).fetch_optional(store.pool()).await?;
+    Ok(match row {
+        None => None,
+        Some(row) => Some(BranchRef {
+            id: row.try_get(0)?,
+            code: row.try_get(1)?,
+            org: row.try_get(2)?,
+        }),
+    })
+}
+
+/// Every branch's freshness, ordered by branch code.
+pub async fn status(store: &Store) -> Result<Vec<BranchStatus>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT b.code, b.org, b.epoch, b.last_seq, b.received_at, b.last_contact, b.backlog, \
+                (SELECT COUNT(*) FROM quarantine q WHERE q.branch_id = b.id AND q.resolved_at IS NULL), \
+                b.conflicts, b.inbox_seq, \
+                (SELECT COALESCE(MAX(i.seq), 0) FROM inbox i WHERE i.branch_id = b.id) \
+         FROM branch b ORDER BY b.code",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mut statuses = Vec::with_capacity(rows.len());
+    for row in rows {
+        statuses.push(BranchStatus {
+            branch: row.try_get(0)?,
+            org: row.try_get(1)?,
+            epoch: get_u64(&row, 2)?,
+            last_seq: get_u64(&row, 3)?,
+            received_at: row.try_get(4)?,
+            last_contact: row.try_get(5)?,
+            backlog: get_u64(&row, 6)?,
+            quarantined: get_u64(&row, 7)?,
+            conflicts: get_u64(&row, 8)?,
+            inbox_seq: get_u64(&row, 9)?,
+            inbox_last_seq: get_u64(&row, 10)?,
+        });
+    }
+    Ok(statuses)
+}
+
+/// Appends to the audit log inside the caller's transaction.
+pub(crate) async fn audit(
+    connection: &mut AnyConnection,
+    actor: &str,
+    action: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO audit (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
+        .bind(now_text())
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+/// Appends to the audit log in its own transaction (refusals, alerts).
+pub async fn record_audit(store: &Store, actor: &str, action: &str, detail: &str) -> Result<(), StoreError> {
+    let mut connection = store.pool().acquire().await?;
+    audit(&mut connection, actor, action, detail).await?;
+    Ok(())
+}
+
+/// An audit query's `since`: an RFC 3339 time, in the stored form (UTC, whole seconds), so that
+/// comparing texts compares instants.
+pub fn audit_since(text: &str) -> Result<String, RegistryError> {
+    let at = chrono::DateTime::parse_from_rfc3339(text).map_err(|_| RegistryError::BadSince {
+        text: text.to_owned(),
+    })?;
+    Ok(at
+        .with_timezone(&chrono::Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// Audit events at or after `since` (stored form, see [`audit_since`]), oldest first.
+pub async fn audit_events(
+    store: &Store,
+    since: Option<&str>,
+    limit: u32,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let rows =
+        sqlx::query("SELECT id, at, actor, action, detail FROM audit WHERE at >= $1 ORDER BY id LIMIT $2")
+            .bind(since.unwrap_or(""))
+            .bind(i64::from(limit))
+            .fetch_all(store.pool())
+            .await?;
+    let mut events = Vec::with_capacity(rows.len());
+    for row in rows {
+        events.push(AuditEvent {
+            id: get_u64(&row, 0)?,
+            at: row.try_get(1)?,
+            actor: row.try_get(2)?,
+            action: row.try_get(3)?,
+            detail: row.try_get(4)?,
+        });
+    }
+    Ok(events)
+}

@@ -1,0 +1,79 @@
+//! Branch credentials after registration: rotation (a new token, the old one stops working at
+//! once) and revocation, both audited. HQ keeps only the SHA-256 of a live token; a revoked
+//! branch keeps a random marker that no token hashes to, so the column stays unique.
+
+use super::branches::audit;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error("branch {code} is not registered")]
+    UnknownBranch { code: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for CredentialError {
+    fn from(error: sqlx::Error) -> CredentialError {
+        CredentialError::Store(error.into())
+    }
+}
+
+/// Gives branch `code` a new token and returns it; the previous token is refused from the
+/// next call on (every call looks the token up in the store).
+pub async fn rotate_token(store: &Store, code: &str) -> Result<String, CredentialError> {
+    let token = crate::auth::new_token();
+    replace_token_hash(
+        store,
+        code,
+        &crate::auth::token_sha256(&token),
+        "branch token rotate",
+    )
+    .await?;
+    Ok(token)
+}
+
+/// Revokes branch `code`'s token; the branch is refused until its token is rotated.
+pub async fn revoke_token(store: &Store, code: &str) -> Result<(), CredentialError> {
+    let marker = format!("revoked:{}", crate::auth::new_token());
+    replace_token_hash(store, code, &marker, "branch revoke").await
+}
+
+async fn replace_token_hash(
+    store: &Store,
+    code: &str,
+    token_sha256: &str,
+    action: &str,
+) -> Result<(), CredentialError> {
+    let mut tx = store.pool().begin().await?;
+    let updated = sqlx::query("UPDATE branch SET token_sha256 = $1 WHERE code = $2")
+        .bind(token_sha256)
+        .bind(code)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if updated == 0 {
+        return Err(CredentialError::UnknownBranch {
+            code: code.to_owned(),
+        });
+    }
+    audit(&mut tx, "admin", action, code).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every branch that holds a live token: (hex SHA-256 of its token, code), at most `limit` rows.
+/// A revoked branch's marker is not a digest and is left out.
+pub async fn live_token_digests(store: &Store, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+    use sqlx::Row;
+    let rows =
+        sqlx::query("SELECT token_sha256, code FROM branch WHERE token_sha256 NOT LIKE 'revoked:%' LIMIT $1")
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(store.pool())
+            .await?;
+    let mut digests = Vec::with_capacity(rows.len());
+    for row in rows {
+        digests.push((row.try_get(0)?, row.try_get(1)?));
+    }
+    Ok(digests)
+}

@@ -1,0 +1,436 @@
+//! Consolidated reports (多组织报表, docs/formats.md): the multi-organization sales summary, the
+//! inventory query and rankings for an organization subtree, read from the roll-ups
+//! (`rollup`) — the coarsest level that answers the grouping, with a date range split into
+//! whole years, whole months and edge days — plus each ledger's freshness. Groupings without
+//! product read `sales_day`; with product, whole years and months come from the packed blocks
+//! (`packed_read`) and edge days from the stored lines.
+//!
+//! `sales_direct` and `inventory_direct` answer the same questions by scanning the stored lines;
+//! they are the oracle of the tests and the baseline of `bench reports`.
+
+use super::calendar::{split_range, Level, Segment};
+use super::error::ReportError;
+use super::groups::Groups;
+use super::packed_read::{read_packed, MONTH_BLOCKS, YEAR_BLOCKS};
+use super::query::{Freshness, GroupBy, Report, ReportQuery, SalesRow, StockRow};
+use super::read::{read_groups, Param};
+use super::stock_read::read_stock_blocks;
+use crate::store::db::dialect::{Dialect, AMOUNT_SCALE, QTY_SCALE};
+use crate::store::db::value::get_u64;
+use crate::store::rollup::delta::SalesSums;
+use crate::store::Store;
+use branchline_shared::{org_in_subtree, round2};
+use rust_decimal::Decimal;
+use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
+
+/// The ledgers inside the asked subtree, by store id.
+struct Subtree {
+    branches: HashMap<i64, (String, String)>,
+    freshness: Vec<Freshness>,
+}
+
+async fn subtree(store: &Store, org: &str) -> Result<Subtree, ReportError> {
+    let known = sqlx::query("SELECT 1 FROM org WHERE code = $1")
+        .bind(org)
+        .fetch_optional(store.pool())
+        .await?;
+    if known.is_none() {
+        return Err(ReportError::UnknownOrg { org: org.to_owned() });
+    }
+    let rows =
+        sqlx::query("SELECT id, code, org, epoch, last_seq, received_at, backlog FROM branch ORDER BY org")
+            .fetch_all(store.pool())
+            .await?;
+    let mut subtree = Subtree {
+        branches: HashMap::new(),
+        freshness: Vec::new(),
+    };
+    for row in rows {
+        let branch_org: String = row.try_get(2)?;
+        if !org_in_subtree(&branch_org, org) {
+            continue;
+        }
+        let code: String = row.try_get(1)?;
+        subtree
+            .branches
+            .insert(row.try_get(0)?, (branch_org.clone(), code.clone()));
+        subtree.freshness.push(Freshness {
+            org: branch_org,
+            branch: code,
+            epoch: get_u64(&row, 3)?,
+            last_seq: get_u64(&row, 4)?,
+            received_at: row.try_get(5)?,
+            backlog: get_u64(&row, 6)?,
+        });
+    }
+    Ok(subtree)
+}
+
+/// Where grouped sums are read from: a roll-up table or the stored lines.
+struct Source {
+    from: &'static str,
+    branch: &'static str,
+    product: Option<&'static str>,
+    customer: Option<&'static str>,
+    warehouse: Option<&'static str>,
+    day: Option<&'static str>,
+    month: Option<&'static str>,
+    /// The column compared with the segment's bounds.
+    date: &'static str,
+    /// Prefix of the summed columns.
+    sums: &'static str,
+    filter: &'static str,
+    /// The columns identifying one row (a roll-up's primary key); empty for the stored lines.
+    unique: &'static [&'static str],
+}
+
+const DAY: Source = Source {
+    from: "sales_day",
+    branch: "branch_id",
+    product: None,
+    customer: None,
+    warehouse: None,
+    day: Some("day"),
+    month: Some("substr(day, 1, 7)"),
+    date: "day",
+    sums: "",
+    filter: "",
+    unique: &["branch_id", "day"],
+};
+
+const LINES: Source = Source {
+    from: "document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number",
+    branch: "l.branch_id",
+    product: Some("l.product"),
+    customer: Some("d.partner"),
+    warehouse: Some("d.warehouse"),
+    day: Some("d.doc_date"),
+    month: Some("substr(d.doc_date, 1, 7)"),
+    date: "d.doc_date",
+    sums: "l.",
+    filter: "d.doc_type IN ('sales-out', 'retail-sale')",
+    unique: &[],
+};
+
+/// The stored lines that move stock.
+const STOCK_LINES: Source = Source {
+    filter: "d.doc_type IN ('opening', 'purchase-in', 'sales-out', 'retail-sale')",
+    ..LINES
+};
+
+impl Source {
+    fn column(&self, grouping: GroupBy) -> Option<&'static str> {
+        match grouping {
+            GroupBy::Org => Some(self.branch),
+            GroupBy::Product => self.product,
+            GroupBy::Customer => self.customer,
+            GroupBy::Warehouse => self.warehouse,
+            GroupBy::Day => self.day,
+            GroupBy::Month => self.month,
+        }
+    }
+}
+
+/// Sales rows are always per ledger-owning organization: `org` leads the grouping.
+fn with_org(query: &ReportQuery) -> ReportQuery {
+    let mut query = query.clone();
+    if !query.groups_by(GroupBy::Org) {
+        query.by.insert(0, GroupBy::Org);
+    }
+    query
+}
+
+/// The sales summary from the roll-ups, grouped by org and the asked columns.
+pub async fn sales(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow>, ReportError> {
+    sales_grouped(store, &with_org(query)).await
+}
+
+async fn sales_grouped(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow>, ReportError> {
+    let subtree = subtree(store, &query.org).await?;
+    let mut groups = sales_groups(query, &subtree);
+    for segment in plan_segments(query) {
+        let source = match segment.level {
+            Level::Year | Level::Month => {
+                let level = match segment.level {
+                    Level::Year => &YEAR_BLOCKS,
+                    _ => &MONTH_BLOCKS,
+                };
+                if !subtree.branches.is_empty() {
+                    let branches = subtree.branches.keys().copied().collect();
+                    let bounds = (segment.low.as_str(), segment.high.as_str());
+                    groups = read_packed(store, level, branches, bounds, groups).await?;
+                }
+                continue;
+            }
+            // The fine level is not maintained (see `rollup`): day ranges that need more
+            // than branch × day read the stored lines.
+            Level::Day if needs_fine(query) || query.groups_by(GroupBy::Product) => &LINES,
+            Level::Day => &DAY,
+        };
+        groups = read_sums(store, source, query, &subtree, &segment, groups).await?;
+    }
+    finish_sales(store, query, subtree, groups).await
+}
+
+/// The sales summary by scanning the stored lines (oracle and baseline).
+pub async fn sales_direct(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow>, ReportError> {
+    let query = &with_org(query);
+    let subtree = subtree(store, &query.org).await?;
+    let segment = Segment::days(query.from, query.to);
+    let groups = read_sums(
+        store,
+        &LINES,
+        query,
+        &subtree,
+        &segment,
+        sales_groups(query, &subtree),
+    )
+    .await?;
+    finish_sales(store, query, subtree, groups).await
+}
+
+/// Whether the grouping needs the fine level (customer, warehouse or day with product).
+fn needs_fine(query: &ReportQuery) -> bool {
+    query.groups_by(GroupBy::Customer)
+        || query.groups_by(GroupBy::Warehouse)
+        || query.groups_by(GroupBy::Product) && query.groups_by(GroupBy::Day)
+}
+
+/// The date segments to read: one day range unless the product-level roll-ups can serve whole
+/// months (and, without a month grouping, whole years).
+fn plan_segments(query: &ReportQuery) -> Vec<Segment> {
+    let coarse = query.groups_by(GroupBy::Product) && !needs_fine(query);
+    if !coarse {
+        return vec![Segment::days(query.from, query.to)];
+    }
+    let finest_whole = if query.groups_by(GroupBy::Month) {
+        Level::Month
+    } else {
+        Level::Year
+    };
+    split_range(query.from, query.to, finest_whole)
+}
+
+async fn read_sums(
+    store: &Store,
+    source: &Source,
+    query: &ReportQuery,
+    subtree: &Subtree,
+    segment: &Segment,
+    groups: Groups,
+) -> Result<Groups, ReportError> {
+    if subtree.branches.is_empty() {
+        return Ok(groups);
+    }
+    let dialect = store.dialect();
+    let columns: Vec<&str> = query
+        .by
+        .iter()
+        .map(|grouping| {
+            source
+                .column(*grouping)
+                .expect("the planner picks a source holding every grouping")
+        })
+        .collect();
+    // `total` is not read: it is `amount + tax` on every line (docs/documents.md), so on every sum too.
+    let sums = ["qty", "amount", "tax"].map(|column| format!("{}{column}", source.sums));
+    let (sql, params) = grouped_sql(dialect, source, &columns, &sums, subtree, Some(segment));
+    Ok(read_groups(store, sql, params, groups).await?)
+}
+
+/// The sales groups of `query`, to be filled by `read_sums`.
+fn sales_groups(query: &ReportQuery, subtree: &Subtree) -> Groups {
+    let scales = [QTY_SCALE, AMOUNT_SCALE, AMOUNT_SCALE];
+    Groups::new(&query.org, &query.by, &subtree.branches, &scales)
+}
+
+/// `SELECT keys, SUM(sums) FROM source WHERE branch IN (...) [AND low <= date <= high] GROUP BY keys`
+/// and its parameters: the branch ids, then the bounds (one when they are equal, so an index on
+/// (branch, date, key) delivers the rows in order). When the keys (with a fixed date) include
+/// every column identifying a source row, the rows are the groups: no GROUP BY, no sums.
+fn grouped_sql(
+    dialect: Dialect,
+    source: &Source,
+    columns: &[&str],
+    sums: &[String],
+    subtree: &Subtree,
+    segment: Option<&Segment>,
+) -> (String, Vec<Param>) {
+    let (branch, date, filter) = (source.branch, source.date, source.filter);
+    let segment = segment.filter(|_| !date.is_empty());
+    let fixed_date = segment.is_some_and(|segment| segment.low == segment.high);
+    let grouped = source.unique.is_empty()
+        || !source
+            .unique
+            .iter()
+            .all(|column| columns.contains(column) || fixed_date && *column == date);
+    let select: Vec<String> = columns
+        .iter()
+        .map(|column| column.to_string())
+        .chain(sums.iter().map(|sum| match grouped {
+            true => dialect.decimal_column(&format!("SUM({sum})")),
+            false => dialect.decimal_column(sum),
+        }))
+        .collect();
+    let n_branches = subtree.branches.len();
+    let mut params: Vec<Param> = subtree.branches.keys().map(|id| Param::Branch(*id)).collect();
+    let branch_list = crate::store::bulk::rows::placeholders(dialect, 1, n_branches);
+    let mut sql = format!(
+        "SELECT {} FROM {} WHERE {branch} IN ({branch_list})",
+        select.join(", "),
+        source.from
+    );
+    if let Some(segment) = segment {
+        let low = dialect.placeholder(n_branches + 1);
+        if fixed_date {
+            sql.push_str(&format!(" AND {date} = {low}"));
+            params.push(Param::Text(segment.low.clone()));
+        } else {
+            let high = dialect.placeholder(n_branches + 2);
+            sql.push_str(&format!(" AND {date} >= {low} AND {date} <= {high}"));
+            params.extend([
+                Param::Text(segment.low.clone()),
+                Param::Text(segment.high.clone()),
+            ]);
+        }
+    }
+    if !filter.is_empty() {
+        sql.push_str(" AND ");
+        sql.push_str(filter);
+    }
+    if grouped && !columns.is_empty() {
+        let ordinals: Vec<String> = (1..=columns.len()).map(|n| n.to_string()).collect();
+        sql.push_str(" GROUP BY ");
+        sql.push_str(&ordinals.join(", "));
+    }
+    (sql, params)
+}
+
+/// Sorts the groups and attaches monthly targets when rows are by org and month.
+async fn finish_sales(
+    store: &Store,
+    query: &ReportQuery,
+    subtree: Subtree,
+    groups: Groups,
+) -> Result<Report<SalesRow>, ReportError> {
+    let targets = if query.groups_by(GroupBy::Org) && query.groups_by(GroupBy::Month) {
+        crate::store::registry::target::targets(store).await?
+    } else {
+        BTreeMap::new()
+    };
+    let rows = groups.into_sorted(|key, sums| {
+        let sums = SalesSums {
+            qty: sums[0],
+            amount: sums[1],
+            tax: sums[2],
+            total: sums[1] + sums[2],
+        };
+        let target = key
+            .month
+            .as_ref()
+            .and_then(|month| targets.get(&(key.org.to_string(), month.to_string())))
+            .copied();
+        let completion = target
+            .filter(|target| !target.is_zero())
+            .map(|target| round2(sums.amount * Decimal::ONE_HUNDRED / target));
+        SalesRow {
+            key,
+            sums,
+            target,
+            completion,
+            rank: 0,
+        }
+    });
+    Ok(Report {
+        by: query.by.clone(),
+        rows,
+        freshness: subtree.freshness,
+    })
+}
+
+/// The top `top` groups by amount (then by key) over one of product, customer or org.
+pub async fn ranking(store: &Store, query: &ReportQuery, top: u32) -> Result<Report<SalesRow>, ReportError> {
+    match query.by.as_slice() {
+        [GroupBy::Product | GroupBy::Customer | GroupBy::Org] => {}
+        _ => return Err(ReportError::BadRankingKey),
+    }
+    let mut report = sales_grouped(store, query).await?;
+    report
+        .rows
+        .sort_by(|a, b| b.sums.amount.cmp(&a.sums.amount).then_with(|| a.key.cmp(&b.key)));
+    report.rows.truncate(top as usize);
+    for (index, row) in report.rows.iter_mut().enumerate() {
+        row.rank = index as u32 + 1;
+    }
+    Ok(report)
+}
+
+/// Checks an inventory grouping: org, warehouse and product only; all three when none is asked.
+fn inventory_query(query: &ReportQuery) -> Result<ReportQuery, ReportError> {
+    let mut query = query.clone();
+    if let Some(grouping) = query
+        .by
+        .iter()
+        .find(|grouping| !matches!(grouping, GroupBy::Org | GroupBy::Warehouse | GroupBy::Product))
+    {
+        return Err(ReportError::GroupingNotAllowed {
+            report: "inventory",
+            name: grouping.as_str(),
+        });
+    }
+    if query.by.is_empty() {
+        query.by = vec![GroupBy::Org, GroupBy::Warehouse, GroupBy::Product];
+    }
+    Ok(query)
+}
+
+/// On-hand by organization, warehouse and product from the packed stock roll-up (dates are
+/// ignored: on-hand is as of the last applied entry, see freshness).
+pub async fn inventory(store: &Store, query: &ReportQuery) -> Result<Report<StockRow>, ReportError> {
+    let query = inventory_query(query)?;
+    let subtree = subtree(store, &query.org).await?;
+    let groups = Groups::new(&query.org, &query.by, &subtree.branches, &[QTY_SCALE]);
+    let branches: Vec<i64> = subtree.branches.keys().copied().collect();
+    let groups = read_stock_blocks(store, &branches, groups).await?;
+    Ok(stock_report(&query, subtree, groups))
+}
+
+/// On-hand by scanning the stored lines (oracle and baseline).
+pub async fn inventory_direct(store: &Store, query: &ReportQuery) -> Result<Report<StockRow>, ReportError> {
+    let on_hand = "CASE WHEN d.doc_type IN ('opening', 'purchase-in') THEN l.qty ELSE -l.qty END";
+    read_stock(store, query, &STOCK_LINES, on_hand).await
+}
+
+async fn read_stock(
+    store: &Store,
+    query: &ReportQuery,
+    source: &Source,
+    on_hand: &str,
+) -> Result<Report<StockRow>, ReportError> {
+    let query = inventory_query(query)?;
+    let subtree = subtree(store, &query.org).await?;
+    let mut groups = Groups::new(&query.org, &query.by, &subtree.branches, &[QTY_SCALE]);
+    if !subtree.branches.is_empty() {
+        let dialect: Dialect = store.dialect();
+        let keys: Vec<&str> = query
+            .by
+            .iter()
+            .map(|grouping| source.column(*grouping).expect("inventory groupings are checked"))
+            .collect();
+        let (sql, params) = grouped_sql(dialect, source, &keys, &[on_hand.to_owned()], &subtree, None);
+        groups = read_groups(store, sql, params, groups).await?;
+    }
+    Ok(stock_report(&query, subtree, groups))
+}
+
+fn stock_report(query: &ReportQuery, subtree: Subtree, groups: Groups) -> Report<StockRow> {
+    Report {
+        by: query.by.clone(),
+        rows: groups.into_sorted(|key, sums| StockRow {
+            key,
+            on_hand: sums[0],
+        }),
+        freshness: subtree.freshness,
+    }
+}

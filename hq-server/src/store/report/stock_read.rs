@@ -1,0 +1,110 @@
+//! Reading the packed on-hand (`stock_block`, see `rollup::packed`) for the inventory report: each
+//! asked branch's blocks and pending rows (`rollup::pending`) are decoded in Rust, warehouse and
+//! product ids turned into codes through `product_slot`, and every quantity summed into the
+//! report's groups (any combination of org, warehouse and product).
+
+use super::error::ReadError;
+use super::groups::{slot, Groups, Key};
+use super::query::GroupBy;
+use crate::store::db::dialect::QTY_SCALE;
+use crate::store::rollup::packed::BLOCK_SLOTS;
+use crate::store::rollup::pending::Part;
+use crate::store::rollup::{packed, pending};
+use crate::store::Store;
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+use sqlx::Row;
+
+/// Adds the on-hand of `branches` (store ids) to `groups`, which group by org, warehouse or
+/// product only.
+pub(super) async fn read_stock_blocks(
+    store: &Store,
+    branches: &[i64],
+    mut groups: Groups,
+) -> Result<Groups, ReadError> {
+    let mut connection = store.pool().acquire().await?;
+    let mut codes: FxHashMap<i64, String> = FxHashMap::default();
+    for row in sqlx::query("SELECT id, code FROM product_slot")
+        .fetch_all(&mut *connection)
+        .await?
+    {
+        codes.insert(row.try_get(0)?, row.try_get(1)?);
+    }
+    let by = groups.by().to_vec();
+    let grouped = |grouping| by.contains(&grouping).then(|| slot(grouping));
+    let (org, warehouse, product) = (
+        grouped(GroupBy::Org),
+        grouped(GroupBy::Warehouse),
+        grouped(GroupBy::Product),
+    );
+    let mut sums: FxHashMap<Key, i128> = FxHashMap::default();
+    let mut present = Vec::with_capacity(BLOCK_SLOTS);
+    for branch in branches {
+        let Some((first, last)) = packed::stock_key_range(*branch) else {
+            continue;
+        };
+        // The blocks and the pending rows (key NULL) from one snapshot.
+        let rows = sqlx::query(
+            "SELECT key, sums FROM stock_block WHERE key >= $1 AND key <= $2 \
+             UNION ALL SELECT NULL, stock FROM rollup_pending WHERE branch_id = $3",
+        )
+        .bind(first)
+        .bind(last)
+        .bind(*branch)
+        .fetch_all(&mut *connection)
+        .await?;
+        let mut key: Key = [0; 6];
+        if let Some(org) = org {
+            key[org] = groups.ledger_of(*branch);
+        }
+        let mut add = |warehouse_id: i64, product_id: i64, qty: i64| -> Result<(), ReadError> {
+            let mut code_of = |slot: usize, id: i64| -> Result<(), ReadError> {
+                let code = codes.get(&id).ok_or(ReadError::UnknownProduct)?;
+                key[slot] = groups.intern(code) + 1;
+                Ok(())
+            };
+            if let Some(warehouse) = warehouse {
+                code_of(warehouse, warehouse_id)?;
+            }
+            if let Some(product) = product {
+                code_of(product, product_id)?;
+            }
+            *sums.entry(key).or_default() += i128::from(qty);
+            Ok(())
+        };
+        for row in rows {
+            let bytes: Vec<u8> = row.try_get(1)?;
+            present.clear();
+            match row.try_get::<Option<i64>, _>(0)? {
+                Some(row_key) => {
+                    let (_, warehouse_id, block) = packed::split_stock_key(row_key);
+                    let first = block * BLOCK_SLOTS as i64;
+                    packed::for_each_slot(&bytes, row_key, |index, slot_sums| {
+                        present.push((warehouse_id, first + index as i64, slot_sums.qty))
+                    })?;
+                }
+                None => pending::for_each_add(
+                    Part::Stock,
+                    *branch,
+                    &bytes,
+                    |warehouse_id, product_id, slot_sums| {
+                        present.push((warehouse_id, product_id, slot_sums.qty))
+                    },
+                )?,
+            }
+            for (warehouse_id, product_id, qty) in &present {
+                add(*warehouse_id, *product_id, *qty)?;
+            }
+        }
+    }
+    groups.begin_statement();
+    groups.reserve(sums.len());
+    for (key, qty) in sums {
+        let on_hand =
+            Decimal::try_from_i128_with_scale(qty, QTY_SCALE).map_err(|_| ReadError::SumOverflow {
+                product: "(on-hand)".to_owned(),
+            })?;
+        groups.add_group(key, &[on_hand]);
+    }
+    Ok(groups)
+}
