@@ -7,30 +7,36 @@
 //! outbox sequence is gapless per epoch.
 
 pub mod base_data;
+mod base_store;
 pub mod bundle_export;
 mod bundle_files;
 pub mod cli;
-
+mod doc_checksums;
 mod doc_lines;
 pub mod doc_store;
+mod doc_write;
 pub mod documents;
+mod entry_json;
+mod epoch;
 pub mod epoch_carry;
 pub mod error;
 pub mod hq_position;
 pub mod import;
 pub mod inbox;
 pub mod ledger;
+mod ledger_status;
 pub mod outbox;
 mod outbox_ref;
 mod posting;
 mod render;
 mod row_insert;
-
 pub mod schema;
 pub mod stock;
 mod template_parts;
 
-pub use base_data::{AddOutcome, Origin};
+pub use base_data::AddOutcome;
+pub use base_store::Origin;
+pub use doc_checksums::DocumentChecksum;
 pub use doc_store::StoredDocument;
 pub use documents::{DocFilter, DocumentOutcome};
 pub use epoch_carry::NewEpochOutcome;
@@ -38,5 +44,6 @@ pub use error::LedgerError;
 pub use hq_position::{HqHold, HqRewind};
 pub use import::{ImportProgress, ImportSummary};
 pub use inbox::TemplateOutcome;
-pub use ledger::{DocumentChecksum, Ledger, LedgerStatus};
+pub use ledger::Ledger;
+pub use ledger_status::LedgerStatus;
 pub use stock::StockRow;
