@@ -3,8 +3,9 @@
 
 Usage: import-cycles.py CRATE/src [--graph]
 
-Every `use crate::..`, `use super::..`, `use self::..` (braces and nesting included) and every
-inline path `crate::a::b` / `super::a` in code is resolved to the file that defines the module
+Every `use crate::..`, `use super::..`, `use self::..`, `use child::..` (braces and nesting
+included) and every inline path `crate::a::b`, `super::a` or `child::f` (a declared child
+module) in code is resolved to the file that defines the module
 it names; a path through a `pub use` re-export is followed to the file the item comes from.
 A parent declaring its children (`mod x;`) is not an import; a child using its parent's items
 is. Inline `mod tests { use super::*; }` resolves to the file itself and is ignored.
@@ -193,11 +194,18 @@ def parse(files):
                 found.append((target, m.start(), cur))
                 if m.group(1).strip() and cur == mod:
                     reexports.setdefault(mod, {})[alias] = target
-        for m in re.finditer(r"\b(?:crate|super|self)(?:::" + IDENT + r")+", text):
+        for m in re.finditer(r"(?<![A-Za-z0-9_:])(" + IDENT + r")((?:::" + IDENT + r")+)", text):
             if any(s <= m.start() < e for s, e in use_spans):
                 continue
             cur = module_at(mod, scopes, m.start())
-            target = absolute(tuple(m.group(0).split("::")), cur)
+            path = tuple(m.group(0).split("::"))
+            if path[0] in ("crate", "super", "self"):
+                target = absolute(path, cur)
+            elif cur + (path[0],) in files:
+                # `child::item` in a parent names its child module
+                target = cur + path
+            else:
+                continue
             if target is not None:
                 found.append((target, m.start(), cur))
         refs[mod] = found
@@ -225,8 +233,6 @@ def graph(src):
         for target, _pos, cur in found:
             dest = resolve(target, files, reexports)
             # a file's own inline modules (tests) using it are not an edge
-            if dest == mod or dest[:len(mod)] == mod and mod != () and len(dest) > len(mod) and False:
-                continue
             if dest == mod:
                 continue
             edges.setdefault(mod, set()).add(dest)
