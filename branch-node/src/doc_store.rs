@@ -11,7 +11,7 @@ use chrono::Datelike;
 use rusqlite::{Connection, OptionalExtension};
 
 /// The `checksum` column of a document whose row rebuilds it exactly (a bulk import stores
-/// this instead of hashing every document): `head_checksum` computes it from the row when read.
+/// this instead of hashing every document): `stored_checksum` computes it from the row when read.
 pub(crate) const CHECKSUM_FROM_ROW: &str = "";
 
 /// What the ledger knows about a document number without loading the document.

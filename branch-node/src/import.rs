@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::borrow::Cow;
 
 /// The most documents one import file may hold.
-pub const IMPORT_DOCUMENTS_MAX: usize = 5_000_000;
+pub(crate) const IMPORT_DOCUMENTS_MAX: usize = 5_000_000;
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
