@@ -2,9 +2,10 @@
 //! backlog larger than one bundle may carry (HQ applies a bundle as one batch and receives it as
 //! one message) is written as several bundles of consecutive sequence ranges.
 
+use crate::epoch::{current_epoch, outbox_id_range};
 use crate::error::LedgerError;
-use crate::ledger::{current_epoch, Ledger};
-use crate::outbox::{outbox_id_range, parse_entry_body};
+use crate::ledger::Ledger;
+use crate::outbox::parse_entry_body;
 use branchline_shared::{encode_container, ContainerHeader, ContainerKind, OutboxEntry};
 
 /// Most entries of one bundle file by default: HQ's default for one batch.

@@ -3,14 +3,15 @@
 //! generates.
 
 use crate::doc_lines::{decode_lines, encode_lines, ScaledLine};
+use crate::entry_json::checksum_and_outbox_json;
+use crate::epoch::{current_epoch, EpochRow};
 use crate::error::LedgerError;
-use crate::ledger::{current_epoch, parse_stored_doc_type, EpochRow};
 use branchline_shared::{DocLink, DocStatus, Document};
 use chrono::Datelike;
 use rusqlite::{Connection, OptionalExtension};
 
 /// The `checksum` column of a document whose row rebuilds it exactly (a bulk import stores
-/// this instead of hashing every document): `head_checksum` computes it from the row when read.
+/// this instead of hashing every document): `stored_checksum` computes it from the row when read.
 pub(crate) const CHECKSUM_FROM_ROW: &str = "";
 
 /// What the ledger knows about a document number without loading the document.
@@ -36,7 +37,7 @@ pub(crate) fn stored_checksum(conn: &Connection, id: i64, column: &str) -> Resul
     }
     // The decimals come back normalized, as the checksum hashes them.
     let stored = load_document(conn, id)?;
-    Ok(crate::import::checksum_and_outbox_json(&stored.document).0)
+    Ok(checksum_and_outbox_json(&stored.document).0)
 }
 
 /// A stored document with its lifecycle state.
@@ -108,18 +109,7 @@ pub(crate) fn insert_document(
     status: DocStatus,
     checksum: &str,
 ) -> Result<i64, LedgerError> {
-    insert_document_row(conn, document, &DocumentRow::new(document), status, checksum)
-}
-
-/// Writes a document whose row values are already computed; returns its row id.
-pub(crate) fn insert_document_row(
-    conn: &Connection,
-    document: &Document,
-    row: &DocumentRow,
-    status: DocStatus,
-    checksum: &str,
-) -> Result<i64, LedgerError> {
-    insert_document_head(conn, document, row, status, checksum)
+    insert_document_head(conn, document, &DocumentRow::new(document), status, checksum)
 }
 
 /// Writes a document's `document` row, lines included. Returns its row id. A number already
@@ -271,6 +261,13 @@ pub(crate) fn free_number(
             return Ok((number, counter));
         }
     }
+}
+
+pub(crate) fn parse_stored_doc_type(text: &str) -> Result<branchline_shared::DocType, LedgerError> {
+    branchline_shared::DocType::parse(text).map_err(|error| LedgerError::StoredData {
+        what: "document type".to_owned(),
+        reason: error.to_string(),
+    })
 }
 
 fn parse_status(text: &str) -> Result<DocStatus, LedgerError> {

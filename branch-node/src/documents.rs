@@ -2,18 +2,19 @@
 //! routed draft, show and list. Confirming writes the outbox entry in the same transaction.
 
 use crate::doc_store::{
-    find_head, free_number, insert_document, load_document, next_number, set_status, DocHead, StoredDocument,
+    find_head, free_number, insert_document, load_document, set_status, DocHead, StoredDocument,
 };
+use crate::doc_write::{check_duplicate, confirmed_body, confirmed_storage};
+use crate::entry_json::checksum_and_outbox_json;
+use crate::epoch::current_epoch;
 use crate::error::LedgerError;
-use crate::import::{checksum_and_outbox_json, confirmed_storage};
-use crate::ledger::{current_epoch, Ledger};
+use crate::ledger::Ledger;
 use crate::outbox::OutboxWriter;
-use crate::outbox_ref::ref_body;
 use crate::posting::Posting;
 use crate::schema::write_tx;
 use branchline_shared::{DocRejection, DocStatus, DocType, Document, EntryBody};
 use chrono::NaiveDate;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 /// What adding a document did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,7 +179,8 @@ impl Ledger {
         if !fresh_number {
             if let Some(head) = find_head(tx, &number)? {
                 let same_content = head.content_checksum(tx)? == checksum_and_outbox_json(&document).0;
-                return duplicate_outcome(number, head.status, same_content, draft);
+                check_duplicate(&number, head.status, same_content, draft)?;
+                return Ok(DocumentOutcome::AlreadyPresent { number });
             }
         }
         let mut posting = Posting::with_present_codes(tx, self.allow_negative_stock, &self.present_codes);
@@ -192,12 +194,7 @@ impl Ledger {
         posting.write_stock()?;
         let (scales, checksum, outbox_json) = confirmed_storage(&document);
         let id = insert_document(tx, &document, DocStatus::Confirmed, &checksum)?;
-        let body = match scales {
-            Some(scales) => ref_body(id, &document, &scales),
-            None => outbox_json.clone(),
-        };
-        #[cfg(debug_assertions)]
-        crate::outbox_ref::debug_assert_rebuilds(tx, &body, &outbox_json);
+        let body = confirmed_body(tx, id, &document, scales.as_deref(), &outbox_json);
         let seq = outbox.append_json(tx, true, &body)?;
         Ok(DocumentOutcome::Confirmed { number, seq })
     }
@@ -220,62 +217,4 @@ fn load_draft(conn: &Connection, number: &str) -> Result<(i64, StoredDocument), 
         });
     }
     Ok((head.id, load_document(conn, head.id)?))
-}
-
-/// A number already in the ledger: a no-op when content and state match, an error otherwise.
-pub(crate) fn duplicate_outcome(
-    number: String,
-    status: DocStatus,
-    same_content: bool,
-    draft: bool,
-) -> Result<DocumentOutcome, LedgerError> {
-    let wanted = if draft {
-        DocStatus::Draft
-    } else {
-        DocStatus::Confirmed
-    };
-    if !same_content {
-        return Err(LedgerError::DuplicateNumber { number });
-    }
-    if status != wanted {
-        return Err(LedgerError::DuplicateNumberStatus {
-            number,
-            status: status.as_str(),
-        });
-    }
-    Ok(DocumentOutcome::AlreadyPresent { number })
-}
-
-/// Stores a document HQ routed here as a draft numbered by this ledger, keeping its link.
-/// A draft with the same link already present makes this a no-op (never doubled).
-pub(crate) fn insert_routed_draft(
-    conn: &Connection,
-    branch: &str,
-    routed: &Document,
-) -> Result<(), LedgerError> {
-    if let Some(link) = &routed.link {
-        let exists = conn
-            .prepare_cached("SELECT 1 FROM document WHERE link_branch = ?1 AND link_number = ?2")?
-            .exists((&link.branch, &link.number))?;
-        if exists {
-            return Ok(());
-        }
-    }
-    let mut document = routed.clone();
-    document.number = next_number(conn, branch)?;
-    // A routed red document points at the sender's number; here it reverses the local
-    // document routed from that number.
-    if let (Some(source_number), Some(link)) = (&routed.red_of, &routed.link) {
-        let local_source: Option<String> = conn
-            .prepare_cached("SELECT number FROM document WHERE link_branch = ?1 AND link_number = ?2")?
-            .query_row((&link.branch, source_number), |row| row.get(0))
-            .optional()?;
-        if let Some(local_source) = local_source {
-            document.red_of = Some(local_source);
-        }
-    }
-    document.validate()?;
-    let checksum = document.content_checksum();
-    insert_document(conn, &document, DocStatus::Draft, &checksum)?;
-    Ok(())
 }

@@ -8,10 +8,11 @@
 //! duplicate and quarantines one with other content, visibly.
 
 use crate::doc_store::{find_head, free_number, load_document};
+use crate::entry_json::checksum_and_outbox_json;
+use crate::epoch::{current_epoch, outbox_id_range, EpochRow};
 use crate::error::LedgerError;
-use crate::import::checksum_and_outbox_json;
-use crate::ledger::{current_epoch, EpochRow, Ledger};
-use crate::outbox::{outbox_id_range, parse_entry_body, OutboxWriter};
+use crate::ledger::Ledger;
+use crate::outbox::{parse_entry_body, OutboxWriter};
 use crate::schema::write_tx;
 use branchline_shared::EntryBody;
 use rusqlite::Connection;

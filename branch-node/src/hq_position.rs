@@ -4,8 +4,9 @@
 //! resent), and HQ holding more of the current epoch than the ledger (the ledger restored from
 //! an old copy: appends are held until `epoch new` carries the unsent entries into a new epoch).
 
+use crate::epoch::{current_epoch, epoch_counters};
 use crate::error::LedgerError;
-use crate::ledger::{current_epoch, epoch_counters, Ledger};
+use crate::ledger::Ledger;
 use crate::schema::write_tx;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;

@@ -6,21 +6,19 @@
 //! re-importing an identical document is a no-op.
 
 use crate::doc_store::{find_head, insert_document_head, DocumentRow, CHECKSUM_FROM_ROW};
-use crate::documents::duplicate_outcome;
+use crate::doc_write::{check_duplicate, confirmed_body, confirmed_storage};
+use crate::entry_json::checksum_and_outbox_json;
 use crate::error::LedgerError;
 use crate::ledger::Ledger;
 use crate::outbox::OutboxWriter;
-use crate::outbox_ref::{line_scales, ref_body};
 use crate::posting::Posting;
 use crate::schema::write_tx;
-use branchline_shared::{
-    document_entry_json_and_checksum, parse_document_json, DocStatus, Document, EntryBody,
-};
+use branchline_shared::{parse_document_json, DocStatus, Document};
 use serde::Serialize;
 use std::borrow::Cow;
 
 /// The most documents one import file may hold.
-pub const IMPORT_DOCUMENTS_MAX: usize = 5_000_000;
+pub(crate) const IMPORT_DOCUMENTS_MAX: usize = 5_000_000;
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -128,7 +126,7 @@ impl Ledger {
                     Err(error) if is_unique_violation(&error) => {
                         let head = find_head(&tx, &prepared.document.number)?.ok_or(error)?;
                         let same_content = head.content_checksum(&tx)? == prepared.content_checksum();
-                        duplicate_outcome(prepared.document.number, head.status, same_content, false)
+                        check_duplicate(&prepared.document.number, head.status, same_content, false)
                             .map_err(|error| error.at_line(line))?;
                         summary.already_present += 1;
                         continue;
@@ -179,15 +177,16 @@ fn write_pending(
     }
     let bodies: Vec<Cow<'_, str>> = pending
         .iter()
-        .map(|(id, prepared)| match &prepared.scales {
-            Some(scales) => Cow::Owned(ref_body(*id, &prepared.document, scales)),
-            None => Cow::Borrowed(prepared.outbox_json.as_str()),
+        .map(|(id, prepared)| {
+            confirmed_body(
+                conn,
+                *id,
+                &prepared.document,
+                prepared.scales.as_deref(),
+                &prepared.outbox_json,
+            )
         })
         .collect();
-    #[cfg(debug_assertions)]
-    for ((_, prepared), body) in pending.iter().zip(&bodies) {
-        crate::outbox_ref::debug_assert_rebuilds(conn, body, &prepared.outbox_json);
-    }
     outbox.append_json_many(conn, true, &bodies)?;
     Ok(())
 }
@@ -252,34 +251,6 @@ fn prepare_document(line: usize, document: Document) -> PreparedDocument {
         checksum,
         outbox_json,
     }
-}
-
-/// How a confirmed document is stored: its line scales (`Some` when the rows rebuild it exactly),
-/// its `checksum` column and its outbox JSON. A document the rows rebuild needs neither its JSON
-/// (the outbox entry is a reference) nor its checksum (`CHECKSUM_FROM_ROW`: computed from the row
-/// when read); debug builds still write the JSON to check the reference against it.
-pub(crate) fn confirmed_storage(document: &Document) -> (Option<String>, String, String) {
-    let scales = line_scales(document);
-    let (checksum, outbox_json) = if scales.is_none() || cfg!(debug_assertions) {
-        checksum_and_outbox_json(document)
-    } else {
-        (String::new(), String::new())
-    };
-    let checksum = if scales.is_some() {
-        CHECKSUM_FROM_ROW.to_owned()
-    } else {
-        checksum
-    };
-    (scales, checksum, outbox_json)
-}
-
-/// `Document::content_checksum()` and the outbox JSON (`EntryBody::Document(..).to_json()`) of
-/// `document`, written without serde (`document_entry_json_and_checksum`).
-pub(crate) fn checksum_and_outbox_json(document: &Document) -> (String, String) {
-    let (outbox_json, checksum) = document_entry_json_and_checksum(document);
-    debug_assert_eq!(checksum, document.content_checksum());
-    debug_assert_eq!(outbox_json, EntryBody::Document(document.clone()).to_json());
-    (checksum, outbox_json)
 }
 
 fn is_unique_violation(error: &LedgerError) -> bool {

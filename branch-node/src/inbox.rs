@@ -2,13 +2,15 @@
 //! once — the inbound high-water mark is recorded in the same transaction (docs/guarantees.md) — and
 //! template files imported by hand (`template import FILE`).
 
-use crate::base_data::{load_base_record, upsert_base_record, Origin};
-use crate::documents::insert_routed_draft;
+use crate::base_store::{load_base_record, upsert_base_record, Origin};
+use crate::doc_store::{insert_document, next_number};
 use crate::error::LedgerError;
 use crate::ledger::Ledger;
 use crate::schema::write_tx;
 use crate::template_parts::{drop_staged_parts, stage_template_part};
-use branchline_shared::{decode_container, ContainerKind, InboxBody, InboxEntry, Template};
+use branchline_shared::{
+    decode_container, ContainerKind, DocStatus, Document, InboxBody, InboxEntry, Template,
+};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -130,4 +132,34 @@ fn apply_template(conn: &Connection, template: &Template) -> Result<TemplateOutc
     drop_staged_parts(conn, &template.name, template.version)?;
     outcome.applied = true;
     Ok(outcome)
+}
+
+/// Stores a document HQ routed here as a draft numbered by this ledger, keeping its link.
+/// A draft with the same link already present makes this a no-op (never doubled).
+fn insert_routed_draft(conn: &Connection, branch: &str, routed: &Document) -> Result<(), LedgerError> {
+    if let Some(link) = &routed.link {
+        let exists = conn
+            .prepare_cached("SELECT 1 FROM document WHERE link_branch = ?1 AND link_number = ?2")?
+            .exists((&link.branch, &link.number))?;
+        if exists {
+            return Ok(());
+        }
+    }
+    let mut document = routed.clone();
+    document.number = next_number(conn, branch)?;
+    // A routed red document points at the sender's number; here it reverses the local
+    // document routed from that number.
+    if let (Some(source_number), Some(link)) = (&routed.red_of, &routed.link) {
+        let local_source: Option<String> = conn
+            .prepare_cached("SELECT number FROM document WHERE link_branch = ?1 AND link_number = ?2")?
+            .query_row((&link.branch, source_number), |row| row.get(0))
+            .optional()?;
+        if let Some(local_source) = local_source {
+            document.red_of = Some(local_source);
+        }
+    }
+    document.validate()?;
+    let checksum = document.content_checksum();
+    insert_document(conn, &document, DocStatus::Draft, &checksum)?;
+    Ok(())
 }

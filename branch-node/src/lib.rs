@@ -5,32 +5,42 @@
 //!
 //! Architecture invariant: every change and its outbox entry are one SQLite transaction; the
 //! outbox sequence is gapless per epoch.
+//!
+//! Exposes `Ledger` and the types its operations take and return (re-exported below), plus
+//! `cli`, `schema`, `bundle_export` and `hq_position` for the binary, the transfer agent and
+//! the tests; every other module is private. Files depend one way (ARCHITECTURE.md's code map).
 
-pub mod base_data;
+mod base_data;
+mod base_store;
 pub mod bundle_export;
 mod bundle_files;
 pub mod cli;
-
+mod doc_checksums;
 mod doc_lines;
-pub mod doc_store;
-pub mod documents;
-pub mod epoch_carry;
-pub mod error;
+mod doc_store;
+mod doc_write;
+mod documents;
+mod entry_json;
+mod epoch;
+mod epoch_carry;
+mod error;
 pub mod hq_position;
-pub mod import;
-pub mod inbox;
-pub mod ledger;
-pub mod outbox;
+mod import;
+mod inbox;
+mod ledger;
+mod ledger_status;
+mod outbox;
 mod outbox_ref;
 mod posting;
 mod render;
 mod row_insert;
-
 pub mod schema;
-pub mod stock;
+mod stock;
 mod template_parts;
 
-pub use base_data::{AddOutcome, Origin};
+pub use base_data::AddOutcome;
+pub use base_store::Origin;
+pub use doc_checksums::DocumentChecksum;
 pub use doc_store::StoredDocument;
 pub use documents::{DocFilter, DocumentOutcome};
 pub use epoch_carry::NewEpochOutcome;
@@ -38,5 +48,6 @@ pub use error::LedgerError;
 pub use hq_position::{HqHold, HqRewind};
 pub use import::{ImportProgress, ImportSummary};
 pub use inbox::TemplateOutcome;
-pub use ledger::{DocumentChecksum, Ledger, LedgerStatus};
+pub use ledger::Ledger;
+pub use ledger_status::LedgerStatus;
 pub use stock::StockRow;

@@ -3,9 +3,10 @@
 //! Entries are appended by `OutboxWriter` inside the same transaction as the change they record;
 //! the transfer agent reads them with `outbox_after` and records HQ's acknowledgement.
 
+use crate::epoch::{current_epoch, epoch_counters, outbox_id, outbox_id_range, EpochRow};
 use crate::error::LedgerError;
 use crate::hq_position::check_not_held;
-use crate::ledger::{current_epoch, epoch_counters, EpochRow, Ledger};
+use crate::ledger::Ledger;
 use crate::outbox_ref::{entry_json_len, is_ref_body, load_ref_entry};
 use crate::row_insert::insert_rows;
 use crate::schema::write_tx;
@@ -99,7 +100,7 @@ impl OutboxWriter {
     }
 
     /// Call before committing. The appended entries already carry the epoch's last seq and
-    /// number counter (`ledger::epoch_counters`); only a number taken with no entry after it
+    /// number counter (`epoch::epoch_counters`); only a number taken with no entry after it
     /// (a draft) is written to the epoch row.
     pub(crate) fn finish(self, conn: &Connection) -> Result<(), LedgerError> {
         if self.number_taken && self.written == 0 {
@@ -178,23 +179,6 @@ impl Ledger {
         tx.commit()?;
         Ok(())
     }
-}
-
-/// The `outbox` row id of entry `seq` of `epoch`: `epoch << 32 | seq`.
-fn outbox_id(epoch: u64, seq: u64) -> i64 {
-    assert!(seq <= SEQ_MAX, "outbox sequence {seq} beyond {SEQ_MAX}");
-    ((epoch << 32) | seq) as i64
-}
-
-/// The largest sequence number an epoch's outbox holds.
-const SEQ_MAX: u64 = u32::MAX as u64;
-
-/// The (exclusive, inclusive) row-id bounds of `epoch`'s entries after `after_seq`.
-pub(crate) fn outbox_id_range(epoch: u64, after_seq: u64) -> (i64, i64) {
-    (
-        outbox_id(epoch, after_seq.min(SEQ_MAX)),
-        outbox_id(epoch, SEQ_MAX),
-    )
 }
 
 /// The entry an outbox body holds: the entry's JSON, or a reference to a confirmed document's

@@ -6,19 +6,15 @@
 //! reverse" in memory so that a whole import file is checked in order without a query per line,
 //! then writes the changed stock rows once. On any error the caller drops it and rolls back.
 
-use crate::base_data::base_record_exists;
+use crate::base_store::base_record_exists;
+use crate::doc_store::{parse_stored_date, parse_stored_doc_type};
 use crate::error::LedgerError;
+use crate::ledger::KnownCodes;
 use crate::schema::{PRICE_SCALE, QTY_SCALE, RATE_SCALE};
 use branchline_shared::{format_plain, from_scaled, to_scaled, BaseKind, DocLine, DocType, Document};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension};
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
-
-/// Codes a ledger handle has seen present, per kind (index of `BaseKind::ALL`). Base records are
-/// never deleted from a ledger, by this connection or any other, so a code seen present stays
-/// present: single-document writes skip the lookup for it.
-pub(crate) type KnownCodes = RefCell<[HashSet<String>; 4]>;
+use std::collections::HashMap;
 
 /// Stock of one (warehouse, product) and whether it changed.
 #[derive(Debug, Clone, Copy)]
@@ -386,8 +382,8 @@ fn load_red_source(conn: &Connection, number: &str, source_number: &str) -> Resu
         });
     }
     Ok(RedSource {
-        doc_type: crate::ledger::parse_stored_doc_type(&doc_type)?,
-        date: crate::doc_store::parse_stored_date(source_number, &date)?,
+        doc_type: parse_stored_doc_type(&doc_type)?,
+        date: parse_stored_date(source_number, &date)?,
         warehouse,
         partner,
         lines: load_red_source_lines(conn, source_id, source_number, number)?,

@@ -3,7 +3,8 @@
 //! Amounts, tax and totals carry exactly two places; quantities and prices no trailing zeros.
 
 use crate::doc_store::StoredDocument;
-use crate::ledger::LedgerStatus;
+use crate::hq_position::status_notes;
+use crate::ledger_status::LedgerStatus;
 use crate::stock::StockRow;
 use branchline_shared::{format_amount, format_plain};
 use serde_json::{json, Value};
@@ -186,7 +187,7 @@ pub(crate) fn status_text(status: &LedgerStatus) -> String {
         status.backlog_documents,
         status.inbox_seq
     );
-    for note in crate::hq_position::status_notes(status.hq_rewind.as_ref(), status.hold.as_ref()) {
+    for note in status_notes(status.hq_rewind.as_ref(), status.hold.as_ref()) {
         text.push_str(&note);
         text.push('\n');
     }

@@ -143,7 +143,7 @@ const MIGRATIONS: &[&str] = &[
     // An epoch's last seq is its last outbox entry's, and each entry carries the epoch's document
     // number counter as it stood (`next_number`). The epoch row's `last_seq` and `next_number`
     // become floors: written when no entry carries the change (a draft the ledger numbers, an
-    // epoch with no entries yet). `ledger::current_epoch` takes the larger of the two.
+    // epoch with no entries yet). `epoch::current_epoch` takes the larger of the two.
     "ALTER TABLE outbox ADD COLUMN next_number INTEGER;",
     // 5: a template too large for one message arrives in parts (`template_parts`), staged here
     // until the version's last part arrives; the records of a part as its JSON array.

@@ -1,5 +1,6 @@
 //! Stock (库存): on-hand per warehouse and product, as maintained by posting.
 
+use crate::base_store::base_record_exists;
 use crate::error::LedgerError;
 use crate::ledger::Ledger;
 use crate::schema::QTY_SCALE;
@@ -24,7 +25,7 @@ impl Ledger {
         // A filter naming no known code is refused: an empty answer would read as "none on hand".
         for (kind, code) in [(BaseKind::Warehouse, warehouse), (BaseKind::Product, product)] {
             if let Some(code) = code {
-                if !crate::base_data::base_record_exists(&self.conn, kind, code)? {
+                if !base_record_exists(&self.conn, kind, code)? {
                     return Err(LedgerError::UnknownFilterCode {
                         kind,
                         code: echo_prefix(code),
