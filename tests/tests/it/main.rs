@@ -49,5 +49,6 @@ mod security_tls;
 mod security_wrong_branch;
 mod template_distribution;
 mod template_large;
+mod tidy;
 mod trade_quarantine;
 mod trade_routing;
