@@ -227,10 +227,7 @@ impl Document {
     /// Context-free checks: codes, partner presence, line count, signs and ranges.
     /// Checks against a ledger (unknown codes, stock) happen where the ledger is.
     pub fn validate(&self) -> Result<(), DocumentError> {
-        let code_error = |source| DocumentError::Code {
-            number: crate::echo::echo_prefix(&self.number),
-            source,
-        };
+        let code_error = |source| self.code_error(source);
         validate_record_code("document number", &self.number).map_err(code_error)?;
         if !date_in_range(self.date) {
             return Err(DocumentError::DateOutOfRange {
@@ -239,26 +236,7 @@ impl Document {
             });
         }
         validate_record_code("warehouse", &self.warehouse).map_err(code_error)?;
-        match (self.doc_type, self.partner.is_empty()) {
-            (DocType::Opening, false) => {
-                return Err(DocumentError::UnexpectedPartner {
-                    number: self.number.clone(),
-                })
-            }
-            (DocType::Opening | DocType::RetailSale, true) => {}
-            (doc_type, true) => {
-                return Err(DocumentError::MissingPartner {
-                    number: self.number.clone(),
-                    doc_type,
-                    partner_kind: if doc_type.partner_is_supplier() {
-                        "supplier"
-                    } else {
-                        "customer"
-                    },
-                })
-            }
-            (_, false) => validate_record_code("partner", &self.partner).map_err(code_error)?,
-        }
+        self.validate_partner()?;
         if let Some(red_of) = &self.red_of {
             validate_record_code("red_of document number", red_of).map_err(code_error)?;
             if self.doc_type == DocType::SalesOrder {
@@ -267,6 +245,46 @@ impl Document {
                 });
             }
         }
+        self.validate_line_count()?;
+        for (line_idx, line) in self.lines.iter().enumerate() {
+            self.validate_line(line_idx + 1, line)?;
+        }
+        Ok(())
+    }
+
+    /// An opening document takes no partner, a retail sale may go without, every other type
+    /// names one (a supplier or a customer, by its direction).
+    fn validate_partner(&self) -> Result<(), DocumentError> {
+        match (self.doc_type, self.partner.is_empty()) {
+            (DocType::Opening, false) => Err(DocumentError::UnexpectedPartner {
+                number: self.number.clone(),
+            }),
+            (DocType::Opening | DocType::RetailSale, true) => Ok(()),
+            (doc_type, true) => Err(DocumentError::MissingPartner {
+                number: self.number.clone(),
+                doc_type,
+                partner_kind: if doc_type.partner_is_supplier() {
+                    "supplier"
+                } else {
+                    "customer"
+                },
+            }),
+            (_, false) => {
+                validate_record_code("partner", &self.partner).map_err(|source| self.code_error(source))
+            }
+        }
+    }
+
+    /// A bad code in this document, naming the document by a short prefix of its number.
+    fn code_error(&self, source: CodeError) -> DocumentError {
+        DocumentError::Code {
+            number: crate::echo::echo_prefix(&self.number),
+            source,
+        }
+    }
+
+    /// At least one line, at most the document type's maximum.
+    fn validate_line_count(&self) -> Result<(), DocumentError> {
         if self.lines.is_empty() {
             return Err(DocumentError::NoLines {
                 number: self.number.clone(),
@@ -280,37 +298,40 @@ impl Document {
                 lines_max: self.doc_type.lines_max(),
             });
         }
-        for (line_idx, line) in self.lines.iter().enumerate() {
-            let line_no = line_idx + 1;
-            validate_record_code("product", &line.product).map_err(code_error)?;
-            let is_red = self.red_of.is_some();
-            if !is_red && line.qty <= Decimal::ZERO {
-                return Err(DocumentError::NonPositiveQuantity {
-                    number: self.number.clone(),
-                    line: line_no,
-                    qty: line.qty,
-                });
-            }
-            if is_red && line.qty >= Decimal::ZERO {
-                return Err(DocumentError::NonNegativeRedQuantity {
-                    number: self.number.clone(),
-                    line: line_no,
-                    qty: line.qty,
-                });
-            }
-            if line.price.is_sign_negative() && !line.price.is_zero() {
-                return Err(DocumentError::NegativePrice {
-                    number: self.number.clone(),
-                    line: line_no,
-                    price: line.price,
-                });
-            }
-            if LineValues::compute(line.qty, line.price, line.discount, line.tax_rate).is_none() {
-                return Err(DocumentError::AmountTooLarge {
-                    number: self.number.clone(),
-                    line: line_no,
-                });
-            }
+        Ok(())
+    }
+
+    /// One line (numbered from 1): its product code, the quantity's sign (negative on a red
+    /// document, positive otherwise), a price not below zero and values that fit.
+    fn validate_line(&self, line_no: usize, line: &DocLine) -> Result<(), DocumentError> {
+        validate_record_code("product", &line.product).map_err(|source| self.code_error(source))?;
+        let is_red = self.red_of.is_some();
+        if !is_red && line.qty <= Decimal::ZERO {
+            return Err(DocumentError::NonPositiveQuantity {
+                number: self.number.clone(),
+                line: line_no,
+                qty: line.qty,
+            });
+        }
+        if is_red && line.qty >= Decimal::ZERO {
+            return Err(DocumentError::NonNegativeRedQuantity {
+                number: self.number.clone(),
+                line: line_no,
+                qty: line.qty,
+            });
+        }
+        if line.price.is_sign_negative() && !line.price.is_zero() {
+            return Err(DocumentError::NegativePrice {
+                number: self.number.clone(),
+                line: line_no,
+                price: line.price,
+            });
+        }
+        if LineValues::compute(line.qty, line.price, line.discount, line.tax_rate).is_none() {
+            return Err(DocumentError::AmountTooLarge {
+                number: self.number.clone(),
+                line: line_no,
+            });
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use crate::base::BaseRecord;
 use crate::document::{DocLink, Document};
-use crate::template_part::TemplatePart;
+use crate::template_part::{Template, TemplatePart};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -51,14 +51,6 @@ impl EntryBody {
 pub struct OutboxEntry {
     pub seq: u64,
     pub body: EntryBody,
-}
-
-/// A versioned base-data template (基础数据模板).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Template {
-    pub name: String,
-    pub version: u64,
-    pub records: Vec<BaseRecord>,
 }
 
 /// What an inbox entry carries.

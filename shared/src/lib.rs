@@ -33,5 +33,5 @@ pub use document::{
     DOC_LINES_MAX, OPENING_LINES_MAX,
 };
 pub use echo::{echo_prefix, echo_prefix_max, ECHO_CHARS_MAX};
-pub use entry::{DocRejection, EntryBody, InboxBody, InboxEntry, OutboxEntry, Template};
-pub use template_part::{split_template, TemplatePart, TemplatePartError};
+pub use entry::{DocRejection, EntryBody, InboxBody, InboxEntry, OutboxEntry};
+pub use template_part::{split_template, Template, TemplatePart, TemplatePartError};

@@ -1,10 +1,18 @@
-//! A template too large for one message travels in parts: each part its own inbox entry holding
-//! a run of the template's records, of bounded size, with the template's name and version and
-//! its place among the parts. The branch stages parts and applies the version when it has all.
+//! Templates (a versioned set of base-data records HQ distributes) and their parts: a template
+//! too large for one message travels in parts, each its own inbox entry holding a run of the
+//! template's records, of bounded size, with the template's name and version and its place
+//! among the parts. The branch stages parts and applies the version when it has all.
 
 use crate::base::BaseRecord;
-use crate::entry::Template;
 use serde::{Deserialize, Serialize};
+
+/// A versioned base-data template (基础数据模板).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub name: String,
+    pub version: u64,
+    pub records: Vec<BaseRecord>,
+}
 
 /// Part `part` (1-based) of `parts` of version `version` of template `name`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -308,40 +308,47 @@ pub fn import_documents(
     Ok(summary)
 }
 
-/// `hq-server serve` as a child on a fixed `listen` address (to bring HQ back where the agent
-/// expects it after an outage). Killed on drop.
+/// `hq-server serve` as a child that can be killed and brought back on the same address (where
+/// the agent expects it after an outage). It starts on an ephemeral port and reports the address
+/// it bound (`listening on ADDR`), so no port is picked before the server holds it. Killed on drop.
 pub struct FixedHq {
-    pub child: Child,
+    child: Child,
+    db_url: String,
+    address: String,
+    log: PathBuf,
 }
 
 impl FixedHq {
-    pub fn start(db_url: &str, listen: &str, log: &Path) -> Result<FixedHq> {
-        use std::io::BufRead;
-        let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
-        let mut child = command("hq-server", ["serve", "--listen", listen, "--db", db_url])
-            .env("BRANCHLINE_ADMIN_TOKEN", crate::hq::TEST_ADMIN_TOKEN)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(log_file)
-            .spawn()
-            .context("starting hq-server serve")?;
-        let stdout = child.stdout.take().context("hq-server stdout")?;
-        let mut first_line = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut first_line)?;
-        if !first_line.starts_with("listening on ") {
-            let _ = child.kill();
-            let _ = child.wait();
-            anyhow::bail!(
-                "hq-server did not start on {listen}: {first_line:?}, see {}",
-                log.display()
-            );
-        }
-        Ok(FixedHq { child })
+    /// Starts HQ over `db_url` on 127.0.0.1:0, appending its log to `log`.
+    pub fn start(db_url: &str, log: &Path) -> Result<FixedHq> {
+        let (child, address) = spawn_serve(db_url, "127.0.0.1:0", log)?;
+        Ok(FixedHq {
+            child,
+            db_url: db_url.to_owned(),
+            address,
+            log: log.to_owned(),
+        })
+    }
+
+    /// "http://127.0.0.1:PORT"
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
     }
 
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Kills HQ if it runs and starts it again on the address it had. The port is free from the
+    /// kill to the restart, so another process could take it meanwhile: the restart then fails
+    /// naming the address, never serving elsewhere.
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill();
+        let (child, address) = spawn_serve(&self.db_url, &self.address, &self.log)?;
+        self.child = child;
+        self.address = address;
+        Ok(())
     }
 }
 
@@ -351,7 +358,28 @@ impl Drop for FixedHq {
     }
 }
 
-/// A free loopback port (bound then released).
-pub fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// Runs `hq-server serve --listen LISTEN` and waits for its `listening on ADDR` line; returns
+/// the child and the address it bound.
+fn spawn_serve(db_url: &str, listen: &str, log: &Path) -> Result<(Child, String)> {
+    use std::io::BufRead;
+    let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+    let mut child = command("hq-server", ["serve", "--listen", listen, "--db", db_url])
+        .env("BRANCHLINE_ADMIN_TOKEN", crate::hq::TEST_ADMIN_TOKEN)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(log_file)
+        .spawn()
+        .context("starting hq-server serve")?;
+    let stdout = child.stdout.take().context("hq-server stdout")?;
+    let mut first_line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut first_line)?;
+    let Some(address) = first_line.trim().strip_prefix("listening on ") else {
+        let _ = child.kill();
+        let _ = child.wait();
+        anyhow::bail!(
+            "hq-server did not start on {listen}: {first_line:?}, see {}",
+            log.display()
+        );
+    };
+    Ok((child, address.to_owned()))
 }

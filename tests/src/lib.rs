@@ -8,6 +8,7 @@ pub mod bench;
 pub mod group;
 pub mod hq;
 pub mod ledger;
+pub mod net;
 pub mod postgres;
 pub mod process;
 pub mod security;

@@ -1,5 +1,5 @@
 //! Test harness: a throwaway PostgreSQL cluster from the machine's server binaries (initdb and
-//! postgres in a temp dir, as the `postgres` user when running as root, on a free loopback port),
+//! postgres in a temp dir, as the `postgres` user when running as root, on a loopback port),
 //! with a fresh database per test. It stops when dropped or, for the shared cluster, when the
 //! test process exits (parent-death signal), and removes its directory.
 //!
@@ -139,80 +139,118 @@ fn chown_to_postgres(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
+/// `initdb` of a new cluster in `data`: trust authentication, UTF-8, no fsync.
+fn init_cluster(bin: &Path, data: &Path) -> anyhow::Result<()> {
+    let init = as_cluster_owner(bin, "initdb")
+        .args([
+            "--auth=trust",
+            "--username=postgres",
+            "--encoding=UTF8",
+            "--no-sync",
+            "--pgdata",
+        ])
+        .arg(data)
+        .stdin(Stdio::null())
+        .output()
+        .context("running initdb")?;
+    if !init.status.success() {
+        bail!("initdb failed: {}", String::from_utf8_lossy(&init.stderr).trim());
+    }
+    Ok(())
+}
+
+/// `postgres` on 127.0.0.1:`port` (its socket in `dir`) under the supervisor script, which
+/// stops it and removes `dir` when we die; stderr piped, to wait for readiness.
+fn supervised_postgres(bin: &Path, dir: &Path, data: &Path, port: u16, durable: bool) -> Command {
+    let mut postgres = as_cluster_owner(bin, "postgres");
+    postgres
+        .arg("-D")
+        .arg(data)
+        .args([
+            "-p",
+            &port.to_string(),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "max_connections=200",
+        ])
+        .arg("-k")
+        .arg(dir);
+    if !durable {
+        postgres.args([
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+        ]);
+    }
+    let mut supervisor = Command::new("sh");
+    supervisor
+        .args(["-c", SUPERVISOR_SCRIPT, "pg-supervisor"])
+        .arg(dir)
+        .arg(if keep_tmp() { "1" } else { "0" })
+        .arg(postgres.get_program())
+        .args(postgres.get_args())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // SAFETY: prctl is async-signal-safe; the supervisor stops postgres when we die.
+    unsafe {
+        supervisor.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    supervisor
+}
+
+/// The ports a cluster is started on lie below the kernel's ephemeral range (32768 and up), so
+/// servers that other tests start on port 0 never get one. PostgreSQL cannot start on port 0
+/// and report the port it bound, so a port is picked at random and, when something holds it
+/// already (postgres then cannot bind it and exits), the cluster is started again on another.
+const CLUSTER_PORTS: std::ops::Range<u16> = 20_000..32_000;
+/// How many ports a start tries before giving up.
+const CLUSTER_PORT_ATTEMPTS: u32 = 20;
+
+fn random_cluster_port(attempt: u32) -> u16 {
+    use std::hash::BuildHasher;
+    let random = std::collections::hash_map::RandomState::new().hash_one((std::process::id(), attempt));
+    let span = u64::from(CLUSTER_PORTS.end - CLUSTER_PORTS.start);
+    CLUSTER_PORTS.start + u16::try_from(random % span).expect("the span fits a port")
+}
+
+/// The log line with which postgres gives up for want of its port.
+fn port_in_use(log: &str) -> bool {
+    log.contains("Address already in use") || log.contains("could not create any TCP/IP sockets")
 }
 
 impl PgCluster {
     /// Initializes and starts a new cluster. `durable` keeps PostgreSQL's default fsync and
     /// synchronous commit (benchmarks); otherwise both are off (tests).
     pub fn start(durable: bool) -> anyhow::Result<PgCluster> {
+        for attempt in 1..=CLUSTER_PORT_ATTEMPTS {
+            if let Some(cluster) = PgCluster::start_on(durable, random_cluster_port(attempt))? {
+                return Ok(cluster);
+            }
+        }
+        bail!("postgres found no free port in {CLUSTER_PORT_ATTEMPTS} tries")
+    }
+
+    /// A new cluster on `port`; `None` when something else holds the port.
+    fn start_on(durable: bool, port: u16) -> anyhow::Result<Option<PgCluster>> {
         let bin = postgres_bin_dir()
             .context("PostgreSQL server binaries not found (PG_BIN or /usr/lib/postgresql)")?;
         let dir = TempDir::new("pg")?;
         chown_to_postgres(dir.path())?;
         let data = dir.join("data");
-        let init = as_cluster_owner(&bin, "initdb")
-            .args([
-                "--auth=trust",
-                "--username=postgres",
-                "--encoding=UTF8",
-                "--no-sync",
-                "--pgdata",
-            ])
-            .arg(&data)
-            .stdin(Stdio::null())
-            .output()
-            .context("running initdb")?;
-        if !init.status.success() {
-            bail!("initdb failed: {}", String::from_utf8_lossy(&init.stderr).trim());
-        }
-        let port = free_port()?;
-        let mut postgres = as_cluster_owner(&bin, "postgres");
-        postgres
-            .arg("-D")
-            .arg(&data)
-            .args([
-                "-p",
-                &port.to_string(),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "max_connections=200",
-            ])
-            .arg("-k")
-            .arg(dir.path());
-        if !durable {
-            postgres.args([
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-            ]);
-        }
-        let mut supervisor = Command::new("sh");
-        supervisor
-            .args(["-c", SUPERVISOR_SCRIPT, "pg-supervisor"])
-            .arg(dir.path())
-            .arg(if keep_tmp() { "1" } else { "0" })
-            .arg(postgres.get_program())
-            .args(postgres.get_args())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        // SAFETY: prctl is async-signal-safe; the supervisor stops postgres when we die.
-        unsafe {
-            supervisor.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let mut supervisor = supervisor.spawn().context("starting postgres")?;
+        init_cluster(&bin, &data)?;
+        let mut supervisor = supervised_postgres(&bin, dir.path(), &data, port, durable)
+            .spawn()
+            .context("starting postgres")?;
         let stderr = supervisor.stderr.take().context("postgres stderr")?;
         let (ready, ready_receiver) = mpsc::channel();
         std::thread::spawn(move || {
@@ -233,7 +271,11 @@ impl PgCluster {
             next_database: AtomicU32::new(0),
         };
         match ready_receiver.recv_timeout(START_TIMEOUT) {
-            Ok(Ok(())) => Ok(cluster),
+            Ok(Ok(())) => Ok(Some(cluster)),
+            Ok(Err(log)) if port_in_use(&log) => {
+                cluster.stop();
+                Ok(None)
+            }
             Ok(Err(log)) => {
                 cluster.stop();
                 bail!("postgres exited before accepting connections:\n{log}")

@@ -2,7 +2,10 @@
 //! one line on stderr and a non-zero exit; reconcile exits 1 when it finds drift.
 
 use crate::client::connect;
-use crate::config::{resolve_token, validate_tasks, ConfigFile, Direction, HqTarget, Limits, TlsFiles};
+use crate::config::file::{validate_tasks, ConfigFile};
+use crate::config::limits::Limits;
+use crate::config::target::{resolve_token, HqTarget, TlsFiles};
+use crate::config::task::Direction;
 use crate::reconcile::reconcile;
 use crate::runner::{run, RunSettings};
 use crate::shutdown::{stop_pair, termination_requested, StopSignal};
@@ -128,7 +131,7 @@ impl Resolved {
     fn ledger(&self) -> Result<PathBuf> {
         self.ledger
             .clone()
-            .ok_or(crate::config::ConfigError::MissingLedger.into())
+            .ok_or(crate::config::error::ConfigError::MissingLedger.into())
     }
 
     fn hq(&self, cli: &Cli) -> Result<HqTarget> {
@@ -136,7 +139,7 @@ impl Resolved {
             .hq
             .clone()
             .or_else(|| self.file.hq.clone())
-            .ok_or(crate::config::ConfigError::MissingHq)?;
+            .ok_or(crate::config::error::ConfigError::MissingHq)?;
         let explicit_token = match &cli.token_file {
             Some(path) => Some(resolve_token(None, None, Some(path))?),
             None => cli.token.clone(),

@@ -2,7 +2,8 @@
 //! branch's client certificate) and turns HQ's answers into one-line errors. The branch token travels as `authorization: Bearer …`
 //! metadata and never appears in a log line or an error.
 
-use crate::config::{HqTarget, Limits, TlsFiles};
+use crate::config::limits::Limits;
+use crate::config::target::{HqTarget, TlsFiles};
 use branchline_proto::v1::transfer_client::TransferClient;
 use std::time::Duration;
 use tonic::metadata::{Ascii, MetadataValue};

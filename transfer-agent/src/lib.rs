@@ -1,10 +1,11 @@
 //! The transfer agent: the only thing that moves data between a branch ledger and HQ.
 //!
 //! It pushes the ledger's outbox in bounded, pipelined batches and records each acknowledgement
-//! (`push`), pulls the branch's inbox and applies it exactly once (`pull`), runs scheduled tasks
-//! with windows and backoff (`runner`, `schedule`, `window`, `backoff`), imports template files
-//! dropped into a watched folder (`watch`), compares the ledger with HQ (`reconcile`) and reports
-//! what it is doing (`status`, `state`). `client` is the one place the gRPC channel is built.
+//! (`push`, fed by `push_reader`), pulls the branch's inbox and applies it exactly once (`pull`),
+//! runs scheduled tasks with windows and backoff (`runner`, `schedule`, `window`, `backoff`),
+//! imports template files dropped into a watched folder (`watch`), compares the ledger with HQ
+//! (`reconcile`) and reports what it is doing (`status`, `state`). `client` is the one place the
+//! gRPC channel is built; `config` reads the TOML config.
 
 pub mod backoff;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod greeting;
 pub mod ledger_access;
 pub mod pull;
 pub mod push;
+pub mod push_reader;
 pub mod reconcile;
 pub mod refill;
 pub mod runner;

@@ -3,7 +3,7 @@
 //! template and routed document is applied exactly once whatever crashes in between.
 
 use crate::client::{ClientError, Hq};
-use crate::config::Limits;
+use crate::config::limits::Limits;
 use crate::greeting::{greet, GreetingError};
 use crate::ledger_access::{open_shared, run_blocking, LedgerAccessError};
 use crate::shutdown::StopSignal;

@@ -5,14 +5,15 @@
 //! history stops the push with a clear error instead of guessing.
 
 use crate::client::{ClientError, Hq};
-use crate::config::Limits;
+use crate::config::limits::Limits;
 use crate::greeting::{greet, GreetingError};
-use crate::ledger_access::{open_lean, open_shared, run_blocking, LedgerAccessError, SharedLedger};
+use crate::ledger_access::{open_shared, run_blocking, LedgerAccessError, SharedLedger};
+use crate::push_reader::{join_reader, BatchReadError, BatchReader, SentBatch};
 use crate::shutdown::StopSignal;
-use branch_node::{LedgerError, LedgerStatus};
+use branch_node::LedgerStatus;
 use branchline_proto::v1::{PushAck, PushBatch};
-use branchline_proto::PROTOCOL_VERSION;
 use std::path::{Path, PathBuf};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,8 +41,8 @@ pub enum PushError {
          carry the unsent entries into a new epoch, then push again"
     )]
     Conflict { message: String },
-    #[error("outbox of epoch {epoch} has a gap: expected seq {expected}, read {found}")]
-    OutboxGap { epoch: u64, expected: u64, found: u64 },
+    #[error(transparent)]
+    Read(#[from] BatchReadError),
     #[error("HQ acknowledged epoch {ack_epoch} seq {acked_seq} for a batch of epoch {epoch} ending at seq {batch_last_seq}")]
     AckMismatch {
         epoch: u64,
@@ -49,6 +50,8 @@ pub enum PushError {
         ack_epoch: u64,
         acked_seq: u64,
     },
+    #[error("HQ acknowledged epoch {ack_epoch} seq {acked_seq} when no batch awaited an acknowledgement")]
+    AckWithoutBatch { ack_epoch: u64, acked_seq: u64 },
     #[error("HQ closed the push stream with {unacked} batches unacknowledged")]
     StreamEndedEarly { unacked: usize },
 }
@@ -92,22 +95,7 @@ pub async fn push_outbox(
     stop: &StopSignal,
 ) -> Result<PushOutcome, PushError> {
     let ledger = open_shared(ledger_path).await?;
-    let mut status = ledger_status(&ledger).await?;
-    let greeting = greet(hq, ledger_path, &status).await?;
-    crate::refill::refill_older_epoch(&ledger, hq, &status, &greeting).await?;
-    if greeting.applied_seq > status.last_seq {
-        let reason = format!("the ledger's last seq is {}", status.last_seq);
-        hold_epoch(&ledger, status.epoch, greeting.applied_seq, reason).await?;
-        return Err(PushError::LedgerBehindHq {
-            ledger: ledger_path.to_owned(),
-            epoch: status.epoch,
-            hq_applied_seq: greeting.applied_seq,
-            ledger_last_seq: status.last_seq,
-        });
-    }
-    if greeting.epoch == status.epoch && greeting.applied_seq < status.acked_seq {
-        status = rewind_to_hq(&ledger, &status, greeting.applied_seq).await?;
-    }
+    let (status, hq_applied_seq) = agree_on_position(&ledger, hq).await?;
     let mut outcome = PushOutcome {
         epoch: status.epoch,
         acked_seq: status.acked_seq,
@@ -121,69 +109,15 @@ pub async fn push_outbox(
         epoch = status.epoch,
         acked_seq = status.acked_seq,
         last_seq = status.last_seq,
-        hq_applied_seq = greeting.applied_seq,
+        hq_applied_seq,
         "pushing outbox"
     );
-
-    let (batch_sender, batch_receiver) = tokio::sync::mpsc::channel::<PushBatch>(limits.batches_in_flight);
-    let (sent_sender, mut sent_receiver) = tokio::sync::mpsc::unbounded_channel::<(u64, usize)>();
-    let reader = spawn_batch_reader(
-        ledger_path.to_owned(),
-        status.clone(),
-        limits.clone(),
-        stop.clone(),
-        batch_sender,
-        sent_sender,
-    );
-
-    let mut client = hq.client.clone();
-    let streamed = async {
-        let opened =
-            tokio::time::timeout(hq.reply_timeout, client.push(ReceiverStream::new(batch_receiver))).await;
-        let mut acks = match opened {
-            Ok(Ok(response)) => response.into_inner(),
-            Ok(Err(status)) => return Err(push_status_error(hq, status)),
-            Err(_) => return Err(push_timeout(hq)),
-        };
-        loop {
-            let next = tokio::time::timeout(hq.reply_timeout, acks.message()).await;
-            let ack = match next {
-                Ok(Ok(Some(ack))) => ack,
-                Ok(Ok(None)) => break,
-                Ok(Err(status)) => return Err(push_status_error(hq, status)),
-                Err(_) => return Err(push_timeout(hq)),
-            };
-            let (batch_last_seq, batch_len) = sent_receiver.recv().await.unwrap_or((u64::MAX, 0));
-            check_ack(&status, batch_last_seq, &ack)?;
-            record_ack(&ledger, ack.epoch, ack.acked_seq).await?;
-            outcome.batches += 1;
-            outcome.entries_sent += batch_len as u64;
-            outcome.applied += u64::from(ack.applied);
-            outcome.duplicates += u64::from(ack.duplicates);
-            outcome.quarantined += u64::from(ack.quarantined);
-            outcome.acked_seq = outcome.acked_seq.max(ack.acked_seq);
-            tracing::debug!(
-                acked_seq = ack.acked_seq,
-                applied = ack.applied,
-                duplicates = ack.duplicates,
-                "batch acknowledged"
-            );
-        }
-        Ok::<(), PushError>(())
-    }
-    .await;
-    // Dropping the stream (on error) closes the batch channel, so the reader ends too.
-    let read = reader.await.unwrap_or(Ok(()));
+    let streamed = stream_outbox(&ledger, hq, limits, stop, &status, &mut outcome).await;
     if let Err(PushError::Conflict { message }) = &streamed {
         let reason = format!("its history contradicts the ledger's: {message}");
-        hold_epoch(&ledger, status.epoch, greeting.applied_seq, reason).await?;
+        hold_epoch(&ledger, status.epoch, hq_applied_seq, reason).await?;
     }
     streamed?;
-    read?;
-    if let Ok((_, _)) = sent_receiver.try_recv() {
-        let unacked = 1 + std::iter::from_fn(|| sent_receiver.try_recv().ok()).count();
-        return Err(PushError::StreamEndedEarly { unacked });
-    }
     let final_status = ledger_status(&ledger).await?;
     outcome.acked_seq = final_status.acked_seq;
     outcome.backlog = final_status.backlog;
@@ -195,6 +129,115 @@ pub async fn push_outbox(
     }
     tracing::info!(%outcome, "push finished");
     Ok(outcome)
+}
+
+/// Says Hello and settles where the push starts: an older epoch's lost tail resent first, a
+/// ledger behind HQ held and refused, a ledger ahead of HQ's position rewound to it. Returns
+/// the ledger's status to push from and the seq HQ holds of its epoch.
+async fn agree_on_position(ledger: &SharedLedger, hq: &Hq) -> Result<(LedgerStatus, u64), PushError> {
+    let mut status = ledger_status(ledger).await?;
+    let greeting = greet(hq, ledger.path(), &status).await?;
+    crate::refill::refill_older_epoch(ledger, hq, &status, &greeting).await?;
+    if greeting.applied_seq > status.last_seq {
+        let reason = format!("the ledger's last seq is {}", status.last_seq);
+        hold_epoch(ledger, status.epoch, greeting.applied_seq, reason).await?;
+        return Err(PushError::LedgerBehindHq {
+            ledger: ledger.path().to_owned(),
+            epoch: status.epoch,
+            hq_applied_seq: greeting.applied_seq,
+            ledger_last_seq: status.last_seq,
+        });
+    }
+    if greeting.epoch == status.epoch && greeting.applied_seq < status.acked_seq {
+        status = rewind_to_hq(ledger, &status, greeting.applied_seq).await?;
+    }
+    Ok((status, greeting.applied_seq))
+}
+
+/// One `Push` stream: the batch reader feeds it while the acknowledgements are recorded. At most
+/// `batches_in_flight` batches are read and unacknowledged at a time: the reader waits for an
+/// acknowledgement before it reads the next one, so memory stays bounded whatever the backlog.
+/// The push fails if the stream, the reader (an error or a panic) or HQ's early end does.
+async fn stream_outbox(
+    ledger: &SharedLedger,
+    hq: &Hq,
+    limits: &Limits,
+    stop: &StopSignal,
+    status: &LedgerStatus,
+    outcome: &mut PushOutcome,
+) -> Result<(), PushError> {
+    let (batch_sender, batch_receiver) = mpsc::channel::<PushBatch>(limits.batches_in_flight);
+    let (sent_sender, mut sent_receiver) = mpsc::channel::<SentBatch>(limits.batches_in_flight);
+    let reader = BatchReader {
+        ledger_path: ledger.path().to_owned(),
+        status: status.clone(),
+        limits: limits.clone(),
+        stop: stop.clone(),
+    };
+    let reading = reader.spawn(batch_sender, sent_sender);
+    let streamed = receive_acks(ledger, hq, status, batch_receiver, &mut sent_receiver, outcome).await;
+    // The stream is over (and dropped, which closes the batch channel): a reader waiting for
+    // room in either channel stops instead of waiting forever.
+    sent_receiver.close();
+    let read = join_reader(ledger.path(), reading).await;
+    if let (Err(stream_error), Err(read_error)) = (&streamed, &read) {
+        tracing::error!(%stream_error, %read_error, "the outbox batch reader failed too");
+    }
+    streamed?;
+    read?;
+    let unacked = std::iter::from_fn(|| sent_receiver.try_recv().ok()).count();
+    if unacked > 0 {
+        return Err(PushError::StreamEndedEarly { unacked });
+    }
+    Ok(())
+}
+
+/// Opens the `Push` stream over `batches` and records each acknowledgement in the ledger, in
+/// the order the batches were sent, until HQ closes the stream.
+async fn receive_acks(
+    ledger: &SharedLedger,
+    hq: &Hq,
+    status: &LedgerStatus,
+    batches: mpsc::Receiver<PushBatch>,
+    sent: &mut mpsc::Receiver<SentBatch>,
+    outcome: &mut PushOutcome,
+) -> Result<(), PushError> {
+    let mut client = hq.client.clone();
+    let opened = tokio::time::timeout(hq.reply_timeout, client.push(ReceiverStream::new(batches))).await;
+    let mut acks = match opened {
+        Ok(Ok(response)) => response.into_inner(),
+        Ok(Err(status)) => return Err(push_status_error(hq, status)),
+        Err(_) => return Err(push_timeout(hq)),
+    };
+    loop {
+        let next = tokio::time::timeout(hq.reply_timeout, acks.message()).await;
+        let ack = match next {
+            Ok(Ok(Some(ack))) => ack,
+            Ok(Ok(None)) => return Ok(()),
+            Ok(Err(status)) => return Err(push_status_error(hq, status)),
+            Err(_) => return Err(push_timeout(hq)),
+        };
+        let batch = check_ack(status, sent.recv().await, &ack)?;
+        record_ack(ledger, ack.epoch, ack.acked_seq).await?;
+        outcome.count_batch(batch, &ack);
+        tracing::debug!(
+            acked_seq = ack.acked_seq,
+            applied = ack.applied,
+            duplicates = ack.duplicates,
+            "batch acknowledged"
+        );
+    }
+}
+
+impl PushOutcome {
+    fn count_batch(&mut self, batch: SentBatch, ack: &PushAck) {
+        self.batches += 1;
+        self.entries_sent += batch.entries as u64;
+        self.applied += u64::from(ack.applied);
+        self.duplicates += u64::from(ack.duplicates);
+        self.quarantined += u64::from(ack.quarantined);
+        self.acked_seq = self.acked_seq.max(ack.acked_seq);
+    }
 }
 
 /// A refusal of the push stream: a conflicting history is its own error (never retried blindly).
@@ -216,19 +259,26 @@ fn push_timeout(hq: &Hq) -> PushError {
     .into()
 }
 
-fn check_ack(status: &LedgerStatus, batch_last_seq: u64, ack: &PushAck) -> Result<(), PushError> {
+/// Matches an acknowledgement with the batch it answers (`None`: no batch awaits one).
+fn check_ack(status: &LedgerStatus, batch: Option<SentBatch>, ack: &PushAck) -> Result<SentBatch, PushError> {
+    let Some(batch) = batch else {
+        return Err(PushError::AckWithoutBatch {
+            ack_epoch: ack.epoch,
+            acked_seq: ack.acked_seq,
+        });
+    };
     if ack.epoch != status.epoch
-        || ack.acked_seq < batch_last_seq
-        || ack.acked_seq > status.last_seq.max(batch_last_seq)
+        || ack.acked_seq < batch.last_seq
+        || ack.acked_seq > status.last_seq.max(batch.last_seq)
     {
         return Err(PushError::AckMismatch {
             epoch: status.epoch,
-            batch_last_seq,
+            batch_last_seq: batch.last_seq,
             ack_epoch: ack.epoch,
             acked_seq: ack.acked_seq,
         });
     }
-    Ok(())
+    Ok(batch)
 }
 
 async fn ledger_status(ledger: &SharedLedger) -> Result<LedgerStatus, LedgerAccessError> {
@@ -279,52 +329,49 @@ async fn record_ack(ledger: &SharedLedger, epoch: u64, acked_seq: u64) -> Result
     .await
 }
 
-/// Reads bounded batches on a blocking thread (its own ledger connection) and feeds the push
-/// stream through a bounded channel: memory stays at `batches_in_flight` batches whatever the
-/// backlog. Each batch's last seq and size go to `sent` so acks can be matched in order.
-fn spawn_batch_reader(
-    ledger_path: PathBuf,
-    status: LedgerStatus,
-    limits: Limits,
-    stop: StopSignal,
-    batches: tokio::sync::mpsc::Sender<PushBatch>,
-    sent: tokio::sync::mpsc::UnboundedSender<(u64, usize)>,
-) -> tokio::task::JoinHandle<Result<(), PushError>> {
-    tokio::task::spawn_blocking(move || {
-        let ledger = open_lean(&ledger_path).map_err(|source| LedgerAccessError::Ledger {
-            ledger: ledger_path.clone(),
-            source,
-        })?;
-        let read_error = |source: LedgerError| LedgerAccessError::Ledger {
-            ledger: ledger_path.clone(),
-            source: Box::new(source),
-        };
-        let mut after_seq = status.acked_seq;
-        while !stop.is_stopping() {
-            let entries = ledger
-                .outbox_after(after_seq, limits.batch_entries_max, limits.batch_bytes_max)
-                .map_err(read_error)?;
-            let Some(last) = entries.last() else { break };
-            let (first_seq, last_seq) = (entries[0].seq, last.seq);
-            if first_seq != after_seq + 1 || last_seq != first_seq + entries.len() as u64 - 1 {
-                return Err(PushError::OutboxGap {
-                    epoch: status.epoch,
-                    expected: after_seq + 1,
-                    found: first_seq,
-                });
-            }
-            let batch = PushBatch {
-                protocol_version: PROTOCOL_VERSION,
-                epoch: status.epoch,
-                backlog: status.last_seq.saturating_sub(last_seq),
-                entries: entries.iter().map(Into::into).collect(),
-                branch: status.branch.clone(),
-            };
-            if sent.send((last_seq, entries.len())).is_err() || batches.blocking_send(batch).is_err() {
-                break;
-            }
-            after_seq = last_seq;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(epoch: u64, acked_seq: u64, last_seq: u64) -> LedgerStatus {
+        LedgerStatus {
+            branch: "SZ".into(),
+            epoch,
+            last_seq,
+            acked_seq,
+            backlog: last_seq - acked_seq,
+            backlog_documents: 0,
+            inbox_seq: 0,
+            hq_rewind: None,
+            hold: None,
         }
-        Ok(())
-    })
+    }
+
+    #[test]
+    fn an_ack_without_a_batch_is_refused() {
+        let ack = PushAck {
+            epoch: 1,
+            acked_seq: 3,
+            ..PushAck::default()
+        };
+        let refused = check_ack(&status(1, 0, 3), None, &ack);
+        assert!(
+            matches!(refused, Err(PushError::AckWithoutBatch { .. })),
+            "{refused:?}"
+        );
+        let batch = SentBatch {
+            last_seq: 3,
+            entries: 3,
+        };
+        assert_eq!(check_ack(&status(1, 0, 3), Some(batch), &ack).unwrap(), batch);
+        let short = PushAck {
+            epoch: 1,
+            acked_seq: 2,
+            ..PushAck::default()
+        };
+        assert!(matches!(
+            check_ack(&status(1, 0, 3), Some(batch), &short),
+            Err(PushError::AckMismatch { .. })
+        ));
+    }
 }

@@ -62,12 +62,11 @@ pub async fn refill_older_epoch(
     );
     let bundles = run_blocking(ledger, move |ledger| {
         let mut bundles: Vec<BundleFile> = Vec::new();
-        ledger
-            .export_epoch_bundles(epoch, hq_applied_seq, BundleBound::default(), |bundle| {
-                bundles.push(bundle);
-                Ok::<(), branch_node::LedgerError>(())
-            })
-            .map_err(Box::new)?;
+        // Boxed, as every ledger error the agent carries (they are large).
+        ledger.export_epoch_bundles(epoch, hq_applied_seq, BundleBound::default(), |bundle| {
+            bundles.push(bundle);
+            Ok::<(), Box<branch_node::LedgerError>>(())
+        })?;
         Ok(bundles)
     })
     .await?;

@@ -4,7 +4,9 @@
 
 use crate::backoff::Backoff;
 use crate::client::{connect, ClientError, Hq};
-use crate::config::{HqTarget, Limits, Task};
+use crate::config::limits::Limits;
+use crate::config::target::HqTarget;
+use crate::config::task::Task;
 use crate::shutdown::StopSignal;
 use crate::state::{record_failure, record_success, state_path};
 use crate::transfer::transfer_once;

@@ -1,7 +1,8 @@
 //! One transfer run, as a scheduled task or `once` performs it: push, then pull, per direction.
 
 use crate::client::Hq;
-use crate::config::{Direction, Limits};
+use crate::config::limits::Limits;
+use crate::config::task::Direction;
 use crate::pull::{pull_inbox, PullError, PullOutcome};
 use crate::push::{push_outbox, PushError, PushOutcome};
 use crate::shutdown::StopSignal;

@@ -155,42 +155,8 @@ pub fn run(plan: FloodPlan) -> anyhow::Result<()> {
 }
 
 async fn flood(plan: FloodPlan) -> anyhow::Result<()> {
-    let mut channels = Vec::with_capacity(plan.connections);
-    for _ in 0..plan.connections {
-        let channel = Channel::from_shared(plan.hq_url.clone())?
-            .connect()
-            .await
-            .with_context(|| format!("connecting to {}", plan.hq_url))?;
-        channels.push(channel);
-    }
-    let branch_authorizations: Vec<MetadataValue<_>> = plan
-        .branch_tokens
-        .iter()
-        .map(|token| format!("Bearer {token}").parse())
-        .collect::<Result<_, _>>()?;
-    let branch_limited: Arc<Vec<AtomicBool>> = Arc::new(
-        plan.branch_tokens
-            .iter()
-            .map(|_| AtomicBool::new(false))
-            .collect(),
-    );
-    let unknown_answered = Arc::new(AtomicU64::new(0));
-    let batch = Arc::new(flood_batch());
-    let counts = Arc::new(Counts::default());
-    let salt = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_nanos() as u64);
-
-    let (commands, mut command_lines) = tokio::sync::mpsc::unbounded_channel::<Option<String>>();
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lines() {
-            if commands.send(line.ok()).is_err() {
-                return;
-            }
-        }
-        let _ = commands.send(None);
-    });
-
+    let flood = Flood::connect(&plan).await?;
+    let mut command_lines = stdin_lines();
     println!("ready");
     let started = Instant::now();
     let mut saturated = false;
@@ -200,57 +166,131 @@ async fn flood(plan: FloodPlan) -> anyhow::Result<()> {
     loop {
         tokio::select! {
             command = command_lines.recv() => match command.flatten() {
-                Some(_) => println!("{}", counts.line("counts", started)),
+                Some(_) => println!("{}", flood.counts.line("counts", started)),
                 None => break,
             },
             _ = ticks.tick() => {
                 let due = (started.elapsed().as_secs_f64() * plan.calls_per_second) as u64;
                 while issued < due {
-                    let call_idx = issued;
+                    flood.issue(issued);
                     issued += 1;
-                    if counts.in_flight.load(Ordering::Relaxed) >= IN_FLIGHT_MAX {
-                        counts.dropped.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
-                    counts.in_flight.fetch_add(1, Ordering::Relaxed);
-                    counts.sent.fetch_add(1, Ordering::Relaxed);
-                    let client = TransferClient::new(channels[call_idx as usize % channels.len()].clone());
-                    let counts = Arc::clone(&counts);
-                    let branch_idx = (call_idx / 2) as usize;
-                    if call_idx.is_multiple_of(2) && !branch_authorizations.is_empty() {
-                        let branch_idx = branch_idx % branch_authorizations.len();
-                        let authorization = branch_authorizations[branch_idx].clone();
-                        let limited = Arc::clone(&branch_limited);
-                        let batch = Arc::clone(&batch);
-                        tokio::spawn(async move {
-                            let code = push_once(client, authorization, &batch).await;
-                            if code == tonic::Code::ResourceExhausted {
-                                limited[branch_idx].store(true, Ordering::Relaxed);
-                            }
-                            count(&counts, code);
-                        });
-                    } else {
-                        let token = format!("{:064x}", call_idx ^ salt);
-                        let answered = Arc::clone(&unknown_answered);
-                        tokio::spawn(async move {
-                            let code = hello_once(client, &token).await;
-                            answered.fetch_add(1, Ordering::Relaxed);
-                            count(&counts, code);
-                        });
-                    }
                 }
-                if !saturated
-                    && unknown_answered.load(Ordering::Relaxed) >= UNKNOWN_CALLS_BEFORE_SATURATED
-                    && branch_limited.iter().all(|limited| limited.load(Ordering::Relaxed))
-                {
+                if !saturated && flood.saturated() {
                     saturated = true;
                     println!("saturated");
                 }
             }
         }
     }
-    println!("{}", counts.line("counts", started));
+    println!("{}", flood.counts.line("counts", started));
     Ok(())
+}
+
+/// The lines read on stdin, each as it arrives; `None` once stdin closes.
+fn stdin_lines() -> tokio::sync::mpsc::UnboundedReceiver<Option<String>> {
+    let (commands, command_lines) = tokio::sync::mpsc::unbounded_channel::<Option<String>>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            if commands.send(line.ok()).is_err() {
+                return;
+            }
+        }
+        let _ = commands.send(None);
+    });
+    command_lines
+}
+
+/// What every call of the flood shares: the connections, the flooding branches' credentials
+/// (and whether each has been refused for its rate yet), the pushed batch and the counts.
+struct Flood {
+    channels: Vec<Channel>,
+    branch_authorizations: Vec<MetadataValue<tonic::metadata::Ascii>>,
+    branch_limited: Arc<Vec<AtomicBool>>,
+    unknown_answered: Arc<AtomicU64>,
+    batch: Arc<v1::PushBatch>,
+    counts: Arc<Counts>,
+    /// Makes this run's unknown tokens differ from an earlier run's.
+    salt: u64,
+}
+
+impl Flood {
+    async fn connect(plan: &FloodPlan) -> anyhow::Result<Flood> {
+        let mut channels = Vec::with_capacity(plan.connections);
+        for _ in 0..plan.connections {
+            let channel = Channel::from_shared(plan.hq_url.clone())?
+                .connect()
+                .await
+                .with_context(|| format!("connecting to {}", plan.hq_url))?;
+            channels.push(channel);
+        }
+        let branch_authorizations = plan
+            .branch_tokens
+            .iter()
+            .map(|token| format!("Bearer {token}").parse())
+            .collect::<Result<_, _>>()?;
+        let branch_limited = plan
+            .branch_tokens
+            .iter()
+            .map(|_| AtomicBool::new(false))
+            .collect();
+        Ok(Flood {
+            channels,
+            branch_authorizations,
+            branch_limited: Arc::new(branch_limited),
+            unknown_answered: Arc::new(AtomicU64::new(0)),
+            batch: Arc::new(flood_batch()),
+            counts: Arc::new(Counts::default()),
+            salt: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_nanos() as u64),
+        })
+    }
+
+    /// Starts call `call_idx` without waiting for it: even calls push with a flooding branch's
+    /// token, odd ones say Hello with a fresh unknown token. Counted as dropped instead when
+    /// `IN_FLIGHT_MAX` calls are in flight.
+    fn issue(&self, call_idx: u64) {
+        let counts = &self.counts;
+        if counts.in_flight.load(Ordering::Relaxed) >= IN_FLIGHT_MAX {
+            counts.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        counts.in_flight.fetch_add(1, Ordering::Relaxed);
+        counts.sent.fetch_add(1, Ordering::Relaxed);
+        let client = TransferClient::new(self.channels[call_idx as usize % self.channels.len()].clone());
+        let counts = Arc::clone(counts);
+        let branch_idx = (call_idx / 2) as usize;
+        if call_idx.is_multiple_of(2) && !self.branch_authorizations.is_empty() {
+            let branch_idx = branch_idx % self.branch_authorizations.len();
+            let authorization = self.branch_authorizations[branch_idx].clone();
+            let limited = Arc::clone(&self.branch_limited);
+            let batch = Arc::clone(&self.batch);
+            tokio::spawn(async move {
+                let code = push_once(client, authorization, &batch).await;
+                if code == tonic::Code::ResourceExhausted {
+                    limited[branch_idx].store(true, Ordering::Relaxed);
+                }
+                count(&counts, code);
+            });
+        } else {
+            let token = format!("{:064x}", call_idx ^ self.salt);
+            let answered = Arc::clone(&self.unknown_answered);
+            tokio::spawn(async move {
+                let code = hello_once(client, &token).await;
+                answered.fetch_add(1, Ordering::Relaxed);
+                count(&counts, code);
+            });
+        }
+    }
+
+    /// Every flooding branch refused for its rate, and the unknown tokens past the burst.
+    fn saturated(&self) -> bool {
+        self.unknown_answered.load(Ordering::Relaxed) >= UNKNOWN_CALLS_BEFORE_SATURATED
+            && self
+                .branch_limited
+                .iter()
+                .all(|limited| limited.load(Ordering::Relaxed))
+    }
 }
 
 fn count(counts: &Counts, code: tonic::Code) {

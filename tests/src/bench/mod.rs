@@ -5,6 +5,7 @@ pub mod fairness;
 pub mod flooder;
 pub mod hq_ingest;
 pub mod ledger;
+mod report_data;
 pub mod reports;
 
 /// A size from the environment (`BENCH_*`), or `default` when unset or not a number.

@@ -22,53 +22,24 @@
 //! Big sizes take long to load, so loaded databases may be kept and reused: `BENCH_REPORT_DIR`
 //! keeps the SQLite files there, `BENCH_REPORT_PG_URL` (e.g. `postgres://postgres@127.0.0.1:5433`)
 //! uses databases `bench_reports_N` of a running cluster instead of a harness cluster. A kept
-//! database holding the expected documents is measured without loading again.
+//! database holding the expected documents is measured without loading again. The data set
+//! and its loading are in `report_data`.
 
+use super::report_data::{kept_pg_database, load, load_once, setup, Shape, BATCH_DOCS, CUSTOMERS, PRODUCTS};
 use super::{env_usize, median, settle_disk};
 use crate::postgres::{postgres_bin_dir, PgCluster};
 use crate::process::TempDir;
 use anyhow::Context;
-use branchline_shared::{BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry};
-use hq_server::store::ingest::batch::{self, Incoming, IngestBatch};
-use hq_server::store::registry::branches::{self, BranchRef, NewBranch, MODE_INDEPENDENT_SALES};
-use hq_server::store::registry::master;
 use hq_server::store::report::consolidated;
 use hq_server::store::report::query::ReportQuery;
 use hq_server::store::rollup::{delta, fold};
 use hq_server::store::Store;
-use rust_decimal::Decimal;
 use sqlx::Connection;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-const ORGS: usize = 50;
-const PRODUCTS: usize = 20_000;
-const CUSTOMERS: usize = 200;
-const BATCH_DOCS: usize = 500;
-
 fn env_text(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-/// xorshift64*: reproducible data without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
-    }
-}
-
-/// Lines per document and documents per ingested batch.
-#[derive(Debug, Clone, Copy)]
-struct Shape {
-    doc_lines: usize,
-    batch_docs: usize,
-    /// Each ledger's documents dated in number order (else on random days).
-    ordered_days: bool,
 }
 
 /// One report latency figure.
@@ -101,288 +72,155 @@ struct Places {
     cluster: Option<PgCluster>,
 }
 
+/// What the environment asks this run to measure.
+struct Settings {
+    sizes: Vec<usize>,
+    ingest_lines: usize,
+    ingest_rounds: usize,
+    shape: Shape,
+    direct_runs: usize,
+    stores: String,
+}
+
+impl Settings {
+    fn from_env() -> anyhow::Result<Settings> {
+        let sizes: Vec<usize> = env_text("BENCH_REPORT_LINES", "1000000")
+            .split(',')
+            .map(|size| size.trim().parse().context("BENCH_REPORT_LINES"))
+            .collect::<anyhow::Result<_>>()?;
+        let shape = Shape {
+            doc_lines: env_text("BENCH_REPORT_DOC_LINES", "10").parse()?,
+            batch_docs: env_text("BENCH_REPORT_BATCH_DOCS", &BATCH_DOCS.to_string()).parse()?,
+            ordered_days: match env_text("BENCH_REPORT_DAYS", "random").as_str() {
+                "random" => false,
+                "ordered" => true,
+                other => anyhow::bail!("BENCH_REPORT_DAYS must be random or ordered, not {other:?}"),
+            },
+        };
+        Ok(Settings {
+            sizes,
+            ingest_lines: env_text("BENCH_REPORT_INGEST_LINES", "1000000").parse()?,
+            ingest_rounds: env_usize("BENCH_REPORT_INGEST_ROUNDS", 3).max(1),
+            shape,
+            direct_runs: env_text("BENCH_REPORT_DIRECT_RUNS", "3").parse()?,
+            stores: env_text("BENCH_REPORT_STORES", "sqlite,postgres"),
+        })
+    }
+}
+
+impl Places {
+    fn from_env(stores: &str) -> anyhow::Result<Places> {
+        let mut places = match std::env::var("BENCH_REPORT_DIR") {
+            Ok(dir) => {
+                std::fs::create_dir_all(&dir).with_context(|| format!("creating {dir}"))?;
+                Places {
+                    sqlite_dir: PathBuf::from(dir),
+                    _temp: None,
+                    pg_base: None,
+                    cluster: None,
+                }
+            }
+            Err(_) => {
+                let temp = TempDir::new("bench-reports")?;
+                Places {
+                    sqlite_dir: temp.path().to_owned(),
+                    _temp: Some(temp),
+                    pg_base: None,
+                    cluster: None,
+                }
+            }
+        };
+        if stores.contains("postgres") {
+            if let Ok(url) = std::env::var("BENCH_REPORT_PG_URL") {
+                places.pg_base = Some(url);
+            } else if postgres_bin_dir().is_some() {
+                places.cluster = Some(PgCluster::start(true)?);
+            } else {
+                eprintln!("NOTICE: PostgreSQL server binaries not found; PostgreSQL figures skipped");
+            }
+        }
+        Ok(places)
+    }
+}
+
 pub fn run() -> anyhow::Result<()> {
     // The in-process HQ runs with the allocator settings of the `hq-server` process.
     hq_server::memory::keep_freed_memory();
-    let sizes: Vec<usize> = env_text("BENCH_REPORT_LINES", "1000000")
-        .split(',')
-        .map(|size| size.trim().parse().context("BENCH_REPORT_LINES"))
-        .collect::<anyhow::Result<_>>()?;
-    let ingest_lines: usize = env_text("BENCH_REPORT_INGEST_LINES", "1000000").parse()?;
-    let ingest_rounds = env_usize("BENCH_REPORT_INGEST_ROUNDS", 3).max(1);
-    let shape = Shape {
-        doc_lines: env_text("BENCH_REPORT_DOC_LINES", "10").parse()?,
-        batch_docs: env_text("BENCH_REPORT_BATCH_DOCS", &BATCH_DOCS.to_string()).parse()?,
-        ordered_days: match env_text("BENCH_REPORT_DAYS", "random").as_str() {
-            "random" => false,
-            "ordered" => true,
-            other => anyhow::bail!("BENCH_REPORT_DAYS must be random or ordered, not {other:?}"),
-        },
-    };
-    let direct_runs: usize = env_text("BENCH_REPORT_DIRECT_RUNS", "3").parse()?;
-    let stores = env_text("BENCH_REPORT_STORES", "sqlite,postgres");
+    let settings = Settings::from_env()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let mut places = match std::env::var("BENCH_REPORT_DIR") {
-        Ok(dir) => {
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {dir}"))?;
-            Places {
-                sqlite_dir: PathBuf::from(dir),
-                _temp: None,
-                pg_base: None,
-                cluster: None,
-            }
-        }
-        Err(_) => {
-            let temp = TempDir::new("bench-reports")?;
-            Places {
-                sqlite_dir: temp.path().to_owned(),
-                _temp: Some(temp),
-                pg_base: None,
-                cluster: None,
-            }
-        }
-    };
-    if stores.contains("postgres") {
-        if let Ok(url) = std::env::var("BENCH_REPORT_PG_URL") {
-            places.pg_base = Some(url);
-        } else if postgres_bin_dir().is_some() {
-            places.cluster = Some(PgCluster::start(true)?);
-        } else {
-            eprintln!("NOTICE: PostgreSQL server binaries not found; PostgreSQL figures skipped");
-        }
-    }
+    let places = Places::from_env(&settings.stores)?;
     let mut latencies = Vec::new();
     let mut throughputs = Vec::new();
     runtime.block_on(async {
-        if stores.contains("sqlite") {
-            let root = places.sqlite_dir.clone();
-            let url_of = move |name: &str| format!("sqlite://{}", root.join(format!("{name}.db")).display());
-            if ingest_lines > 0 {
-                let fresh = |name: String| {
-                    let path = places.sqlite_dir.join(format!("{name}.db"));
-                    let url = url_of(&name);
-                    async move {
-                        for suffix in ["", "-wal", "-shm"] {
-                            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                        }
-                        Ok(url)
-                    }
-                };
-                throughputs
-                    .push(measure_ingestion("SQLite", fresh, ingest_lines, ingest_rounds, shape).await?);
-            }
-            for &lines in &sizes {
-                let url = url_of(&format!("reports_{lines}"));
-                latencies.extend(measure_reports("SQLite", &url, lines, shape, direct_runs).await?);
-            }
+        if settings.stores.contains("sqlite") {
+            measure_sqlite(&settings, &places, &mut latencies, &mut throughputs).await?;
         }
         if let Some(cluster) = &places.cluster {
-            if ingest_lines > 0 {
-                let fresh = |name: String| async move { cluster.database(&name).await };
-                throughputs
-                    .push(measure_ingestion("PostgreSQL", fresh, ingest_lines, ingest_rounds, shape).await?);
-            }
-            for &lines in &sizes {
-                let url = cluster.database(&format!("reports_{lines}")).await?;
-                latencies.extend(measure_reports("PostgreSQL", &url, lines, shape, direct_runs).await?);
-            }
+            measure_postgres(&settings, cluster, &mut latencies, &mut throughputs).await?;
         }
         if let Some(base) = &places.pg_base {
-            for &lines in &sizes {
+            for &lines in &settings.sizes {
                 let url = kept_pg_database(base, &format!("bench_reports_{lines}")).await?;
-                latencies.extend(measure_reports("PostgreSQL", &url, lines, shape, direct_runs).await?);
+                let shape = settings.shape;
+                latencies
+                    .extend(measure_reports("PostgreSQL", &url, lines, shape, settings.direct_runs).await?);
             }
         }
         anyhow::Ok(())
     })?;
-    print_tables(&latencies, &throughputs, shape);
+    print_tables(&latencies, &throughputs, settings.shape);
     Ok(())
 }
 
-/// The URL of database `name` in the kept cluster at `base`, created when missing.
-async fn kept_pg_database(base: &str, name: &str) -> anyhow::Result<String> {
-    use sqlx::Connection;
-    let base = base.trim_end_matches('/');
-    let mut connection = sqlx::PgConnection::connect(&format!("{base}/postgres"))
-        .await
-        .with_context(|| format!("connecting to {base}"))?;
-    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
-        .bind(name)
-        .fetch_optional(&mut connection)
-        .await?;
-    if exists.is_none() {
-        sqlx::Executor::execute(&mut connection, format!("CREATE DATABASE {name}").as_str())
-            .await
-            .with_context(|| format!("creating database {name}"))?;
-    }
-    connection.close().await.ok();
-    Ok(format!("{base}/{name}"))
-}
-
-/// How many documents a kept database already holds (0 when new).
-async fn stored_documents(url: &str) -> anyhow::Result<usize> {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let mut connection = sqlx::AnyConnection::connect(url)
-        .await
-        .with_context(|| format!("connecting to {url}"))?;
-    let count: Result<(i64,), _> = sqlx::query_as("SELECT COUNT(*) FROM document")
-        .fetch_one(&mut connection)
-        .await;
-    connection.close().await.ok();
-    Ok(count.map(|(count,)| count as usize).unwrap_or(0))
-}
-
-fn branch_code(org_idx: usize) -> String {
-    format!("B{:02}", org_idx + 1)
-}
-
-/// The ledgers of a database `setup` prepared before.
-async fn existing_branches(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
-    let mut branches = Vec::with_capacity(ORGS);
-    for org_idx in 0..ORGS {
-        let code = branch_code(org_idx);
-        branches.push(
-            branches::branch_by_code(store, &code)
-                .await?
-                .with_context(|| format!("kept database lacks branch {code}"))?,
-        );
-    }
-    Ok(branches)
-}
-
-/// Registers the 50 organizations and their ledgers and imports the master data.
-async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
-    branches::add_org(store, "001", "group").await?;
-    let mut branches = Vec::with_capacity(ORGS);
-    for org_idx in 0..ORGS {
-        let org = format!("001.{:03}", org_idx + 1);
-        let code = branch_code(org_idx);
-        branches::add_org(store, &org, &code).await?;
-        let branch = NewBranch {
-            code: code.clone(),
-            name: code.clone(),
-            org,
-            customer: format!("C-{code}"),
-            supplier: format!("S-{code}"),
-            warehouse: format!("W-{code}"),
-            mode: MODE_INDEPENDENT_SALES.to_owned(),
-            adopt_existing: false,
+/// The SQLite figures: ingestion into fresh files, then the reports of every size.
+async fn measure_sqlite(
+    settings: &Settings,
+    places: &Places,
+    latencies: &mut Vec<Latency>,
+    throughputs: &mut Vec<Throughput>,
+) -> anyhow::Result<()> {
+    let root = places.sqlite_dir.clone();
+    let url_of = move |name: &str| format!("sqlite://{}", root.join(format!("{name}.db")).display());
+    let shape = settings.shape;
+    if settings.ingest_lines > 0 {
+        let fresh = |name: String| {
+            let path = places.sqlite_dir.join(format!("{name}.db"));
+            let url = url_of(&name);
+            async move {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+                Ok(url)
+            }
         };
-        for (kind, record) in crate::hq::counterpart_records(&code) {
-            master::import_master(store, kind, &[record]).await?;
-        }
-        branches::add_branch(store, &branch).await?;
-        branches.push(
-            branches::branch_by_code(store, &code)
-                .await?
-                .context("branch just added")?,
-        );
+        let (lines, rounds) = (settings.ingest_lines, settings.ingest_rounds);
+        throughputs.push(measure_ingestion("SQLite", fresh, lines, rounds, shape).await?);
     }
-    let records = |kind: BaseKind, prefix: &str, count: usize| -> Vec<BaseRecord> {
-        (0..count)
-            .map(|idx| BaseRecord::new(kind, &format!("{prefix}{idx:05}"), "bench"))
-            .collect()
-    };
-    master::import_master(
-        store,
-        BaseKind::Product,
-        &records(BaseKind::Product, "P", PRODUCTS),
-    )
-    .await?;
-    master::import_master(
-        store,
-        BaseKind::Customer,
-        &records(BaseKind::Customer, "C", CUSTOMERS),
-    )
-    .await?;
-    let warehouses: Vec<BaseRecord> = branches
-        .iter()
-        .map(|branch| BaseRecord::new(BaseKind::Warehouse, &format!("{}-W", branch.code), "bench"))
-        .collect();
-    master::import_master(store, BaseKind::Warehouse, &warehouses).await?;
-    Ok(branches)
+    for &lines in &settings.sizes {
+        let url = url_of(&format!("reports_{lines}"));
+        latencies.extend(measure_reports("SQLite", &url, lines, shape, settings.direct_runs).await?);
+    }
+    Ok(())
 }
 
-/// A batch of `n_docs` sales-outs of branch `code`, numbered from `first_seq`, of the
-/// `branch_docs` the branch gets in all.
-fn make_batch(
-    store: &Store,
-    rng: &mut Rng,
-    code: &str,
-    (first_seq, n_docs, branch_docs): (u64, usize, usize),
-    shape: Shape,
-) -> IngestBatch {
-    let year_start = branchline_shared::parse_date("2025-01-01").expect("date");
-    let days: Vec<_> = year_start.iter_days().take(365).collect();
-    let entries = (0..n_docs)
-        .map(|idx| {
-            let seq = first_seq + idx as u64;
-            let document = Document {
-                number: format!("{code}-{seq}"),
-                doc_type: DocType::SalesOut,
-                date: if shape.ordered_days {
-                    days[((seq as usize - 1) * days.len() / branch_docs.max(1)).min(days.len() - 1)]
-                } else {
-                    days[rng.below(365) as usize]
-                },
-                partner: format!("C{:05}", rng.below(CUSTOMERS as u64)),
-                warehouse: format!("{code}-W"),
-                red_of: None,
-                lines: (0..shape.doc_lines)
-                    .map(|_| DocLine {
-                        product: format!("P{:05}", rng.below(PRODUCTS as u64)),
-                        qty: Decimal::new(1 + rng.below(2000) as i64, 1),
-                        price: Decimal::new(100 + rng.below(100_000) as i64, 2),
-                        discount: Decimal::new(rng.below(3) as i64 * 5, 2),
-                        tax_rate: Decimal::new(13, 2),
-                    })
-                    .collect(),
-                link: None,
-            };
-            Incoming::from_entry(OutboxEntry {
-                seq,
-                body: EntryBody::Document(document),
-            })
-        })
-        .collect();
-    IngestBatch::new(1, Some(0), entries).with_rollups_prepared(store)
-}
-
-/// Ingests `lines` lines spread round-robin over the branches; returns the time spent ingesting.
-async fn load(store: &Store, branches: &[BranchRef], lines: usize, shape: Shape) -> anyhow::Result<Duration> {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let n_docs = lines / shape.doc_lines;
-    let branch_docs = n_docs.div_ceil(branches.len());
-    let mut next_seq = vec![1u64; branches.len()];
-    let mut loaded_docs = 0;
-    let mut elapsed = Duration::ZERO;
-    let mut batch_idx = 0;
-    while loaded_docs < n_docs {
-        let branch_idx = batch_idx % branches.len();
-        let n_batch = shape.batch_docs.min(n_docs - loaded_docs);
-        let batch = make_batch(
-            store,
-            &mut rng,
-            &branches[branch_idx].code,
-            (next_seq[branch_idx], n_batch, branch_docs),
-            shape,
-        );
-        let started = Instant::now();
-        let ack = batch::ingest(store, &branches[branch_idx], batch).await?;
-        elapsed += started.elapsed();
-        anyhow::ensure!(
-            ack.applied as usize == n_batch,
-            "batch not fully applied: {ack:?}"
-        );
-        next_seq[branch_idx] += n_batch as u64;
-        loaded_docs += n_batch;
-        batch_idx += 1;
-        if batch_idx % 200 == 0 {
-            eprintln!("  loaded {} lines", loaded_docs * shape.doc_lines);
-        }
+/// The figures on the harness's PostgreSQL cluster, a fresh database for each.
+async fn measure_postgres(
+    settings: &Settings,
+    cluster: &PgCluster,
+    latencies: &mut Vec<Latency>,
+    throughputs: &mut Vec<Throughput>,
+) -> anyhow::Result<()> {
+    let shape = settings.shape;
+    if settings.ingest_lines > 0 {
+        let fresh = |name: String| async move { cluster.database(&name).await };
+        let (lines, rounds) = (settings.ingest_lines, settings.ingest_rounds);
+        throughputs.push(measure_ingestion("PostgreSQL", fresh, lines, rounds, shape).await?);
     }
-    Ok(elapsed)
+    for &lines in &settings.sizes {
+        let url = cluster.database(&format!("reports_{lines}")).await?;
+        latencies.extend(measure_reports("PostgreSQL", &url, lines, shape, settings.direct_runs).await?);
+    }
+    Ok(())
 }
 
 /// Ingests `lines` lines into fresh databases with roll-ups on and off, `rounds` times, the
@@ -451,35 +289,6 @@ where
     Ok((timings[timings.len() / 2], answer.expect("at least one run")))
 }
 
-/// Loads `lines` lines into the database at `url` unless a kept database already holds them.
-async fn load_once(
-    store_name: &str,
-    store: &Store,
-    url: &str,
-    lines: usize,
-    shape: Shape,
-) -> anyhow::Result<()> {
-    let expected = lines / shape.doc_lines;
-    match stored_documents(url).await? {
-        0 => {}
-        found if found == expected => {
-            existing_branches(store).await?;
-            eprintln!("{store_name}: reusing {url} ({found} documents)");
-            return Ok(());
-        }
-        found => anyhow::bail!("{url} holds {found} documents, not {expected}: delete it and run again"),
-    }
-    let branches = setup(store).await?;
-    eprintln!("{store_name}: loading {lines} lines");
-    let load_elapsed = load(store, &branches, lines, shape).await?;
-    eprintln!(
-        "{store_name}: loaded {lines} lines in {:.1} s ({:.0} lines/s)",
-        load_elapsed.as_secs_f64(),
-        lines as f64 / load_elapsed.as_secs_f64()
-    );
-    Ok(())
-}
-
 async fn measure_reports(
     store_name: &'static str,
     url: &str,
@@ -533,8 +342,7 @@ async fn measure_reports(
     );
     for figure in &mut figures {
         let query = ReportQuery::parse("001", "2025-01-01", "2025-12-31", &[figure.by.to_owned()])?;
-        let (folded, report) =
-            time_median(5, || async { Ok(consolidated::sales(&store, &query).await?) }).await?;
+        let (folded, report) = time_median(5, || async { Ok(consolidated::sales(&store, &query).await?) }).await?;
         anyhow::ensure!(
             report.rows.len() == figure.rows,
             "the fold changed the --by {} report",

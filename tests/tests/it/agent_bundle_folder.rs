@@ -4,8 +4,7 @@
 //! moved to `rejected/` with its reason.
 
 use branchline_tests::agent::{
-    agent_status, free_port, ledger_positions, prepare_branch, spawn_agent, terminate, wait_for, AgentConfig,
-    FixedHq,
+    agent_status, ledger_positions, prepare_branch, spawn_agent, terminate, wait_for, AgentConfig, FixedHq,
 };
 use branchline_tests::hq::status;
 use branchline_tests::ledger::branch_node;
@@ -32,21 +31,12 @@ fn drop_file(inbox: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
 async fn dropped_bundles_are_uploaded_once_hq_is_reachable() -> anyhow::Result<()> {
     let dir = TempDir::new("agent-bundle-folder")?;
     let db_url = format!("sqlite://{}", dir.join("hq.db").display());
-    let listen = format!("127.0.0.1:{}", free_port()?);
-    let hq_url = format!("http://{listen}");
-    let mut hq = FixedHq::start(&db_url, &listen, &dir.join("hq.log"))?;
+    let mut hq = FixedHq::start(&db_url, &dir.join("hq.log"))?;
+    let hq_url = hq.url();
     let (ledger, token) = prepare_branch(&hq_url, dir.path(), "SZ", "001", 40, 5).await?;
     let (foreign_ledger, _) = prepare_branch(&hq_url, dir.path(), "XM", "002", 5, 6).await?;
-    let bundle = std::fs::read({
-        let path = dir.join("sz.bundle");
-        export_bundle(&ledger, &path)?;
-        path
-    })?;
-    let foreign_bundle = std::fs::read({
-        let path = dir.join("xm.bundle");
-        export_bundle(&foreign_ledger, &path)?;
-        path
-    })?;
+    let bundle = exported_bundle(&ledger, &dir.join("sz.bundle"))?;
+    let foreign_bundle = exported_bundle(&foreign_ledger, &dir.join("xm.bundle"))?;
     hq.kill();
 
     let inbox = dir.join("inbox");
@@ -76,7 +66,7 @@ async fn dropped_bundles_are_uploaded_once_hq_is_reachable() -> anyhow::Result<(
         "a bundle was moved while HQ was down"
     );
 
-    let _hq = FixedHq::start(&db_url, &listen, &dir.join("hq.log"))?;
+    hq.restart()?;
     wait_for(LIMIT, "the bundle to be uploaded", || {
         Ok(inbox.join("done/sz.bundle").exists().then_some(()))
     })?;
@@ -86,12 +76,41 @@ async fn dropped_bundles_are_uploaded_once_hq_is_reachable() -> anyhow::Result<(
     assert_eq!(sz.last_seq, last_seq, "HQ does not hold the whole bundle");
 
     // The same bundle again, an altered copy, and another branch's bundle.
-    let mut altered = bundle.clone();
+    drop_again_altered_and_foreign(&inbox, &bundle, &foreign_bundle)?;
+    let branches = status(&hq_url).await?;
+    let seq_of = |code: &str| {
+        branches
+            .iter()
+            .find(|b| b.branch == code)
+            .map_or(0, |b| b.last_seq)
+    };
+    assert_eq!(seq_of("SZ"), last_seq, "a repeated bundle changed HQ");
+    assert_eq!(
+        seq_of("XM"),
+        0,
+        "another branch's bundle was applied through SZ's agent"
+    );
+
+    let exit = terminate(&mut agent_child, Duration::from_secs(20))?;
+    assert!(exit.success(), "the agent did not stop cleanly: {exit}");
+    Ok(())
+}
+
+/// `ledger`'s unacknowledged outbox exported as a bundle file at `path`, read back.
+fn exported_bundle(ledger: &Path, path: &Path) -> anyhow::Result<Vec<u8>> {
+    export_bundle(ledger, path)?;
+    Ok(std::fs::read(path)?)
+}
+
+/// Drops `bundle` again, an altered copy and another branch's bundle, and waits until the
+/// agent has taken all three: the first done, the other two rejected with their reasons.
+fn drop_again_altered_and_foreign(inbox: &Path, bundle: &[u8], foreign_bundle: &[u8]) -> anyhow::Result<()> {
+    let mut altered = bundle.to_vec();
     let last = altered.len() - 2;
     altered[last] ^= 0x01;
-    drop_file(&inbox, "again.bundle", &bundle)?;
-    drop_file(&inbox, "altered.bundle", &altered)?;
-    drop_file(&inbox, "xm.bundle", &foreign_bundle)?;
+    drop_file(inbox, "again.bundle", bundle)?;
+    drop_file(inbox, "altered.bundle", &altered)?;
+    drop_file(inbox, "xm.bundle", foreign_bundle)?;
     wait_for(LIMIT, "the three dropped files to be taken", || {
         let taken = [
             "done/again.bundle",
@@ -112,21 +131,5 @@ async fn dropped_bundles_are_uploaded_once_hq_is_reachable() -> anyhow::Result<(
         foreign_reason.contains("xm.bundle") && foreign_reason.contains("denied"),
         "{foreign_reason}"
     );
-    let branches = status(&hq_url).await?;
-    let seq_of = |code: &str| {
-        branches
-            .iter()
-            .find(|b| b.branch == code)
-            .map_or(0, |b| b.last_seq)
-    };
-    assert_eq!(seq_of("SZ"), last_seq, "a repeated bundle changed HQ");
-    assert_eq!(
-        seq_of("XM"),
-        0,
-        "another branch's bundle was applied through SZ's agent"
-    );
-
-    let exit = terminate(&mut agent_child, Duration::from_secs(20))?;
-    assert!(exit.success(), "the agent did not stop cleanly: {exit}");
     Ok(())
 }

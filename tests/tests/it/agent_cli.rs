@@ -2,8 +2,9 @@
 //! token, a missing ledger — each a one-line error on stderr, exit 1, nothing changed — and
 //! `status --format json` on a fresh ledger.
 
-use branchline_tests::agent::{agent, agent_status, agent_with, free_port, ledger_positions, prepare_branch};
+use branchline_tests::agent::{agent, agent_status, agent_with, ledger_positions, prepare_branch};
 use branchline_tests::hq::{launch_hq, HqStoreKind};
+use branchline_tests::net::RefusingPort;
 use branchline_tests::process::TempDir;
 
 #[track_caller]
@@ -36,7 +37,8 @@ async fn agent_refuses_bad_input_with_one_line() -> anyhow::Result<()> {
     let refused = agent(&bad_config, &["run"])?.expect_err();
     assert_one_line(&refused.stderr, "line 5");
 
-    let unreachable = format!("http://127.0.0.1:{}", free_port()?);
+    let refusing = RefusingPort::bind()?;
+    let unreachable = format!("http://{}", refusing.address());
     let down = agent_with(&ledger, &unreachable, &token, &["once"])?.expect_err();
     assert_one_line(&down.stderr, "cannot be reached");
 

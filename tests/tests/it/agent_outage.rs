@@ -3,8 +3,8 @@
 //! and once HQ is back on its address the backlog drains and both ends' totals are equal.
 
 use branchline_tests::agent::{
-    agent, agent_status, free_port, hq_totals, import_documents, ledger_positions, ledger_totals,
-    prepare_branch, spawn_agent, terminate, wait_for, AgentConfig, FixedHq, TaskSpec,
+    agent, agent_status, hq_totals, import_documents, ledger_positions, ledger_totals, prepare_branch,
+    spawn_agent, terminate, wait_for, AgentConfig, FixedHq, TaskSpec,
 };
 use branchline_tests::hq::status;
 use branchline_tests::process::TempDir;
@@ -16,10 +16,8 @@ const LIMIT: Duration = Duration::from_secs(90);
 async fn agent_rides_out_hq_outage_and_catches_up() -> anyhow::Result<()> {
     let dir = TempDir::new("agent-outage")?;
     let db_url = format!("sqlite://{}", dir.join("hq.db").display());
-    let listen = format!("127.0.0.1:{}", free_port()?);
-    let hq_url = format!("http://{listen}");
-    let hq_log = dir.join("hq.log");
-    let mut hq = FixedHq::start(&db_url, &listen, &hq_log)?;
+    let mut hq = FixedHq::start(&db_url, &dir.join("hq.log"))?;
+    let hq_url = hq.url();
     let (ledger, token) = prepare_branch(&hq_url, dir.path(), "GZ", "002", 6_000, 11).await?;
 
     let mut config = AgentConfig::new(&ledger, &hq_url, &token);
@@ -35,21 +33,7 @@ async fn agent_rides_out_hq_outage_and_catches_up() -> anyhow::Result<()> {
     let mut agent_child = spawn_agent(&config_path, &["run"], Some(&dir.join("agent.log")))?;
 
     // HQ dies while the agent is in the middle of the backlog.
-    let hq_url_poll = hq_url.clone();
-    let applied_before_kill = tokio::task::spawn_blocking(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        wait_for(LIMIT, "the first pushes to land at HQ", || {
-            let branches = runtime.block_on(status(&hq_url_poll))?;
-            let last_seq = branches
-                .iter()
-                .find(|b| b.branch == "GZ")
-                .map_or(0, |b| b.last_seq);
-            Ok((last_seq >= 200).then_some(last_seq))
-        })
-    })
-    .await??;
+    let applied_before_kill = wait_for_hq_seq(&hq_url, "GZ", 200).await?;
     hq.kill();
     let positions = ledger_positions(&ledger)?;
     assert!(
@@ -79,7 +63,7 @@ async fn agent_rides_out_hq_outage_and_catches_up() -> anyhow::Result<()> {
     assert!(failing["backlog"].as_u64().unwrap() > 5_000);
 
     // HQ comes back where the agent expects it; the backlog drains.
-    let _hq_again = FixedHq::start(&db_url, &listen, &hq_log)?;
+    hq.restart()?;
     let drained_ledger = ledger.clone();
     tokio::task::spawn_blocking(move || {
         wait_for(LIMIT, "the backlog to drain after HQ returned", || {
@@ -114,4 +98,23 @@ async fn agent_rides_out_hq_outage_and_catches_up() -> anyhow::Result<()> {
     let reconcile = agent(&config_path, &["reconcile"])?.expect_ok();
     assert!(reconcile.stdout.contains("no drift"), "{}", reconcile.stdout);
     Ok(())
+}
+
+/// Waits until HQ holds branch `branch` up to at least `seq`; returns the seq it holds.
+async fn wait_for_hq_seq(hq_url: &str, branch: &str, seq: u64) -> anyhow::Result<u64> {
+    let (hq_url, branch) = (hq_url.to_owned(), branch.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        wait_for(LIMIT, "the first pushes to land at HQ", || {
+            let branches = runtime.block_on(status(&hq_url))?;
+            let last_seq = branches
+                .iter()
+                .find(|b| b.branch == branch)
+                .map_or(0, |b| b.last_seq);
+            Ok((last_seq >= seq).then_some(last_seq))
+        })
+    })
+    .await?
 }

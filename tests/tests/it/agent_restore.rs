@@ -23,6 +23,24 @@ fn copy_ledger(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn lines_starting_with(text: &str, prefix: &str) -> usize {
+    text.lines().filter(|line| line.starts_with(prefix)).count()
+}
+
+/// Alters HQ's SQLite store directly: deletes document ZH-21-0000005, falsifies the checksum
+/// of ZH-21-0000007.
+fn tamper_with_hq(hq_db: &str) -> anyhow::Result<()> {
+    let connection = rusqlite::Connection::open(hq_db)?;
+    connection.busy_timeout(std::time::Duration::from_secs(10))?;
+    connection.execute("DELETE FROM document_line WHERE number = 'ZH-21-0000005'", [])?;
+    connection.execute("DELETE FROM document WHERE number = 'ZH-21-0000005'", [])?;
+    connection.execute(
+        "UPDATE document SET checksum = 'tampered' WHERE number = 'ZH-21-0000007'",
+        [],
+    )?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restored_ledgers_and_tampered_hq() -> anyhow::Result<()> {
     let dir = TempDir::new("agent-restore")?;
@@ -50,9 +68,8 @@ async fn restored_ledgers_and_tampered_hq() -> anyhow::Result<()> {
         .status()
         .await?
         .into_iter()
-        .find(|branch| branch.branch == "ZH")
-        .expect("ZH at HQ");
-    assert_eq!(reported.backlog, 100);
+        .find(|branch| branch.branch == "ZH");
+    assert_eq!(reported.expect("ZH at HQ").backlog, 100);
     let resend = once(&restored, &["once", "--push"])?.expect_ok();
     assert!(
         resend.stdout.contains("applied 0, duplicates 100"),
@@ -92,25 +109,11 @@ async fn restored_ledgers_and_tampered_hq() -> anyhow::Result<()> {
     assert_eq!(hq_totals(hq.db_url(), "ZH").await?.documents, 450);
     // The restored copy lost the 100 documents HQ received from the original: reconcile says so.
     let lost = once(&behind, &["reconcile"])?.expect_err();
-    let extra = lost
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("extra at HQ: ZH-22-"))
-        .count();
+    let extra = lines_starting_with(&lost.stdout, "extra at HQ: ZH-22-");
     assert_eq!(extra, 100, "{}", lost.stdout);
 
     // 4. HQ's copy altered behind the system's back: every drift is listed.
-    let hq_db = hq.db_url().trim_start_matches("sqlite://").to_owned();
-    {
-        let connection = rusqlite::Connection::open(&hq_db)?;
-        connection.busy_timeout(std::time::Duration::from_secs(10))?;
-        connection.execute("DELETE FROM document_line WHERE number = 'ZH-21-0000005'", [])?;
-        connection.execute("DELETE FROM document WHERE number = 'ZH-21-0000005'", [])?;
-        connection.execute(
-            "UPDATE document SET checksum = 'tampered' WHERE number = 'ZH-21-0000007'",
-            [],
-        )?;
-    }
+    tamper_with_hq(hq.db_url().trim_start_matches("sqlite://"))?;
     let drift = once(&ledger, &["reconcile"])?.expect_err();
     assert!(
         drift.stdout.contains("missing at HQ: ZH-21-0000005 ("),

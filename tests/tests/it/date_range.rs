@@ -3,7 +3,7 @@
 //! without --from/--to covers that whole range, so HQ's totals equal what the branch sent.
 
 use crate::hq_support::{batch, push, wire};
-use crate::report_props::setup_group;
+use crate::report_streams::setup_group;
 use branchline_shared::{DocLine, DocType, Document, EntryBody};
 use branchline_tests::hq::{launch_hq, HqStoreKind, TEST_ADMIN_TOKEN};
 use branchline_tests::ledger::{branch_node, seed_ledger, snapshot};
@@ -157,11 +157,16 @@ async fn hq_case(store_kind: HqStoreKind) {
             );
         }
     }
+    assert_targets_out_of_range_refused(&url);
+}
+
+/// `admin target set` refuses a month outside 1900-01 to 9999-12, naming it.
+fn assert_targets_out_of_range_refused(url: &str) {
     for month in ["0000-01", "1899-12", "10000-01"] {
         let target = [
             "admin",
             "--hq",
-            &url,
+            url,
             "--token",
             TEST_ADMIN_TOKEN,
             "target",

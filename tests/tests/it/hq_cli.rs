@@ -6,6 +6,7 @@ use crate::hq_support::{bundle_file, sales_out};
 use branchline_shared::EntryBody;
 use branchline_tests::hq::{spawn_hq_process, TEST_ADMIN_TOKEN};
 use branchline_tests::process::{run, Run, TempDir};
+use std::path::Path;
 
 fn admin(url: &str, args: &[&str]) -> Run {
     let mut full = vec!["admin", "--hq", url, "--token", TEST_ADMIN_TOKEN];
@@ -20,93 +21,9 @@ fn hq_admin_cli_drives_a_served_hq() {
     let mut hq = spawn_hq_process(&db_url).expect("hq-server serve");
     let url = hq.url.clone();
 
-    admin(&url, &["org", "add", "001", "--name", "集团"]).expect_ok();
-    admin(&url, &["org", "add", "001.002", "--name", "深圳"]).expect_ok();
-    let missing_parent = admin(&url, &["org", "add", "009.001", "--name", "x"]).expect_err();
-    assert!(
-        missing_parent.stderr.contains("parent organization 009"),
-        "{}",
-        missing_parent.stderr
-    );
-    // A branch's counterparts are HQ master data before the branch is registered.
-    for (kind, csv) in [
-        ("customers", "code,name\nC-SZ,Shenzhen branch\n"),
-        ("suppliers", "code,name\nS-SZ,Shenzhen branch\n"),
-        ("warehouses", "code,name,branch\nW-SZ,Shenzhen counterpart,SZ\n"),
-    ] {
-        let path = dir.join(format!("counterpart-{kind}.csv"));
-        std::fs::write(&path, csv).unwrap();
-        admin(&url, &["import", kind, path.to_str().unwrap()]).expect_ok();
-    }
-    let branch = admin(
-        &url,
-        &[
-            "branch",
-            "add",
-            "SZ",
-            "--name",
-            "深圳",
-            "--org",
-            "001.002",
-            "--customer",
-            "C-SZ",
-            "--supplier",
-            "S-SZ",
-            "--warehouse",
-            "W-SZ",
-        ],
-    )
-    .expect_ok();
-    let token = branch.last_line();
-    assert!(
-        token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()),
-        "token line {token:?}"
-    );
+    let token = register_sz(&url, dir.path());
 
-    std::fs::write(
-        dir.join("products.csv"),
-        "code,name,unit,price\nP001,Tea,box,21.50\nP002,Cup,pc,3\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("customers.csv"), "code,name\nC001,Customer one\n").unwrap();
-    std::fs::write(
-        dir.join("warehouses.csv"),
-        "code,name,branch\nSZ-W,Shenzhen store,SZ\n",
-    )
-    .unwrap();
-    for (kind, file) in [
-        ("products", "products.csv"),
-        ("customers", "customers.csv"),
-        ("warehouses", "warehouses.csv"),
-    ] {
-        let path = dir.join(file);
-        admin(&url, &["import", kind, path.to_str().unwrap()]).expect_ok();
-    }
-    let bad = dir.join("bad-products.csv");
-    std::fs::write(&bad, "code,name,unit,price\nP003,Pen,pc,1\nP004,Ink,pc,1,5\n").unwrap();
-    let refused = admin(&url, &["import", "products", bad.to_str().unwrap()]).expect_err();
-    assert_eq!(
-        refused.stderr.trim().lines().count(),
-        1,
-        "one-line error: {}",
-        refused.stderr
-    );
-    assert!(
-        refused.stderr.contains("bad-products.csv:3"),
-        "{}",
-        refused.stderr
-    );
-    std::fs::write(
-        &bad,
-        "code,name,unit,price\nP003,Pen,pc,1\nP004,Ink,pc,1.0000001\n",
-    )
-    .unwrap();
-    let refused = admin(&url, &["import", "products", bad.to_str().unwrap()]).expect_err();
-    assert!(
-        refused.stderr.contains("bad-products.csv:3: field price"),
-        "{}",
-        refused.stderr
-    );
+    import_master_data(&url, dir.path());
 
     // A bundle with one good document and one naming an unknown product.
     let mut poison = sales_out("SZ-2", "SZ", "C001", "1");
@@ -130,7 +47,114 @@ fn hq_admin_cli_drives_a_served_hq() {
         again.stdout
     );
 
-    let status = admin(&url, &["status", "--format", "json"]).expect_ok();
+    assert_status_of_sz(&url);
+
+    assert_quarantine_retry_and_credentials(&url, dir.path(), &token);
+
+    let exit = hq.terminate().expect("SIGTERM");
+    assert!(exit.success(), "hq-server exit after SIGTERM: {exit}");
+}
+
+/// Registers organizations 001 > 001.002 (a missing parent refused) and branch SZ with its
+/// counterparts imported first; returns SZ's token, the command's last line.
+fn register_sz(url: &str, dir: &Path) -> String {
+    admin(url, &["org", "add", "001", "--name", "集团"]).expect_ok();
+    admin(url, &["org", "add", "001.002", "--name", "深圳"]).expect_ok();
+    let missing_parent = admin(url, &["org", "add", "009.001", "--name", "x"]).expect_err();
+    assert!(
+        missing_parent.stderr.contains("parent organization 009"),
+        "{}",
+        missing_parent.stderr
+    );
+    // A branch's counterparts are HQ master data before the branch is registered.
+    for (kind, csv) in [
+        ("customers", "code,name\nC-SZ,Shenzhen branch\n"),
+        ("suppliers", "code,name\nS-SZ,Shenzhen branch\n"),
+        ("warehouses", "code,name,branch\nW-SZ,Shenzhen counterpart,SZ\n"),
+    ] {
+        let path = dir.join(format!("counterpart-{kind}.csv"));
+        std::fs::write(&path, csv).unwrap();
+        admin(url, &["import", kind, path.to_str().unwrap()]).expect_ok();
+    }
+    let branch = admin(
+        url,
+        &[
+            "branch",
+            "add",
+            "SZ",
+            "--name",
+            "深圳",
+            "--org",
+            "001.002",
+            "--customer",
+            "C-SZ",
+            "--supplier",
+            "S-SZ",
+            "--warehouse",
+            "W-SZ",
+        ],
+    )
+    .expect_ok();
+    let token = branch.last_line();
+    assert!(
+        token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+        "token line {token:?}"
+    );
+    token.to_owned()
+}
+
+/// Imports products, customers and warehouses from CSV; a bad line is refused in one line
+/// naming file:line (and the field).
+fn import_master_data(url: &str, dir: &Path) {
+    std::fs::write(
+        dir.join("products.csv"),
+        "code,name,unit,price\nP001,Tea,box,21.50\nP002,Cup,pc,3\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("customers.csv"), "code,name\nC001,Customer one\n").unwrap();
+    std::fs::write(
+        dir.join("warehouses.csv"),
+        "code,name,branch\nSZ-W,Shenzhen store,SZ\n",
+    )
+    .unwrap();
+    for (kind, file) in [
+        ("products", "products.csv"),
+        ("customers", "customers.csv"),
+        ("warehouses", "warehouses.csv"),
+    ] {
+        let path = dir.join(file);
+        admin(url, &["import", kind, path.to_str().unwrap()]).expect_ok();
+    }
+    let bad = dir.join("bad-products.csv");
+    std::fs::write(&bad, "code,name,unit,price\nP003,Pen,pc,1\nP004,Ink,pc,1,5\n").unwrap();
+    let refused = admin(url, &["import", "products", bad.to_str().unwrap()]).expect_err();
+    assert_eq!(
+        refused.stderr.trim().lines().count(),
+        1,
+        "one-line error: {}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("bad-products.csv:3"),
+        "{}",
+        refused.stderr
+    );
+    std::fs::write(
+        &bad,
+        "code,name,unit,price\nP003,Pen,pc,1\nP004,Ink,pc,1.0000001\n",
+    )
+    .unwrap();
+    let refused = admin(url, &["import", "products", bad.to_str().unwrap()]).expect_err();
+    assert!(
+        refused.stderr.contains("bad-products.csv:3: field price"),
+        "{}",
+        refused.stderr
+    );
+}
+
+/// `admin status` as JSON names every field of SZ's row; as a table it has a header.
+fn assert_status_of_sz(url: &str) {
+    let status = admin(url, &["status", "--format", "json"]).expect_ok();
     let status: serde_json::Value =
         serde_json::from_str(&status.stdout).expect("status is one JSON document");
     let sz = &status["branches"][0];
@@ -158,14 +182,18 @@ fn hq_admin_cli_drives_a_served_hq() {
         (Some(1), Some(2), Some(1))
     );
     assert!(sz["received_at"].as_str().is_some_and(|at| at.ends_with('Z')));
-    let table = admin(&url, &["status"]).expect_ok();
+    let table = admin(url, &["status"]).expect_ok();
     assert!(
         table.stdout.lines().next().unwrap().starts_with("branch"),
         "{}",
         table.stdout
     );
+}
 
-    let quarantine = admin(&url, &["quarantine", "list", "--format", "json"]).expect_ok();
+/// The quarantined entry is listed with its reason, retried in vain, then applied once its
+/// product exists; a wrong token and a branch's token are refused.
+fn assert_quarantine_retry_and_credentials(url: &str, dir: &Path, token: &str) {
+    let quarantine = admin(url, &["quarantine", "list", "--format", "json"]).expect_ok();
     let quarantine: serde_json::Value = serde_json::from_str(&quarantine.stdout).unwrap();
     let entry = &quarantine["entries"][0];
     assert!(
@@ -173,24 +201,24 @@ fn hq_admin_cli_drives_a_served_hq() {
         "{entry}"
     );
     let id = entry["id"].as_u64().unwrap().to_string();
-    let still = admin(&url, &["quarantine", "retry", &id]).expect_err();
+    let still = admin(url, &["quarantine", "retry", &id]).expect_err();
     assert!(still.stderr.contains("still quarantined"), "{}", still.stderr);
     std::fs::write(dir.join("more.csv"), "code,name,unit,price\nP404,Found,pc,\n").unwrap();
     admin(
-        &url,
+        url,
         &["import", "products", dir.join("more.csv").to_str().unwrap()],
     )
     .expect_ok();
-    admin(&url, &["quarantine", "retry", &id]).expect_ok();
+    admin(url, &["quarantine", "retry", &id]).expect_ok();
 
     let wrong = run(
         "hq-server",
-        ["admin", "--hq", &url, "--token", "wrong-token", "status"],
+        ["admin", "--hq", url, "--token", "wrong-token", "status"],
     )
     .unwrap()
     .expect_err();
     assert!(wrong.stderr.contains("Unauthenticated"), "{}", wrong.stderr);
-    let as_branch = run("hq-server", ["admin", "--hq", &url, "--token", token, "status"])
+    let as_branch = run("hq-server", ["admin", "--hq", url, "--token", token, "status"])
         .unwrap()
         .expect_err();
     assert!(
@@ -198,7 +226,4 @@ fn hq_admin_cli_drives_a_served_hq() {
         "{}",
         as_branch.stderr
     );
-
-    let exit = hq.terminate().expect("SIGTERM");
-    assert!(exit.success(), "hq-server exit after SIGTERM: {exit}");
 }

@@ -8,7 +8,7 @@ use crate::hq_support::{
 use branchline_proto::v1::{self, HelloRequest};
 use branchline_proto::PROTOCOL_VERSION;
 use branchline_shared::{BaseKind, Document, EntryBody};
-use branchline_tests::hq::{launch_hq, HqStoreKind};
+use branchline_tests::hq::{launch_hq, HqHandle, HqStoreKind, HqTransferClient};
 use tonic::Code;
 
 async fn ingestion_rules(store: HqStoreKind) {
@@ -49,110 +49,21 @@ async fn ingestion_rules(store: HqStoreKind) {
     let ack = push(&mut client, batch("SZ", 1, overlap)).await.expect("overlap");
     assert_eq!(counts(&ack), (2, 2, 0, 5));
 
-    // A gap is refused and changes nothing.
-    let gap = push(
-        &mut client,
-        batch(
-            "SZ",
-            1,
-            vec![wire(7, EntryBody::Document(sales_out("SZ-7", "SZ", "C001", "1")))],
-        ),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(gap.code(), Code::FailedPrecondition);
-    assert_eq!(gap.message(), "gap: HQ holds up to 5, batch starts at 7");
-
-    // Same seq, different content: refused, raised in status, nothing changes.
-    let conflict = push(
-        &mut client,
-        batch(
-            "SZ",
-            1,
-            vec![wire(5, EntryBody::Document(sales_out("SZ-5", "SZ", "C001", "5")))],
-        ),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(conflict.code(), Code::AlreadyExists, "{conflict:?}");
-    assert!(conflict.message().contains("seq 5"), "{}", conflict.message());
+    assert_gap_and_conflict_refused(&mut client).await;
     assert_hq_holds(hq.db_url(), "SZ", &[&doc1, &doc2, &doc4, &doc5]).await;
 
     // Poison does not block: unknown product (6), malformed decimal (7), good document (8).
-    let mut unknown_product = sales_out("SZ-6", "SZ", "C001", "1");
-    unknown_product.lines[0].product = "P999".into();
-    let mut malformed = wire(7, EntryBody::Document(sales_out("SZ-X", "SZ", "C001", "1")));
-    if let Some(v1::outbox_entry::Body::Document(document)) = &mut malformed.body {
-        document.lines[0].qty = "1e5".into();
-    }
-    let doc8 = sales_out("SZ-8", "SZ", "C001", "3");
-    let poisoned = vec![
-        wire(6, EntryBody::Document(unknown_product.clone())),
-        malformed,
-        wire(8, EntryBody::Document(doc8.clone())),
-    ];
+    let (poisoned, unknown_product, doc8) = poisoned_entries();
     let ack = push(&mut client, batch("SZ", 1, poisoned))
         .await
         .expect("poisoned batch");
     assert_eq!(counts(&ack), (1, 0, 2, 8));
     assert_hq_holds(hq.db_url(), "SZ", &[&doc1, &doc2, &doc4, &doc5, &doc8]).await;
 
-    let status = hq.status().await.unwrap();
-    let sz = status
-        .iter()
-        .find(|branch| branch.branch == "SZ")
-        .expect("SZ in status");
-    assert_eq!(
-        (sz.epoch, sz.last_seq, sz.quarantined, sz.conflicts),
-        (1, 8, 2, 1)
-    );
-    assert_eq!(sz.org, "001.001");
-    assert!(!sz.received_at.is_empty() && !sz.last_contact.is_empty());
-
-    let quarantined = hq.quarantine().await.unwrap();
-    assert_eq!(quarantined.len(), 2);
-    assert!(
-        quarantined[0].reason.contains("unknown product P999"),
-        "{}",
-        quarantined[0].reason
-    );
-    assert!(quarantined[1].reason.contains("1e5"), "{}", quarantined[1].reason);
+    let quarantined = assert_poison_in_status_and_quarantine(&hq).await;
 
     // Fix the cause, retry: the document is applied once.
-    let mut admin = hq.admin().await;
-    let retry = admin
-        .quarantine_retry(v1::QuarantineRetryRequest {
-            id: quarantined[0].id,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(!retry.applied && retry.reason.contains("P999"));
-    hq.import(BaseKind::Product, &[record(BaseKind::Product, "P999")])
-        .await
-        .unwrap();
-    let retry = admin
-        .quarantine_retry(v1::QuarantineRetryRequest {
-            id: quarantined[0].id,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(retry.applied, "{}", retry.reason);
-    let again = admin
-        .quarantine_retry(v1::QuarantineRetryRequest {
-            id: quarantined[0].id,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(again.code(), Code::NotFound);
-    let malformed_retry = admin
-        .quarantine_retry(v1::QuarantineRetryRequest {
-            id: quarantined[1].id,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(malformed_retry.code(), Code::FailedPrecondition);
+    retry_quarantined(&hq, &quarantined).await;
     assert_hq_holds(
         hq.db_url(),
         "SZ",
@@ -161,63 +72,10 @@ async fn ingestion_rules(store: HqStoreKind) {
     .await;
 
     // A number HQ holds: same content is a no-op, different content is quarantined.
-    let renumbered = vec![
-        wire(9, EntryBody::Document(doc1.clone())),
-        wire(10, EntryBody::Document(sales_out("SZ-1", "SZ", "C001", "99"))),
-    ];
-    let ack = push(&mut client, batch("SZ", 1, renumbered))
-        .await
-        .expect("document number reuse");
-    assert_eq!(counts(&ack), (0, 1, 1, 10));
+    assert_number_reuse(&mut client, &doc1).await;
 
     // Hello and epochs.
-    let hello = |epoch, protocol_version| HelloRequest {
-        protocol_version,
-        epoch,
-        last_seq: 10,
-        backlog: 7,
-        inbox_seq: 0,
-        branch: "SZ".into(),
-        ..Default::default()
-    };
-    let answer = client
-        .hello(hello(1, PROTOCOL_VERSION))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        (answer.branch.as_str(), answer.epoch, answer.applied_seq),
-        ("SZ", 1, 10)
-    );
-    let newer_protocol = client.hello(hello(1, PROTOCOL_VERSION + 1)).await.unwrap_err();
-    assert_eq!(newer_protocol.code(), Code::FailedPrecondition);
-    assert_eq!(
-        newer_protocol.message(),
-        "protocol version 2 is not supported: HQ speaks 1"
-    );
-    assert_eq!(
-        client
-            .hello(hello(2, PROTOCOL_VERSION))
-            .await
-            .unwrap()
-            .into_inner()
-            .applied_seq,
-        0
-    );
-    let doc_e2 = sales_out("SZ-E2-1", "SZ", "C001", "1");
-    let ack = push(
-        &mut client,
-        batch("SZ", 2, vec![wire(1, EntryBody::Document(doc_e2.clone()))]),
-    )
-    .await
-    .unwrap();
-    assert_eq!((ack.epoch, ack.acked_seq, ack.applied), (2, 1, 1));
-    let old_epoch = client.hello(hello(1, PROTOCOL_VERSION)).await.unwrap_err();
-    assert_eq!(old_epoch.code(), Code::FailedPrecondition);
-    let old_push = push(&mut client, batch("SZ", 1, vec![first[0].clone()]))
-        .await
-        .unwrap_err();
-    assert_eq!(old_push.code(), Code::FailedPrecondition);
+    let doc_e2 = hello_and_epochs(&mut client, &first[0]).await;
 
     let status = hq.status().await.unwrap();
     let sz = status.iter().find(|branch| branch.branch == "SZ").unwrap();
@@ -349,38 +207,7 @@ async fn hq_bundle_and_push_never_double() {
     assert_hq_holds(hq.db_url(), "SZ", &held).await;
 
     // Reconcile answers from what HQ holds.
-    let summary = client
-        .reconcile_summary(v1::ReconcileSummaryRequest {
-            protocol_version: PROTOCOL_VERSION,
-            epoch: 1,
-            branch: "SZ".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(summary.buckets.len(), 1);
-    assert_eq!(
-        (
-            summary.buckets[0].doc_type.as_str(),
-            summary.buckets[0].month.as_str()
-        ),
-        ("sales-out", "2026-01")
-    );
-    assert_eq!(summary.buckets[0].count, 4);
-    let documents = client
-        .reconcile_documents(v1::ReconcileDocumentsRequest {
-            protocol_version: PROTOCOL_VERSION,
-            epoch: 1,
-            doc_type: "sales-out".into(),
-            month: "2026-01".into(),
-            branch: "SZ".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .documents;
-    assert_eq!(documents.len(), 4);
-    assert_eq!(documents[0].checksum, docs[0].content_checksum());
+    assert_reconcile_answers(&mut client, &docs).await;
     hq.shutdown().await.unwrap();
 }
 
@@ -416,4 +243,222 @@ async fn hq_invalid_entry_by_network_then_bundle_is_a_duplicate() {
     let status = hq.status().await.unwrap();
     assert_eq!((status[0].quarantined, status[0].conflicts), (1, 0));
     hq.shutdown().await.unwrap();
+}
+
+/// Reconcile answers from what HQ holds: one sales-out bucket of 2026-01 with `docs`, and each
+/// document's checksum.
+async fn assert_reconcile_answers(client: &mut HqTransferClient, docs: &[Document]) {
+    let summary = client
+        .reconcile_summary(v1::ReconcileSummaryRequest {
+            protocol_version: PROTOCOL_VERSION,
+            epoch: 1,
+            branch: "SZ".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(summary.buckets.len(), 1);
+    assert_eq!(
+        (
+            summary.buckets[0].doc_type.as_str(),
+            summary.buckets[0].month.as_str()
+        ),
+        ("sales-out", "2026-01")
+    );
+    assert_eq!(summary.buckets[0].count, 4);
+    let documents = client
+        .reconcile_documents(v1::ReconcileDocumentsRequest {
+            protocol_version: PROTOCOL_VERSION,
+            epoch: 1,
+            doc_type: "sales-out".into(),
+            month: "2026-01".into(),
+            branch: "SZ".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .documents;
+    assert_eq!(documents.len(), 4);
+    assert_eq!(documents[0].checksum, docs[0].content_checksum());
+}
+
+/// A batch after a gap (HQ holds up to 5) and a resend of seq 5 with other content are refused
+/// with their codes.
+async fn assert_gap_and_conflict_refused(client: &mut HqTransferClient) {
+    // A gap is refused and changes nothing.
+    let gap = push(
+        client,
+        batch(
+            "SZ",
+            1,
+            vec![wire(7, EntryBody::Document(sales_out("SZ-7", "SZ", "C001", "1")))],
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(gap.code(), Code::FailedPrecondition);
+    assert_eq!(gap.message(), "gap: HQ holds up to 5, batch starts at 7");
+
+    // Same seq, different content: refused, raised in status, nothing changes.
+    let conflict = push(
+        client,
+        batch(
+            "SZ",
+            1,
+            vec![wire(5, EntryBody::Document(sales_out("SZ-5", "SZ", "C001", "5")))],
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(conflict.code(), Code::AlreadyExists, "{conflict:?}");
+    assert!(conflict.message().contains("seq 5"), "{}", conflict.message());
+}
+
+/// After the poisoned batch: SZ's status counts 2 quarantined entries and 1 conflict, and the
+/// quarantine lists both with their reasons.
+async fn assert_poison_in_status_and_quarantine(hq: &HqHandle) -> Vec<v1::QuarantinedEntry> {
+    let status = hq.status().await.unwrap();
+    let sz = status
+        .iter()
+        .find(|branch| branch.branch == "SZ")
+        .expect("SZ in status");
+    assert_eq!(
+        (sz.epoch, sz.last_seq, sz.quarantined, sz.conflicts),
+        (1, 8, 2, 1)
+    );
+    assert_eq!(sz.org, "001.001");
+    assert!(!sz.received_at.is_empty() && !sz.last_contact.is_empty());
+
+    let quarantined = hq.quarantine().await.unwrap();
+    assert_eq!(quarantined.len(), 2);
+    assert!(
+        quarantined[0].reason.contains("unknown product P999"),
+        "{}",
+        quarantined[0].reason
+    );
+    assert!(quarantined[1].reason.contains("1e5"), "{}", quarantined[1].reason);
+    quarantined
+}
+
+/// Retries the unknown product's entry in vain, then after importing the product (applied
+/// once); the malformed entry cannot be retried.
+async fn retry_quarantined(hq: &HqHandle, quarantined: &[v1::QuarantinedEntry]) {
+    let mut admin = hq.admin().await;
+    let retry = admin
+        .quarantine_retry(v1::QuarantineRetryRequest {
+            id: quarantined[0].id,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!retry.applied && retry.reason.contains("P999"));
+    hq.import(BaseKind::Product, &[record(BaseKind::Product, "P999")])
+        .await
+        .unwrap();
+    let retry = admin
+        .quarantine_retry(v1::QuarantineRetryRequest {
+            id: quarantined[0].id,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(retry.applied, "{}", retry.reason);
+    let again = admin
+        .quarantine_retry(v1::QuarantineRetryRequest {
+            id: quarantined[0].id,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::NotFound);
+    let malformed_retry = admin
+        .quarantine_retry(v1::QuarantineRetryRequest {
+            id: quarantined[1].id,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(malformed_retry.code(), Code::FailedPrecondition);
+}
+
+/// Hello answers the epoch's position; a newer protocol is refused; epoch 2 starts at 0 and
+/// closes epoch 1 for hellos and pushes. Returns the document pushed in epoch 2.
+async fn hello_and_epochs(client: &mut HqTransferClient, first_entry: &v1::OutboxEntry) -> Document {
+    let hello = |epoch, protocol_version| HelloRequest {
+        protocol_version,
+        epoch,
+        last_seq: 10,
+        backlog: 7,
+        inbox_seq: 0,
+        branch: "SZ".into(),
+        ..Default::default()
+    };
+    let answer = client
+        .hello(hello(1, PROTOCOL_VERSION))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (answer.branch.as_str(), answer.epoch, answer.applied_seq),
+        ("SZ", 1, 10)
+    );
+    let newer_protocol = client.hello(hello(1, PROTOCOL_VERSION + 1)).await.unwrap_err();
+    assert_eq!(newer_protocol.code(), Code::FailedPrecondition);
+    assert_eq!(
+        newer_protocol.message(),
+        "protocol version 2 is not supported: HQ speaks 1"
+    );
+    assert_eq!(
+        client
+            .hello(hello(2, PROTOCOL_VERSION))
+            .await
+            .unwrap()
+            .into_inner()
+            .applied_seq,
+        0
+    );
+    let doc_e2 = sales_out("SZ-E2-1", "SZ", "C001", "1");
+    let ack = push(
+        client,
+        batch("SZ", 2, vec![wire(1, EntryBody::Document(doc_e2.clone()))]),
+    )
+    .await
+    .unwrap();
+    assert_eq!((ack.epoch, ack.acked_seq, ack.applied), (2, 1, 1));
+    let old_epoch = client.hello(hello(1, PROTOCOL_VERSION)).await.unwrap_err();
+    assert_eq!(old_epoch.code(), Code::FailedPrecondition);
+    let old_push = push(client, batch("SZ", 1, vec![first_entry.clone()]))
+        .await
+        .unwrap_err();
+    assert_eq!(old_push.code(), Code::FailedPrecondition);
+    doc_e2
+}
+
+/// Seqs 6 to 8: a document naming an unknown product, one with a malformed decimal, a good
+/// one; returns them with the first and the last document.
+fn poisoned_entries() -> (Vec<v1::OutboxEntry>, Document, Document) {
+    let mut unknown_product = sales_out("SZ-6", "SZ", "C001", "1");
+    unknown_product.lines[0].product = "P999".into();
+    let mut malformed = wire(7, EntryBody::Document(sales_out("SZ-X", "SZ", "C001", "1")));
+    if let Some(v1::outbox_entry::Body::Document(document)) = &mut malformed.body {
+        document.lines[0].qty = "1e5".into();
+    }
+    let doc8 = sales_out("SZ-8", "SZ", "C001", "3");
+    let poisoned = vec![
+        wire(6, EntryBody::Document(unknown_product.clone())),
+        malformed,
+        wire(8, EntryBody::Document(doc8.clone())),
+    ];
+    (poisoned, unknown_product, doc8)
+}
+
+/// A number HQ holds (SZ-1, `doc1`) under new seqs: the same content is a duplicate, other
+/// content is quarantined.
+async fn assert_number_reuse(client: &mut HqTransferClient, doc1: &Document) {
+    let renumbered = vec![
+        wire(9, EntryBody::Document(doc1.clone())),
+        wire(10, EntryBody::Document(sales_out("SZ-1", "SZ", "C001", "99"))),
+    ];
+    let ack = push(client, batch("SZ", 1, renumbered))
+        .await
+        .expect("document number reuse");
+    assert_eq!(counts(&ack), (0, 1, 1, 10));
 }

@@ -40,24 +40,7 @@ async fn hq_ingestion_keeps_awkward_text_on_postgres() {
     };
     let hq = launch_hq(store).await;
     let token = setup_branch(hq.url(), "SZ", "001.001").await;
-    // A name must not be blank; the unit may be anything, the empty string included.
-    let name_of = |text: &str| {
-        if text.trim().is_empty() {
-            format!("blank [{text}]")
-        } else {
-            text.to_owned()
-        }
-    };
-    let records: Vec<BaseRecord> = AWKWARD_TEXT
-        .iter()
-        .enumerate()
-        .map(|(idx, text)| {
-            let mut record = BaseRecord::new(BaseKind::Product, &format!("AW{idx:02}"), &name_of(text));
-            record.unit = (*text).to_owned();
-            record.price = (idx % 2 == 0).then(|| decimal(&format!("{idx}.25")));
-            record
-        })
-        .collect();
+    let records = awkward_records();
     let master: Vec<BaseRecord> = records
         .iter()
         .map(|record| BaseRecord {
@@ -112,71 +95,9 @@ async fn hq_ingestion_keeps_awkward_text_on_postgres() {
     assert_hq_holds(hq.db_url(), "SZ", &[&sale, &red, &retail]).await;
 
     let mut db = sqlx::PgConnection::connect(hq.db_url()).await.expect("connect");
-    let expected_records = |records: &[BaseRecord]| -> Vec<(String, String, String, Option<String>)> {
-        records
-            .iter()
-            .map(|record| {
-                (
-                    record.code.clone(),
-                    record.name.clone(),
-                    record.unit.clone(),
-                    record.price.map(|price| format!("{price:.6}")),
-                )
-            })
-            .collect()
-    };
-    let stored_local: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT code, name, unit, CAST(price AS TEXT) FROM branch_record WHERE code LIKE 'AW%' ORDER BY code",
-    )
-    .fetch_all(&mut db)
-    .await
-    .unwrap();
-    assert_eq!(stored_local, expected_records(&records));
-    let stored_master: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT code, name, unit, CAST(price AS TEXT) FROM master_record WHERE code LIKE 'MAW%' ORDER BY code",
-    )
-    .fetch_all(&mut db)
-    .await
-    .unwrap();
-    assert_eq!(stored_master, expected_records(&master));
+    assert_stored_records(&mut db, &records, &master).await;
 
-    let documents: Vec<(String, String, Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT number, partner, red_of, link_branch FROM document ORDER BY number")
-            .fetch_all(&mut db)
-            .await
-            .unwrap();
-    let document = |number: &str, partner: &str, red_of: Option<&str>| {
-        (
-            number.to_owned(),
-            partner.to_owned(),
-            red_of.map(str::to_owned),
-            None,
-        )
-    };
-    assert_eq!(
-        documents,
-        [
-            document("SZ-1", "C001", None),
-            document("SZ-2", "C001", Some("SZ-1")),
-            document("SZ-3", "", None),
-        ]
-    );
-    let reasons: Vec<(String,)> = sqlx::query_as("SELECT reason FROM rejection")
-        .fetch_all(&mut db)
-        .await
-        .unwrap();
-    assert_eq!(reasons, [(rejection.reason.clone(),)]);
-    let quarantined: Vec<(String, String)> = sqlx::query_as("SELECT summary, body FROM quarantine")
-        .fetch_all(&mut db)
-        .await
-        .unwrap();
-    assert_eq!(
-        quarantined,
-        [(
-            EntryBody::Document(unknown.clone()).summary(),
-            EntryBody::Document(unknown).to_json()
-        )]
-    );
+    assert_stored_documents(&mut db, &rejection.reason, unknown).await;
     db.close().await.ok();
     hq.shutdown().await.expect("clean shutdown");
 }
@@ -214,4 +135,100 @@ async fn hq_ingestion_of_a_batch_larger_than_one_statement_on_postgres() {
     let held: Vec<&Document> = documents.iter().collect();
     assert_hq_holds(hq.db_url(), "SZ", &held).await;
     hq.shutdown().await.expect("clean shutdown");
+}
+
+/// A branch-local product for each awkward text: its unit that text (its name too, unless
+/// blank), every other one with a price.
+fn awkward_records() -> Vec<BaseRecord> {
+    // A name must not be blank; the unit may be anything, the empty string included.
+    let name_of = |text: &str| {
+        if text.trim().is_empty() {
+            format!("blank [{text}]")
+        } else {
+            text.to_owned()
+        }
+    };
+    AWKWARD_TEXT
+        .iter()
+        .enumerate()
+        .map(|(idx, text)| {
+            let mut record = BaseRecord::new(BaseKind::Product, &format!("AW{idx:02}"), &name_of(text));
+            record.unit = (*text).to_owned();
+            record.price = (idx % 2 == 0).then(|| decimal(&format!("{idx}.25")));
+            record
+        })
+        .collect()
+}
+
+/// The branch-local and master records read back from PostgreSQL exactly as sent.
+async fn assert_stored_records(db: &mut sqlx::PgConnection, records: &[BaseRecord], master: &[BaseRecord]) {
+    let expected_records = |records: &[BaseRecord]| -> Vec<(String, String, String, Option<String>)> {
+        records
+            .iter()
+            .map(|record| {
+                (
+                    record.code.clone(),
+                    record.name.clone(),
+                    record.unit.clone(),
+                    record.price.map(|price| format!("{price:.6}")),
+                )
+            })
+            .collect()
+    };
+    let stored_local: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT code, name, unit, CAST(price AS TEXT) FROM branch_record WHERE code LIKE 'AW%' ORDER BY code",
+    )
+    .fetch_all(&mut *db)
+    .await
+    .unwrap();
+    assert_eq!(stored_local, expected_records(records));
+    let stored_master: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT code, name, unit, CAST(price AS TEXT) FROM master_record WHERE code LIKE 'MAW%' ORDER BY code",
+    )
+    .fetch_all(&mut *db)
+    .await
+    .unwrap();
+    assert_eq!(stored_master, expected_records(master));
+}
+
+/// The applied documents, the rejection's reason and the quarantined document (`unknown`)
+/// read back from PostgreSQL exactly as sent.
+async fn assert_stored_documents(db: &mut sqlx::PgConnection, rejection_reason: &str, unknown: Document) {
+    let documents: Vec<(String, String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT number, partner, red_of, link_branch FROM document ORDER BY number")
+            .fetch_all(&mut *db)
+            .await
+            .unwrap();
+    let document = |number: &str, partner: &str, red_of: Option<&str>| {
+        (
+            number.to_owned(),
+            partner.to_owned(),
+            red_of.map(str::to_owned),
+            None,
+        )
+    };
+    assert_eq!(
+        documents,
+        [
+            document("SZ-1", "C001", None),
+            document("SZ-2", "C001", Some("SZ-1")),
+            document("SZ-3", "", None),
+        ]
+    );
+    let reasons: Vec<(String,)> = sqlx::query_as("SELECT reason FROM rejection")
+        .fetch_all(&mut *db)
+        .await
+        .unwrap();
+    assert_eq!(reasons, [(rejection_reason.to_owned(),)]);
+    let quarantined: Vec<(String, String)> = sqlx::query_as("SELECT summary, body FROM quarantine")
+        .fetch_all(&mut *db)
+        .await
+        .unwrap();
+    assert_eq!(
+        quarantined,
+        [(
+            EntryBody::Document(unknown.clone()).summary(),
+            EntryBody::Document(unknown).to_json()
+        )]
+    );
 }

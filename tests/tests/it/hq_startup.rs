@@ -4,8 +4,8 @@
 //! naming the path, URL or key and the cause, comes at once, and leaves nothing behind.
 
 use anyhow::{bail, Context};
-use branchline_tests::agent::free_port;
 use branchline_tests::hq::{HqStoreKind, TEST_ADMIN_TOKEN};
+use branchline_tests::net::RefusingPort;
 use branchline_tests::process::{binary, TempDir};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -291,7 +291,8 @@ async fn serve_refuses_a_read_only_store_file_or_directory() -> anyhow::Result<(
 #[test]
 fn serve_names_an_unreachable_postgres_without_its_password() -> anyhow::Result<()> {
     let cwd = TempDir::new("hq-startup-pg-down")?;
-    let port = free_port()?;
+    let refusing = RefusingPort::bind()?;
+    let port = refusing.port();
     let url = format!("postgres://branchline:s3cret-pw@127.0.0.1:{port}/hq");
     let refusal =
         serve_expecting_refusal(cwd.path(), &["--listen", "127.0.0.1:0", "--db", &url], &[], false)?;

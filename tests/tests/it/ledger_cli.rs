@@ -85,42 +85,7 @@ fn an_operator_session_prints_the_spec_shapes() {
         serde_json::json!({"rows":[{"warehouse":"SZ-W","product":"P001","on_hand":"83"}]})
     );
 
-    let list = json(
-        &ledger,
-        &["doc", "list", "--type", "sales-out", "--format", "json"],
-    );
-    let docs = list["docs"].as_array().unwrap();
-    assert_eq!(docs.len(), 1);
-    let doc = &docs[0];
-    assert_eq!(
-        keys(doc),
-        [
-            "amount",
-            "date",
-            "lines",
-            "number",
-            "partner",
-            "red_of",
-            "status",
-            "tax",
-            "total",
-            "type",
-            "warehouse"
-        ]
-    );
-    assert_eq!(doc["amount"], "350.88");
-    assert_eq!(doc["tax"], "45.61");
-    assert_eq!(doc["total"], "396.49");
-    assert_eq!(doc["status"], "confirmed");
-    let line = &doc["lines"][0];
-    assert_eq!(
-        keys(line),
-        ["amount", "discount", "price", "product", "qty", "tax", "tax_rate", "total"]
-    );
-    assert_eq!(
-        (line["qty"].as_str(), line["price"].as_str()),
-        (Some("17"), Some("21.5"))
-    );
+    assert_sale_listed_in_the_spec_shape(&ledger);
 
     let red = branch_node(&ledger, &["doc", "red", "SZ-000002", "--date", "2026-01-06"])
         .unwrap()
@@ -136,27 +101,7 @@ fn an_operator_session_prints_the_spec_shapes() {
         "100"
     );
 
-    let draft = branch_node(
-        &ledger,
-        &[
-            "doc",
-            "add",
-            "--type",
-            "purchase-in",
-            "--partner",
-            "S001",
-            "--warehouse",
-            "SZ-W",
-            "--line",
-            "P001:5@9",
-            "--draft",
-        ],
-    )
-    .unwrap()
-    .expect_ok();
-    let drafts = json(&ledger, &["doc", "list", "--status", "draft", "--format", "json"]);
-    assert_eq!(drafts["docs"][0]["number"].as_str(), Some(draft.last_line()));
-    ok(&ledger, &["doc", "confirm", draft.last_line()]);
+    add_and_confirm_a_draft(&ledger);
 
     let status = json(&ledger, &["status", "--format", "json"]);
     for key in ["branch", "epoch", "last_seq", "acked_seq", "backlog", "inbox_seq"] {
@@ -170,34 +115,7 @@ fn an_operator_session_prints_the_spec_shapes() {
     );
     assert_eq!(status["backlog"], 8);
 
-    let bundle = dir.join("sz.bundle");
-    ok(&ledger, &["bundle", "export", "--out", bundle.to_str().unwrap()]);
-    assert!(std::fs::read(&bundle)
-        .unwrap()
-        .starts_with(b"{\"format\":\"bundle\""));
-    // The 8 unsent entries move into epoch 2; the 4 documents the ledger numbered are
-    // renumbered SZ-E2-000001..4, so the next number is the fifth.
-    let carried = ok(&ledger, &["epoch", "new"]);
-    assert!(
-        carried.contains("epoch 2") && carried.contains("SZ-E2-000004"),
-        "{carried}"
-    );
-    let next = branch_node(
-        &ledger,
-        &[
-            "doc",
-            "add",
-            "--type",
-            "opening",
-            "--warehouse",
-            "SZ-W",
-            "--line",
-            "P001:1@1",
-        ],
-    )
-    .unwrap()
-    .expect_ok();
-    assert_eq!(next.last_line(), "SZ-E2-000005");
+    export_a_bundle_then_start_epoch_2(&ledger, dir.path());
     assert!(ok(&ledger, &["doc", "list"]).contains("SZ-E2-000005"));
     assert!(ok(&ledger, &["stock"]).contains("P001"));
     assert_integrity(&ledger).unwrap();
@@ -233,97 +151,11 @@ fn bad_input_gets_one_line_naming_the_culprit_and_changes_nothing() {
     .unwrap();
     let template = dir.join("cut.template");
     std::fs::write(&template, b"{\"format\":\"template\",\"format_version\":2,\"source\":\"HQ\",\"entries\":1,\"body_sha256\":\"00\"}\n{}\n").unwrap();
-    let sale = [
-        "doc",
-        "add",
-        "--type",
-        "sales-out",
-        "--partner",
-        "C001",
-        "--warehouse",
-        "SZ-W",
-    ];
-    let with = |extra: &[&'static str]| -> Vec<&'static str> { sale.iter().chain(extra).copied().collect() };
-    let cases: Vec<(Vec<&str>, &str)> = vec![
-        (with(&["--line", "P001:1e3@1"]), "malformed quantity \"1e3\""),
-        (with(&["--line", "P001:1,000@1"]), "malformed quantity"),
-        (with(&["--line", "P001:1.00001@1"]), "more than 4 decimal places"),
-        (with(&["--line", "P001:0@1"]), "quantity 0 must be positive"),
-        (with(&["--line", "P001:-2@1"]), "quantity -2 must be positive"),
-        (
-            with(&["--line", "P001:1@1:1.5"]),
-            "rate \"1.5\" must be at least 0 and below 1",
-        ),
-        (with(&["--line", "P001-1@1"]), "expected PRODUCT:QTY@PRICE"),
-        (with(&["--line", "P404:1@1"]), "unknown product P404"),
-        (
-            with(&["--line", "P001:11@1"]),
-            "would go negative (on hand 10, wanted 11)",
-        ),
-        (with(&["--line", "P001:1@1", "--date", "2026-02-30"]), "--date"),
-        (
-            with(&["--line", "P001:1@1", "--number", "OPEN-1"]),
-            "OPEN-1 already exists with different content",
-        ),
-        (
-            vec![
-                "doc",
-                "add",
-                "--type",
-                "sales-out",
-                "--partner",
-                "C404",
-                "--warehouse",
-                "SZ-W",
-                "--line",
-                "P001:1@1",
-            ],
-            "unknown customer C404",
-        ),
-        (
-            vec![
-                "doc",
-                "add",
-                "--type",
-                "refund",
-                "--warehouse",
-                "SZ-W",
-                "--line",
-                "P001:1@1",
-            ],
-            "unknown document type \"refund\"",
-        ),
-        (vec!["doc", "confirm", "NOPE"], "document NOPE not found"),
-        (
-            vec!["doc", "confirm", "OPEN-1"],
-            "OPEN-1 is confirmed, not a draft",
-        ),
-        (vec!["doc", "red", "NOPE"], "document NOPE not found"),
-        (
-            vec!["product", "add", "P001", "--name", "other"],
-            "product P001 already exists with different content",
-        ),
-        (
-            vec!["product", "add", "P 2", "--name", "x"],
-            "invalid product code \"P 2\"",
-        ),
-        (
-            vec!["product", "add", "P2", "--name", "x", "--price", "-1"],
-            "negative price",
-        ),
-        (
-            vec!["doc", "import", bad_jsonl.to_str().unwrap()],
-            "bad.jsonl: line 2: field lines[0].qty",
-        ),
-        (
-            vec!["template", "import", template.to_str().unwrap()],
-            "cut.template: header or body checksum mismatch",
-        ),
-        (
-            vec!["init", "--branch", "SZ", "--name", "again"],
-            "already exists",
-        ),
-    ];
+    let mut cases: Vec<(Vec<&str>, &str)> = bad_sale_inputs();
+    cases.extend(other_bad_inputs(
+        bad_jsonl.to_str().unwrap(),
+        template.to_str().unwrap(),
+    ));
     let before = snapshot(&ledger).unwrap();
     for (args, expected) in cases {
         let run = branch_node(&ledger, &args).unwrap();
@@ -384,4 +216,205 @@ fn import_is_one_transaction_and_idempotent() {
         run.stderr
     );
     assert_eq!(snapshot(&ledger).unwrap(), before);
+}
+
+/// `doc list --format json` shows the sale with the documented keys, its line with theirs, and
+/// exact figures.
+fn assert_sale_listed_in_the_spec_shape(ledger: &Path) {
+    let list = json(
+        ledger,
+        &["doc", "list", "--type", "sales-out", "--format", "json"],
+    );
+    let docs = list["docs"].as_array().unwrap();
+    assert_eq!(docs.len(), 1);
+    let doc = &docs[0];
+    assert_eq!(
+        keys(doc),
+        [
+            "amount",
+            "date",
+            "lines",
+            "number",
+            "partner",
+            "red_of",
+            "status",
+            "tax",
+            "total",
+            "type",
+            "warehouse"
+        ]
+    );
+    assert_eq!(doc["amount"], "350.88");
+    assert_eq!(doc["tax"], "45.61");
+    assert_eq!(doc["total"], "396.49");
+    assert_eq!(doc["status"], "confirmed");
+    let line = &doc["lines"][0];
+    assert_eq!(
+        keys(line),
+        ["amount", "discount", "price", "product", "qty", "tax", "tax_rate", "total"]
+    );
+    assert_eq!(
+        (line["qty"].as_str(), line["price"].as_str()),
+        (Some("17"), Some("21.5"))
+    );
+}
+
+/// A draft purchase-in is listed as a draft, then confirmed.
+fn add_and_confirm_a_draft(ledger: &Path) {
+    let draft = branch_node(
+        ledger,
+        &[
+            "doc",
+            "add",
+            "--type",
+            "purchase-in",
+            "--partner",
+            "S001",
+            "--warehouse",
+            "SZ-W",
+            "--line",
+            "P001:5@9",
+            "--draft",
+        ],
+    )
+    .unwrap()
+    .expect_ok();
+    let drafts = json(ledger, &["doc", "list", "--status", "draft", "--format", "json"]);
+    assert_eq!(drafts["docs"][0]["number"].as_str(), Some(draft.last_line()));
+    ok(ledger, &["doc", "confirm", draft.last_line()]);
+}
+
+/// The unsent entries exported as a bundle, then carried into epoch 2 with the documents the
+/// ledger numbered renumbered, so the next number is the fifth of epoch 2.
+fn export_a_bundle_then_start_epoch_2(ledger: &Path, dir: &Path) {
+    let bundle = dir.join("sz.bundle");
+    ok(ledger, &["bundle", "export", "--out", bundle.to_str().unwrap()]);
+    assert!(std::fs::read(&bundle)
+        .unwrap()
+        .starts_with(b"{\"format\":\"bundle\""));
+    // The 8 unsent entries move into epoch 2; the 4 documents the ledger numbered are
+    // renumbered SZ-E2-000001..4, so the next number is the fifth.
+    let carried = ok(ledger, &["epoch", "new"]);
+    assert!(
+        carried.contains("epoch 2") && carried.contains("SZ-E2-000004"),
+        "{carried}"
+    );
+    let next = branch_node(
+        ledger,
+        &[
+            "doc",
+            "add",
+            "--type",
+            "opening",
+            "--warehouse",
+            "SZ-W",
+            "--line",
+            "P001:1@1",
+        ],
+    )
+    .unwrap()
+    .expect_ok();
+    assert_eq!(next.last_line(), "SZ-E2-000005");
+}
+
+/// Bad `doc add` inputs of a sale, each with what its one-line error must say.
+fn bad_sale_inputs() -> Vec<(Vec<&'static str>, &'static str)> {
+    let sale = [
+        "doc",
+        "add",
+        "--type",
+        "sales-out",
+        "--partner",
+        "C001",
+        "--warehouse",
+        "SZ-W",
+    ];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> { sale.iter().chain(extra).copied().collect() };
+    vec![
+        (with(&["--line", "P001:1e3@1"]), "malformed quantity \"1e3\""),
+        (with(&["--line", "P001:1,000@1"]), "malformed quantity"),
+        (with(&["--line", "P001:1.00001@1"]), "more than 4 decimal places"),
+        (with(&["--line", "P001:0@1"]), "quantity 0 must be positive"),
+        (with(&["--line", "P001:-2@1"]), "quantity -2 must be positive"),
+        (
+            with(&["--line", "P001:1@1:1.5"]),
+            "rate \"1.5\" must be at least 0 and below 1",
+        ),
+        (with(&["--line", "P001-1@1"]), "expected PRODUCT:QTY@PRICE"),
+        (with(&["--line", "P404:1@1"]), "unknown product P404"),
+        (
+            with(&["--line", "P001:11@1"]),
+            "would go negative (on hand 10, wanted 11)",
+        ),
+        (with(&["--line", "P001:1@1", "--date", "2026-02-30"]), "--date"),
+        (
+            with(&["--line", "P001:1@1", "--number", "OPEN-1"]),
+            "OPEN-1 already exists with different content",
+        ),
+    ]
+}
+
+/// Other bad inputs: unknown codes and types, missing documents, conflicting records, a bad
+/// import file, a cut template, an existing ledger; each with what its error must say.
+fn other_bad_inputs<'a>(bad_jsonl: &'a str, template: &'a str) -> Vec<(Vec<&'a str>, &'static str)> {
+    vec![
+        (
+            vec![
+                "doc",
+                "add",
+                "--type",
+                "sales-out",
+                "--partner",
+                "C404",
+                "--warehouse",
+                "SZ-W",
+                "--line",
+                "P001:1@1",
+            ],
+            "unknown customer C404",
+        ),
+        (
+            vec![
+                "doc",
+                "add",
+                "--type",
+                "refund",
+                "--warehouse",
+                "SZ-W",
+                "--line",
+                "P001:1@1",
+            ],
+            "unknown document type \"refund\"",
+        ),
+        (vec!["doc", "confirm", "NOPE"], "document NOPE not found"),
+        (
+            vec!["doc", "confirm", "OPEN-1"],
+            "OPEN-1 is confirmed, not a draft",
+        ),
+        (vec!["doc", "red", "NOPE"], "document NOPE not found"),
+        (
+            vec!["product", "add", "P001", "--name", "other"],
+            "product P001 already exists with different content",
+        ),
+        (
+            vec!["product", "add", "P 2", "--name", "x"],
+            "invalid product code \"P 2\"",
+        ),
+        (
+            vec!["product", "add", "P2", "--name", "x", "--price", "-1"],
+            "negative price",
+        ),
+        (
+            vec!["doc", "import", bad_jsonl],
+            "bad.jsonl: line 2: field lines[0].qty",
+        ),
+        (
+            vec!["template", "import", template],
+            "cut.template: header or body checksum mismatch",
+        ),
+        (
+            vec!["init", "--branch", "SZ", "--name", "again"],
+            "already exists",
+        ),
+    ]
 }

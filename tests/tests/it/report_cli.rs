@@ -4,9 +4,9 @@
 //! with completion, ranking, inventory, JSON / CSV / table output, freshness, and refusals.
 
 use crate::hq_support::{batch, push, wire};
-use crate::report_props::setup_group;
+use crate::report_streams::setup_group;
 use branchline_shared::{parse_date, DocLine, DocType, Document, EntryBody};
-use branchline_tests::hq::{launch_hq, HqStoreKind, TEST_ADMIN_TOKEN};
+use branchline_tests::hq::{launch_hq, HqHandle, HqStoreKind, TEST_ADMIN_TOKEN};
 use branchline_tests::process::{run, Run};
 use serde_json::{json, Value};
 
@@ -52,6 +52,20 @@ async fn report_cli_answers_exact_figures_in_every_format() {
     let tokens = setup_group(&hq).await;
     let url = hq.url().to_owned();
 
+    push_figures(&hq, &tokens).await;
+    assert_january_of_a_grouping_node(&url);
+    assert_year_end_boundaries_as_csv(&url);
+    assert_targets_and_completion(&url);
+    assert_ranking_and_inventory(&url);
+    assert_refusals(&url, &tokens[0]);
+
+    hq.shutdown().await.unwrap();
+}
+
+/// Pushes the figures every report below is checked against: SZ's sales across the year end,
+/// one of them reversed by a red document, and its opening stock; GZ's retail sale of 0.015;
+/// ZH's sale.
+async fn push_figures(hq: &HqHandle, tokens: &[String]) {
     let sz_1 = document(
         "SZ-1",
         DocType::SalesOut,
@@ -99,11 +113,14 @@ async fn report_cli_answers_exact_figures_in_every_format() {
         let ack = push(&mut client, batch(code, 1, entries)).await.expect("push");
         assert_eq!(ack.quarantined, 0);
     }
+}
 
+/// A grouping node (001.001 has no ledger) rolls up SZ and GZ, with their freshness.
+fn assert_january_of_a_grouping_node(url: &str) {
     // A grouping node (001.001 has no ledger) rolls up SZ and GZ; January only; the red SZ-3
     // cancels SZ-2 exactly; 0.015 rounds half away from zero to 0.02.
     let january = json_of(report(
-        &url,
+        url,
         &[
             "sales",
             "--org",
@@ -137,10 +154,13 @@ async fn report_cli_answers_exact_figures_in_every_format() {
     assert!(freshness[0]["received_at"]
         .as_str()
         .is_some_and(|at| at.ends_with('Z')));
+}
 
+/// Inclusive date boundaries across the year end, by product and day, as CSV.
+fn assert_year_end_boundaries_as_csv(url: &str) {
     // Inclusive boundaries across the year end, by product and day, as CSV.
     let csv = report(
-        &url,
+        url,
         &[
             "sales",
             "--org",
@@ -162,14 +182,17 @@ async fn report_cli_answers_exact_figures_in_every_format() {
          001.001.001,SZ,P001,2025-12-31,17,350.88,45.61,396.49\n\
          001.001.001,SZ,P002,2026-01-01,2.5,8.33,1.08,9.41\n"
     );
+}
 
+/// Targets set through `admin target set` (a bad month refused) and their completion.
+fn assert_targets_and_completion(url: &str) {
     // Targets: completion = amount / target, 2 places.
     run(
         "hq-server",
         [
             "admin",
             "--hq",
-            &url,
+            url,
             "--token",
             TEST_ADMIN_TOKEN,
             "target",
@@ -186,7 +209,7 @@ async fn report_cli_answers_exact_figures_in_every_format() {
         [
             "admin",
             "--hq",
-            &url,
+            url,
             "--token",
             TEST_ADMIN_TOKEN,
             "target",
@@ -200,7 +223,7 @@ async fn report_cli_answers_exact_figures_in_every_format() {
     .expect_err();
     assert!(bad_month.stderr.contains("2025-13"), "{}", bad_month.stderr);
     let by_month = json_of(report(
-        &url,
+        url,
         &[
             "sales",
             "--org",
@@ -216,10 +239,13 @@ async fn report_cli_answers_exact_figures_in_every_format() {
     assert_eq!(by_month["rows"][0]["completion"], "70.18");
     assert_eq!(by_month["rows"][1]["month"], "2026-01");
     assert_eq!(by_month["rows"][1]["target"], Value::Null);
+}
 
+/// The product ranking over the whole group, and the inventory as JSON and as a table.
+fn assert_ranking_and_inventory(url: &str) {
     // Ranking by product over the whole group: P001 = 350.88 + 0.02 + 30.00.
     let ranking = json_of(report(
-        &url,
+        url,
         &[
             "ranking", "--org", "001", "--by", "product", "--top", "1", "--format", "json",
         ],
@@ -231,7 +257,7 @@ async fn report_cli_answers_exact_figures_in_every_format() {
 
     // Inventory: opening 100 − 17 P001; P002 out and back in by the red document.
     let inventory = json_of(report(
-        &url,
+        url,
         &["inventory", "--org", "001.001.001", "--format", "json"],
     ));
     assert_eq!(
@@ -241,7 +267,7 @@ async fn report_cli_answers_exact_figures_in_every_format() {
             {"org": "001.001.001", "branch": "SZ", "warehouse": "SZ-W", "product": "P002", "on_hand": "0"},
         ])
     );
-    let table = report(&url, &["inventory", "--org", "001.001.001"]).expect_ok();
+    let table = report(url, &["inventory", "--org", "001.001.001"]).expect_ok();
     let first = table.stdout.lines().next().unwrap();
     assert_eq!(
         first.split_whitespace().collect::<Vec<_>>(),
@@ -252,15 +278,18 @@ async fn report_cli_answers_exact_figures_in_every_format() {
         .stdout
         .lines()
         .any(|line| line.starts_with("001.001.001") && line.trim_end().ends_with(" 83")));
+}
 
+/// Refusals: one line naming what is wrong; a branch token is not an admin credential.
+fn assert_refusals(url: &str, branch_token: &str) {
     // Refusals: one line naming what is wrong; a branch token is not an admin credential.
-    let bogus = report(&url, &["sales", "--org", "001", "--by", "org,colour"]).expect_err();
+    let bogus = report(url, &["sales", "--org", "001", "--by", "org,colour"]).expect_err();
     assert_eq!(bogus.stderr.trim().lines().count(), 1, "{}", bogus.stderr);
     assert!(bogus.stderr.contains("colour"), "{}", bogus.stderr);
-    let unknown = report(&url, &["sales", "--org", "009"]).expect_err();
+    let unknown = report(url, &["sales", "--org", "009"]).expect_err();
     assert!(unknown.stderr.contains("organization 009"), "{}", unknown.stderr);
     let reversed = report(
-        &url,
+        url,
         &[
             "sales",
             "--org",
@@ -280,12 +309,17 @@ async fn report_cli_answers_exact_figures_in_every_format() {
     let branch = run(
         "hq-server",
         [
-            "report", "--hq", &url, "--token", &tokens[0], "sales", "--org", "001",
+            "report",
+            "--hq",
+            url,
+            "--token",
+            branch_token,
+            "sales",
+            "--org",
+            "001",
         ],
     )
     .unwrap()
     .expect_err();
     assert!(branch.stderr.contains("PermissionDenied"), "{}", branch.stderr);
-
-    hq.shutdown().await.unwrap();
 }

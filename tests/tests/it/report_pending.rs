@@ -4,7 +4,8 @@
 //! stored lines in every state. SQLite, and PostgreSQL.
 
 use crate::hq_support::{batch, push, wire};
-use crate::report_props::{assert_reports_match_lines, sale, setup_group, PRODUCTS};
+use crate::report_props::assert_reports_match_lines;
+use crate::report_streams::{sale, setup_group, PRODUCTS};
 use branchline_shared::EntryBody;
 use branchline_tests::hq::{launch_hq_with, HqStoreKind};
 use sqlx::Connection;

@@ -6,9 +6,8 @@
 //! on top of the repacked blocks. The pending roll-up rows (SQLite 6, PostgreSQL 7) are dropped
 //! with the blocks and come back empty. SQLite, and PostgreSQL.
 
-use crate::report_props::{
-    assert_reports_match_lines, push_random_streams, random_documents, setup_group, Rng,
-};
+use crate::report_props::assert_reports_match_lines;
+use crate::report_streams::{push_random_streams, random_documents, setup_group, Rng};
 use branchline_shared::{EntryBody, OutboxEntry};
 use branchline_tests::hq::{branch_ref, launch_hq, HqStoreKind};
 use hq_server::store::db::dialect::Dialect;
@@ -63,72 +62,10 @@ async fn upgrade_case(store_kind: HqStoreKind) {
     };
 
     // Back to the schema before the packed roll-ups, holding the same data.
-    sqlx::any::install_default_drivers();
-    let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
-    let mut downgrade = old_product_levels(dialect);
-    downgrade.extend(
-        [
-            "sales_year_block",
-            "sales_month_block",
-            "stock_block",
-            "product_slot",
-            "rollup_pending",
-        ]
-        .map(|table| format!("DROP TABLE {table}")),
-    );
-    downgrade.push("ALTER TABLE branch DROP COLUMN inbox_floor".to_owned());
-    downgrade.push("DROP INDEX inbox_unoffered".to_owned());
-    downgrade.push("ALTER TABLE inbox DROP COLUMN offered".to_owned());
-    downgrade.push(format!(
-        "DELETE FROM schema_migrations WHERE version >= {packed_version}"
-    ));
-    for statement in &downgrade {
-        sqlx::query(statement)
-            .execute(&mut connection)
-            .await
-            .unwrap_or_else(|error| panic!("{statement}: {error}"));
-    }
-    let old_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sales_year_product")
-        .fetch_one(&mut connection)
-        .await
-        .unwrap();
-    assert!(
-        old_rows > 100,
-        "the old year level holds the data ({old_rows} rows)"
-    );
-    connection.close().await.unwrap();
+    downgrade_to_unpacked(&url, dialect, packed_version).await;
 
     let store = Store::open(&url, 2).await.expect("upgrading the store");
-    let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
-    for old in ["sales_year_product", "stock_on_hand"] {
-        let gone = sqlx::query(&format!("SELECT 1 FROM {old}"))
-            .fetch_optional(&mut connection)
-            .await;
-        assert!(gone.is_err(), "{old} is dropped");
-    }
-    let stock_blocks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stock_block")
-        .fetch_one(&mut connection)
-        .await
-        .unwrap();
-    assert!(
-        stock_blocks > 3,
-        "the on-hand is repacked ({stock_blocks} blocks)"
-    );
-    let slots: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM product_slot")
-        .fetch_one(&mut connection)
-        .await
-        .unwrap();
-    assert!(slots > 64, "product ids span more than one block ({slots})");
-    let version: i64 = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
-        .fetch_one(&mut connection)
-        .await
-        .unwrap();
-    assert_eq!(
-        version,
-        packed_version + 3,
-        "both packing migrations, the pending roll-ups and the inbox floor applied"
-    );
-    connection.close().await.unwrap();
+    assert_repacked(&url, packed_version).await;
     let whole_range = ("2025-11-01".to_owned(), "2026-03-01".to_owned());
     assert_reports_match_lines(&store, whole_range.clone()).await;
 
@@ -171,4 +108,78 @@ async fn upgrade_repacks_product_rollups_postgres() {
         return;
     };
     upgrade_case(store_kind).await;
+}
+
+/// Takes the store back to the schema before the packed roll-ups (the old per-product levels
+/// back-filled, the packed tables and later columns dropped), holding the same data.
+async fn downgrade_to_unpacked(url: &str, dialect: Dialect, packed_version: i64) {
+    sqlx::any::install_default_drivers();
+    let mut connection = sqlx::AnyConnection::connect(url).await.unwrap();
+    let mut downgrade = old_product_levels(dialect);
+    downgrade.extend(
+        [
+            "sales_year_block",
+            "sales_month_block",
+            "stock_block",
+            "product_slot",
+            "rollup_pending",
+        ]
+        .map(|table| format!("DROP TABLE {table}")),
+    );
+    downgrade.push("ALTER TABLE branch DROP COLUMN inbox_floor".to_owned());
+    downgrade.push("DROP INDEX inbox_unoffered".to_owned());
+    downgrade.push("ALTER TABLE inbox DROP COLUMN offered".to_owned());
+    downgrade.push(format!(
+        "DELETE FROM schema_migrations WHERE version >= {packed_version}"
+    ));
+    for statement in &downgrade {
+        sqlx::query(statement)
+            .execute(&mut connection)
+            .await
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+    let old_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sales_year_product")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert!(
+        old_rows > 100,
+        "the old year level holds the data ({old_rows} rows)"
+    );
+    connection.close().await.unwrap();
+}
+
+/// After the upgrade: the old tables dropped, the on-hand and products repacked, every later
+/// migration applied.
+async fn assert_repacked(url: &str, packed_version: i64) {
+    let mut connection = sqlx::AnyConnection::connect(url).await.unwrap();
+    for old in ["sales_year_product", "stock_on_hand"] {
+        let gone = sqlx::query(&format!("SELECT 1 FROM {old}"))
+            .fetch_optional(&mut connection)
+            .await;
+        assert!(gone.is_err(), "{old} is dropped");
+    }
+    let stock_blocks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stock_block")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert!(
+        stock_blocks > 3,
+        "the on-hand is repacked ({stock_blocks} blocks)"
+    );
+    let slots: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM product_slot")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert!(slots > 64, "product ids span more than one block ({slots})");
+    let version: i64 = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(
+        version,
+        packed_version + 3,
+        "both packing migrations, the pending roll-ups and the inbox floor applied"
+    );
+    connection.close().await.unwrap();
 }

@@ -38,6 +38,26 @@ fn copy_ledger(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A ledger whose epoch is held refuses to confirm, naming `epoch new`.
+fn assert_confirms_held(ledger: &Path, branch: &str) -> Result<()> {
+    let held = branch_node(
+        ledger,
+        &[
+            "doc",
+            "add",
+            "--type",
+            "opening",
+            "--warehouse",
+            &seed_warehouse(branch),
+            "--line",
+            &format!("{}:1@2", product_code(0)),
+        ],
+    )?
+    .expect_err();
+    assert!(held.stderr.contains("epoch new"), "{}", held.stderr);
+    Ok(())
+}
+
 /// `extra` confirms after the restore: 1 leaves the copy behind HQ, 3 make it contradict HQ.
 async fn restored_ledger(branch: &str, org: &str, extra: u32, refusal: &str) -> Result<()> {
     let dir = TempDir::new(&format!("restore-ledger-{branch}"))?;
@@ -67,21 +87,7 @@ async fn restored_ledger(branch: &str, org: &str, extra: u32, refusal: &str) -> 
         refused.stderr
     );
     // Until `epoch new`, the ledger refuses to confirm: the next number is HQ's too.
-    let held = branch_node(
-        &copy,
-        &[
-            "doc",
-            "add",
-            "--type",
-            "opening",
-            "--warehouse",
-            &seed_warehouse(branch),
-            "--line",
-            &format!("{}:1@2", product_code(0)),
-        ],
-    )?
-    .expect_err();
-    assert!(held.stderr.contains("epoch new"), "{}", held.stderr);
+    assert_confirms_held(&copy, branch)?;
     assert_eq!(hq_totals(hq.db_url(), branch).await?.documents, 4);
 
     let settled = branch_node(&copy, &["epoch", "new"])?.expect_ok();

@@ -28,6 +28,47 @@ fn assert_clear_failure(run: &Run, what: &str) {
     );
 }
 
+/// Damaged copies of a ledger file's `bytes`: (what, content, must be refused). The magic
+/// string, page size and application id are checked on open, and a file cut short of its
+/// schema cannot be a ledger.
+fn damaged_copies(bytes: &[u8]) -> Vec<(String, Vec<u8>, bool)> {
+    let mut rng = TestRng::new(7);
+    let mut damaged: Vec<(String, Vec<u8>, bool)> = Vec::new();
+    for position in [0, 16, 18, 28, 44, 60, 68, 96, 100, 4096, 4100] {
+        let mut copy = bytes.to_vec();
+        copy[position] ^= 0xff;
+        let must_refuse = matches!(position, 0 | 16 | 68);
+        damaged.push((format!("flip at byte {position}"), copy, must_refuse));
+    }
+    for _ in 0..RANDOM_FLIPS {
+        let position = rng.below(bytes.len() as u64) as usize;
+        let mut copy = bytes.to_vec();
+        for offset in 0..8 {
+            if let Some(byte) = copy.get_mut(position + offset) {
+                *byte ^= 0x5a;
+            }
+        }
+        damaged.push((format!("8 bytes flipped at {position}"), copy, false));
+    }
+    for length in [
+        0,
+        50,
+        100,
+        4096,
+        bytes.len() / 2,
+        bytes.len() - 4096,
+        bytes.len() - 1,
+    ] {
+        let must_refuse = length <= bytes.len() / 2;
+        damaged.push((
+            format!("truncated to {length} bytes"),
+            bytes[..length].to_vec(),
+            must_refuse,
+        ));
+    }
+    damaged
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_corrupt_ledger_is_refused_and_never_pushed() {
     let hq = launch_hq(HqStoreKind::Sqlite).await;
@@ -52,42 +93,7 @@ async fn security_corrupt_ledger_is_refused_and_never_pushed() {
     let held = hq_totals(hq.db_url(), "SZ").await.unwrap();
     assert!(held.documents > 0);
 
-    let mut rng = TestRng::new(7);
-    // (what, content, must be refused): the magic string, page size and application id are
-    // checked on open, and a file cut short of its schema cannot be a ledger.
-    let mut damaged: Vec<(String, Vec<u8>, bool)> = Vec::new();
-    for position in [0, 16, 18, 28, 44, 60, 68, 96, 100, 4096, 4100] {
-        let mut copy = bytes.clone();
-        copy[position] ^= 0xff;
-        let must_refuse = matches!(position, 0 | 16 | 68);
-        damaged.push((format!("flip at byte {position}"), copy, must_refuse));
-    }
-    for _ in 0..RANDOM_FLIPS {
-        let position = rng.below(bytes.len() as u64) as usize;
-        let mut copy = bytes.clone();
-        for offset in 0..8 {
-            if let Some(byte) = copy.get_mut(position + offset) {
-                *byte ^= 0x5a;
-            }
-        }
-        damaged.push((format!("8 bytes flipped at {position}"), copy, false));
-    }
-    for length in [
-        0,
-        50,
-        100,
-        4096,
-        bytes.len() / 2,
-        bytes.len() - 4096,
-        bytes.len() - 1,
-    ] {
-        let must_refuse = length <= bytes.len() / 2;
-        damaged.push((
-            format!("truncated to {length} bytes"),
-            bytes[..length].to_vec(),
-            must_refuse,
-        ));
-    }
+    let damaged = damaged_copies(&bytes);
 
     let mut n_refused = 0;
     for (case_idx, (what, content, must_refuse)) in damaged.iter().enumerate() {

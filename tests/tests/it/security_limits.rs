@@ -5,11 +5,28 @@
 use crate::hq_support::{batch, push, sales_out, setup_branch, wire};
 use branchline_proto::v1::BundleUpload;
 use branchline_shared::EntryBody;
-use branchline_tests::hq::{admin_client, transfer_client};
+use branchline_tests::hq::{admin_client, transfer_client, HqTransferClient};
 use branchline_tests::security::{audit_events, branch_last_seq, hello_request, launch_configured_hq};
 use tonic::Code;
 
 const MESSAGE_BYTES_MAX: usize = 64 * 1024;
+
+/// Says Hello up to `calls` times; the index of the first call refused, which must be refused
+/// for the request rate, naming the limit.
+async fn hellos_until_refused(sz: &mut HqTransferClient, calls: usize) -> Option<usize> {
+    for call_idx in 0..calls {
+        if let Err(status) = sz.hello(hello_request("SZ")).await {
+            assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+            assert!(
+                status.message().contains("limits.branch_requests_per_second"),
+                "{}",
+                status.message()
+            );
+            return Some(call_idx);
+        }
+    }
+    None
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_limits_refuse_with_their_codes_and_audit() {
@@ -64,21 +81,8 @@ async fn security_limits_refuse_with_their_codes_and_audit() {
     assert_eq!(branch_last_seq(&mut admin, "SZ").await.unwrap(), 0);
 
     // The request rate: the burst is spent, then RESOURCE_EXHAUSTED naming the limit.
-    let mut refused_at = None;
-    for call_idx in 0..20 {
-        if let Err(status) = sz.hello(hello_request("SZ")).await {
-            assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
-            assert!(
-                status.message().contains("limits.branch_requests_per_second"),
-                "{}",
-                status.message()
-            );
-            refused_at = Some(call_idx);
-            break;
-        }
-    }
     assert!(
-        refused_at.is_some(),
+        hellos_until_refused(&mut sz, 20).await.is_some(),
         "20 calls at a burst of 6 and 1/s were all admitted"
     );
 

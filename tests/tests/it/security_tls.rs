@@ -9,8 +9,9 @@ use branchline_tests::ledger::seed_ledger;
 use branchline_tests::process::{run, TempDir};
 use branchline_tests::security::{
     audit_events, branch_last_seq, hello_request, launch_configured_hq, register_branch, secure_admin,
-    secure_transfer, ClientTls, TestPki,
+    secure_transfer, ClientTls, PemPair, SecureAdminClient, TestPki,
 };
+use std::path::Path;
 use tonic::Code;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,52 +51,7 @@ async fn security_tls_serves_every_endpoint() {
     // The real binaries: the admin and report CLIs with --ca, the agent with --ca.
     let hq_url = hq.url.clone();
     let ca = pki.ca.display().to_string();
-    run(
-        "hq-server",
-        [
-            "admin",
-            "--hq",
-            &hq_url,
-            "--token",
-            TEST_ADMIN_TOKEN,
-            "--ca",
-            &ca,
-            "status",
-            "--format",
-            "json",
-        ],
-    )
-    .unwrap()
-    .expect_ok();
-    run(
-        "hq-server",
-        [
-            "report",
-            "--hq",
-            &hq_url,
-            "--token",
-            TEST_ADMIN_TOKEN,
-            "--ca",
-            &ca,
-            "sales",
-            "--org",
-            "001",
-        ],
-    )
-    .unwrap()
-    .expect_ok();
-    let without_ca = run(
-        "hq-server",
-        ["admin", "--hq", &hq_url, "--token", TEST_ADMIN_TOKEN, "status"],
-    )
-    .unwrap()
-    .expect_err();
-    assert_eq!(
-        without_ca.stderr.trim().lines().count(),
-        1,
-        "{}",
-        without_ca.stderr
-    );
+    assert_clis_need_the_ca(&hq_url, &ca);
 
     let work = TempDir::new("tls-agent").unwrap();
     let ledger = work.join("sz.db");
@@ -178,39 +134,7 @@ async fn security_mutual_tls_binds_token_to_certificate() {
     }
 
     // The agent binary with --cert/--key pushes; without them it is refused in one line.
-    let work = TempDir::new("mtls-agent").unwrap();
-    let ledger = work.join("sz.db");
-    drop(seed_ledger(&ledger, "SZ").unwrap());
-    import_documents(&ledger, work.path(), "SZ", 3, 11).unwrap();
-    let ca = pki.ca.display().to_string();
-    let refused = agent_with(&ledger, &hq.url, &sz_token, &["--ca", &ca, "once"])
-        .unwrap()
-        .expect_err();
-    assert!(
-        refused.stderr.contains("client certificate"),
-        "{}",
-        refused.stderr
-    );
-    assert_eq!(
-        branch_last_seq(&mut admin, "SZ").await.unwrap(),
-        0,
-        "nothing pushed"
-    );
-    let cert = sz_cert.cert.display().to_string();
-    let key = sz_cert.key.display().to_string();
-    agent_with(
-        &ledger,
-        &hq.url,
-        &sz_token,
-        &["--ca", &ca, "--cert", &cert, "--key", &key, "once"],
-    )
-    .unwrap()
-    .expect_ok();
-    let ledger_status = branchline_tests::agent::ledger_positions(&ledger).unwrap();
-    assert_eq!(
-        branch_last_seq(&mut admin, "SZ").await.unwrap(),
-        ledger_status.last_seq
-    );
+    assert_agent_pushes_only_with_its_certificate(&hq.url, &mut admin, &sz_token, &pki.ca, &sz_cert).await;
 
     // Each refusal is in the audit log, under the branch whose token was used.
     let events = audit_events(&mut admin).await.unwrap();
@@ -222,4 +146,94 @@ async fn security_mutual_tls_binds_token_to_certificate() {
     assert!(refusals.contains(&"refused: unauthenticated"), "{events:?}");
     assert!(refusals.contains(&"refused: permission denied"), "{events:?}");
     hq.shutdown().await.unwrap();
+}
+
+/// The agent binary against a mutual-TLS HQ: refused in one line without the branch's
+/// certificate (nothing pushed), pushes everything with `--cert`/`--key`.
+async fn assert_agent_pushes_only_with_its_certificate(
+    hq_url: &str,
+    admin: &mut SecureAdminClient,
+    sz_token: &str,
+    ca: &Path,
+    sz_cert: &PemPair,
+) {
+    let work = TempDir::new("mtls-agent").unwrap();
+    let ledger = work.join("sz.db");
+    drop(seed_ledger(&ledger, "SZ").unwrap());
+    import_documents(&ledger, work.path(), "SZ", 3, 11).unwrap();
+    let ca = ca.display().to_string();
+    let refused = agent_with(&ledger, hq_url, sz_token, &["--ca", &ca, "once"])
+        .unwrap()
+        .expect_err();
+    assert!(
+        refused.stderr.contains("client certificate"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(branch_last_seq(admin, "SZ").await.unwrap(), 0, "nothing pushed");
+    let cert = sz_cert.cert.display().to_string();
+    let key = sz_cert.key.display().to_string();
+    agent_with(
+        &ledger,
+        hq_url,
+        sz_token,
+        &["--ca", &ca, "--cert", &cert, "--key", &key, "once"],
+    )
+    .unwrap()
+    .expect_ok();
+    let ledger_status = branchline_tests::agent::ledger_positions(&ledger).unwrap();
+    assert_eq!(
+        branch_last_seq(admin, "SZ").await.unwrap(),
+        ledger_status.last_seq
+    );
+}
+
+/// The admin and report CLIs reach a TLS HQ with `--ca`; without it, a one-line error.
+fn assert_clis_need_the_ca(hq_url: &str, ca: &str) {
+    run(
+        "hq-server",
+        [
+            "admin",
+            "--hq",
+            hq_url,
+            "--token",
+            TEST_ADMIN_TOKEN,
+            "--ca",
+            ca,
+            "status",
+            "--format",
+            "json",
+        ],
+    )
+    .unwrap()
+    .expect_ok();
+    run(
+        "hq-server",
+        [
+            "report",
+            "--hq",
+            hq_url,
+            "--token",
+            TEST_ADMIN_TOKEN,
+            "--ca",
+            ca,
+            "sales",
+            "--org",
+            "001",
+        ],
+    )
+    .unwrap()
+    .expect_ok();
+    let without_ca = run(
+        "hq-server",
+        ["admin", "--hq", hq_url, "--token", TEST_ADMIN_TOKEN, "status"],
+    )
+    .unwrap()
+    .expect_err();
+    assert_eq!(
+        without_ca.stderr.trim().lines().count(),
+        1,
+        "{}",
+        without_ca.stderr
+    );
 }

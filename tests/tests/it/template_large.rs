@@ -65,6 +65,37 @@ fn pull_killed_between_parts(ledger: &Path, config: &Path, inbox_last_seq: u64) 
     Ok(killed && seen < inbox_last_seq && after < inbox_last_seq)
 }
 
+/// The template exported to a file and imported into a new ledger, once: a second import
+/// changes nothing.
+fn template_by_file(hq: &HqHandle, dir: &Path) -> Result<()> {
+    let file = dir.join("base.template");
+    admin(
+        hq,
+        &[
+            "template",
+            "export",
+            "base",
+            "--out",
+            file.to_str().context("path")?,
+        ],
+    )?
+    .expect_ok();
+    let zh = dir.join("zh.db");
+    init_ledger(&zh, "ZH")?;
+    let imported = branch_node(&zh, &["template", "import", file.to_str().context("path")?])?.expect_ok();
+    assert!(
+        imported.stdout.contains(&format!(
+            "applied template base version 1: {N_PRODUCTS} records updated"
+        )),
+        "{}",
+        imported.stdout
+    );
+    assert_eq!(n_products(&zh)?, N_PRODUCTS);
+    let repeated = branch_node(&zh, &["template", "import", file.to_str().context("path")?])?.expect_ok();
+    assert!(repeated.stdout.contains("nothing changed"), "{}", repeated.stdout);
+    Ok(())
+}
+
 async fn large_template(store: HqStoreKind) -> Result<()> {
     let dir = TempDir::new("template-large")?;
     let hq = launch_hq(store).await;
@@ -127,31 +158,7 @@ async fn large_template(store: HqStoreKind) -> Result<()> {
     assert_eq!(ledger_positions(&gz)?.inbox_seq, inbox_last_seq);
 
     // By file: the same template exported and imported, once.
-    let file = dir.join("base.template");
-    admin(
-        &hq,
-        &[
-            "template",
-            "export",
-            "base",
-            "--out",
-            file.to_str().context("path")?,
-        ],
-    )?
-    .expect_ok();
-    let zh = dir.join("zh.db");
-    init_ledger(&zh, "ZH")?;
-    let imported = branch_node(&zh, &["template", "import", file.to_str().context("path")?])?.expect_ok();
-    assert!(
-        imported.stdout.contains(&format!(
-            "applied template base version 1: {N_PRODUCTS} records updated"
-        )),
-        "{}",
-        imported.stdout
-    );
-    assert_eq!(n_products(&zh)?, N_PRODUCTS);
-    let repeated = branch_node(&zh, &["template", "import", file.to_str().context("path")?])?.expect_ok();
-    assert!(repeated.stdout.contains("nothing changed"), "{}", repeated.stdout);
+    template_by_file(&hq, dir.path())?;
     hq.shutdown().await
 }
 

@@ -3,8 +3,9 @@
 
 use anyhow::Result;
 use branch_node::Ledger;
+use branchline_proto::v1::QuarantinedEntry;
 use branchline_shared::{BaseKind, BaseRecord, DocLine, DocLink, DocType, Document};
-use branchline_tests::group::linked_to;
+use branchline_tests::group::{linked_to, Group};
 use rust_decimal::Decimal;
 
 use crate::trade_routing::trading_group;
@@ -36,37 +37,7 @@ async fn unplaceable_trade_is_quarantined_retried_and_rejection_shows_at_hq() ->
         ],
     )?;
     group.sync("SZ")?;
-    let quarantined = group.hq.quarantine().await?;
-    assert_eq!(quarantined.len(), 1, "{quarantined:?}");
-    assert_eq!(quarantined[0].branch, "SZ");
-    assert_eq!(
-        quarantined[0].summary,
-        format!("routing of document {sale} (sales-out) to GZ")
-    );
-    assert!(
-        quarantined[0].reason.contains("product PL01 is unknown at GZ"),
-        "{}",
-        quarantined[0].reason
-    );
-    let sz_status = group
-        .hq
-        .status()
-        .await?
-        .into_iter()
-        .find(|status| status.branch == "SZ")
-        .unwrap();
-    assert_eq!(sz_status.quarantined, 1, "status shows it");
-    let listed = group.admin(&["quarantine", "list"])?.expect_ok();
-    assert!(
-        listed.stdout.contains("product PL01 is unknown at GZ"),
-        "{}",
-        listed.stdout
-    );
-    let trades = group.trades()?;
-    assert_eq!(
-        (trades.len(), trades[0]["state"].as_str()),
-        (1, Some("quarantined"))
-    );
+    let quarantined = assert_quarantined_as_unknown_at_gz(&group, &sale).await?;
     // SZ's sale itself is applied at HQ: it counts for SZ.
     assert_eq!(group.hq_on_hand("SZ", "PL01").await?, Decimal::from(8));
     group.sync("GZ")?;
@@ -100,18 +71,65 @@ async fn unplaceable_trade_is_quarantined_retried_and_rejection_shows_at_hq() ->
 
     // GZ does not carry PL01 and refuses the draft; HQ shows the rejection.
     let number = routed[0]["number"].as_str().unwrap().to_owned();
-    let refused = group.node("GZ", &["doc", "confirm", &number])?.expect_err();
+    assert_draft_rejection_shows_at_hq(&group, &number)?;
+
+    // A document linked to a branch HQ does not know cannot be placed either.
+    assert_link_to_unknown_branch_quarantined(&group).await?;
+    Ok(())
+}
+
+/// SZ's sale of a product GZ does not know is quarantined, with its reason, in HQ's list, its
+/// status and the trade register.
+async fn assert_quarantined_as_unknown_at_gz(group: &Group, sale: &str) -> Result<Vec<QuarantinedEntry>> {
+    let quarantined = group.hq.quarantine().await?;
+    assert_eq!(quarantined.len(), 1, "{quarantined:?}");
+    assert_eq!(quarantined[0].branch, "SZ");
+    assert_eq!(
+        quarantined[0].summary,
+        format!("routing of document {sale} (sales-out) to GZ")
+    );
+    assert!(
+        quarantined[0].reason.contains("product PL01 is unknown at GZ"),
+        "{}",
+        quarantined[0].reason
+    );
+    let sz_status = group
+        .hq
+        .status()
+        .await?
+        .into_iter()
+        .find(|status| status.branch == "SZ")
+        .unwrap();
+    assert_eq!(sz_status.quarantined, 1, "status shows it");
+    let listed = group.admin(&["quarantine", "list"])?.expect_ok();
+    assert!(
+        listed.stdout.contains("product PL01 is unknown at GZ"),
+        "{}",
+        listed.stdout
+    );
+    let trades = group.trades()?;
+    assert_eq!(
+        (trades.len(), trades[0]["state"].as_str()),
+        (1, Some("quarantined"))
+    );
+    Ok(quarantined)
+}
+
+/// GZ cannot confirm the routed draft `number` and rejects it; HQ's trade register and audit
+/// show the rejection, and GZ's stock is untouched.
+fn assert_draft_rejection_shows_at_hq(group: &Group, number: &str) -> Result<()> {
+    let refused = group.node("GZ", &["doc", "confirm", number])?.expect_err();
     assert!(refused.stderr.contains("PL01"), "{}", refused.stderr);
     group
         .node(
             "GZ",
-            &["doc", "reject", &number, "--reason", "PL01 not carried here"],
+            &["doc", "reject", number, "--reason", "PL01 not carried here"],
         )?
         .expect_ok();
     group.sync("GZ")?;
     let rejected = &group.trades()?[0];
     assert_eq!(rejected["state"], "rejected");
-    assert_eq!(rejected["target_number"], number.as_str());
+    assert_eq!(rejected["target_number"], number);
     assert_eq!(rejected["reason"], "PL01 not carried here");
     let audit = group.admin(&["audit"])?.expect_ok();
     assert!(
@@ -120,8 +138,11 @@ async fn unplaceable_trade_is_quarantined_retried_and_rejection_shows_at_hq() ->
         audit.stdout
     );
     assert_eq!(group.on_hand("GZ", "W-GZ", "P001")?, Decimal::ZERO);
+    Ok(())
+}
 
-    // A document linked to a branch HQ does not know cannot be placed either.
+/// A document linked to a branch HQ does not know is quarantined naming that branch.
+async fn assert_link_to_unknown_branch_quarantined(group: &Group) -> Result<()> {
     let linked_to_unknown = Document {
         number: "SZ-ODD-1".to_owned(),
         doc_type: DocType::SalesOut,

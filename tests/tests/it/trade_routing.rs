@@ -130,35 +130,13 @@ async fn sales_out_reaches_the_counterpart_as_a_draft_purchase_in() -> Result<()
     assert_eq!(group.trades()?.len(), 1);
 
     // HQ's stored stock and HQ's inventory report (多组织库存查询表) both equal the ledgers'.
-    for (code, warehouse, product, expected) in [
+    let expected = [
         ("GZ", "W-GZ", "P001", 10),
         ("GZ", "W-GZ", "P002", 3),
         ("SZ", "W-SZ", "P001", 90),
         ("SZ", "W-SZ", "P002", 47),
-    ] {
-        assert_eq!(
-            group.on_hand(code, warehouse, product)?,
-            qty(expected),
-            "{code} {product} in the ledger"
-        );
-        assert_eq!(
-            group.hq_on_hand(code, product).await?,
-            qty(expected),
-            "{code} {product} at HQ"
-        );
-        assert_eq!(
-            group.report_on_hand(code, warehouse, product)?,
-            qty(expected),
-            "{code} {product} in HQ's inventory report"
-        );
-    }
-    for code in ["SZ", "GZ"] {
-        assert_eq!(
-            hq_totals(group.hq.db_url(), code).await?,
-            ledger_totals(&group.member(code).ledger)?,
-            "{code}"
-        );
-    }
+    ];
+    assert_stock_equal_at_both_ends(&group, &expected, &["SZ", "GZ"]).await?;
     Ok(())
 }
 
@@ -347,6 +325,55 @@ async fn repeated_transfers_and_trades_entered_at_both_ends_never_double() -> Re
     );
 
     // ZH sells to SZ; SZ enters the purchase-in itself, linked to ZH's document, and syncs first.
+    assert_trade_entered_at_both_ends_is_linked_once(&group).await?;
+    for code in ["SZ", "GZ", "ZH"] {
+        assert_eq!(
+            hq_totals(group.hq.db_url(), code).await?,
+            ledger_totals(&group.member(code).ledger)?,
+            "{code}"
+        );
+    }
+    Ok(())
+}
+
+/// Pair assertion: each (branch, warehouse, product, on-hand) holds in the ledger, in HQ's
+/// stored stock and in HQ's inventory report, and HQ's totals of each of `branches` equal the
+/// ledger's.
+async fn assert_stock_equal_at_both_ends(
+    group: &Group,
+    expected: &[(&str, &str, &str, i64)],
+    branches: &[&str],
+) -> Result<()> {
+    for &(code, warehouse, product, expected) in expected {
+        assert_eq!(
+            group.on_hand(code, warehouse, product)?,
+            qty(expected),
+            "{code} {product} in the ledger"
+        );
+        assert_eq!(
+            group.hq_on_hand(code, product).await?,
+            qty(expected),
+            "{code} {product} at HQ"
+        );
+        assert_eq!(
+            group.report_on_hand(code, warehouse, product)?,
+            qty(expected),
+            "{code} {product} in HQ's inventory report"
+        );
+    }
+    for &code in branches {
+        assert_eq!(
+            hq_totals(group.hq.db_url(), code).await?,
+            ledger_totals(&group.member(code).ledger)?,
+            "{code}"
+        );
+    }
+    Ok(())
+}
+
+/// ZH sells to SZ and SZ enters the purchase-in itself, linked to ZH's document, syncing
+/// first: HQ links the two (never a second, routed draft), and SZ's stock counts it once.
+async fn assert_trade_entered_at_both_ends_is_linked_once(group: &Group) -> Result<()> {
     let zh_sale = group.doc_add(
         "ZH",
         &[
@@ -399,19 +426,12 @@ async fn repeated_transfers_and_trades_entered_at_both_ends_never_double() -> Re
         0,
         "not routed back to ZH"
     );
-    let both_ends = trade(&group, "ZH", &zh_sale)?;
+    let both_ends = trade(group, "ZH", &zh_sale)?;
     assert_eq!(
         (both_ends["state"].as_str(), both_ends["target_number"].as_str()),
         (Some("linked"), Some("SZ-HAND-1"))
     );
     assert_eq!(group.on_hand("SZ", "W-SZ", "P003")?, qty(2));
     assert_eq!(group.hq_on_hand("SZ", "P003").await?, qty(2));
-    for code in ["SZ", "GZ", "ZH"] {
-        assert_eq!(
-            hq_totals(group.hq.db_url(), code).await?,
-            ledger_totals(&group.member(code).ledger)?,
-            "{code}"
-        );
-    }
     Ok(())
 }
