@@ -5,7 +5,8 @@
 pub use crate::config::{ConfigError, Limits, Secret, ServeConfig, TlsConfig, TlsPem};
 
 use crate::service::admin::AdminService;
-use crate::service::credential_gate::{CredentialGate, CredentialGateLayer};
+use crate::service::credential_gate::layer::CredentialGateLayer;
+use crate::service::credential_gate::CredentialGate;
 use crate::service::refusal_audit::{flush_refusals_until, RefusalAuditLayer, RefusalLog};
 use crate::service::report::ReportService;
 use crate::service::transfer::TransferService;
@@ -72,46 +73,8 @@ impl Hq {
             store.clone(),
             std::time::Duration::from_secs(limits.audit_refusal_window_seconds),
         );
-        let (stop_flusher, flusher_stopped) = tokio::sync::oneshot::channel::<()>();
-        let flusher = tokio::spawn(flush_refusals_until(refusals.clone(), async {
-            let _ = flusher_stopped.await;
-        }));
-
-        let (stop_folder, folder_stopped) = tokio::sync::oneshot::channel::<()>();
-        let idle = std::time::Duration::from_secs(limits.rollup_idle_fold_seconds);
-        let folder = tokio::spawn(crate::store::rollup::fold::fold_when_idle(
-            store.clone(),
-            idle,
-            async {
-                let _ = folder_stopped.await;
-            },
-        ));
-
-        let gate = Arc::new(CredentialGate::new(
-            store.clone(),
-            &limits,
-            admin_token,
-            mutual_tls,
-            refusals.clone(),
-        ));
-        let transfer = TransferServer::new(
-            TransferService::new(store.clone(), limits.clone(), Arc::clone(&gate))
-                .with_refusal_log(refusals.clone()),
-        )
-        .max_decoding_message_size(limits.max_message_bytes)
-        .max_encoding_message_size(limits.max_message_bytes);
-        let admin = AdminServer::new(
-            AdminService::new(store.clone(), limits.clone(), admin_token).with_refusal_log(refusals.clone()),
-        )
-        .max_decoding_message_size(limits.max_message_bytes)
-        .max_encoding_message_size(limits.max_message_bytes);
-
-        let report = ReportServer::new(
-            ReportService::new(store.clone(), limits.clone(), admin_token).with_refusal_log(refusals.clone()),
-        )
-        .max_decoding_message_size(limits.max_message_bytes)
-        .max_encoding_message_size(limits.max_message_bytes);
-
+        let background = Background::spawn(&store, &limits, &refusals);
+        let services = BranchlineServices::new(&store, &limits, admin_token, mutual_tls, &refusals);
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter
             .set_serving::<TransferServer<TransferService>>()
@@ -137,31 +100,113 @@ impl Hq {
         let served = builder
             .concurrency_limit_per_connection(limits.max_concurrent_requests)
             .max_concurrent_streams(limits.max_concurrent_streams)
-            .layer(CredentialGateLayer::new(gate))
+            .layer(CredentialGateLayer::new(services.gate))
             .layer(RefusalAuditLayer::new(refusals))
             .initial_stream_window_size(limits.stream_window_bytes)
             .initial_connection_window_size(limits.connection_window_bytes)
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(transfer)
-            .add_service(admin)
-            .add_service(report)
+            .add_service(services.transfer)
+            .add_service(services.admin)
+            .add_service(services.report)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
             .await;
-        // The refusals still counted in open windows reach the audit log before the store closes.
-        let _ = stop_flusher.send(());
-        if let Err(error) = flusher.await {
-            tracing::error!(%error, "the audit flusher failed");
-        }
-        let _ = stop_folder.send(());
-        if let Err(error) = folder.await {
-            tracing::error!(%error, "the idle roll-up folder failed");
-        }
+        background.stop().await;
         served?;
         store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// The tasks a server runs beside its services: the refusal flusher and the idle roll-up folder.
+struct Background {
+    stop_flusher: tokio::sync::oneshot::Sender<()>,
+    flusher: tokio::task::JoinHandle<()>,
+    stop_folder: tokio::sync::oneshot::Sender<()>,
+    folder: tokio::task::JoinHandle<()>,
+}
+
+impl Background {
+    fn spawn(store: &Store, limits: &Limits, refusals: &RefusalLog) -> Background {
+        let (stop_flusher, flusher_stopped) = tokio::sync::oneshot::channel::<()>();
+        let flusher = tokio::spawn(flush_refusals_until(refusals.clone(), async {
+            let _ = flusher_stopped.await;
+        }));
+
+        let (stop_folder, folder_stopped) = tokio::sync::oneshot::channel::<()>();
+        let idle = std::time::Duration::from_secs(limits.rollup_idle_fold_seconds);
+        let folder = tokio::spawn(crate::store::rollup::fold::fold_when_idle(store.clone(), idle, async {
+            let _ = folder_stopped.await;
+        }));
+        Background {
+            stop_flusher,
+            flusher,
+            stop_folder,
+            folder,
+        }
+    }
+
+    /// Stops both once the server has stopped: the refusals still counted in open windows
+    /// reach the audit log before the store closes.
+    async fn stop(self) {
+        let _ = self.stop_flusher.send(());
+        if let Err(error) = self.flusher.await {
+            tracing::error!(%error, "the audit flusher failed");
+        }
+        let _ = self.stop_folder.send(());
+        if let Err(error) = self.folder.await {
+            tracing::error!(%error, "the idle roll-up folder failed");
+        }
+    }
+}
+
+/// The three Branchline services over one store, and the credential gate in front of them.
+struct BranchlineServices {
+    gate: Arc<CredentialGate>,
+    transfer: TransferServer<TransferService>,
+    admin: AdminServer<AdminService>,
+    report: ReportServer<ReportService>,
+}
+
+impl BranchlineServices {
+    fn new(
+        store: &Store,
+        limits: &Limits,
+        admin_token: &str,
+        mutual_tls: bool,
+        refusals: &RefusalLog,
+    ) -> BranchlineServices {
+        let gate = Arc::new(CredentialGate::new(
+            store.clone(),
+            limits,
+            admin_token,
+            mutual_tls,
+            refusals.clone(),
+        ));
+        let transfer = TransferServer::new(
+            TransferService::new(store.clone(), limits.clone(), Arc::clone(&gate))
+                .with_refusal_log(refusals.clone()),
+        )
+        .max_decoding_message_size(limits.max_message_bytes)
+        .max_encoding_message_size(limits.max_message_bytes);
+        let admin = AdminServer::new(
+            AdminService::new(store.clone(), limits.clone(), admin_token).with_refusal_log(refusals.clone()),
+        )
+        .max_decoding_message_size(limits.max_message_bytes)
+        .max_encoding_message_size(limits.max_message_bytes);
+        let report = ReportServer::new(
+            ReportService::new(store.clone(), limits.clone(), admin_token).with_refusal_log(refusals.clone()),
+        )
+        .max_decoding_message_size(limits.max_message_bytes)
+        .max_encoding_message_size(limits.max_message_bytes);
+        BranchlineServices {
+            gate,
+            transfer,
+            admin,
+            report,
+        }
     }
 }
 

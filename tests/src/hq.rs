@@ -12,7 +12,7 @@ use branchline_proto::v1::{
     QuarantinedEntry, StatusRequest,
 };
 use branchline_shared::{BaseKind, BaseRecord};
-use hq_server::cli::admin::Authorization;
+use hq_server::cli::client::Authorization;
 use hq_server::serve::ServeConfig;
 use hq_server::store::registry::branches::{self, BranchRef};
 use hq_server::store::Store;

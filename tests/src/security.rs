@@ -13,7 +13,7 @@ use branchline_proto::v1::{
     StatusRequest,
 };
 use branchline_proto::PROTOCOL_VERSION;
-use hq_server::cli::admin::Authorization;
+use hq_server::cli::client::Authorization;
 use hq_server::serve::{Hq, ServeConfig, TlsConfig};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use std::path::{Path, PathBuf};

@@ -1,18 +1,16 @@
 //! `hq-server admin --hq URL --token TOKEN ...`: the administrator's commands over gRPC.
 
+use super::bundle_import::import_bundles;
+use super::client::{connect, refused, Client};
 use super::csv_import::read_base_csv;
-use anyhow::{bail, Context};
-use branchline_proto::v1::admin_client::AdminClient;
+use super::output::{print_table, Format};
+use super::template::{run_template, run_trade, TemplateCommand, TradeCommand};
+use anyhow::bail;
 use branchline_proto::v1::*;
 use branchline_shared::BaseKind;
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
 use serde_json::json;
-use std::path::PathBuf;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
-
-/// Largest message the admin client sends or accepts (a bundle file).
-const CLIENT_MESSAGE_BYTES_MAX: usize = 256 * 1024 * 1024;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct AdminArgs {
@@ -27,12 +25,6 @@ pub struct AdminArgs {
     ca: Option<PathBuf>,
     #[command(subcommand)]
     command: AdminCommand,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,10 +50,10 @@ enum AdminCommand {
     Bundle(BundleCommand),
     /// Templates (模板发放): create, publish to organization subtrees, export as a file.
     #[command(subcommand)]
-    Template(super::template::TemplateCommand),
+    Template(TemplateCommand),
     /// Inter-branch trade (单据转换) HQ routed between branches.
     #[command(subcommand)]
-    Trade(super::template::TradeCommand),
+    Trade(TradeCommand),
     /// Monthly sales targets per organization.
     #[command(subcommand)]
     Target(TargetCommand),
@@ -151,81 +143,39 @@ enum BundleCommand {
     },
 }
 
-pub(super) type Client = AdminClient<InterceptedService<Channel, Authorization>>;
-
-/// Adds `authorization: Bearer <token>` to every call.
-#[derive(Clone)]
-pub struct Authorization(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
-
-impl Authorization {
-    pub fn bearer(token: &str) -> anyhow::Result<Authorization> {
-        let value = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| anyhow::anyhow!("the token contains characters not allowed in a header"))?;
-        Ok(Authorization(value))
-    }
-}
-
-impl tonic::service::Interceptor for Authorization {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        request.metadata_mut().insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
-/// A connected channel to `hq`: plain for http://, TLS for https:// (trusting `ca` when given).
-pub async fn channel(hq: &str, ca: Option<&std::path::Path>) -> anyhow::Result<Channel> {
-    let mut endpoint =
-        Channel::from_shared(hq.to_owned()).with_context(|| format!("invalid HQ address {hq:?}"))?;
-    if hq.starts_with("https://") {
-        let mut tls = tonic::transport::ClientTlsConfig::new();
-        if let Some(ca) = ca {
-            let pem =
-                std::fs::read(ca).with_context(|| format!("cannot read CA certificate {}", ca.display()))?;
-            tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(pem));
-        }
-        endpoint = endpoint.tls_config(tls).context("TLS configuration")?;
-    } else if ca.is_some() {
-        bail!("--ca needs an https:// HQ address, not {hq:?}");
-    }
-    endpoint.connect().await.map_err(|error| {
-        let mut cause: &dyn std::error::Error = &error;
-        while let Some(source) = cause.source() {
-            cause = source;
-        }
-        anyhow::anyhow!("cannot reach HQ at {hq}: {cause}")
-    })
-}
-
-/// An admin client for `hq` with `token`.
-pub async fn connect(hq: &str, token: &str, ca: Option<&std::path::Path>) -> anyhow::Result<Client> {
-    let channel = channel(hq, ca).await?;
-    Ok(
-        AdminClient::with_interceptor(channel, Authorization::bearer(token)?)
-            .max_decoding_message_size(CLIENT_MESSAGE_BYTES_MAX)
-            .max_encoding_message_size(CLIENT_MESSAGE_BYTES_MAX),
-    )
-}
-
-/// A refused call as one line: the status message, which names what is wrong.
-pub(super) fn refused(status: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("{} ({:?})", status.message(), status.code())
-}
-
+/// Runs one admin command against the HQ at `args.hq`.
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     let mut client = connect(&args.hq, &args.token, args.ca.as_deref()).await?;
     match args.command {
-        AdminCommand::Org(OrgCommand::Add { code, name }) => {
-            client
-                .add_org(AddOrgRequest {
-                    code: code.clone(),
-                    name,
-                })
-                .await
-                .map_err(refused)?;
-            println!("organization {code} added");
-        }
-        AdminCommand::Branch(BranchCommand::Token(TokenCommand::Rotate { code })) => {
+        AdminCommand::Org(command) => run_org(&mut client, command).await,
+        AdminCommand::Branch(command) => run_branch(&mut client, command).await,
+        AdminCommand::Import { kind, file } => import_base_data(&mut client, &kind, &file).await,
+        AdminCommand::Status { format } => status(&mut client, format).await,
+        AdminCommand::Quarantine(command) => run_quarantine(&mut client, command).await,
+        AdminCommand::Bundle(BundleCommand::Import { files }) => import_bundles(&mut client, &files).await,
+        AdminCommand::Target(command) => run_target(&mut client, command).await,
+        AdminCommand::Template(command) => run_template(&mut client, command).await,
+        AdminCommand::Trade(command) => run_trade(&mut client, command).await,
+        AdminCommand::Audit { since, format } => audit(&mut client, since, format).await,
+    }
+}
+
+async fn run_org(client: &mut Client, command: OrgCommand) -> anyhow::Result<()> {
+    let OrgCommand::Add { code, name } = command;
+    client
+        .add_org(AddOrgRequest {
+            code: code.clone(),
+            name,
+        })
+        .await
+        .map_err(refused)?;
+    println!("organization {code} added");
+    Ok(())
+}
+
+async fn run_branch(client: &mut Client, command: BranchCommand) -> anyhow::Result<()> {
+    match command {
+        BranchCommand::Token(TokenCommand::Rotate { code }) => {
             let request = RotateBranchTokenRequest { code: code.clone() };
             let response = client
                 .rotate_branch_token(request)
@@ -235,12 +185,12 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             println!("branch {code}: new transfer token (shown once; the old one is refused now):");
             println!("{}", response.token);
         }
-        AdminCommand::Branch(BranchCommand::Revoke { code }) => {
+        BranchCommand::Revoke { code } => {
             let request = RevokeBranchRequest { code: code.clone() };
             client.revoke_branch(request).await.map_err(refused)?;
             println!("branch {code}: token revoked");
         }
-        AdminCommand::Branch(BranchCommand::Add {
+        BranchCommand::Add {
             code,
             name,
             org,
@@ -249,7 +199,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             warehouse,
             mode,
             adopt_existing,
-        }) => {
+        } => {
             let request = AddBranchRequest {
                 code: code.clone(),
                 name,
@@ -264,35 +214,45 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             println!("branch {code} added under organization {org}; its transfer token (shown once):");
             println!("{}", response.token);
         }
-        AdminCommand::Import { kind, file } => {
-            let kind = BaseKind::parse(&kind)?;
-            let records = read_base_csv(&file, kind)?;
-            let request = ImportBaseDataRequest {
-                kind: kind.as_str().to_owned(),
-                records: records.iter().map(Into::into).collect(),
-            };
-            let response = client
-                .import_base_data(request)
-                .await
-                .map_err(refused)?
-                .into_inner();
-            println!(
-                "{}: {} {kind} records, {} created, {} updated",
-                file.display(),
-                records.len(),
-                response.created,
-                response.updated
-            );
-        }
-        AdminCommand::Status { format } => {
-            let response = client
-                .status(StatusRequest {})
-                .await
-                .map_err(refused)?
-                .into_inner();
-            print_status(&response.branches, format);
-        }
-        AdminCommand::Quarantine(QuarantineCommand::List { format }) => {
+    }
+    Ok(())
+}
+
+async fn import_base_data(client: &mut Client, kind: &str, file: &Path) -> anyhow::Result<()> {
+    let kind = BaseKind::parse(kind)?;
+    let records = read_base_csv(file, kind)?;
+    let request = ImportBaseDataRequest {
+        kind: kind.as_str().to_owned(),
+        records: records.iter().map(Into::into).collect(),
+    };
+    let response = client
+        .import_base_data(request)
+        .await
+        .map_err(refused)?
+        .into_inner();
+    println!(
+        "{}: {} {kind} records, {} created, {} updated",
+        file.display(),
+        records.len(),
+        response.created,
+        response.updated
+    );
+    Ok(())
+}
+
+async fn status(client: &mut Client, format: Format) -> anyhow::Result<()> {
+    let response = client
+        .status(StatusRequest {})
+        .await
+        .map_err(refused)?
+        .into_inner();
+    print_status(&response.branches, format);
+    Ok(())
+}
+
+async fn run_quarantine(client: &mut Client, command: QuarantineCommand) -> anyhow::Result<()> {
+    match command {
+        QuarantineCommand::List { format } => {
             let response = client
                 .quarantine_list(QuarantineListRequest {})
                 .await
@@ -300,7 +260,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 .into_inner();
             print_quarantine(&response.entries, format);
         }
-        AdminCommand::Quarantine(QuarantineCommand::Retry { id }) => {
+        QuarantineCommand::Retry { id } => {
             let response = client
                 .quarantine_retry(QuarantineRetryRequest { id })
                 .await
@@ -311,31 +271,31 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             }
             println!("quarantined entry {id} applied");
         }
-        AdminCommand::Bundle(BundleCommand::Import { files }) => {
-            super::bundle_import::import_bundles(&mut client, &files).await?
-        }
-        AdminCommand::Target(TargetCommand::Set { org, month, amount }) => {
-            let request = SetTargetRequest {
-                org: org.clone(),
-                month: month.clone(),
-                amount: amount.clone(),
-            };
-            client.set_target(request).await.map_err(refused)?;
-            println!("sales target of {org} for {month} set to {amount}");
-        }
-        AdminCommand::Template(command) => super::template::run_template(&mut client, command).await?,
-        AdminCommand::Trade(command) => super::template::run_trade(&mut client, command).await?,
-        AdminCommand::Audit { since, format } => {
-            // Checked here too, so a typo is named before anything is sent.
-            let since = since
-                .map(|text| crate::store::registry::branches::audit_since(&text))
-                .transpose()?
-                .unwrap_or_default();
-            let request = AuditRequest { since };
-            let response = client.audit(request).await.map_err(refused)?.into_inner();
-            print_audit(&response.events, format);
-        }
     }
+    Ok(())
+}
+
+async fn run_target(client: &mut Client, command: TargetCommand) -> anyhow::Result<()> {
+    let TargetCommand::Set { org, month, amount } = command;
+    let request = SetTargetRequest {
+        org: org.clone(),
+        month: month.clone(),
+        amount: amount.clone(),
+    };
+    client.set_target(request).await.map_err(refused)?;
+    println!("sales target of {org} for {month} set to {amount}");
+    Ok(())
+}
+
+async fn audit(client: &mut Client, since: Option<String>, format: Format) -> anyhow::Result<()> {
+    // Checked here too, so a typo is named before anything is sent.
+    let since = since
+        .map(|text| crate::store::registry::branches::audit_since(&text))
+        .transpose()?
+        .unwrap_or_default();
+    let request = AuditRequest { since };
+    let response = client.audit(request).await.map_err(refused)?.into_inner();
+    print_audit(&response.events, format);
     Ok(())
 }
 
@@ -472,27 +432,5 @@ fn or_dash(text: &str) -> String {
         "-".to_owned()
     } else {
         text.to_owned()
-    }
-}
-
-/// Left-aligned columns sized to their widest cell.
-pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = header.iter().map(|title| title.chars().count()).collect();
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        println!("{}", padded.join("  ").trim_end());
-    };
-    line(header.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
     }
 }

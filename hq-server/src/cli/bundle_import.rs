@@ -2,7 +2,7 @@
 //! whole first (a cut or altered file stops the command before anything is sent), then uploaded
 //! one by one in sequence order, by each header's epoch and sequence range rather than by name.
 
-use super::admin::{refused, Client};
+use super::client::{refused, Client};
 use anyhow::Context;
 use branchline_proto::v1::BundleUpload;
 use branchline_shared::{decode_container, ContainerKind};

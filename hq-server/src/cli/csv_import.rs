@@ -51,11 +51,37 @@ pub fn read_base_csv(path: &Path, kind: BaseKind) -> Result<Vec<BaseRecord>, Csv
 
 /// Parses CSV `bytes` read from `file` (named in errors).
 pub fn parse_base_csv(file: &str, bytes: &[u8], kind: BaseKind) -> Result<Vec<BaseRecord>, CsvError> {
-    let expected = expected_columns(kind);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
         .from_reader(bytes);
+    check_header(file, &mut reader, kind)?;
+    let mut records = Vec::new();
+    let mut first_line_of: HashMap<String, u64> = HashMap::new();
+    for row in reader.records() {
+        let row = row.map_err(|error| CsvError::Row {
+            file: file.to_owned(),
+            line: error.position().map_or(0, |position| position.line()),
+            reason: error.to_string(),
+        })?;
+        let line = row.position().map_or(0, |position| position.line());
+        let record = parse_row(file, line, &row, kind)?;
+        if let Some(first) = first_line_of.insert(record.code.clone(), line) {
+            return Err(CsvError::Field {
+                file: file.to_owned(),
+                line,
+                field: "code",
+                reason: format!("duplicate code {} (first at line {first})", record.code),
+            });
+        }
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// The header row must be exactly the columns of `kind` (a UTF-8 byte-order mark aside).
+fn check_header(file: &str, reader: &mut csv::Reader<&[u8]>, kind: BaseKind) -> Result<(), CsvError> {
+    let expected = expected_columns(kind);
     let header = reader.headers().map_err(|error| CsvError::Row {
         file: file.to_owned(),
         line: 1,
@@ -73,80 +99,68 @@ pub fn parse_base_csv(file: &str, bytes: &[u8], kind: BaseKind) -> Result<Vec<Ba
             found: found.join(","),
         });
     }
-    let mut records = Vec::new();
-    let mut first_line_of: HashMap<String, u64> = HashMap::new();
-    for row in reader.records() {
-        let row = row.map_err(|error| CsvError::Row {
-            file: file.to_owned(),
-            line: error.position().map_or(0, |position| position.line()),
-            reason: error.to_string(),
-        })?;
-        let line = row.position().map_or(0, |position| position.line());
-        let field_error = |field: &'static str, reason: String| CsvError::Field {
-            file: file.to_owned(),
-            line,
-            field,
-            reason,
-        };
-        // Taken as written, as the branch command line takes it: " 1" is not a price.
-        let field_names = [
-            "code",
-            "name",
-            if kind == BaseKind::Product {
-                "unit"
-            } else {
-                "branch"
-            },
-            "price",
-        ];
-        for (index, field) in field_names.into_iter().enumerate() {
-            let text = row.get(index).unwrap_or("");
-            if text.trim() != text {
-                return Err(field_error(
-                    field,
-                    format!("{text:?} has leading or trailing space"),
-                ));
-            }
-        }
-        let cell = |index: usize| row.get(index).unwrap_or("");
-        let mut record = BaseRecord::new(kind, cell(0), cell(1));
-        validate_record_code(kind.as_str(), &record.code)
-            .map_err(|error| field_error("code", error.to_string()))?;
-        if record.name.is_empty() {
-            return Err(field_error("name", "empty".to_owned()));
-        }
-        match kind {
-            BaseKind::Product => {
-                record.unit = cell(2).to_owned();
-                if !cell(3).is_empty() {
-                    let price = parse_decimal(cell(3), DecimalKind::Price)
-                        .map_err(|error| field_error("price", error.to_string()))?;
-                    record.price = Some(price);
-                }
-            }
-            BaseKind::Warehouse => {
-                record.branch = cell(2).to_owned();
-                if !record.branch.is_empty() {
-                    validate_branch_code(&record.branch)
-                        .map_err(|error| field_error("branch", error.to_string()))?;
-                }
-            }
-            BaseKind::Customer | BaseKind::Supplier => {}
-        }
-        record.validate().map_err(|error| CsvError::Row {
-            file: file.to_owned(),
-            line,
-            reason: error.to_string(),
-        })?;
-        if let Some(first) = first_line_of.insert(record.code.clone(), line) {
+    Ok(())
+}
+
+/// One data row at `line` as a checked record of `kind`.
+fn parse_row(file: &str, line: u64, row: &csv::StringRecord, kind: BaseKind) -> Result<BaseRecord, CsvError> {
+    let field_error = |field: &'static str, reason: String| CsvError::Field {
+        file: file.to_owned(),
+        line,
+        field,
+        reason,
+    };
+    // Taken as written, as the branch command line takes it: " 1" is not a price.
+    let field_names = [
+        "code",
+        "name",
+        if kind == BaseKind::Product {
+            "unit"
+        } else {
+            "branch"
+        },
+        "price",
+    ];
+    for (index, field) in field_names.into_iter().enumerate() {
+        let text = row.get(index).unwrap_or("");
+        if text.trim() != text {
             return Err(field_error(
-                "code",
-                format!("duplicate code {} (first at line {first})", record.code),
+                field,
+                format!("{text:?} has leading or trailing space"),
             ));
         }
-        records.push(record);
     }
-    Ok(records)
+    let cell = |index: usize| row.get(index).unwrap_or("");
+    let mut record = BaseRecord::new(kind, cell(0), cell(1));
+    validate_record_code(kind.as_str(), &record.code)
+        .map_err(|error| field_error("code", error.to_string()))?;
+    if record.name.is_empty() {
+        return Err(field_error("name", "empty".to_owned()));
+    }
+    match kind {
+        BaseKind::Product => {
+            record.unit = cell(2).to_owned();
+            if !cell(3).is_empty() {
+                let price = parse_decimal(cell(3), DecimalKind::Price)
+                    .map_err(|error| field_error("price", error.to_string()))?;
+                record.price = Some(price);
+            }
+        }
+        BaseKind::Warehouse => {
+            record.branch = cell(2).to_owned();
+            if !record.branch.is_empty() {
+                validate_branch_code(&record.branch)
+                    .map_err(|error| field_error("branch", error.to_string()))?;
+            }
+        }
+        BaseKind::Customer | BaseKind::Supplier => {}
+    }
+    record.validate().map_err(|error| CsvError::Row {
+        file: file.to_owned(),
+        line,
+        reason: error.to_string(),
+    })?;
+    Ok(record)
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 
 pub mod admin;
 mod bundle_import;
+pub mod client;
 pub mod csv_import;
+mod output;
 pub mod report;
 pub mod template;
 

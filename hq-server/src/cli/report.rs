@@ -2,7 +2,8 @@
 //! over the report service, printed as an aligned table (with a freshness section), one JSON
 //! document (docs/formats.md) or CSV with a header row.
 
-use super::admin::{print_table, Authorization};
+use super::client::{channel, Authorization};
+use super::output::print_table;
 use anyhow::Context;
 use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::{Freshness, ReportRequest, ReportResponse, ReportRow};
@@ -62,7 +63,7 @@ enum Format {
 }
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
-    let channel = super::admin::channel(&args.hq, args.ca.as_deref()).await?;
+    let channel = channel(&args.hq, args.ca.as_deref()).await?;
     let mut client = ReportClient::with_interceptor(channel, Authorization::bearer(&args.token)?)
         .max_decoding_message_size(CLIENT_MESSAGE_BYTES_MAX);
     let request = ReportRequest {

@@ -1,7 +1,8 @@
 //! `hq-server admin template create|publish|export` (模板发放) and `admin trade list`
 //! (单据转换: what HQ routed between branches, and what the receivers did with it).
 
-use super::admin::{print_table, refused, Client, Format};
+use super::client::{refused, Client};
+use super::output::{print_table, Format};
 use anyhow::Context;
 use branchline_proto::v1::*;
 use clap::Subcommand;

@@ -5,7 +5,7 @@
 //! FAILED_PRECONDITION (missing parent org, gap, older epoch), NOT_FOUND (unknown branch or
 //! quarantine entry, template), INTERNAL (store).
 
-use crate::auth::{authenticate_admin, AdminRefusal};
+use crate::auth::{admin_token_digest, authenticate_admin, AdminCall, AdminRefusal};
 use crate::bundle::{decode_bundle, BundleError};
 use crate::config::Limits;
 use crate::service::refusal_audit::RefusalLog;
@@ -23,15 +23,12 @@ use crate::store::{Store, StoreError};
 use branchline_proto::v1::admin_server::Admin;
 use branchline_proto::v1::*;
 use branchline_shared::{BaseKind, BaseRecord};
-use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
 #[derive(Debug, thiserror::Error)]
 enum AdminError {
-    #[error("missing or unknown admin credential")]
-    Unauthenticated,
-    #[error("branch {branch} may not call the admin service")]
-    PermissionDenied { branch: String },
+    #[error(transparent)]
+    Refused(#[from] AdminRefusal),
     #[error("branch {code} is not registered")]
     UnknownBranch { code: String },
     #[error("record {index}: {reason}")]
@@ -57,8 +54,7 @@ enum AdminError {
 fn to_status(error: AdminError) -> Status {
     let message = error.to_string();
     match error {
-        AdminError::Unauthenticated => Status::unauthenticated(message),
-        AdminError::PermissionDenied { .. } => Status::permission_denied(message),
+        AdminError::Refused(refusal) => refusal.to_status(),
         AdminError::UnknownBranch { .. } => Status::not_found(message),
         AdminError::BadRecord { .. } | AdminError::Bundle(_) => Status::invalid_argument(message),
         AdminError::Registry(error) => match error {
@@ -113,6 +109,12 @@ fn internal(error: StoreError) -> Status {
     Status::internal(error.to_string())
 }
 
+/// How the audit log and a refusal name this service's calls.
+const ADMIN_CALL: AdminCall = AdminCall {
+    audit_name: "admin call",
+    service: "admin",
+};
+
 pub struct AdminService {
     store: Store,
     limits: Limits,
@@ -127,7 +129,7 @@ impl AdminService {
             refusals: RefusalLog::new(store.clone(), window),
             store,
             limits,
-            admin_token_sha256: Sha256::digest(admin_token.as_bytes()).into(),
+            admin_token_sha256: admin_token_digest(admin_token),
         }
     }
 
@@ -139,11 +141,7 @@ impl AdminService {
 
     /// Admits the admin token; a branch token is refused and audited.
     async fn authenticate<T>(&self, request: &Request<T>) -> Result<(), AdminError> {
-        match authenticate_admin(&self.refusals, &self.admin_token_sha256, request, "admin call").await? {
-            Ok(()) => Ok(()),
-            Err(AdminRefusal::Unauthenticated) => Err(AdminError::Unauthenticated),
-            Err(AdminRefusal::PermissionDenied { branch }) => Err(AdminError::PermissionDenied { branch }),
-        }
+        Ok(authenticate_admin(&self.refusals, &self.admin_token_sha256, request, ADMIN_CALL).await??)
     }
 
     async fn import_bundle(&self, bytes: &[u8]) -> Result<PushAck, AdminError> {

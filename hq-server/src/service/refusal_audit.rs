@@ -5,8 +5,8 @@
 //! bearer token when that is a branch's, else "unknown". Refusals a service makes itself are
 //! audited by that service through the same `RefusalLog`.
 
-use crate::auth::token_sha256;
 use crate::store::registry::branches;
+use crate::store::registry::token::token_sha256;
 use crate::store::Store;
 use std::collections::HashMap;
 use std::future::Future;
@@ -176,6 +176,17 @@ impl RefusalLog {
         if let Err(error) = branches::record_audit(&self.store, actor, action, detail).await {
             tracing::error!(%error, "cannot write a refusal to the audit log");
         }
+    }
+}
+
+/// The audit log's word for a refusal's status code.
+pub(crate) fn code_name(code: tonic::Code) -> &'static str {
+    match code {
+        tonic::Code::Unauthenticated => "unauthenticated",
+        tonic::Code::PermissionDenied => "permission denied",
+        tonic::Code::ResourceExhausted => "resource exhausted",
+        tonic::Code::OutOfRange => "message too large",
+        _ => "refused",
     }
 }
 

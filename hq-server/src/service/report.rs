@@ -5,7 +5,7 @@
 //! audited), INVALID_ARGUMENT (bad org code, date, grouping or ranking key), NOT_FOUND (unknown
 //! organization), INTERNAL (store).
 
-use crate::auth::{authenticate_admin, AdminRefusal};
+use crate::auth::{admin_token_digest, authenticate_admin, AdminCall, AdminRefusal};
 use crate::config::Limits;
 use crate::service::refusal_audit::RefusalLog;
 use crate::store::report::consolidated;
@@ -15,7 +15,6 @@ use crate::store::{Store, StoreError};
 use branchline_proto::v1::report_server::Report as ReportApi;
 use branchline_proto::v1::{Freshness, ReportRequest, ReportResponse, ReportRow};
 use branchline_shared::{format_amount, format_plain};
-use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
 /// Rows of a ranking when the request names no `top`.
@@ -23,10 +22,8 @@ const RANKING_TOP_DEFAULT: u32 = 10;
 
 #[derive(Debug, thiserror::Error)]
 enum ReportServiceError {
-    #[error("missing or unknown admin credential")]
-    Unauthenticated,
-    #[error("branch {branch} may not call the report service")]
-    PermissionDenied { branch: String },
+    #[error(transparent)]
+    Refused(#[from] AdminRefusal),
     #[error("--top {top} is more than the limit of {limit} rows")]
     TopTooLarge { top: u32, limit: u32 },
     #[error(transparent)]
@@ -38,8 +35,7 @@ enum ReportServiceError {
 fn to_status(error: ReportServiceError) -> Status {
     let message = error.to_string();
     match error {
-        ReportServiceError::Unauthenticated => Status::unauthenticated(message),
-        ReportServiceError::PermissionDenied { .. } => Status::permission_denied(message),
+        ReportServiceError::Refused(refusal) => refusal.to_status(),
         ReportServiceError::TopTooLarge { .. } => Status::invalid_argument(message),
         ReportServiceError::Report(ReportError::UnknownOrg { .. }) => Status::not_found(message),
         ReportServiceError::Report(ReportError::Store(error)) | ReportServiceError::Store(error) => {
@@ -53,6 +49,12 @@ fn to_status(error: ReportServiceError) -> Status {
         ReportServiceError::Report(_) => Status::invalid_argument(message),
     }
 }
+
+/// How the audit log and a refusal name this service's calls.
+const REPORT_CALL: AdminCall = AdminCall {
+    audit_name: "report call",
+    service: "report",
+};
 
 pub struct ReportService {
     store: Store,
@@ -68,7 +70,7 @@ impl ReportService {
             refusals: RefusalLog::new(store.clone(), window),
             store,
             limits,
-            admin_token_sha256: Sha256::digest(admin_token.as_bytes()).into(),
+            admin_token_sha256: admin_token_digest(admin_token),
         }
     }
 
@@ -80,13 +82,7 @@ impl ReportService {
 
     /// Admits the admin token; a branch token is refused and audited.
     async fn authenticate<T>(&self, request: &Request<T>) -> Result<(), ReportServiceError> {
-        match authenticate_admin(&self.refusals, &self.admin_token_sha256, request, "report call").await? {
-            Ok(()) => Ok(()),
-            Err(AdminRefusal::Unauthenticated) => Err(ReportServiceError::Unauthenticated),
-            Err(AdminRefusal::PermissionDenied { branch }) => {
-                Err(ReportServiceError::PermissionDenied { branch })
-            }
-        }
+        Ok(authenticate_admin(&self.refusals, &self.admin_token_sha256, request, REPORT_CALL).await??)
     }
 }
 

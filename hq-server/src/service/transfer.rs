@@ -12,8 +12,9 @@
 
 use crate::bundle::{decode_bundle, BundleError};
 use crate::config::Limits;
-use crate::service::credential_gate::{AuthenticatedBranch, Caller, CredentialGate, GateError};
-use crate::service::refusal_audit::RefusalLog;
+use crate::service::credential_gate::caller::Caller;
+use crate::service::credential_gate::{AuthenticatedBranch, CredentialGate, GateError};
+use crate::service::refusal_audit::{code_name, RefusalLog};
 use crate::store::ingest::batch::{self, Incoming, IngestAck, IngestBatch, IngestError};
 use crate::store::ingest::reconcile;
 use crate::store::registry::branches::BranchRef;
@@ -61,41 +62,58 @@ enum TransferError {
     Store(#[from] StoreError),
 }
 
+impl TransferError {
+    /// The status code of each refusal: the one mapping of this service's errors, which both
+    /// the caller's status and the audit log's word for a refusal are made from.
+    fn code(&self) -> tonic::Code {
+        match self {
+            TransferError::Gate(error) => error.code(),
+            TransferError::ProtocolVersion { .. } => tonic::Code::FailedPrecondition,
+            TransferError::BatchTooLarge { .. } => tonic::Code::ResourceExhausted,
+            TransferError::ForeignBundle { .. }
+            | TransferError::ForeignLedger { .. }
+            | TransferError::LedgerBranchMissing { .. } => tonic::Code::PermissionDenied,
+            TransferError::Bundle(_) => tonic::Code::InvalidArgument,
+            TransferError::Ingest(error) => ingest_code(error),
+            TransferError::Store(_) => tonic::Code::Internal,
+        }
+    }
+}
+
 fn to_status(error: TransferError) -> Status {
-    let message = error.to_string();
     match error {
         TransferError::Gate(error) => error.to_status(),
-        TransferError::ProtocolVersion { .. } => Status::failed_precondition(message),
-        TransferError::BatchTooLarge { .. } => Status::resource_exhausted(message),
-        TransferError::ForeignBundle { .. }
-        | TransferError::ForeignLedger { .. }
-        | TransferError::LedgerBranchMissing { .. } => Status::permission_denied(message),
-        TransferError::Bundle(_) => Status::invalid_argument(message),
         TransferError::Ingest(error) => ingest_status(error),
         TransferError::Store(error) => {
             tracing::error!(%error, "transfer call failed");
-            Status::internal(message)
+            Status::internal(error.to_string())
         }
+        error => Status::new(error.code(), error.to_string()),
+    }
+}
+
+/// The status code of an ingestion refusal.
+fn ingest_code(error: &IngestError) -> tonic::Code {
+    match error {
+        IngestError::ZeroEpoch | IngestError::ZeroSeq | IngestError::NotContiguous { .. } => {
+            tonic::Code::InvalidArgument
+        }
+        IngestError::EpochTooOld { .. } | IngestError::Gap { .. } => tonic::Code::FailedPrecondition,
+        IngestError::Conflict { .. } => tonic::Code::AlreadyExists,
+        IngestError::UnknownBranch { .. } => tonic::Code::NotFound,
+        // The batch would push a report roll-up sum past what HQ can hold; nothing was applied.
+        IngestError::Store(StoreError::Packed(PackError::Overflow { .. })) => tonic::Code::OutOfRange,
+        IngestError::Store(_) => tonic::Code::Internal,
     }
 }
 
 /// The status of an ingestion refusal; shared with the admin service's bundle import.
 pub(crate) fn ingest_status(error: IngestError) -> Status {
-    let message = error.to_string();
-    match error {
-        IngestError::ZeroEpoch | IngestError::ZeroSeq | IngestError::NotContiguous { .. } => {
-            Status::invalid_argument(message)
-        }
-        IngestError::EpochTooOld { .. } | IngestError::Gap { .. } => Status::failed_precondition(message),
-        IngestError::Conflict { .. } => Status::already_exists(message),
-        IngestError::UnknownBranch { .. } => Status::not_found(message),
-        // The batch would push a report roll-up sum past what HQ can hold; nothing was applied.
-        IngestError::Store(StoreError::Packed(PackError::Overflow { .. })) => Status::out_of_range(message),
-        IngestError::Store(error) => {
-            tracing::error!(%error, "ingestion failed");
-            Status::internal(message)
-        }
+    let code = ingest_code(&error);
+    if code == tonic::Code::Internal {
+        tracing::error!(%error, "ingestion failed");
     }
+    Status::new(code, error.to_string())
 }
 
 pub(crate) fn ack_to_wire(ack: IngestAck) -> PushAck {
@@ -164,32 +182,10 @@ impl TransferService {
 /// Appends a refusal to the audit log (coalesced, see [`RefusalLog`]); a failing audit write is
 /// logged, not returned, so the caller still gets the refusal's own status.
 async fn audit_refusal(refusals: &RefusalLog, actor: &str, call: &str, error: &TransferError) {
-    let code = to_status_code(error);
+    let code = error.code();
     let detail = format!("{call}: {error}");
     let action = format!("refused: {}", code_name(code));
     refusals.record(actor, &action, call, &detail).await;
-}
-
-fn to_status_code(error: &TransferError) -> tonic::Code {
-    match error {
-        TransferError::Gate(error) => error.code(),
-        TransferError::ForeignBundle { .. }
-        | TransferError::ForeignLedger { .. }
-        | TransferError::LedgerBranchMissing { .. } => tonic::Code::PermissionDenied,
-        TransferError::BatchTooLarge { .. } => tonic::Code::ResourceExhausted,
-        _ => tonic::Code::Internal,
-    }
-}
-
-/// The audit log's word for a refusal's status code.
-pub(crate) fn code_name(code: tonic::Code) -> &'static str {
-    match code {
-        tonic::Code::Unauthenticated => "unauthenticated",
-        tonic::Code::PermissionDenied => "permission denied",
-        tonic::Code::ResourceExhausted => "resource exhausted",
-        tonic::Code::OutOfRange => "message too large",
-        _ => "refused",
-    }
 }
 
 /// The one check that a request comes from the calling branch's own ledger: the branch it names

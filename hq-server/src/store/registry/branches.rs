@@ -209,7 +209,7 @@ pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, Reg
         warehouse: &branch.warehouse,
     };
     let adopted = check_counterparts(&mut tx, counterparts, branch.adopt_existing).await?;
-    let token = crate::auth::new_token();
+    let token = super::token::new_token();
     sqlx::query(
         "INSERT INTO branch (code, name, org, mode, customer, supplier, warehouse, token_sha256, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -221,7 +221,7 @@ pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, Reg
     .bind(&branch.customer)
     .bind(&branch.supplier)
     .bind(&branch.warehouse)
-    .bind(crate::auth::token_sha256(&token))
+    .bind(super::token::token_sha256(&token))
     .bind(now_text())
     .execute(&mut *tx)
     .await?;

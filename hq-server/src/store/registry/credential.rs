@@ -1,8 +1,9 @@
-//! Branch credentials after registration: rotation (a new token, the old one stops working at
-//! once) and revocation, both audited. HQ keeps only the SHA-256 of a live token; a revoked
-//! branch keeps a random marker that no token hashes to, so the column stays unique.
+//! Branch credentials: fresh tokens and their SHA-256 digests (all HQ stores of a token),
+//! rotation (a new token, the old one stops working at once) and revocation, both audited. A
+//! revoked branch keeps a random marker that no token hashes to, so the column stays unique.
 
 use super::branches::audit;
+use super::token::{new_token, token_sha256};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -22,20 +23,14 @@ impl From<sqlx::Error> for CredentialError {
 /// Gives branch `code` a new token and returns it; the previous token is refused from the
 /// next call on (every call looks the token up in the store).
 pub async fn rotate_token(store: &Store, code: &str) -> Result<String, CredentialError> {
-    let token = crate::auth::new_token();
-    replace_token_hash(
-        store,
-        code,
-        &crate::auth::token_sha256(&token),
-        "branch token rotate",
-    )
-    .await?;
+    let token = new_token();
+    replace_token_hash(store, code, &token_sha256(&token), "branch token rotate").await?;
     Ok(token)
 }
 
 /// Revokes branch `code`'s token; the branch is refused until its token is rotated.
 pub async fn revoke_token(store: &Store, code: &str) -> Result<(), CredentialError> {
-    let marker = format!("revoked:{}", crate::auth::new_token());
+    let marker = format!("revoked:{}", new_token());
     replace_token_hash(store, code, &marker, "branch revoke").await
 }
 

@@ -1,6 +1,6 @@
 //! Who and what HQ knows: organizations and branches with their status and the audit log
 //! (`branches`), the rules a branch's counterpart codes must pass (`counterpart_check`), branch
-//! credentials (`credential`), HQ master data (`master`), monthly sales targets (`target`) and
+//! credentials (`credential`) and bearer tokens' digests (`token`), HQ master data (`master`), monthly sales targets (`target`) and
 //! templates of master data published to branches (`template`).
 
 pub mod branches;
@@ -9,7 +9,4 @@ pub mod credential;
 pub mod master;
 pub mod target;
 pub mod template;
-
-// `auth` (edited in parallel elsewhere) still names this path; it goes once auth imports
-// `branches::branch_by_token_hash` itself.
-pub(crate) use branches::branch_by_token_hash;
+pub mod token;

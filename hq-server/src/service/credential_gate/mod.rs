@@ -13,32 +13,25 @@
 //! token on every replica from the next call on (see deploy/REPLICAS.md); the replica that did it
 //! also forgets its cached tokens, so it answers UNAUTHENTICATED at once. The transfer service
 //! gets the branch the gate resolved as the request extension [`AuthenticatedBranch`].
+//!
+//! This module is the gate's state and checks; `layer` runs it in front of the services,
+//! `caller` reads what a call presents, `token_cache` holds the token digests.
 
-use crate::auth::{bearer_token, bearer_value, certificate_names_branch, digests_equal};
+pub mod caller;
+pub mod layer;
+mod token_cache;
+
+use crate::auth::{admin_token_digest, certificate_names_branch, digests_equal};
 use crate::config::Limits;
 use crate::rate::RateLimiter;
-use crate::service::refusal_audit::RefusalLog;
-use crate::service::transfer::code_name;
+use crate::service::refusal_audit::{code_name, RefusalLog};
 use crate::store::registry::branches::{self, BranchRef};
 use crate::store::registry::credential;
 use crate::store::{Store, StoreError};
+use caller::Caller;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::future::Future;
-use std::net::IpAddr;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use tonic::codegen::http;
-use tonic::codegen::Service;
-use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+use token_cache::{CredentialCache, CREDENTIAL_CACHE_ENTRIES_MAX};
 use tonic::Status;
-
-/// Most token digests the cache remembers. Known tokens are bounded by the registry; unknown
-/// ones by the callers, so when the cache is full its unknown entries are dropped first, then
-/// everything (it is only a cache: the next call looks the token up again). 65,536 entries of
-/// about 100 bytes is a few megabytes.
-const CREDENTIAL_CACHE_ENTRIES_MAX: usize = 65_536;
 
 /// Most often the cache is reloaded from the store, for a flooded address (see the module doc).
 const CACHE_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
@@ -107,114 +100,6 @@ impl GateError {
 #[derive(Debug, Clone)]
 pub struct AuthenticatedBranch(pub BranchRef);
 
-/// What a call presents: its bearer token, the peer's address and (TLS) its certificates.
-#[derive(Default)]
-pub struct Caller {
-    pub token: Option<String>,
-    pub address: Option<IpAddr>,
-    pub certificates: Option<Arc<Vec<rustls_pki_types::CertificateDer<'static>>>>,
-}
-
-impl Caller {
-    pub fn from_tonic<T>(request: &tonic::Request<T>) -> Caller {
-        Caller {
-            token: bearer_token(request.metadata()).map(str::to_owned),
-            address: request.remote_addr().map(|address| address.ip()),
-            certificates: request.peer_certs(),
-        }
-    }
-
-    fn from_http<B>(request: &http::Request<B>) -> Caller {
-        let token = request
-            .headers()
-            .get("authorization")
-            .and_then(|value| value.to_str().ok())
-            .and_then(bearer_value);
-        let extensions = request.extensions();
-        let tls = extensions.get::<TlsConnectInfo<TcpConnectInfo>>();
-        let tcp = extensions
-            .get::<TcpConnectInfo>()
-            .or_else(|| tls.map(TlsConnectInfo::get_ref));
-        Caller {
-            token: token.map(str::to_owned),
-            address: tcp
-                .and_then(TcpConnectInfo::remote_addr)
-                .map(|address| address.ip()),
-            certificates: tls.and_then(TlsConnectInfo::peer_certs),
-        }
-    }
-
-    /// The caller's rate-limit key: its IPv4 address, or its IPv6 /64, which one host commonly
-    /// holds whole (so that a flood cannot spread over its addresses to escape the limit).
-    fn address_key(&self) -> String {
-        match self.address {
-            None => "unknown address".to_owned(),
-            Some(IpAddr::V6(address)) => match address.to_ipv4_mapped() {
-                Some(v4) => v4.to_string(),
-                None => {
-                    let segments = address.segments();
-                    let network = std::net::Ipv6Addr::new(
-                        segments[0],
-                        segments[1],
-                        segments[2],
-                        segments[3],
-                        0,
-                        0,
-                        0,
-                        0,
-                    );
-                    format!("{network}/64")
-                }
-            },
-            Some(address) => address.to_string(),
-        }
-    }
-}
-
-/// Token digest -> the branch code it belonged to (None: no branch) when last looked up.
-struct CredentialCache {
-    entries: Mutex<HashMap<[u8; 32], Option<String>>>,
-}
-
-impl CredentialCache {
-    fn get(&self, digest: &[u8; 32]) -> Option<Option<String>> {
-        self.lock().get(digest).cloned()
-    }
-
-    fn put(&self, digest: [u8; 32], branch: Option<String>) {
-        let mut entries = self.lock();
-        if entries.len() >= CREDENTIAL_CACHE_ENTRIES_MAX && !entries.contains_key(&digest) {
-            entries.retain(|_, branch| branch.is_some());
-            if entries.len() >= CREDENTIAL_CACHE_ENTRIES_MAX {
-                entries.clear();
-            }
-        }
-        entries.insert(digest, branch);
-    }
-
-    /// Forgets every known token (after a rotate or revoke through this replica).
-    fn forget_known(&self) {
-        self.lock().retain(|_, branch| branch.is_none());
-    }
-
-    /// Records the digests of live tokens as known (up to the cache's size).
-    fn put_known(&self, known: Vec<([u8; 32], String)>) {
-        let mut entries = self.lock();
-        for (digest, code) in known {
-            if entries.len() >= CREDENTIAL_CACHE_ENTRIES_MAX {
-                break;
-            }
-            entries.insert(digest, Some(code));
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Option<String>>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
 /// The gate's state, shared by the layer and the services of one server.
 pub struct CredentialGate {
     store: Store,
@@ -241,7 +126,7 @@ impl CredentialGate {
         CredentialGate {
             store,
             refusals,
-            admin_token_sha256: Sha256::digest(admin_token.as_bytes()).into(),
+            admin_token_sha256: admin_token_digest(admin_token),
             require_client_certificate,
             branch_requests_per_second: limits.branch_requests_per_second,
             unauthenticated_requests_per_second: limits.unauthenticated_requests_per_second,
@@ -255,9 +140,7 @@ impl CredentialGate {
                 limits.unauthenticated_request_burst,
                 ADDRESS_BUCKETS_MAX,
             ),
-            credentials: CredentialCache {
-                entries: Mutex::new(HashMap::new()),
-            },
+            credentials: CredentialCache::new(),
             reloaded_at: tokio::sync::Mutex::new(None),
         }
     }
@@ -276,6 +159,11 @@ impl CredentialGate {
         let result = self.identify_admin(caller).await;
         self.audit(call, &result).await;
         result
+    }
+
+    /// Forgets every cached known token (after a rotate or revoke through this replica).
+    fn forget_known_tokens(&self) {
+        self.credentials.forget_known();
     }
 
     async fn identify_branch(&self, caller: &Caller) -> Result<BranchRef, GateError> {
@@ -426,175 +314,5 @@ impl CredentialGate {
         let action = format!("refused: {}", code_name(error.code()));
         let detail = format!("{call}: {error}");
         self.refusals.record(error.actor(), &action, call, &detail).await;
-    }
-}
-
-/// Which gate a request path goes through.
-enum Route {
-    /// A transfer call, named as the audit log names it ("hello", "upload_bundle").
-    Transfer(String),
-    /// An admin or report call ("admin call", "report call"); `changes_credentials` for a
-    /// branch token rotate or revoke.
-    Admin {
-        call: &'static str,
-        changes_credentials: bool,
-    },
-}
-
-fn route(path: &str) -> Option<Route> {
-    let (service, method) = path.strip_prefix("/branchline.v1.")?.split_once('/')?;
-    match service {
-        "Transfer" => Some(Route::Transfer(snake_case(method))),
-        "Admin" => Some(Route::Admin {
-            call: "admin call",
-            changes_credentials: matches!(method, "RotateBranchToken" | "RevokeBranch"),
-        }),
-        "Report" => Some(Route::Admin {
-            call: "report call",
-            changes_credentials: false,
-        }),
-        _ => None,
-    }
-}
-
-/// "UploadBundle" -> "upload_bundle".
-fn snake_case(method: &str) -> String {
-    let mut name = String::with_capacity(method.len() + 4);
-    for (idx, character) in method.chars().enumerate() {
-        if character.is_ascii_uppercase() && idx > 0 {
-            name.push('_');
-        }
-        name.push(character.to_ascii_lowercase());
-    }
-    name
-}
-
-#[derive(Clone)]
-pub struct CredentialGateLayer {
-    gate: Arc<CredentialGate>,
-}
-
-impl CredentialGateLayer {
-    pub fn new(gate: Arc<CredentialGate>) -> CredentialGateLayer {
-        CredentialGateLayer { gate }
-    }
-}
-
-impl<S> tower_layer::Layer<S> for CredentialGateLayer {
-    type Service = CredentialGateService<S>;
-
-    fn layer(&self, inner: S) -> CredentialGateService<S> {
-        CredentialGateService {
-            inner,
-            gate: Arc::clone(&self.gate),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct CredentialGateService<S> {
-    inner: S,
-    gate: Arc<CredentialGate>,
-}
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-impl<S, RequestBody, ResponseBody> Service<http::Request<RequestBody>> for CredentialGateService<S>
-where
-    S: Service<http::Request<RequestBody>, Response = http::Response<ResponseBody>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    RequestBody: Send + 'static,
-    ResponseBody: Default + Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<S::Response, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: http::Request<RequestBody>) -> Self::Future {
-        // The clone takes the place of the service that was polled ready, which serves this call.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let Some(route) = route(request.uri().path()) else {
-            return Box::pin(inner.call(request));
-        };
-        let caller = Caller::from_http(&request);
-        let gate = Arc::clone(&self.gate);
-        Box::pin(async move {
-            let checked = match &route {
-                Route::Transfer(call) => gate.authenticate_branch(call, &caller).await.map(|branch| {
-                    request.extensions_mut().insert(AuthenticatedBranch(branch));
-                }),
-                Route::Admin { call, .. } => gate.screen_admin(call, &caller).await,
-            };
-            if let Err(error) = checked {
-                return Ok(error.to_status().into_http());
-            }
-            let response = inner.call(request).await;
-            // A unary handler has finished (and committed) before its response exists: this
-            // replica's cache forgets the old token at once; other replicas never admit from it.
-            if matches!(
-                route,
-                Route::Admin {
-                    changes_credentials: true,
-                    ..
-                }
-            ) {
-                gate.credentials.forget_known();
-            }
-            response
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes_name_calls_as_the_audit_log_does() {
-        assert!(matches!(
-            route("/branchline.v1.Transfer/UploadBundle"),
-            Some(Route::Transfer(call)) if call == "upload_bundle"
-        ));
-        assert!(
-            matches!(route("/branchline.v1.Transfer/Hello"), Some(Route::Transfer(call)) if call == "hello")
-        );
-        assert!(matches!(
-            route("/branchline.v1.Report/Top"),
-            Some(Route::Admin {
-                call: "report call",
-                changes_credentials: false
-            })
-        ));
-        assert!(matches!(
-            route("/branchline.v1.Admin/RevokeBranch"),
-            Some(Route::Admin {
-                call: "admin call",
-                changes_credentials: true
-            })
-        ));
-        assert!(route("/grpc.health.v1.Health/Check").is_none());
-    }
-
-    #[test]
-    fn an_ipv6_slash_64_is_one_address_for_the_rate() {
-        let key = |text: &str| {
-            Caller {
-                address: Some(text.parse().unwrap()),
-                ..Caller::default()
-            }
-            .address_key()
-        };
-        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
-        assert_eq!(key("2001:db8:1:2:ffff:ee:dd:cc"), "2001:db8:1:2::/64");
-        assert_eq!(key("2001:db8:1:3::1"), "2001:db8:1:3::/64");
-        assert_eq!(key("10.0.0.7"), "10.0.0.7");
-        assert_eq!(key("::ffff:10.0.0.7"), "10.0.0.7");
-        assert_eq!(Caller::default().address_key(), "unknown address");
     }
 }

@@ -1,0 +1,61 @@
+//! The credential gate's cache of token digests: which branch (or none) a token's SHA-256
+//! belonged to when last looked up, bounded in size. It only ever lets the gate refuse.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Most token digests the cache remembers. Known tokens are bounded by the registry; unknown
+/// ones by the callers, so when the cache is full its unknown entries are dropped first, then
+/// everything (it is only a cache: the next call looks the token up again). 65,536 entries of
+/// about 100 bytes is a few megabytes.
+pub(super) const CREDENTIAL_CACHE_ENTRIES_MAX: usize = 65_536;
+
+/// Token digest -> the branch code it belonged to (None: no branch) when last looked up.
+pub(super) struct CredentialCache {
+    entries: Mutex<HashMap<[u8; 32], Option<String>>>,
+}
+
+impl CredentialCache {
+    pub(super) fn new() -> CredentialCache {
+        CredentialCache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(super) fn get(&self, digest: &[u8; 32]) -> Option<Option<String>> {
+        self.lock().get(digest).cloned()
+    }
+
+    pub(super) fn put(&self, digest: [u8; 32], branch: Option<String>) {
+        let mut entries = self.lock();
+        if entries.len() >= CREDENTIAL_CACHE_ENTRIES_MAX && !entries.contains_key(&digest) {
+            entries.retain(|_, branch| branch.is_some());
+            if entries.len() >= CREDENTIAL_CACHE_ENTRIES_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(digest, branch);
+    }
+
+    /// Forgets every known token (after a rotate or revoke through this replica).
+    pub(super) fn forget_known(&self) {
+        self.lock().retain(|_, branch| branch.is_none());
+    }
+
+    /// Records the digests of live tokens as known (up to the cache's size).
+    pub(super) fn put_known(&self, known: Vec<([u8; 32], String)>) {
+        let mut entries = self.lock();
+        for (digest, code) in known {
+            if entries.len() >= CREDENTIAL_CACHE_ENTRIES_MAX {
+                break;
+            }
+            entries.insert(digest, Some(code));
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Option<String>>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
