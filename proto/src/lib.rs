@@ -12,9 +12,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "
 
 /// The generated messages, clients and servers. Lints are silenced for generated code only.
 #[allow(unreachable_pub, clippy::all, clippy::pedantic)]
-pub mod v1 {
-    tonic::include_proto!("branchline.v1");
-}
+pub mod v1;
 
 pub mod convert;
 pub use convert::WireError;
