@@ -149,13 +149,8 @@ mod tests {
 
     #[test]
     fn entries_come_back_as_written_whichever_form_they_are_stored_in() {
-        let dir = std::env::temp_dir().join(format!(
-            "branchline-outbox-ref-{}-{:?}",
-            std::process::id(),
-            std::time::SystemTime::now()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let ledger = Ledger::create(&dir.join("ledger.db"), "SZ", "test", false).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::create(&dir.path().join("ledger.db"), "SZ", "test", false).unwrap();
         for (kind, code) in [
             (BaseKind::Warehouse, "W"),
             (BaseKind::Product, "P1"),

@@ -219,34 +219,34 @@ fn build_document(raw: &RawDocument<'_>) -> Result<Document, DocInputError> {
 mod tests {
     use super::*;
 
-    const SPEC_LINE: &str = r#"{"number":"SZ-1","type":"sales-out","date":"2026-01-05","partner":"C001","warehouse":"SZ-W","lines":[{"product":"P001","qty":"17","price":"21.50","discount":"0.04","tax_rate":"0.13"}]}"#;
+    const SAMPLE_LINE: &str = r#"{"number":"SZ-1","type":"sales-out","date":"2026-01-05","partner":"C001","warehouse":"SZ-W","lines":[{"product":"P001","qty":"17","price":"21.50","discount":"0.04","tax_rate":"0.13"}]}"#;
 
     #[test]
     fn parses_the_spec_example() {
-        let doc = parse_document_json(SPEC_LINE).unwrap();
+        let doc = parse_document_json(SAMPLE_LINE).unwrap();
         assert_eq!(doc.number, "SZ-1");
         assert_eq!(doc.totals().amount.to_string(), "350.88");
     }
 
     #[test]
     fn errors_name_the_field() {
-        let bad = SPEC_LINE.replace(r#""qty":"17""#, r#""qty":"1e3""#);
+        let bad = SAMPLE_LINE.replace(r#""qty":"17""#, r#""qty":"1e3""#);
         let error = parse_document_json(&bad).unwrap_err().to_string();
         assert!(
             error.starts_with("field lines[0].qty: malformed quantity"),
             "{error}"
         );
-        let bad = SPEC_LINE.replace("2026-01-05", "2026-13-05");
+        let bad = SAMPLE_LINE.replace("2026-01-05", "2026-13-05");
         assert!(parse_document_json(&bad)
             .unwrap_err()
             .to_string()
             .contains("field date"));
-        let bad = SPEC_LINE.replace(r#""qty":"17""#, r#""qty":"17","qty":"18""#);
+        let bad = SAMPLE_LINE.replace(r#""qty":"17""#, r#""qty":"17","qty":"18""#);
         assert!(parse_document_json(&bad)
             .unwrap_err()
             .to_string()
             .contains("duplicate field `qty`"));
-        let bad = SPEC_LINE.replace(r#""qty":"17""#, r#""qty":17"#);
+        let bad = SAMPLE_LINE.replace(r#""qty":"17""#, r#""qty":17"#);
         assert!(parse_document_json(&bad)
             .unwrap_err()
             .to_string()

@@ -114,20 +114,10 @@ mod tests {
     use crate::config::task::Direction;
 
     fn parse(text: &str) -> Result<ConfigFile, ConfigError> {
-        let dir = tempfile_dir();
-        let path = dir.join("agent.toml");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
         std::fs::write(&path, text).unwrap();
         ConfigFile::load(&path)
-    }
-
-    fn tempfile_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "agent-config-{}-{}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
     }
 
     #[test]
