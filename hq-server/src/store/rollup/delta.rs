@@ -33,16 +33,6 @@ use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use sqlx::AnyConnection;
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Roll-up maintenance is on unless a benchmark switches it off to measure its cost.
-static ROLLUPS_ENABLED: AtomicBool = AtomicBool::new(true);
-
-/// Benchmarks only: turns roll-up maintenance off (or back on) for this process, to compare
-/// ingestion throughput with and without it. Reports are wrong while it is off.
-pub fn set_enabled_for_benchmark(enabled: bool) {
-    ROLLUPS_ENABLED.store(enabled, Ordering::SeqCst);
-}
 
 /// Quantity, amount, tax and total of a group.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -88,7 +78,7 @@ pub(crate) struct RollupDelta<'a> {
 impl<'a> RollupDelta<'a> {
     /// An empty delta, or `None` while a benchmark has roll-up maintenance switched off.
     pub(crate) fn new_if_enabled() -> Option<RollupDelta<'a>> {
-        ROLLUPS_ENABLED.load(Ordering::Relaxed).then(RollupDelta::default)
+        crate::bench_switches::rollups().then(RollupDelta::default)
     }
 
     /// The same delta, sealed and owning its codes: no document can be added any more.
