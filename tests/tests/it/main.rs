@@ -31,7 +31,6 @@ mod ledger_sync;
 mod report_cli;
 mod report_pending;
 mod report_props;
-mod report_upgrade;
 mod restore_hq;
 mod restore_hq_inbound;
 mod restore_ledger;

@@ -4,7 +4,7 @@
 //! of stored lines.
 //!
 //! Levels written: `sales_day` (branch × day), one upsert per touched row
-//! (`migrations/*/0002_reports.sql`); and, packed (`packed.rs`), the product levels
+//! (`migrations/*/0001_init.sql`); and, packed (`packed.rs`), the product levels
 //! `sales_year_block` and `sales_month_block` (one row per branch × period × block of
 //! `BLOCK_SLOTS` products) and the on-hand `stock_block` (one row per branch × warehouse × block).
 //! For those the batch's delta becomes additions by product id (`pending::PendingAdds`),
@@ -284,7 +284,7 @@ impl ProductSums {
 }
 
 /// `value × 10^scale` as an i64, `None` when it does not fit.
-pub(super) fn checked_scaled(value: Decimal, scale: u32) -> Option<i64> {
+fn checked_scaled(value: Decimal, scale: u32) -> Option<i64> {
     if let Some(shift) = scale.checked_sub(value.scale()) {
         // Exact: a mantissa that does not fit makes a scaled value that does not either.
         let mantissa = i64::try_from(value.mantissa()).ok()?;
