@@ -11,7 +11,6 @@ use crate::store::Store;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -20,14 +19,6 @@ use tonic::codegen::Service;
 
 /// gRPC status code OUT_OF_RANGE, as it travels in the `grpc-status` header.
 const GRPC_STATUS_OUT_OF_RANGE: &[u8] = b"11";
-
-static COALESCING: AtomicBool = AtomicBool::new(true);
-
-/// Benchmarks only: turns coalescing off (every refusal its own row, written before the call is
-/// answered, as before coalescing existed) or back on, for this process.
-pub fn set_coalescing_for_benchmark(enabled: bool) {
-    COALESCING.store(enabled, Ordering::SeqCst);
-}
 
 /// Most windows open at once. Actors are registered branch codes or "unknown", and actions and
 /// calls fixed sets, so this is never reached in practice; past it, refusals are written one row
@@ -86,7 +77,7 @@ impl RefusalLog {
     /// A failing audit write is logged, not returned, so that the caller still answers with the
     /// refusal's own status.
     pub async fn record(&self, actor: &str, action: &str, call: &str, detail: &str) {
-        if !COALESCING.load(Ordering::Relaxed) {
+        if !crate::bench_switches::refusal_coalescing() {
             return self.write(actor, action, detail).await;
         }
         let now = Instant::now();

@@ -9,7 +9,7 @@
 //! - `registry`: organizations, branches and their credentials, master data, targets, templates,
 //!   the counterpart rules and the audit log.
 //! - `rollup`: the report roll-ups: packed blocks and their product slots, the pending tier,
-//!   folding, a batch's roll-up delta, and the repack step of the roll-up migrations.
+//!   folding, and a batch's roll-up delta.
 //! - `trade`: inter-branch trade routing, the register of routed trades and the branch inbox.
 //! - `ingest`: exactly-once ingestion of outbox batches, their validation plan, quarantine and
 //!   reconcile.

@@ -5,7 +5,7 @@
 //! PostgreSQL — COPY of the same rows, one COPY per table per batch, one transaction per batch.
 //!
 //! HQ runs twice per store: with the report roll-ups maintained (as in production) and with them
-//! switched off (`delta::set_enabled_for_benchmark(false)`), to show what the roll-ups cost.
+//! switched off (`hq_server::bench_switches::set_rollups(false)`), to show what the roll-ups cost.
 //! The passes are interleaved: `BENCH_ROUNDS` rounds (default 3), each running every pass once in
 //! an order rotated from round to round, each after a sync(2) of what earlier passes left dirty. A
 //! ratio is taken within each round, and the median of the rounds' ratios is the figure.
@@ -17,7 +17,9 @@
 //! databases of a running cluster instead of a throwaway one (to watch them with
 //! `pg_stat_statements`); the cluster should be durable (fsync on) like the throwaway one.
 
-use super::{env_usize, median, settle_disk};
+use super::hq_ingest_baseline::{postgres_copy_baseline, sqlite_baseline};
+use super::hq_ingest_table::{print_table, Figure, Sizes};
+use super::{env_usize, settle_disk};
 use crate::hq::{self, launch_hq, HqStoreKind};
 use crate::postgres::{postgres_bin_dir, PgCluster};
 use crate::process::TempDir;
@@ -25,41 +27,15 @@ use anyhow::{ensure, Context};
 use branchline_proto::v1;
 use branchline_proto::PROTOCOL_VERSION;
 use branchline_shared::{
-    parse_date, to_scaled, BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry,
+    parse_date, BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry,
 };
 use hq_server::store::ingest::reconcile;
-use hq_server::store::rollup::delta;
 use hq_server::store::Store;
 use rust_decimal::Decimal;
 use std::time::{Duration, Instant};
 
 const PRODUCTS: usize = 1000;
 const CUSTOMERS: usize = 100;
-
-struct Sizes {
-    docs: usize,
-    lines: usize,
-    batch_docs: usize,
-}
-
-/// One measured figure.
-struct Figure {
-    round: usize,
-    store: &'static str,
-    /// HQ figures: whether roll-ups were maintained; `None` for a baseline.
-    rollups: Option<bool>,
-    method: String,
-    lines: usize,
-    elapsed: Duration,
-    /// CPU time of the whole bench process over `elapsed` (HQ, its client, SQLite), HQ runs only.
-    cpu_seconds: Option<f64>,
-}
-
-impl Figure {
-    fn lines_per_second(&self) -> f64 {
-        self.lines as f64 / self.elapsed.as_secs_f64()
-    }
-}
 
 pub fn run() -> anyhow::Result<()> {
     // The in-process HQ runs with the allocator settings of the `hq-server` process.
@@ -299,11 +275,11 @@ async fn ingest(
         .collect();
     let mut client = hq_handle.transfer(&token).await;
     settle_disk();
-    delta::set_enabled_for_benchmark(rollups);
+    hq_server::bench_switches::set_rollups(rollups);
     let cpu_before = process_cpu_seconds();
     let pushed = push_all(&mut client, batches).await;
     let cpu_seconds = process_cpu_seconds() - cpu_before;
-    delta::set_enabled_for_benchmark(true);
+    hq_server::bench_switches::set_rollups(true);
     let (elapsed, last_ack) = pushed?;
     let last_ack = last_ack.context("no ack")?;
     ensure!(
@@ -357,201 +333,4 @@ async fn push_all(
         last_ack = acks.message().await?;
     }
     Ok((started.elapsed(), last_ack))
-}
-
-/// Batched prepared inserts of the same document and line rows, one transaction per batch.
-fn sqlite_baseline(path: &std::path::Path, documents: &[Document], sizes: &Sizes) -> anyhow::Result<Figure> {
-    let mut connection = rusqlite::Connection::open(path)?;
-    connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
-    let started = Instant::now();
-    for chunk in documents.chunks(sizes.batch_docs) {
-        let tx = connection.transaction()?;
-        {
-            let mut insert_document = tx.prepare_cached(
-                "INSERT INTO document (branch_id, number, epoch, seq, doc_type, doc_date, partner, warehouse, \
-                 red_of, link_branch, link_number, amount, tax, total, checksum, received_at) \
-                 VALUES (1, ?1, 1, ?2, ?3, ?4, ?5, ?6, NULL, NULL, NULL, ?7, ?8, ?9, ?10, ?11)",
-            )?;
-            let mut insert_line = tx.prepare_cached(
-                "INSERT INTO document_line (branch_id, number, line_no, product, qty, price, discount, tax_rate, \
-                 amount, tax, total) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            for (idx, document) in chunk.iter().enumerate() {
-                let totals = document.totals();
-                insert_document.execute(rusqlite::params![
-                    document.number,
-                    idx as i64,
-                    document.doc_type.as_str(),
-                    "2026-01-05",
-                    document.partner,
-                    document.warehouse,
-                    to_scaled(totals.amount, 2),
-                    to_scaled(totals.tax, 2),
-                    to_scaled(totals.total, 2),
-                    "",
-                    "2026-01-05T00:00:00Z",
-                ])?;
-                for (line_idx, line) in document.lines.iter().enumerate() {
-                    let values = line.values();
-                    insert_line.execute(rusqlite::params![
-                        document.number,
-                        line_idx as i64 + 1,
-                        line.product,
-                        to_scaled(line.qty, 4),
-                        to_scaled(line.price, 6),
-                        to_scaled(line.discount, 4),
-                        to_scaled(line.tax_rate, 4),
-                        to_scaled(values.amount, 2),
-                        to_scaled(values.tax, 2),
-                        to_scaled(values.total, 2),
-                    ])?;
-                }
-            }
-        }
-        tx.commit()?;
-    }
-    Ok(Figure {
-        round: 0,
-        store: "SQLite",
-        rollups: None,
-        method: "baseline: batched prepared INSERTs (rusqlite)".into(),
-        lines: documents.len() * sizes.lines,
-        elapsed: started.elapsed(),
-        cpu_seconds: None,
-    })
-}
-
-/// COPY of the same document and line rows, one transaction per batch.
-async fn postgres_copy_baseline(url: &str, documents: &[Document], sizes: &Sizes) -> anyhow::Result<Figure> {
-    use sqlx::Connection;
-    let mut connection = sqlx::PgConnection::connect(url).await?;
-    // Rendering the text rows is not timed: the baseline is the store's own best speed.
-    let rendered: Vec<(String, String)> = documents.chunks(sizes.batch_docs).map(render_copy_rows).collect();
-    let started = Instant::now();
-    for (document_rows, line_rows) in rendered {
-        let mut tx = connection.begin().await?;
-        let mut copy = tx
-            .copy_in_raw(
-                "COPY document (branch_id, number, epoch, seq, doc_type, doc_date, partner, warehouse, red_of, \
-                 link_branch, link_number, amount, tax, total, checksum, received_at) FROM STDIN",
-            )
-            .await?;
-        copy.send(document_rows.into_bytes()).await?;
-        copy.finish().await?;
-        let mut copy = tx
-            .copy_in_raw(
-                "COPY document_line (branch_id, number, line_no, product, qty, price, discount, tax_rate, amount, \
-                 tax, total) FROM STDIN",
-            )
-            .await?;
-        copy.send(line_rows.into_bytes()).await?;
-        copy.finish().await?;
-        tx.commit().await?;
-    }
-    let elapsed = started.elapsed();
-    connection.close().await?;
-    Ok(Figure {
-        round: 0,
-        store: "PostgreSQL",
-        rollups: None,
-        method: "baseline: COPY (text format)".into(),
-        lines: documents.len() * sizes.lines,
-        elapsed,
-        cpu_seconds: None,
-    })
-}
-
-fn render_copy_rows(chunk: &[Document]) -> (String, String) {
-    let mut document_rows = String::new();
-    let mut line_rows = String::new();
-    for (idx, document) in chunk.iter().enumerate() {
-        let totals = document.totals();
-        document_rows.push_str(&format!(
-            "1\t{}\t1\t{idx}\t{}\t2026-01-05\t{}\t{}\t\\N\t\\N\t\\N\t{}\t{}\t{}\t\t2026-01-05T00:00:00Z\n",
-            document.number,
-            document.doc_type.as_str(),
-            document.partner,
-            document.warehouse,
-            totals.amount,
-            totals.tax,
-            totals.total,
-        ));
-        for (line_idx, line) in document.lines.iter().enumerate() {
-            let values = line.values();
-            line_rows.push_str(&format!(
-                "1\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
-                document.number,
-                line_idx + 1,
-                line.product,
-                line.qty,
-                line.price,
-                line.discount,
-                line.tax_rate,
-                values.amount,
-                values.tax,
-                values.total,
-            ));
-        }
-    }
-    (document_rows, line_rows)
-}
-
-fn print_table(sizes: &Sizes, rounds: usize, figures: &[Figure]) {
-    println!(
-        "hq-ingest: {} documents x {} lines, {} documents per batch, {rounds} round(s) of interleaved passes",
-        sizes.docs, sizes.lines, sizes.batch_docs
-    );
-    println!(
-        "{:<11} {:>5} {:<48} {:>9} {:>10} {:>12} {:>12} {:>11}",
-        "store", "round", "method", "lines", "seconds", "lines/s", "x baseline", "cores busy"
-    );
-    for store in ["SQLite", "PostgreSQL"] {
-        let of_store: Vec<&Figure> = figures.iter().filter(|figure| figure.store == store).collect();
-        if of_store.is_empty() {
-            continue;
-        }
-        let rate = |round: usize, rollups: Option<bool>| {
-            of_store
-                .iter()
-                .find(|figure| figure.round == round && figure.rollups == rollups)
-                .map(|figure| figure.lines_per_second())
-        };
-        for figure in &of_store {
-            let ratio = rate(figure.round, None).map_or("-".to_owned(), |baseline| {
-                format!("{:.2}", figure.lines_per_second() / baseline)
-            });
-            let cores_busy = figure.cpu_seconds.map_or("-".to_owned(), |cpu_seconds| {
-                format!("{:.2}", cpu_seconds / figure.elapsed.as_secs_f64())
-            });
-            println!(
-                "{:<11} {:>5} {:<48} {:>9} {:>10.2} {:>12.0} {:>12} {:>11}",
-                figure.store,
-                figure.round + 1,
-                figure.method,
-                figure.lines,
-                figure.elapsed.as_secs_f64(),
-                figure.lines_per_second(),
-                ratio,
-                cores_busy
-            );
-        }
-        // Ratios are taken within a round (passes minutes apart at most), then the median.
-        let median_ratio = |numerator: Option<bool>, denominator: Option<bool>| {
-            let ratios: Vec<f64> = (0..rounds)
-                .filter_map(|round| Some(rate(round, numerator)? / rate(round, denominator)?))
-                .collect();
-            median(ratios)
-        };
-        let target = if store == "SQLite" { "0.5" } else { "0.3" };
-        for (rollups, name) in [(Some(true), "on"), (Some(false), "off")] {
-            if let Some(ratio) = median_ratio(rollups, None) {
-                println!(
-                    "{store}: roll-ups {name} x baseline, median of rounds = {ratio:.2} (target >= {target} with roll-ups on)"
-                );
-            }
-        }
-        if let Some(ratio) = median_ratio(Some(true), Some(false)) {
-            println!("{store}: roll-ups on / off, median of rounds = {ratio:.2} (target >= 0.8)");
-        }
-    }
 }

@@ -1,14 +1,27 @@
 //! Benchmarks: each prints a table of figures next to a baseline measured in the same run.
 
+// The benchmarks build only with the `bench` feature (the `bench` binary), as two of them switch
+// HQ's roll-ups off through `hq_server::bench_switches`; `flooder` is also a test helper.
+#[cfg(feature = "bench")]
 pub mod catch_up;
+#[cfg(feature = "bench")]
 pub mod fairness;
 pub mod flooder;
+#[cfg(feature = "bench")]
 pub mod hq_ingest;
+#[cfg(feature = "bench")]
+mod hq_ingest_baseline;
+#[cfg(feature = "bench")]
+mod hq_ingest_table;
+#[cfg(feature = "bench")]
 pub mod ledger;
+#[cfg(feature = "bench")]
 mod report_data;
+#[cfg(feature = "bench")]
 pub mod reports;
 
 /// A size from the environment (`BENCH_*`), or `default` when unset or not a number.
+#[cfg(feature = "bench")]
 pub(crate) fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -18,12 +31,14 @@ pub(crate) fn env_usize(name: &str, default: usize) -> usize {
 
 /// Writes back what earlier passes left dirty in the page cache, so that the kernel's
 /// writeback does not land on the pass that is about to be timed.
+#[cfg(feature = "bench")]
 pub(crate) fn settle_disk() {
     // SAFETY: sync(2) takes no arguments and cannot fail.
     unsafe { libc::sync() };
 }
 
 /// The median of `values`, `None` when there are none.
+#[cfg(feature = "bench")]
 pub(crate) fn median(mut values: Vec<f64>) -> Option<f64> {
     values.sort_by(f64::total_cmp);
     let middle = values.len() / 2;

@@ -32,7 +32,7 @@ use crate::process::TempDir;
 use anyhow::Context;
 use hq_server::store::report::consolidated;
 use hq_server::store::report::query::ReportQuery;
-use hq_server::store::rollup::{delta, fold};
+use hq_server::store::rollup::fold;
 use hq_server::store::Store;
 use sqlx::Connection;
 use std::path::PathBuf;
@@ -254,9 +254,9 @@ where
             let store = Store::open(&fresh(format!("ingest_{state}")).await?, 4).await?;
             let branches = setup(&store).await?;
             settle_disk();
-            delta::set_enabled_for_benchmark(enabled);
+            hq_server::bench_switches::set_rollups(enabled);
             let elapsed = load(&store, &branches, lines, shape).await;
-            delta::set_enabled_for_benchmark(true);
+            hq_server::bench_switches::set_rollups(true);
             rates[slot] = lines as f64 / elapsed?.as_secs_f64();
             store.close().await;
         }

@@ -1,4 +1,4 @@
-//! `cargo run --release -p branchline-tests --bin bench -- <name>`: runs one benchmark and prints its table.
+//! `cargo run --release -p branchline-tests --features bench --bin bench -- <name>`: runs one benchmark and prints its table.
 
 fn main() -> anyhow::Result<()> {
     let name = std::env::args().nth(1).unwrap_or_default();

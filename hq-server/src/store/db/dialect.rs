@@ -37,33 +37,11 @@ macro_rules! migrations {
 
 const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (1, "0001", "init"),
-    (2, "0002", "reports"),
-    (3, "0003", "templates_routing"),
-    (4, "0004", "packed_rollups"),
-    (5, "0005", "packed_stock"),
-    (6, "0006", "rollup_pending"),
-    (7, "0007", "inbox_floor"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (1, "0001", "init"),
-    (2, "0002", "reports"),
-    (3, "0003", "templates_routing"),
-    (4, "0004", "rollup_fillfactor"),
-    (5, "0005", "packed_rollups"),
-    (6, "0006", "packed_stock"),
-    (7, "0007", "rollup_pending"),
-    (8, "0008", "inbox_floor"),
 );
-
-/// The roll-up rows a migration's Rust step packs (`packed_migrate`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Repack {
-    /// `sales_year_product` and `sales_month_product` into the packed sales levels.
-    Sales,
-    /// `stock_on_hand` into `stock_block`.
-    Stock,
-}
 
 /// How many rows reach the database in one statement (see `bulk`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,15 +93,6 @@ impl Dialect {
         match self {
             Dialect::Sqlite => None,
             Dialect::Postgres => Some("SELECT pg_advisory_xact_lock(7344101)"),
-        }
-    }
-
-    /// The Rust step (`packed_migrate`) that runs after the SQL of migration `version`, if any.
-    pub(crate) fn repack_after(self, version: i64) -> Option<Repack> {
-        match (self, version) {
-            (Dialect::Sqlite, 4) | (Dialect::Postgres, 5) => Some(Repack::Sales),
-            (Dialect::Sqlite, 5) | (Dialect::Postgres, 6) => Some(Repack::Stock),
-            _ => None,
         }
     }
 

@@ -1,7 +1,6 @@
 //! Versioned migrations: each dialect's SQL files are applied once, in order, in a transaction,
 //! and recorded in `schema_migrations`. Concurrent replicas starting together are serialized.
-//! Two migrations have a Rust step after their SQL, in the same transaction: the repacking of
-//! the product roll-ups and of the on-hand (`packed_migrate`).
+//! A store whose recorded version is newer than this build's last migration is refused.
 
 use super::value::now_text;
 use crate::store::{Store, StoreError};
@@ -36,14 +35,6 @@ pub(super) async fn apply(store: &Store) -> Result<(), StoreError> {
             .execute(&mut *tx)
             .await
             .map_err(failed)?;
-        if let Some(repack) = store.dialect.repack_after(migration.version) {
-            crate::store::rollup::packed_migrate::repack(&mut tx, store.dialect, repack)
-                .await
-                .map_err(|error| match error {
-                    StoreError::Database(source) => failed(source),
-                    other => other,
-                })?;
-        }
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(migration.version)
             .bind(migration.name)

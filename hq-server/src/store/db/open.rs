@@ -144,4 +144,25 @@ mod tests {
         store.close().await;
         assert!(!wal.exists(), "closing the store removes the WAL");
     }
+
+    /// A store whose recorded schema is newer than this build's last migration is refused, and
+    /// left as it was.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hq.db").display());
+        let store = Store::open(&url, 2).await.unwrap();
+        let supported = store.dialect().migrations().last().unwrap().version;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'later', 'x')")
+            .bind(supported + 1)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+        let error = Store::open(&url, 2).await.unwrap_err();
+        assert!(
+            matches!(error, StoreError::NewerSchema { found, supported: s } if found == supported + 1 && s == supported),
+            "{error}"
+        );
+    }
 }

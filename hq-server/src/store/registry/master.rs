@@ -20,23 +20,7 @@ pub async fn import_master(
     kind: BaseKind,
     records: &[BaseRecord],
 ) -> Result<(u64, u64), RegistryError> {
-    let mut codes = HashSet::new();
-    for record in records {
-        record.validate()?;
-        if record.kind != kind {
-            return Err(RegistryError::WrongKind {
-                kind,
-                code: record.code.clone(),
-                found: record.kind,
-            });
-        }
-        if !codes.insert(record.code.as_str()) {
-            return Err(RegistryError::DuplicateCode {
-                kind,
-                code: record.code.clone(),
-            });
-        }
-    }
+    let codes = distinct_codes(kind, records)?;
     let mut tx = store.begin_write().await?;
     if kind == BaseKind::Warehouse {
         check_warehouse_import(&mut tx, records).await?;
@@ -103,6 +87,28 @@ pub async fn import_master(
     audit(&mut tx, "admin", "import", &format!("{total} {kind} records")).await?;
     tx.commit().await?;
     Ok((total - existing, existing))
+}
+
+/// The codes of `records`, each a valid record of `kind` with a code of its own.
+fn distinct_codes(kind: BaseKind, records: &[BaseRecord]) -> Result<HashSet<&str>, RegistryError> {
+    let mut codes = HashSet::new();
+    for record in records {
+        record.validate()?;
+        if record.kind != kind {
+            return Err(RegistryError::WrongKind {
+                kind,
+                code: record.code.clone(),
+                found: record.kind,
+            });
+        }
+        if !codes.insert(record.code.as_str()) {
+            return Err(RegistryError::DuplicateCode {
+                kind,
+                code: record.code.clone(),
+            });
+        }
+    }
+    Ok(codes)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::branches::audit;
 use crate::store::bulk::rows::placeholders;
-use crate::store::db::dialect::PRICE_SCALE;
+use crate::store::db::dialect::{Dialect, PRICE_SCALE};
 use crate::store::db::value::{get_u64, now_text, to_i64};
 use crate::store::trade::inbox_queue::append_inbox;
 use crate::store::{Store, StoreError};
@@ -11,7 +11,7 @@ use branchline_shared::{
     encode_container, org_in_subtree, split_template, validate_org_code, validate_record_code, BaseKind,
     BaseRecord, CodeError, ContainerHeader, ContainerKind, InboxBody, Template,
 };
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use std::collections::BTreeSet;
 
 /// Most codes `template create --codes` accepts.
@@ -104,44 +104,9 @@ pub async fn create(
     }
     let dialect = store.dialect();
     let mut tx = store.begin_write().await?;
-    let sql = format!(
-        "SELECT kind, code, name, unit, {}, branch FROM master_record WHERE kind IN ({}) ORDER BY kind, code",
-        dialect.decimal_column("price"),
-        placeholders(dialect, 1, kinds.len())
-    );
-    let mut query = sqlx::query(&sql);
-    for kind in &kinds {
-        query = query.bind(kind.as_str());
-    }
-    let mut records = Vec::new();
-    for row in query.fetch_all(&mut *tx).await? {
-        let kind: String = row.try_get(0)?;
-        let kind = BaseKind::parse(&kind).map_err(|error| StoreError::CorruptValue {
-            what: "master record kind",
-            reason: error.to_string(),
-        })?;
-        records.push(BaseRecord {
-            kind,
-            code: row.try_get(1)?,
-            name: row.try_get(2)?,
-            unit: row.try_get(3)?,
-            price: dialect.read_decimal(&row, 4, PRICE_SCALE)?,
-            branch: row.try_get(5)?,
-        });
-    }
+    let mut records = master_records(&mut tx, dialect, &kinds).await?;
     if !codes.is_empty() {
-        let wanted: BTreeSet<&str> = codes.iter().map(String::as_str).collect();
-        if let Some(missing) = wanted
-            .iter()
-            .find(|code| !records.iter().any(|record| record.code == **code))
-        {
-            return Err(TemplateError::UnknownCode {
-                name: name.to_owned(),
-                code: (*missing).to_owned(),
-                kinds: kinds_text(&kinds),
-            });
-        }
-        records.retain(|record| wanted.contains(record.code.as_str()));
+        keep_codes(name, &kinds, codes, &mut records)?;
     }
     if records.is_empty() {
         return Err(TemplateError::Empty {
@@ -182,6 +147,62 @@ pub async fn create(
     audit(&mut tx, "admin", "template create", &detail).await?;
     tx.commit().await?;
     Ok(CreatedTemplate { version, n_records })
+}
+
+/// The HQ master records of `kinds`, in kind and code order.
+async fn master_records(
+    connection: &mut AnyConnection,
+    dialect: Dialect,
+    kinds: &[BaseKind],
+) -> Result<Vec<BaseRecord>, TemplateError> {
+    let sql = format!(
+        "SELECT kind, code, name, unit, {}, branch FROM master_record WHERE kind IN ({}) ORDER BY kind, code",
+        dialect.decimal_column("price"),
+        placeholders(dialect, 1, kinds.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for kind in kinds {
+        query = query.bind(kind.as_str());
+    }
+    let mut records = Vec::new();
+    for row in query.fetch_all(&mut *connection).await? {
+        let kind: String = row.try_get(0)?;
+        let kind = BaseKind::parse(&kind).map_err(|error| StoreError::CorruptValue {
+            what: "master record kind",
+            reason: error.to_string(),
+        })?;
+        records.push(BaseRecord {
+            kind,
+            code: row.try_get(1)?,
+            name: row.try_get(2)?,
+            unit: row.try_get(3)?,
+            price: dialect.read_decimal(&row, 4, PRICE_SCALE)?,
+            branch: row.try_get(5)?,
+        });
+    }
+    Ok(records)
+}
+
+/// Keeps the records of `codes` only; every code must be among them.
+fn keep_codes(
+    name: &str,
+    kinds: &[BaseKind],
+    codes: &[String],
+    records: &mut Vec<BaseRecord>,
+) -> Result<(), TemplateError> {
+    let wanted: BTreeSet<&str> = codes.iter().map(String::as_str).collect();
+    if let Some(missing) = wanted
+        .iter()
+        .find(|code| !records.iter().any(|record| record.code == **code))
+    {
+        return Err(TemplateError::UnknownCode {
+            name: name.to_owned(),
+            code: (*missing).to_owned(),
+            kinds: kinds_text(kinds),
+        });
+    }
+    records.retain(|record| wanted.contains(record.code.as_str()));
+    Ok(())
 }
 
 /// The newest version of template `name`.

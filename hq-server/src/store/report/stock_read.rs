@@ -13,7 +13,8 @@ use crate::store::rollup::{packed, pending};
 use crate::store::Store;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
-use sqlx::Row;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 /// Adds the on-hand of `branches` (store ids) to `groups`, which group by org, warehouse or
 /// product only.
@@ -23,13 +24,7 @@ pub(super) async fn read_stock_blocks(
     mut groups: Groups,
 ) -> Result<Groups, ReadError> {
     let mut connection = store.pool().acquire().await?;
-    let mut codes: FxHashMap<i64, String> = FxHashMap::default();
-    for row in sqlx::query("SELECT id, code FROM product_slot")
-        .fetch_all(&mut *connection)
-        .await?
-    {
-        codes.insert(row.try_get(0)?, row.try_get(1)?);
-    }
+    let codes = slot_codes(&mut connection).await?;
     let by = groups.by().to_vec();
     let grouped = |grouping| by.contains(&grouping).then(|| slot(grouping));
     let (org, warehouse, product) = (
@@ -73,25 +68,8 @@ pub(super) async fn read_stock_blocks(
             Ok(())
         };
         for row in rows {
-            let bytes: Vec<u8> = row.try_get(1)?;
             present.clear();
-            match row.try_get::<Option<i64>, _>(0)? {
-                Some(row_key) => {
-                    let (_, warehouse_id, block) = packed::split_stock_key(row_key);
-                    let first = block * BLOCK_SLOTS as i64;
-                    packed::for_each_slot(&bytes, row_key, |index, slot_sums| {
-                        present.push((warehouse_id, first + index as i64, slot_sums.qty))
-                    })?;
-                }
-                None => pending::for_each_add(
-                    Part::Stock,
-                    *branch,
-                    &bytes,
-                    |warehouse_id, product_id, slot_sums| {
-                        present.push((warehouse_id, product_id, slot_sums.qty))
-                    },
-                )?,
-            }
+            stock_of_row(&row, *branch, &mut present)?;
             for (warehouse_id, product_id, qty) in &present {
                 add(*warehouse_id, *product_id, *qty)?;
             }
@@ -107,4 +85,38 @@ pub(super) async fn read_stock_blocks(
         groups.add_group(key, &[on_hand]);
     }
     Ok(groups)
+}
+
+/// Every product slot's code, by id.
+async fn slot_codes(connection: &mut AnyConnection) -> Result<FxHashMap<i64, String>, ReadError> {
+    let mut codes: FxHashMap<i64, String> = FxHashMap::default();
+    for row in sqlx::query("SELECT id, code FROM product_slot")
+        .fetch_all(&mut *connection)
+        .await?
+    {
+        codes.insert(row.try_get(0)?, row.try_get(1)?);
+    }
+    Ok(codes)
+}
+
+/// The (warehouse id, product id, quantity) of each present slot of a `stock_block` row, or of
+/// each on-hand addition of a pending row of `branch` (key NULL), appended to `present`.
+fn stock_of_row(row: &AnyRow, branch: i64, present: &mut Vec<(i64, i64, i64)>) -> Result<(), ReadError> {
+    let bytes: Vec<u8> = row.try_get(1)?;
+    match row.try_get::<Option<i64>, _>(0)? {
+        Some(row_key) => {
+            let (_, warehouse_id, block) = packed::split_stock_key(row_key);
+            let first = block * BLOCK_SLOTS as i64;
+            packed::for_each_slot(&bytes, row_key, |index, slot_sums| {
+                present.push((warehouse_id, first + index as i64, slot_sums.qty))
+            })?;
+        }
+        None => pending::for_each_add(
+            Part::Stock,
+            branch,
+            &bytes,
+            |warehouse_id, product_id, slot_sums| present.push((warehouse_id, product_id, slot_sums.qty)),
+        )?,
+    }
+    Ok(())
 }

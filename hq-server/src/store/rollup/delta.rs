@@ -4,7 +4,7 @@
 //! of stored lines.
 //!
 //! Levels written: `sales_day` (branch × day), one upsert per touched row
-//! (`migrations/*/0002_reports.sql`); and, packed (`packed.rs`), the product levels
+//! (`migrations/*/0001_init.sql`); and, packed (`packed.rs`), the product levels
 //! `sales_year_block` and `sales_month_block` (one row per branch × period × block of
 //! `BLOCK_SLOTS` products) and the on-hand `stock_block` (one row per branch × warehouse × block).
 //! For those the batch's delta becomes additions by product id (`pending::PendingAdds`),
@@ -33,16 +33,6 @@ use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use sqlx::AnyConnection;
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Roll-up maintenance is on unless a benchmark switches it off to measure its cost.
-static ROLLUPS_ENABLED: AtomicBool = AtomicBool::new(true);
-
-/// Benchmarks only: turns roll-up maintenance off (or back on) for this process, to compare
-/// ingestion throughput with and without it. Reports are wrong while it is off.
-pub fn set_enabled_for_benchmark(enabled: bool) {
-    ROLLUPS_ENABLED.store(enabled, Ordering::SeqCst);
-}
 
 /// Quantity, amount, tax and total of a group.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -88,7 +78,7 @@ pub(crate) struct RollupDelta<'a> {
 impl<'a> RollupDelta<'a> {
     /// An empty delta, or `None` while a benchmark has roll-up maintenance switched off.
     pub(crate) fn new_if_enabled() -> Option<RollupDelta<'a>> {
-        ROLLUPS_ENABLED.load(Ordering::Relaxed).then(RollupDelta::default)
+        crate::bench_switches::rollups().then(RollupDelta::default)
     }
 
     /// The same delta, sealed and owning its codes: no document can be added any more.
@@ -294,7 +284,7 @@ impl ProductSums {
 }
 
 /// `value × 10^scale` as an i64, `None` when it does not fit.
-pub(super) fn checked_scaled(value: Decimal, scale: u32) -> Option<i64> {
+fn checked_scaled(value: Decimal, scale: u32) -> Option<i64> {
     if let Some(shift) = scale.checked_sub(value.scale()) {
         // Exact: a mantissa that does not fit makes a scaled value that does not either.
         let mantissa = i64::try_from(value.mantissa()).ok()?;

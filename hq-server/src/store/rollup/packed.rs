@@ -124,12 +124,14 @@ impl SlotSums {
     }
 }
 
-/// One block's slots, decoded.
+/// One block's slots, decoded (the tests' model of a block).
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Block {
     pub(crate) slots: [SlotSums; BLOCK_SLOTS],
 }
 
+#[cfg(test)]
 impl Default for Block {
     fn default() -> Block {
         Block {
@@ -138,6 +140,7 @@ impl Default for Block {
     }
 }
 
+#[cfg(test)]
 impl Block {
     pub(crate) fn encode(&self) -> Vec<u8> {
         let present = self.slots.iter().filter(|sums| sums.is_present()).count();

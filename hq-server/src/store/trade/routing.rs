@@ -108,15 +108,8 @@ pub(crate) async fn route_document(
     let Some(receiver) = receiver else {
         return Ok(RouteResult::NotTrade);
     };
-    let existing = sqlx::query("SELECT state FROM routed WHERE source_branch_id = $1 AND source_number = $2")
-        .bind(sender.id)
-        .bind(&document.number)
-        .fetch_optional(&mut *connection)
-        .await?;
-    if let Some(row) = existing {
-        if row.try_get::<String, _>(0)? != "quarantined" {
-            return Ok(RouteResult::AlreadyRouted);
-        }
+    if routed_before(connection, sender, document).await? {
+        return Ok(RouteResult::AlreadyRouted);
     }
     let routed_type = mirror_type(document.doc_type);
     let Some(sender_counterpart) = counterparts
@@ -143,30 +136,7 @@ pub(crate) async fn route_document(
         )
         .await;
     }
-    let at_receiver = sqlx::query(
-        "SELECT number FROM document WHERE branch_id = $1 AND link_branch = $2 AND link_number = $3 LIMIT 1",
-    )
-    .bind(receiver.id)
-    .bind(&sender.code)
-    .bind(&document.number)
-    .fetch_optional(&mut *connection)
-    .await?;
-    if let Some(row) = at_receiver {
-        let target_number: String = row.try_get(0)?;
-        let reason = format!("already entered at {} as {target_number}", receiver.code);
-        upsert_routed(
-            connection,
-            sender,
-            document,
-            Some(receiver.id),
-            routed_type,
-            "linked",
-            None,
-            Some(&target_number),
-            &reason,
-            now,
-        )
-        .await?;
+    if linked_at_receiver(connection, sender, receiver, document, routed_type, now).await? {
         return Ok(RouteResult::AlreadyAtReceiver);
     }
     let routed = routed_document(connection, sender_counterpart, receiver, document, batch).await?;
@@ -203,6 +173,62 @@ pub(crate) async fn route_document(
     )
     .await?;
     Ok(RouteResult::Queued { inbox_seq })
+}
+
+/// Whether `document` of `sender` was routed before (and not left in quarantine).
+async fn routed_before(
+    connection: &mut AnyConnection,
+    sender: &BranchRef,
+    document: &Document,
+) -> Result<bool, sqlx::Error> {
+    let existing = sqlx::query("SELECT state FROM routed WHERE source_branch_id = $1 AND source_number = $2")
+        .bind(sender.id)
+        .bind(&document.number)
+        .fetch_optional(&mut *connection)
+        .await?;
+    match existing {
+        Some(row) => Ok(row.try_get::<String, _>(0)? != "quarantined"),
+        None => Ok(false),
+    }
+}
+
+/// Whether `receiver` already holds a document linked to `document` (the trade was entered at
+/// both ends); if so, the routing is registered as linked to it.
+async fn linked_at_receiver(
+    connection: &mut AnyConnection,
+    sender: &BranchRef,
+    receiver: &Counterpart,
+    document: &Document,
+    routed_type: DocType,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let at_receiver = sqlx::query(
+        "SELECT number FROM document WHERE branch_id = $1 AND link_branch = $2 AND link_number = $3 LIMIT 1",
+    )
+    .bind(receiver.id)
+    .bind(&sender.code)
+    .bind(&document.number)
+    .fetch_optional(&mut *connection)
+    .await?;
+    let Some(row) = at_receiver else {
+        return Ok(false);
+    };
+    let target_number: String = row.try_get(0)?;
+    let reason = format!("already entered at {} as {target_number}", receiver.code);
+    upsert_routed(
+        connection,
+        sender,
+        document,
+        Some(receiver.id),
+        routed_type,
+        "linked",
+        None,
+        Some(&target_number),
+        &reason,
+        now,
+    )
+    .await?;
+    Ok(true)
 }
 
 /// The draft the receiver gets: the mirror type, the sender's counterpart as partner, the
