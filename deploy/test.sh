@@ -27,7 +27,8 @@ export BRANCHLINE_REQUIRE_POSTGRES=1
 export BRANCHLINE_REQUIRE_PYTHON_GRPC=1
 cargo build --workspace --bins
 # Lints as errors, `too_many_lines` included (the workspace lints; threshold in clippy.toml).
-cargo clippy --workspace --all-targets -- -D warnings
+# The benchmarks too: they build only with the tests crate's `bench` feature.
+cargo clippy --workspace --all-targets --features branchline-tests/bench -- -D warnings
 if [ $# -eq 0 ]; then
     deploy/check-demo.sh    # the main job end to end, from this checkout
 fi
