@@ -1,12 +1,24 @@
-//! The database under the store: what differs between SQLite and PostgreSQL (`dialect`), the
-//! URL and location checks (`url`), opening the pool (`open`) and the read-only connections of
-//! report readers (`read_only`), migrations (`migrate`), background WAL checkpoints
-//! (`checkpoint`) and the stored forms of times and counters (`value`).
+//! The database under the store. Its driver layer: each backend through its own driver behind
+//! one interface — rusqlite on a small pool of its own for SQLite files (`sqlite`), sqlx's
+//! `PgPool` for PostgreSQL — as `pool` (`Pool`, `Conn`, `Tx`), `query` and `row`, failing with
+//! `error::DbError`; a native path takes the rusqlite connection or the `PgConnection` of a
+//! transaction through `Conn::driver`. Beside it: what differs between SQLite and PostgreSQL
+//! (`dialect`), the URL and location checks (`url`), opening the store (`open`) and the
+//! read-only connections of report readers (`read_only`), migrations (`migrate`), background
+//! WAL checkpoints (`checkpoint`) and the stored forms of times and counters (`value`).
 
 pub mod checkpoint;
 pub mod dialect;
+pub mod error;
 mod migrate;
 mod open;
+pub(crate) mod pool;
+pub(crate) mod query;
 pub(crate) mod read_only;
+pub(crate) mod row;
+mod sqlite;
 pub mod url;
 pub(crate) mod value;
+
+#[cfg(test)]
+mod tests;

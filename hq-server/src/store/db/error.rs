@@ -1,0 +1,30 @@
+//! The errors of the database layer, whichever driver answered.
+
+/// A failed database call.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] sqlx::Error),
+    /// A stored value of the wrong type or out of the range the reader expects.
+    #[error("column {column} holds {found}, not {expected}")]
+    BadValue {
+        column: String,
+        expected: &'static str,
+        found: String,
+    },
+    #[error("{value} does not fit a BIGINT column")]
+    TooLarge { value: u64 },
+    #[error("the statement answered no row")]
+    NoRow,
+    #[error("no database connection became free within {seconds} s")]
+    PoolTimedOut { seconds: u64 },
+    #[error("the store is closed")]
+    PoolClosed,
+    #[error("the task opening a transaction failed")]
+    TaskFailed,
+    // Any other failure of the layer itself; add a dedicated variant when a caller must tell it apart.
+    #[error("{0}")]
+    Other(String),
+}

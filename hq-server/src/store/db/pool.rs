@@ -1,0 +1,197 @@
+//! The store's connections: `Pool` (a rusqlite pool for an SQLite file, or sqlx's `PgPool`),
+//! `Conn` (one connection, or the connection of a transaction) and `Tx`, a transaction that
+//! rolls back when dropped uncommitted — at any `.await`, so a cancelled gRPC handler leaves
+//! nothing half done and hands back a clean connection.
+
+use super::error::DbError;
+use super::sqlite::{blocking, SqliteConn, SqlitePool};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Postgres};
+use std::path::Path;
+use std::time::Duration;
+
+/// Where the store's connections come from; cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct Pool(PoolInner);
+
+#[derive(Debug, Clone)]
+enum PoolInner {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// How a write transaction starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Begin {
+    /// SQLite takes the write lock up front (single writer, no upgrade deadlocks); on
+    /// PostgreSQL a plain BEGIN, rows are locked with `FOR UPDATE`.
+    Write,
+    /// A deferred BEGIN on SQLite (the lock is taken by the first write).
+    Deferred,
+}
+
+impl Pool {
+    /// A pool of at most `max_connections` to the SQLite file `path`, each connection running
+    /// `setup` when opened; `once` runs on the first (database-wide settings).
+    pub(crate) fn open_sqlite(
+        path: &Path,
+        max_connections: u32,
+        setup: String,
+        once: &str,
+    ) -> Result<Pool, DbError> {
+        Ok(Pool(PoolInner::Sqlite(SqlitePool::open(
+            path,
+            max_connections,
+            setup,
+            once,
+        )?)))
+    }
+
+    /// A pool of at most `max_connections` to the PostgreSQL database at `url`.
+    pub(crate) async fn open_postgres(url: &str, max_connections: u32) -> Result<Pool, DbError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        Ok(Pool(PoolInner::Postgres(pool)))
+    }
+
+    /// One connection, outside any transaction (each statement commits on its own).
+    pub(crate) async fn acquire(&self) -> Result<Conn, DbError> {
+        Ok(match &self.0 {
+            PoolInner::Sqlite(pool) => Conn(ConnInner::Sqlite(pool.acquire().await?)),
+            PoolInner::Postgres(pool) => Conn(ConnInner::Postgres(pool.acquire().await?)),
+        })
+    }
+
+    /// Opens a write transaction: `BEGIN IMMEDIATE` on SQLite, `BEGIN` on PostgreSQL.
+    pub(crate) async fn begin_write(&self) -> Result<Tx, DbError> {
+        self.begin_with(Begin::Write).await
+    }
+
+    /// Opens a transaction that takes SQLite's write lock only at its first write.
+    pub(crate) async fn begin(&self) -> Result<Tx, DbError> {
+        self.begin_with(Begin::Deferred).await
+    }
+
+    async fn begin_with(&self, begin: Begin) -> Result<Tx, DbError> {
+        match &self.0 {
+            PoolInner::Sqlite(pool) => {
+                let connection = pool.acquire().await?;
+                let sql = match begin {
+                    Begin::Write => "BEGIN IMMEDIATE",
+                    Begin::Deferred => "BEGIN",
+                };
+                // Synchronous from here on: nothing can cancel between the BEGIN and the `Tx`
+                // that rolls it back when dropped.
+                blocking(|| connection.connection().execute_batch(sql))?;
+                Ok(Tx {
+                    conn: Conn(ConnInner::Sqlite(connection)),
+                })
+            }
+            PoolInner::Postgres(pool) => {
+                // In a task of its own: sqlx's `begin` is not cancel-safe (a BEGIN cut short
+                // would hand its connection back inside a transaction).
+                let pool = pool.clone();
+                let transaction = tokio::spawn(async move { pool.begin().await })
+                    .await
+                    .map_err(|_panicked| DbError::TaskFailed)??;
+                Ok(Tx {
+                    conn: Conn(ConnInner::PostgresTx(transaction)),
+                })
+            }
+        }
+    }
+
+    /// Closes every connection; work in progress finishes first.
+    pub(crate) async fn close(&self) {
+        match &self.0 {
+            PoolInner::Sqlite(pool) => pool.close().await,
+            PoolInner::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// One connection of the pool, or the connection of a transaction (a `Tx` derefs to it).
+#[derive(Debug)]
+pub(crate) struct Conn(ConnInner);
+
+#[derive(Debug)]
+enum ConnInner {
+    Sqlite(SqliteConn),
+    Postgres(PoolConnection<Postgres>),
+    PostgresTx(sqlx::Transaction<'static, Postgres>),
+}
+
+/// A connection's own driver, for the native paths (bulk writes, packed blocks, reports).
+pub(crate) enum Driver<'c> {
+    Sqlite(&'c rusqlite::Connection),
+    Postgres(&'c mut PgConnection),
+}
+
+impl Conn {
+    pub(crate) fn driver(&mut self) -> Driver<'_> {
+        match &mut self.0 {
+            ConnInner::Sqlite(connection) => Driver::Sqlite(connection.connection()),
+            ConnInner::Postgres(connection) => Driver::Postgres(connection),
+            ConnInner::PostgresTx(transaction) => Driver::Postgres(transaction),
+        }
+    }
+
+    /// Runs `work` on the rusqlite connection of an SQLite store (`None` on PostgreSQL),
+    /// without stalling the async runtime (see `blocking`).
+    pub(crate) fn with_sqlite<R>(&mut self, work: impl FnOnce(&rusqlite::Connection) -> R) -> Option<R> {
+        match self.driver() {
+            Driver::Sqlite(connection) => Some(blocking(|| work(connection))),
+            Driver::Postgres(_) => None,
+        }
+    }
+}
+
+/// A transaction: `commit` or `rollback` it; dropped uncommitted, it rolls back (SQLite: as
+/// its connection goes back to the pool; PostgreSQL: sqlx's transaction manager, before the
+/// connection's next use).
+#[derive(Debug)]
+pub(crate) struct Tx {
+    conn: Conn,
+}
+
+impl Tx {
+    pub(crate) async fn commit(self) -> Result<(), DbError> {
+        match self.conn.0 {
+            ConnInner::Sqlite(connection) => {
+                // A failed COMMIT leaves the transaction open: the pool rolls it back.
+                blocking(|| connection.connection().execute_batch("COMMIT"))?;
+            }
+            ConnInner::PostgresTx(transaction) => transaction.commit().await?,
+            ConnInner::Postgres(_) => unreachable!("a transaction holds a sqlx transaction"),
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), DbError> {
+        match self.conn.0 {
+            ConnInner::Sqlite(connection) => {
+                blocking(|| connection.connection().execute_batch("ROLLBACK"))?;
+            }
+            ConnInner::PostgresTx(transaction) => transaction.rollback().await?,
+            ConnInner::Postgres(_) => unreachable!("a transaction holds a sqlx transaction"),
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+}
