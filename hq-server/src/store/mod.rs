@@ -1,10 +1,12 @@
-//! The HQ store: one sqlx `Any` pool over SQLite (embedded default) or PostgreSQL, migrated at
-//! open. HQ keeps no state outside it, so several `hq-server` replicas may share one database.
+//! The HQ store: an SQLite file (embedded default) or a PostgreSQL database, each through its
+//! own driver (`db::pool`), migrated at open. HQ keeps no state outside it, so several
+//! `hq-server` replicas may share one database.
 //!
 //! This file holds the handle (`Store`) and its error (`StoreError`); each folder owns one
 //! concept, and dependencies run down this list, never up:
-//! - `db`: the database itself: dialect differences, URL and location checks, opening
-//!   (read-write pool, read-only report connections), migrations, WAL checkpoints, stored values.
+//! - `db`: the database itself: the driver layer (pool, connections and transactions, queries,
+//!   rows, errors), dialect differences, URL and location checks, opening (read-write pool,
+//!   read-only report connections), migrations, WAL checkpoints, stored values.
 //! - `bulk`: multi-row writes: column specs and values, one writer per backend.
 //! - `registry`: organizations, branches and their credentials, master data, targets, templates,
 //!   the counterpart rules and the audit log.
@@ -25,10 +27,12 @@ pub mod trade;
 
 use db::checkpoint::{CheckpointError, Checkpointer};
 use db::dialect::Dialect;
+use db::error::DbError;
+use db::pool::{Pool, Tx};
 use db::url::DbUrlError;
 use rollup::packed::PackError;
 use rollup::slot_cache::SlotCache;
-use sqlx::{Any, AnyPool, Transaction};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -39,12 +43,12 @@ pub enum StoreError {
     #[error(transparent)]
     Location(#[from] DbUrlError),
     #[error("cannot open database: {source}")]
-    Open { source: sqlx::Error },
+    Open { source: DbError },
     #[error("migration {version} ({name}) failed: {source}")]
     Migration {
         version: i64,
         name: &'static str,
-        source: sqlx::Error,
+        source: DbError,
     },
     #[error("database schema version {found} is newer than this build's {supported}")]
     NewerSchema { found: i64, supported: i64 },
@@ -56,14 +60,29 @@ pub enum StoreError {
     CorruptValue { what: &'static str, reason: String },
     // Any other database failure; add a dedicated variant when a caller must tell it apart.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(DbError),
+}
+
+impl From<DbError> for StoreError {
+    /// A stored value the reader refuses is a corrupt value; anything else a database failure.
+    fn from(error: DbError) -> StoreError {
+        match error {
+            DbError::BadValue { .. } => StoreError::CorruptValue {
+                what: "value",
+                reason: error.to_string(),
+            },
+            other => StoreError::Database(other),
+        }
+    }
 }
 
 /// A handle on the HQ database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
+    pool: Pool,
     dialect: Dialect,
+    /// SQLite only: the database file, which report readers also open read-only.
+    sqlite_file: Option<PathBuf>,
     /// SQLite files only: the background WAL checkpoint thread.
     checkpointer: Option<Arc<Checkpointer>>,
     /// Committed roll-up product ids (immutable once committed; see `packed_store`).
@@ -82,8 +101,13 @@ impl Store {
         self.dialect
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
+    pub(crate) fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// The database file of an SQLite store; `None` on PostgreSQL.
+    pub(crate) fn sqlite_file(&self) -> Option<&Path> {
+        self.sqlite_file.as_deref()
     }
 
     /// Folds a branch's pending roll-up additions into the blocks once it has `batches` of
@@ -102,18 +126,10 @@ impl Store {
         &self.slot_cache
     }
 
-    /// Opens a write transaction (see `Dialect::begin_write`).
-    ///
-    /// The BEGIN runs in its own task: sqlx's `begin_with` is not cancel-safe, and a gRPC
-    /// handler is cancelled whenever its client goes away (an agent killed mid-call). A BEGIN
-    /// cut short would return its connection to the pool inside a transaction and fail every
-    /// later call on it with "begin_with at non-zero transaction depth".
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        let pool = self.pool.clone();
-        let begin = self.dialect.begin_write();
-        tokio::spawn(async move { pool.begin_with(begin).await })
-            .await
-            .map_err(|_panicked| sqlx::Error::WorkerCrashed)?
+    /// Opens a write transaction: on SQLite it holds the write lock from the start (single
+    /// writer, no upgrade deadlocks); on PostgreSQL rows are locked with `FOR UPDATE`.
+    pub(crate) async fn begin_write(&self) -> Result<Tx, DbError> {
+        self.pool.begin_write().await
     }
 
     /// Counts a write commit (`commits`) and asks for its WAL pages to be copied into the

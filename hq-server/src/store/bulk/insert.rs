@@ -1,30 +1,28 @@
 //! Bulk INSERT, no per-row round trips. PostgreSQL: each column of a table's rows travels as ONE
-//! array-literal parameter that the server unpacks with `unnest`, and all the tables go in one
-//! statement (`pg_arrays`): one cached statement and one round trip per batch, no per-value
-//! binding or huge statement to plan. SQLite (in process, no
-//! round trips): one prepared single-row statement per table, bound straight from the cells
-//! through rusqlite on the transaction's own connection (`sqlite_native`).
+//! typed array parameter that the server unpacks with `unnest`, and all the tables go in one
+//! statement (`postgres`): one cached statement and one round trip per batch, no per-value
+//! binding or huge statement to plan. SQLite (in process, no round trips): one prepared
+//! single-row statement per table, bound straight from the cells through the transaction's
+//! rusqlite connection (`sqlite`).
 
-use super::pg_arrays;
 use super::rows::{InsertSpec, Value};
-use super::sqlite_native::{self, with_native_handle, NativeHandle};
-use crate::store::db::dialect::{BulkInsert, Dialect};
-use sqlx::AnyConnection;
+use super::{postgres, sqlite};
+use crate::store::db::error::DbError;
+use crate::store::db::pool::{Conn, Driver};
 
 /// Inserts `rows` (each with one value per column, in column order).
 pub(crate) async fn insert_rows(
-    connection: &mut AnyConnection,
-    dialect: Dialect,
+    connection: &mut Conn,
     spec: &InsertSpec,
     rows: Vec<Vec<Value<'_>>>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     let mut inserts = Inserts::default();
     inserts.add(spec, rows.into_iter().flatten().collect());
-    inserts.write(connection, dialect).await
+    inserts.write(connection).await
 }
 
 /// The rows of several tables, written in the order they were added with as few trips to the
-/// database as the backend allows (on SQLite, one native borrow of the connection for all).
+/// database as the backend allows.
 #[derive(Default)]
 pub(crate) struct Inserts<'a> {
     tables: Vec<(&'a InsertSpec, Vec<Value<'a>>)>,
@@ -39,35 +37,17 @@ impl<'a> Inserts<'a> {
         }
     }
 
-    pub(crate) async fn write(
-        self,
-        connection: &mut AnyConnection,
-        dialect: Dialect,
-    ) -> Result<(), sqlx::Error> {
-        self.write_with(connection, dialect, &mut NativeHandle::default())
-            .await
-    }
-
-    /// `write`, on SQLite through `native`, the connection's handle if already known.
-    pub(crate) async fn write_with(
-        self,
-        connection: &mut AnyConnection,
-        dialect: Dialect,
-        native: &mut NativeHandle,
-    ) -> Result<(), sqlx::Error> {
+    pub(crate) async fn write(self, connection: &mut Conn) -> Result<(), DbError> {
         if self.tables.is_empty() {
             return Ok(());
         }
-        match dialect.bulk_insert() {
-            BulkInsert::UnnestArrays => pg_arrays::insert_tables(connection, &self.tables).await?,
-            BulkInsert::NativeStatements => {
-                with_native_handle(connection, native, |native| {
-                    self.tables
-                        .iter()
-                        .try_for_each(|(spec, cells)| sqlite_native::insert_cells(native, spec, cells))
-                })
-                .await?
-            }
+        match connection.driver() {
+            Driver::Sqlite(native) => native.run(|native| {
+                self.tables
+                    .iter()
+                    .try_for_each(|(spec, cells)| sqlite::insert_cells(native, spec, cells))
+            })?,
+            Driver::Postgres(connection) => postgres::insert_tables(connection, &self.tables).await?,
         }
         Ok(())
     }
@@ -77,8 +57,9 @@ impl<'a> Inserts<'a> {
 pub(crate) mod tests {
     use super::*;
     use crate::store::bulk::rows::{ColumnKind, Value};
+    use crate::store::db::dialect::Dialect;
+    use crate::store::db::query::query;
     use crate::store::Store;
-    use sqlx::Row;
 
     /// Audit rows: a table every store has, for tests of the write paths.
     pub(crate) const AUDIT_INSERT: InsertSpec = InsertSpec {
@@ -96,52 +77,47 @@ pub(crate) mod tests {
         vec![
             Value::Str("2026-01-01T00:00:00Z"),
             Value::Str("test"),
-            Value::Str("native"),
+            Value::Str("bulk"),
             Value::Str(detail),
         ]
     }
 
     async fn details(store: &Store) -> Vec<String> {
-        sqlx::query("SELECT detail FROM audit WHERE action = 'native' ORDER BY id")
+        query("SELECT detail FROM audit WHERE action = 'bulk' ORDER BY id")
             .fetch_all(store.pool())
             .await
             .unwrap()
             .iter()
-            .map(|row| row.get(0))
+            .map(|row| row.try_get(0).unwrap())
             .collect()
     }
 
-    /// The native writes are part of the sqlx transaction: a rollback undoes them, a commit
-    /// keeps them, and sqlx goes on using the connection afterwards.
+    /// The bulk writes are part of the transaction: a rollback undoes them, a commit keeps them,
+    /// and statements after them on the same transaction see them.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn native_writes_belong_to_the_sqlx_transaction() {
+    async fn bulk_writes_belong_to_the_transaction() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("hq.db").display());
         let store = Store::open(&url, 2).await.unwrap();
         assert_eq!(store.dialect(), Dialect::Sqlite);
 
         let mut tx = store.begin_write().await.unwrap();
-        insert_rows(
-            &mut tx,
-            Dialect::Sqlite,
-            &AUDIT_INSERT,
-            vec![audit_row("rolled back")],
-        )
-        .await
-        .unwrap();
-        let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE action = 'native'")
-            .fetch_one(&mut *tx)
+        insert_rows(&mut tx, &AUDIT_INSERT, vec![audit_row("rolled back")])
             .await
             .unwrap();
-        assert_eq!(seen, 1, "sqlx sees the native write inside the transaction");
+        let seen: i64 = query("SELECT COUNT(*) FROM audit WHERE action = 'bulk'")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(seen, 1, "the transaction sees its bulk write");
         tx.rollback().await.unwrap();
         assert!(details(&store).await.is_empty());
 
         let mut tx = store.begin_write().await.unwrap();
         let rows = vec![audit_row("kept 1"), audit_row("kept 2")];
-        insert_rows(&mut tx, Dialect::Sqlite, &AUDIT_INSERT, rows)
-            .await
-            .unwrap();
+        insert_rows(&mut tx, &AUDIT_INSERT, rows).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(details(&store).await, ["kept 1", "kept 2"]);
         store.close().await;

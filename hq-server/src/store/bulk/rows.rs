@@ -12,7 +12,7 @@ pub(crate) enum ColumnKind {
     Text,
     /// A decimal stored with this many places (scaled integer on SQLite, NUMERIC on PostgreSQL).
     Decimal(u32),
-    /// Bytes (BLOB on SQLite, bytea on PostgreSQL); in a JSON row, lowercase hex text.
+    /// Bytes (BLOB on SQLite, bytea on PostgreSQL).
     Blob,
 }
 

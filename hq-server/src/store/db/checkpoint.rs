@@ -9,7 +9,7 @@
 //! the WAL file over; the store's connections keep an auto-checkpoint at `INLINE_PAGES`, which
 //! then finds almost everything copied already and lets the WAL restart, bounding its size.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
@@ -94,32 +94,5 @@ fn checkpoint(connection: &rusqlite::Connection) {
     match result {
         Ok((frames, copied)) => tracing::trace!(frames, copied, "background checkpoint"),
         Err(error) => tracing::warn!(%error, "background checkpoint failed"),
-    }
-}
-
-/// The file behind an SQLite URL (`sqlite://PATH`, `sqlite:PATH`, query ignored), or `None`
-/// for an in-memory database.
-pub(crate) fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_path_comes_from_the_url() {
-        assert_eq!(
-            sqlite_path("sqlite:///tmp/hq.db?mode=rwc"),
-            Some("/tmp/hq.db".into())
-        );
-        assert_eq!(sqlite_path("sqlite://hq.db"), Some("hq.db".into()));
-        assert_eq!(sqlite_path("sqlite:hq.db"), Some("hq.db".into()));
-        assert_eq!(sqlite_path("sqlite::memory:"), None);
-        assert_eq!(sqlite_path("postgres://x/y"), None);
     }
 }

@@ -1,14 +1,14 @@
-//! Everything that differs between the SQLite and PostgreSQL stores, in one place: how a write
-//! transaction starts and locks a branch, how decimals are bound and read, and which migrations run.
+//! The SQL that differs between the SQLite and PostgreSQL stores, in one place: how a write
+//! transaction locks a branch, how decimals are read, and which migrations run.
 //!
 //! Hand-written SQL uses `$N` placeholders, which both backends accept; generated statements
 //! with many parameters take theirs from `placeholder`. Lists of codes may travel as one JSON
 //! array parameter (`in_json_list`).
 
+use super::error::DbError;
+use super::row::Row;
 use branchline_shared::from_scaled;
 use rust_decimal::Decimal;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 /// Scale of stored quantities and rates (SQLite scaled integers).
 pub(crate) const QTY_SCALE: u32 = 4;
@@ -43,15 +43,6 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (1, "0001", "init"),
 );
 
-/// How many rows reach the database in one statement (see `bulk`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BulkInsert {
-    /// One array-literal parameter per column, unpacked by the server with `unnest` (`pg_arrays`).
-    UnnestArrays,
-    /// One prepared single-row statement bound cell by cell, on the native connection.
-    NativeStatements,
-}
-
 /// Which database backs the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -68,15 +59,6 @@ impl Dialect {
             Some(Dialect::Postgres)
         } else {
             None
-        }
-    }
-
-    /// The statement opening a write transaction. SQLite takes the write lock up front
-    /// (single writer, no upgrade deadlocks); PostgreSQL locks rows with `FOR UPDATE`.
-    pub(crate) fn begin_write(self) -> &'static str {
-        match self {
-            Dialect::Sqlite => "BEGIN IMMEDIATE",
-            Dialect::Postgres => "BEGIN",
         }
     }
 
@@ -114,18 +96,6 @@ impl Dialect {
         }
     }
 
-    pub(crate) fn bulk_insert(self) -> BulkInsert {
-        match self {
-            // Measured: JSON rows unpacked by `json_each` cost SQLite more than binding each
-            // cell (it re-renders and re-parses every row), 0.15x against 0.30x of the baseline;
-            // binding through sqlx `Any` cost more than the b-tree work (see BENCHMARKS.md).
-            Dialect::Sqlite => BulkInsert::NativeStatements,
-            // Measured: typed arrays unnested in the select list cost the server about a quarter
-            // less than a JSON array of rows read with `->>` and a CAST per field (`pg_arrays`).
-            Dialect::Postgres => BulkInsert::UnnestArrays,
-        }
-    }
-
     /// `IN (...)` over the strings of a JSON array bound as parameter `n`.
     pub(crate) fn in_json_list(self, n: usize) -> String {
         match self {
@@ -157,10 +127,10 @@ impl Dialect {
     /// Reads a decimal column selected with `decimal_column`.
     pub(crate) fn read_decimal(
         self,
-        row: &AnyRow,
+        row: &Row,
         index: usize,
         scale: u32,
-    ) -> Result<Option<Decimal>, sqlx::Error> {
+    ) -> Result<Option<Decimal>, DbError> {
         match self {
             Dialect::Sqlite => Ok(row
                 .try_get::<Option<i64>, _>(index)?
@@ -170,9 +140,10 @@ impl Dialect {
                 Some(text) => text
                     .parse::<Decimal>()
                     .map(Some)
-                    .map_err(|error| sqlx::Error::ColumnDecode {
-                        index: index.to_string(),
-                        source: Box::new(error),
+                    .map_err(|error| DbError::BadValue {
+                        column: format!("#{index}"),
+                        expected: "a decimal",
+                        found: format!("{text:?} ({error})"),
                     }),
             },
         }

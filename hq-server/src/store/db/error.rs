@@ -16,6 +16,11 @@ pub enum DbError {
     },
     #[error("{value} does not fit a BIGINT column")]
     TooLarge { value: u64 },
+    #[error("a value of another kind than column {table}.{column}")]
+    WrongKind {
+        table: &'static str,
+        column: &'static str,
+    },
     #[error("the statement answered no row")]
     NoRow,
     #[error("no database connection became free within {seconds} s")]

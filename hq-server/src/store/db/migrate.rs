@@ -2,23 +2,23 @@
 //! and recorded in `schema_migrations`. Concurrent replicas starting together are serialized.
 //! A store whose recorded version is newer than this build's last migration is refused.
 
+use super::query::{execute_script, query};
 use super::value::now_text;
 use crate::store::{Store, StoreError};
-use sqlx::Row;
 
 pub(super) async fn apply(store: &Store) -> Result<(), StoreError> {
     let migrations = store.dialect.migrations();
     let supported = migrations.last().map_or(0, |migration| migration.version);
     let mut tx = store.begin_write().await?;
     if let Some(lock) = store.dialect.migration_lock() {
-        sqlx::query(lock).execute(&mut *tx).await?;
+        query(lock).execute(&mut *tx).await?;
     }
-    sqlx::raw_sql(
+    execute_script(
+        &mut tx,
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     )
-    .execute(&mut *tx)
     .await?;
-    let found: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+    let found: i64 = query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -31,11 +31,8 @@ pub(super) async fn apply(store: &Store) -> Result<(), StoreError> {
             name: migration.name,
             source,
         };
-        sqlx::raw_sql(migration.sql)
-            .execute(&mut *tx)
-            .await
-            .map_err(failed)?;
-        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+        execute_script(&mut tx, migration.sql).await.map_err(failed)?;
+        query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(migration.version)
             .bind(migration.name)
             .bind(now_text())

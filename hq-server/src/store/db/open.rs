@@ -1,74 +1,44 @@
-//! Opening the store: the database URL and location are checked, the pool is connected (with
-//! SQLite's per-connection settings and WAL), the checkpoint thread started and the schema
-//! migrated.
+//! Opening the store: the database URL and location are checked, the pool is opened (SQLite:
+//! rusqlite connections with the store's settings and WAL; PostgreSQL: sqlx's `PgPool`), the
+//! checkpoint thread started and the schema migrated.
 
 use super::checkpoint::{self, Checkpointer};
 use super::dialect::Dialect;
+use super::pool::Pool;
+use super::url::DbLocation;
 use super::{migrate, url};
-use crate::store::bulk::sqlite_native;
 use crate::store::{Store, StoreError, DEFAULT_ROLLUP_FOLD_BATCHES};
-use sqlx::any::AnyPoolOptions;
-use sqlx::Executor;
 use std::sync::Arc;
-use std::time::Duration;
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH`, created if missing, or `postgres://...`) and applies
     /// pending migrations.
     pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
-        sqlx::any::install_default_drivers();
         url::check_store_location(url).await?;
         let dialect =
             Dialect::from_url(url).ok_or_else(|| StoreError::UnsupportedUrl { url: url.to_owned() })?;
-        if dialect == Dialect::Sqlite {
-            sqlite_native::register_handle_function()
-                .map_err(|error| StoreError::Open { source: error.into() })?;
-        }
-        let url = match dialect {
-            Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
-            _ => url.to_owned(),
-        };
-        let mut options = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30));
-        if dialect == Dialect::Sqlite {
-            // A 32 MiB page cache per connection (default 2 MiB) keeps the roll-up and document
-            // b-trees that ingestion updates in memory. WAL pages are copied back by the
-            // checkpoint thread; a commit does it inline only past `checkpoint::INLINE_PAGES`.
-            // A connection to a local file does not go stale: no ping before each use.
-            // synchronous = NORMAL (ingestion speed): a power loss may drop the last commits,
-            // acknowledged batches included. That is recovered, not prevented: on its next Hello
-            // a branch reports what it had acknowledged, HQ audits that it holds less, and the
-            // agent lowers its acknowledged position to HQ's and resends (the same path as HQ
-            // restored from a copy), so HQ ends equal to the branch.
-            options = options.test_before_acquire(false).after_connect(|connection, _| {
-                Box::pin(async move {
-                    let pragmas = format!(
-                        "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                         PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = {}",
-                        checkpoint::INLINE_PAGES
-                    );
-                    connection.execute(pragmas.as_str()).await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = options
-            .connect(&url)
-            .await
-            .map_err(|source| StoreError::Open { source })?;
-        if dialect == Dialect::Sqlite {
-            pool.execute("PRAGMA journal_mode = WAL")
-                .await
-                .map_err(|source| StoreError::Open { source })?;
-        }
-        let checkpointer = match checkpoint::sqlite_path(&url) {
-            Some(path) if dialect == Dialect::Sqlite => Some(Arc::new(Checkpointer::start(&path)?)),
-            _ => None,
+        let open = |source| StoreError::Open { source };
+        let (pool, sqlite_file, checkpointer) = match url::parse_db_url(url)? {
+            DbLocation::SqliteFile(path) => {
+                let pool = Pool::open_sqlite(
+                    &path,
+                    max_connections,
+                    sqlite_setup(),
+                    "PRAGMA journal_mode = WAL",
+                )
+                .map_err(open)?;
+                let checkpointer = Arc::new(Checkpointer::start(&path)?);
+                (pool, Some(path), Some(checkpointer))
+            }
+            DbLocation::Postgres => {
+                let pool = Pool::open_postgres(url, max_connections).await.map_err(open)?;
+                (pool, None, None)
+            }
         };
         let store = Store {
             pool,
             dialect,
+            sqlite_file,
             checkpointer,
             slot_cache: Arc::default(),
             rollup_fold_batches: DEFAULT_ROLLUP_FOLD_BATCHES,
@@ -79,6 +49,23 @@ impl Store {
     }
 }
 
+/// The pragmas every SQLite connection runs when opened.
+///
+/// A 32 MiB page cache per connection (default 2 MiB) keeps the roll-up and document b-trees
+/// that ingestion updates in memory. WAL pages are copied back by the checkpoint thread; a
+/// commit does it inline only past `checkpoint::INLINE_PAGES`. synchronous = NORMAL (ingestion
+/// speed): a power loss may drop the last commits, acknowledged batches included. That is
+/// recovered, not prevented: on its next Hello a branch reports what it had acknowledged, HQ
+/// audits that it holds less, and the agent lowers its acknowledged position to HQ's and
+/// resends (the same path as HQ restored from a copy), so HQ ends equal to the branch.
+fn sqlite_setup() -> String {
+    format!(
+        "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+         PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = {}",
+        checkpoint::INLINE_PAGES
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::checkpoint::TICK;
@@ -87,6 +74,7 @@ mod tests {
     use crate::store::bulk::insert::tests::AUDIT_INSERT;
     use crate::store::bulk::rows::Value;
     use std::path::Path;
+    use std::time::Duration;
 
     fn file_len(path: &Path) -> u64 {
         std::fs::metadata(path).map_or(0, |metadata| metadata.len())
@@ -120,9 +108,7 @@ mod tests {
             })
             .collect();
         let mut tx = store.begin_write().await.unwrap();
-        insert_rows(&mut tx, Dialect::Sqlite, &AUDIT_INSERT, rows)
-            .await
-            .unwrap();
+        insert_rows(&mut tx, &AUDIT_INSERT, rows).await.unwrap();
         tx.commit().await.unwrap();
         assert!(
             file_len(&path) < before + 1_000_000,
@@ -153,11 +139,13 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("hq.db").display());
         let store = Store::open(&url, 2).await.unwrap();
         let supported = store.dialect().migrations().last().unwrap().version;
-        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'later', 'x')")
-            .bind(supported + 1)
-            .execute(store.pool())
-            .await
-            .unwrap();
+        crate::store::db::query::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'later', 'x')",
+        )
+        .bind(supported + 1)
+        .execute(store.pool())
+        .await
+        .unwrap();
         store.close().await;
         let error = Store::open(&url, 2).await.unwrap_err();
         assert!(

@@ -127,25 +127,26 @@ enum ConnInner {
 
 /// A connection's own driver, for the native paths (bulk writes, packed blocks, reports).
 pub(crate) enum Driver<'c> {
-    Sqlite(&'c rusqlite::Connection),
+    Sqlite(Native<'c>),
     Postgres(&'c mut PgConnection),
+}
+
+/// The rusqlite connection of an SQLite `Conn`, used through `run`.
+pub(crate) struct Native<'c>(&'c rusqlite::Connection);
+
+impl Native<'_> {
+    /// Runs `work` on the connection without stalling the async runtime (see `blocking`).
+    pub(crate) fn run<R>(self, work: impl FnOnce(&rusqlite::Connection) -> R) -> R {
+        blocking(|| work(self.0))
+    }
 }
 
 impl Conn {
     pub(crate) fn driver(&mut self) -> Driver<'_> {
         match &mut self.0 {
-            ConnInner::Sqlite(connection) => Driver::Sqlite(connection.connection()),
+            ConnInner::Sqlite(connection) => Driver::Sqlite(Native(connection.connection())),
             ConnInner::Postgres(connection) => Driver::Postgres(connection),
             ConnInner::PostgresTx(transaction) => Driver::Postgres(transaction),
-        }
-    }
-
-    /// Runs `work` on the rusqlite connection of an SQLite store (`None` on PostgreSQL),
-    /// without stalling the async runtime (see `blocking`).
-    pub(crate) fn with_sqlite<R>(&mut self, work: impl FnOnce(&rusqlite::Connection) -> R) -> Option<R> {
-        match self.driver() {
-            Driver::Sqlite(connection) => Some(blocking(|| work(connection))),
-            Driver::Postgres(_) => None,
         }
     }
 }
@@ -171,6 +172,7 @@ impl Tx {
         Ok(())
     }
 
+    #[cfg(test)]
     pub(crate) async fn rollback(self) -> Result<(), DbError> {
         match self.conn.0 {
             ConnInner::Sqlite(connection) => {

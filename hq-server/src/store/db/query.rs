@@ -7,7 +7,6 @@
 use super::error::DbError;
 use super::pool::{Conn, Driver, Pool, Tx};
 use super::row::Row;
-use super::sqlite::blocking;
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -30,6 +29,11 @@ impl<'q> Bind<'q> for i64 {
         Arg::Int(Some(self))
     }
 }
+impl<'q> Bind<'q> for &i64 {
+    fn into_arg(self) -> Arg<'q> {
+        Arg::Int(Some(*self))
+    }
+}
 impl<'q> Bind<'q> for Option<i64> {
     fn into_arg(self) -> Arg<'q> {
         Arg::Int(self)
@@ -46,6 +50,11 @@ impl<'q> Bind<'q> for &'q str {
     }
 }
 impl<'q> Bind<'q> for &'q String {
+    fn into_arg(self) -> Arg<'q> {
+        Arg::Text(Some(Cow::Borrowed(self)))
+    }
+}
+impl<'q> Bind<'q> for &'q &'q str {
     fn into_arg(self) -> Arg<'q> {
         Arg::Text(Some(Cow::Borrowed(self)))
     }
@@ -166,7 +175,7 @@ impl<'q> Query<'q> {
 
     async fn run_on(self, conn: &mut Conn, keep: Keep) -> Result<(Done, Vec<Row>), DbError> {
         match conn.driver() {
-            Driver::Sqlite(connection) => blocking(|| self.run_sqlite(connection, keep)),
+            Driver::Sqlite(native) => native.run(|connection| self.run_sqlite(connection, keep)),
             Driver::Postgres(connection) => self.run_postgres(connection, keep).await,
         }
     }
@@ -268,7 +277,7 @@ impl<'q> Query<'q> {
 /// Runs `script` (several statements, no parameters) on `conn`, e.g. a migration.
 pub(crate) async fn execute_script(conn: &mut Conn, script: &str) -> Result<(), DbError> {
     match conn.driver() {
-        Driver::Sqlite(connection) => blocking(|| connection.execute_batch(script))?,
+        Driver::Sqlite(native) => native.run(|connection| connection.execute_batch(script))?,
         Driver::Postgres(connection) => {
             sqlx::raw_sql(script).execute(connection).await?;
         }

@@ -1,22 +1,7 @@
-//! Read-only access to a SQLite store's file for report readers, beside the pool: which file
-//! it is, and a rusqlite connection that opens it read-only.
+//! Read-only access to a SQLite store's file for report readers, beside the pool: a rusqlite
+//! connection that opens it read-only.
 
-use super::dialect::Dialect;
-use crate::store::Store;
-use std::path::{Path, PathBuf};
-
-/// The file of a SQLite store, read natively; `None` for PostgreSQL and in-memory SQLite.
-pub(crate) fn sqlite_file(store: &Store) -> Option<PathBuf> {
-    if store.dialect() != Dialect::Sqlite {
-        return None;
-    }
-    use sqlx::ConnectOptions;
-    let options = store.pool().connect_options();
-    let sqlite = sqlx::sqlite::SqliteConnectOptions::from_url(&options.database_url).ok()?;
-    // In-memory databases have no file (their name is `:memory:` or a shared-cache URI).
-    let path = sqlite.get_filename();
-    path.is_file().then(|| path.to_owned())
-}
+use std::path::Path;
 
 /// A read-only rusqlite connection to the store's file for a report reader thread.
 pub(crate) fn open_read_only(path: &Path) -> rusqlite::Result<rusqlite::Connection> {

@@ -47,22 +47,7 @@ impl Row {
                     found: sqlite_kind(value).to_owned(),
                 })
             }
-            Row::Postgres(row) => {
-                let value = row.try_get_raw(index)?;
-                let found = if value.is_null() {
-                    "NULL".to_owned()
-                } else {
-                    value.type_info().name().to_owned()
-                };
-                let bad = |found: String| DbError::BadValue {
-                    column: self.column_name(index),
-                    expected: T::EXPECTED,
-                    found,
-                };
-                T::from_postgres(value)
-                    .map_err(|error| bad(format!("{found} ({error})")))?
-                    .ok_or_else(|| bad(found))
-            }
+            Row::Postgres(row) => pg_get(row, index),
         }
     }
 
@@ -85,6 +70,24 @@ impl Row {
                 .map_or_else(|| format!("#{index}"), |column| column.name().to_owned()),
         }
     }
+}
+
+/// Column `index` of a PostgreSQL row as a `T` (see `Row::try_get`).
+pub(crate) fn pg_get<T: Decode>(row: &PgRow, index: usize) -> Result<T, DbError> {
+    let value = row.try_get_raw(index)?;
+    let found = if value.is_null() {
+        "NULL".to_owned()
+    } else {
+        value.type_info().name().to_owned()
+    };
+    let bad = |found: String| DbError::BadValue {
+        column: row.columns()[index].name().to_owned(),
+        expected: T::EXPECTED,
+        found,
+    };
+    T::from_postgres(value)
+        .map_err(|error| bad(format!("{found} ({error})")))?
+        .ok_or_else(|| bad(found))
 }
 
 fn column_name(columns: &[Box<str>], index: usize) -> String {

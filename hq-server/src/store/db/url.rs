@@ -94,7 +94,7 @@ async fn check_postgres(url: &str) -> Result<(), DbUrlError> {
         url: redacted(url),
         reason,
     };
-    match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect(url)).await {
+    match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect(url)).await {
         Err(_) => Err(unreachable(format!(
             "no answer within {} s",
             CONNECT_TIMEOUT.as_secs()

@@ -5,7 +5,6 @@
 
 use crate::store::bulk::insert::Inserts;
 use crate::store::bulk::rows::{ColumnKind, InsertSpec, Value};
-use crate::store::bulk::sqlite_native::NativeHandle;
 use crate::store::db::dialect::Dialect;
 use crate::store::db::value::{get_u64, now_text, to_i64};
 use crate::store::registry::branches::{audit, BranchRef};
@@ -13,8 +12,10 @@ use crate::store::rollup::delta::RollupDelta;
 use crate::store::{Store, StoreError};
 
 use super::plan::{add_plan_inserts, DocumentFacts, Known, Outcome, Plan};
+use crate::store::db::error::DbError;
+use crate::store::db::pool::Conn;
+use crate::store::db::query::query;
 use branchline_shared::{EntryBody, OutboxEntry};
-use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,8 +44,8 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for IngestError {
-    fn from(error: sqlx::Error) -> IngestError {
+impl From<DbError> for IngestError {
+    fn from(error: DbError) -> IngestError {
         IngestError::Store(error.into())
     }
 }
@@ -157,28 +158,23 @@ struct LockedState {
     last_seq: u64,
 }
 
-/// Locks the branch's state row and reads it; on SQLite the same statement answers the
-/// connection's handle into `native`, for the transaction's native writes.
+/// Locks the branch's state row and reads it.
 async fn lock_branch(
-    connection: &mut AnyConnection,
-    native: &mut NativeHandle,
+    connection: &mut Conn,
     store: &Store,
     branch: &BranchRef,
 ) -> Result<LockedState, IngestError> {
     let sql = match store.dialect() {
-        Dialect::Sqlite => "SELECT epoch, last_seq, branchline_db_handle() FROM branch WHERE id = $1",
+        Dialect::Sqlite => "SELECT epoch, last_seq FROM branch WHERE id = $1",
         Dialect::Postgres => "SELECT epoch, last_seq FROM branch WHERE id = $1 FOR UPDATE",
     };
-    let row = sqlx::query(sql)
+    let row = query(sql)
         .bind(branch.id)
         .fetch_optional(connection)
         .await?
         .ok_or_else(|| IngestError::UnknownBranch {
             branch: branch.code.clone(),
         })?;
-    if store.dialect() == Dialect::Sqlite {
-        native.remember(row.try_get(2)?);
-    }
     Ok(LockedState {
         epoch: get_u64(&row, 0)?,
         last_seq: get_u64(&row, 1)?,
@@ -212,7 +208,7 @@ pub async fn hello(
         return Err(IngestError::ZeroEpoch);
     }
     let mut tx = store.begin_write().await?;
-    let state = lock_branch(&mut tx, &mut NativeHandle::default(), store, branch).await?;
+    let state = lock_branch(&mut tx, store, branch).await?;
     if epoch < state.epoch {
         return Err(IngestError::EpochTooOld {
             branch: branch.code.clone(),
@@ -220,10 +216,10 @@ pub async fn hello(
             current: state.epoch,
         });
     }
-    sqlx::query("UPDATE branch SET last_contact = $2, backlog = $3 WHERE id = $1")
+    query("UPDATE branch SET last_contact = $2, backlog = $3 WHERE id = $1")
         .bind(branch.id)
         .bind(now_text())
-        .bind(to_i64(backlog))
+        .bind(to_i64(backlog)?)
         .execute(&mut *tx)
         .await?;
     crate::store::trade::inbox_queue::raise_inbox_floor(&mut tx, branch.id, ledger_inbox_seq).await?;
@@ -323,9 +319,7 @@ async fn ingest_in_transaction(
     rollups: Option<RollupDelta<'static>>,
 ) -> Result<IngestAck, IngestError> {
     let mut tx = store.begin_write().await?;
-    // Only for `tx`'s connection.
-    let mut native = NativeHandle::default();
-    let state = lock_branch(&mut tx, &mut native, store, branch).await?;
+    let state = lock_branch(&mut tx, store, branch).await?;
     if batch.epoch < state.epoch {
         return Err(IngestError::EpochTooOld {
             branch: branch.code.clone(),
@@ -387,8 +381,8 @@ async fn ingest_in_transaction(
                 tracing::warn!(branch = %branch.code, seq = entry.seq, %reason, "entry quarantined");
                 quarantine_cells.extend([
                     Value::Int(branch.id),
-                    Value::Int(to_i64(batch.epoch)),
-                    Value::Int(to_i64(entry.seq)),
+                    Value::Int(to_i64(batch.epoch)?),
+                    Value::Int(to_i64(entry.seq)?),
                     Value::Text(reason.clone()),
                     Value::Text(match &entry.body {
                         Ok(body) => body.summary(),
@@ -401,8 +395,8 @@ async fn ingest_in_transaction(
         }
         entry_cells.extend([
             Value::Int(branch.id),
-            Value::Int(to_i64(batch.epoch)),
-            Value::Int(to_i64(entry.seq)),
+            Value::Int(to_i64(batch.epoch)?),
+            Value::Int(to_i64(entry.seq)?),
             Value::Str(&entry.content_hash),
             Value::Str(kind),
             Value::Str(outcome.as_str()),
@@ -415,27 +409,25 @@ async fn ingest_in_transaction(
     let mut inserts = Inserts::default();
     // The delta computed with the batch holds when every document of the batch is applied.
     let computed = rollups.filter(|_| plan.documents.len() == batch.document_count());
-    let rollups = add_plan_inserts(&mut inserts, &plan, branch.id, batch.epoch, &now, computed);
+    let rollups = add_plan_inserts(&mut inserts, &plan, branch.id, batch.epoch, &now, computed)?;
     if let Some(rollups) = rollups {
-        rollups
-            .add_to(&mut tx, &mut native, store, branch.id, &mut inserts)
-            .await?;
+        rollups.add_to(&mut tx, store, branch.id, &mut inserts).await?;
     }
     inserts.add(&ENTRY_INSERT, entry_cells);
     inserts.add(&QUARANTINE_INSERT, quarantine_cells);
-    inserts.write_with(&mut tx, dialect, &mut native).await?;
+    inserts.write(&mut tx).await?;
     crate::store::trade::routing::route(&mut tx, dialect, branch, batch.epoch, routable, &now).await?;
     let received_at = (!fresh.is_empty()).then(|| now.clone());
-    sqlx::query(
+    query(
         "UPDATE branch SET epoch = $2, last_seq = $3, received_at = COALESCE($4, received_at), \
          last_contact = $5, backlog = COALESCE($6, backlog) WHERE id = $1",
     )
     .bind(branch.id)
-    .bind(to_i64(batch.epoch))
-    .bind(to_i64(ack.acked_seq))
+    .bind(to_i64(batch.epoch)?)
+    .bind(to_i64(ack.acked_seq)?)
     .bind(received_at)
     .bind(&now)
-    .bind(batch.backlog.map(to_i64))
+    .bind(batch.backlog.map(to_i64).transpose()?)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -445,7 +437,7 @@ async fn ingest_in_transaction(
 
 /// Entries at or below the high-water mark must equal what HQ holds: then they are duplicates.
 async fn check_resends(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     branch: &BranchRef,
     epoch: u64,
     held: &[&Incoming],
@@ -453,13 +445,13 @@ async fn check_resends(
     let (Some(first), Some(last)) = (held.first(), held.last()) else {
         return Ok(());
     };
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT seq, content_hash FROM entry WHERE branch_id = $1 AND epoch = $2 AND seq >= $3 AND seq <= $4",
     )
     .bind(branch.id)
-    .bind(to_i64(epoch))
-    .bind(to_i64(first.seq))
-    .bind(to_i64(last.seq))
+    .bind(to_i64(epoch)?)
+    .bind(to_i64(first.seq)?)
+    .bind(to_i64(last.seq)?)
     .fetch_all(connection)
     .await?;
     let mut stored = HashMap::with_capacity(rows.len());
@@ -480,7 +472,7 @@ async fn check_resends(
 async fn record_conflict(store: &Store, branch: &BranchRef, epoch: u64, seq: u64) -> Result<(), StoreError> {
     tracing::error!(branch = %branch.code, epoch, seq, "conflicting resend refused");
     let mut tx = store.begin_write().await?;
-    sqlx::query("UPDATE branch SET conflicts = conflicts + 1, last_contact = $2 WHERE id = $1")
+    query("UPDATE branch SET conflicts = conflicts + 1, last_contact = $2 WHERE id = $1")
         .bind(branch.id)
         .bind(now_text())
         .execute(&mut *tx)

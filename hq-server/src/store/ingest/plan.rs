@@ -4,13 +4,14 @@
 
 use crate::store::bulk::insert::Inserts;
 use crate::store::bulk::rows::{json_list, ColumnKind, InsertSpec, Value};
-use crate::store::bulk::sqlite_native::NativeHandle;
 use crate::store::db::dialect::{Dialect, AMOUNT_SCALE, PRICE_SCALE, QTY_SCALE};
+use crate::store::db::error::DbError;
+use crate::store::db::pool::Conn;
+use crate::store::db::query::query;
 use crate::store::db::value::to_i64;
 use crate::store::rollup::delta::RollupDelta;
 use branchline_shared::{BaseKind, BaseRecord, DocLine, DocRejection, Document, EntryBody, LineValues};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use sqlx::{AnyConnection, Row};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -48,11 +49,11 @@ impl<'a> Known<'a> {
     /// Loads what HQ holds (master data, this branch's local records, its documents) for the
     /// codes and numbers `bodies` mention.
     pub(crate) async fn load(
-        connection: &mut AnyConnection,
+        connection: &mut Conn,
         dialect: Dialect,
         branch_id: i64,
         bodies: &[&'a EntryBody],
-    ) -> Result<Known<'a>, sqlx::Error> {
+    ) -> Result<Known<'a>, DbError> {
         let mut wanted: HashMap<BaseKind, HashSet<&'a str>> = HashMap::default();
         let mut numbers: HashSet<&'a str> = HashSet::default();
         for body in bodies {
@@ -104,11 +105,11 @@ impl<'a> Known<'a> {
             dialect.json_list_source(2 + 2 * kinds.len(), "w")
         ));
         let sql = selects.join(" UNION ALL ");
-        let mut query = sqlx::query(&sql).bind(branch_id);
+        let mut statement = query(&sql).bind(branch_id);
         for (kind, codes) in &kinds {
-            query = query.bind(kind.as_str()).bind(json_list(codes));
+            statement = statement.bind(kind.as_str()).bind(json_list(codes));
         }
-        let rows = query
+        let rows = statement
             .bind(json_list(&number_list))
             .fetch_all(&mut *connection)
             .await?;
@@ -331,7 +332,7 @@ const REJECTION_INSERT: InsertSpec = InsertSpec {
 /// Writes a plan's documents, lines, branch-local records and rejections, and adds its
 /// documents to the report roll-ups.
 pub(crate) async fn write_plan(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     store: &crate::store::Store,
     branch_id: i64,
     epoch: u64,
@@ -339,15 +340,10 @@ pub(crate) async fn write_plan(
     now: &str,
 ) -> Result<(), crate::store::StoreError> {
     let mut inserts = Inserts::default();
-    let mut native = NativeHandle::default();
-    if let Some(rollups) = add_plan_inserts(&mut inserts, plan, branch_id, epoch, now, None) {
-        rollups
-            .add_to(connection, &mut native, store, branch_id, &mut inserts)
-            .await?;
+    if let Some(rollups) = add_plan_inserts(&mut inserts, plan, branch_id, epoch, now, None)? {
+        rollups.add_to(connection, store, branch_id, &mut inserts).await?;
     }
-    Ok(inserts
-        .write_with(connection, store.dialect(), &mut native)
-        .await?)
+    Ok(inserts.write(connection).await?)
 }
 
 /// Queues the writes of a plan (see `write_plan`) and answers what its documents add to the
@@ -361,17 +357,58 @@ pub(crate) fn add_plan_inserts<'a>(
     epoch: u64,
     now: &'a str,
     computed: Option<RollupDelta<'a>>,
-) -> Option<RollupDelta<'a>> {
-    let epoch = to_i64(epoch);
+) -> Result<Option<RollupDelta<'a>>, DbError> {
+    let epoch = to_i64(epoch)?;
+    let (mut rollup_delta, computed) = match computed {
+        Some(delta) => (None, Some(delta)),
+        None => (RollupDelta::new_if_enabled(), None),
+    };
+    add_document_inserts(inserts, plan, (branch_id, epoch), now, rollup_delta.as_mut())?;
+    let mut record_cells = Vec::with_capacity(plan.records.len() * BRANCH_RECORD_UPSERT.columns.len());
+    for record in plan.records.values() {
+        record_cells.extend([
+            Value::Int(branch_id),
+            Value::Str(record.kind.as_str()),
+            Value::Str(&record.code),
+            Value::Str(&record.name),
+            Value::Str(&record.unit),
+            Value::Decimal(record.price),
+            Value::Str(&record.branch),
+            Value::Str(now),
+        ]);
+    }
+    inserts.add(&BRANCH_RECORD_UPSERT, record_cells);
+    let mut rejection_cells = Vec::with_capacity(plan.rejections.len() * REJECTION_INSERT.columns.len());
+    for (seq, rejection) in &plan.rejections {
+        rejection_cells.extend([
+            Value::Int(branch_id),
+            Value::Int(epoch),
+            Value::Int(to_i64(*seq)?),
+            Value::Str(&rejection.number),
+            Value::Str(&rejection.link.branch),
+            Value::Str(&rejection.link.number),
+            Value::Str(&rejection.reason),
+            Value::Str(now),
+        ]);
+    }
+    inserts.add(&REJECTION_INSERT, rejection_cells);
+    Ok(computed.or(rollup_delta))
+}
+
+/// Queues a plan's documents and lines (see `add_plan_inserts`), adding each document to
+/// `rollup_delta` if given.
+fn add_document_inserts<'a>(
+    inserts: &mut Inserts<'a>,
+    plan: &'a Plan<'_>,
+    (branch_id, epoch): (i64, i64),
+    now: &'a str,
+    mut rollup_delta: Option<&mut RollupDelta<'a>>,
+) -> Result<(), DbError> {
     let n_lines: usize = plan
         .documents
         .iter()
         .map(|planned| planned.document.lines.len())
         .sum();
-    let (mut rollup_delta, computed) = match computed {
-        Some(delta) => (None, Some(delta)),
-        None => (RollupDelta::new_if_enabled(), None),
-    };
     let mut document_cells = Vec::with_capacity(plan.documents.len() * DOCUMENT_INSERT.columns.len());
     let mut line_cells = Vec::with_capacity(n_lines * LINE_INSERT.columns.len());
     for planned in &plan.documents {
@@ -394,7 +431,7 @@ pub(crate) fn add_plan_inserts<'a>(
                 Value::Decimal(Some(values.total)),
             ]);
         }
-        if let Some(delta) = &mut rollup_delta {
+        if let Some(delta) = rollup_delta.as_deref_mut() {
             delta.add_document(document, line_values);
         }
         let link = document.link.as_ref();
@@ -402,7 +439,7 @@ pub(crate) fn add_plan_inserts<'a>(
             Value::Int(branch_id),
             Value::Str(&document.number),
             Value::Int(epoch),
-            Value::Int(to_i64(planned.seq)),
+            Value::Int(to_i64(planned.seq)?),
             Value::Str(document.doc_type.as_str()),
             Value::Text(document.date.format("%Y-%m-%d").to_string()),
             Value::Str(&document.partner),
@@ -419,33 +456,5 @@ pub(crate) fn add_plan_inserts<'a>(
     }
     inserts.add(&DOCUMENT_INSERT, document_cells);
     inserts.add(&LINE_INSERT, line_cells);
-    let mut record_cells = Vec::with_capacity(plan.records.len() * BRANCH_RECORD_UPSERT.columns.len());
-    for record in plan.records.values() {
-        record_cells.extend([
-            Value::Int(branch_id),
-            Value::Str(record.kind.as_str()),
-            Value::Str(&record.code),
-            Value::Str(&record.name),
-            Value::Str(&record.unit),
-            Value::Decimal(record.price),
-            Value::Str(&record.branch),
-            Value::Str(now),
-        ]);
-    }
-    inserts.add(&BRANCH_RECORD_UPSERT, record_cells);
-    let mut rejection_cells = Vec::with_capacity(plan.rejections.len() * REJECTION_INSERT.columns.len());
-    for (seq, rejection) in &plan.rejections {
-        rejection_cells.extend([
-            Value::Int(branch_id),
-            Value::Int(epoch),
-            Value::Int(to_i64(*seq)),
-            Value::Str(&rejection.number),
-            Value::Str(&rejection.link.branch),
-            Value::Str(&rejection.link.number),
-            Value::Str(&rejection.reason),
-            Value::Str(now),
-        ]);
-    }
-    inserts.add(&REJECTION_INSERT, rejection_cells);
-    computed.or(rollup_delta)
+    Ok(())
 }

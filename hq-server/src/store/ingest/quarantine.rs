@@ -2,13 +2,14 @@
 //! them and retries one after fixing the cause (say, importing the missing product).
 
 use super::plan::{write_plan, Known, Outcome, Plan};
+use crate::store::db::error::DbError;
+use crate::store::db::query::query;
 use crate::store::db::value::{get_u64, now_text, to_i64};
 use crate::store::registry::branches::{audit, BranchRef};
 use crate::store::trade::counterpart::{load_counterparts, RouteResult};
 use crate::store::trade::routing::{route_document, Routable};
 use crate::store::{Store, StoreError};
 use branchline_shared::EntryBody;
-use sqlx::Row;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QuarantineError {
@@ -20,8 +21,8 @@ pub enum QuarantineError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for QuarantineError {
-    fn from(error: sqlx::Error) -> QuarantineError {
+impl From<DbError> for QuarantineError {
+    fn from(error: DbError) -> QuarantineError {
         QuarantineError::Store(error.into())
     }
 }
@@ -39,7 +40,7 @@ pub struct QuarantinedEntry {
 
 /// Entries still waiting in quarantine, oldest first, at most `limit`.
 pub async fn list(store: &Store, limit: u32) -> Result<Vec<QuarantinedEntry>, StoreError> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT q.id, b.code, q.epoch, q.seq, q.reason, q.created_at, q.summary \
          FROM quarantine q JOIN branch b ON b.id = q.branch_id \
          WHERE q.resolved_at IS NULL ORDER BY q.id LIMIT $1",
@@ -84,8 +85,8 @@ pub async fn retry(store: &Store, id: u64) -> Result<RetryOutcome, QuarantineErr
          JOIN branch b ON b.id = q.branch_id WHERE q.id = $1 AND q.resolved_at IS NULL{}",
         store.dialect().for_update()
     );
-    let row = sqlx::query(&sql)
-        .bind(to_i64(id))
+    let row = query(&sql)
+        .bind(to_i64(id)?)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(QuarantineError::UnknownEntry { id })?;
@@ -112,8 +113,8 @@ pub async fn retry(store: &Store, id: u64) -> Result<RetryOutcome, QuarantineErr
     let now = now_text();
     let outcome = plan.add(&mut known, seq, &body, None);
     if let Outcome::Quarantined { reason } = outcome {
-        sqlx::query("UPDATE quarantine SET reason = $2 WHERE id = $1")
-            .bind(to_i64(id))
+        query("UPDATE quarantine SET reason = $2 WHERE id = $1")
+            .bind(to_i64(id)?)
             .bind(&reason)
             .execute(&mut *tx)
             .await?;
@@ -122,16 +123,16 @@ pub async fn retry(store: &Store, id: u64) -> Result<RetryOutcome, QuarantineErr
     }
     let routable = Routable::from_plan(&plan);
     write_plan(&mut tx, store, branch.id, epoch, &plan, &now).await?;
-    sqlx::query("UPDATE quarantine SET resolved_at = $2 WHERE id = $1")
-        .bind(to_i64(id))
+    query("UPDATE quarantine SET resolved_at = $2 WHERE id = $1")
+        .bind(to_i64(id)?)
         .bind(&now)
         .execute(&mut *tx)
         .await?;
     crate::store::trade::routing::route(&mut tx, store.dialect(), &branch, epoch, routable, &now).await?;
-    sqlx::query("UPDATE entry SET outcome = $4 WHERE branch_id = $1 AND epoch = $2 AND seq = $3")
+    query("UPDATE entry SET outcome = $4 WHERE branch_id = $1 AND epoch = $2 AND seq = $3")
         .bind(branch.id)
-        .bind(to_i64(epoch))
-        .bind(to_i64(seq))
+        .bind(to_i64(epoch)?)
+        .bind(to_i64(seq)?)
         .bind(outcome.as_str())
         .execute(&mut *tx)
         .await?;
@@ -150,11 +151,7 @@ async fn retry_routing(store: &Store, id: u64) -> Result<Option<RetryOutcome>, Q
          JOIN branch b ON b.id = q.branch_id WHERE q.id = $1 AND q.resolved_at IS NULL AND q.kind = 'routing'{}",
         store.dialect().for_update()
     );
-    let Some(row) = sqlx::query(&sql)
-        .bind(to_i64(id))
-        .fetch_optional(&mut *tx)
-        .await?
-    else {
+    let Some(row) = query(&sql).bind(to_i64(id)?).fetch_optional(&mut *tx).await? else {
         return Ok(None);
     };
     let sender = BranchRef {
@@ -189,8 +186,8 @@ async fn retry_routing(store: &Store, id: u64) -> Result<Option<RetryOutcome>, Q
     let outcome = match result {
         RouteResult::Quarantined { reason } => RetryOutcome::StillQuarantined { reason },
         _ => {
-            sqlx::query("UPDATE quarantine SET resolved_at = $2 WHERE id = $1")
-                .bind(to_i64(id))
+            query("UPDATE quarantine SET resolved_at = $2 WHERE id = $1")
+                .bind(to_i64(id)?)
                 .bind(&now)
                 .execute(&mut *tx)
                 .await?;

@@ -2,12 +2,12 @@
 //! epochs), per document type and month, and per document, to compare against the ledger.
 
 use crate::store::db::dialect::{AMOUNT_SCALE, QTY_SCALE};
+use crate::store::db::query::query;
 use crate::store::db::value::get_u64;
 use crate::store::registry::branches::BranchRef;
 use crate::store::{Store, StoreError};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,11 +22,10 @@ pub struct Bucket {
 
 /// Per (document type, month): count and checksum, ordered by type then month.
 pub async fn summary(store: &Store, branch: &BranchRef) -> Result<Vec<Bucket>, StoreError> {
-    let rows =
-        sqlx::query("SELECT doc_type, substr(doc_date, 1, 7), checksum FROM document WHERE branch_id = $1")
-            .bind(branch.id)
-            .fetch_all(store.pool())
-            .await?;
+    let rows = query("SELECT doc_type, substr(doc_date, 1, 7), checksum FROM document WHERE branch_id = $1")
+        .bind(branch.id)
+        .fetch_all(store.pool())
+        .await?;
     let mut buckets: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for row in rows {
         buckets
@@ -55,7 +54,7 @@ pub async fn documents(
     doc_type: &str,
     month: &str,
 ) -> Result<Vec<(String, String)>, StoreError> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT number, checksum FROM document WHERE branch_id = $1 AND doc_type = $2 \
          AND substr(doc_date, 1, 7) = $3 ORDER BY number",
     )
@@ -83,7 +82,7 @@ pub struct Totals {
 pub async fn totals(store: &Store, branch: &BranchRef) -> Result<Totals, StoreError> {
     let dialect = store.dialect();
     let documents = get_u64(
-        &sqlx::query("SELECT COUNT(*) FROM document WHERE branch_id = $1")
+        &query("SELECT COUNT(*) FROM document WHERE branch_id = $1")
             .bind(branch.id)
             .fetch_one(store.pool())
             .await?,
@@ -95,7 +94,7 @@ pub async fn totals(store: &Store, branch: &BranchRef) -> Result<Totals, StoreEr
         dialect.decimal_column("COALESCE(SUM(amount), 0)"),
         dialect.decimal_column("COALESCE(SUM(tax), 0)"),
     );
-    let row = sqlx::query(&sql).bind(branch.id).fetch_one(store.pool()).await?;
+    let row = query(&sql).bind(branch.id).fetch_one(store.pool()).await?;
     let decimal = |index, scale| {
         dialect
             .read_decimal(&row, index, scale)

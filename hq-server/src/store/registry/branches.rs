@@ -2,12 +2,14 @@
 //! (docs/guarantees.md) and the audit log. HQ master data is `master`.
 
 use super::counterpart_check::{check_counterparts, CounterpartError, Counterparts};
+use crate::store::db::error::DbError;
+use crate::store::db::pool::Conn;
+use crate::store::db::query::query;
 use crate::store::db::value::{get_u64, now_text};
 use crate::store::{Store, StoreError};
 use branchline_shared::{
     org_parent, validate_branch_code, validate_org_code, validate_record_code, BaseError, BaseKind, CodeError,
 };
-use sqlx::{AnyConnection, Row};
 
 /// The only accounting mode so far (独立核算作销售).
 pub const MODE_INDEPENDENT_SALES: &str = "independent-sales";
@@ -54,8 +56,8 @@ pub enum RegistryError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for RegistryError {
-    fn from(error: sqlx::Error) -> RegistryError {
+impl From<DbError> for RegistryError {
+    fn from(error: DbError) -> RegistryError {
         RegistryError::Store(error.into())
     }
 }
@@ -129,7 +131,7 @@ pub async fn add_org(store: &Store, code: &str, name: &str) -> Result<(), Regist
     validate_org_code(code)?;
     validate_name("organization", code, name)?;
     let mut tx = store.begin_write().await?;
-    let exists = |code: String| sqlx::query("SELECT 1 FROM org WHERE code = $1").bind(code);
+    let exists = |code: String| query("SELECT 1 FROM org WHERE code = $1").bind(code);
     if exists(code.to_owned()).fetch_optional(&mut *tx).await?.is_some() {
         return Err(RegistryError::OrgExists {
             code: code.to_owned(),
@@ -147,7 +149,7 @@ pub async fn add_org(store: &Store, code: &str, name: &str) -> Result<(), Regist
             });
         }
     }
-    sqlx::query("INSERT INTO org (code, name, created_at) VALUES ($1, $2, $3)")
+    query("INSERT INTO org (code, name, created_at) VALUES ($1, $2, $3)")
         .bind(code)
         .bind(name)
         .bind(now_text())
@@ -172,7 +174,7 @@ pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, Reg
         });
     }
     let mut tx = store.begin_write().await?;
-    if sqlx::query("SELECT 1 FROM org WHERE code = $1")
+    if query("SELECT 1 FROM org WHERE code = $1")
         .bind(&branch.org)
         .fetch_optional(&mut *tx)
         .await?
@@ -182,7 +184,7 @@ pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, Reg
             code: branch.org.clone(),
         });
     }
-    if sqlx::query("SELECT 1 FROM branch WHERE code = $1")
+    if query("SELECT 1 FROM branch WHERE code = $1")
         .bind(&branch.code)
         .fetch_optional(&mut *tx)
         .await?
@@ -192,7 +194,7 @@ pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, Reg
             code: branch.code.clone(),
         });
     }
-    if let Some(row) = sqlx::query("SELECT code FROM branch WHERE org = $1")
+    if let Some(row) = query("SELECT code FROM branch WHERE org = $1")
         .bind(&branch.org)
         .fetch_optional(&mut *tx)
         .await?
@@ -210,7 +212,7 @@ pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, Reg
     };
     let adopted = check_counterparts(&mut tx, counterparts, branch.adopt_existing).await?;
     let token = super::token::new_token();
-    sqlx::query(
+    query(
         "INSERT INTO branch (code, name, org, mode, customer, supplier, warehouse, token_sha256, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
@@ -263,7 +265,7 @@ async fn branch_where(
     value: &str,
 ) -> Result<Option<BranchRef>, StoreError> {
     let sql = format!("SELECT id, code, org FROM branch WHERE {column} = $1");
-    let row = sqlx::query(&sql).bind(value).fetch_optional(store.pool()).await?;
+    let row = query(&sql).bind(value).fetch_optional(store.pool()).await?;
     Ok(match row {
         None => None,
         Some(row) => Some(BranchRef {
@@ -276,7 +278,7 @@ async fn branch_where(
 
 /// Every branch's freshness, ordered by branch code.
 pub async fn status(store: &Store) -> Result<Vec<BranchStatus>, StoreError> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT b.code, b.org, b.epoch, b.last_seq, b.received_at, b.last_contact, b.backlog, \
                 (SELECT COUNT(*) FROM quarantine q WHERE q.branch_id = b.id AND q.resolved_at IS NULL), \
                 b.conflicts, b.inbox_seq, \
@@ -306,12 +308,12 @@ pub async fn status(store: &Store) -> Result<Vec<BranchStatus>, StoreError> {
 
 /// Appends to the audit log inside the caller's transaction.
 pub(crate) async fn audit(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     actor: &str,
     action: &str,
     detail: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO audit (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
+) -> Result<(), DbError> {
+    query("INSERT INTO audit (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
         .bind(now_text())
         .bind(actor)
         .bind(action)
@@ -345,12 +347,11 @@ pub async fn audit_events(
     since: Option<&str>,
     limit: u32,
 ) -> Result<Vec<AuditEvent>, StoreError> {
-    let rows =
-        sqlx::query("SELECT id, at, actor, action, detail FROM audit WHERE at >= $1 ORDER BY id LIMIT $2")
-            .bind(since.unwrap_or(""))
-            .bind(i64::from(limit))
-            .fetch_all(store.pool())
-            .await?;
+    let rows = query("SELECT id, at, actor, action, detail FROM audit WHERE at >= $1 ORDER BY id LIMIT $2")
+        .bind(since.unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(store.pool())
+        .await?;
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
         events.push(AuditEvent {

@@ -4,10 +4,12 @@
 //! customer or supplier HQ already holds documents with is adopted only when the administrator
 //! says so explicitly.
 
+use crate::store::db::error::DbError;
+use crate::store::db::pool::Conn;
+use crate::store::db::query::query;
 use crate::store::db::value::get_u64;
 use crate::store::StoreError;
 use branchline_shared::{BaseKind, BaseRecord, DocType};
-use sqlx::{AnyConnection, Row};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CounterpartError {
@@ -47,8 +49,8 @@ pub enum CounterpartError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for CounterpartError {
-    fn from(error: sqlx::Error) -> CounterpartError {
+impl From<DbError> for CounterpartError {
+    fn from(error: DbError) -> CounterpartError {
         CounterpartError::Store(error.into())
     }
 }
@@ -72,7 +74,7 @@ pub struct Adopted {
 
 /// Checks every rule inside the registering transaction; returns what was adopted (to audit).
 pub(super) async fn check_counterparts(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     counterparts: Counterparts<'_>,
     adopt_existing: bool,
 ) -> Result<Vec<Adopted>, CounterpartError> {
@@ -123,11 +125,11 @@ pub(super) async fn check_counterparts(
 /// Refuses a warehouse import that would hand a branch's counterpart warehouse to another
 /// branch (the rule `branch add` checks, kept when master data changes afterwards).
 pub(super) async fn check_warehouse_import(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     warehouses: &[BaseRecord],
 ) -> Result<(), CounterpartError> {
     for record in warehouses.iter().filter(|record| !record.branch.is_empty()) {
-        let owner: Option<String> = sqlx::query("SELECT code FROM branch WHERE warehouse = $1")
+        let owner: Option<String> = query("SELECT code FROM branch WHERE warehouse = $1")
             .bind(&record.code)
             .fetch_optional(&mut *connection)
             .await?
@@ -149,11 +151,11 @@ pub(super) async fn check_warehouse_import(
 
 /// The master record's `branch` column, or `None` when HQ holds no such record.
 async fn master_branch_column(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     kind: BaseKind,
     code: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query("SELECT branch FROM master_record WHERE kind = $1 AND code = $2")
+) -> Result<Option<String>, DbError> {
+    let row = query("SELECT branch FROM master_record WHERE kind = $1 AND code = $2")
         .bind(kind.as_str())
         .bind(code)
         .fetch_optional(connection)
@@ -162,12 +164,8 @@ async fn master_branch_column(
 }
 
 /// Refuses a code some registered branch already has as any of its counterparts.
-async fn check_unclaimed(
-    connection: &mut AnyConnection,
-    kind: BaseKind,
-    code: &str,
-) -> Result<(), CounterpartError> {
-    let row = sqlx::query(
+async fn check_unclaimed(connection: &mut Conn, kind: BaseKind, code: &str) -> Result<(), CounterpartError> {
+    let row = query(
         "SELECT code, customer, supplier FROM branch WHERE customer = $1 OR supplier = $1 OR warehouse = $1 \
          ORDER BY code LIMIT 1",
     )
@@ -193,13 +191,13 @@ async fn check_unclaimed(
 
 /// How many documents HQ holds with `code` as their customer (sales) or supplier (purchases).
 async fn documents_with_partner(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     kind: BaseKind,
     code: &str,
 ) -> Result<u64, StoreError> {
     let comparison = if kind == BaseKind::Supplier { "=" } else { "<>" };
     let sql = format!("SELECT COUNT(*) FROM document WHERE partner = $1 AND doc_type {comparison} $2");
-    let row = sqlx::query(&sql)
+    let row = query(&sql)
         .bind(code)
         .bind(DocType::PurchaseIn.as_str())
         .fetch_one(connection)

@@ -4,6 +4,8 @@
 
 use super::branches::audit;
 use super::token::{new_token, token_sha256};
+use crate::store::db::error::DbError;
+use crate::store::db::query::query;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -14,8 +16,8 @@ pub enum CredentialError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for CredentialError {
-    fn from(error: sqlx::Error) -> CredentialError {
+impl From<DbError> for CredentialError {
+    fn from(error: DbError) -> CredentialError {
         CredentialError::Store(error.into())
     }
 }
@@ -41,7 +43,7 @@ async fn replace_token_hash(
     action: &str,
 ) -> Result<(), CredentialError> {
     let mut tx = store.pool().begin().await?;
-    let updated = sqlx::query("UPDATE branch SET token_sha256 = $1 WHERE code = $2")
+    let updated = query("UPDATE branch SET token_sha256 = $1 WHERE code = $2")
         .bind(token_sha256)
         .bind(code)
         .execute(&mut *tx)
@@ -60,9 +62,8 @@ async fn replace_token_hash(
 /// Every branch that holds a live token: (hex SHA-256 of its token, code), at most `limit` rows.
 /// A revoked branch's marker is not a digest and is left out.
 pub async fn live_token_digests(store: &Store, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
-    use sqlx::Row;
     let rows =
-        sqlx::query("SELECT token_sha256, code FROM branch WHERE token_sha256 NOT LIKE 'revoked:%' LIMIT $1")
+        query("SELECT token_sha256, code FROM branch WHERE token_sha256 NOT LIKE 'revoked:%' LIMIT $1")
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(store.pool())
             .await?;

@@ -5,8 +5,8 @@ use super::branches::{audit, RegistryError};
 use super::counterpart_check::check_warehouse_import;
 use crate::store::bulk::insert::insert_rows;
 use crate::store::bulk::rows::{json_list, ColumnKind, InsertSpec, Value};
-use crate::store::bulk::sqlite_native::NativeHandle;
 use crate::store::db::dialect::PRICE_SCALE;
+use crate::store::db::query::query;
 use crate::store::db::value::{get_u64, now_text};
 use crate::store::rollup::packed_store;
 use crate::store::Store;
@@ -31,7 +31,7 @@ pub async fn import_master(
         store.dialect().in_json_list(2)
     );
     let existing = get_u64(
-        &sqlx::query(&sql)
+        &query(&sql)
             .bind(kind.as_str())
             .bind(json_list(&code_list))
             .fetch_one(&mut *tx)
@@ -67,21 +67,13 @@ pub async fn import_master(
         on_conflict: "ON CONFLICT (kind, code) DO UPDATE SET name = excluded.name, unit = excluded.unit, \
                       price = excluded.price, branch = excluded.branch, updated_at = excluded.updated_at",
     };
-    insert_rows(&mut tx, store.dialect(), &spec, rows).await?;
+    insert_rows(&mut tx, &spec, rows).await?;
     if matches!(kind, BaseKind::Product | BaseKind::Warehouse) {
         // Their report roll-up ids now, not in the transaction of the first document that
         // names them (and the documents after it can then be prepared ahead: `rollup`).
         let mut slot_codes = code_list;
         slot_codes.sort_unstable();
-        let mut native = NativeHandle::default();
-        packed_store::product_ids(
-            &mut tx,
-            store.dialect(),
-            &mut native,
-            store.slot_cache(),
-            &slot_codes,
-        )
-        .await?;
+        packed_store::product_ids(&mut tx, store.slot_cache(), &slot_codes).await?;
     }
     let total = records.len() as u64;
     audit(&mut tx, "admin", "import", &format!("{total} {kind} records")).await?;
@@ -134,10 +126,13 @@ mod tests {
                 .collect();
             import_master(&store, kind, &records).await.unwrap();
         }
-        let slots: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM product_slot ORDER BY id")
+        let slots: Vec<(String, i64)> = query("SELECT code, id FROM product_slot ORDER BY id")
             .fetch_all(store.pool())
             .await
-            .unwrap();
+            .unwrap()
+            .iter()
+            .map(|row| (row.try_get(0).unwrap(), row.try_get(1).unwrap()))
+            .collect();
         let expected = [("P1", 0), ("P2", 1), ("W0", 2), ("W1", 3)].map(|(code, id)| (code.to_owned(), id));
         assert_eq!(slots, expected);
         store.close().await;

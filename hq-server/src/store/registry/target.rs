@@ -5,11 +5,12 @@ use super::branches::audit;
 use crate::store::bulk::insert::insert_rows;
 use crate::store::bulk::rows::{ColumnKind, InsertSpec, Value};
 use crate::store::db::dialect::AMOUNT_SCALE;
+use crate::store::db::error::DbError;
+use crate::store::db::query::query;
 use crate::store::db::value::now_text;
 use crate::store::{Store, StoreError};
 use branchline_shared::{format_amount, parse_decimal, DecimalKind};
 use rust_decimal::Decimal;
-use sqlx::Row;
 use std::collections::BTreeMap;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,8 +29,8 @@ pub enum TargetError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for TargetError {
-    fn from(error: sqlx::Error) -> TargetError {
+impl From<DbError> for TargetError {
+    fn from(error: DbError) -> TargetError {
         TargetError::Store(error.into())
     }
 }
@@ -54,7 +55,7 @@ pub async fn set_target(store: &Store, org: &str, month: &str, amount: &str) -> 
         return Err(bad_amount("a target cannot be negative".to_owned()));
     }
     let mut tx = store.begin_write().await?;
-    let known = sqlx::query("SELECT 1 FROM org WHERE code = $1")
+    let known = query("SELECT 1 FROM org WHERE code = $1")
         .bind(org)
         .fetch_optional(&mut *tx)
         .await?;
@@ -67,7 +68,7 @@ pub async fn set_target(store: &Store, org: &str, month: &str, amount: &str) -> 
         Value::Decimal(Some(value)),
         Value::Text(now_text()),
     ];
-    insert_rows(&mut tx, store.dialect(), &TARGET_UPSERT, vec![row]).await?;
+    insert_rows(&mut tx, &TARGET_UPSERT, vec![row]).await?;
     let detail = format!("{org} {month}: {}", format_amount(value));
     audit(&mut tx, "admin", "target set", &detail).await?;
     tx.commit().await?;
@@ -94,7 +95,7 @@ pub(crate) async fn targets(store: &Store) -> Result<BTreeMap<(String, String), 
         dialect.decimal_column("amount")
     );
     let mut targets = BTreeMap::new();
-    for row in sqlx::query(&sql).fetch_all(store.pool()).await? {
+    for row in query(&sql).fetch_all(store.pool()).await? {
         let amount = dialect.read_decimal(&row, 2, AMOUNT_SCALE)?.unwrap_or_default();
         targets.insert((row.try_get(0)?, row.try_get(1)?), amount);
     }

@@ -4,6 +4,9 @@
 use super::branches::audit;
 use crate::store::bulk::rows::placeholders;
 use crate::store::db::dialect::{Dialect, PRICE_SCALE};
+use crate::store::db::error::DbError;
+use crate::store::db::pool::Conn;
+use crate::store::db::query::query;
 use crate::store::db::value::{get_u64, now_text, to_i64};
 use crate::store::trade::inbox_queue::append_inbox;
 use crate::store::{Store, StoreError};
@@ -11,7 +14,6 @@ use branchline_shared::{
     encode_container, org_in_subtree, split_template, validate_org_code, validate_record_code, BaseKind,
     BaseRecord, CodeError, ContainerHeader, ContainerKind, InboxBody, Template,
 };
-use sqlx::{AnyConnection, Row};
 use std::collections::BTreeSet;
 
 /// Most codes `template create --codes` accepts.
@@ -45,8 +47,8 @@ pub enum TemplateError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for TemplateError {
-    fn from(error: sqlx::Error) -> TemplateError {
+impl From<DbError> for TemplateError {
+    fn from(error: DbError) -> TemplateError {
         TemplateError::Store(error.into())
     }
 }
@@ -115,7 +117,7 @@ pub async fn create(
         });
     }
     let version = 1 + get_u64(
-        &sqlx::query("SELECT COALESCE(MAX(version), 0) FROM template WHERE name = $1")
+        &query("SELECT COALESCE(MAX(version), 0) FROM template WHERE name = $1")
             .bind(name)
             .fetch_one(&mut *tx)
             .await?,
@@ -127,15 +129,15 @@ pub async fn create(
         records,
     };
     let n_records = template.records.len() as u64;
-    sqlx::query(
+    query(
         "INSERT INTO template (name, version, kinds, codes, n_records, body, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(name)
-    .bind(to_i64(version))
+    .bind(to_i64(version)?)
     .bind(kinds_text(&kinds))
     .bind(codes.join(","))
-    .bind(to_i64(n_records))
+    .bind(to_i64(n_records)?)
     .bind(serde_json::to_string(&template).expect("templates always serialize"))
     .bind(now_text())
     .execute(&mut *tx)
@@ -151,7 +153,7 @@ pub async fn create(
 
 /// The HQ master records of `kinds`, in kind and code order.
 async fn master_records(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     dialect: Dialect,
     kinds: &[BaseKind],
 ) -> Result<Vec<BaseRecord>, TemplateError> {
@@ -160,12 +162,12 @@ async fn master_records(
         dialect.decimal_column("price"),
         placeholders(dialect, 1, kinds.len())
     );
-    let mut query = sqlx::query(&sql);
+    let mut statement = query(&sql);
     for kind in kinds {
-        query = query.bind(kind.as_str());
+        statement = statement.bind(kind.as_str());
     }
     let mut records = Vec::new();
-    for row in query.fetch_all(&mut *connection).await? {
+    for row in statement.fetch_all(&mut *connection).await? {
         let kind: String = row.try_get(0)?;
         let kind = BaseKind::parse(&kind).map_err(|error| StoreError::CorruptValue {
             what: "master record kind",
@@ -207,7 +209,7 @@ fn keep_codes(
 
 /// The newest version of template `name`.
 pub async fn latest(store: &Store, name: &str) -> Result<Template, TemplateError> {
-    let row = sqlx::query("SELECT body FROM template WHERE name = $1 ORDER BY version DESC LIMIT 1")
+    let row = query("SELECT body FROM template WHERE name = $1 ORDER BY version DESC LIMIT 1")
         .bind(name)
         .fetch_optional(store.pool())
         .await?
@@ -241,7 +243,7 @@ pub async fn publish(
     let template = latest(store, name).await?;
     let mut tx = store.begin_write().await?;
     for org in orgs {
-        if sqlx::query("SELECT 1 FROM org WHERE code = $1")
+        if query("SELECT 1 FROM org WHERE code = $1")
             .bind(org)
             .fetch_optional(&mut *tx)
             .await?
@@ -250,7 +252,7 @@ pub async fn publish(
             return Err(TemplateError::UnknownOrg { code: org.clone() });
         }
     }
-    let branches = sqlx::query("SELECT id, code, org FROM branch ORDER BY code")
+    let branches = query("SELECT id, code, org FROM branch ORDER BY code")
         .fetch_all(&mut *tx)
         .await?;
     let bodies = inbox_bodies(&template, part_bytes_max);
@@ -265,15 +267,14 @@ pub async fn publish(
         if !orgs.iter().any(|org| org_in_subtree(&branch_org, org)) {
             continue;
         }
-        let delivered = sqlx::query(
-            "SELECT 1 FROM template_delivery WHERE branch_id = $1 AND name = $2 AND version = $3",
-        )
-        .bind(branch_id)
-        .bind(name)
-        .bind(to_i64(template.version))
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
+        let delivered =
+            query("SELECT 1 FROM template_delivery WHERE branch_id = $1 AND name = $2 AND version = $3")
+                .bind(branch_id)
+                .bind(name)
+                .bind(to_i64(template.version)?)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
         if delivered {
             publication.already_queued.push(code);
             continue;
@@ -282,13 +283,13 @@ pub async fn publish(
         for body in &bodies {
             inbox_seq = append_inbox(&mut tx, branch_id, body, &now).await?;
         }
-        sqlx::query(
+        query(
             "INSERT INTO template_delivery (branch_id, name, version, inbox_seq, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(branch_id)
         .bind(name)
-        .bind(to_i64(template.version))
-        .bind(to_i64(inbox_seq))
+        .bind(to_i64(template.version)?)
+        .bind(to_i64(inbox_seq)?)
         .bind(&now)
         .execute(&mut *tx)
         .await?;

@@ -16,12 +16,12 @@ use super::query::{Freshness, GroupBy, Report, ReportQuery, SalesRow, StockRow};
 use super::read::{read_groups, Param};
 use super::stock_read::read_stock_blocks;
 use crate::store::db::dialect::{Dialect, AMOUNT_SCALE, QTY_SCALE};
+use crate::store::db::query::query;
 use crate::store::db::value::get_u64;
 use crate::store::rollup::delta::SalesSums;
 use crate::store::Store;
 use branchline_shared::{org_in_subtree, round2};
 use rust_decimal::Decimal;
-use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 
 /// The ledgers inside the asked subtree, by store id.
@@ -31,17 +31,16 @@ struct Subtree {
 }
 
 async fn subtree(store: &Store, org: &str) -> Result<Subtree, ReportError> {
-    let known = sqlx::query("SELECT 1 FROM org WHERE code = $1")
+    let known = query("SELECT 1 FROM org WHERE code = $1")
         .bind(org)
         .fetch_optional(store.pool())
         .await?;
     if known.is_none() {
         return Err(ReportError::UnknownOrg { org: org.to_owned() });
     }
-    let rows =
-        sqlx::query("SELECT id, code, org, epoch, last_seq, received_at, backlog FROM branch ORDER BY org")
-            .fetch_all(store.pool())
-            .await?;
+    let rows = query("SELECT id, code, org, epoch, last_seq, received_at, backlog FROM branch ORDER BY org")
+        .fetch_all(store.pool())
+        .await?;
     let mut subtree = Subtree {
         branches: HashMap::new(),
         freshness: Vec::new(),

@@ -1,6 +1,7 @@
 //! What a report can fail with: a query it refuses (`ReportError`) and a failure reading the
 //! roll-ups it answers from (`ReadError`).
 
+use crate::store::db::error::DbError;
 use crate::store::rollup::packed::PackError;
 use crate::store::StoreError;
 use chrono::NaiveDate;
@@ -36,8 +37,8 @@ pub enum ReportError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for ReportError {
-    fn from(error: sqlx::Error) -> ReportError {
+impl From<DbError> for ReportError {
+    fn from(error: DbError) -> ReportError {
         ReportError::Store(error.into())
     }
 }
@@ -52,7 +53,7 @@ pub enum ReadError {
         source: rusqlite::types::FromSqlError,
     },
     #[error("cannot read report rows: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] DbError),
     #[error("stored sum {text:?} is not a decimal")]
     BadDecimal { text: String },
     #[error("the report reading task failed")]

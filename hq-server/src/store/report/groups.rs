@@ -4,6 +4,7 @@
 
 use super::error::ReadError;
 use super::query::{GroupBy, GroupKey};
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -266,7 +267,10 @@ impl Groups {
     /// The groups in `GroupKey` order, each made into a row from its key and sums (one per
     /// scale). Large reports build their rows on `BUILDERS` threads, each filling its own part
     /// of the result: a million rows are a few hundred megabytes of fresh memory.
-    pub(super) fn into_sorted<R: Send>(self, make_row: impl Fn(GroupKey, &[Decimal]) -> R + Sync) -> Vec<R> {
+    pub(super) fn into_sorted<R: Send>(
+        self,
+        make_row: impl Fn(GroupKey, &[Decimal]) -> R + Sync + Send,
+    ) -> Vec<R> {
         let mut order: Vec<u32> = (0..self.texts.len() as u32).collect();
         order.sort_unstable_by(|a, b| self.texts[*a as usize].cmp(&self.texts[*b as usize]));
         // rank[id] = 1-based position of text `id` in text order
@@ -313,25 +317,15 @@ impl Groups {
             let shared = shared(false);
             return ranked.iter().map(|group| row(&shared, group)).collect();
         }
-        let mut rows: Vec<R> = Vec::with_capacity(ranked.len());
+        // Each builder fills its own part of the result in place (rayon's indexed collect); at
+        // least `part` groups per builder keep the deep copies of the texts to `BUILDERS`.
         let part = ranked.len().div_ceil(BUILDERS);
-        std::thread::scope(|scope| {
-            for (slots, groups) in rows.spare_capacity_mut()[..ranked.len()]
-                .chunks_mut(part)
-                .zip(ranked.chunks(part))
-            {
-                let (row, shared) = (&row, &shared);
-                scope.spawn(move || {
-                    let shared = shared(true);
-                    for (slot, group) in slots.iter_mut().zip(groups) {
-                        slot.write(row(&shared, group));
-                    }
-                });
-            }
-        });
-        // SAFETY: the scope returned without a panic, so every builder wrote every slot of its
-        // chunk, and the chunks cover the first `ranked.len()` slots.
-        unsafe { rows.set_len(ranked.len()) };
+        let mut rows: Vec<R> = Vec::new();
+        ranked
+            .par_iter()
+            .with_min_len(part)
+            .map_init(|| shared(true), |shared, group| row(shared, group))
+            .collect_into_vec(&mut rows);
         rows
     }
 }

@@ -13,15 +13,15 @@ use super::error::ReadError;
 use super::groups::{slot, Groups, Key};
 use super::query::GroupBy;
 use crate::store::db::dialect::{AMOUNT_SCALE, QTY_SCALE};
-use crate::store::db::read_only::sqlite_file;
+use crate::store::db::error::DbError;
+use crate::store::db::query::query;
 use crate::store::rollup::packed::{SlotSums, BLOCK_SLOTS};
 use crate::store::rollup::pending::Part;
 use crate::store::rollup::{packed, pending};
 use crate::store::Store;
 use rust_decimal::Decimal;
-use sqlx::Row;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A packed level: its table, and whether its periods are months (else years).
@@ -230,6 +230,46 @@ impl<'c> Folder<'c> {
     }
 }
 
+/// `read_packed` on an SQLite file: read-only connections in blocking tasks, two at once over
+/// halves of the branches when the groups start with the ledger.
+async fn read_packed_sqlite(
+    path: PathBuf,
+    level: &'static PackedLevel,
+    branches: &[i64],
+    (low, high): (i64, i64),
+    mut groups: Groups,
+) -> Result<Groups, ReadError> {
+    let mut ranked: Vec<(u32, i64)> = branches
+        .iter()
+        .map(|branch| (groups.ledger_of(*branch), *branch))
+        .collect();
+    ranked.sort_unstable();
+    if !groups.splits_by_branch() {
+        return tokio::task::spawn_blocking(move || read_sqlite(&path, level, &ranked, (low, high), groups))
+            .await
+            .map_err(|_| ReadError::TaskFailed)?;
+    }
+    let path = Arc::new(path);
+    let readers: Vec<_> = (0..SQLITE_READERS)
+        .map(|part| {
+            let part_branches: Vec<(u32, i64)> = ranked
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| index % SQLITE_READERS == part)
+                .map(|(_, branch)| *branch)
+                .collect();
+            let (path, part_groups) = (path.clone(), groups.empty_like());
+            tokio::task::spawn_blocking(move || {
+                read_sqlite(&path, level, &part_branches, (low, high), part_groups)
+            })
+        })
+        .collect();
+    for reader in readers {
+        groups.append_part(reader.await.map_err(|_| ReadError::TaskFailed)??);
+    }
+    Ok(groups)
+}
+
 /// Folds the blocks of `level` for `branches` (store ids) in periods `[low, high]` (segment
 /// bounds) into `groups`, which must group by product and by nothing finer than the month.
 pub(super) async fn read_packed(
@@ -245,38 +285,8 @@ pub(super) async fn read_packed(
     let low = level.period(low).ok_or_else(|| bad_bound(low))?;
     let high = level.period(high).ok_or_else(|| bad_bound(high))?;
     groups.begin_statement();
-    if let Some(path) = sqlite_file(store) {
-        let mut ranked: Vec<(u32, i64)> = branches
-            .iter()
-            .map(|branch| (groups.ledger_of(*branch), *branch))
-            .collect();
-        ranked.sort_unstable();
-        if !groups.splits_by_branch() {
-            return tokio::task::spawn_blocking(move || {
-                read_sqlite(&path, level, &ranked, (low, high), groups)
-            })
-            .await
-            .map_err(|_| ReadError::TaskFailed)?;
-        }
-        let path = Arc::new(path);
-        let readers: Vec<_> = (0..SQLITE_READERS)
-            .map(|part| {
-                let part_branches: Vec<(u32, i64)> = ranked
-                    .iter()
-                    .enumerate()
-                    .filter(|(index, _)| index % SQLITE_READERS == part)
-                    .map(|(_, branch)| *branch)
-                    .collect();
-                let (path, part_groups) = (path.clone(), groups.empty_like());
-                tokio::task::spawn_blocking(move || {
-                    read_sqlite(&path, level, &part_branches, (low, high), part_groups)
-                })
-            })
-            .collect();
-        for reader in readers {
-            groups.append_part(reader.await.map_err(|_| ReadError::TaskFailed)??);
-        }
-        return Ok(groups);
+    if let Some(path) = store.sqlite_file() {
+        return read_packed_sqlite(path.to_owned(), level, &branches, (low, high), groups).await;
     }
     // The blocks first, the codes after: a block's products got their ids in the transaction
     // that wrote it, so a later read of `product_slot` knows every id a block holds. A branch's
@@ -291,7 +301,7 @@ pub(super) async fn read_packed(
         let Some((first, last)) = packed::key_range(branch, low, high) else {
             continue;
         };
-        let rows = sqlx::query(&sql)
+        let rows = query(&sql)
             .bind(first)
             .bind(last)
             .bind(branch)
@@ -299,9 +309,12 @@ pub(super) async fn read_packed(
             .await?;
         blocks.push((groups.ledger_of(branch), branch, rows));
     }
-    let pairs: Vec<(i64, String)> = sqlx::query_as("SELECT id, code FROM product_slot")
+    let pairs = query("SELECT id, code FROM product_slot")
         .fetch_all(store.pool())
-        .await?;
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<Vec<(i64, String)>, DbError>>()?;
     let codes = ProductCodes::new(pairs);
     let mut folder = Folder::new(&codes, groups.by());
     for (ledger, branch, rows) in blocks {

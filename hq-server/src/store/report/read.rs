@@ -1,21 +1,21 @@
 //! Reading a report's grouped sums fast: runs one `SELECT keys, sums ... GROUP BY keys`
 //! statement and folds its rows into the report's `Groups`.
 //!
-//! On a SQLite file the statement runs on read-only rusqlite connections in blocking tasks:
-//! through sqlx `Any` every row costs about 12 µs, directly well under 1 µs. When the groups
+//! On SQLite the statement runs on read-only rusqlite connections of its own in blocking tasks
+//! (well under 1 µs a row). When the groups
 //! start with the ledger, two connections each read half of the branches at once (bench
 //! reports: the bare b-tree walk over a million year roll-up rows is 0.5 s of one core).
-//! PostgreSQL (and in-memory SQLite) rows come through the pool.
+//! PostgreSQL rows stream from a connection of the pool, decoded as they arrive.
 
 use super::error::ReadError;
 use super::groups::{Cells, Groups};
-use crate::store::db::dialect::Dialect;
-use crate::store::db::read_only::{open_read_only, sqlite_file};
+use crate::store::db::pool::Driver;
+use crate::store::db::read_only::open_read_only;
+use crate::store::db::row::pg_get;
 use crate::store::Store;
 use branchline_shared::from_scaled;
 use rust_decimal::Decimal;
-use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::postgres::PgRow;
 use std::path::Path;
 use std::sync::Arc;
 use tokio_stream::StreamExt;
@@ -55,20 +55,21 @@ impl Cells for rusqlite::Row<'_> {
     }
 }
 
-/// A pool row and how its decimals are encoded.
-struct AnyCells<'r>(&'r AnyRow, Dialect);
-
-impl Cells for AnyCells<'_> {
+/// A PostgreSQL row; its sums are selected as text (`Dialect::decimal_column`).
+impl Cells for PgRow {
     fn int(&self, index: usize) -> Result<i64, ReadError> {
-        Ok(self.0.try_get(index)?)
+        Ok(pg_get(self, index)?)
     }
 
     fn text(&self, index: usize) -> Result<&str, ReadError> {
-        Ok(self.0.try_get(index)?)
+        sqlx::Row::try_get(self, index).map_err(|error| ReadError::Database(error.into()))
     }
 
-    fn decimal(&self, index: usize, scale: u32) -> Result<Decimal, ReadError> {
-        Ok(self.1.read_decimal(self.0, index, scale)?.unwrap_or_default())
+    fn decimal(&self, index: usize, _scale: u32) -> Result<Decimal, ReadError> {
+        match pg_get::<Option<String>>(self, index)? {
+            None => Ok(Decimal::ZERO),
+            Some(text) => text.parse().map_err(|_| ReadError::BadDecimal { text }),
+        }
     }
 }
 
@@ -80,7 +81,8 @@ pub(super) async fn read_groups(
     mut groups: Groups,
 ) -> Result<Groups, ReadError> {
     groups.begin_statement();
-    if let Some(path) = sqlite_file(store) {
+    if let Some(path) = store.sqlite_file() {
+        let path = path.to_owned();
         if !groups.splits_by_branch() {
             return tokio::task::spawn_blocking(move || read_sqlite_file(&path, &sql, &params, groups))
                 .await
@@ -111,17 +113,21 @@ pub(super) async fn read_groups(
         }
         return Ok(groups);
     }
-    let mut query = sqlx::query(&sql);
+    let mut connection = store.pool().acquire().await?;
+    let Driver::Postgres(connection) = connection.driver() else {
+        unreachable!("an SQLite store has a file")
+    };
+    let mut statement = sqlx::query(&sql);
     for param in &params {
-        query = match param {
-            Param::Branch(value) => query.bind(*value),
-            Param::Text(value) => query.bind(value.as_str()),
+        statement = match param {
+            Param::Branch(value) => statement.bind(*value),
+            Param::Text(value) => statement.bind(value.as_str()),
         };
     }
-    let dialect = store.dialect();
-    let mut rows = query.fetch(store.pool());
+    let mut rows = statement.fetch(connection);
     while let Some(row) = rows.next().await {
-        groups.add_row(&AnyCells(&row?, dialect))?;
+        let row = row.map_err(|error| ReadError::Database(error.into()))?;
+        groups.add_row(&row)?;
     }
     Ok(groups)
 }

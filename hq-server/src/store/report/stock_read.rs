@@ -7,14 +7,15 @@ use super::error::ReadError;
 use super::groups::{slot, Groups, Key};
 use super::query::GroupBy;
 use crate::store::db::dialect::QTY_SCALE;
+use crate::store::db::pool::Conn;
+use crate::store::db::query::query;
+use crate::store::db::row::Row;
 use crate::store::rollup::packed::BLOCK_SLOTS;
 use crate::store::rollup::pending::Part;
 use crate::store::rollup::{packed, pending};
 use crate::store::Store;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 /// Adds the on-hand of `branches` (store ids) to `groups`, which group by org, warehouse or
 /// product only.
@@ -39,14 +40,14 @@ pub(super) async fn read_stock_blocks(
             continue;
         };
         // The blocks and the pending rows (key NULL) from one snapshot.
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT key, sums FROM stock_block WHERE key >= $1 AND key <= $2 \
              UNION ALL SELECT NULL, stock FROM rollup_pending WHERE branch_id = $3",
         )
         .bind(first)
         .bind(last)
         .bind(*branch)
-        .fetch_all(&mut *connection)
+        .fetch_all(&mut connection)
         .await?;
         let mut key: Key = [0; 6];
         if let Some(org) = org {
@@ -88,9 +89,9 @@ pub(super) async fn read_stock_blocks(
 }
 
 /// Every product slot's code, by id.
-async fn slot_codes(connection: &mut AnyConnection) -> Result<FxHashMap<i64, String>, ReadError> {
+async fn slot_codes(connection: &mut Conn) -> Result<FxHashMap<i64, String>, ReadError> {
     let mut codes: FxHashMap<i64, String> = FxHashMap::default();
-    for row in sqlx::query("SELECT id, code FROM product_slot")
+    for row in query("SELECT id, code FROM product_slot")
         .fetch_all(&mut *connection)
         .await?
     {
@@ -101,7 +102,7 @@ async fn slot_codes(connection: &mut AnyConnection) -> Result<FxHashMap<i64, Str
 
 /// The (warehouse id, product id, quantity) of each present slot of a `stock_block` row, or of
 /// each on-hand addition of a pending row of `branch` (key NULL), appended to `present`.
-fn stock_of_row(row: &AnyRow, branch: i64, present: &mut Vec<(i64, i64, i64)>) -> Result<(), ReadError> {
+fn stock_of_row(row: &Row, branch: i64, present: &mut Vec<(i64, i64, i64)>) -> Result<(), ReadError> {
     let bytes: Vec<u8> = row.try_get(1)?;
     match row.try_get::<Option<i64>, _>(0)? {
         Some(row_key) => {

@@ -24,14 +24,13 @@ use super::slot_cache::SlotCache;
 use super::{packed, packed_store};
 use crate::store::bulk::insert::Inserts;
 use crate::store::bulk::rows::{ColumnKind, InsertSpec, Value};
-use crate::store::bulk::sqlite_native::NativeHandle;
 use crate::store::db::dialect::{AMOUNT_SCALE, QTY_SCALE};
+use crate::store::db::pool::Conn;
 use crate::store::{Store, StoreError};
 use branchline_shared::{Document, LineValues};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
-use sqlx::AnyConnection;
 use std::borrow::Cow;
 
 /// Quantity, amount, tax and total of a group.
@@ -202,14 +201,12 @@ impl<'a> RollupDelta<'a> {
     /// transaction, which holds the branch's lock (see the module comment).
     pub(crate) async fn add_to(
         mut self,
-        connection: &mut AnyConnection,
-        native: &mut NativeHandle,
+        connection: &mut Conn,
         store: &Store,
         branch_id: i64,
         inserts: &mut Inserts<'a>,
     ) -> Result<(), StoreError> {
         self.seal();
-        let dialect = store.dialect();
         let sums_cells = |sums: SalesSums| {
             [
                 Value::Decimal(Some(sums.qty)),
@@ -239,7 +236,7 @@ impl<'a> RollupDelta<'a> {
             if !adds.stock.is_empty() {
                 packed::stock_key(branch_id, 0, 0)?;
             }
-            return fold::add_batch(connection, native, store, branch_id, adds, Some(encoded), inserts).await;
+            return fold::add_batch(connection, store, branch_id, adds, Some(encoded), inserts).await;
         }
         // Warehouse codes take their ids from the same dictionary as products (see `packed`).
         let order = self.order.as_deref().unwrap_or_default();
@@ -247,14 +244,13 @@ impl<'a> RollupDelta<'a> {
             .iter()
             .map(|index| self.codes[*index as usize].as_ref())
             .collect();
-        let found =
-            packed_store::product_ids(connection, dialect, native, store.slot_cache(), &in_order).await?;
+        let found = packed_store::product_ids(connection, store.slot_cache(), &in_order).await?;
         let mut ids = vec![0; self.codes.len()];
         for (index, id) in order.iter().zip(found) {
             ids[*index as usize] = id;
         }
         let adds = self.packed_adds(&ids, branch_id)?;
-        fold::add_batch(connection, native, store, branch_id, adds, None, inserts).await
+        fold::add_batch(connection, store, branch_id, adds, None, inserts).await
     }
 }
 

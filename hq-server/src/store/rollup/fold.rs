@@ -13,9 +13,9 @@ use super::packed_store;
 use super::pending::{EncodedRow, Part, PendingAdds};
 use crate::store::bulk::insert::Inserts;
 use crate::store::bulk::rows::{ColumnKind, InsertSpec, Value};
-use crate::store::bulk::sqlite_native::NativeHandle;
+use crate::store::db::pool::Conn;
+use crate::store::db::query::query;
 use crate::store::{Store, StoreError};
-use sqlx::{AnyConnection, Row};
 use std::future::Future;
 use std::time::Duration;
 
@@ -23,8 +23,7 @@ use std::time::Duration;
 /// already), or folds them with the branch's pending rows into the blocks (see the module
 /// comment).
 pub(super) async fn add_batch(
-    connection: &mut AnyConnection,
-    native: &mut NativeHandle,
+    connection: &mut Conn,
     store: &Store,
     branch_id: i64,
     mut adds: PendingAdds,
@@ -34,7 +33,7 @@ pub(super) async fn add_batch(
     if adds.is_empty() {
         return Ok(());
     }
-    let held: i64 = sqlx::query("SELECT COUNT(*) FROM rollup_pending WHERE branch_id = $1")
+    let held: i64 = query("SELECT COUNT(*) FROM rollup_pending WHERE branch_id = $1")
         .bind(branch_id)
         .fetch_one(&mut *connection)
         .await?
@@ -54,16 +53,16 @@ pub(super) async fn add_batch(
     if held > 0 {
         take_pending(connection, branch_id, &mut adds).await?;
     }
-    fold(connection, native, store, branch_id, &adds, inserts).await
+    fold(connection, branch_id, &adds, inserts).await
 }
 
 /// Adds the pending rows of `branch_id` to `adds` and deletes them.
 async fn take_pending(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     branch_id: i64,
     adds: &mut PendingAdds,
 ) -> Result<(), StoreError> {
-    let rows = sqlx::query("SELECT sales, stock FROM rollup_pending WHERE branch_id = $1")
+    let rows = query("SELECT sales, stock FROM rollup_pending WHERE branch_id = $1")
         .bind(branch_id)
         .fetch_all(&mut *connection)
         .await?;
@@ -71,7 +70,7 @@ async fn take_pending(
         adds.decode_into(Part::Sales, branch_id, &row.try_get::<Vec<u8>, _>(0)?)?;
         adds.decode_into(Part::Stock, branch_id, &row.try_get::<Vec<u8>, _>(1)?)?;
     }
-    sqlx::query("DELETE FROM rollup_pending WHERE branch_id = $1")
+    query("DELETE FROM rollup_pending WHERE branch_id = $1")
         .bind(branch_id)
         .execute(&mut *connection)
         .await?;
@@ -81,22 +80,24 @@ async fn take_pending(
 /// Folds the pending rows of every branch that has some into the blocks, one transaction per
 /// branch (holding its lock, as ingestion does); answers how many branches were folded.
 pub async fn fold_pending(store: &Store) -> Result<usize, StoreError> {
-    let branches: Vec<i64> =
-        sqlx::query_scalar("SELECT DISTINCT branch_id FROM rollup_pending ORDER BY branch_id")
-            .fetch_all(store.pool())
-            .await?;
+    let branches = query("SELECT DISTINCT branch_id FROM rollup_pending ORDER BY branch_id")
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<Vec<i64>, _>>()?;
     let lock = format!(
         "SELECT id FROM branch WHERE id = $1{}",
         store.dialect().for_update()
     );
     for branch_id in &branches {
         let mut tx = store.begin_write().await?;
-        sqlx::query(&lock).bind(branch_id).execute(&mut *tx).await?;
+        query(&lock).bind(branch_id).execute(&mut *tx).await?;
         let mut adds = PendingAdds::default();
         take_pending(&mut tx, *branch_id, &mut adds).await?;
-        let (mut native, mut inserts) = (NativeHandle::default(), Inserts::default());
-        fold(&mut tx, &mut native, store, *branch_id, &adds, &mut inserts).await?;
-        inserts.write_with(&mut tx, store.dialect(), &mut native).await?;
+        let mut inserts = Inserts::default();
+        fold(&mut tx, *branch_id, &adds, &mut inserts).await?;
+        inserts.write(&mut tx).await?;
         tx.commit().await?;
         store.after_commit();
     }
@@ -132,9 +133,7 @@ pub async fn fold_when_idle(store: Store, idle: Duration, shutdown: impl Future<
 
 /// Adds `adds` to the blocks of `branch_id`: every touched block is read, merged and queued back.
 async fn fold(
-    connection: &mut AnyConnection,
-    native: &mut NativeHandle,
-    store: &Store,
+    connection: &mut Conn,
     branch_id: i64,
     adds: &PendingAdds,
     inserts: &mut Inserts<'_>,
@@ -160,8 +159,7 @@ async fn fold(
         delta.coalesce()?;
         wanted.push((spec.table, delta.keys()));
     }
-    let dialect = store.dialect();
-    let stored = packed_store::read_blocks(connection, dialect, native, &wanted).await?;
+    let stored = packed_store::read_blocks(connection, &wanted).await?;
     for (((spec, delta), stored), (_, keys)) in levels.into_iter().zip(stored).zip(&wanted) {
         let mut cells = Vec::with_capacity(keys.len() * 2);
         for adds in delta.0.chunk_by(|left, right| left.key == right.key) {

@@ -1,14 +1,15 @@
 //! Where the packed product roll-ups (`packed.rs`) meet the database during ingestion: product
 //! ids assigned on first sight, and the touched blocks read back before they are added to.
-//! On SQLite both run through rusqlite on the transaction's own connection (`sqlite_native`);
+//! On SQLite both run through rusqlite on the transaction's own connection;
 //! on PostgreSQL each is one statement.
 
 use super::slot_cache::SlotCache;
-use crate::store::bulk::sqlite_native::{with_native_handle, NativeError, NativeHandle};
-use crate::store::db::dialect::Dialect;
+use crate::store::db::error::DbError;
+use crate::store::db::pool::Conn;
+use crate::store::db::pool::Driver;
+use crate::store::db::query::query;
 use rusqlite::OptionalExtension;
 use rustc_hash::FxHashMap;
-use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 /// The ids of `codes` (sorted, distinct), in the same order; codes seen for the first time get
@@ -22,12 +23,10 @@ use std::collections::HashMap;
 /// other's codes in opposite orders, and a code another transaction inserted meanwhile is read
 /// again once it has committed.
 pub(crate) async fn product_ids(
-    connection: &mut AnyConnection,
-    dialect: Dialect,
-    native: &mut NativeHandle,
+    connection: &mut Conn,
     cache: &SlotCache,
     codes: &[&str],
-) -> Result<Vec<i64>, sqlx::Error> {
+) -> Result<Vec<i64>, DbError> {
     let mut ids: Vec<Option<i64>> = {
         let cached = cache.read();
         codes.iter().map(|code| cached.get(*code).copied()).collect()
@@ -41,11 +40,9 @@ pub(crate) async fn product_ids(
     if missing.is_empty() {
         return Ok(ids.into_iter().flatten().collect());
     }
-    let found = match dialect {
-        Dialect::Sqlite => {
-            with_native_handle(connection, native, |native| sqlite_product_ids(native, &missing)).await?
-        }
-        Dialect::Postgres => postgres_product_ids(connection, &missing).await?,
+    let found = match connection.driver() {
+        Driver::Sqlite(native) => native.run(|native| sqlite_product_ids(native, &missing))?,
+        Driver::Postgres(_) => postgres_product_ids(connection, &missing).await?,
     };
     cache.remember(
         missing
@@ -67,36 +64,25 @@ struct FoundSlot {
     committed: bool,
 }
 
-fn sqlite_product_ids(native: &rusqlite::Connection, codes: &[&str]) -> Result<Vec<FoundSlot>, NativeError> {
-    let failed = |source| NativeError::Query {
-        what: "product id lookup",
-        source,
-    };
-    let mut lookup = native
-        .prepare("SELECT id FROM product_slot WHERE code = ?1")
-        .map_err(failed)?;
-    let mut insert = native
-        .prepare("INSERT INTO product_slot (code, id) VALUES (?1, ?2)")
-        .map_err(failed)?;
+fn sqlite_product_ids(native: &rusqlite::Connection, codes: &[&str]) -> Result<Vec<FoundSlot>, DbError> {
+    let mut lookup = native.prepare_cached("SELECT id FROM product_slot WHERE code = ?1")?;
+    let mut insert = native.prepare_cached("INSERT INTO product_slot (code, id) VALUES (?1, ?2)")?;
     let mut next_id: Option<i64> = None;
     let mut ids = Vec::with_capacity(codes.len());
     for code in codes {
-        let found: Option<i64> = lookup
-            .query_row([code], |row| row.get(0))
-            .optional()
-            .map_err(failed)?;
+        let found: Option<i64> = lookup.query_row([code], |row| row.get(0)).optional()?;
         let slot = match found {
             Some(id) => FoundSlot { id, committed: true },
             None => {
                 let id = match next_id {
                     Some(id) => id,
-                    None => native
-                        .query_row("SELECT COALESCE(MAX(id) + 1, 0) FROM product_slot", [], |row| {
+                    None => {
+                        native.query_row("SELECT COALESCE(MAX(id) + 1, 0) FROM product_slot", [], |row| {
                             row.get(0)
-                        })
-                        .map_err(failed)?,
+                        })?
+                    }
                 };
-                insert.execute(rusqlite::params![code, id]).map_err(failed)?;
+                insert.execute(rusqlite::params![code, id])?;
                 next_id = Some(id + 1);
                 FoundSlot { id, committed: false }
             }
@@ -106,10 +92,7 @@ fn sqlite_product_ids(native: &rusqlite::Connection, codes: &[&str]) -> Result<V
     Ok(ids)
 }
 
-async fn postgres_product_ids(
-    connection: &mut AnyConnection,
-    codes: &[&str],
-) -> Result<Vec<FoundSlot>, sqlx::Error> {
+async fn postgres_product_ids(connection: &mut Conn, codes: &[&str]) -> Result<Vec<FoundSlot>, DbError> {
     const ASSIGN: &str =
         "WITH w AS (SELECT value FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS l(value)), \
          fresh AS (INSERT INTO product_slot (code) \
@@ -133,7 +116,7 @@ async fn postgres_product_ids(
             break;
         }
         let list = crate::store::bulk::rows::json_list(&missing);
-        for row in sqlx::query(sql).bind(&list).fetch_all(&mut *connection).await? {
+        for row in query(sql).bind(&list).fetch_all(&mut *connection).await? {
             if let Some(id) = row.try_get::<Option<i64>, _>(1)? {
                 found.insert(row.try_get(0)?, FoundSlot { id, committed });
             }
@@ -144,7 +127,7 @@ async fn postgres_product_ids(
         .map(|code| {
             found
                 .remove(*code)
-                .ok_or_else(|| sqlx::Error::Protocol(format!("product {code:?} got no roll-up id")))
+                .ok_or_else(|| DbError::Other(format!("product {code:?} got no roll-up id")))
         })
         .collect()
 }
@@ -153,43 +136,16 @@ async fn postgres_product_ids(
 /// yet), in the order asked: one native borrow on SQLite, reading runs of near keys by range
 /// rather than key by key; one statement on PostgreSQL.
 pub(crate) async fn read_blocks(
-    connection: &mut AnyConnection,
-    dialect: Dialect,
-    native: &mut NativeHandle,
+    connection: &mut Conn,
     wanted: &[(&'static str, Vec<i64>)],
-) -> Result<Vec<FxHashMap<i64, Vec<u8>>>, sqlx::Error> {
+) -> Result<Vec<FxHashMap<i64, Vec<u8>>>, DbError> {
     let mut found: Vec<FxHashMap<i64, Vec<u8>>> = wanted.iter().map(|_| FxHashMap::default()).collect();
     if wanted.iter().all(|(_, keys)| keys.is_empty()) {
         return Ok(found);
     }
-    match dialect {
-        Dialect::Sqlite => {
-            with_native_handle(connection, native, |native| {
-                let failed = |source| NativeError::Query {
-                    what: "roll-up block read",
-                    source,
-                };
-                for ((table, keys), blocks) in wanted.iter().zip(&mut found) {
-                    let mut statement = native
-                        .prepare(&format!(
-                            "SELECT key, sums FROM {table} WHERE key BETWEEN ?1 AND ?2"
-                        ))
-                        .map_err(failed)?;
-                    for (first, last) in key_runs(keys) {
-                        let mut rows = statement.query([first, last]).map_err(failed)?;
-                        while let Some(row) = rows.next().map_err(failed)? {
-                            let key: i64 = row.get(0).map_err(failed)?;
-                            if keys.binary_search(&key).is_ok() {
-                                blocks.insert(key, row.get(1).map_err(failed)?);
-                            }
-                        }
-                    }
-                }
-                Ok(())
-            })
-            .await?;
-        }
-        Dialect::Postgres => {
+    match connection.driver() {
+        Driver::Sqlite(native) => native.run(|native| sqlite_read_blocks(native, wanted, &mut found))?,
+        Driver::Postgres(_) => {
             // One primary-key probe per wanted key, driven by the list (see `plan::Known::load`),
             // each row tagged with the index of its table.
             let selects: Vec<String> = wanted
@@ -205,16 +161,16 @@ pub(crate) async fn read_blocks(
                 })
                 .collect();
             let sql = selects.join(" UNION ALL ");
-            let mut query = sqlx::query(&sql);
+            let mut statement = query(&sql);
             for (_, keys) in wanted {
-                query = query.bind(serde_json::Value::from(keys.as_slice()).to_string());
+                statement = statement.bind(serde_json::Value::from(keys.as_slice()).to_string());
             }
-            for row in query.fetch_all(&mut *connection).await? {
+            for row in statement.fetch_all(&mut *connection).await? {
                 let index: i64 = row.try_get(0)?;
                 let blocks = usize::try_from(index)
                     .ok()
                     .and_then(|index| found.get_mut(index))
-                    .ok_or_else(|| sqlx::Error::Protocol(format!("block read answered table {index}")))?;
+                    .ok_or_else(|| DbError::Other(format!("block read answered table {index}")))?;
                 if let Some(bytes) = row.try_get::<Option<Vec<u8>>, _>(2)? {
                     blocks.insert(row.try_get(1)?, bytes);
                 }
@@ -222,6 +178,29 @@ pub(crate) async fn read_blocks(
         }
     }
     Ok(found)
+}
+
+/// `read_blocks` on SQLite: runs of near keys by range rather than key by key.
+fn sqlite_read_blocks(
+    native: &rusqlite::Connection,
+    wanted: &[(&'static str, Vec<i64>)],
+    found: &mut [FxHashMap<i64, Vec<u8>>],
+) -> Result<(), DbError> {
+    for ((table, keys), blocks) in wanted.iter().zip(found) {
+        let mut statement = native.prepare_cached(&format!(
+            "SELECT key, sums FROM {table} WHERE key BETWEEN ?1 AND ?2"
+        ))?;
+        for (first, last) in key_runs(keys) {
+            let mut rows = statement.query([first, last])?;
+            while let Some(row) = rows.next()? {
+                let key: i64 = row.get(0)?;
+                if keys.binary_search(&key).is_ok() {
+                    blocks.insert(key, row.get(1)?);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Keys at most this far apart are read by one range scan, which passes over the rows between.
@@ -260,16 +239,8 @@ mod tests {
     }
 
     /// The ids of `codes` in a transaction of `store`, as ingestion asks for them.
-    async fn ids_in(tx: &mut AnyConnection, store: &Store, codes: &[&str]) -> Vec<i64> {
-        product_ids(
-            tx,
-            store.dialect(),
-            &mut NativeHandle::default(),
-            store.slot_cache(),
-            codes,
-        )
-        .await
-        .unwrap()
+    async fn ids_in(tx: &mut Conn, store: &Store, codes: &[&str]) -> Vec<i64> {
+        product_ids(tx, store.slot_cache(), codes).await.unwrap()
     }
 
     /// Only ids read back as committed are kept: an id assigned in a transaction that rolls

@@ -2,8 +2,10 @@
 //! in other branches' ledgers, the mirror of a trade's document type, and what routing one
 //! document came to (`RouteResult`), for routing and the register of routed trades alike.
 
+use crate::store::db::error::DbError;
+use crate::store::db::pool::Conn;
+use crate::store::db::query::query;
 use branchline_shared::DocType;
-use sqlx::{AnyConnection, Row};
 
 /// A registered branch and the codes that stand for it in other branches' ledgers.
 #[derive(Debug, Clone)]
@@ -15,10 +17,8 @@ pub(crate) struct Counterpart {
     pub(super) warehouse: String,
 }
 
-pub(crate) async fn load_counterparts(
-    connection: &mut AnyConnection,
-) -> Result<Vec<Counterpart>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, code, customer, supplier, warehouse FROM branch ORDER BY id")
+pub(crate) async fn load_counterparts(connection: &mut Conn) -> Result<Vec<Counterpart>, DbError> {
+    let rows = query("SELECT id, code, customer, supplier, warehouse FROM branch ORDER BY id")
         .fetch_all(connection)
         .await?;
     rows.into_iter()

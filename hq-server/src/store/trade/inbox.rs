@@ -1,12 +1,13 @@
 //! The inbox HQ keeps per branch (docs/guarantees.md): ordered entries the branch pulls after a position.
 //! What fills it (templates, routed documents) is `inbox_queue`; this is the pull path.
 
+use crate::store::db::error::DbError;
+use crate::store::db::pool::Conn;
+use crate::store::db::query::query;
 use crate::store::db::value::{get_u64, now_text, to_i64};
 use crate::store::registry::branches::BranchRef;
 use crate::store::{Store, StoreError};
 use branchline_shared::{InboxBody, InboxEntry};
-use sqlx::{AnyConnection, Row};
-use tokio_stream::StreamExt;
 
 /// A page of the inbox after a position.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,9 +34,9 @@ pub async fn pull(
     bound: PageBound,
 ) -> Result<InboxPage, StoreError> {
     let mut tx = store.begin_write().await?;
-    sqlx::query("UPDATE branch SET inbox_seq = $2, last_contact = $3 WHERE id = $1")
+    query("UPDATE branch SET inbox_seq = $2, last_contact = $3 WHERE id = $1")
         .bind(branch.id)
-        .bind(to_i64(after_seq))
+        .bind(to_i64(after_seq)?)
         .bind(now_text())
         .execute(&mut *tx)
         .await?;
@@ -51,21 +52,20 @@ pub async fn pull(
 
 /// Reads entries in seq order, row by row, until the page is full by count or by bytes.
 async fn read_page(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     branch_id: i64,
     after_seq: u64,
     bound: PageBound,
 ) -> Result<Vec<InboxEntry>, StoreError> {
-    let mut rows =
-        sqlx::query("SELECT seq, body FROM inbox WHERE branch_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
-            .bind(branch_id)
-            .bind(to_i64(after_seq))
-            .bind(i64::from(bound.max_entries))
-            .fetch(connection);
+    let rows = query("SELECT seq, body FROM inbox WHERE branch_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+        .bind(branch_id)
+        .bind(to_i64(after_seq)?)
+        .bind(i64::from(bound.max_entries))
+        .fetch_all(connection)
+        .await?;
     let mut entries = Vec::new();
     let mut page_bytes = 0usize;
-    while let Some(row) = rows.next().await {
-        let row = row?;
+    for row in rows {
         let body: String = row.try_get(1)?;
         if !entries.is_empty() && page_bytes + body.len() > bound.max_bytes {
             break;
@@ -84,11 +84,8 @@ async fn read_page(
 }
 
 /// The last entry in a branch's inbox (0 when empty).
-pub(crate) async fn inbox_last_seq(
-    connection: &mut AnyConnection,
-    branch_id: i64,
-) -> Result<u64, sqlx::Error> {
-    let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM inbox WHERE branch_id = $1")
+pub(crate) async fn inbox_last_seq(connection: &mut Conn, branch_id: i64) -> Result<u64, DbError> {
+    let row = query("SELECT COALESCE(MAX(seq), 0) FROM inbox WHERE branch_id = $1")
         .bind(branch_id)
         .fetch_one(connection)
         .await?;

@@ -3,17 +3,19 @@
 //! `hq-server admin trade list` shows. Placement itself is `routing`.
 
 use super::counterpart::{mirror_type, Counterpart, RouteResult};
+use crate::store::db::error::DbError;
+use crate::store::db::pool::Conn;
+use crate::store::db::query::query;
 use crate::store::db::value::to_i64;
 use crate::store::registry::branches::{audit, BranchRef};
 use crate::store::{Store, StoreError};
 use branchline_shared::{DocLink, DocRejection, DocType, Document, EntryBody};
-use sqlx::{AnyConnection, Row};
 
 /// A document linked to the other end's document: the trade was entered at both ends (or the
 /// receiver confirmed the draft HQ routed). Never routed back; HQ notes the second end.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn record_second_end(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     counterparts: &[Counterpart],
     sender: &BranchRef,
     epoch: u64,
@@ -21,7 +23,7 @@ pub(super) async fn record_second_end(
     document: &Document,
     link: &DocLink,
     now: &str,
-) -> Result<RouteResult, sqlx::Error> {
+) -> Result<RouteResult, DbError> {
     let Some(origin) = counterparts
         .iter()
         .find(|counterpart| counterpart.code == link.branch)
@@ -44,7 +46,7 @@ pub(super) async fn record_second_end(
         )
         .await;
     };
-    sqlx::query(
+    query(
         "UPDATE routed SET state = 'confirmed', target_number = $4, updated_at = $5 \
          WHERE source_branch_id = $1 AND source_number = $2 AND target_branch_id = $3 AND state IN ('queued', 'linked')",
     )
@@ -60,7 +62,7 @@ pub(super) async fn record_second_end(
 
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn upsert_routed(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     sender: &BranchRef,
     document: &Document,
     target_branch_id: Option<i64>,
@@ -70,8 +72,8 @@ pub(super) async fn upsert_routed(
     target_number: Option<&str>,
     reason: &str,
     now: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<(), DbError> {
+    query(
         "INSERT INTO routed (source_branch_id, source_number, target_branch_id, doc_type, state, inbox_seq, \
                              target_number, reason, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
@@ -84,7 +86,7 @@ pub(super) async fn upsert_routed(
     .bind(target_branch_id)
     .bind(routed_type.as_str())
     .bind(state)
-    .bind(inbox_seq.map(to_i64))
+    .bind(inbox_seq.map(to_i64).transpose()?)
     .bind(target_number)
     .bind(reason)
     .bind(now)
@@ -97,7 +99,7 @@ pub(super) async fn upsert_routed(
 /// and notes it in `routed`; the document itself stays applied at HQ.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn quarantine_routing(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     sender: &BranchRef,
     epoch: u64,
     seq: u64,
@@ -106,7 +108,7 @@ pub(super) async fn quarantine_routing(
     routed_type: DocType,
     reason: String,
     now: &str,
-) -> Result<RouteResult, sqlx::Error> {
+) -> Result<RouteResult, DbError> {
     let summary = match receiver {
         Some(receiver) => format!(
             "routing of document {} ({}) to {}",
@@ -114,15 +116,15 @@ pub(super) async fn quarantine_routing(
         ),
         None => format!("routing of document {} ({})", document.number, document.doc_type),
     };
-    sqlx::query(
+    query(
         "INSERT INTO quarantine (branch_id, epoch, seq, reason, summary, body, created_at, kind) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'routing') \
          ON CONFLICT (branch_id, epoch, seq) DO UPDATE SET reason = excluded.reason, summary = excluded.summary, \
              body = excluded.body, kind = excluded.kind, resolved_at = NULL",
     )
     .bind(sender.id)
-    .bind(to_i64(epoch))
-    .bind(to_i64(seq))
+    .bind(to_i64(epoch)?)
+    .bind(to_i64(seq)?)
     .bind(&reason)
     .bind(summary)
     .bind(EntryBody::Document(document.clone()).to_json())
@@ -147,17 +149,17 @@ pub(super) async fn quarantine_routing(
 
 /// The receiver refused a routed draft: HQ shows it in `trade list` and the audit log.
 pub(super) async fn record_rejection(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     counterparts: &[Counterpart],
     sender: &BranchRef,
     rejection: &DocRejection,
     now: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     if let Some(origin) = counterparts
         .iter()
         .find(|counterpart| counterpart.code == rejection.link.branch)
     {
-        sqlx::query(
+        query(
             "UPDATE routed SET state = 'rejected', target_number = $4, reason = $5, updated_at = $6 \
              WHERE source_branch_id = $1 AND source_number = $2 AND target_branch_id = $3",
         )
@@ -197,7 +199,7 @@ pub struct RoutedTrade {
 
 /// Routed trades, newest last, optionally only those in `state`, at most `limit`.
 pub async fn list(store: &Store, state: Option<&str>, limit: u32) -> Result<Vec<RoutedTrade>, StoreError> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT s.code, r.source_number, t.code, r.doc_type, r.state, r.inbox_seq, r.target_number, r.reason, \
                 r.updated_at \
          FROM routed r JOIN branch s ON s.id = r.source_branch_id LEFT JOIN branch t ON t.id = r.target_branch_id \

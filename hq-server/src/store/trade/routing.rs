@@ -10,10 +10,12 @@ use super::inbox_queue::append_inbox;
 use super::register::{quarantine_routing, record_rejection, record_second_end, upsert_routed};
 use crate::store::bulk::rows::placeholders;
 use crate::store::db::dialect::Dialect;
+use crate::store::db::error::DbError;
+use crate::store::db::pool::Conn;
+use crate::store::db::query::query;
 use crate::store::ingest::plan::Plan;
 use crate::store::registry::branches::BranchRef;
 use branchline_shared::{BaseKind, DocLink, DocRejection, DocType, Document, InboxBody};
-use sqlx::{AnyConnection, Row};
 use std::collections::HashSet;
 
 /// What routing needs from a batch's plan: the documents applied (with their outbox seq) and
@@ -49,13 +51,13 @@ fn is_trade_type(doc_type: DocType) -> bool {
 /// Routes the trade documents of a batch applied for `sender` and records the rejections it
 /// carried. Runs inside the ingestion (or quarantine retry) transaction.
 pub(crate) async fn route(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     dialect: Dialect,
     sender: &BranchRef,
     epoch: u64,
     routable: Routable<'_>,
     now: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), DbError> {
     if routable.is_empty() {
         return Ok(());
     }
@@ -85,7 +87,7 @@ pub(crate) async fn route(
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn route_document(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     dialect: Dialect,
     counterparts: &[Counterpart],
     sender: &BranchRef,
@@ -94,7 +96,7 @@ pub(crate) async fn route_document(
     document: &Document,
     batch: &Routable<'_>,
     now: &str,
-) -> Result<RouteResult, sqlx::Error> {
+) -> Result<RouteResult, DbError> {
     if !is_trade_type(document.doc_type) {
         return Ok(RouteResult::NotTrade);
     }
@@ -177,11 +179,11 @@ pub(crate) async fn route_document(
 
 /// Whether `document` of `sender` was routed before (and not left in quarantine).
 async fn routed_before(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     sender: &BranchRef,
     document: &Document,
-) -> Result<bool, sqlx::Error> {
-    let existing = sqlx::query("SELECT state FROM routed WHERE source_branch_id = $1 AND source_number = $2")
+) -> Result<bool, DbError> {
+    let existing = query("SELECT state FROM routed WHERE source_branch_id = $1 AND source_number = $2")
         .bind(sender.id)
         .bind(&document.number)
         .fetch_optional(&mut *connection)
@@ -195,14 +197,14 @@ async fn routed_before(
 /// Whether `receiver` already holds a document linked to `document` (the trade was entered at
 /// both ends); if so, the routing is registered as linked to it.
 async fn linked_at_receiver(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     sender: &BranchRef,
     receiver: &Counterpart,
     document: &Document,
     routed_type: DocType,
     now: &str,
-) -> Result<bool, sqlx::Error> {
-    let at_receiver = sqlx::query(
+) -> Result<bool, DbError> {
+    let at_receiver = query(
         "SELECT number FROM document WHERE branch_id = $1 AND link_branch = $2 AND link_number = $3 LIMIT 1",
     )
     .bind(receiver.id)
@@ -237,12 +239,12 @@ async fn linked_at_receiver(
 /// with the receiver; otherwise at the sender's number, which the receiving ledger resolves
 /// through the link of the draft it got for it.
 async fn routed_document(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     sender: &Counterpart,
     receiver: &Counterpart,
     document: &Document,
     batch: &Routable<'_>,
-) -> Result<Document, sqlx::Error> {
+) -> Result<Document, DbError> {
     let partner = match document.doc_type {
         DocType::SalesOut => sender.supplier.clone(),
         _ => sender.customer.clone(),
@@ -255,22 +257,22 @@ async fn routed_document(
             .find(|(_, source)| source.number == *source_number)
         {
             Some((_, source)) => source.link.clone(),
-            None => sqlx::query(
-                "SELECT link_branch, link_number FROM document WHERE branch_id = $1 AND number = $2",
-            )
-            .bind(sender.id)
-            .bind(source_number)
-            .fetch_optional(&mut *connection)
-            .await?
-            .map(|row| -> Result<Option<DocLink>, sqlx::Error> {
-                let branch: Option<String> = row.try_get(0)?;
-                let number: Option<String> = row.try_get(1)?;
-                Ok(branch
-                    .zip(number)
-                    .map(|(branch, number)| DocLink { branch, number }))
-            })
-            .transpose()?
-            .flatten(),
+            None => {
+                query("SELECT link_branch, link_number FROM document WHERE branch_id = $1 AND number = $2")
+                    .bind(sender.id)
+                    .bind(source_number)
+                    .fetch_optional(&mut *connection)
+                    .await?
+                    .map(|row| -> Result<Option<DocLink>, DbError> {
+                        let branch: Option<String> = row.try_get(0)?;
+                        let number: Option<String> = row.try_get(1)?;
+                        Ok(branch
+                            .zip(number)
+                            .map(|(branch, number)| DocLink { branch, number }))
+                    })
+                    .transpose()?
+                    .flatten()
+            }
         };
         if let Some(link) = source_link.filter(|link| link.branch == receiver.code) {
             red_of = Some(link.number);
@@ -294,11 +296,11 @@ async fn routed_document(
 /// Why the receiver could not take `routed`, if anything: every code must be HQ master data
 /// or one of the receiver's own records.
 async fn placement_problem(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     dialect: Dialect,
     receiver: &Counterpart,
     routed: &Document,
-) -> Result<Option<String>, sqlx::Error> {
+) -> Result<Option<String>, DbError> {
     if let Err(error) = routed.validate() {
         return Ok(Some(error.to_string()));
     }
@@ -347,12 +349,12 @@ async fn placement_problem(
 
 /// Which of `codes` HQ master data or branch `branch_id`'s own records hold.
 async fn known_at(
-    connection: &mut AnyConnection,
+    connection: &mut Conn,
     dialect: Dialect,
     branch_id: i64,
     kind: BaseKind,
     codes: &[&str],
-) -> Result<HashSet<String>, sqlx::Error> {
+) -> Result<HashSet<String>, DbError> {
     let mut known = HashSet::new();
     for chunk in codes.chunks(1000) {
         let n = chunk.len();
@@ -365,15 +367,15 @@ async fn known_at(
             dialect.placeholder(n + 3),
             placeholders(dialect, n + 4, n),
         );
-        let mut query = sqlx::query(&sql).bind(kind.as_str());
+        let mut statement = query(&sql).bind(kind.as_str());
         for code in chunk {
-            query = query.bind(*code);
+            statement = statement.bind(*code);
         }
-        query = query.bind(branch_id).bind(kind.as_str());
+        statement = statement.bind(branch_id).bind(kind.as_str());
         for code in chunk {
-            query = query.bind(*code);
+            statement = statement.bind(*code);
         }
-        for row in query.fetch_all(&mut *connection).await? {
+        for row in statement.fetch_all(&mut *connection).await? {
             known.insert(row.try_get(0)?);
         }
     }
