@@ -5,7 +5,6 @@ use crate::ledger::{branch_node, confirmed_totals, seed_ledger, write_documents_
 use crate::process::{command, run_command, Run};
 use anyhow::{Context, Result};
 use rust_decimal::Decimal;
-use sqlx::Row;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -189,58 +188,63 @@ pub fn ledger_positions(ledger: &Path) -> Result<branch_node::LedgerStatus> {
 /// Count, lines, quantity, amount and tax of what HQ's store holds for `branch` (SQLite keeps
 /// scaled integers: qty ×10⁴, money in cents; PostgreSQL keeps NUMERIC, read as text).
 pub async fn hq_totals(db_url: &str, branch: &str) -> Result<JsonlSummary> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(db_url)
-        .await
-        .context("opening the HQ store")?;
-    let totals = if db_url.starts_with("postgres") {
-        let documents = sqlx::query(
-            "SELECT count(*)::BIGINT, COALESCE(sum(d.amount), 0)::TEXT, COALESCE(sum(d.tax), 0)::TEXT
-             FROM document d JOIN branch b ON b.id = d.branch_id WHERE b.code = $1",
-        )
-        .bind(branch)
-        .fetch_one(&pool)
-        .await?;
-        let lines = sqlx::query(
-            "SELECT count(*)::BIGINT, COALESCE(sum(l.qty), 0)::TEXT
-             FROM document_line l JOIN branch b ON b.id = l.branch_id WHERE b.code = $1",
-        )
-        .bind(branch)
-        .fetch_one(&pool)
-        .await?;
-        let decimal = |text: String| -> Result<Decimal> { text.parse().context("NUMERIC from HQ") };
-        JsonlSummary {
-            documents: documents.try_get::<i64, _>(0)? as u64,
-            lines: lines.try_get::<i64, _>(0)? as u64,
-            qty: decimal(lines.try_get(1)?)?,
-            amount: decimal(documents.try_get(1)?)?,
-            tax: decimal(documents.try_get(2)?)?,
-        }
-    } else {
-        let documents = sqlx::query(
-            "SELECT count(*), COALESCE(sum(d.amount), 0), COALESCE(sum(d.tax), 0)
-             FROM document d JOIN branch b ON b.id = d.branch_id WHERE b.code = $1",
-        )
-        .bind(branch)
-        .fetch_one(&pool)
-        .await?;
-        let lines = sqlx::query(
-            "SELECT count(*), COALESCE(sum(l.qty), 0)
-             FROM document_line l JOIN branch b ON b.id = l.branch_id WHERE b.code = $1",
-        )
-        .bind(branch)
-        .fetch_one(&pool)
-        .await?;
-        JsonlSummary {
-            documents: documents.try_get::<i64, _>(0)? as u64,
-            lines: lines.try_get::<i64, _>(0)? as u64,
-            qty: Decimal::new(lines.try_get(1)?, 4),
-            amount: Decimal::new(documents.try_get(1)?, 2),
-            tax: Decimal::new(documents.try_get(2)?, 2),
+    use hq_server::store::db::url::{parse_db_url, DbLocation};
+    let totals = match parse_db_url(db_url)? {
+        DbLocation::Postgres => hq_totals_postgres(db_url, branch).await?,
+        DbLocation::SqliteFile(path) => {
+            let db = rusqlite::Connection::open(&path).context("opening the HQ store")?;
+            let (documents, amount, tax): (i64, i64, i64) = db.query_row(
+                "SELECT count(*), COALESCE(sum(d.amount), 0), COALESCE(sum(d.tax), 0)
+                 FROM document d JOIN branch b ON b.id = d.branch_id WHERE b.code = ?1",
+                [branch],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )?;
+            let (lines, qty): (i64, i64) = db.query_row(
+                "SELECT count(*), COALESCE(sum(l.qty), 0)
+                 FROM document_line l JOIN branch b ON b.id = l.branch_id WHERE b.code = ?1",
+                [branch],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            JsonlSummary {
+                documents: documents as u64,
+                lines: lines as u64,
+                qty: Decimal::new(qty, 4),
+                amount: Decimal::new(amount, 2),
+                tax: Decimal::new(tax, 2),
+            }
         }
     };
-    pool.close().await;
     Ok(normalized(totals))
+}
+
+async fn hq_totals_postgres(db_url: &str, branch: &str) -> Result<JsonlSummary> {
+    use sqlx::Connection;
+    let mut db = sqlx::PgConnection::connect(db_url)
+        .await
+        .context("opening the HQ store")?;
+    let (documents, amount, tax): (i64, String, String) = sqlx::query_as(
+        "SELECT count(*)::BIGINT, COALESCE(sum(d.amount), 0)::TEXT, COALESCE(sum(d.tax), 0)::TEXT
+         FROM document d JOIN branch b ON b.id = d.branch_id WHERE b.code = $1",
+    )
+    .bind(branch)
+    .fetch_one(&mut db)
+    .await?;
+    let (lines, qty): (i64, String) = sqlx::query_as(
+        "SELECT count(*)::BIGINT, COALESCE(sum(l.qty), 0)::TEXT
+         FROM document_line l JOIN branch b ON b.id = l.branch_id WHERE b.code = $1",
+    )
+    .bind(branch)
+    .fetch_one(&mut db)
+    .await?;
+    db.close().await?;
+    let decimal = |text: String| -> Result<Decimal> { text.parse().context("NUMERIC from HQ") };
+    Ok(JsonlSummary {
+        documents: documents as u64,
+        lines: lines as u64,
+        qty: decimal(qty)?,
+        amount: decimal(amount)?,
+        tax: decimal(tax)?,
+    })
 }
 
 /// The ledger's confirmed-document totals, normalized for comparison with `hq_totals`.

@@ -224,25 +224,39 @@ impl Group {
     /// Per product, the signed stock movement HQ holds for branch `code`'s confirmed documents
     /// (opening and purchase-in add, sales-out and retail-sale take away), from HQ's stored lines.
     pub async fn hq_on_hand(&self, code: &str, product: &str) -> Result<Decimal> {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(self.hq.db_url())
-            .await
-            .context("opening the HQ store")?;
-        let rows = sqlx::query(
-            "SELECT d.doc_type, l.qty FROM document_line l \
+        use hq_server::store::db::url::{parse_db_url, DbLocation};
+        const LINES: &str = "SELECT d.doc_type, CAST(l.qty AS TEXT) FROM document_line l \
              JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number \
-             JOIN branch b ON b.id = l.branch_id WHERE b.code = $1 AND l.product = $2",
-        )
-        .bind(code)
-        .bind(product)
-        .fetch_all(&pool)
-        .await?;
-        pool.close().await;
+             JOIN branch b ON b.id = l.branch_id WHERE b.code = $1 AND l.product = $2";
+        // (document type, quantity as stored: NUMERIC text on PostgreSQL, ×10⁴ on SQLite)
+        let rows: Vec<(String, Decimal)> = match parse_db_url(self.hq.db_url())? {
+            DbLocation::Postgres => {
+                use sqlx::Connection;
+                let mut db = sqlx::PgConnection::connect(self.hq.db_url())
+                    .await
+                    .context("opening the HQ store")?;
+                let rows: Vec<(String, String)> = sqlx::query_as(LINES)
+                    .bind(code)
+                    .bind(product)
+                    .fetch_all(&mut db)
+                    .await?;
+                db.close().await?;
+                rows.into_iter()
+                    .map(|(doc_type, qty)| Ok((doc_type, qty.parse::<Decimal>()?)))
+                    .collect::<Result<_>>()?
+            }
+            DbLocation::SqliteFile(path) => {
+                let db = rusqlite::Connection::open(&path).context("opening the HQ store")?;
+                let sql = LINES.replace("CAST(l.qty AS TEXT)", "l.qty");
+                let mut statement = db.prepare(&sql)?;
+                let rows = statement.query_map([code, product], |row| {
+                    Ok((row.get::<_, String>(0)?, Decimal::new(row.get::<_, i64>(1)?, 4)))
+                })?;
+                rows.collect::<Result<_, _>>()?
+            }
+        };
         let mut on_hand = Decimal::ZERO;
-        for row in rows {
-            use sqlx::Row;
-            let doc_type: String = row.try_get(0)?;
-            let qty = Decimal::new(row.try_get::<i64, _>(1)?, 4);
+        for (doc_type, qty) in rows {
             match doc_type.as_str() {
                 "opening" | "purchase-in" => on_hand += qty,
                 "sales-out" | "retail-sale" => on_hand -= qty,

@@ -7,6 +7,7 @@ pub mod agent;
 pub mod bench;
 pub mod group;
 pub mod hq;
+pub mod hq_db;
 pub mod ledger;
 pub mod net;
 pub mod postgres;

@@ -60,16 +60,12 @@ pub(super) async fn kept_pg_database(base: &str, name: &str) -> anyhow::Result<S
 
 /// How many documents a kept database already holds (0 when new).
 async fn stored_documents(url: &str) -> anyhow::Result<usize> {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let mut connection = sqlx::AnyConnection::connect(url)
+    let mut connection = crate::hq_db::HqDb::connect(url)
         .await
         .with_context(|| format!("connecting to {url}"))?;
-    let count: Result<(i64,), _> = sqlx::query_as("SELECT COUNT(*) FROM document")
-        .fetch_one(&mut connection)
-        .await;
+    let count = connection.integer("SELECT COUNT(*) FROM document").await;
     connection.close().await.ok();
-    Ok(count.map(|(count,)| count as usize).unwrap_or(0))
+    Ok(count.map(|count| count as usize).unwrap_or(0))
 }
 
 fn branch_code(org_idx: usize) -> String {

@@ -34,7 +34,6 @@ use hq_server::store::report::consolidated;
 use hq_server::store::report::query::ReportQuery;
 use hq_server::store::rollup::fold;
 use hq_server::store::Store;
-use sqlx::Connection;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -329,10 +328,8 @@ async fn measure_reports(
             direct,
         });
     }
-    let mut connection = sqlx::AnyConnection::connect(url).await?;
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rollup_pending")
-        .fetch_one(&mut connection)
-        .await?;
+    let mut connection = crate::hq_db::HqDb::connect(url).await?;
+    let pending = connection.integer("SELECT COUNT(*) FROM rollup_pending").await?;
     connection.close().await?;
     let started = Instant::now();
     let branches = fold::fold_pending(&store).await?;
@@ -342,7 +339,8 @@ async fn measure_reports(
     );
     for figure in &mut figures {
         let query = ReportQuery::parse("001", "2025-01-01", "2025-12-31", &[figure.by.to_owned()])?;
-        let (folded, report) = time_median(5, || async { Ok(consolidated::sales(&store, &query).await?) }).await?;
+        let (folded, report) =
+            time_median(5, || async { Ok(consolidated::sales(&store, &query).await?) }).await?;
         anyhow::ensure!(
             report.rows.len() == figure.rows,
             "the fold changed the --by {} report",

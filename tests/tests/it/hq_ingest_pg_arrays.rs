@@ -1,5 +1,5 @@
-//! HQ's PostgreSQL bulk writes (`pg_arrays`: each column one array literal, a batch's tables in
-//! one statement) through the real gRPC server on a real cluster: awkward text comes back exactly,
+//! HQ's PostgreSQL bulk writes (`bulk::postgres`: each column one typed array, a batch's tables
+//! in one statement) through the real gRPC server on a real cluster: awkward text comes back exactly,
 //! and a batch larger than one statement is split and applied whole.
 
 use crate::hq_support::{assert_hq_holds, batch, counts, decimal, push, sales_out, setup_branch, wire};
@@ -31,7 +31,7 @@ const AWKWARD_TEXT: [&str; 17] = [
 
 /// What HQ's bulk writes store (master records, branch-local records, documents, rejections,
 /// quarantined bodies) reads back from PostgreSQL exactly as sent, awkward text, empty strings
-/// and NULLs included: each column travels as one array literal, whose quoting must hold.
+/// and NULLs included: each column travels as one typed array, which must keep them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hq_ingestion_keeps_awkward_text_on_postgres() {
     use sqlx::Connection;

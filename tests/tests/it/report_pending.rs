@@ -8,7 +8,7 @@ use crate::report_props::assert_reports_match_lines;
 use crate::report_streams::{sale, setup_group, PRODUCTS};
 use branchline_shared::EntryBody;
 use branchline_tests::hq::{launch_hq_with, HqStoreKind};
-use sqlx::Connection;
+use branchline_tests::hq_db::HqDb;
 
 /// With a fold every 3 batches, a branch's additions wait as pending rows, one per batch, and
 /// the third batch folds them into the blocks; reports equal the lines in both states.
@@ -21,7 +21,7 @@ async fn pending_fold_case(store_kind: HqStoreKind) {
     .await;
     let tokens = setup_group(&hq).await;
     let store = hq.open_store().await.unwrap();
-    let mut connection = sqlx::AnyConnection::connect(hq.db_url()).await.unwrap();
+    let mut connection = HqDb::connect(hq.db_url()).await.unwrap();
     let mut client = hq.transfer(&tokens[0]).await;
     for (index, expected_rows) in [1, 2, 0, 1].into_iter().enumerate() {
         let seq = index as u64 + 1;
@@ -34,12 +34,12 @@ async fn pending_fold_case(store_kind: HqStoreKind) {
         .await
         .expect("push");
         assert_eq!(ack.applied, 1, "{ack:?}");
-        let pending_rows: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM rollup_pending WHERE branch_id = (SELECT id FROM branch WHERE code = 'SZ')",
-        )
-        .fetch_one(&mut connection)
-        .await
-        .unwrap();
+        let pending_rows = connection
+            .integer(
+                "SELECT COUNT(*) FROM rollup_pending WHERE branch_id = (SELECT id FROM branch WHERE code = 'SZ')",
+            )
+            .await
+            .unwrap();
         assert_eq!(pending_rows, expected_rows, "pending rows after batch {seq}");
         if expected_rows != 1 {
             assert_reports_match_lines(&store, ("2025-12-11".into(), "2025-12-12".into())).await;
@@ -67,7 +67,7 @@ async fn pending_rows_fold_every_third_batch_postgres() {
 async fn idle_fold_case(store_kind: HqStoreKind) {
     let hq = launch_hq_with(store_kind, |config| config.limits.rollup_idle_fold_seconds = 1).await;
     let tokens = setup_group(&hq).await;
-    let mut connection = sqlx::AnyConnection::connect(hq.db_url()).await.unwrap();
+    let mut connection = HqDb::connect(hq.db_url()).await.unwrap();
     let mut client = hq.transfer(&tokens[0]).await;
     let documents = [
         sale("SZ-1", "2025-12-10", "P001"),
@@ -81,12 +81,12 @@ async fn idle_fold_case(store_kind: HqStoreKind) {
     push(&mut client, batch("SZ", 1, entries)).await.expect("push");
     let mut waited = 0;
     loop {
-        let pending_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rollup_pending")
-            .fetch_one(&mut connection)
+        let pending_rows = connection
+            .integer("SELECT COUNT(*) FROM rollup_pending")
             .await
             .unwrap();
-        let folded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sales_year_block")
-            .fetch_one(&mut connection)
+        let folded = connection
+            .integer("SELECT COUNT(*) FROM sales_year_block")
             .await
             .unwrap();
         if pending_rows == 0 && folded > 0 {

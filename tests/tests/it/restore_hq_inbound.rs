@@ -10,13 +10,13 @@ use branchline_tests::hq::{launch_hq, HqStoreKind};
 
 /// A consistent copy of the running HQ's SQLite store (`VACUUM INTO`); returns its URL.
 async fn copy_running_store(db_url: &str, copy: &std::path::Path) -> Result<String> {
-    use sqlx::Connection;
-    let mut connection = sqlx::SqliteConnection::connect(db_url).await?;
+    let mut connection = branchline_tests::hq_db::HqDb::connect(db_url).await?;
     let vacuum = format!("VACUUM INTO '{}'", copy.display());
-    sqlx::Executor::execute(&mut connection, vacuum.as_str())
+    connection
+        .execute(&vacuum)
         .await
         .context("copying the HQ store")?;
-    connection.close().await.ok();
+    connection.close().await?;
     Ok(format!("sqlite://{}", copy.display()))
 }
 
