@@ -17,3 +17,18 @@ pub(crate) fn get_u64(row: &Row, index: usize) -> Result<u64, DbError> {
 pub(crate) fn to_i64(value: u64) -> Result<i64, DbError> {
     i64::try_from(value).map_err(|_| DbError::TooLarge { value })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_counter_past_bigint_is_refused_not_clamped() {
+        assert_eq!(to_i64(0).unwrap(), 0);
+        assert_eq!(to_i64(i64::MAX as u64).unwrap(), i64::MAX);
+        assert!(matches!(
+            to_i64(i64::MAX as u64 + 1),
+            Err(DbError::TooLarge { value }) if value == i64::MAX as u64 + 1
+        ));
+    }
+}
