@@ -3,8 +3,8 @@
 //! store's `credential` module; tokens are never logged.
 
 use crate::service::refusal_audit::RefusalLog;
-use crate::store::registry::token::token_sha256;
 use crate::store::registry::branches::branch_by_token_hash;
+use crate::store::registry::token::token_sha256;
 use crate::store::StoreError;
 use sha2::{Digest, Sha256};
 

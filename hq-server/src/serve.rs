@@ -137,9 +137,13 @@ impl Background {
 
         let (stop_folder, folder_stopped) = tokio::sync::oneshot::channel::<()>();
         let idle = std::time::Duration::from_secs(limits.rollup_idle_fold_seconds);
-        let folder = tokio::spawn(crate::store::rollup::fold::fold_when_idle(store.clone(), idle, async {
-            let _ = folder_stopped.await;
-        }));
+        let folder = tokio::spawn(crate::store::rollup::fold::fold_when_idle(
+            store.clone(),
+            idle,
+            async {
+                let _ = folder_stopped.await;
+            },
+        ));
         Background {
             stop_flusher,
             flusher,

@@ -320,26 +320,7 @@ async fn ingest_in_transaction(
 ) -> Result<IngestAck, IngestError> {
     let mut tx = store.begin_write().await?;
     let state = lock_branch(&mut tx, store, branch).await?;
-    if batch.epoch < state.epoch {
-        return Err(IngestError::EpochTooOld {
-            branch: branch.code.clone(),
-            requested: batch.epoch,
-            current: state.epoch,
-        });
-    }
-    let hwm = if batch.epoch == state.epoch {
-        state.last_seq
-    } else {
-        0
-    };
-    if let Some(first) = batch.entries.first() {
-        if first.seq > hwm + 1 {
-            return Err(IngestError::Gap {
-                hwm,
-                first: first.seq,
-            });
-        }
-    }
+    let hwm = high_water_mark(branch, batch, state.epoch, state.last_seq)?;
     let (held, fresh): (Vec<&Incoming>, Vec<&Incoming>) =
         batch.entries.iter().partition(|entry| entry.seq <= hwm);
     check_resends(&mut tx, branch, batch.epoch, &held).await?;
@@ -351,60 +332,15 @@ async fn ingest_in_transaction(
         .collect();
     let mut known = Known::load(&mut tx, store.dialect(), branch.id, &bodies).await?;
     let mut plan = Plan::default();
-    let mut ack = IngestAck {
-        epoch: batch.epoch,
-        acked_seq: hwm,
-        applied: 0,
-        duplicates: held.len() as u32,
-        quarantined: 0,
-    };
-    let mut entry_cells = Vec::with_capacity(fresh.len() * ENTRY_INSERT.columns.len());
-    let mut quarantine_cells = Vec::new();
+    let mut sorted = Sorted::new(batch.epoch, hwm, held.len(), fresh.len());
     for entry in &fresh {
-        let (kind, outcome) = match &entry.body {
-            Ok(body) => {
-                let outcome = plan.add(&mut known, entry.seq, body, entry.document_facts.as_ref());
-                (entry_kind(body), outcome)
-            }
-            Err(reason) => (
-                "malformed",
-                Outcome::Quarantined {
-                    reason: reason.clone(),
-                },
-            ),
-        };
-        match &outcome {
-            Outcome::Applied => ack.applied += 1,
-            Outcome::Duplicate => ack.duplicates += 1,
-            Outcome::Quarantined { reason } => {
-                ack.quarantined += 1;
-                tracing::warn!(branch = %branch.code, seq = entry.seq, %reason, "entry quarantined");
-                quarantine_cells.extend([
-                    Value::Int(branch.id),
-                    Value::Int(to_i64(batch.epoch)?),
-                    Value::Int(to_i64(entry.seq)?),
-                    Value::Text(reason.clone()),
-                    Value::Text(match &entry.body {
-                        Ok(body) => body.summary(),
-                        Err(_) => format!("malformed entry {}", entry.seq),
-                    }),
-                    Value::Text(entry.body.as_ref().map(EntryBody::to_json).unwrap_or_default()),
-                    Value::Str(&now),
-                ]);
-            }
-        }
-        entry_cells.extend([
-            Value::Int(branch.id),
-            Value::Int(to_i64(batch.epoch)?),
-            Value::Int(to_i64(entry.seq)?),
-            Value::Str(&entry.content_hash),
-            Value::Str(kind),
-            Value::Str(outcome.as_str()),
-            Value::Str(&now),
-        ]);
-        ack.acked_seq = entry.seq;
+        sorted.add(&mut plan, &mut known, branch, batch.epoch, entry, &now)?;
     }
-    let dialect = store.dialect();
+    let Sorted {
+        ack,
+        entry_cells,
+        quarantine_cells,
+    } = sorted;
     let routable = crate::store::trade::routing::Routable::from_plan(&plan);
     let mut inserts = Inserts::default();
     // The delta computed with the batch holds when every document of the batch is applied.
@@ -416,23 +352,143 @@ async fn ingest_in_transaction(
     inserts.add(&ENTRY_INSERT, entry_cells);
     inserts.add(&QUARANTINE_INSERT, quarantine_cells);
     inserts.write(&mut tx).await?;
+    let dialect = store.dialect();
     crate::store::trade::routing::route(&mut tx, dialect, branch, batch.epoch, routable, &now).await?;
     let received_at = (!fresh.is_empty()).then(|| now.clone());
+    record_position(&mut tx, branch, batch, ack.acked_seq, received_at, &now).await?;
+    tx.commit().await?;
+    store.after_commit();
+    Ok(ack)
+}
+
+/// The branch's high-water mark in the batch's epoch (0 in a newer one), once the batch is
+/// known to be neither of an older epoch nor to start past the mark.
+fn high_water_mark(
+    branch: &BranchRef,
+    batch: &IngestBatch,
+    epoch: u64,
+    last_seq: u64,
+) -> Result<u64, IngestError> {
+    if batch.epoch < epoch {
+        return Err(IngestError::EpochTooOld {
+            branch: branch.code.clone(),
+            requested: batch.epoch,
+            current: epoch,
+        });
+    }
+    let hwm = if batch.epoch == epoch { last_seq } else { 0 };
+    if let Some(first) = batch.entries.first() {
+        if first.seq > hwm + 1 {
+            return Err(IngestError::Gap {
+                hwm,
+                first: first.seq,
+            });
+        }
+    }
+    Ok(hwm)
+}
+
+/// The new entries of a batch sorted into applied, duplicate and quarantined: the ack so far
+/// and the `entry` and `quarantine` rows to write.
+struct Sorted<'a> {
+    ack: IngestAck,
+    entry_cells: Vec<Value<'a>>,
+    quarantine_cells: Vec<Value<'a>>,
+}
+
+impl<'a> Sorted<'a> {
+    fn new(epoch: u64, hwm: u64, held: usize, fresh: usize) -> Sorted<'a> {
+        Sorted {
+            ack: IngestAck {
+                epoch,
+                acked_seq: hwm,
+                applied: 0,
+                duplicates: held as u32,
+                quarantined: 0,
+            },
+            entry_cells: Vec::with_capacity(fresh * ENTRY_INSERT.columns.len()),
+            quarantine_cells: Vec::new(),
+        }
+    }
+
+    /// Plans one new entry and records its outcome.
+    fn add(
+        &mut self,
+        plan: &mut Plan<'a>,
+        known: &mut Known<'a>,
+        branch: &BranchRef,
+        epoch: u64,
+        entry: &'a Incoming,
+        now: &'a str,
+    ) -> Result<(), IngestError> {
+        let (kind, outcome) = match &entry.body {
+            Ok(body) => {
+                let outcome = plan.add(known, entry.seq, body, entry.document_facts.as_ref());
+                (entry_kind(body), outcome)
+            }
+            Err(reason) => (
+                "malformed",
+                Outcome::Quarantined {
+                    reason: reason.clone(),
+                },
+            ),
+        };
+        match &outcome {
+            Outcome::Applied => self.ack.applied += 1,
+            Outcome::Duplicate => self.ack.duplicates += 1,
+            Outcome::Quarantined { reason } => {
+                self.ack.quarantined += 1;
+                tracing::warn!(branch = %branch.code, seq = entry.seq, %reason, "entry quarantined");
+                self.quarantine_cells.extend([
+                    Value::Int(branch.id),
+                    Value::Int(to_i64(epoch)?),
+                    Value::Int(to_i64(entry.seq)?),
+                    Value::Text(reason.clone()),
+                    Value::Text(match &entry.body {
+                        Ok(body) => body.summary(),
+                        Err(_) => format!("malformed entry {}", entry.seq),
+                    }),
+                    Value::Text(entry.body.as_ref().map(EntryBody::to_json).unwrap_or_default()),
+                    Value::Str(now),
+                ]);
+            }
+        }
+        self.entry_cells.extend([
+            Value::Int(branch.id),
+            Value::Int(to_i64(epoch)?),
+            Value::Int(to_i64(entry.seq)?),
+            Value::Str(&entry.content_hash),
+            Value::Str(kind),
+            Value::Str(outcome.as_str()),
+            Value::Str(now),
+        ]);
+        self.ack.acked_seq = entry.seq;
+        Ok(())
+    }
+}
+
+/// The branch's new position, last receipt and contact, and reported backlog.
+async fn record_position(
+    tx: &mut Conn,
+    branch: &BranchRef,
+    batch: &IngestBatch,
+    acked_seq: u64,
+    received_at: Option<String>,
+    now: &str,
+) -> Result<(), IngestError> {
     query(
         "UPDATE branch SET epoch = $2, last_seq = $3, received_at = COALESCE($4, received_at), \
          last_contact = $5, backlog = COALESCE($6, backlog) WHERE id = $1",
     )
     .bind(branch.id)
     .bind(to_i64(batch.epoch)?)
-    .bind(to_i64(ack.acked_seq)?)
+    .bind(to_i64(acked_seq)?)
     .bind(received_at)
-    .bind(&now)
+    .bind(now)
     .bind(batch.backlog.map(to_i64).transpose()?)
-    .execute(&mut *tx)
+    .execute(tx)
     .await?;
-    tx.commit().await?;
-    store.after_commit();
-    Ok(ack)
+    Ok(())
 }
 
 /// Entries at or below the high-water mark must equal what HQ holds: then they are duplicates.

@@ -162,48 +162,9 @@ pub async fn add_org(store: &Store, code: &str, name: &str) -> Result<(), Regist
 
 /// Registers a branch; returns its transfer token (HQ keeps only the token's SHA-256).
 pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, RegistryError> {
-    validate_branch_code(&branch.code)?;
-    validate_name("branch", &branch.code, &branch.name)?;
-    validate_org_code(&branch.org)?;
-    validate_record_code("counterpart customer", &branch.customer)?;
-    validate_record_code("counterpart supplier", &branch.supplier)?;
-    validate_record_code("counterpart warehouse", &branch.warehouse)?;
-    if branch.mode != MODE_INDEPENDENT_SALES {
-        return Err(RegistryError::UnknownMode {
-            mode: branch.mode.clone(),
-        });
-    }
+    validate_new_branch(branch)?;
     let mut tx = store.begin_write().await?;
-    if query("SELECT 1 FROM org WHERE code = $1")
-        .bind(&branch.org)
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_none()
-    {
-        return Err(RegistryError::UnknownOrg {
-            code: branch.org.clone(),
-        });
-    }
-    if query("SELECT 1 FROM branch WHERE code = $1")
-        .bind(&branch.code)
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some()
-    {
-        return Err(RegistryError::BranchExists {
-            code: branch.code.clone(),
-        });
-    }
-    if let Some(row) = query("SELECT code FROM branch WHERE org = $1")
-        .bind(&branch.org)
-        .fetch_optional(&mut *tx)
-        .await?
-    {
-        return Err(RegistryError::OrgHasBranch {
-            org: branch.org.clone(),
-            branch: row.try_get(0)?,
-        });
-    }
+    check_branch_place(&mut tx, branch).await?;
     let counterparts = Counterparts {
         branch: &branch.code,
         customer: &branch.customer,
@@ -243,6 +204,57 @@ pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, Reg
     }
     tx.commit().await?;
     Ok(token)
+}
+
+/// A new branch's own fields, checked before the store is touched.
+fn validate_new_branch(branch: &NewBranch) -> Result<(), RegistryError> {
+    validate_branch_code(&branch.code)?;
+    validate_name("branch", &branch.code, &branch.name)?;
+    validate_org_code(&branch.org)?;
+    validate_record_code("counterpart customer", &branch.customer)?;
+    validate_record_code("counterpart supplier", &branch.supplier)?;
+    validate_record_code("counterpart warehouse", &branch.warehouse)?;
+    if branch.mode != MODE_INDEPENDENT_SALES {
+        return Err(RegistryError::UnknownMode {
+            mode: branch.mode.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The branch's organization exists and has no branch yet, and its code is free.
+async fn check_branch_place(tx: &mut Conn, branch: &NewBranch) -> Result<(), RegistryError> {
+    if query("SELECT 1 FROM org WHERE code = $1")
+        .bind(&branch.org)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_none()
+    {
+        return Err(RegistryError::UnknownOrg {
+            code: branch.org.clone(),
+        });
+    }
+    if query("SELECT 1 FROM branch WHERE code = $1")
+        .bind(&branch.code)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some()
+    {
+        return Err(RegistryError::BranchExists {
+            code: branch.code.clone(),
+        });
+    }
+    if let Some(row) = query("SELECT code FROM branch WHERE org = $1")
+        .bind(&branch.org)
+        .fetch_optional(&mut *tx)
+        .await?
+    {
+        return Err(RegistryError::OrgHasBranch {
+            org: branch.org.clone(),
+            branch: row.try_get(0)?,
+        });
+    }
+    Ok(())
 }
 
 /// The branch holding the token with this SHA-256, if any.
