@@ -16,7 +16,7 @@ use crate::service::credential_gate::caller::Caller;
 use crate::service::credential_gate::{AuthenticatedBranch, CredentialGate, GateError};
 use crate::service::refusal_audit::{code_name, RefusalLog};
 use crate::store::ingest::batch::{self, Incoming, IngestAck, IngestBatch, IngestError};
-use crate::store::ingest::reconcile;
+use crate::store::ingest::{hello, reconcile};
 use crate::store::registry::branches::BranchRef;
 use crate::store::rollup::packed::PackError;
 use crate::store::trade::inbox;
@@ -277,7 +277,7 @@ impl Transfer for TransferService {
             let hello = request.get_ref();
             check_ledger_branch(&self.refusals, "hello", &branch.code, &hello.branch).await?;
             check_protocol(hello.protocol_version)?;
-            let state = batch::hello(
+            let state = hello::hello(
                 &self.store,
                 &branch,
                 hello.epoch,

@@ -14,7 +14,7 @@ mod deploy_scripts;
 mod document_size;
 mod hq_cli;
 mod hq_ingest;
-mod hq_ingest_pg_arrays;
+mod hq_ingest_pg_bulk;
 mod hq_python;
 mod hq_replicas;
 mod hq_startup;
