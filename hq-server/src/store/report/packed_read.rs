@@ -15,6 +15,7 @@ use super::query::GroupBy;
 use crate::store::db::dialect::{AMOUNT_SCALE, QTY_SCALE};
 use crate::store::db::error::DbError;
 use crate::store::db::query::query;
+use crate::store::db::read_only::open_read_only;
 use crate::store::rollup::packed::{SlotSums, BLOCK_SLOTS};
 use crate::store::rollup::pending::Part;
 use crate::store::rollup::{packed, pending};
@@ -331,19 +332,6 @@ pub(super) async fn read_packed(
     }
     folder.flush(&mut groups)?;
     Ok(groups)
-}
-
-/// A read-only rusqlite connection to the store's file for a report reader thread.
-pub(super) fn open_read_only(path: &Path) -> Result<rusqlite::Connection, ReadError> {
-    use rusqlite::OpenFlags;
-    let connection = rusqlite::Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    connection.busy_timeout(std::time::Duration::from_secs(30))?;
-    // Reading through a memory map saves copying every page of a large roll-up.
-    connection.pragma_update(None, "mmap_size", 1_i64 << 30)?;
-    Ok(connection)
 }
 
 /// Reads the blocks of `branches` ((ledger, store id), in ledger order) into `groups`.
