@@ -9,10 +9,10 @@ use crate::outbox::parse_entry_body;
 use branchline_shared::{encode_container, ContainerHeader, ContainerKind, OutboxEntry};
 
 /// Most entries of one bundle file by default: HQ's default for one batch.
-pub const BUNDLE_ENTRIES_MAX: usize = 50_000;
+pub(crate) const BUNDLE_ENTRIES_MAX: usize = 50_000;
 /// Most body bytes of one bundle file by default, well under the message limits of HQ (64 MiB)
 /// and of the agent uploading a dropped bundle (16 MiB).
-pub const BUNDLE_BYTES_MAX: usize = 8 << 20;
+pub(crate) const BUNDLE_BYTES_MAX: usize = 8 << 20;
 
 /// How large one bundle file may grow; a file holds at least one entry, however large.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@
 
 mod base_data;
 mod base_store;
-pub mod bundle_export;
+mod bundle_export;
 mod bundle_files;
 pub mod cli;
 mod doc_checksums;
@@ -24,7 +24,7 @@ mod entry_json;
 mod epoch;
 mod epoch_carry;
 mod error;
-pub mod hq_position;
+mod hq_position;
 mod import;
 mod inbox;
 mod ledger;
@@ -40,12 +40,13 @@ mod template_parts;
 
 pub use base_data::AddOutcome;
 pub use base_store::Origin;
+pub use bundle_export::{BundleBound, BundleFile};
 pub use doc_checksums::DocumentChecksum;
 pub use doc_store::StoredDocument;
 pub use documents::{DocFilter, DocumentOutcome};
 pub use epoch_carry::NewEpochOutcome;
 pub use error::LedgerError;
-pub use hq_position::{HqHold, HqRewind};
+pub use hq_position::{status_notes, HqHold, HqRewind};
 pub use import::{ImportProgress, ImportSummary};
 pub use inbox::TemplateOutcome;
 pub use ledger::Ledger;

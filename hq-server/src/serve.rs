@@ -2,7 +2,7 @@
 //! service and server reflection — over one store, until the shutdown future completes; over
 //! TLS (rustls) when `[tls]` is configured, with mutual TLS when it names a `client_ca`.
 
-pub use crate::config::{ConfigError, Limits, Secret, ServeConfig, TlsConfig, TlsPem};
+use crate::config::{ConfigError, Limits, ServeConfig, TlsConfig, TlsPem};
 
 use crate::service::admin::AdminService;
 use crate::service::credential_gate::layer::CredentialGateLayer;

@@ -13,7 +13,7 @@ use branchline_proto::v1::{
 };
 use branchline_shared::{BaseKind, BaseRecord};
 use hq_server::cli::client::Authorization;
-use hq_server::serve::ServeConfig;
+use hq_server::config::ServeConfig;
 use hq_server::store::registry::branches::{self, BranchRef};
 use hq_server::store::Store;
 use std::io::{BufRead, BufReader};

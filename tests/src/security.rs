@@ -14,7 +14,8 @@ use branchline_proto::v1::{
 };
 use branchline_proto::PROTOCOL_VERSION;
 use hq_server::cli::client::Authorization;
-use hq_server::serve::{Hq, ServeConfig, TlsConfig};
+use hq_server::config::{ServeConfig, TlsConfig};
+use hq_server::serve::Hq;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;

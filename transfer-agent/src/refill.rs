@@ -6,8 +6,8 @@
 
 use crate::client::{ClientError, Hq};
 use crate::ledger_access::{run_blocking, LedgerAccessError, SharedLedger};
-use branch_node::bundle_export::{BundleBound, BundleFile};
 use branch_node::LedgerStatus;
+use branch_node::{BundleBound, BundleFile};
 use branchline_proto::v1::{BundleUpload, HelloResponse};
 
 #[derive(Debug, thiserror::Error)]

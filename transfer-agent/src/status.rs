@@ -71,8 +71,7 @@ pub fn render_table(status: &AgentStatus) -> String {
     for (label, value) in rows {
         out.push_str(&format!("{label:<18} {value}\n"));
     }
-    for note in branch_node::hq_position::status_notes(positions.hq_rewind.as_ref(), positions.hold.as_ref())
-    {
+    for note in branch_node::status_notes(positions.hq_rewind.as_ref(), positions.hold.as_ref()) {
         out.push_str(&format!("{note}\n"));
     }
     if status.tasks.is_empty() {

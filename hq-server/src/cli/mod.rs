@@ -8,7 +8,8 @@ mod output;
 pub mod report;
 pub mod template;
 
-use crate::serve::{Hq, ServeConfig};
+use crate::config::ServeConfig;
+use crate::serve::Hq;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::io::Write;
