@@ -52,6 +52,11 @@ pub enum StoreError {
     },
     #[error("database schema version {found} is newer than this build's {supported}")]
     NewerSchema { found: i64, supported: i64 },
+    #[error(
+        "database schema version {found} was written by a pre-release hq-server, whose migrations \
+         this build folded into version 1: this build cannot open it; start a new store"
+    )]
+    PreReleaseSchema { found: i64 },
     #[error(transparent)]
     Packed(#[from] PackError),
     #[error(transparent)]

@@ -131,6 +131,32 @@ mod tests {
         assert!(!wal.exists(), "closing the store removes the WAL");
     }
 
+    /// A store a pre-release build wrote (its migrations folded into version 1) is refused as
+    /// such, and left as it was.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pre_release_store_is_refused_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hq.db").display());
+        let store = Store::open(&url, 2).await.unwrap();
+        for (version, name) in [(2_i64, "reports"), (7, "inbox_floor")] {
+            crate::store::db::query::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, 'x')",
+            )
+            .bind(version)
+            .bind(name)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        }
+        store.close().await;
+        let error = Store::open(&url, 2).await.unwrap_err();
+        assert!(
+            matches!(error, StoreError::PreReleaseSchema { found: 7 }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("start a new store"), "{error}");
+    }
+
     /// A store whose recorded schema is newer than this build's last migration is refused, and
     /// left as it was.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
