@@ -8,8 +8,8 @@
 use crate::auth::{admin_token_digest, authenticate_admin, AdminCall, AdminRefusal};
 use crate::bundle::{decode_bundle, BundleError};
 use crate::config::Limits;
+use crate::service::ingest_reply::{ack_to_wire, ingest_status};
 use crate::service::refusal_audit::RefusalLog;
-use crate::service::transfer::{ack_to_wire, ingest_status};
 use crate::store::ingest::batch::{self, IngestError};
 use crate::store::ingest::quarantine::{self, QuarantineError, RetryOutcome};
 use crate::store::registry::branches::{self, NewBranch, RegistryError, MODE_INDEPENDENT_SALES};

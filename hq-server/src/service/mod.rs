@@ -1,9 +1,11 @@
-//! The gRPC edges: the transfer service (branches) and the admin service (HQ administrators).
-//! Only these modules touch generated wire types; each maps its errors to `tonic::Status` in
-//! one function.
+//! The gRPC edges: the transfer service (branches), the admin and report services (HQ), the
+//! credential gate and refusal audit in front of them, and how an ingestion answers
+//! (`ingest_reply`, shared by transfer and admin). Only these modules touch generated wire types;
+//! each maps its errors to `tonic::Status` in one function.
 
 pub mod admin;
 pub mod credential_gate;
+pub mod ingest_reply;
 pub mod refusal_audit;
 pub mod report;
 pub mod transfer;

@@ -14,11 +14,11 @@ use crate::bundle::{decode_bundle, BundleError};
 use crate::config::Limits;
 use crate::service::credential_gate::caller::Caller;
 use crate::service::credential_gate::{AuthenticatedBranch, CredentialGate, GateError};
+use crate::service::ingest_reply::{ack_to_wire, ingest_code, ingest_status};
 use crate::service::refusal_audit::{code_name, RefusalLog};
-use crate::store::ingest::batch::{self, Incoming, IngestAck, IngestBatch, IngestError};
+use crate::store::ingest::batch::{self, Incoming, IngestBatch, IngestError};
 use crate::store::ingest::{hello, reconcile};
 use crate::store::registry::branches::BranchRef;
-use crate::store::rollup::packed::PackError;
 use crate::store::trade::inbox;
 use crate::store::{Store, StoreError};
 use branchline_proto::v1::transfer_server::Transfer;
@@ -89,40 +89,6 @@ fn to_status(error: TransferError) -> Status {
             Status::internal(error.to_string())
         }
         error => Status::new(error.code(), error.to_string()),
-    }
-}
-
-/// The status code of an ingestion refusal.
-fn ingest_code(error: &IngestError) -> tonic::Code {
-    match error {
-        IngestError::ZeroEpoch | IngestError::ZeroSeq | IngestError::NotContiguous { .. } => {
-            tonic::Code::InvalidArgument
-        }
-        IngestError::EpochTooOld { .. } | IngestError::Gap { .. } => tonic::Code::FailedPrecondition,
-        IngestError::Conflict { .. } => tonic::Code::AlreadyExists,
-        IngestError::UnknownBranch { .. } => tonic::Code::NotFound,
-        // The batch would push a report roll-up sum past what HQ can hold; nothing was applied.
-        IngestError::Store(StoreError::Packed(PackError::Overflow { .. })) => tonic::Code::OutOfRange,
-        IngestError::Store(_) => tonic::Code::Internal,
-    }
-}
-
-/// The status of an ingestion refusal; shared with the admin service's bundle import.
-pub(crate) fn ingest_status(error: IngestError) -> Status {
-    let code = ingest_code(&error);
-    if code == tonic::Code::Internal {
-        tracing::error!(%error, "ingestion failed");
-    }
-    Status::new(code, error.to_string())
-}
-
-pub(crate) fn ack_to_wire(ack: IngestAck) -> PushAck {
-    PushAck {
-        epoch: ack.epoch,
-        acked_seq: ack.acked_seq,
-        applied: ack.applied,
-        duplicates: ack.duplicates,
-        quarantined: ack.quarantined,
     }
 }
 
