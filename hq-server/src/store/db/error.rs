@@ -29,7 +29,12 @@ pub enum DbError {
     PoolClosed,
     #[error("the task opening a transaction failed")]
     TaskFailed,
-    // Any other failure of the layer itself; add a dedicated variant when a caller must tell it apart.
-    #[error("{0}")]
-    Other(String),
+    #[error("parameter {name} of {sql:?} is not numbered ($N)")]
+    UnnumberedParameter { name: String, sql: String },
+    #[error("parameter {position} of {sql:?} is not bound")]
+    UnboundParameter { position: usize, sql: String },
+    #[error("product {product:?} got no roll-up id")]
+    NoRollupId { product: String },
+    #[error("a roll-up block read answered for table {index}, which it did not ask about")]
+    UnaskedBlockTable { index: i64 },
 }

@@ -224,12 +224,18 @@ impl<'q> Query<'q> {
         let position = match name {
             Some(name) => name[1..]
                 .parse::<usize>()
-                .map_err(|_| DbError::Other(format!("parameter {name} is not numbered")))?,
+                .map_err(|_| DbError::UnnumberedParameter {
+                    name: name.to_owned(),
+                    sql: self.sql.to_string(),
+                })?,
             None => index,
         };
         self.args
             .get(position.wrapping_sub(1))
-            .ok_or_else(|| DbError::Other(format!("parameter {position} of {:?} is not bound", self.sql)))
+            .ok_or_else(|| DbError::UnboundParameter {
+                position,
+                sql: self.sql.to_string(),
+            })
     }
 
     async fn run_postgres(

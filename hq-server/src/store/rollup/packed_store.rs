@@ -125,9 +125,9 @@ async fn postgres_product_ids(connection: &mut Conn, codes: &[&str]) -> Result<V
     codes
         .iter()
         .map(|code| {
-            found
-                .remove(*code)
-                .ok_or_else(|| DbError::Other(format!("product {code:?} got no roll-up id")))
+            found.remove(*code).ok_or_else(|| DbError::NoRollupId {
+                product: (*code).to_owned(),
+            })
         })
         .collect()
 }
@@ -170,7 +170,7 @@ pub(crate) async fn read_blocks(
                 let blocks = usize::try_from(index)
                     .ok()
                     .and_then(|index| found.get_mut(index))
-                    .ok_or_else(|| DbError::Other(format!("block read answered table {index}")))?;
+                    .ok_or(DbError::UnaskedBlockTable { index })?;
                 if let Some(bytes) = row.try_get::<Option<Vec<u8>>, _>(2)? {
                     blocks.insert(row.try_get(1)?, bytes);
                 }
