@@ -5,6 +5,7 @@ use crate::ledger::{branch_node, confirmed_totals, seed_ledger, write_documents_
 use crate::process::{command, run_command, Run};
 use anyhow::{Context, Result};
 use rust_decimal::Decimal;
+use rustix::process::{kill_process, Pid, Signal};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -140,25 +141,22 @@ pub fn spawn_agent(config: &Path, args: &[&str], log: Option<&Path>) -> Result<C
     command.spawn().context("starting transfer-agent")
 }
 
-/// Sends `signal` to the child.
-pub fn send_signal(child: &Child, signal: i32) {
-    // SAFETY: kill(2) on a pid we own; the worst outcome of a stale pid is ESRCH.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, signal);
-    }
+/// Sends `signal` to the child; one that has already exited is not an error.
+pub fn send_signal(child: &Child, signal: Signal) {
+    let _ = kill_process(Pid::from_child(child), signal);
 }
 
 /// SIGKILLs the child and reaps it. Returns whether it was still running (a real kill).
 pub fn kill_now(child: &mut Child) -> Result<bool> {
     let running = child.try_wait()?.is_none();
-    send_signal(child, libc::SIGKILL);
+    send_signal(child, Signal::KILL);
     child.wait()?;
     Ok(running)
 }
 
 /// SIGTERMs the child and waits up to `limit` for it to exit; returns its exit status.
 pub fn terminate(child: &mut Child, limit: Duration) -> Result<std::process::ExitStatus> {
-    send_signal(child, libc::SIGTERM);
+    send_signal(child, Signal::TERM);
     let deadline = std::time::Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait()? {

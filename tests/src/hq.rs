@@ -333,10 +333,7 @@ impl HqProcess {
 
     /// SIGTERM and wait: a graceful stop; returns the exit status.
     pub fn terminate(&mut self) -> anyhow::Result<std::process::ExitStatus> {
-        // SAFETY: kill with the pid of our own child.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
-        }
+        crate::agent::send_signal(&self.child, rustix::process::Signal::TERM);
         self.child.wait().context("waiting for hq-server")
     }
 }

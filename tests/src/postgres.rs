@@ -111,8 +111,7 @@ pub fn shared_cluster(test: &str) -> Option<&'static PgCluster> {
 
 /// Runs the command as the `postgres` user when we are root (PostgreSQL refuses to run as root).
 fn as_cluster_owner(bin: &Path, program: &str) -> Command {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    if rustix::process::geteuid().is_root() {
         let mut command = Command::new("setpriv");
         command
             .args(["--reuid=postgres", "--regid=postgres", "--init-groups", "--"])
@@ -329,10 +328,8 @@ impl PgCluster {
 
     fn stop(&mut self) {
         if let Some(mut supervisor) = self.supervisor.take() {
-            // SAFETY: kill with a pid we own; the supervisor stops postgres and cleans up.
-            unsafe {
-                libc::kill(supervisor.id() as libc::pid_t, libc::SIGTERM);
-            }
+            // The supervisor stops postgres and cleans up.
+            crate::agent::send_signal(&supervisor, rustix::process::Signal::TERM);
             let _ = supervisor.wait();
         }
     }

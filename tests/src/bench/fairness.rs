@@ -247,10 +247,7 @@ async fn scenario(sizes: &Sizes, rate: Option<u32>) -> anyhow::Result<Outcome> {
         good_status.last_seq,
         sizes.batches * sizes.docs
     );
-    // SAFETY: kill with the pid of our own child.
-    unsafe {
-        libc::kill(hq_pid as libc::pid_t, libc::SIGTERM);
-    }
+    crate::agent::send_signal(&hq_process.0, rustix::process::Signal::TERM);
     let exit = hq_process.0.wait()?;
     if !exit.success() {
         bail!("hq-server exited with {exit}");
