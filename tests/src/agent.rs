@@ -2,10 +2,10 @@
 //! run scheduled (stopped by SIGTERM) or SIGKILLed, and the totals compared at both ends.
 
 use crate::ledger::{branch_node, confirmed_totals, seed_ledger, write_documents_jsonl, JsonlSummary};
-use crate::process::{command, run_command, Run};
+use crate::process::{command, run_command, send_signal, Run};
 use anyhow::{Context, Result};
 use rust_decimal::Decimal;
-use rustix::process::{kill_process, Pid, Signal};
+use rustix::process::Signal;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -139,11 +139,6 @@ pub fn spawn_agent(config: &Path, args: &[&str], log: Option<&Path>) -> Result<C
         }
     }
     command.spawn().context("starting transfer-agent")
-}
-
-/// Sends `signal` to the child; one that has already exited is not an error.
-pub fn send_signal(child: &Child, signal: Signal) {
-    let _ = kill_process(Pid::from_child(child), signal);
 }
 
 /// SIGKILLs the child and reaps it. Returns whether it was still running (a real kill).

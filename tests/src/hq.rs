@@ -333,7 +333,7 @@ impl HqProcess {
 
     /// SIGTERM and wait: a graceful stop; returns the exit status.
     pub fn terminate(&mut self) -> anyhow::Result<std::process::ExitStatus> {
-        crate::agent::send_signal(&self.child, rustix::process::Signal::TERM);
+        crate::process::send_signal(&self.child, rustix::process::Signal::TERM);
         self.child.wait().context("waiting for hq-server")
     }
 }

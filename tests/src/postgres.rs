@@ -329,7 +329,7 @@ impl PgCluster {
     fn stop(&mut self) {
         if let Some(mut supervisor) = self.supervisor.take() {
             // The supervisor stops postgres and cleans up.
-            crate::agent::send_signal(&supervisor, rustix::process::Signal::TERM);
+            crate::process::send_signal(&supervisor, rustix::process::Signal::TERM);
             let _ = supervisor.wait();
         }
     }

@@ -1,11 +1,12 @@
-//! Test harness: locating the workspace's built binaries, running them as child processes, and
-//! temp dirs that survive the test when `BRANCHLINE_KEEP_TMP=1`.
+//! Test harness: locating the workspace's built binaries, running and signalling them as child
+//! processes, and temp dirs that survive the test when `BRANCHLINE_KEEP_TMP=1`.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use anyhow::Context;
+use rustix::process::{kill_process, Pid, Signal};
 
 /// The path of the built binary `name` (e.g. `"branch-node"`), found in `target/<profile>/` by
 /// walking up from the running test executable. Builds nothing.
@@ -99,6 +100,11 @@ impl From<Output> for Run {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
+}
+
+/// Sends `signal` to the child; one that has already exited is not an error.
+pub fn send_signal(child: &Child, signal: Signal) {
+    let _ = kill_process(Pid::from_child(child), signal);
 }
 
 /// A `Command` for the built binary `name`, stdin closed.

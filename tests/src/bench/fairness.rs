@@ -247,7 +247,7 @@ async fn scenario(sizes: &Sizes, rate: Option<u32>) -> anyhow::Result<Outcome> {
         good_status.last_seq,
         sizes.batches * sizes.docs
     );
-    crate::agent::send_signal(&hq_process.0, rustix::process::Signal::TERM);
+    crate::process::send_signal(&hq_process.0, rustix::process::Signal::TERM);
     let exit = hq_process.0.wait()?;
     if !exit.success() {
         bail!("hq-server exited with {exit}");

@@ -158,6 +158,21 @@ pub(super) struct LockedState {
     pub(super) last_seq: u64,
 }
 
+impl LockedState {
+    /// HQ's high-water mark in the branch's `epoch` (0 in an epoch newer than HQ's); an epoch
+    /// older than HQ's newest is refused.
+    pub(super) fn applied_in(&self, branch: &BranchRef, epoch: u64) -> Result<u64, IngestError> {
+        if epoch < self.epoch {
+            return Err(IngestError::EpochTooOld {
+                branch: branch.code.clone(),
+                requested: epoch,
+                current: self.epoch,
+            });
+        }
+        Ok(if epoch == self.epoch { self.last_seq } else { 0 })
+    }
+}
+
 /// Locks the branch's state row and reads it.
 pub(super) async fn lock_branch(
     connection: &mut Conn,
@@ -254,7 +269,8 @@ async fn ingest_in_transaction(
 ) -> Result<IngestAck, IngestError> {
     let mut tx = store.begin_write().await?;
     let state = lock_branch(&mut tx, store, branch).await?;
-    let hwm = high_water_mark(branch, batch, state.epoch, state.last_seq)?;
+    let hwm = state.applied_in(branch, batch.epoch)?;
+    check_no_gap(batch, hwm)?;
     let (held, fresh): (Vec<&Incoming>, Vec<&Incoming>) =
         batch.entries.iter().partition(|entry| entry.seq <= hwm);
     check_resends(&mut tx, branch, batch.epoch, &held).await?;
@@ -295,22 +311,8 @@ async fn ingest_in_transaction(
     Ok(ack)
 }
 
-/// The branch's high-water mark in the batch's epoch (0 in a newer one), once the batch is
-/// known to be neither of an older epoch nor to start past the mark.
-fn high_water_mark(
-    branch: &BranchRef,
-    batch: &IngestBatch,
-    epoch: u64,
-    last_seq: u64,
-) -> Result<u64, IngestError> {
-    if batch.epoch < epoch {
-        return Err(IngestError::EpochTooOld {
-            branch: branch.code.clone(),
-            requested: batch.epoch,
-            current: epoch,
-        });
-    }
-    let hwm = if batch.epoch == epoch { last_seq } else { 0 };
+/// The batch starts at or below HQ's high-water mark `hwm` plus one.
+fn check_no_gap(batch: &IngestBatch, hwm: u64) -> Result<(), IngestError> {
     if let Some(first) = batch.entries.first() {
         if first.seq > hwm + 1 {
             return Err(IngestError::Gap {
@@ -319,7 +321,7 @@ fn high_water_mark(
             });
         }
     }
-    Ok(hwm)
+    Ok(())
 }
 
 /// The new entries of a batch sorted into applied, duplicate and quarantined: the ack so far

@@ -35,13 +35,7 @@ pub async fn hello(
     }
     let mut tx = store.begin_write().await?;
     let state = lock_branch(&mut tx, store, branch).await?;
-    if epoch < state.epoch {
-        return Err(IngestError::EpochTooOld {
-            branch: branch.code.clone(),
-            requested: epoch,
-            current: state.epoch,
-        });
-    }
+    let applied_seq = state.applied_in(branch, epoch)?;
     query("UPDATE branch SET last_contact = $2, backlog = $3 WHERE id = $1")
         .bind(branch.id)
         .bind(now_text())
@@ -50,7 +44,6 @@ pub async fn hello(
         .await?;
     crate::store::trade::inbox_queue::raise_inbox_floor(&mut tx, branch.id, ledger_inbox_seq).await?;
     let inbox_last_seq = crate::store::trade::inbox::inbox_last_seq(&mut tx, branch.id).await?;
-    let applied_seq = if epoch == state.epoch { state.last_seq } else { 0 };
     if epoch == state.epoch && ledger_acked_seq > applied_seq {
         tracing::warn!(
             branch = %branch.code, epoch, hq_applied_seq = applied_seq, ledger_acked_seq,
