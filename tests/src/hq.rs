@@ -160,7 +160,7 @@ impl HqHandle {
     pub async fn quarantine(&self) -> anyhow::Result<Vec<QuarantinedEntry>> {
         let mut admin = self.admin().await;
         Ok(admin
-            .quarantine_list(QuarantineListRequest {})
+            .quarantine_list(QuarantineListRequest::default())
             .await?
             .into_inner()
             .entries)
@@ -271,7 +271,11 @@ pub async fn import(url: &str, kind: BaseKind, records: &[BaseRecord]) -> anyhow
 
 pub async fn status(url: &str) -> anyhow::Result<Vec<BranchStatus>> {
     let mut admin = admin_client(url, TEST_ADMIN_TOKEN).await;
-    Ok(admin.status(StatusRequest {}).await?.into_inner().branches)
+    Ok(admin
+        .status(StatusRequest::default())
+        .await?
+        .into_inner()
+        .branches)
 }
 
 /// The branch `code` as the store knows it (for `hq_server::store` calls in assertions).

@@ -254,7 +254,11 @@ impl ClientTls {
 
 /// HQ's last applied seq for branch `code`, from the admin status call.
 pub async fn branch_last_seq(admin: &mut SecureAdminClient, code: &str) -> anyhow::Result<u64> {
-    let branches = admin.status(StatusRequest {}).await?.into_inner().branches;
+    let branches = admin
+        .status(StatusRequest::default())
+        .await?
+        .into_inner()
+        .branches;
     let branch = branches
         .iter()
         .find(|branch| branch.branch == code)

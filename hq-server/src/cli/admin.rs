@@ -242,7 +242,7 @@ async fn import_base_data(client: &mut Client, kind: &str, file: &Path) -> anyho
 
 async fn status(client: &mut Client, format: Format) -> anyhow::Result<()> {
     let response = client
-        .status(StatusRequest {})
+        .status(StatusRequest::default())
         .await
         .map_err(refused)?
         .into_inner();
@@ -254,7 +254,7 @@ async fn run_quarantine(client: &mut Client, command: QuarantineCommand) -> anyh
     match command {
         QuarantineCommand::List { format } => {
             let response = client
-                .quarantine_list(QuarantineListRequest {})
+                .quarantine_list(QuarantineListRequest::default())
                 .await
                 .map_err(refused)?
                 .into_inner();
@@ -293,7 +293,10 @@ async fn audit(client: &mut Client, since: Option<String>, format: Format) -> an
         .map(|text| crate::store::registry::branches::audit_since(&text))
         .transpose()?
         .unwrap_or_default();
-    let request = AuditRequest { since };
+    let request = AuditRequest {
+        since,
+        ..AuditRequest::default()
+    };
     let response = client.audit(request).await.map_err(refused)?.into_inner();
     print_audit(&response.events, format);
     Ok(())

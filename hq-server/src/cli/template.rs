@@ -121,6 +121,7 @@ pub(super) async fn run_trade(client: &mut Client, command: TradeCommand) -> any
     let TradeCommand::List { state, format } = command;
     let request = RoutedListRequest {
         state: state.unwrap_or_default(),
+        ..RoutedListRequest::default()
     };
     let response = client.routed_list(request).await.map_err(refused)?.into_inner();
     match format {

@@ -69,6 +69,7 @@ async fn audit_since_must_be_a_time() -> anyhow::Result<()> {
     let status = client
         .audit(AuditRequest {
             since: "garbage".into(),
+            ..AuditRequest::default()
         })
         .await
         .expect_err("audit since garbage");

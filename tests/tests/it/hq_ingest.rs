@@ -125,7 +125,10 @@ async fn hq_credentials_are_checked() {
     );
 
     let mut branch_as_admin = branchline_tests::hq::admin_client(hq.url(), &sz_token).await;
-    let denied = branch_as_admin.status(v1::StatusRequest {}).await.unwrap_err();
+    let denied = branch_as_admin
+        .status(v1::StatusRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
 
     // GZ cannot upload SZ's bundle; the refusal is audited.

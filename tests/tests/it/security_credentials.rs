@@ -67,7 +67,7 @@ async fn security_token_rotate_and_revoke_take_effect_at_once() {
     let events = hq
         .admin()
         .await
-        .audit(AuditRequest { since: String::new() })
+        .audit(AuditRequest::default())
         .await
         .unwrap()
         .into_inner()

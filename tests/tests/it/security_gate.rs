@@ -64,7 +64,7 @@ async fn security_unknown_credentials_are_limited_per_address() {
     let status = no_token.hello(hello_request("SZ")).await.unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     let mut stranger_admin = admin_client(&hq.url, &fresh_token(CALLS_UNTIL_LIMITED_MAX)).await;
-    let status = stranger_admin.status(StatusRequest {}).await.unwrap_err();
+    let status = stranger_admin.status(StatusRequest::default()).await.unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
 
     // ...but the known branch and the admin credential are not.
@@ -72,11 +72,17 @@ async fn security_unknown_credentials_are_limited_per_address() {
         .await
         .expect("a known branch from the same address");
     let mut admin = admin_client(&hq.url, TEST_ADMIN_TOKEN).await;
-    admin.status(StatusRequest {}).await.expect("the admin token");
+    admin
+        .status(StatusRequest::default())
+        .await
+        .expect("the admin token");
 
     // A branch token on the admin service is still PERMISSION_DENIED, not limited.
     let mut branch_as_admin = admin_client(&hq.url, &good_token).await;
-    let status = branch_as_admin.status(StatusRequest {}).await.unwrap_err();
+    let status = branch_as_admin
+        .status(StatusRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
 
     let events = audit_events(&mut admin).await.unwrap();

@@ -50,7 +50,7 @@ async fn security_streams_over_the_limit_wait_for_a_free_stream() {
     for _ in 0..5 {
         let mut admin = admin_client(&hq.url, TEST_ADMIN_TOKEN).await;
         admin
-            .status(branchline_proto::v1::StatusRequest {})
+            .status(branchline_proto::v1::StatusRequest::default())
             .await
             .expect("another connection is served");
         assert!(

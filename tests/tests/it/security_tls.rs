@@ -40,7 +40,7 @@ async fn security_tls_serves_every_endpoint() {
     let plain_url = hq.url.replace("https://", "http://");
     match secure_admin(&plain_url, &ClientTls::default()).await {
         Ok(mut plain) => {
-            plain.status(StatusRequest {}).await.unwrap_err();
+            plain.status(StatusRequest::default()).await.unwrap_err();
         }
         Err(_refused_at_connect) => {}
     }

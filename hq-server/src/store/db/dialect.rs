@@ -37,10 +37,12 @@ macro_rules! migrations {
 
 const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (1, "0001", "init"),
+    (2, "0002", "people"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (1, "0001", "init"),
+    (2, "0002", "people"),
 );
 
 /// Which database backs the store.

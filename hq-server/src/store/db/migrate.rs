@@ -50,10 +50,12 @@ pub(super) async fn apply(store: &Store) -> Result<(), StoreError> {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+    // Checked by name, not only by a version past ours: a pre-release store at version 2 recorded
+    // "reports", which is not this build's version 2.
+    if written_before_the_fold(&mut tx).await? {
+        return Err(StoreError::PreReleaseSchema { found });
+    }
     if found > supported {
-        if written_before_the_fold(&mut tx).await? {
-            return Err(StoreError::PreReleaseSchema { found });
-        }
         return Err(StoreError::NewerSchema { found, supported });
     }
     for migration in migrations.iter().filter(|migration| migration.version > found) {

@@ -138,6 +138,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("hq.db").display());
         let store = Store::open(&url, 2).await.unwrap();
+        // Version 2 held "reports" then; this build's version 2 is another migration.
+        crate::store::db::query::query("DELETE FROM schema_migrations WHERE version = 2")
+            .execute(store.pool())
+            .await
+            .unwrap();
         for (version, name) in [(2_i64, "reports"), (7, "inbox_floor")] {
             crate::store::db::query::query(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, 'x')",
@@ -155,6 +160,25 @@ mod tests {
             "{error}"
         );
         assert!(error.to_string().contains("start a new store"), "{error}");
+    }
+
+    /// A pre-release store that stopped at its version 2 ("reports") is refused too, although
+    /// this build also has a version 2.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pre_release_store_at_version_2_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hq.db").display());
+        let store = Store::open(&url, 2).await.unwrap();
+        crate::store::db::query::query("UPDATE schema_migrations SET name = 'reports' WHERE version = 2")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+        let error = Store::open(&url, 2).await.unwrap_err();
+        assert!(
+            matches!(error, StoreError::PreReleaseSchema { found: 2 }),
+            "{error}"
+        );
     }
 
     /// A store whose recorded schema is newer than this build's last migration is refused, and
