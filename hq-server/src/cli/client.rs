@@ -104,5 +104,11 @@ pub(super) async fn report_client(target: &Target) -> anyhow::Result<Reports> {
 
 /// A refused call as one line: the status message, which names what is wrong.
 pub(super) fn refused(status: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("{} ({:?})", status.message(), status.code())
+    match (status.code(), status.message()) {
+        (tonic::Code::Unimplemented, "") => {
+            anyhow::anyhow!("HQ does not serve this call: is it an older hq-server? (Unimplemented)")
+        }
+        (code, "") => anyhow::anyhow!("HQ refused the call ({code:?})"),
+        (code, message) => anyhow::anyhow!("{message} ({code:?})"),
+    }
 }

@@ -29,6 +29,7 @@ mod ledger_read_only;
 mod ledger_red_rules;
 mod ledger_rules;
 mod ledger_sync;
+mod people_cli;
 mod report_cli;
 mod report_pending;
 mod report_props;
