@@ -9,7 +9,7 @@ use crate::hq_support::{batch, push, sales_out, setup_branch, wire};
 use branchline_shared::EntryBody;
 use branchline_tests::hq::{launch_hq, HqHandle, HqStoreKind, TEST_ADMIN_TOKEN};
 use branchline_tests::net::RefusingPort;
-use branchline_tests::process::{command, Run, TempDir};
+use branchline_tests::process::{binary, command, Run, TempDir};
 use serde_json::Value;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -36,7 +36,28 @@ impl Person {
 
     /// Runs `hq-server ARGS` with `stdin` as its (non-terminal) standard input.
     fn run(&self, args: &[&str], stdin: &str) -> Run {
-        let mut hq_server = command("hq-server", args);
+        self.run_command(command("hq-server", args), stdin)
+    }
+
+    /// Runs `hq-server ARGS` on a terminal of its own (util-linux `script`), `typed` at it;
+    /// `None` when `script` is not installed.
+    fn run_on_terminal(&self, args: &[&str], typed: &str) -> Option<Run> {
+        let quoted: Vec<String> = std::iter::once(binary("hq-server").display().to_string())
+            .chain(args.iter().map(|arg| (*arg).to_owned()))
+            .map(|word| format!("'{}'", word.replace('\'', "'\\''")))
+            .collect();
+        let probe = std::process::Command::new("script").arg("--version").output();
+        if probe.is_err() {
+            eprintln!("util-linux `script` is not installed: the terminal prompts go untested");
+            return None;
+        }
+        let mut script = std::process::Command::new("script");
+        // The terminal's output (hq-server's stdout and stderr, and its prompts) is script's stdout.
+        script.args(["-qec", &quoted.join(" "), "/dev/null"]);
+        Some(self.run_command(script, typed))
+    }
+
+    fn run_command(&self, mut hq_server: std::process::Command, stdin: &str) -> Run {
         hq_server
             .env("HOME", self.home.path())
             .env_remove("XDG_CONFIG_HOME")
@@ -178,6 +199,59 @@ fn add_the_manager(admin: &Person, url: &str) {
     assert_eq!(manager["live_tokens"], 0);
     assert_eq!(manager["locked_until"], Value::Null);
     assert!(manager["created_at"].as_str().is_some_and(|at| !at.is_empty()));
+}
+
+/// On a terminal a new password is asked twice (two that differ change nothing) and a login's
+/// once, without echo.
+fn passwords_on_a_terminal(admin: &Person, url: &str) {
+    bootstrap(
+        admin,
+        url,
+        &["user", "add", "gz-viewer", "--role", "viewer", "--org", "001.003"],
+        "",
+    )
+    .expect_ok();
+    let set = [
+        "admin",
+        "--hq",
+        url,
+        "--token",
+        TEST_ADMIN_TOKEN,
+        "user",
+        "password",
+        "gz-viewer",
+    ];
+    let Some(differ) = admin.run_on_terminal(&set, "viewer pass 1\nviewer pass 2\n") else {
+        return;
+    };
+    let differ = differ.expect_err();
+    assert!(
+        differ.stdout.contains("the two passwords differ"),
+        "{}",
+        differ.stdout
+    );
+    let has_password = || {
+        let list = json_of(bootstrap(admin, url, &["user", "list", "--format", "json"], ""));
+        let users = list["users"].as_array().unwrap().clone();
+        users.iter().find(|user| user["name"] == "gz-viewer").unwrap()["has_password"].clone()
+    };
+    assert_eq!(has_password(), false);
+    let twice = admin
+        .run_on_terminal(&set, "viewer pass 1\nviewer pass 1\n")
+        .unwrap();
+    twice.expect_ok();
+    assert_eq!(has_password(), true);
+    let login = ["login", "--hq", url, "--user", "gz-viewer"];
+    let login = admin
+        .run_on_terminal(&login, "viewer pass 1\n")
+        .unwrap()
+        .expect_ok();
+    assert!(
+        login.stdout.contains("as gz-viewer (viewer, org 001.003)"),
+        "{}",
+        login.stdout
+    );
+    admin.run(&["logout"], "").expect_ok();
 }
 
 /// A wrong password writes nothing; the right one writes a 0600 file in a 0700 directory and
@@ -354,6 +428,7 @@ async fn regional_manager_walkthrough(store: HqStoreKind) {
 
     group_with_two_regions(&hq, &admin).await;
     add_the_manager(&admin, &url);
+    passwords_on_a_terminal(&admin, &url);
     manager_logs_in(&manager, &url);
     manager_reports_within_scope(&manager, &admin, &url);
     manager_logs_out(&manager, &url);
