@@ -308,7 +308,7 @@ async fn audit(
 ) -> anyhow::Result<()> {
     // Checked here too, so a typo is named before anything is sent.
     let since = since
-        .map(|text| crate::store::registry::branches::audit_since(&text))
+        .map(|text| crate::store::registry::audit::audit_since(&text))
         .transpose()?
         .unwrap_or_default();
     let request = AuditRequest {
