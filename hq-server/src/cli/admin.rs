@@ -426,6 +426,7 @@ fn print_audit(events: &[AuditEvent], format: Format) {
                     json!({
                         "id": event.id, "at": event.at, "actor": event.actor,
                         "action": event.action, "detail": event.detail,
+                        "org": empty_as_null(&event.org),
                     })
                 })
                 .collect();
@@ -438,12 +439,13 @@ fn print_audit(events: &[AuditEvent], format: Format) {
                     vec![
                         event.at.clone(),
                         event.actor.clone(),
+                        or_dash(&event.org),
                         event.action.clone(),
                         event.detail.clone(),
                     ]
                 })
                 .collect();
-            print_table(&["at", "actor", "action", "detail"], &rows);
+            print_table(&["at", "actor", "org", "action", "detail"], &rows);
         }
     }
 }

@@ -340,6 +340,31 @@ fn manager_reports_within_scope(manager: &Person, admin: &Person, url: &str) {
     );
 }
 
+/// The audit log names the manager: the bootstrap admin sees its login and its refusals; the
+/// manager's own audit holds only events of 001.002's subtree.
+fn audit_names_the_manager(manager: &Person, admin: &Person, url: &str) {
+    let all = json_of(bootstrap(admin, url, &["audit", "--format", "json"], ""));
+    let events = all["events"].as_array().unwrap();
+    let by_manager = |action: &str| {
+        events
+            .iter()
+            .any(|event| event["actor"] == MANAGER && event["action"] == action)
+    };
+    assert!(
+        by_manager("login") && by_manager("refused: permission denied"),
+        "{all}"
+    );
+    let own = json_of(manager.run(&["admin", "audit", "--format", "json"], ""));
+    let orgs: Vec<&str> = own["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["org"].as_str().unwrap_or("-"))
+        .collect();
+    let in_scope = |org: &&str| *org == "001.002" || org.starts_with("001.002.");
+    assert!(!orgs.is_empty() && orgs.iter().all(in_scope), "{own}");
+}
+
 /// Logout removes the file and revokes the token: used explicitly afterwards, it is refused.
 fn manager_logs_out(manager: &Person, url: &str) {
     let file = manager.login_file();
@@ -431,6 +456,7 @@ async fn regional_manager_walkthrough(store: HqStoreKind) {
     passwords_on_a_terminal(&admin, &url);
     manager_logs_in(&manager, &url);
     manager_reports_within_scope(&manager, &admin, &url);
+    audit_names_the_manager(&manager, &admin, &url);
     manager_logs_out(&manager, &url);
     personal_token(&admin, &url);
     login_file_readable_by_others(&manager, &url);
