@@ -1,9 +1,9 @@
-//! README's "People and scopes" walkthrough with the built `hq-server` binary: the bootstrap
-//! admin adds 深圳 (001.002), its branch and a viewer `sz-manager` whose password comes from
-//! stdin; the manager logs in (a 0600 login file in a 0700 directory under $XDG_CONFIG_HOME),
-//! reports without --token or --org and sees only 001.002, is refused 001.003 in one line, logs
-//! out (the old token refused afterwards). Also: personal API tokens issued and revoked, a login
-//! file others may read refused, a logout while HQ is unreachable, and no credential at all.
+//! README's "People and scopes" with the built `hq-server`: the bootstrap admin adds 深圳
+//! (001.002), its branch and a viewer `sz-manager` (password from stdin, or a terminal); the
+//! manager logs in (a 0600 file in a 0700 directory), reports with no --token or --org and sees
+//! only 001.002, is refused 001.003 in one line, logs out (its token refused afterwards). Also:
+//! personal API tokens, a login file others may read, a logout with HQ unreachable, no
+//! credential at all, and README's role matrix against HQ's access table.
 
 use crate::hq_support::{batch, push, sales_out, setup_branch, wire};
 use branchline_shared::EntryBody;
@@ -113,6 +113,10 @@ fn assert_refused_in_one_line(run: Run, needles: &[&str]) {
     }
 }
 
+fn words(text: &str) -> Vec<&str> {
+    text.split_whitespace().collect()
+}
+
 /// The bootstrap admin's commands: explicit --hq and --token, nothing from a login file.
 fn bootstrap(admin: &Person, url: &str, args: &[&str], stdin: &str) -> Run {
     let mut full = vec!["admin", "--hq", url, "--token", TEST_ADMIN_TOKEN];
@@ -138,27 +142,10 @@ async fn group_with_two_regions(hq: &HqHandle, admin: &Person) {
         std::fs::write(&path, csv).unwrap();
         bootstrap(admin, url, &["import", kind, path.to_str().unwrap()], "").expect_ok();
     }
-    let branch = bootstrap(
-        admin,
-        url,
-        &[
-            "branch",
-            "add",
-            "SZ",
-            "--name",
-            "深圳分公司",
-            "--org",
-            "001.002",
-            "--customer",
-            "C-SZ",
-            "--supplier",
-            "S-SZ",
-            "--warehouse",
-            "W-SZ",
-        ],
-        "",
-    )
-    .expect_ok();
+    let add_sz = words(
+        "branch add SZ --name 深圳分公司 --org 001.002 --customer C-SZ --supplier S-SZ --warehouse W-SZ",
+    );
+    let branch = bootstrap(admin, url, &add_sz, "").expect_ok();
     let sz_token = branch.last_line().to_owned();
     for (code, token, qty) in [("SZ", &sz_token, "17"), ("GZ", &gz_token, "5")] {
         let mut client = hq.transfer(token).await;
@@ -211,16 +198,8 @@ fn passwords_on_a_terminal(admin: &Person, url: &str) {
         "",
     )
     .expect_ok();
-    let set = [
-        "admin",
-        "--hq",
-        url,
-        "--token",
-        TEST_ADMIN_TOKEN,
-        "user",
-        "password",
-        "gz-viewer",
-    ];
+    let set = format!("admin --hq {url} --token {TEST_ADMIN_TOKEN} user password gz-viewer");
+    let set = words(&set);
     let Some(differ) = admin.run_on_terminal(&set, "viewer pass 1\nviewer pass 2\n") else {
         return;
     };
@@ -289,23 +268,9 @@ fn manager_reports_within_scope(manager: &Person, admin: &Person, url: &str) {
             .all(|row| row["org"] == "001.002" && row["branch"] == "SZ"),
         "rows outside 001.002: {own}"
     );
-    let of_shenzhen = json_of(admin.run(
-        &[
-            "report",
-            "--hq",
-            url,
-            "--token",
-            TEST_ADMIN_TOKEN,
-            "sales",
-            "--org",
-            "001.002",
-            "--by",
-            "org",
-            "--format",
-            "json",
-        ],
-        "",
-    ));
+    let of_shenzhen =
+        format!("report --hq {url} --token {TEST_ADMIN_TOKEN} sales --org 001.002 --by org --format json");
+    let of_shenzhen = json_of(admin.run(&words(&of_shenzhen), ""));
     assert_eq!(own, of_shenzhen, "the manager's report is 001.002's");
 
     let foreign = manager.run(&["report", "sales", "--org", "001.003"], "");
@@ -483,4 +448,37 @@ async fn people_cli_regional_manager_on_postgres() {
         return;
     };
     regional_manager_walkthrough(store).await;
+}
+
+/// README's role matrix is the access table HQ enforces: one row per method, the same roles.
+#[test]
+fn people_cli_readme_role_matrix_is_the_access_table() {
+    use hq_server::people::{access::Access, access::METHODS, role::Role};
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let rows: Vec<Vec<&str>> = readme
+        .lines()
+        .filter(|line| {
+            ["| Admin/", "| Report/", "| Account/"]
+                .iter()
+                .any(|p| line.starts_with(p))
+        })
+        .map(|line| line.trim_matches('|').split(" | ").map(str::trim).collect())
+        .collect();
+    assert_eq!(rows.len(), METHODS.len(), "README rows: {rows:?}");
+    for (service, method, access) in METHODS {
+        let name = format!("{service}/{method}");
+        let row = rows.iter().find(|row| row[0] == name);
+        let roles = &row.unwrap_or_else(|| panic!("README has no row {name}"))[1..4];
+        let wanted: &[&[&str]] = match access {
+            Access::Public => &[&["no token"; 3]],
+            Access::Account => &[&["✓"; 3], &["itself", "itself", "✓"]],
+            Access::Role(Role::Viewer) => &[&["✓", "✓", "✓"]],
+            Access::Role(Role::Operator) => &[&["—", "✓", "✓"]],
+            Access::Role(Role::Admin) => &[&["—", "—", "✓"]],
+        };
+        assert!(
+            wanted.contains(&roles),
+            "README {name}: {roles:?}, HQ: {access:?}"
+        );
+    }
 }
