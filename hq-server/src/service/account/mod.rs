@@ -38,7 +38,7 @@ enum AccountError {
     Scope(#[from] ScopeRefusal),
     #[error("wrong user name or password")]
     WrongCredentials,
-    #[error("account {name} is locked after too many failed logins, until {until}")]
+    #[error("account {name} is locked until {until} after too many failed logins")]
     AccountLocked { name: String, until: String },
     #[error("too many failed logins from {address}: logins from it are refused until {until}")]
     AddressLocked { address: String, until: String },
