@@ -8,6 +8,7 @@ use branchline_proto::v1::{
     IssueTokenRequest, PublishTemplateRequest, QuarantineRetryRequest, RevokeTokensRequest,
     RotateBranchTokenRequest, SetPasswordRequest, SetTargetRequest,
 };
+use branchline_shared::{BaseKind, BaseRecord};
 use branchline_tests::hq::{admin_client, HqStoreKind, TEST_ADMIN_TOKEN};
 use branchline_tests::people::{all_audit_events, login, password_of, Person, Probe};
 
@@ -131,6 +132,9 @@ async fn every_action_names_its_person(store: HqStoreKind) {
     for (probe, action) in actions_of_a_regional_admin() {
         assert_named(&group, &group.admin, &probe, action).await;
     }
+    // With the product HQ lacked imported, SZ's quarantined entry applies on retry.
+    let p999 = BaseRecord::new(BaseKind::Product, "P999", "the missing product");
+    group.hq.import(BaseKind::Product, &[p999]).await.unwrap();
     let retry = Probe::QuarantineRetry(QuarantineRetryRequest {
         id: group.sz_quarantined,
     });
