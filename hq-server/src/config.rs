@@ -194,6 +194,17 @@ pub struct Limits {
     /// are folded, so that reports read the roll-up blocks alone.
     #[serde(default = "default_rollup_idle_fold_seconds")]
     pub rollup_idle_fold_seconds: u64,
+    /// Failed logins in a row after which an account is locked for `login_lockout_seconds`.
+    #[serde(default = "default_login_failures_per_account")]
+    pub login_failures_per_account: u32,
+    /// Failed logins from one address (an IPv6 /64 counting as one) within
+    /// `login_lockout_seconds` after which the address is refused logins until that much time
+    /// has passed since its first failure (per replica).
+    #[serde(default = "default_login_failures_per_address")]
+    pub login_failures_per_address: u32,
+    /// How long a lock-out lasts.
+    #[serde(default = "default_login_lockout_seconds")]
+    pub login_lockout_seconds: u64,
 }
 
 fn default_listen() -> String {
@@ -256,6 +267,15 @@ fn default_rollup_fold_batches() -> u32 {
 fn default_rollup_idle_fold_seconds() -> u64 {
     2
 }
+fn default_login_failures_per_account() -> u32 {
+    5
+}
+fn default_login_failures_per_address() -> u32 {
+    20
+}
+fn default_login_lockout_seconds() -> u64 {
+    900
+}
 
 impl Default for Limits {
     fn default() -> Limits {
@@ -278,6 +298,9 @@ impl Default for Limits {
             audit_refusal_window_seconds: default_audit_refusal_window_seconds(),
             rollup_fold_batches: default_rollup_fold_batches(),
             rollup_idle_fold_seconds: default_rollup_idle_fold_seconds(),
+            login_failures_per_account: default_login_failures_per_account(),
+            login_failures_per_address: default_login_failures_per_address(),
+            login_lockout_seconds: default_login_lockout_seconds(),
         }
     }
 }
@@ -393,6 +416,18 @@ impl ServeConfig {
                 usize::try_from(limits.audit_refusal_window_seconds).unwrap_or(usize::MAX),
             ),
             ("rollup_fold_batches", limits.rollup_fold_batches as usize),
+            (
+                "login_failures_per_account",
+                limits.login_failures_per_account as usize,
+            ),
+            (
+                "login_failures_per_address",
+                limits.login_failures_per_address as usize,
+            ),
+            (
+                "login_lockout_seconds",
+                usize::try_from(limits.login_lockout_seconds).unwrap_or(usize::MAX),
+            ),
             (
                 "rollup_idle_fold_seconds",
                 usize::try_from(limits.rollup_idle_fold_seconds).unwrap_or(usize::MAX),

@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod memory;
+pub mod people;
 pub mod rate;
 pub mod serve;
 pub mod service;

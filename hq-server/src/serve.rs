@@ -4,6 +4,7 @@
 
 use crate::config::{ConfigError, Limits, ServeConfig, TlsConfig, TlsPem};
 
+use crate::service::account::AccountService;
 use crate::service::admin::AdminService;
 use crate::service::credential_gate::layer::CredentialGateLayer;
 use crate::service::credential_gate::CredentialGate;
@@ -11,6 +12,7 @@ use crate::service::refusal_audit::{flush_refusals_until, RefusalAuditLayer, Ref
 use crate::service::report::ReportService;
 use crate::service::transfer::TransferService;
 use crate::store::{Store, StoreError};
+use branchline_proto::v1::account_server::AccountServer;
 use branchline_proto::v1::admin_server::AdminServer;
 use branchline_proto::v1::report_server::ReportServer;
 use branchline_proto::v1::transfer_server::TransferServer;
@@ -81,6 +83,9 @@ impl Hq {
             .await;
         health_reporter.set_serving::<AdminServer<AdminService>>().await;
         health_reporter.set_serving::<ReportServer<ReportService>>().await;
+        health_reporter
+            .set_serving::<AccountServer<AccountService>>()
+            .await;
 
         let reflection = || {
             tonic_reflection::server::Builder::configure()
@@ -110,6 +115,7 @@ impl Hq {
             .add_service(services.transfer)
             .add_service(services.admin)
             .add_service(services.report)
+            .add_service(services.account)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
             .await;
         background.stop().await;
@@ -166,12 +172,13 @@ impl Background {
     }
 }
 
-/// The three Branchline services over one store, and the credential gate in front of them.
+/// The four Branchline services over one store, and the credential gate in front of them.
 struct BranchlineServices {
     gate: Arc<CredentialGate>,
     transfer: TransferServer<TransferService>,
     admin: AdminServer<AdminService>,
     report: ReportServer<ReportService>,
+    account: AccountServer<AccountService>,
 }
 
 impl BranchlineServices {
@@ -196,13 +203,20 @@ impl BranchlineServices {
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);
         let admin = AdminServer::new(
-            AdminService::new(store.clone(), limits.clone(), admin_token).with_refusal_log(refusals.clone()),
+            AdminService::new(store.clone(), limits.clone()).with_refusal_log(refusals.clone()),
         )
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);
         let report = ReportServer::new(
-            ReportService::new(store.clone(), limits.clone(), admin_token).with_refusal_log(refusals.clone()),
+            ReportService::new(store.clone(), limits.clone()).with_refusal_log(refusals.clone()),
         )
+        .max_decoding_message_size(limits.max_message_bytes)
+        .max_encoding_message_size(limits.max_message_bytes);
+        let account = AccountServer::new(AccountService::new(
+            store.clone(),
+            limits.clone(),
+            refusals.clone(),
+        ))
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);
         BranchlineServices {
@@ -210,13 +224,15 @@ impl BranchlineServices {
             transfer,
             admin,
             report,
+            account,
         }
     }
 }
 
 /// The rustls server config. With a client CA, a client certificate is verified when one is
-/// presented but stays optional at the TLS layer: admin and report calls authenticate with the
-/// admin token, and the transfer service refuses a branch that presents none.
+/// presented but stays optional at the TLS layer: admin, report and account calls authenticate
+/// with a person's token or the admin token, and the transfer service refuses a branch that
+/// presents none.
 fn server_tls_config(tls: TlsPem) -> ServerTlsConfig {
     let config = ServerTlsConfig::new().identity(Identity::from_pem(tls.cert, tls.key));
     match tls.client_ca {

@@ -290,7 +290,7 @@ async fn run_target(client: &mut Client, command: TargetCommand) -> anyhow::Resu
 async fn audit(client: &mut Client, since: Option<String>, format: Format) -> anyhow::Result<()> {
     // Checked here too, so a typo is named before anything is sent.
     let since = since
-        .map(|text| crate::store::registry::branches::audit_since(&text))
+        .map(|text| crate::store::registry::audit::audit_since(&text))
         .transpose()?
         .unwrap_or_default();
     let request = AuditRequest {

@@ -5,6 +5,7 @@
 //! bearer token when that is a branch's, else "unknown". Refusals a service makes itself are
 //! audited by that service through the same `RefusalLog`.
 
+use crate::store::registry::audit::{record_audit, Actor};
 use crate::store::registry::branches;
 use crate::store::registry::token::token_sha256;
 use crate::store::Store;
@@ -29,6 +30,7 @@ const OPEN_WINDOWS_MAX: usize = 100_000;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct RefusalKind {
     actor: String,
+    org: Option<String>,
     action: String,
     call: String,
 }
@@ -76,14 +78,15 @@ impl RefusalLog {
     /// Audits one refusal of `call` (e.g. "push", "admin call"); `detail` starts with the call.
     /// A failing audit write is logged, not returned, so that the caller still answers with the
     /// refusal's own status.
-    pub async fn record(&self, actor: &str, action: &str, call: &str, detail: &str) {
+    pub async fn record(&self, actor: Actor<'_>, action: &str, call: &str, detail: &str) {
         if !crate::bench_switches::refusal_coalescing() {
             return self.write(actor, action, detail).await;
         }
         let now = Instant::now();
         let at = crate::store::db::value::now_text();
         let kind = RefusalKind {
-            actor: actor.to_owned(),
+            actor: actor.name.to_owned(),
+            org: actor.org.map(str::to_owned),
             action: action.to_owned(),
             call: call.to_owned(),
         };
@@ -160,11 +163,12 @@ impl RefusalLog {
             window.last_at,
             self.window.as_secs()
         );
-        self.write(&kind.actor, &kind.action, &detail).await;
+        let actor = Actor::new(&kind.actor, kind.org.as_deref());
+        self.write(actor, &kind.action, &detail).await;
     }
 
-    async fn write(&self, actor: &str, action: &str, detail: &str) {
-        if let Err(error) = branches::record_audit(&self.store, actor, action, detail).await {
+    async fn write(&self, actor: Actor<'_>, action: &str, detail: &str) {
+        if let Err(error) = record_audit(&self.store, actor, action, detail).await {
             tracing::error!(%error, "cannot write a refusal to the audit log");
         }
     }
@@ -269,17 +273,18 @@ where
 }
 
 async fn audit_oversize(refusals: &RefusalLog, token_hash: Option<String>, path: &str) {
-    let actor = match token_hash {
+    let branch = match token_hash {
         Some(hash) => branches::branch_by_token_hash(refusals.store(), &hash)
             .await
             .ok()
-            .flatten()
-            .map(|branch| branch.code),
+            .flatten(),
         None => None,
     };
-    let actor = actor.unwrap_or_else(|| "unknown".to_owned());
+    let actor = branch.as_ref().map_or(Actor::UNKNOWN, |branch| {
+        Actor::new(&branch.code, Some(&branch.org))
+    });
     let detail = format!("{path}: message over limits.max_message_bytes");
     refusals
-        .record(&actor, "refused: message too large", path, &detail)
+        .record(actor, "refused: message too large", path, &detail)
         .await;
 }

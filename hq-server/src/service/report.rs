@@ -1,12 +1,15 @@
 //! The report service (多组织报表, docs/formats.md): sales summary, inventory query and rankings for an
-//! organization subtree, each with every ledger's freshness. Admin credential only.
+//! organization subtree, each with every ledger's freshness. For any account (viewer and up)
+//! within its scope; a request naming no organization covers the account's own subtree.
 //!
 //! Status codes: UNAUTHENTICATED (missing or unknown token), PERMISSION_DENIED (a branch token,
-//! audited), INVALID_ARGUMENT (bad org code, date, grouping or ranking key), NOT_FOUND (unknown
+//! or an organization outside the caller's scope; audited), INVALID_ARGUMENT (bad org code,
+//! date, grouping or ranking key; no organization with the bootstrap token), NOT_FOUND (unknown
 //! organization), INTERNAL (store).
 
-use crate::auth::{admin_token_digest, authenticate_admin, AdminCall, AdminRefusal};
 use crate::config::Limits;
+use crate::people::principal::ScopeRefusal;
+use crate::service::principal::{audited, principal, NoPrincipal};
 use crate::service::refusal_audit::RefusalLog;
 use crate::store::report::consolidated;
 use crate::store::report::error::ReportError;
@@ -23,7 +26,11 @@ const RANKING_TOP_DEFAULT: u32 = 10;
 #[derive(Debug, thiserror::Error)]
 enum ReportServiceError {
     #[error(transparent)]
-    Refused(#[from] AdminRefusal),
+    NoPrincipal(#[from] NoPrincipal),
+    #[error(transparent)]
+    Scope(#[from] ScopeRefusal),
+    #[error("the report names no organization (--org): the admin token has none of its own")]
+    NoOrg,
     #[error("--top {top} is more than the limit of {limit} rows")]
     TopTooLarge { top: u32, limit: u32 },
     #[error(transparent)]
@@ -35,8 +42,11 @@ enum ReportServiceError {
 fn to_status(error: ReportServiceError) -> Status {
     let message = error.to_string();
     match error {
-        ReportServiceError::Refused(refusal) => refusal.to_status(),
-        ReportServiceError::TopTooLarge { .. } => Status::invalid_argument(message),
+        ReportServiceError::NoPrincipal(_) => Status::unauthenticated(message),
+        ReportServiceError::Scope(_) => Status::permission_denied(message),
+        ReportServiceError::TopTooLarge { .. } | ReportServiceError::NoOrg => {
+            Status::invalid_argument(message)
+        }
         ReportServiceError::Report(ReportError::UnknownOrg { .. }) => Status::not_found(message),
         ReportServiceError::Report(ReportError::Store(error)) | ReportServiceError::Store(error) => {
             tracing::error!(%error, "report call failed");
@@ -50,27 +60,19 @@ fn to_status(error: ReportServiceError) -> Status {
     }
 }
 
-/// How the audit log and a refusal name this service's calls.
-const REPORT_CALL: AdminCall = AdminCall {
-    audit_name: "report call",
-    service: "report",
-};
-
 pub struct ReportService {
     store: Store,
     limits: Limits,
-    admin_token_sha256: [u8; 32],
     refusals: RefusalLog,
 }
 
 impl ReportService {
-    pub fn new(store: Store, limits: Limits, admin_token: &str) -> ReportService {
+    pub fn new(store: Store, limits: Limits) -> ReportService {
         let window = std::time::Duration::from_secs(limits.audit_refusal_window_seconds);
         ReportService {
             refusals: RefusalLog::new(store.clone(), window),
             store,
             limits,
-            admin_token_sha256: admin_token_digest(admin_token),
         }
     }
 
@@ -80,14 +82,24 @@ impl ReportService {
         self
     }
 
-    /// Admits the admin token; a branch token is refused and audited.
-    async fn authenticate<T>(&self, request: &Request<T>) -> Result<(), ReportServiceError> {
-        Ok(authenticate_admin(&self.refusals, &self.admin_token_sha256, request, REPORT_CALL).await??)
+    /// The query of `request` by its caller: the caller's own root when it names no
+    /// organization; an organization outside the caller's scope is refused and audited.
+    async fn query<T>(
+        &self,
+        call: &str,
+        request: &Request<T>,
+        asked: &ReportRequest,
+    ) -> Result<ReportQuery, ReportServiceError> {
+        let caller = principal(request)?;
+        let org = match (asked.org.as_str(), &caller.root) {
+            ("", Some(root)) => root.clone(),
+            ("", None) => return Err(ReportServiceError::NoOrg),
+            (org, _) => org.to_owned(),
+        };
+        let query = ReportQuery::parse(&org, &asked.from, &asked.to, &asked.by)?;
+        audited(&self.refusals, &caller, call, caller.check_org(&query.org)).await?;
+        Ok(query)
     }
-}
-
-fn query_from_wire(request: &ReportRequest) -> Result<ReportQuery, ReportError> {
-    ReportQuery::parse(&request.org, &request.from, &request.to, &request.by)
 }
 
 fn freshness_to_wire(report_freshness: Vec<query::Freshness>) -> Vec<Freshness> {
@@ -167,8 +179,7 @@ impl ReportApi for ReportService {
     #[tracing::instrument(skip_all)]
     async fn sales(&self, request: Request<ReportRequest>) -> Result<Response<ReportResponse>, Status> {
         let result = async {
-            self.authenticate(&request).await?;
-            let query = query_from_wire(request.get_ref())?;
+            let query = self.query("Report/Sales", &request, request.get_ref()).await?;
             Ok(sales_to_wire(consolidated::sales(&self.store, &query).await?))
         };
         result.await.map(Response::new).map_err(to_status)
@@ -177,8 +188,9 @@ impl ReportApi for ReportService {
     #[tracing::instrument(skip_all)]
     async fn inventory(&self, request: Request<ReportRequest>) -> Result<Response<ReportResponse>, Status> {
         let result = async {
-            self.authenticate(&request).await?;
-            let query = query_from_wire(request.get_ref())?;
+            let query = self
+                .query("Report/Inventory", &request, request.get_ref())
+                .await?;
             Ok(inventory_to_wire(
                 consolidated::inventory(&self.store, &query).await?,
             ))
@@ -189,7 +201,6 @@ impl ReportApi for ReportService {
     #[tracing::instrument(skip_all)]
     async fn ranking(&self, request: Request<ReportRequest>) -> Result<Response<ReportResponse>, Status> {
         let result = async {
-            self.authenticate(&request).await?;
             let asked = request.get_ref();
             let top = if asked.top == 0 {
                 RANKING_TOP_DEFAULT
@@ -202,7 +213,7 @@ impl ReportApi for ReportService {
                     limit: self.limits.max_list_rows,
                 });
             }
-            let query = query_from_wire(asked)?;
+            let query = self.query("Report/Ranking", &request, asked).await?;
             Ok(sales_to_wire(
                 consolidated::ranking(&self.store, &query, top).await?,
             ))

@@ -18,6 +18,7 @@ use crate::service::ingest_reply::{ack_to_wire, ingest_code, ingest_status};
 use crate::service::refusal_audit::{code_name, RefusalLog};
 use crate::store::ingest::batch::{self, Incoming, IngestBatch, IngestError};
 use crate::store::ingest::{hello, reconcile};
+use crate::store::registry::audit::Actor;
 use crate::store::registry::branches::BranchRef;
 use crate::store::trade::inbox;
 use crate::store::{Store, StoreError};
@@ -147,11 +148,18 @@ impl TransferService {
 
 /// Appends a refusal to the audit log (coalesced, see [`RefusalLog`]); a failing audit write is
 /// logged, not returned, so the caller still gets the refusal's own status.
-async fn audit_refusal(refusals: &RefusalLog, actor: &str, call: &str, error: &TransferError) {
+async fn audit_refusal(refusals: &RefusalLog, branch: &BranchRef, call: &str, error: &TransferError) {
     let code = error.code();
     let detail = format!("{call}: {error}");
     let action = format!("refused: {}", code_name(code));
-    refusals.record(actor, &action, call, &detail).await;
+    refusals
+        .record(
+            Actor::new(&branch.code, Some(&branch.org)),
+            &action,
+            call,
+            &detail,
+        )
+        .await;
 }
 
 /// The one check that a request comes from the calling branch's own ledger: the branch it names
@@ -160,9 +168,10 @@ async fn audit_refusal(refusals: &RefusalLog, actor: &str, call: &str, error: &T
 async fn check_ledger_branch(
     refusals: &RefusalLog,
     call: &'static str,
-    caller: &str,
+    branch: &BranchRef,
     ledger_branch: &str,
 ) -> Result<(), TransferError> {
+    let caller = branch.code.as_str();
     let error = if ledger_branch.is_empty() {
         TransferError::LedgerBranchMissing {
             caller: caller.to_owned(),
@@ -175,7 +184,7 @@ async fn check_ledger_branch(
     } else {
         return Ok(());
     };
-    audit_refusal(refusals, caller, call, &error).await;
+    audit_refusal(refusals, branch, call, &error).await;
     Err(error)
 }
 
@@ -196,7 +205,7 @@ fn decode_batch(limits: &Limits, store: &Store, batch: PushBatch) -> Result<Inge
 async fn read_batches(
     mut inbound: Streaming<PushBatch>,
     (limits, store): (Limits, Store),
-    audit: (RefusalLog, String),
+    audit: (RefusalLog, BranchRef),
     decoded: mpsc::Sender<Result<IngestBatch, Status>>,
 ) {
     let (refusals, branch) = audit;
@@ -222,7 +231,8 @@ async fn read_batches(
                 if status.code() == tonic::Code::OutOfRange {
                     let detail = format!("push: {}", status.message());
                     let action = format!("refused: {}", code_name(status.code()));
-                    refusals.record(&branch, &action, "push", &detail).await;
+                    let actor = Actor::new(&branch.code, Some(&branch.org));
+                    refusals.record(actor, &action, "push", &detail).await;
                 }
                 Err(status)
             }
@@ -241,7 +251,7 @@ impl Transfer for TransferService {
         let result = async {
             let branch = self.authenticate("hello", &request).await?;
             let hello = request.get_ref();
-            check_ledger_branch(&self.refusals, "hello", &branch.code, &hello.branch).await?;
+            check_ledger_branch(&self.refusals, "hello", &branch, &hello.branch).await?;
             check_protocol(hello.protocol_version)?;
             let state = hello::hello(
                 &self.store,
@@ -276,7 +286,7 @@ impl Transfer for TransferService {
         let inbound = request.into_inner();
         let (decoded, mut batches) = mpsc::channel(PUSH_BATCHES_DECODED_AHEAD_MAX);
         let (acks, receiver) = mpsc::channel(PUSH_ACKS_IN_FLIGHT_MAX);
-        let audit = (self.refusals.clone(), branch.code.clone());
+        let audit = (self.refusals.clone(), branch.clone());
         let decoding = (self.limits.clone(), self.store.clone());
         tokio::spawn(read_batches(inbound, decoding, audit, decoded));
         let store = self.store.clone();
@@ -303,7 +313,7 @@ impl Transfer for TransferService {
         let result = async {
             let branch = self.authenticate("pull", &request).await?;
             let pull = request.get_ref();
-            check_ledger_branch(&self.refusals, "pull", &branch.code, &pull.branch).await?;
+            check_ledger_branch(&self.refusals, "pull", &branch, &pull.branch).await?;
             check_protocol(pull.protocol_version)?;
             let max_entries = match pull.max_entries {
                 0 => self.limits.max_pull_entries,
@@ -330,8 +340,9 @@ impl Transfer for TransferService {
             if bundle.source != branch.code {
                 let detail = format!("upload_bundle: a bundle from branch {}", bundle.source);
                 let action = "refused: permission denied";
+                let actor = Actor::new(&branch.code, Some(&branch.org));
                 self.refusals
-                    .record(&branch.code, action, "upload_bundle", &detail)
+                    .record(actor, action, "upload_bundle", &detail)
                     .await;
                 return Err(TransferError::ForeignBundle {
                     source_branch: bundle.source,
@@ -353,7 +364,7 @@ impl Transfer for TransferService {
         let result = async {
             let branch = self.authenticate("reconcile_summary", &request).await?;
             let asked = request.get_ref();
-            check_ledger_branch(&self.refusals, "reconcile_summary", &branch.code, &asked.branch).await?;
+            check_ledger_branch(&self.refusals, "reconcile_summary", &branch, &asked.branch).await?;
             check_protocol(asked.protocol_version)?;
             let buckets = reconcile::summary(&self.store, &branch).await?;
             Ok(ReconcileSummaryResponse {
@@ -379,7 +390,7 @@ impl Transfer for TransferService {
         let result = async {
             let branch = self.authenticate("reconcile_documents", &request).await?;
             let asked = request.get_ref();
-            check_ledger_branch(&self.refusals, "reconcile_documents", &branch.code, &asked.branch).await?;
+            check_ledger_branch(&self.refusals, "reconcile_documents", &branch, &asked.branch).await?;
             check_protocol(asked.protocol_version)?;
             let documents = reconcile::documents(&self.store, &branch, &asked.doc_type, &asked.month).await?;
             Ok(ReconcileDocumentsResponse {

@@ -88,12 +88,12 @@ async fn existing_branches(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
 
 /// Registers the 50 organizations and their ledgers and imports the master data.
 pub(super) async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
-    branches::add_org(store, "001", "group").await?;
+    branches::add_org(store, "admin", "001", "group").await?;
     let mut branches = Vec::with_capacity(ORGS);
     for org_idx in 0..ORGS {
         let org = format!("001.{:03}", org_idx + 1);
         let code = branch_code(org_idx);
-        branches::add_org(store, &org, &code).await?;
+        branches::add_org(store, "admin", &org, &code).await?;
         let branch = NewBranch {
             code: code.clone(),
             name: code.clone(),
@@ -105,9 +105,9 @@ pub(super) async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
             adopt_existing: false,
         };
         for (kind, record) in crate::hq::counterpart_records(&code) {
-            master::import_master(store, kind, &[record]).await?;
+            master::import_master(store, "admin", kind, &[record]).await?;
         }
-        branches::add_branch(store, &branch).await?;
+        branches::add_branch(store, "admin", &branch).await?;
         branches.push(
             branches::branch_by_code(store, &code)
                 .await?
@@ -121,12 +121,14 @@ pub(super) async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
     };
     master::import_master(
         store,
+        "admin",
         BaseKind::Product,
         &records(BaseKind::Product, "P", PRODUCTS),
     )
     .await?;
     master::import_master(
         store,
+        "admin",
         BaseKind::Customer,
         &records(BaseKind::Customer, "C", CUSTOMERS),
     )
@@ -135,7 +137,7 @@ pub(super) async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
         .iter()
         .map(|branch| BaseRecord::new(BaseKind::Warehouse, &format!("{}-W", branch.code), "bench"))
         .collect();
-    master::import_master(store, BaseKind::Warehouse, &warehouses).await?;
+    master::import_master(store, "admin", BaseKind::Warehouse, &warehouses).await?;
     Ok(branches)
 }
 

@@ -46,7 +46,7 @@ impl Caller {
 
     /// The caller's rate-limit key: its IPv4 address, or its IPv6 /64, which one host commonly
     /// holds whole (so that a flood cannot spread over its addresses to escape the limit).
-    pub(super) fn address_key(&self) -> String {
+    pub fn address_key(&self) -> String {
         match self.address {
             None => "unknown address".to_owned(),
             Some(IpAddr::V6(address)) => match address.to_ipv4_mapped() {

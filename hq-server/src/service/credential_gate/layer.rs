@@ -1,9 +1,10 @@
 //! The credential gate as a server-wide tower layer: routes each request path to the branch or
-//! the admin check, answers a refusal itself before the body is read, and hands the transfer
-//! service the branch it resolved.
+//! the person check, answers a refusal itself before the body is read, and hands the transfer
+//! service the branch it resolved and the other services the principal.
 
 use super::caller::Caller;
 use super::{AuthenticatedBranch, CredentialGate};
+use crate::people::access::{access, Access};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -15,25 +16,39 @@ use tonic::codegen::Service;
 enum Route {
     /// A transfer call, named as the audit log names it ("hello", "upload_bundle").
     Transfer(String),
-    /// An admin or report call ("admin call", "report call"); `changes_credentials` for a
-    /// branch token rotate or revoke.
-    Admin {
+    /// An admin, report or account call: audited as `call` ("admin call"), `method` as the
+    /// access rules name it ("Admin/AddOrg"); `changes_credentials` for a call that revokes or
+    /// replaces tokens.
+    People {
         call: &'static str,
+        method: String,
+        access: Access,
         changes_credentials: bool,
     },
 }
+
+/// Methods after which this replica forgets the tokens it knew.
+const CREDENTIAL_CHANGES: [&str; 5] = [
+    "RotateBranchToken",
+    "RevokeBranch",
+    "DisableUser",
+    "RevokeTokens",
+    "Logout",
+];
 
 fn route(path: &str) -> Option<Route> {
     let (service, method) = path.strip_prefix("/branchline.v1.")?.split_once('/')?;
     match service {
         "Transfer" => Some(Route::Transfer(snake_case(method))),
-        "Admin" => Some(Route::Admin {
-            call: "admin call",
-            changes_credentials: matches!(method, "RotateBranchToken" | "RevokeBranch"),
-        }),
-        "Report" => Some(Route::Admin {
-            call: "report call",
-            changes_credentials: false,
+        "Admin" | "Report" | "Account" => Some(Route::People {
+            call: match service {
+                "Admin" => "admin call",
+                "Report" => "report call",
+                _ => "account call",
+            },
+            method: format!("{service}/{method}"),
+            access: access(service, method),
+            changes_credentials: CREDENTIAL_CHANGES.contains(&method),
         }),
         _ => None,
     }
@@ -111,7 +126,16 @@ where
                 Route::Transfer(call) => gate.authenticate_branch(call, &caller).await.map(|branch| {
                     request.extensions_mut().insert(AuthenticatedBranch(branch));
                 }),
-                Route::Admin { call, .. } => gate.screen_admin(call, &caller).await,
+                Route::People {
+                    call, method, access, ..
+                } => gate
+                    .screen_person(call, method, *access, &caller)
+                    .await
+                    .map(|principal| {
+                        if let Some(principal) = principal {
+                            request.extensions_mut().insert(principal);
+                        }
+                    }),
             };
             if let Err(error) = checked {
                 return Ok(error.to_status().into_http());
@@ -121,7 +145,7 @@ where
             // replica's cache forgets the old token at once; other replicas never admit from it.
             if matches!(
                 route,
-                Route::Admin {
+                Route::People {
                     changes_credentials: true,
                     ..
                 }
@@ -148,16 +172,25 @@ mod tests {
         );
         assert!(matches!(
             route("/branchline.v1.Report/Top"),
-            Some(Route::Admin {
+            Some(Route::People {
                 call: "report call",
-                changes_credentials: false
+                changes_credentials: false,
+                ..
             })
         ));
         assert!(matches!(
             route("/branchline.v1.Admin/RevokeBranch"),
-            Some(Route::Admin {
+            Some(Route::People {
                 call: "admin call",
-                changes_credentials: true
+                changes_credentials: true,
+                ..
+            })
+        ));
+        assert!(matches!(
+            route("/branchline.v1.Account/Login"),
+            Some(Route::People {
+                access: Access::Public,
+                ..
             })
         ));
         assert!(route("/grpc.health.v1.Health/Check").is_none());

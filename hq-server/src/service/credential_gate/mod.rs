@@ -12,25 +12,31 @@
 //! only ever refuse, never admit: a revoke or rotation done through any replica refuses the old
 //! token on every replica from the next call on (see deploy/REPLICAS.md); the replica that did it
 //! also forgets its cached tokens, so it answers UNAUTHENTICATED at once. The transfer service
-//! gets the branch the gate resolved as the request extension [`AuthenticatedBranch`].
+//! gets the branch the gate resolved as the request extension [`AuthenticatedBranch`]; the admin,
+//! report and account services get the [`Principal`](crate::people::principal::Principal) (a
+//! person, or the bootstrap admin token) whose role the method's access rule admitted.
 //!
-//! This module is the gate's state and checks; `layer` runs it in front of the services,
-//! `caller` reads what a call presents, `token_cache` holds the token digests.
+//! This module is the gate's state and the branch checks; `person` the checks of admin, report
+//! and account calls; `layer` runs the gate in front of the services, `caller` reads what a call
+//! presents, `token_cache` holds the token digests.
 
 pub mod caller;
 pub mod layer;
+mod person;
 mod token_cache;
 
-use crate::auth::{admin_token_digest, certificate_names_branch, digests_equal};
+use crate::auth::{admin_token_digest, certificate_names_branch};
 use crate::config::Limits;
+use crate::people::role::Role;
 use crate::rate::RateLimiter;
 use crate::service::refusal_audit::{code_name, RefusalLog};
+use crate::store::registry::audit::Actor;
 use crate::store::registry::branches::{self, BranchRef};
-use crate::store::registry::credential;
+use crate::store::registry::{credential, people};
 use crate::store::{Store, StoreError};
 use caller::Caller;
 use sha2::{Digest, Sha256};
-use token_cache::{CredentialCache, CREDENTIAL_CACHE_ENTRIES_MAX};
+use token_cache::{CredentialCache, Holder, CREDENTIAL_CACHE_ENTRIES_MAX};
 use tonic::Status;
 
 /// Most often the cache is reloaded from the store, for a flooded address (see the module doc).
@@ -47,8 +53,22 @@ const BRANCH_BUCKETS_MAX: usize = 1_000_000;
 pub enum GateError {
     #[error("missing or unknown branch credential")]
     UnknownBranchCredential,
-    #[error("missing or unknown admin credential")]
+    #[error("missing or unknown credential: a person's token or the admin token")]
     UnknownAdminCredential,
+    #[error("branch {branch} may not call the {service} service")]
+    BranchNotAllowed {
+        branch: String,
+        org: String,
+        service: String,
+    },
+    #[error("{name} ({role}) may not call {method}: it needs the {needed} role")]
+    RoleTooLow {
+        name: String,
+        org: Option<String>,
+        role: Role,
+        method: String,
+        needed: Role,
+    },
     #[error(
         "too many calls without a known credential from {address} \
          (limits.unauthenticated_requests_per_second = {per_second})"
@@ -70,7 +90,9 @@ impl GateError {
             GateError::UnknownBranchCredential
             | GateError::UnknownAdminCredential
             | GateError::CertificateMissing { .. } => tonic::Code::Unauthenticated,
-            GateError::CertificateMismatch { .. } => tonic::Code::PermissionDenied,
+            GateError::CertificateMismatch { .. }
+            | GateError::BranchNotAllowed { .. }
+            | GateError::RoleTooLow { .. } => tonic::Code::PermissionDenied,
             GateError::AddressRateLimited { .. } | GateError::RateLimited { .. } => {
                 tonic::Code::ResourceExhausted
             }
@@ -85,13 +107,15 @@ impl GateError {
         Status::new(self.code(), self.to_string())
     }
 
-    /// Who the audit log names: the branch when its token checked out, else "unknown".
-    fn actor(&self) -> &str {
+    /// Who the audit log names: the branch or person when its token checked out, else "unknown".
+    fn actor(&self) -> Actor<'_> {
         match self {
             GateError::CertificateMissing { branch }
             | GateError::CertificateMismatch { branch }
-            | GateError::RateLimited { branch, .. } => branch,
-            _ => "unknown",
+            | GateError::RateLimited { branch, .. } => Actor::new(branch, None),
+            GateError::BranchNotAllowed { branch, org, .. } => Actor::new(branch, Some(org)),
+            GateError::RoleTooLow { name, org, .. } => Actor::new(name, org.as_deref()),
+            _ => Actor::UNKNOWN,
         }
     }
 }
@@ -153,14 +177,6 @@ impl CredentialGate {
         result
     }
 
-    /// Lets an admin or report call through to its service when it carries the admin token or
-    /// a branch's (the service refuses the latter with PERMISSION_DENIED); refuses the rest.
-    pub async fn screen_admin(&self, call: &str, caller: &Caller) -> Result<(), GateError> {
-        let result = self.identify_admin(caller).await;
-        self.audit(call, &result).await;
-        result
-    }
-
     /// Forgets every cached known token (after a rotate or revoke through this replica).
     fn forget_known_tokens(&self) {
         self.credentials.forget_known();
@@ -173,16 +189,18 @@ impl CredentialGate {
         };
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let admitted_code = match self.cached(&digest, caller).await? {
-            Some(None) => return Err(self.refuse_unknown(caller, unknown)),
-            Some(Some(code)) => {
+            Some(None) | Some(Some(Holder::Person)) => return Err(self.refuse_unknown(caller, unknown)),
+            Some(Some(Holder::Branch(code))) => {
                 self.admit_branch(&code, caller)?;
                 Some(code)
             }
             None => None,
         };
         let branch = branches::branch_by_token_hash(&self.store, &hex::encode(digest)).await?;
-        self.credentials
-            .put(digest, branch.as_ref().map(|branch| branch.code.clone()));
+        self.credentials.put(
+            digest,
+            branch.as_ref().map(|branch| Holder::Branch(branch.code.clone())),
+        );
         let Some(branch) = branch else {
             return Err(self.refuse_unknown(caller, unknown));
         };
@@ -190,30 +208,6 @@ impl CredentialGate {
             self.admit_branch(&branch.code, caller)?;
         }
         Ok(branch)
-    }
-
-    async fn identify_admin(&self, caller: &Caller) -> Result<(), GateError> {
-        let unknown = GateError::UnknownAdminCredential;
-        let Some(token) = caller.token.as_deref() else {
-            return Err(self.refuse_unknown(caller, unknown));
-        };
-        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if digests_equal(&digest, &self.admin_token_sha256) {
-            return Ok(());
-        }
-        match self.cached(&digest, caller).await? {
-            Some(None) => return Err(self.refuse_unknown(caller, unknown)),
-            Some(Some(_)) => return Ok(()),
-            None => {}
-        }
-        let branch = branches::branch_by_token_hash(&self.store, &hex::encode(digest)).await?;
-        let known = branch.is_some();
-        self.credentials.put(digest, branch.map(|branch| branch.code));
-        if known {
-            Ok(())
-        } else {
-            Err(self.refuse_unknown(caller, unknown))
-        }
     }
 
     /// A known branch's certificate (mutual TLS) and request rate, in that order, so that a
@@ -255,11 +249,11 @@ impl CredentialGate {
         }
     }
 
-    /// What the cache knows of `digest`: Some(Some(code)) a branch's, Some(None) no branch's,
+    /// What the cache knows of `digest`: Some(Some(holder)) whose it is, Some(None) nobody's,
     /// None not known (the caller looks it up). A token the cache does not know from an address
     /// with no unauthenticated call left is refused without a lookup, unless reloading the
-    /// cache (at most once per interval, for all callers) shows it is a branch's.
-    async fn cached(&self, digest: &[u8; 32], caller: &Caller) -> Result<Option<Option<String>>, GateError> {
+    /// cache (at most once per interval, for all callers) shows whose it is.
+    async fn cached(&self, digest: &[u8; 32], caller: &Caller) -> Result<Option<Option<Holder>>, GateError> {
         let cached = self.credentials.get(digest);
         if cached.is_some() {
             return Ok(cached);
@@ -270,7 +264,7 @@ impl CredentialGate {
         }
         self.reload_if_due().await?;
         match self.credentials.get(digest) {
-            Some(Some(code)) => Ok(Some(Some(code))),
+            Some(Some(holder)) => Ok(Some(Some(holder))),
             _ => Err(self.address_rate_limited(address)),
         }
     }
@@ -285,12 +279,16 @@ impl CredentialGate {
             return Ok(());
         }
         *reloaded_at = Some(std::time::Instant::now());
-        let live = credential::live_token_digests(&self.store, CREDENTIAL_CACHE_ENTRIES_MAX).await?;
-        let known = live
+        let branches = credential::live_token_digests(&self.store, CREDENTIAL_CACHE_ENTRIES_MAX).await?;
+        let persons = people::live_token_digests(&self.store, CREDENTIAL_CACHE_ENTRIES_MAX).await?;
+        let holders = branches
             .into_iter()
-            .filter_map(|(digest, code)| {
+            .map(|(digest, code)| (digest, Holder::Branch(code)))
+            .chain(persons.into_iter().map(|(digest, _)| (digest, Holder::Person)));
+        let known = holders
+            .filter_map(|(digest, holder)| {
                 let digest: [u8; 32] = hex::decode(digest).ok()?.try_into().ok()?;
-                Some((digest, code))
+                Some((digest, holder))
             })
             .collect();
         self.credentials.put_known(known);

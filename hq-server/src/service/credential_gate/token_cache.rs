@@ -1,5 +1,6 @@
-//! The credential gate's cache of token digests: which branch (or none) a token's SHA-256
-//! belonged to when last looked up, bounded in size. It only ever lets the gate refuse.
+//! The credential gate's cache of token digests: whose token (a branch's, a person's, or
+//! nobody's) a token's SHA-256 was when last looked up, bounded in size. It only ever lets the
+//! gate refuse.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,9 +11,16 @@ use std::sync::Mutex;
 /// about 100 bytes is a few megabytes.
 pub(super) const CREDENTIAL_CACHE_ENTRIES_MAX: usize = 65_536;
 
-/// Token digest -> the branch code it belonged to (None: no branch) when last looked up.
+/// Whose a known token is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Holder {
+    Branch(String),
+    Person,
+}
+
+/// Token digest -> its holder (None: nobody's) when last looked up.
 pub(super) struct CredentialCache {
-    entries: Mutex<HashMap<[u8; 32], Option<String>>>,
+    entries: Mutex<HashMap<[u8; 32], Option<Holder>>>,
 }
 
 impl CredentialCache {
@@ -22,38 +30,38 @@ impl CredentialCache {
         }
     }
 
-    pub(super) fn get(&self, digest: &[u8; 32]) -> Option<Option<String>> {
+    pub(super) fn get(&self, digest: &[u8; 32]) -> Option<Option<Holder>> {
         self.lock().get(digest).cloned()
     }
 
-    pub(super) fn put(&self, digest: [u8; 32], branch: Option<String>) {
+    pub(super) fn put(&self, digest: [u8; 32], holder: Option<Holder>) {
         let mut entries = self.lock();
         if entries.len() >= CREDENTIAL_CACHE_ENTRIES_MAX && !entries.contains_key(&digest) {
-            entries.retain(|_, branch| branch.is_some());
+            entries.retain(|_, holder| holder.is_some());
             if entries.len() >= CREDENTIAL_CACHE_ENTRIES_MAX {
                 entries.clear();
             }
         }
-        entries.insert(digest, branch);
+        entries.insert(digest, holder);
     }
 
-    /// Forgets every known token (after a rotate or revoke through this replica).
+    /// Forgets every known token (after a credential change through this replica).
     pub(super) fn forget_known(&self) {
-        self.lock().retain(|_, branch| branch.is_none());
+        self.lock().retain(|_, holder| holder.is_none());
     }
 
     /// Records the digests of live tokens as known (up to the cache's size).
-    pub(super) fn put_known(&self, known: Vec<([u8; 32], String)>) {
+    pub(super) fn put_known(&self, known: Vec<([u8; 32], Holder)>) {
         let mut entries = self.lock();
-        for (digest, code) in known {
+        for (digest, holder) in known {
             if entries.len() >= CREDENTIAL_CACHE_ENTRIES_MAX {
                 break;
             }
-            entries.insert(digest, Some(code));
+            entries.insert(digest, Some(holder));
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Option<String>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Option<Holder>>> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -4,7 +4,8 @@
 use super::batch::{lock_branch, IngestError};
 use crate::store::db::query::query;
 use crate::store::db::value::{now_text, to_i64};
-use crate::store::registry::branches::{audit, BranchRef};
+use crate::store::registry::audit::{audit, Actor};
+use crate::store::registry::branches::BranchRef;
 use crate::store::Store;
 
 /// What HQ holds for a branch in the epoch it asks about.
@@ -54,7 +55,13 @@ pub async fn hello(
              (HQ restored from a copy or lost its last commits); the branch resends from seq {}",
             applied_seq + 1
         );
-        audit(&mut tx, &branch.code, "hq behind branch: resend", &detail).await?;
+        audit(
+            &mut tx,
+            Actor::new(&branch.code, Some(&branch.org)),
+            "hq behind branch: resend",
+            &detail,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(HelloState {

@@ -5,7 +5,8 @@ use super::plan::{write_plan, Known, Outcome, Plan};
 use crate::store::db::error::DbError;
 use crate::store::db::query::query;
 use crate::store::db::value::{get_u64, now_text, to_i64};
-use crate::store::registry::branches::{audit, BranchRef};
+use crate::store::registry::audit::{audit, Actor};
+use crate::store::registry::branches::BranchRef;
 use crate::store::trade::counterpart::{load_counterparts, RouteResult};
 use crate::store::trade::routing::{route_document, Routable};
 use crate::store::{Store, StoreError};
@@ -39,13 +40,19 @@ pub struct QuarantinedEntry {
 }
 
 /// Entries still waiting in quarantine, oldest first, at most `limit`.
-pub async fn list(store: &Store, limit: u32) -> Result<Vec<QuarantinedEntry>, StoreError> {
+pub async fn list(
+    store: &Store,
+    subtree: Option<&str>,
+    limit: u32,
+) -> Result<Vec<QuarantinedEntry>, StoreError> {
     let rows = query(
         "SELECT q.id, b.code, q.epoch, q.seq, q.reason, q.created_at, q.summary \
          FROM quarantine q JOIN branch b ON b.id = q.branch_id \
-         WHERE q.resolved_at IS NULL ORDER BY q.id LIMIT $1",
+         WHERE q.resolved_at IS NULL AND ($2 = '' OR b.org = $2 OR b.org LIKE $2 || '.%') \
+         ORDER BY q.id LIMIT $1",
     )
     .bind(i64::from(limit))
+    .bind(subtree.unwrap_or(""))
     .fetch_all(store.pool())
     .await?;
     let mut entries = Vec::with_capacity(rows.len());
@@ -63,6 +70,25 @@ pub async fn list(store: &Store, limit: u32) -> Result<Vec<QuarantinedEntry>, St
     Ok(entries)
 }
 
+/// The branch of unresolved quarantined entry `id`, if there is one.
+pub async fn entry_branch(store: &Store, id: u64) -> Result<Option<BranchRef>, StoreError> {
+    let row = query(
+        "SELECT b.id, b.code, b.org FROM quarantine q JOIN branch b ON b.id = q.branch_id \
+         WHERE q.id = $1 AND q.resolved_at IS NULL",
+    )
+    .bind(to_i64(id)?)
+    .fetch_optional(store.pool())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(BranchRef {
+        id: row.try_get(0)?,
+        code: row.try_get(1)?,
+        org: row.try_get(2)?,
+    }))
+}
+
 /// What a retry did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RetryOutcome {
@@ -74,8 +100,8 @@ pub enum RetryOutcome {
 }
 
 /// Validates quarantined entry `id` again and applies it if HQ now can.
-pub async fn retry(store: &Store, id: u64) -> Result<RetryOutcome, QuarantineError> {
-    if let Some(outcome) = retry_routing(store, id).await? {
+pub async fn retry(store: &Store, by: &str, id: u64) -> Result<RetryOutcome, QuarantineError> {
+    if let Some(outcome) = retry_routing(store, by, id).await? {
         return Ok(outcome);
     }
     let mut tx = store.begin_write().await?;
@@ -137,14 +163,20 @@ pub async fn retry(store: &Store, id: u64) -> Result<RetryOutcome, QuarantineErr
         .execute(&mut *tx)
         .await?;
     let detail = format!("{} epoch {epoch} seq {seq}: {}", branch.code, body.summary());
-    audit(&mut tx, "admin", "quarantine retry", &detail).await?;
+    audit(
+        &mut tx,
+        Actor::new(by, Some(&branch.org)),
+        "quarantine retry",
+        &detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(RetryOutcome::Applied)
 }
 
 /// Retries quarantined entry `id` if it is a routing (kind `routing`); `None` when it is not,
 /// so the caller retries it as an ordinary entry.
-async fn retry_routing(store: &Store, id: u64) -> Result<Option<RetryOutcome>, QuarantineError> {
+async fn retry_routing(store: &Store, by: &str, id: u64) -> Result<Option<RetryOutcome>, QuarantineError> {
     let mut tx = store.begin_write().await?;
     let sql = format!(
         "SELECT q.branch_id, b.code, b.org, q.epoch, q.seq, q.body FROM quarantine q \
@@ -195,7 +227,13 @@ async fn retry_routing(store: &Store, id: u64) -> Result<Option<RetryOutcome>, Q
                 "{} epoch {epoch} seq {seq}: routing of document {}",
                 sender.code, document.number
             );
-            audit(&mut tx, "admin", "quarantine retry", &detail).await?;
+            audit(
+                &mut tx,
+                Actor::new(by, Some(&sender.org)),
+                "quarantine retry",
+                &detail,
+            )
+            .await?;
             RetryOutcome::Applied
         }
     };

@@ -6,6 +6,7 @@ use crate::store::db::error::DbError;
 use crate::store::db::pool::Conn;
 use crate::store::db::query::query;
 use crate::store::db::value::{get_u64, now_text};
+use crate::store::registry::audit::{audit, Actor};
 use crate::store::{Store, StoreError};
 use branchline_shared::{
     org_parent, validate_branch_code, validate_org_code, validate_record_code, BaseError, BaseKind, CodeError,
@@ -48,8 +49,6 @@ pub enum RegistryError {
         code: String,
         name: String,
     },
-    #[error("audit --since {text:?}: not an RFC 3339 time such as 2026-01-05T00:00:00Z")]
-    BadSince { text: String },
     #[error(transparent)]
     Counterpart(#[from] CounterpartError),
     #[error(transparent)]
@@ -100,15 +99,6 @@ pub struct BranchStatus {
     pub inbox_last_seq: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEvent {
-    pub id: u64,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub detail: String,
-}
-
 /// A name as an operator means it: not blank, no stray whitespace around it.
 fn validate_name(what: &'static str, code: &str, name: &str) -> Result<(), RegistryError> {
     if name.trim().is_empty() {
@@ -127,7 +117,7 @@ fn validate_name(what: &'static str, code: &str, name: &str) -> Result<(), Regis
     Ok(())
 }
 
-pub async fn add_org(store: &Store, code: &str, name: &str) -> Result<(), RegistryError> {
+pub async fn add_org(store: &Store, by: &str, code: &str, name: &str) -> Result<(), RegistryError> {
     validate_org_code(code)?;
     validate_name("organization", code, name)?;
     let mut tx = store.begin_write().await?;
@@ -155,13 +145,19 @@ pub async fn add_org(store: &Store, code: &str, name: &str) -> Result<(), Regist
         .bind(now_text())
         .execute(&mut *tx)
         .await?;
-    audit(&mut tx, "admin", "org add", &format!("{code} {name}")).await?;
+    audit(
+        &mut tx,
+        Actor::new(by, Some(code)),
+        "org add",
+        &format!("{code} {name}"),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Registers a branch; returns its transfer token (HQ keeps only the token's SHA-256).
-pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, RegistryError> {
+pub async fn add_branch(store: &Store, by: &str, branch: &NewBranch) -> Result<String, RegistryError> {
     validate_new_branch(branch)?;
     let mut tx = store.begin_write().await?;
     check_branch_place(&mut tx, branch).await?;
@@ -190,7 +186,7 @@ pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, Reg
     .await?;
     audit(
         &mut tx,
-        "admin",
+        Actor::new(by, Some(&branch.org)),
         "branch add",
         &format!("{} org {}", branch.code, branch.org),
     )
@@ -200,7 +196,13 @@ pub async fn add_branch(store: &Store, branch: &NewBranch) -> Result<String, Reg
             "{} {} becomes branch {}'s counterpart {}; HQ held {} documents with it as partner",
             adopted.kind, adopted.code, branch.code, adopted.kind, adopted.documents
         );
-        audit(&mut tx, "admin", "counterpart adopt", &detail).await?;
+        audit(
+            &mut tx,
+            Actor::new(by, Some(&branch.org)),
+            "counterpart adopt",
+            &detail,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(token)
@@ -289,14 +291,15 @@ async fn branch_where(
 }
 
 /// Every branch's freshness, ordered by branch code.
-pub async fn status(store: &Store) -> Result<Vec<BranchStatus>, StoreError> {
+pub async fn status(store: &Store, subtree: Option<&str>) -> Result<Vec<BranchStatus>, StoreError> {
     let rows = query(
         "SELECT b.code, b.org, b.epoch, b.last_seq, b.received_at, b.last_contact, b.backlog, \
                 (SELECT COUNT(*) FROM quarantine q WHERE q.branch_id = b.id AND q.resolved_at IS NULL), \
                 b.conflicts, b.inbox_seq, \
                 (SELECT COALESCE(MAX(i.seq), 0) FROM inbox i WHERE i.branch_id = b.id) \
-         FROM branch b ORDER BY b.code",
+         FROM branch b WHERE ($1 = '' OR b.org = $1 OR b.org LIKE $1 || '.%') ORDER BY b.code",
     )
+    .bind(subtree.unwrap_or(""))
     .fetch_all(store.pool())
     .await?;
     let mut statuses = Vec::with_capacity(rows.len());
@@ -316,63 +319,4 @@ pub async fn status(store: &Store) -> Result<Vec<BranchStatus>, StoreError> {
         });
     }
     Ok(statuses)
-}
-
-/// Appends to the audit log inside the caller's transaction.
-pub(crate) async fn audit(
-    connection: &mut Conn,
-    actor: &str,
-    action: &str,
-    detail: &str,
-) -> Result<(), DbError> {
-    query("INSERT INTO audit (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
-        .bind(now_text())
-        .bind(actor)
-        .bind(action)
-        .bind(detail)
-        .execute(connection)
-        .await?;
-    Ok(())
-}
-
-/// Appends to the audit log in its own transaction (refusals, alerts).
-pub async fn record_audit(store: &Store, actor: &str, action: &str, detail: &str) -> Result<(), StoreError> {
-    let mut connection = store.pool().acquire().await?;
-    audit(&mut connection, actor, action, detail).await?;
-    Ok(())
-}
-
-/// An audit query's `since`: an RFC 3339 time, in the stored form (UTC, whole seconds), so that
-/// comparing texts compares instants.
-pub fn audit_since(text: &str) -> Result<String, RegistryError> {
-    let at = chrono::DateTime::parse_from_rfc3339(text).map_err(|_| RegistryError::BadSince {
-        text: text.to_owned(),
-    })?;
-    Ok(at
-        .with_timezone(&chrono::Utc)
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-}
-
-/// Audit events at or after `since` (stored form, see [`audit_since`]), oldest first.
-pub async fn audit_events(
-    store: &Store,
-    since: Option<&str>,
-    limit: u32,
-) -> Result<Vec<AuditEvent>, StoreError> {
-    let rows = query("SELECT id, at, actor, action, detail FROM audit WHERE at >= $1 ORDER BY id LIMIT $2")
-        .bind(since.unwrap_or(""))
-        .bind(i64::from(limit))
-        .fetch_all(store.pool())
-        .await?;
-    let mut events = Vec::with_capacity(rows.len());
-    for row in rows {
-        events.push(AuditEvent {
-            id: get_u64(&row, 0)?,
-            at: row.try_get(1)?,
-            actor: row.try_get(2)?,
-            action: row.try_get(3)?,
-            detail: row.try_get(4)?,
-        });
-    }
-    Ok(events)
 }

@@ -2,10 +2,10 @@
 //! rotation (a new token, the old one stops working at once) and revocation, both audited. A
 //! revoked branch keeps a random marker that no token hashes to, so the column stays unique.
 
-use super::branches::audit;
 use super::token::{new_token, token_sha256};
 use crate::store::db::error::DbError;
 use crate::store::db::query::query;
+use crate::store::registry::audit::{audit, Actor};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,37 +24,39 @@ impl From<DbError> for CredentialError {
 
 /// Gives branch `code` a new token and returns it; the previous token is refused from the
 /// next call on (every call looks the token up in the store).
-pub async fn rotate_token(store: &Store, code: &str) -> Result<String, CredentialError> {
+pub async fn rotate_token(store: &Store, by: &str, code: &str) -> Result<String, CredentialError> {
     let token = new_token();
-    replace_token_hash(store, code, &token_sha256(&token), "branch token rotate").await?;
+    replace_token_hash(store, by, code, &token_sha256(&token), "branch token rotate").await?;
     Ok(token)
 }
 
 /// Revokes branch `code`'s token; the branch is refused until its token is rotated.
-pub async fn revoke_token(store: &Store, code: &str) -> Result<(), CredentialError> {
+pub async fn revoke_token(store: &Store, by: &str, code: &str) -> Result<(), CredentialError> {
     let marker = format!("revoked:{}", new_token());
-    replace_token_hash(store, code, &marker, "branch revoke").await
+    replace_token_hash(store, by, code, &marker, "branch revoke").await
 }
 
 async fn replace_token_hash(
     store: &Store,
+    by: &str,
     code: &str,
     token_sha256: &str,
     action: &str,
 ) -> Result<(), CredentialError> {
     let mut tx = store.pool().begin().await?;
-    let updated = query("UPDATE branch SET token_sha256 = $1 WHERE code = $2")
+    let org: Option<String> = query("UPDATE branch SET token_sha256 = $1 WHERE code = $2 RETURNING org")
         .bind(token_sha256)
         .bind(code)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?
-        .rows_affected();
-    if updated == 0 {
+        .map(|row| row.try_get(0))
+        .transpose()?;
+    let Some(org) = org else {
         return Err(CredentialError::UnknownBranch {
             code: code.to_owned(),
         });
-    }
-    audit(&mut tx, "admin", action, code).await?;
+    };
+    audit(&mut tx, Actor::new(by, Some(&org)), action, code).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,13 +1,14 @@
 //! HQ master data: importing records of one kind (products, customers, suppliers, warehouses),
 //! created or updated in one transaction; products and warehouses get their roll-up ids at once.
 
-use super::branches::{audit, RegistryError};
+use super::branches::RegistryError;
 use super::counterpart_check::check_warehouse_import;
 use crate::store::bulk::insert::insert_rows;
 use crate::store::bulk::rows::{json_list, ColumnKind, InsertSpec, Value};
 use crate::store::db::dialect::PRICE_SCALE;
 use crate::store::db::query::query;
 use crate::store::db::value::{get_u64, now_text};
+use crate::store::registry::audit::{audit, Actor};
 use crate::store::rollup::packed_store;
 use crate::store::Store;
 use branchline_shared::{BaseKind, BaseRecord};
@@ -17,6 +18,7 @@ use std::collections::HashSet;
 /// Returns (created, updated).
 pub async fn import_master(
     store: &Store,
+    by: &str,
     kind: BaseKind,
     records: &[BaseRecord],
 ) -> Result<(u64, u64), RegistryError> {
@@ -76,7 +78,13 @@ pub async fn import_master(
         packed_store::product_ids(&mut tx, store.slot_cache(), &slot_codes).await?;
     }
     let total = records.len() as u64;
-    audit(&mut tx, "admin", "import", &format!("{total} {kind} records")).await?;
+    audit(
+        &mut tx,
+        Actor::new(by, None),
+        "import",
+        &format!("{total} {kind} records"),
+    )
+    .await?;
     tx.commit().await?;
     Ok((total - existing, existing))
 }
@@ -124,7 +132,7 @@ mod tests {
                 .iter()
                 .map(|code| BaseRecord::new(kind, code, "x"))
                 .collect();
-            import_master(&store, kind, &records).await.unwrap();
+            import_master(&store, "admin", kind, &records).await.unwrap();
         }
         let slots: Vec<(String, i64)> = query("SELECT code, id FROM product_slot ORDER BY id")
             .fetch_all(store.pool())

@@ -1,12 +1,14 @@
-//! Who and what HQ knows: organizations and branches with their status and the audit log
-//! (`branches`), the rules a branch's counterpart codes must pass (`counterpart_check`), branch
+//! Who and what HQ knows: organizations and branches with their status (`branches`), the audit
+//! log (`audit`), people at HQ and their tokens (`people`), the rules a branch's counterpart codes must pass (`counterpart_check`), branch
 //! credentials (`credential`) and bearer tokens' digests (`token`), HQ master data (`master`), monthly sales targets (`target`) and
 //! templates of master data published to branches (`template`).
 
+pub mod audit;
 pub mod branches;
 pub mod counterpart_check;
 pub mod credential;
 pub mod master;
+pub mod people;
 pub mod target;
 pub mod template;
 pub mod token;

@@ -1,13 +1,13 @@
 //! Monthly sales targets per organization (`hq-server admin target set ORGCODE YYYY-MM AMOUNT`),
 //! shown with their completion in the sales report when it is grouped by org and month.
 
-use super::branches::audit;
 use crate::store::bulk::insert::insert_rows;
 use crate::store::bulk::rows::{ColumnKind, InsertSpec, Value};
 use crate::store::db::dialect::AMOUNT_SCALE;
 use crate::store::db::error::DbError;
 use crate::store::db::query::query;
 use crate::store::db::value::now_text;
+use crate::store::registry::audit::{audit, Actor};
 use crate::store::{Store, StoreError};
 use branchline_shared::{format_amount, parse_decimal, DecimalKind};
 use rust_decimal::Decimal;
@@ -36,7 +36,13 @@ impl From<DbError> for TargetError {
 }
 
 /// Sets (or replaces) the sales target of `org` for `month`; audited.
-pub async fn set_target(store: &Store, org: &str, month: &str, amount: &str) -> Result<(), TargetError> {
+pub async fn set_target(
+    store: &Store,
+    by: &str,
+    org: &str,
+    month: &str,
+    amount: &str,
+) -> Result<(), TargetError> {
     let valid_month = month.len() == 7
         && chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").is_ok_and(|date| {
             date.format("%Y-%m").to_string() == month && branchline_shared::date_in_range(date)
@@ -70,7 +76,7 @@ pub async fn set_target(store: &Store, org: &str, month: &str, amount: &str) -> 
     ];
     insert_rows(&mut tx, &TARGET_UPSERT, vec![row]).await?;
     let detail = format!("{org} {month}: {}", format_amount(value));
-    audit(&mut tx, "admin", "target set", &detail).await?;
+    audit(&mut tx, Actor::new(by, Some(org)), "target set", &detail).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,13 +1,13 @@
 //! Templates (模板发放, docs/documents.md): versioned snapshots of HQ master data, published to every
 //! registered branch of an organization subtree through its inbox, or exported as a file.
 
-use super::branches::audit;
 use crate::store::bulk::rows::placeholders;
 use crate::store::db::dialect::{Dialect, PRICE_SCALE};
 use crate::store::db::error::DbError;
 use crate::store::db::pool::Conn;
 use crate::store::db::query::query;
 use crate::store::db::value::{get_u64, now_text, to_i64};
+use crate::store::registry::audit::{audit, Actor};
 use crate::store::trade::inbox_queue::append_inbox;
 use crate::store::{Store, StoreError};
 use branchline_shared::{
@@ -82,6 +82,7 @@ fn kinds_text(kinds: &[BaseKind]) -> String {
 /// template `name`.
 pub async fn create(
     store: &Store,
+    by: &str,
     name: &str,
     kinds: &[BaseKind],
     codes: &[String],
@@ -146,7 +147,7 @@ pub async fn create(
         "{name} version {version}: {n_records} {} records",
         kinds_text(&kinds)
     );
-    audit(&mut tx, "admin", "template create", &detail).await?;
+    audit(&mut tx, Actor::new(by, None), "template create", &detail).await?;
     tx.commit().await?;
     Ok(CreatedTemplate { version, n_records })
 }
@@ -230,6 +231,7 @@ pub async fn latest(store: &Store, name: &str) -> Result<Template, TemplateError
 /// part each, in order.
 pub async fn publish(
     store: &Store,
+    by: &str,
     name: &str,
     orgs: &[String],
     part_bytes_max: usize,
@@ -301,7 +303,10 @@ pub async fn publish(
         orgs.join(","),
         publication.queued.join(",")
     );
-    audit(&mut tx, "admin", "template publish", &detail).await?;
+    // One event per organization, so that each subtree's audit shows what reached it.
+    for org in orgs {
+        audit(&mut tx, Actor::new(by, Some(org)), "template publish", &detail).await?;
+    }
     tx.commit().await?;
     Ok(publication)
 }

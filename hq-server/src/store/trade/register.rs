@@ -7,7 +7,8 @@ use crate::store::db::error::DbError;
 use crate::store::db::pool::Conn;
 use crate::store::db::query::query;
 use crate::store::db::value::to_i64;
-use crate::store::registry::branches::{audit, BranchRef};
+use crate::store::registry::audit::{audit, Actor};
+use crate::store::registry::branches::BranchRef;
 use crate::store::{Store, StoreError};
 use branchline_shared::{DocLink, DocRejection, DocType, Document, EntryBody};
 
@@ -176,7 +177,13 @@ pub(super) async fn record_rejection(
         "{} rejected {} (routed from {} {}): {}",
         sender.code, rejection.number, rejection.link.branch, rejection.link.number, rejection.reason
     );
-    audit(connection, &sender.code, "routed document rejected", &detail).await
+    audit(
+        connection,
+        Actor::new(&sender.code, Some(&sender.org)),
+        "routed document rejected",
+        &detail,
+    )
+    .await
 }
 
 /// One routed trade document as HQ tracks it.
@@ -197,16 +204,25 @@ pub struct RoutedTrade {
     pub updated_at: String,
 }
 
-/// Routed trades, newest last, optionally only those in `state`, at most `limit`.
-pub async fn list(store: &Store, state: Option<&str>, limit: u32) -> Result<Vec<RoutedTrade>, StoreError> {
+/// Routed trades, newest last, in `state` (any for `None`), from or to a branch of `subtree`
+/// (any for `None`), at most `limit`.
+pub async fn list(
+    store: &Store,
+    subtree: Option<&str>,
+    state: Option<&str>,
+    limit: u32,
+) -> Result<Vec<RoutedTrade>, StoreError> {
     let rows = query(
         "SELECT s.code, r.source_number, t.code, r.doc_type, r.state, r.inbox_seq, r.target_number, r.reason, \
                 r.updated_at \
          FROM routed r JOIN branch s ON s.id = r.source_branch_id LEFT JOIN branch t ON t.id = r.target_branch_id \
-         WHERE ($1 = '' OR r.state = $1) ORDER BY r.created_at, s.code, r.source_number LIMIT $2",
+         WHERE ($1 = '' OR r.state = $1) \
+           AND ($3 = '' OR s.org = $3 OR s.org LIKE $3 || '.%' OR t.org = $3 OR t.org LIKE $3 || '.%') \
+         ORDER BY r.created_at, s.code, r.source_number LIMIT $2",
     )
     .bind(state.unwrap_or(""))
     .bind(i64::from(limit))
+    .bind(subtree.unwrap_or(""))
     .fetch_all(store.pool())
     .await?;
     let mut trades = Vec::with_capacity(rows.len());

@@ -1,0 +1,413 @@
+//! The admin service: HQ's calls for people and the bootstrap admin token. The credential gate
+//! has checked the caller's role (README "People and scopes"); each method checks that what it
+//! reads or changes lies in the caller's scope, before it touches the store.
+//!
+//! Status codes: UNAUTHENTICATED (missing or unknown token), PERMISSION_DENIED (a branch token,
+//! a role below the method's, or outside the caller's scope; audited), INVALID_ARGUMENT (bad
+//! codes, records or bundle), ALREADY_EXISTS (org or branch exists), FAILED_PRECONDITION
+//! (missing parent org, gap, older epoch), NOT_FOUND (unknown branch or quarantine entry,
+//! template), INTERNAL (store).
+
+mod error;
+mod wire;
+
+use crate::bundle::decode_bundle;
+use crate::config::Limits;
+use crate::people::principal::{Principal, ScopeRefusal};
+use crate::service::ingest_reply::ack_to_wire;
+use crate::service::principal::{audited, principal};
+use crate::service::refusal_audit::RefusalLog;
+use crate::store::ingest::batch;
+use crate::store::ingest::quarantine::{self, QuarantineError, RetryOutcome};
+use crate::store::registry::audit::{self, record_audit, Actor, AuditFilter};
+use crate::store::registry::branches::{self, NewBranch, RegistryError, MODE_INDEPENDENT_SALES};
+use crate::store::registry::credential;
+use crate::store::registry::master;
+use crate::store::registry::target;
+use crate::store::registry::template;
+use crate::store::trade::register;
+use crate::store::Store;
+use branchline_proto::v1::admin_server::Admin;
+use branchline_proto::v1::*;
+use branchline_shared::{validate_org_code, BaseKind, BaseRecord};
+use error::{to_status, AdminError};
+use tonic::{Request, Response, Status};
+use wire::{event_to_wire, quarantined_to_wire, status_to_wire, trade_to_wire};
+
+pub struct AdminService {
+    store: Store,
+    limits: Limits,
+    refusals: RefusalLog,
+}
+
+impl AdminService {
+    pub fn new(store: Store, limits: Limits) -> AdminService {
+        let window = std::time::Duration::from_secs(limits.audit_refusal_window_seconds);
+        AdminService {
+            refusals: RefusalLog::new(store.clone(), window),
+            store,
+            limits,
+        }
+    }
+
+    /// Shares the server's refusal log (one coalescing window per refusal kind across services).
+    pub fn with_refusal_log(mut self, refusals: RefusalLog) -> AdminService {
+        self.refusals = refusals;
+        self
+    }
+
+    /// `checked`, with a refusal audited in the caller's name under `call`.
+    async fn scope<T>(
+        &self,
+        caller: &Principal,
+        call: &str,
+        checked: Result<T, ScopeRefusal>,
+    ) -> Result<T, AdminError> {
+        Ok(audited(&self.refusals, caller, call, checked).await?)
+    }
+
+    /// Refuses a malformed organization code, then one outside the caller's scope.
+    async fn check_org(&self, caller: &Principal, call: &str, org: &str) -> Result<(), AdminError> {
+        validate_org_code(org).map_err(RegistryError::from)?;
+        self.scope(caller, call, caller.check_org(org)).await
+    }
+
+    /// The subtree a listing asked for `asked` shows (see `Principal::listing`).
+    async fn listing(
+        &self,
+        caller: &Principal,
+        call: &str,
+        asked: &str,
+    ) -> Result<Option<String>, AdminError> {
+        if !asked.is_empty() {
+            validate_org_code(asked).map_err(RegistryError::from)?;
+        }
+        Ok(self.scope(caller, call, caller.listing(asked)).await?.subtree)
+    }
+
+    /// Branch `code`, refused when unknown or outside the caller's scope.
+    async fn branch_in_scope(
+        &self,
+        caller: &Principal,
+        call: &str,
+        code: &str,
+    ) -> Result<branches::BranchRef, AdminError> {
+        let branch = branches::branch_by_code(&self.store, code)
+            .await?
+            .ok_or_else(|| AdminError::UnknownBranch {
+                code: code.to_owned(),
+            })?;
+        self.scope(caller, call, caller.check_org(&branch.org)).await?;
+        Ok(branch)
+    }
+
+    async fn import_bundle(&self, caller: &Principal, bytes: &[u8]) -> Result<PushAck, AdminError> {
+        let bundle = decode_bundle(bytes, self.limits.max_batch_entries)?;
+        let branch = self
+            .branch_in_scope(caller, "Admin/ImportBundle", &bundle.source)
+            .await?;
+        let ack = batch::ingest(&self.store, &branch, bundle.batch).await?;
+        let detail = format!("{} through seq {}", branch.code, ack.acked_seq);
+        let actor = Actor::new(&caller.name, Some(&branch.org));
+        record_audit(&self.store, actor, "bundle import", &detail).await?;
+        Ok(ack_to_wire(ack))
+    }
+}
+
+#[tonic::async_trait]
+impl Admin for AdminService {
+    #[tracing::instrument(skip_all)]
+    async fn add_org(&self, request: Request<AddOrgRequest>) -> Result<Response<AddOrgResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let org = request.get_ref();
+            self.check_org(&caller, "Admin/AddOrg", &org.code).await?;
+            branches::add_org(&self.store, &caller.name, &org.code, &org.name).await?;
+            Ok(AddOrgResponse {})
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn add_branch(
+        &self,
+        request: Request<AddBranchRequest>,
+    ) -> Result<Response<AddBranchResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let asked = request.into_inner();
+            self.check_org(&caller, "Admin/AddBranch", &asked.org).await?;
+            let branch = NewBranch {
+                code: asked.code,
+                name: asked.name,
+                org: asked.org,
+                customer: asked.customer,
+                supplier: asked.supplier,
+                warehouse: asked.warehouse,
+                adopt_existing: asked.adopt_existing,
+                mode: if asked.mode.is_empty() {
+                    MODE_INDEPENDENT_SALES.to_owned()
+                } else {
+                    asked.mode
+                },
+            };
+            let token = branches::add_branch(&self.store, &caller.name, &branch).await?;
+            Ok(AddBranchResponse { token })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn import_base_data(
+        &self,
+        request: Request<ImportBaseDataRequest>,
+    ) -> Result<Response<ImportBaseDataResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let call = "Admin/ImportBaseData";
+            self.scope(&caller, call, caller.check_group_wide("base data"))
+                .await?;
+            let asked = request.get_ref();
+            let kind = BaseKind::parse(&asked.kind).map_err(RegistryError::from)?;
+            let mut records = Vec::with_capacity(asked.records.len());
+            for (index, record) in asked.records.iter().enumerate() {
+                let record = BaseRecord::try_from(record).map_err(|error| AdminError::BadRecord {
+                    index: index + 1,
+                    reason: error.to_string(),
+                })?;
+                records.push(record);
+            }
+            let (created, updated) = master::import_master(&self.store, &caller.name, kind, &records).await?;
+            Ok(ImportBaseDataResponse { created, updated })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn status(&self, request: Request<StatusRequest>) -> Result<Response<StatusResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let subtree = self
+                .listing(&caller, "Admin/Status", &request.get_ref().org)
+                .await?;
+            let branches = branches::status(&self.store, subtree.as_deref()).await?;
+            Ok(StatusResponse {
+                branches: branches.into_iter().map(status_to_wire).collect(),
+            })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn quarantine_list(
+        &self,
+        request: Request<QuarantineListRequest>,
+    ) -> Result<Response<QuarantineListResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let subtree = self
+                .listing(&caller, "Admin/QuarantineList", &request.get_ref().org)
+                .await?;
+            let entries =
+                quarantine::list(&self.store, subtree.as_deref(), self.limits.max_list_rows).await?;
+            Ok(QuarantineListResponse {
+                entries: entries.into_iter().map(quarantined_to_wire).collect(),
+            })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn quarantine_retry(
+        &self,
+        request: Request<QuarantineRetryRequest>,
+    ) -> Result<Response<QuarantineRetryResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let id = request.get_ref().id;
+            let branch = quarantine::entry_branch(&self.store, id)
+                .await?
+                .ok_or(QuarantineError::UnknownEntry { id })?;
+            let call = "Admin/QuarantineRetry";
+            self.scope(&caller, call, caller.check_org(&branch.org)).await?;
+            Ok(match quarantine::retry(&self.store, &caller.name, id).await? {
+                RetryOutcome::Applied => QuarantineRetryResponse {
+                    applied: true,
+                    reason: String::new(),
+                },
+                RetryOutcome::StillQuarantined { reason } => QuarantineRetryResponse {
+                    applied: false,
+                    reason,
+                },
+            })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn import_bundle(&self, request: Request<BundleUpload>) -> Result<Response<PushAck>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            self.import_bundle(&caller, &request.get_ref().bundle).await
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_template(
+        &self,
+        request: Request<CreateTemplateRequest>,
+    ) -> Result<Response<CreateTemplateResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let call = "Admin/CreateTemplate";
+            self.scope(&caller, call, caller.check_group_wide("templates"))
+                .await?;
+            let asked = request.get_ref();
+            let mut kinds = Vec::with_capacity(asked.kinds.len());
+            for kind in &asked.kinds {
+                kinds.push(BaseKind::parse(kind).map_err(RegistryError::from)?);
+            }
+            let created =
+                template::create(&self.store, &caller.name, &asked.name, &kinds, &asked.codes).await?;
+            Ok(CreateTemplateResponse {
+                version: created.version,
+                records: created.n_records,
+            })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn publish_template(
+        &self,
+        request: Request<PublishTemplateRequest>,
+    ) -> Result<Response<PublishTemplateResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let asked = request.get_ref();
+            for org in &asked.orgs {
+                self.check_org(&caller, "Admin/PublishTemplate", org).await?;
+            }
+            let part_bytes = self.limits.template_part_bytes;
+            let publication =
+                template::publish(&self.store, &caller.name, &asked.name, &asked.orgs, part_bytes).await?;
+            Ok(PublishTemplateResponse {
+                branches: publication.queued,
+                version: publication.version,
+                already_queued: publication.already_queued,
+            })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn export_template(
+        &self,
+        request: Request<ExportTemplateRequest>,
+    ) -> Result<Response<ExportTemplateResponse>, Status> {
+        let result = async {
+            principal(&request)?;
+            let latest = template::latest(&self.store, &request.get_ref().name).await?;
+            Ok(ExportTemplateResponse {
+                file: template::template_file(&latest),
+                version: latest.version,
+                records: latest.records.len() as u64,
+            })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn routed_list(
+        &self,
+        request: Request<RoutedListRequest>,
+    ) -> Result<Response<RoutedListResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let asked = request.get_ref();
+            let subtree = self.listing(&caller, "Admin/RoutedList", &asked.org).await?;
+            let state = Some(asked.state.as_str()).filter(|state| !state.is_empty());
+            let limit = self.limits.max_list_rows;
+            let trades = register::list(&self.store, subtree.as_deref(), state, limit).await?;
+            Ok(RoutedListResponse {
+                trades: trades.into_iter().map(trade_to_wire).collect(),
+            })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_target(
+        &self,
+        request: Request<SetTargetRequest>,
+    ) -> Result<Response<SetTargetResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let asked = request.get_ref();
+            self.check_org(&caller, "Admin/SetTarget", &asked.org).await?;
+            target::set_target(&self.store, &caller.name, &asked.org, &asked.month, &asked.amount).await?;
+            Ok(SetTargetResponse {})
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn rotate_branch_token(
+        &self,
+        request: Request<RotateBranchTokenRequest>,
+    ) -> Result<Response<RotateBranchTokenResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let code = &request.get_ref().code;
+            self.branch_in_scope(&caller, "Admin/RotateBranchToken", code)
+                .await?;
+            let token = credential::rotate_token(&self.store, &caller.name, code).await?;
+            Ok(RotateBranchTokenResponse { token })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn revoke_branch(
+        &self,
+        request: Request<RevokeBranchRequest>,
+    ) -> Result<Response<RevokeBranchResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let code = &request.get_ref().code;
+            self.branch_in_scope(&caller, "Admin/RevokeBranch", code).await?;
+            credential::revoke_token(&self.store, &caller.name, code).await?;
+            Ok(RevokeBranchResponse {})
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn audit(&self, request: Request<AuditRequest>) -> Result<Response<AuditResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let asked = request.get_ref();
+            let since = match asked.since.as_str() {
+                "" => None,
+                text => Some(audit::audit_since(text)?),
+            };
+            if !asked.org.is_empty() {
+                validate_org_code(&asked.org).map_err(RegistryError::from)?;
+            }
+            let listing = self
+                .scope(&caller, "Admin/Audit", caller.listing(&asked.org))
+                .await?;
+            let filter = AuditFilter {
+                since: since.as_deref(),
+                subtree: listing.subtree.as_deref(),
+                group_events: listing.group_events,
+            };
+            let events = audit::audit_events(&self.store, &filter, self.limits.max_list_rows).await?;
+            Ok(AuditResponse {
+                events: events.into_iter().map(event_to_wire).collect(),
+            })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+}

@@ -1,0 +1,59 @@
+//! The admin service's rows on the wire.
+
+use crate::store::ingest::quarantine;
+use crate::store::registry::{audit, branches};
+use crate::store::trade::register;
+use branchline_proto::v1::{AuditEvent, BranchStatus, QuarantinedEntry, RoutedTrade};
+
+pub(super) fn status_to_wire(status: branches::BranchStatus) -> BranchStatus {
+    BranchStatus {
+        branch: status.branch,
+        org: status.org,
+        epoch: status.epoch,
+        last_seq: status.last_seq,
+        received_at: status.received_at.unwrap_or_default(),
+        last_contact: status.last_contact.unwrap_or_default(),
+        backlog: status.backlog,
+        quarantined: status.quarantined,
+        conflicts: status.conflicts,
+        inbox_seq: status.inbox_seq,
+        inbox_last_seq: status.inbox_last_seq,
+    }
+}
+
+pub(super) fn quarantined_to_wire(entry: quarantine::QuarantinedEntry) -> QuarantinedEntry {
+    QuarantinedEntry {
+        id: entry.id,
+        branch: entry.branch,
+        epoch: entry.epoch,
+        seq: entry.seq,
+        reason: entry.reason,
+        created_at: entry.created_at,
+        summary: entry.summary,
+    }
+}
+
+pub(super) fn trade_to_wire(trade: register::RoutedTrade) -> RoutedTrade {
+    RoutedTrade {
+        source_branch: trade.source_branch,
+        source_number: trade.source_number,
+        target_branch: trade.target_branch.unwrap_or_default(),
+        doc_type: trade.doc_type,
+        state: trade.state,
+        inbox_seq: trade.inbox_seq.unwrap_or(0),
+        target_number: trade.target_number.unwrap_or_default(),
+        reason: trade.reason,
+        updated_at: trade.updated_at,
+    }
+}
+
+pub(super) fn event_to_wire(event: audit::AuditEvent) -> AuditEvent {
+    AuditEvent {
+        id: event.id,
+        at: event.at,
+        actor: event.actor,
+        action: event.action,
+        detail: event.detail,
+        org: event.org.unwrap_or_default(),
+    }
+}
