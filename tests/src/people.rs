@@ -118,13 +118,11 @@ pub async fn all_audit_events(url: &str) -> anyhow::Result<Vec<AuditEvent>> {
     Ok(admin.audit(AuditRequest::default()).await?.into_inner().events)
 }
 
-/// How many permission refusals the audit log holds with `actor` as actor.
-pub async fn refusals_of(url: &str, actor: &str) -> anyhow::Result<usize> {
-    let events = all_audit_events(url).await?;
-    Ok(events
-        .iter()
-        .filter(|event| event.actor == actor && event.action == REFUSED_PERMISSION)
-        .count())
+/// The permission refusals the audit log holds with `actor` as actor, oldest first.
+pub async fn refusals_of(url: &str, actor: &str) -> anyhow::Result<Vec<AuditEvent>> {
+    let mut events = all_audit_events(url).await?;
+    events.retain(|event| event.actor == actor && event.action == REFUSED_PERMISSION);
+    Ok(events)
 }
 
 /// What HQ's store shows, as seen with the bootstrap token and in its registry tables.

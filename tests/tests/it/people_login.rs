@@ -19,10 +19,8 @@ const WRONG_LOGIN: &str = "wrong user name or password";
 
 /// The login limits of `config` set to `lockout_seconds` and `failures_per_address`.
 fn login_limits(config: &mut ServeConfig, lockout_seconds: u64, failures_per_address: u32) {
-    let mut limits = serde_json::to_value(&config.limits).expect("limits serialize");
-    limits["login_lockout_seconds"] = lockout_seconds.into();
-    limits["login_failures_per_address"] = failures_per_address.into();
-    config.limits = serde_json::from_value(limits).expect("HQ knows the login limits");
+    config.limits.login_lockout_seconds = lockout_seconds;
+    config.limits.login_failures_per_address = failures_per_address;
 }
 
 /// HQ with org 001 and the login limits given.

@@ -324,10 +324,12 @@ pub(crate) async fn assert_refused(hq: &HqHandle, caller: &Person, probe: &Probe
     assert_eq!(refused.code(), Code::PermissionDenied, "{what}");
     let refusals_after = refusals_of(url, &caller.name).await.unwrap();
     assert_eq!(
-        refusals_after,
-        refusals_before + 1,
+        refusals_after.len(),
+        refusals_before.len() + 1,
         "one refusal audited naming {what}"
     );
+    let audited = refusals_after.last().unwrap();
+    assert!(audited.detail.contains(probe.method()), "{what}: {audited:?}");
     let after = store_snapshot(url, db_url).await.unwrap();
     assert_eq!(before, after, "the refusal changed what HQ shows: {what}");
 }
