@@ -15,7 +15,7 @@ use branchline_proto::PROTOCOL_VERSION;
 use branchline_shared::{Document, EntryBody};
 use branchline_tests::hq::{self, admin_client, launch_hq, HqHandle, HqStoreKind, TEST_ADMIN_TOKEN};
 use branchline_tests::people::{
-    account_client, add_account, add_person, password_of, report_client, set_password, Person,
+    account_client, add_account, add_person, password_of, report_client, set_password, store_snapshot, Person,
 };
 use branchline_tests::security::hello_request;
 use prost::Message;
@@ -29,6 +29,7 @@ use tonic::Code;
 pub(crate) struct ScopedGroup {
     pub hq: HqHandle,
     pub sz_token: String,
+    pub sz1_token: String,
     pub viewer: Person,
     pub operator: Person,
     pub admin: Person,
@@ -118,6 +119,7 @@ pub(crate) async fn scoped_group(store: HqStoreKind) -> ScopedGroup {
     ScopedGroup {
         hq,
         sz_token,
+        sz1_token,
         viewer,
         operator,
         admin,
@@ -139,6 +141,48 @@ pub(crate) fn add_branch(code: &str, org: &str) -> AddBranchRequest {
         mode: String::new(),
         adopt_existing: false,
     }
+}
+
+/// What the walk's in-scope calls did, as the bootstrap token sees it: the new org, branch
+/// and account, the disabled account, SZ1 revoked, SZ's bundle applied, 001.002's target.
+pub(crate) async fn assert_in_scope_calls_took_effect(group: &ScopedGroup) {
+    let shown = store_snapshot(group.hq.url(), group.hq.db_url()).await.unwrap();
+    let user = |name: &str| shown.users.iter().find(|user| user.name == name).cloned();
+    assert_eq!(
+        user("sz-new").map(|user| user.org),
+        Some("001.002.001".to_owned())
+    );
+    assert_eq!(user("sz1-leaver").map(|user| user.disabled), Some(true));
+    assert_eq!(user("gz-viewer").map(|user| user.disabled), Some(false));
+    let rows = |query: &str| {
+        let table = shown.tables.iter().find(|(sql, _)| sql.contains(query));
+        table.map(|(_, rows)| rows.join("\n")).unwrap_or_default()
+    };
+    assert!(rows("FROM org").contains("001.002.009 "), "{}", rows("FROM org"));
+    assert!(!rows("FROM org").contains("001.003.009 "), "{}", rows("FROM org"));
+    assert!(
+        rows("FROM branch ").contains("NB 001.002.002 "),
+        "{}",
+        rows("FROM branch ")
+    );
+    assert!(!rows("FROM branch ").contains("NX "), "{}", rows("FROM branch "));
+    assert!(
+        rows("FROM sales_target").contains("001.002 2026-01"),
+        "{}",
+        rows("FROM sales_target")
+    );
+    assert!(
+        rows("FROM template ").contains("regional 1"),
+        "{}",
+        rows("FROM template ")
+    );
+    let sz = shown.status.iter().find(|status| status.branch == "SZ").unwrap();
+    assert_eq!(sz.last_seq, 4, "SZ's bundle applied: {sz:?}");
+    let gz = shown.status.iter().find(|status| status.branch == "GZ").unwrap();
+    assert_eq!(gz.last_seq, 2, "GZ's bundle refused: {gz:?}");
+    let mut sz1 = group.hq.transfer(&group.sz1_token).await;
+    let refused = sz1.hello(hello_request("SZ1")).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated, "SZ1 revoked: {refused:?}");
 }
 
 /// The organization `org` lies in the subtree rooted at `root`.

@@ -6,7 +6,8 @@
 
 use crate::hq_support::{bundle_file, record, sales_out};
 use crate::people_group::{
-    add_branch, assert_listings_are_scoped, scoped_group, service_methods, transfer_call, ScopedGroup,
+    add_branch, assert_in_scope_calls_took_effect, assert_listings_are_scoped, scoped_group, service_methods,
+    transfer_call, ScopedGroup,
 };
 use branchline_proto::v1::{
     AddOrgRequest, AddUserRequest, AuditRequest, BundleUpload, CreateTemplateRequest, DisableUserRequest,
@@ -385,6 +386,7 @@ async fn walk_every_method(store: HqStoreKind) {
         let method = case.in_scope.method();
         assert!(answer.is_ok(), "{method} by {} in scope: {answer:?}", caller.name);
     }
+    assert_in_scope_calls_took_effect(&group).await;
     assert_listings_are_scoped(&group).await;
 }
 
