@@ -2,7 +2,8 @@
 //! branches, documents, quarantine, a routed trade, accounts); what a regional account's
 //! listings show when it names no org: its own subtree only (Status, QuarantineList,
 //! RoutedList, ListUsers, reports), equal to what the bootstrap token sees when it names that
-//! subtree; and one call of each Transfer method, to show a person's token there.
+//! subtree; what the walk's in-scope calls did; the methods the proto descriptors list; and one
+//! call of each Transfer method, to show a person's token there.
 
 use crate::hq_support::{batch, bundle_file, push, sales_out, setup_branch, wire};
 use crate::people_scope::{create_template, publish, target};
