@@ -75,7 +75,7 @@ impl RefusalLog {
         &self.store
     }
 
-    /// Audits one refusal of `call` (e.g. "push", "admin call"); `detail` starts with the call.
+    /// Audits one refusal of `call` (e.g. "push", "Admin/AddOrg"); `detail` starts with the call.
     /// A failing audit write is logged, not returned, so that the caller still answers with the
     /// refusal's own status.
     pub async fn record(&self, actor: Actor<'_>, action: &str, call: &str, detail: &str) {

@@ -37,9 +37,7 @@ impl AccountService {
             .and_then(|person| person.password_hash.clone())
             .unwrap_or_else(|| decoy_hash().to_owned());
         let password = asked.password;
-        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-            .await
-            .map_err(|_| AccountError::HashTaskFailed)??;
+        let matches = self.hash(move || verify_password(&password, &stored)).await?;
         match usable {
             Some(person) if matches => {
                 let token = people::login_succeeded(&self.store, person, address).await?;

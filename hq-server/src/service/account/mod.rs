@@ -110,11 +110,16 @@ fn user_to_wire(person: Person) -> User {
     }
 }
 
+/// Most password hashes computed at once. Each takes 19 MiB and a core for tens of
+/// milliseconds, so a flood of logins waits its turn instead of exhausting memory.
+const HASHES_AT_ONCE: usize = 4;
+
 pub struct AccountService {
     store: Store,
     limits: Limits,
     refusals: RefusalLog,
     addresses: AddressGuard,
+    hashing: tokio::sync::Semaphore,
 }
 
 impl AccountService {
@@ -122,10 +127,26 @@ impl AccountService {
         let window = std::time::Duration::from_secs(limits.login_lockout_seconds);
         AccountService {
             addresses: AddressGuard::new(limits.login_failures_per_address, window),
+            hashing: tokio::sync::Semaphore::new(HASHES_AT_ONCE),
             store,
             limits,
             refusals,
         }
+    }
+
+    /// Runs `hash` (a password hash or check) off the async threads, a few at a time.
+    async fn hash<T: Send + 'static>(
+        &self,
+        hash: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
+    ) -> Result<T, AccountError> {
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| AccountError::HashTaskFailed)?;
+        Ok(tokio::task::spawn_blocking(hash)
+            .await
+            .map_err(|_| AccountError::HashTaskFailed)??)
     }
 
     /// Account `name`, which the caller must be or be an admin over (audited when not).
@@ -251,9 +272,7 @@ impl Account for AccountService {
                 .await?;
             validate_password(&asked.password)?;
             let password = asked.password;
-            let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-                .await
-                .map_err(|_| AccountError::HashTaskFailed)??;
+            let hash = self.hash(move || hash_password(&password)).await?;
             people::set_password_hash(&self.store, &caller.name, &person.name, &hash).await?;
             Ok(SetPasswordResponse {})
         };

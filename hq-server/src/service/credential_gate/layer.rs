@@ -16,11 +16,9 @@ use tonic::codegen::Service;
 enum Route {
     /// A transfer call, named as the audit log names it ("hello", "upload_bundle").
     Transfer(String),
-    /// An admin, report or account call: audited as `call` ("admin call"), `method` as the
-    /// access rules name it ("Admin/AddOrg"); `changes_credentials` for a call that revokes or
-    /// replaces tokens.
+    /// An admin, report or account call, named as the access rules and the audit log name it
+    /// ("Admin/AddOrg"); `changes_credentials` for a call that revokes or replaces tokens.
     People {
-        call: &'static str,
         method: String,
         access: Access,
         changes_credentials: bool,
@@ -41,11 +39,6 @@ fn route(path: &str) -> Option<Route> {
     match service {
         "Transfer" => Some(Route::Transfer(snake_case(method))),
         "Admin" | "Report" | "Account" => Some(Route::People {
-            call: match service {
-                "Admin" => "admin call",
-                "Report" => "report call",
-                _ => "account call",
-            },
             method: format!("{service}/{method}"),
             access: access(service, method),
             changes_credentials: CREDENTIAL_CHANGES.contains(&method),
@@ -126,10 +119,8 @@ where
                 Route::Transfer(call) => gate.authenticate_branch(call, &caller).await.map(|branch| {
                     request.extensions_mut().insert(AuthenticatedBranch(branch));
                 }),
-                Route::People {
-                    call, method, access, ..
-                } => gate
-                    .screen_person(call, method, *access, &caller)
+                Route::People { method, access, .. } => gate
+                    .screen_person(method, *access, &caller)
                     .await
                     .map(|principal| {
                         if let Some(principal) = principal {
@@ -173,15 +164,14 @@ mod tests {
         assert!(matches!(
             route("/branchline.v1.Report/Top"),
             Some(Route::People {
-                call: "report call",
+                method,
                 changes_credentials: false,
                 ..
-            })
+            }) if method == "Report/Top"
         ));
         assert!(matches!(
             route("/branchline.v1.Admin/RevokeBranch"),
             Some(Route::People {
-                call: "admin call",
                 changes_credentials: true,
                 ..
             })

@@ -12,17 +12,17 @@ use crate::store::registry::{branches, people};
 use sha2::{Digest, Sha256};
 
 impl CredentialGate {
-    /// The caller of admin, report or account method `method` ("Admin/AddOrg"), audited as
-    /// `call`, if `access` admits it: `None` for a method that needs no credential.
+    /// The caller of admin, report or account method `method` ("Admin/AddOrg", also the name
+    /// its refusals are audited under), if `access` admits it: `None` for a method that needs
+    /// no credential.
     pub async fn screen_person(
         &self,
-        call: &str,
         method: &str,
         access: Access,
         caller: &Caller,
     ) -> Result<Option<Principal>, GateError> {
         let result = self.identify_person(method, access, caller).await;
-        self.audit(call, &result).await;
+        self.audit(method, &result).await;
         result
     }
 
