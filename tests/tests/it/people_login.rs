@@ -53,6 +53,11 @@ fn assert_locked(answer: Result<impl std::fmt::Debug, Status>, needles: &[&str])
             "{needle:?} missing: {refused:?}"
         );
     }
+    let (_, until) = refused.message().rsplit_once("until ").expect("until when");
+    let until = until.split_whitespace().next().unwrap_or_default();
+    let until = until.trim_end_matches(|character: char| !character.is_ascii_alphanumeric());
+    let parsed = chrono::DateTime::parse_from_rfc3339(until);
+    assert!(parsed.is_ok(), "not an RFC 3339 time {until:?}: {refused:?}");
 }
 
 /// Five wrong passwords lock the account: the right one is refused too, naming the account
