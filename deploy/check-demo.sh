@@ -30,6 +30,10 @@ expect "广州 stock of P001 after receipt" '^001\.003 +GZ +GZ-W +P001 +600 *$'
 expect "深圳 stock of P001 after the sale" '^001\.002 +SZ +SZ-W +P001 +280 *$'
 # Freshness: every organization caught up (backlog 0) after the scheduled transfers.
 expect "freshness of 广州" '^001\.003 +GZ +1 +[0-9]+ +[0-9T:Z-]+ +0 *$'
+# The regional manager logged in, was refused 广州 and logged out.
+expect "manager logged in" '^logged in to http://[0-9.:]+ as sz-manager \(viewer, org 001\.002\)'
+expect "manager refused 广州" 'sz-manager may not reach organization 001\.003: outside the account.s scope 001\.002'
+expect "manager logged out" '^logged out sz-manager from '
 printf '%s\n' "$output" | tail -n 40
 echo "demo: $passed passed, $failed failed"
 [ "$failed" = 0 ]

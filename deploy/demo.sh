@@ -2,7 +2,8 @@
 # Branchline end to end on one machine: HQ on embedded SQLite, the classic group of 总公司 with
 # 深圳 (and its stores 麻岭店, 大冲店), 广州 and 珠海; a template published by network and by file;
 # documents entered at every branch while HQ is down; scheduled transfer agents catching up; an
-# inter-branch trade (深圳 sells to 广州) received at 广州; consolidated reports per organization.
+# inter-branch trade (深圳 sells to 广州) received at 广州; consolidated reports per organization;
+# a regional manager whose login sees only 深圳.
 #
 #   deploy/demo.sh                  run it, print the reports, stop everything, exit 0
 #   deploy/demo.sh --keep-running   leave HQ and the agents running and say how to reach them
@@ -203,6 +204,21 @@ say "深圳 with its stores (a grouping node rolls up its subtree)"
 report sales --org 001.002 --from 2026-11-01 --to 2026-11-30 --by org
 say "inventory per organization and warehouse (多组织库存查询表)"
 report inventory --org 001 --by org,warehouse,product
+
+say "a regional manager (区域经理) for 深圳: an account over 001.002, a login, scoped reports"
+admin user add sz-manager --role viewer --org 001.002
+printf '%s\n' demo-manager-password | admin user password sz-manager
+# The manager's own login file, in the demo directory; without the bootstrap token in the
+# environment, later commands use it.
+manager() { env -u BRANCHLINE_ADMIN_TOKEN XDG_CONFIG_HOME="$demo/manager" "$hq_server" "$@"; }
+printf '%s\n' demo-manager-password | manager login --hq "$hq_url" --user sz-manager
+manager report sales --from 2026-11-01 --to 2026-11-30 --by org
+if manager report sales --org 001.003 2>"$demo/logs/refused.txt"; then
+    echo "the manager read 广州's sales: the scope did not hold" >&2
+    exit 1
+fi
+echo "广州 (001.003) is refused to the manager: $(cat "$demo/logs/refused.txt")"
+manager logout
 
 if $keep_running; then
     say "still running"

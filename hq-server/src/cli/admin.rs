@@ -1,10 +1,12 @@
-//! `hq-server admin --hq URL --token TOKEN ...`: the administrator's commands over gRPC.
+//! `hq-server admin [--hq URL] [--token TOKEN] ...`: the administrator's commands over gRPC.
 
 use super::bundle_import::import_bundles;
-use super::client::{connect, refused, Client};
+use super::client::{account_client, admin_client, refused, Client};
+use super::credentials::HqArgs;
 use super::csv_import::read_base_csv;
 use super::output::{print_table, Format};
 use super::template::{run_template, run_trade, TemplateCommand, TradeCommand};
+use super::user::{run_user, UserCommand};
 use anyhow::bail;
 use branchline_proto::v1::*;
 use branchline_shared::BaseKind;
@@ -14,15 +16,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct AdminArgs {
-    /// HQ address, e.g. http://127.0.0.1:50051
-    #[arg(long, env = "BRANCHLINE_HQ")]
-    hq: String,
-    /// The admin credential.
-    #[arg(long, env = "BRANCHLINE_ADMIN_TOKEN", hide_env_values = true)]
-    token: String,
-    /// PEM CA certificate that signed HQ's certificate (for an https:// address).
-    #[arg(long, env = "BRANCHLINE_CA")]
-    ca: Option<PathBuf>,
+    #[command(flatten)]
+    hq: HqArgs,
     #[command(subcommand)]
     command: AdminCommand,
 }
@@ -39,6 +34,9 @@ enum AdminCommand {
     Import { kind: String, file: PathBuf },
     /// Per branch: epoch, last applied seq, last contact, reported backlog, quarantined entries.
     Status {
+        /// Only the branches in this organization's subtree (default: your whole scope).
+        #[arg(long)]
+        org: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -57,11 +55,17 @@ enum AdminCommand {
     /// Monthly sales targets per organization.
     #[command(subcommand)]
     Target(TargetCommand),
+    /// People at HQ: accounts with a role and an organization scope.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Refusals and administrative actions.
     Audit {
         /// RFC 3339 time, e.g. 2026-01-05T00:00:00Z
         #[arg(long)]
         since: Option<String>,
+        /// Only the events of this organization's subtree (default: your whole scope).
+        #[arg(long)]
+        org: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -115,6 +119,9 @@ enum TokenCommand {
 #[derive(Debug, Subcommand)]
 enum QuarantineCommand {
     List {
+        /// Only the entries of branches in this organization's subtree (default: your scope).
+        #[arg(long)]
+        org: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -143,20 +150,24 @@ enum BundleCommand {
     },
 }
 
-/// Runs one admin command against the HQ at `args.hq`.
+/// Runs one admin command against the HQ and with the credential `args.hq` resolves to.
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
-    let mut client = connect(&args.hq, &args.token, args.ca.as_deref()).await?;
+    let target = args.hq.resolve()?;
+    let admin = || admin_client(&target);
     match args.command {
-        AdminCommand::Org(command) => run_org(&mut client, command).await,
-        AdminCommand::Branch(command) => run_branch(&mut client, command).await,
-        AdminCommand::Import { kind, file } => import_base_data(&mut client, &kind, &file).await,
-        AdminCommand::Status { format } => status(&mut client, format).await,
-        AdminCommand::Quarantine(command) => run_quarantine(&mut client, command).await,
-        AdminCommand::Bundle(BundleCommand::Import { files }) => import_bundles(&mut client, &files).await,
-        AdminCommand::Target(command) => run_target(&mut client, command).await,
-        AdminCommand::Template(command) => run_template(&mut client, command).await,
-        AdminCommand::Trade(command) => run_trade(&mut client, command).await,
-        AdminCommand::Audit { since, format } => audit(&mut client, since, format).await,
+        AdminCommand::Org(command) => run_org(&mut admin().await?, command).await,
+        AdminCommand::Branch(command) => run_branch(&mut admin().await?, command).await,
+        AdminCommand::Import { kind, file } => import_base_data(&mut admin().await?, &kind, &file).await,
+        AdminCommand::Status { org, format } => status(&mut admin().await?, org, format).await,
+        AdminCommand::Quarantine(command) => run_quarantine(&mut admin().await?, command).await,
+        AdminCommand::Bundle(BundleCommand::Import { files }) => {
+            import_bundles(&mut admin().await?, &files).await
+        }
+        AdminCommand::Target(command) => run_target(&mut admin().await?, command).await,
+        AdminCommand::Template(command) => run_template(&mut admin().await?, command).await,
+        AdminCommand::Trade(command) => run_trade(&mut admin().await?, command).await,
+        AdminCommand::Audit { since, org, format } => audit(&mut admin().await?, since, org, format).await,
+        AdminCommand::User(command) => run_user(&mut account_client(&target).await?, command).await,
     }
 }
 
@@ -240,21 +251,23 @@ async fn import_base_data(client: &mut Client, kind: &str, file: &Path) -> anyho
     Ok(())
 }
 
-async fn status(client: &mut Client, format: Format) -> anyhow::Result<()> {
-    let response = client
-        .status(StatusRequest::default())
-        .await
-        .map_err(refused)?
-        .into_inner();
+async fn status(client: &mut Client, org: Option<String>, format: Format) -> anyhow::Result<()> {
+    let request = StatusRequest {
+        org: org.unwrap_or_default(),
+    };
+    let response = client.status(request).await.map_err(refused)?.into_inner();
     print_status(&response.branches, format);
     Ok(())
 }
 
 async fn run_quarantine(client: &mut Client, command: QuarantineCommand) -> anyhow::Result<()> {
     match command {
-        QuarantineCommand::List { format } => {
+        QuarantineCommand::List { org, format } => {
+            let request = QuarantineListRequest {
+                org: org.unwrap_or_default(),
+            };
             let response = client
-                .quarantine_list(QuarantineListRequest::default())
+                .quarantine_list(request)
                 .await
                 .map_err(refused)?
                 .into_inner();
@@ -287,7 +300,12 @@ async fn run_target(client: &mut Client, command: TargetCommand) -> anyhow::Resu
     Ok(())
 }
 
-async fn audit(client: &mut Client, since: Option<String>, format: Format) -> anyhow::Result<()> {
+async fn audit(
+    client: &mut Client,
+    since: Option<String>,
+    org: Option<String>,
+    format: Format,
+) -> anyhow::Result<()> {
     // Checked here too, so a typo is named before anything is sent.
     let since = since
         .map(|text| crate::store::registry::audit::audit_since(&text))
@@ -295,7 +313,7 @@ async fn audit(client: &mut Client, since: Option<String>, format: Format) -> an
         .unwrap_or_default();
     let request = AuditRequest {
         since,
-        ..AuditRequest::default()
+        org: org.unwrap_or_default(),
     };
     let response = client.audit(request).await.map_err(refused)?.into_inner();
     print_audit(&response.events, format);
@@ -408,6 +426,7 @@ fn print_audit(events: &[AuditEvent], format: Format) {
                     json!({
                         "id": event.id, "at": event.at, "actor": event.actor,
                         "action": event.action, "detail": event.detail,
+                        "org": empty_as_null(&event.org),
                     })
                 })
                 .collect();
@@ -420,12 +439,13 @@ fn print_audit(events: &[AuditEvent], format: Format) {
                     vec![
                         event.at.clone(),
                         event.actor.clone(),
+                        or_dash(&event.org),
                         event.action.clone(),
                         event.detail.clone(),
                     ]
                 })
                 .collect();
-            print_table(&["at", "actor", "action", "detail"], &rows);
+            print_table(&["at", "actor", "org", "action", "detail"], &rows);
         }
     }
 }

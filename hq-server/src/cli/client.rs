@@ -1,9 +1,12 @@
-//! The gRPC client plumbing the `admin` and `report` commands share: the channel to HQ (plain,
-//! or TLS trusting a given CA), the bearer-token interceptor, the admin client, and how a
-//! refused call is printed.
+//! The gRPC client plumbing the `admin`, `report`, `login` and `whoami` commands share: the
+//! channel to HQ (plain, or TLS trusting a given CA), the bearer-token interceptor, the admin,
+//! account and report clients, and how a refused call is printed.
 
+use super::credentials::Target;
 use anyhow::{bail, Context};
+use branchline_proto::v1::account_client::AccountClient;
 use branchline_proto::v1::admin_client::AdminClient;
+use branchline_proto::v1::report_client::ReportClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -11,6 +14,8 @@ use tonic::transport::Channel;
 const CLIENT_MESSAGE_BYTES_MAX: usize = 256 * 1024 * 1024;
 
 pub(super) type Client = AdminClient<InterceptedService<Channel, Authorization>>;
+pub(super) type Account = AccountClient<InterceptedService<Channel, Authorization>>;
+pub(super) type Reports = ReportClient<InterceptedService<Channel, Authorization>>;
 
 /// Adds `authorization: Bearer <token>` to every call.
 #[derive(Clone)]
@@ -66,7 +71,44 @@ pub async fn connect(hq: &str, token: &str, ca: Option<&std::path::Path>) -> any
     )
 }
 
+/// An admin client for `target`.
+pub(super) async fn admin_client(target: &Target) -> anyhow::Result<Client> {
+    connect(&target.hq, &target.token, target.ca.as_deref()).await
+}
+
+/// An account client for `target`.
+pub(super) async fn account_client(target: &Target) -> anyhow::Result<Account> {
+    let channel = channel(&target.hq, target.ca.as_deref()).await?;
+    Ok(AccountClient::with_interceptor(
+        channel,
+        Authorization::bearer(&target.token)?,
+    ))
+}
+
+/// An account client for `hq` with no credential, for Login.
+pub(super) async fn anonymous_account_client(
+    hq: &str,
+    ca: Option<&std::path::Path>,
+) -> anyhow::Result<AccountClient<Channel>> {
+    Ok(AccountClient::new(channel(hq, ca).await?))
+}
+
+/// A report client for `target`.
+pub(super) async fn report_client(target: &Target) -> anyhow::Result<Reports> {
+    let channel = channel(&target.hq, target.ca.as_deref()).await?;
+    Ok(
+        ReportClient::with_interceptor(channel, Authorization::bearer(&target.token)?)
+            .max_decoding_message_size(CLIENT_MESSAGE_BYTES_MAX),
+    )
+}
+
 /// A refused call as one line: the status message, which names what is wrong.
 pub(super) fn refused(status: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("{} ({:?})", status.message(), status.code())
+    match (status.code(), status.message()) {
+        (tonic::Code::Unimplemented, "") => {
+            anyhow::anyhow!("HQ does not serve this call: is it an older hq-server? (Unimplemented)")
+        }
+        (code, "") => anyhow::anyhow!("HQ refused the call ({code:?})"),
+        (code, message) => anyhow::anyhow!("{message} ({code:?})"),
+    }
 }

@@ -1,12 +1,17 @@
-//! The `hq-server` command line (README): `serve` runs the node, `admin` talks to one over gRPC.
+//! The `hq-server` command line (README): `serve` runs the node; `admin`, `report`, `login`,
+//! `logout` and `whoami` talk to one over gRPC.
 
 pub mod admin;
 mod bundle_import;
 pub mod client;
+mod credentials;
 pub mod csv_import;
+mod login;
 mod output;
+mod password;
 pub mod report;
 pub mod template;
+mod user;
 
 use crate::config::ServeConfig;
 use crate::serve::Hq;
@@ -27,10 +32,16 @@ struct Cli {
 enum Command {
     /// Runs the HQ gRPC server until SIGTERM or Ctrl-C.
     Serve(ServeArgs),
-    /// Administers a running HQ over gRPC (admin credential).
+    /// Administers a running HQ over gRPC (a person's token, or the bootstrap admin token).
     Admin(admin::AdminArgs),
-    /// Consolidated reports over gRPC (admin credential): sales, inventory, ranking.
+    /// Consolidated reports over gRPC: sales, inventory, ranking.
     Report(report::ReportArgs),
+    /// Logs in to HQ with an account's password; `admin` and `report` then need no --token.
+    Login(login::LoginArgs),
+    /// Revokes the login's token at HQ and removes the login file.
+    Logout,
+    /// The name, role and organization scope of the credential in use.
+    Whoami(credentials::HqArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -62,6 +73,9 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Admin(args) => admin::run(args).await,
             Command::Report(args) => report::run(args).await,
+            Command::Login(args) => login::login(args).await,
+            Command::Logout => login::logout().await,
+            Command::Whoami(args) => login::whoami(args).await,
         }
     });
     match result {

@@ -1,34 +1,24 @@
-//! `hq-server report --hq URL --token TOKEN sales|inventory|ranking ...`: consolidated reports
+//! `hq-server report [--hq URL] [--token TOKEN] sales|inventory|ranking ...`: consolidated reports
 //! over the report service, printed as an aligned table (with a freshness section), one JSON
 //! document (docs/formats.md) or CSV with a header row.
 
-use super::client::{channel, Authorization};
+use super::client::{refused, report_client};
+use super::credentials::HqArgs;
 use super::output::print_table;
 use anyhow::Context;
-use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::{Freshness, ReportRequest, ReportResponse, ReportRow};
 use clap::ValueEnum;
 use serde_json::{json, Map, Value};
 
-/// Largest report the client accepts.
-const CLIENT_MESSAGE_BYTES_MAX: usize = 256 * 1024 * 1024;
-
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// HQ address, e.g. http://127.0.0.1:50051
-    #[arg(long, env = "BRANCHLINE_HQ")]
-    hq: String,
-    /// The admin credential.
-    #[arg(long, env = "BRANCHLINE_ADMIN_TOKEN", hide_env_values = true)]
-    token: String,
-    /// PEM CA certificate that signed HQ's certificate (for an https:// address).
-    #[arg(long, env = "BRANCHLINE_CA")]
-    ca: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    hq: HqArgs,
     #[arg(value_enum)]
     kind: ReportKind,
-    /// The organization whose subtree the report covers.
+    /// The organization whose subtree the report covers (default: the root of your scope).
     #[arg(long)]
-    org: String,
+    org: Option<String>,
     /// First day, YYYY-MM-DD (inclusive).
     #[arg(long)]
     from: Option<String>,
@@ -63,11 +53,9 @@ enum Format {
 }
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
-    let channel = channel(&args.hq, args.ca.as_deref()).await?;
-    let mut client = ReportClient::with_interceptor(channel, Authorization::bearer(&args.token)?)
-        .max_decoding_message_size(CLIENT_MESSAGE_BYTES_MAX);
+    let mut client = report_client(&args.hq.resolve()?).await?;
     let request = ReportRequest {
-        org: args.org.clone(),
+        org: args.org.clone().unwrap_or_default(),
         from: args.from.clone().unwrap_or_default(),
         to: args.to.clone().unwrap_or_default(),
         by: args.by.clone(),
@@ -78,7 +66,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         ReportKind::Inventory => client.inventory(request).await,
         ReportKind::Ranking => client.ranking(request).await,
     }
-    .map_err(|status| anyhow::anyhow!("{} ({:?})", status.message(), status.code()))?
+    .map_err(refused)?
     .into_inner();
     let header = header(args.kind, &response);
     match args.format {

@@ -43,6 +43,9 @@ pub enum TradeCommand {
         /// Only trades in this state.
         #[arg(long)]
         state: Option<String>,
+        /// Only trades from or to a branch in this organization's subtree (default: your scope).
+        #[arg(long)]
+        org: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -118,10 +121,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 pub(super) async fn run_trade(client: &mut Client, command: TradeCommand) -> anyhow::Result<()> {
-    let TradeCommand::List { state, format } = command;
+    let TradeCommand::List { state, org, format } = command;
     let request = RoutedListRequest {
         state: state.unwrap_or_default(),
-        ..RoutedListRequest::default()
+        org: org.unwrap_or_default(),
     };
     let response = client.routed_list(request).await.map_err(refused)?.into_inner();
     match format {

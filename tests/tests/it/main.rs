@@ -30,6 +30,7 @@ mod ledger_red_rules;
 mod ledger_rules;
 mod ledger_sync;
 mod people_audit;
+mod people_cli;
 mod people_group;
 mod people_login;
 mod people_scope;
