@@ -10,6 +10,7 @@ pub mod hq;
 pub mod hq_db;
 pub mod ledger;
 pub mod net;
+pub mod people;
 pub mod postgres;
 pub mod process;
 pub mod security;
