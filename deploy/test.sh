@@ -29,6 +29,7 @@ cargo build --workspace --bins
 # Lints as errors, `too_many_lines` included (the workspace lints; threshold in clippy.toml).
 # The benchmarks too: they build only with the tests crate's `bench` feature.
 cargo clippy --workspace --all-targets --features branchline-tests/bench -- -D warnings
+python3 deploy/import-cycles.py    # no file imports one that imports it back
 if [ $# -eq 0 ]; then
     deploy/check-demo.sh    # the main job end to end, from this checkout
 fi

@@ -4,6 +4,7 @@
 
 use super::client::{account_client, anonymous_account_client, refused};
 use super::credentials::{login_file_path, read_login, remove_login, write_login, HqArgs, Login, Target};
+use super::output::one_line;
 use super::password::{read_password, Purpose};
 use anyhow::Context;
 use branchline_proto::v1::{LoginRequest, LogoutRequest, WhoAmIRequest};
@@ -93,7 +94,7 @@ pub(super) async fn logout() -> anyhow::Result<()> {
         eprintln!(
             "hq-server: warning: HQ did not revoke the token: {}; the login file is removed all \
              the same (an admin can revoke the token: `hq-server admin user token {} --revoke`)",
-            super::one_line(&error),
+            one_line(&error),
             login.user
         );
     }

@@ -17,6 +17,7 @@ use crate::config::ServeConfig;
 use crate::serve::Hq;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use output::one_line;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,18 +86,6 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The error and its causes on one line.
-fn one_line(error: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in error.chain() {
-        let text = cause.to_string().replace('\n', " ");
-        if !parts.iter().any(|part| part.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    parts.join(": ")
 }
 
 fn init_tracing() {

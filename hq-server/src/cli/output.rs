@@ -1,5 +1,5 @@
-//! How the admin commands print: `--format table|json`, and aligned tables (also the report
-//! command's).
+//! How the commands print: `--format table|json`, aligned tables (also the report command's),
+//! and an error with its causes on one line.
 
 use clap::ValueEnum;
 
@@ -29,4 +29,16 @@ pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
     for row in rows {
         line(row.iter().map(String::as_str).collect());
     }
+}
+
+/// The error and its causes on one line.
+pub(super) fn one_line(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
 }

@@ -6,11 +6,10 @@
 //! call of each Transfer method, to show a person's token there.
 
 use crate::hq_support::{batch, bundle_file, push, sales_out, setup_branch, wire};
-use crate::people_scope::{create_template, publish, target};
 use branchline_proto::v1::{
-    AddBranchRequest, BundleUpload, ListUsersRequest, PullRequest, QuarantineListRequest,
-    ReconcileDocumentsRequest, ReconcileSummaryRequest, ReportRequest, ReportResponse, RoutedListRequest,
-    StatusRequest, WhoAmIRequest,
+    AddBranchRequest, BundleUpload, CreateTemplateRequest, ListUsersRequest, PublishTemplateRequest,
+    PullRequest, QuarantineListRequest, ReconcileDocumentsRequest, ReconcileSummaryRequest, ReportRequest,
+    ReportResponse, RoutedListRequest, SetTargetRequest, StatusRequest, WhoAmIRequest,
 };
 use branchline_proto::PROTOCOL_VERSION;
 use branchline_shared::{Document, EntryBody};
@@ -396,5 +395,28 @@ pub(crate) async fn transfer_call(hq: &HqHandle, method: &str, token: &str) -> R
             transfer.reconcile_documents(request).await.map(drop)
         }
         other => panic!("Transfer method {other} has no case here: add one"),
+    }
+}
+
+pub(crate) fn create_template(name: &str) -> CreateTemplateRequest {
+    CreateTemplateRequest {
+        name: name.into(),
+        kinds: vec!["product".into()],
+        codes: Vec::new(),
+    }
+}
+
+pub(crate) fn publish(name: &str, orgs: &[&str]) -> PublishTemplateRequest {
+    PublishTemplateRequest {
+        name: name.into(),
+        orgs: orgs.iter().map(|org| org.to_string()).collect(),
+    }
+}
+
+pub(crate) fn target(org: &str) -> SetTargetRequest {
+    SetTargetRequest {
+        org: org.into(),
+        month: "2026-01".into(),
+        amount: "1000".into(),
     }
 }

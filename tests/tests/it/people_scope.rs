@@ -6,43 +6,20 @@
 
 use crate::hq_support::{bundle_file, record, sales_out};
 use crate::people_group::{
-    add_branch, assert_in_scope_calls_took_effect, assert_listings_are_scoped, scoped_group, service_methods,
-    transfer_call, ScopedGroup,
+    add_branch, assert_in_scope_calls_took_effect, assert_listings_are_scoped, create_template, publish,
+    scoped_group, service_methods, target, transfer_call, ScopedGroup,
 };
 use branchline_proto::v1::{
-    AddOrgRequest, AddUserRequest, AuditRequest, BundleUpload, CreateTemplateRequest, DisableUserRequest,
-    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, LoginRequest, PublishTemplateRequest,
-    QuarantineListRequest, QuarantineRetryRequest, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
-    RotateBranchTokenRequest, RoutedListRequest, SetPasswordRequest, SetTargetRequest, StatusRequest,
+    AddOrgRequest, AddUserRequest, AuditRequest, BundleUpload, DisableUserRequest, ExportTemplateRequest,
+    ImportBaseDataRequest, IssueTokenRequest, LoginRequest, QuarantineListRequest, QuarantineRetryRequest,
+    ReportRequest, RevokeBranchRequest, RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest,
+    SetPasswordRequest, StatusRequest,
 };
 use branchline_shared::{BaseKind, EntryBody};
 use branchline_tests::hq::{HqHandle, HqStoreKind};
 use branchline_tests::people::{login, password_of, refusals_of, store_snapshot, Person, Probe};
 use std::collections::BTreeSet;
 use tonic::Code;
-
-pub(crate) fn create_template(name: &str) -> CreateTemplateRequest {
-    CreateTemplateRequest {
-        name: name.into(),
-        kinds: vec!["product".into()],
-        codes: Vec::new(),
-    }
-}
-
-pub(crate) fn publish(name: &str, orgs: &[&str]) -> PublishTemplateRequest {
-    PublishTemplateRequest {
-        name: name.into(),
-        orgs: orgs.iter().map(|org| org.to_string()).collect(),
-    }
-}
-
-pub(crate) fn target(org: &str) -> SetTargetRequest {
-    SetTargetRequest {
-        org: org.into(),
-        month: "2026-01".into(),
-        amount: "1000".into(),
-    }
-}
 
 fn report(org: &str) -> ReportRequest {
     ReportRequest {
