@@ -220,23 +220,6 @@ async fn customer_in_trade_use_needs_adoption(store: HqStoreKind) {
     assert_eq!(routed(&hq).await, [("SZ-3".to_owned(), "NB".to_owned())]);
 }
 
-macro_rules! on_both_stores {
-    ($case:ident, $sqlite:ident, $postgres:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $sqlite() {
-            $case(HqStoreKind::Sqlite).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $postgres() {
-            let Some(store) = HqStoreKind::postgres(stringify!($case)).await else {
-                return;
-            };
-            $case(store).await;
-        }
-    };
-}
-
 on_both_stores!(
     unknown_codes_are_refused,
     branch_counterparts_unknown_codes_are_refused_on_sqlite,

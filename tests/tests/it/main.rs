@@ -1,4 +1,23 @@
 //! The integration test binary: every module here drives real components through the harness.
+/// Runs test case `$case(store)` twice, as `$sqlite` on a fresh SQLite file and as `$postgres`
+/// on a fresh database of the test PostgreSQL cluster. Defined before the modules, which use it.
+macro_rules! on_both_stores {
+    ($case:ident, $sqlite:ident, $postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            $case(branchline_tests::hq::HqStoreKind::Sqlite).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            let Some(store) = branchline_tests::hq::HqStoreKind::postgres(stringify!($case)).await else {
+                return;
+            };
+            $case(store).await;
+        }
+    };
+}
+
 mod agent_bundle_folder;
 mod agent_cli;
 mod agent_config;

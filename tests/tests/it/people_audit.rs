@@ -251,23 +251,6 @@ async fn audit_is_scoped(store: HqStoreKind) {
     );
 }
 
-macro_rules! on_both_stores {
-    ($case:ident, $sqlite:ident, $postgres:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $sqlite() {
-            $case(HqStoreKind::Sqlite).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $postgres() {
-            let Some(store) = HqStoreKind::postgres(stringify!($case)).await else {
-                return;
-            };
-            $case(store).await;
-        }
-    };
-}
-
 on_both_stores!(
     every_action_names_its_person,
     people_audit_every_action_names_its_person_on_sqlite,

@@ -297,23 +297,6 @@ async fn passwords_are_never_stored(store: HqStoreKind) {
     }
 }
 
-macro_rules! on_both_stores {
-    ($case:ident, $sqlite:ident, $postgres:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $sqlite() {
-            $case(HqStoreKind::Sqlite).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $postgres() {
-            let Some(store) = HqStoreKind::postgres(stringify!($case)).await else {
-                return;
-            };
-            $case(store).await;
-        }
-    };
-}
-
 on_both_stores!(
     failures_lock_the_account,
     people_login_failures_lock_the_account_on_sqlite,

@@ -434,23 +434,6 @@ async fn credentials_stay_in_their_services(store: HqStoreKind) {
     assert_eq!((who.role.as_str(), who.org.as_str()), ("viewer", "001.002"));
 }
 
-macro_rules! on_both_stores {
-    ($case:ident, $sqlite:ident, $postgres:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $sqlite() {
-            $case(HqStoreKind::Sqlite).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $postgres() {
-            let Some(store) = HqStoreKind::postgres(stringify!($case)).await else {
-                return;
-            };
-            $case(store).await;
-        }
-    };
-}
-
 on_both_stores!(
     walk_every_method,
     people_scope_every_method_on_sqlite,
