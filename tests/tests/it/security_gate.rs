@@ -2,11 +2,13 @@
 //! (`limits.unauthenticated_requests_per_second`), on every service, while a known branch from
 //! the same address keeps working, and a branch new to HQ that shares its address with such a
 //! flood gets in; and the gate's credential cache never outlives a revoke or a rotation, on the
-//! replica that made it or on another one over the same store.
+//! replica that made it or on another one over the same store; and a branch's refusal at the gate
+//! shows in the audit of the region it belongs to.
 
 use crate::hq_support::setup_branch;
-use branchline_proto::v1::{RevokeBranchRequest, RotateBranchTokenRequest, StatusRequest};
+use branchline_proto::v1::{AuditRequest, RevokeBranchRequest, RotateBranchTokenRequest, StatusRequest};
 use branchline_tests::hq::{admin_client, transfer_client, TEST_ADMIN_TOKEN};
+use branchline_tests::people::add_person;
 use branchline_tests::security::{audit_events, hello_request, launch_configured_hq};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -228,4 +230,60 @@ async fn security_flood_of_unknown_tokens_does_not_lock_out_a_branch_on_the_same
     }
     assert!(limited.load(Ordering::Relaxed) > 0);
     hq.shutdown().await.unwrap();
+}
+
+/// A branch's refusal at the gate (here its request rate) belongs to the branch's organization,
+/// so the regional account over it sees it in its own audit, and one beside it does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_a_branch_rate_refusal_is_in_its_regions_audit() {
+    let hq = launch_configured_hq(|config| {
+        config.limits.branch_requests_per_second = 1;
+        config.limits.branch_request_burst = 1;
+    })
+    .await
+    .unwrap();
+    let token = setup_branch(&hq.url, "SZ", "001.002").await;
+    branchline_tests::hq::add_org(&hq.url, "001.003", "广州")
+        .await
+        .unwrap();
+    let sz_viewer = add_person(&hq.url, "sz-viewer", "viewer", "001.002")
+        .await
+        .unwrap();
+    let gz_viewer = add_person(&hq.url, "gz-viewer", "viewer", "001.003")
+        .await
+        .unwrap();
+    let mut sz = transfer_client(&hq.url, &token).await;
+    let mut limited = None;
+    for _ in 0..CALLS_UNTIL_LIMITED_MAX {
+        if let Err(status) = sz.hello(hello_request("SZ")).await {
+            limited = Some(status);
+            break;
+        }
+    }
+    let status = limited.expect("SZ over its rate");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    let audit_of = |token: String| {
+        let url = hq.url.clone();
+        async move {
+            let mut admin = admin_client(&url, &token).await;
+            admin
+                .audit(AuditRequest::default())
+                .await
+                .unwrap()
+                .into_inner()
+                .events
+        }
+    };
+    let refused = |events: &[branchline_proto::v1::AuditEvent]| {
+        events
+            .iter()
+            .any(|event| event.actor == "SZ" && event.action == "refused: resource exhausted")
+    };
+    let sz_events = audit_of(sz_viewer.token).await;
+    assert!(refused(&sz_events), "{sz_events:?}");
+    assert!(
+        sz_events.iter().all(|event| event.org.starts_with("001.002")),
+        "{sz_events:?}"
+    );
+    assert!(!refused(&audit_of(gz_viewer.token).await));
 }

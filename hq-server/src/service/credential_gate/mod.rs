@@ -75,11 +75,15 @@ pub enum GateError {
     )]
     AddressRateLimited { address: String, per_second: u32 },
     #[error("branch {branch} must present its client certificate (mutual TLS)")]
-    CertificateMissing { branch: String },
+    CertificateMissing { branch: String, org: String },
     #[error("the client certificate does not name branch {branch}")]
-    CertificateMismatch { branch: String },
+    CertificateMismatch { branch: String, org: String },
     #[error("branch {branch} exceeds the request rate limit of {per_second}/s (limits.branch_requests_per_second)")]
-    RateLimited { branch: String, per_second: u32 },
+    RateLimited {
+        branch: String,
+        org: String,
+        per_second: u32,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -110,10 +114,10 @@ impl GateError {
     /// Who the audit log names: the branch or person when its token checked out, else "unknown".
     fn actor(&self) -> Actor<'_> {
         match self {
-            GateError::CertificateMissing { branch }
-            | GateError::CertificateMismatch { branch }
-            | GateError::RateLimited { branch, .. } => Actor::new(branch, None),
-            GateError::BranchNotAllowed { branch, org, .. } => Actor::new(branch, Some(org)),
+            GateError::CertificateMissing { branch, org }
+            | GateError::CertificateMismatch { branch, org }
+            | GateError::RateLimited { branch, org, .. }
+            | GateError::BranchNotAllowed { branch, org, .. } => Actor::new(branch, Some(org)),
             GateError::RoleTooLow { name, org, .. } => Actor::new(name, org.as_deref()),
             _ => Actor::UNKNOWN,
         }
@@ -188,50 +192,49 @@ impl CredentialGate {
             return Err(self.refuse_unknown(caller, unknown));
         };
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let admitted_code = match self.cached(&digest, caller).await? {
+        let admitted = match self.cached(&digest, caller).await? {
             Some(None) | Some(Some(Holder::Person)) => return Err(self.refuse_unknown(caller, unknown)),
-            Some(Some(Holder::Branch(code))) => {
-                self.admit_branch(&code, caller)?;
-                Some(code)
+            Some(Some(Holder::Branch(branch))) => {
+                self.admit_branch(&branch, caller)?;
+                Some(branch)
             }
             None => None,
         };
         let branch = branches::branch_by_token_hash(&self.store, &hex::encode(digest)).await?;
-        self.credentials.put(
-            digest,
-            branch.as_ref().map(|branch| Holder::Branch(branch.code.clone())),
-        );
+        self.credentials.put(digest, branch.clone().map(Holder::Branch));
         let Some(branch) = branch else {
             return Err(self.refuse_unknown(caller, unknown));
         };
-        if admitted_code.as_deref() != Some(branch.code.as_str()) {
-            self.admit_branch(&branch.code, caller)?;
+        if admitted.as_ref().map(|admitted| &admitted.code) != Some(&branch.code) {
+            self.admit_branch(&branch, caller)?;
         }
         Ok(branch)
     }
 
     /// A known branch's certificate (mutual TLS) and request rate, in that order, so that a
     /// stolen token without the certificate cannot spend the branch's rate.
-    fn admit_branch(&self, code: &str, caller: &Caller) -> Result<(), GateError> {
+    fn admit_branch(&self, branch: &BranchRef, caller: &Caller) -> Result<(), GateError> {
+        let code = branch.code.as_str();
+        let named = || (branch.code.clone(), branch.org.clone());
         if self.require_client_certificate {
             let certificate = caller
                 .certificates
                 .as_ref()
                 .and_then(|certificates| certificates.first());
             let Some(certificate) = certificate else {
-                return Err(GateError::CertificateMissing {
-                    branch: code.to_owned(),
-                });
+                let (branch, org) = named();
+                return Err(GateError::CertificateMissing { branch, org });
             };
             if !certificate_names_branch(certificate, code) {
-                return Err(GateError::CertificateMismatch {
-                    branch: code.to_owned(),
-                });
+                let (branch, org) = named();
+                return Err(GateError::CertificateMismatch { branch, org });
             }
         }
         if !self.branch_rate.admit(code) {
+            let (branch, org) = named();
             return Err(GateError::RateLimited {
-                branch: code.to_owned(),
+                branch,
+                org,
                 per_second: self.branch_requests_per_second,
             });
         }
@@ -283,7 +286,7 @@ impl CredentialGate {
         let persons = people::live_token_digests(&self.store, CREDENTIAL_CACHE_ENTRIES_MAX).await?;
         let holders = branches
             .into_iter()
-            .map(|(digest, code)| (digest, Holder::Branch(code)))
+            .map(|(digest, branch)| (digest, Holder::Branch(branch)))
             .chain(persons.into_iter().map(|(digest, _)| (digest, Holder::Person)));
         let known = holders
             .filter_map(|(digest, holder)| {

@@ -80,10 +80,7 @@ impl CredentialGate {
             });
         }
         let branch = branches::branch_by_token_hash(&self.store, &digest_hex).await?;
-        self.credentials.put(
-            *digest,
-            branch.as_ref().map(|branch| Holder::Branch(branch.code.clone())),
-        );
+        self.credentials.put(*digest, branch.clone().map(Holder::Branch));
         match branch {
             Some(branch) => Err(GateError::BranchNotAllowed {
                 branch: branch.code,

@@ -2,6 +2,7 @@
 //! nobody's) a token's SHA-256 was when last looked up, bounded in size. It only ever lets the
 //! gate refuse.
 
+use crate::store::registry::branches::BranchRef;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -12,9 +13,9 @@ use std::sync::Mutex;
 pub(super) const CREDENTIAL_CACHE_ENTRIES_MAX: usize = 65_536;
 
 /// Whose a known token is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(super) enum Holder {
-    Branch(String),
+    Branch(BranchRef),
     Person,
 }
 

@@ -2,6 +2,7 @@
 //! rotation (a new token, the old one stops working at once) and revocation, both audited. A
 //! revoked branch keeps a random marker that no token hashes to, so the column stays unique.
 
+use super::branches::BranchRef;
 use super::token::{new_token, token_sha256};
 use crate::store::db::error::DbError;
 use crate::store::db::query::query;
@@ -61,17 +62,23 @@ async fn replace_token_hash(
     Ok(())
 }
 
-/// Every branch that holds a live token: (hex SHA-256 of its token, code), at most `limit` rows.
-/// A revoked branch's marker is not a digest and is left out.
-pub async fn live_token_digests(store: &Store, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
-    let rows =
-        query("SELECT token_sha256, code FROM branch WHERE token_sha256 NOT LIKE 'revoked:%' LIMIT $1")
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(store.pool())
-            .await?;
+/// Every branch that holds a live token: (hex SHA-256 of its token, the branch), at most `limit`
+/// rows. A revoked branch's marker is not a digest and is left out.
+pub async fn live_token_digests(store: &Store, limit: usize) -> Result<Vec<(String, BranchRef)>, StoreError> {
+    let rows = query(
+        "SELECT token_sha256, id, code, org FROM branch WHERE token_sha256 NOT LIKE 'revoked:%' LIMIT $1",
+    )
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(store.pool())
+    .await?;
     let mut digests = Vec::with_capacity(rows.len());
     for row in rows {
-        digests.push((row.try_get(0)?, row.try_get(1)?));
+        let branch = BranchRef {
+            id: row.try_get(1)?,
+            code: row.try_get(2)?,
+            org: row.try_get(3)?,
+        };
+        digests.push((row.try_get(0)?, branch));
     }
     Ok(digests)
 }
