@@ -266,3 +266,37 @@ on_both_stores!(
     people_audit_is_scoped_on_sqlite,
     people_audit_is_scoped_on_postgres
 );
+
+/// An account and a branch never share a name (in any case), so an audit event's actor names
+/// one of them: each is refused where the other already holds the name, and nothing is added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_audit_actors_are_unambiguous() {
+    let hq = branchline_tests::hq::launch_hq(HqStoreKind::Sqlite).await;
+    crate::hq_support::setup_branch(hq.url(), "SZ", "001.002").await;
+    hq.add_org("001.003", "广州").await.unwrap();
+    let status = branchline_tests::people::account_client(hq.url(), TEST_ADMIN_TOKEN)
+        .await
+        .add_user(AddUserRequest {
+            name: "sz".into(),
+            role: "viewer".into(),
+            org: "001.002".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::AlreadyExists, "{status:?}");
+    assert!(status.message().contains("is a branch's code"), "{status:?}");
+
+    branchline_tests::people::add_account(hq.url(), "gz", "viewer", "001.003")
+        .await
+        .unwrap();
+    let error = hq.add_branch("GZ", "001.003").await.unwrap_err();
+    assert!(format!("{error:#}").contains("is an account's name"), "{error:#}");
+    let branches: Vec<String> = hq
+        .status()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.branch)
+        .collect();
+    assert_eq!(branches, ["SZ"]);
+}

@@ -78,7 +78,7 @@ fn to_status(error: AccountError) -> Status {
         AccountError::BootstrapLogout => Status::failed_precondition(message),
         AccountError::People(error) => match error {
             PeopleError::Name(_) => Status::invalid_argument(message),
-            PeopleError::Exists { .. } => Status::already_exists(message),
+            PeopleError::Exists { .. } | PeopleError::NameOfBranch { .. } => Status::already_exists(message),
             PeopleError::UnknownPerson { .. } => Status::not_found(message),
             PeopleError::UnknownOrg { .. } | PeopleError::Disabled { .. } => {
                 Status::failed_precondition(message)

@@ -63,6 +63,7 @@ pub(super) fn to_status(error: AdminError) -> Status {
             | RegistryError::PaddedName { .. } => Status::invalid_argument(message),
             RegistryError::OrgExists { .. }
             | RegistryError::BranchExists { .. }
+            | RegistryError::NameOfAccount { .. }
             | RegistryError::OrgHasBranch { .. } => Status::already_exists(message),
             RegistryError::ParentOrgMissing { .. } | RegistryError::UnknownOrg { .. } => {
                 Status::failed_precondition(message)

@@ -29,6 +29,8 @@ pub enum RegistryError {
     UnknownOrg { code: String },
     #[error("branch {code} already exists")]
     BranchExists { code: String },
+    #[error("branch code {code} is an account's name at HQ: the audit log could not tell them apart")]
+    NameOfAccount { code: String },
     #[error("organization {org} already maps to branch {branch}")]
     OrgHasBranch { org: String, branch: String },
     #[error("unknown accounting mode {mode:?}: expected {MODE_INDEPENDENT_SALES}")]
@@ -243,6 +245,16 @@ async fn check_branch_place(tx: &mut Conn, branch: &NewBranch) -> Result<(), Reg
         .is_some()
     {
         return Err(RegistryError::BranchExists {
+            code: branch.code.clone(),
+        });
+    }
+    if query("SELECT 1 FROM person WHERE lower(name) = lower($1)")
+        .bind(&branch.code)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some()
+    {
+        return Err(RegistryError::NameOfAccount {
             code: branch.code.clone(),
         });
     }

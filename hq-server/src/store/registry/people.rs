@@ -22,6 +22,8 @@ pub enum PeopleError {
     UnknownOrg { org: String },
     #[error("account {name} already exists")]
     Exists { name: String },
+    #[error("account name {name} is a branch's code: the audit log could not tell them apart")]
+    NameOfBranch { name: String },
     #[error("no account named {name}")]
     UnknownPerson { name: String },
     #[error("account {name} is disabled")]
@@ -120,6 +122,16 @@ pub async fn add_person(
         .is_some();
     if taken {
         return Err(PeopleError::Exists {
+            name: name.to_owned(),
+        });
+    }
+    let branch_named = query("SELECT 1 FROM branch WHERE lower(code) = lower($1)")
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    if branch_named {
+        return Err(PeopleError::NameOfBranch {
             name: name.to_owned(),
         });
     }
@@ -379,6 +391,18 @@ mod tests {
         assert!(matches!(
             add_person(&store, "admin", "wang", Role::Admin, "009").await,
             Err(PeopleError::UnknownOrg { .. })
+        ));
+        // An account may not share a name with a branch, whatever the case.
+        query(
+            "INSERT INTO branch (code, name, org, mode, customer, supplier, warehouse, token_sha256, created_at) \
+             VALUES ('SZ', 'sz', '001.002', 'independent-sales', 'C', 'S', 'W', 'x', 'now')",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        assert!(matches!(
+            add_person(&store, "admin", "sz", Role::Viewer, "001.002").await,
+            Err(PeopleError::NameOfBranch { .. })
         ));
         let token = issue_token(&store, "admin", "chen").await.unwrap();
         let found = person_by_token_hash(&store, &token_sha256(&token))
