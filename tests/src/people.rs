@@ -10,11 +10,11 @@ use branchline_proto::v1::account_client::AccountClient;
 use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::{
     AddBranchRequest, AddOrgRequest, AddUserRequest, AuditEvent, AuditRequest, BranchStatus, BundleUpload,
-    CreateTemplateRequest, DisableUserRequest, ExportTemplateRequest, ImportBaseDataRequest,
-    IssueTokenRequest, ListUsersRequest, LoginRequest, LoginResponse, LogoutRequest, PublishTemplateRequest,
-    QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry, ReportRequest, RevokeBranchRequest,
-    RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, RoutedTrade, SetPasswordRequest,
-    SetTargetRequest, StatusRequest, User, WhoAmIRequest,
+    CreateTemplateRequest, DisableUserRequest, EnableUserRequest, ExportTemplateRequest,
+    ImportBaseDataRequest, IssueTokenRequest, ListUsersRequest, LoginRequest, LoginResponse, LogoutRequest,
+    PublishTemplateRequest, QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry, ReportRequest,
+    RevokeBranchRequest, RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, RoutedTrade,
+    SetPasswordRequest, SetTargetRequest, StatusRequest, User, WhoAmIRequest,
 };
 use hq_server::cli::client::Authorization;
 use tonic::service::interceptor::InterceptedService;
@@ -234,6 +234,7 @@ pub enum Probe {
     AddUser(AddUserRequest),
     ListUsers,
     DisableUser(DisableUserRequest),
+    EnableUser(EnableUserRequest),
     SetPassword(SetPasswordRequest),
     IssueToken(IssueTokenRequest),
     RevokeTokens(RevokeTokensRequest),
@@ -267,6 +268,7 @@ impl Probe {
             Probe::AddUser(_) => "Account/AddUser",
             Probe::ListUsers => "Account/ListUsers",
             Probe::DisableUser(_) => "Account/DisableUser",
+            Probe::EnableUser(_) => "Account/EnableUser",
             Probe::SetPassword(_) => "Account/SetPassword",
             Probe::IssueToken(_) => "Account/IssueToken",
             Probe::RevokeTokens(_) => "Account/RevokeTokens",
@@ -289,6 +291,7 @@ impl Probe {
             | Probe::AddUser(_)
             | Probe::ListUsers
             | Probe::DisableUser(_)
+            | Probe::EnableUser(_)
             | Probe::SetPassword(_)
             | Probe::IssueToken(_)
             | Probe::RevokeTokens(_) => self.send_account(&mut account_client(url, token).await).await,
@@ -338,6 +341,7 @@ impl Probe {
             Probe::AddUser(request) => format!("{:?}", account.add_user(request).await?),
             Probe::ListUsers => format!("{:?}", account.list_users(ListUsersRequest {}).await?),
             Probe::DisableUser(request) => format!("{:?}", account.disable_user(request).await?),
+            Probe::EnableUser(request) => format!("{:?}", account.enable_user(request).await?),
             Probe::SetPassword(request) => format!("{:?}", account.set_password(request).await?),
             Probe::IssueToken(request) => format!("{:?}", account.issue_token(request).await?),
             Probe::RevokeTokens(request) => format!("{:?}", account.revoke_tokens(request).await?),

@@ -5,8 +5,8 @@ use super::client::{refused, Account};
 use super::output::{print_table, Format};
 use super::password::{read_password, Purpose};
 use branchline_proto::v1::{
-    AddUserRequest, DisableUserRequest, IssueTokenRequest, ListUsersRequest, RevokeTokensRequest,
-    SetPasswordRequest, User,
+    AddUserRequest, DisableUserRequest, EnableUserRequest, IssueTokenRequest, ListUsersRequest,
+    RevokeTokensRequest, SetPasswordRequest, User,
 };
 use clap::{Subcommand, ValueEnum};
 use serde_json::json;
@@ -32,6 +32,8 @@ pub(super) enum UserCommand {
     },
     /// Refuses the account's logins and every token it holds, at once.
     Disable { name: String },
+    /// Lets a disabled account log in again; the tokens it held stay revoked.
+    Enable { name: String },
     /// Sets the account's password: prompted twice on a terminal, else stdin's first line.
     Password { name: String },
     /// Issues a personal API token (the last stdout line, shown once), or revokes them all.
@@ -91,6 +93,11 @@ pub(super) async fn run_user(client: &mut Account, command: UserCommand) -> anyh
             let request = DisableUserRequest { name: name.clone() };
             client.disable_user(request).await.map_err(refused)?;
             println!("user {name} disabled: its logins and tokens are refused from now on");
+        }
+        UserCommand::Enable { name } => {
+            let request = EnableUserRequest { name: name.clone() };
+            client.enable_user(request).await.map_err(refused)?;
+            println!("user {name} enabled: it may log in again (its old tokens stay revoked)");
         }
         UserCommand::Password { name } => {
             let password = read_password(&format!("New password for {name}: "), Purpose::Set)?;

@@ -28,6 +28,7 @@ pub const METHODS: &[(&str, &str, Access)] = &[
     ("Account", "AddUser", Access::Role(Role::Admin)),
     ("Account", "ListUsers", Access::Role(Role::Admin)),
     ("Account", "DisableUser", Access::Role(Role::Admin)),
+    ("Account", "EnableUser", Access::Role(Role::Admin)),
     ("Report", "Sales", Access::Role(Role::Viewer)),
     ("Report", "Inventory", Access::Role(Role::Viewer)),
     ("Report", "Ranking", Access::Role(Role::Viewer)),

@@ -4,7 +4,8 @@
 //! RevokeTokens revoke tokens; and no password ever reaches the audit log or the store.
 
 use branchline_proto::v1::{
-    DisableUserRequest, IssueTokenRequest, RevokeTokensRequest, WhoAmIRequest, WhoAmIResponse,
+    DisableUserRequest, EnableUserRequest, IssueTokenRequest, RevokeTokensRequest, WhoAmIRequest,
+    WhoAmIResponse,
 };
 use branchline_tests::hq::{launch_hq_with, HqHandle, HqStoreKind, TEST_ADMIN_TOKEN};
 use branchline_tests::hq_db::HqDb;
@@ -158,7 +159,8 @@ async fn failures_lock_the_address(store: HqStoreKind) {
     assert_locked(login(url, "someone-else", "whatever-it-is").await, &needles);
 }
 
-/// A disabled account's tokens (login and API) are refused at once, and it cannot log in.
+/// A disabled account's tokens (login and API) are refused at once, and it cannot log in;
+/// enabled again, it logs in with a new token while the old ones stay refused.
 async fn a_disabled_account_is_shut_out(store: HqStoreKind) {
     let hq = hq_with_limits(store, 900, 20).await;
     let url = hq.url();
@@ -189,6 +191,18 @@ async fn a_disabled_account_is_shut_out(store: HqStoreKind) {
         assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
     }
     assert_wrong_login(login(url, "leaver", &leaver.password).await, "a disabled account");
+
+    // Enabled again, it logs in anew; the tokens its disabling revoked stay refused.
+    bootstrap
+        .enable_user(EnableUserRequest { name: name() })
+        .await
+        .unwrap();
+    let back = login(url, "leaver", &leaver.password).await.unwrap();
+    assert_eq!(who_am_i(&hq, &back.token).await.unwrap().name, "leaver");
+    for token in [&leaver.token, &api_token] {
+        let refused = who_am_i(&hq, token).await.unwrap_err();
+        assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
+    }
 }
 
 /// Logout revokes the calling token only; RevokeTokens revokes the rest and counts them. An

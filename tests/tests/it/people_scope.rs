@@ -10,10 +10,10 @@ use crate::people_group::{
     scoped_group, service_methods, target, transfer_call, ScopedGroup,
 };
 use branchline_proto::v1::{
-    AddOrgRequest, AddUserRequest, AuditRequest, BundleUpload, DisableUserRequest, ExportTemplateRequest,
-    ImportBaseDataRequest, IssueTokenRequest, LoginRequest, QuarantineListRequest, QuarantineRetryRequest,
-    ReportRequest, RevokeBranchRequest, RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest,
-    SetPasswordRequest, StatusRequest,
+    AddOrgRequest, AddUserRequest, AuditRequest, BundleUpload, DisableUserRequest, EnableUserRequest,
+    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, LoginRequest, QuarantineListRequest,
+    QuarantineRetryRequest, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
+    RotateBranchTokenRequest, RoutedListRequest, SetPasswordRequest, StatusRequest,
 };
 use branchline_shared::{BaseKind, EntryBody};
 use branchline_tests::hq::{HqHandle, HqStoreKind};
@@ -182,18 +182,8 @@ fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
     ]
 }
 
-fn report_and_account_cases() -> Vec<Case> {
-    use Need::{Admin, AnyAccount, NoToken, SelfOrAdmin, Viewer};
-    let user = |name: &str, org: &str| AddUserRequest {
-        name: name.into(),
-        role: "viewer".into(),
-        org: org.into(),
-    };
-    let name = |name: &str| name.to_owned();
-    let password = |name: &str| SetPasswordRequest {
-        name: name.into(),
-        password: "a-new-password-123".into(),
-    };
+fn report_cases() -> Vec<Case> {
+    use Need::Viewer;
     vec![
         case(
             Viewer,
@@ -210,6 +200,22 @@ fn report_and_account_cases() -> Vec<Case> {
             Some(Probe::Ranking(report("001.003"))),
             Probe::Ranking(report("")),
         ),
+    ]
+}
+
+fn account_cases() -> Vec<Case> {
+    use Need::{Admin, AnyAccount, NoToken, SelfOrAdmin};
+    let user = |name: &str, org: &str| AddUserRequest {
+        name: name.into(),
+        role: "viewer".into(),
+        org: org.into(),
+    };
+    let name = |name: &str| name.to_owned();
+    let password = |name: &str| SetPasswordRequest {
+        name: name.into(),
+        password: "a-new-password-123".into(),
+    };
+    vec![
         case(
             NoToken,
             None,
@@ -233,6 +239,15 @@ fn report_and_account_cases() -> Vec<Case> {
             })),
             Probe::DisableUser(DisableUserRequest {
                 name: name("sz1-leaver"),
+            }),
+        ),
+        case(
+            Admin,
+            Some(Probe::EnableUser(EnableUserRequest {
+                name: name("gz-viewer"),
+            })),
+            Probe::EnableUser(EnableUserRequest {
+                name: name("sz1-clerk"),
             }),
         ),
         case(
@@ -266,7 +281,8 @@ fn report_and_account_cases() -> Vec<Case> {
 pub(crate) fn all_cases(group: &ScopedGroup) -> Vec<Case> {
     let mut cases = admin_registry_cases();
     cases.extend(admin_operation_cases(group));
-    cases.extend(report_and_account_cases());
+    cases.extend(report_cases());
+    cases.extend(account_cases());
     let described: BTreeSet<String> = ["Admin", "Report", "Account"]
         .iter()
         .flat_map(|service| service_methods(service))

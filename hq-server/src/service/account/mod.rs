@@ -1,6 +1,6 @@
 //! The account service (README "People and scopes"): logins and logouts, who the caller is,
-//! and the accounts an admin keeps within its scope (add, list, disable, password, personal
-//! tokens). The credential gate has checked the caller's role; a change to another account is
+//! and the accounts an admin keeps within its scope (add, list, disable, enable, password,
+//! personal tokens). The credential gate has checked the caller's role; a change to another account is
 //! refused unless the caller is an admin whose scope holds it, and audited.
 //!
 //! Status codes: UNAUTHENTICATED (wrong name or password, missing or unknown token),
@@ -255,6 +255,22 @@ impl Account for AccountService {
                 .await?;
             people::disable_person(&self.store, &caller.name, &person.name).await?;
             Ok(DisableUserResponse {})
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn enable_user(
+        &self,
+        request: Request<EnableUserRequest>,
+    ) -> Result<Response<EnableUserResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let person = self
+                .in_scope(&caller, "Account/EnableUser", &request.get_ref().name)
+                .await?;
+            people::enable_person(&self.store, &caller.name, &person.name).await?;
+            Ok(EnableUserResponse {})
         };
         result.await.map(Response::new).map_err(to_status)
     }

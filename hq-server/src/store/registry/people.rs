@@ -226,6 +226,20 @@ pub async fn disable_person(store: &Store, by: &str, name: &str) -> Result<(), P
     Ok(())
 }
 
+/// Enables account `name` again and lifts its lock-out; the tokens its disabling revoked stay
+/// revoked (it logs in anew).
+pub async fn enable_person(store: &Store, by: &str, name: &str) -> Result<(), PeopleError> {
+    let mut tx = store.begin_write().await?;
+    let org = org_of(&mut tx, name).await?;
+    query("UPDATE person SET disabled_at = NULL, failed_logins = 0, locked_until = NULL WHERE name = $1")
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    audit(&mut tx, Actor::new(by, Some(&org)), "user enable", name).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Stores account `name`'s new password hash and lifts its lock-out.
 pub async fn set_password_hash(store: &Store, by: &str, name: &str, hash: &str) -> Result<(), PeopleError> {
     let mut tx = store.begin_write().await?;
@@ -442,6 +456,11 @@ mod tests {
             issue_token(&store, "admin", "chen").await,
             Err(PeopleError::Disabled { .. })
         ));
+        enable_person(&store, "admin", "chen").await.unwrap();
+        assert!(!person(&store, "chen").await.unwrap().unwrap().disabled);
+        let stale = person_by_token_hash(&store, &token_sha256(&token)).await.unwrap();
+        assert_eq!(stale, None, "a revoked token stays revoked");
+        issue_token(&store, "admin", "chen").await.unwrap();
         store.close().await;
     }
 }
