@@ -12,6 +12,21 @@ use branchline_shared::{BaseKind, BaseRecord};
 use branchline_tests::hq::{admin_client, HqStoreKind, TEST_ADMIN_TOKEN};
 use branchline_tests::people::{all_audit_events, login, password_of, Person, Probe};
 
+/// The audit events `token`'s holder sees of `org` (empty: its own scope).
+async fn audit_as(url: &str, token: &str, org: &str) -> Vec<AuditEvent> {
+    let request = AuditRequest {
+        org: org.into(),
+        ..AuditRequest::default()
+    };
+    admin_client(url, token)
+        .await
+        .audit(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .events
+}
+
 /// The events after id `after`.
 async fn events_after(url: &str, after: u64) -> Vec<AuditEvent> {
     let mut events = all_audit_events(url).await.unwrap();
@@ -194,24 +209,8 @@ async fn audit_is_scoped(store: HqStoreKind) {
     let url = group.hq.url();
     // GZ's people act too.
     login(url, "gz-viewer", &password_of("gz-viewer")).await.unwrap();
-    let audit = |org: &str| AuditRequest {
-        org: org.into(),
-        ..AuditRequest::default()
-    };
-    let regional = admin_client(url, &group.viewer.token)
-        .await
-        .audit(audit(""))
-        .await
-        .unwrap()
-        .into_inner()
-        .events;
-    let named = admin_client(url, TEST_ADMIN_TOKEN)
-        .await
-        .audit(audit("001.002"))
-        .await
-        .unwrap()
-        .into_inner()
-        .events;
+    let regional = audit_as(url, &group.viewer.token, "").await;
+    let named = audit_as(url, TEST_ADMIN_TOKEN, "001.002").await;
     assert_eq!(regional, named, "a regional Audit is its subtree's");
     let has = |events: &[AuditEvent], action: &str, detail_start: &str| {
         events
@@ -233,13 +232,7 @@ async fn audit_is_scoped(store: HqStoreKind) {
             || event.action == "import";
         assert!(!foreign, "outside 001.002: {event:?}");
     }
-    let group_wide = admin_client(url, &group.group_admin.token)
-        .await
-        .audit(audit(""))
-        .await
-        .unwrap()
-        .into_inner()
-        .events;
+    let group_wide = audit_as(url, &group.group_admin.token, "").await;
     assert!(
         group_wide.iter().any(|event| event.action == "import"),
         "{group_wide:?}"

@@ -131,13 +131,19 @@ mod tests {
         assert!(!wal.exists(), "closing the store removes the WAL");
     }
 
+    /// A fresh SQLite store in a temporary directory (kept while the first value lives).
+    async fn fresh_store() -> (tempfile::TempDir, String, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hq.db").display());
+        let store = Store::open(&url, 2).await.unwrap();
+        (dir, url, store)
+    }
+
     /// A store a pre-release build wrote (its migrations folded into version 1) is refused as
     /// such, and left as it was.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_pre_release_store_is_refused_as_such() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("hq.db").display());
-        let store = Store::open(&url, 2).await.unwrap();
+        let (_dir, url, store) = fresh_store().await;
         // Version 2 held "reports" then; this build's version 2 is another migration.
         crate::store::db::query::query("DELETE FROM schema_migrations WHERE version = 2")
             .execute(store.pool())
@@ -166,9 +172,7 @@ mod tests {
     /// this build also has a version 2.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_pre_release_store_at_version_2_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("hq.db").display());
-        let store = Store::open(&url, 2).await.unwrap();
+        let (_dir, url, store) = fresh_store().await;
         crate::store::db::query::query("UPDATE schema_migrations SET name = 'reports' WHERE version = 2")
             .execute(store.pool())
             .await
@@ -185,9 +189,7 @@ mod tests {
     /// left as it was.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_newer_schema_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("hq.db").display());
-        let store = Store::open(&url, 2).await.unwrap();
+        let (_dir, url, store) = fresh_store().await;
         let supported = store.dialect().migrations().last().unwrap().version;
         crate::store::db::query::query(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'later', 'x')",
