@@ -280,9 +280,7 @@ async fn audit_oversize(refusals: &RefusalLog, token_hash: Option<String>, path:
             .flatten(),
         None => None,
     };
-    let actor = branch.as_ref().map_or(Actor::UNKNOWN, |branch| {
-        Actor::new(&branch.code, Some(&branch.org))
-    });
+    let actor = branch.as_ref().map_or(Actor::UNKNOWN, |branch| branch.actor());
     let detail = format!("{path}: message over limits.max_message_bytes");
     refusals
         .record(actor, "refused: message too large", path, &detail)

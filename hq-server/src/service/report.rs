@@ -84,13 +84,13 @@ impl ReportService {
 
     /// The query of `request` by its caller: the caller's own root when it names no
     /// organization; an organization outside the caller's scope is refused and audited.
-    async fn query<T>(
+    async fn query(
         &self,
         call: &str,
-        request: &Request<T>,
-        asked: &ReportRequest,
+        request: &Request<ReportRequest>,
     ) -> Result<ReportQuery, ReportServiceError> {
         let caller = principal(request)?;
+        let asked = request.get_ref();
         let org = match (asked.org.as_str(), &caller.root) {
             ("", Some(root)) => root.clone(),
             ("", None) => return Err(ReportServiceError::NoOrg),
@@ -179,7 +179,7 @@ impl ReportApi for ReportService {
     #[tracing::instrument(skip_all)]
     async fn sales(&self, request: Request<ReportRequest>) -> Result<Response<ReportResponse>, Status> {
         let result = async {
-            let query = self.query("Report/Sales", &request, request.get_ref()).await?;
+            let query = self.query("Report/Sales", &request).await?;
             Ok(sales_to_wire(consolidated::sales(&self.store, &query).await?))
         };
         result.await.map(Response::new).map_err(to_status)
@@ -188,9 +188,7 @@ impl ReportApi for ReportService {
     #[tracing::instrument(skip_all)]
     async fn inventory(&self, request: Request<ReportRequest>) -> Result<Response<ReportResponse>, Status> {
         let result = async {
-            let query = self
-                .query("Report/Inventory", &request, request.get_ref())
-                .await?;
+            let query = self.query("Report/Inventory", &request).await?;
             Ok(inventory_to_wire(
                 consolidated::inventory(&self.store, &query).await?,
             ))
@@ -213,7 +211,7 @@ impl ReportApi for ReportService {
                     limit: self.limits.max_list_rows,
                 });
             }
-            let query = self.query("Report/Ranking", &request, asked).await?;
+            let query = self.query("Report/Ranking", &request).await?;
             Ok(sales_to_wire(
                 consolidated::ranking(&self.store, &query, top).await?,
             ))

@@ -18,7 +18,6 @@ use crate::service::ingest_reply::{ack_to_wire, ingest_code, ingest_status};
 use crate::service::refusal_audit::{code_name, RefusalLog};
 use crate::store::ingest::batch::{self, Incoming, IngestBatch, IngestError};
 use crate::store::ingest::{hello, reconcile};
-use crate::store::registry::audit::Actor;
 use crate::store::registry::branches::BranchRef;
 use crate::store::trade::inbox;
 use crate::store::{Store, StoreError};
@@ -152,14 +151,7 @@ async fn audit_refusal(refusals: &RefusalLog, branch: &BranchRef, call: &str, er
     let code = error.code();
     let detail = format!("{call}: {error}");
     let action = format!("refused: {}", code_name(code));
-    refusals
-        .record(
-            Actor::new(&branch.code, Some(&branch.org)),
-            &action,
-            call,
-            &detail,
-        )
-        .await;
+    refusals.record(branch.actor(), &action, call, &detail).await;
 }
 
 /// The one check that a request comes from the calling branch's own ledger: the branch it names
@@ -231,7 +223,7 @@ async fn read_batches(
                 if status.code() == tonic::Code::OutOfRange {
                     let detail = format!("push: {}", status.message());
                     let action = format!("refused: {}", code_name(status.code()));
-                    let actor = Actor::new(&branch.code, Some(&branch.org));
+                    let actor = branch.actor();
                     refusals.record(actor, &action, "push", &detail).await;
                 }
                 Err(status)
@@ -340,7 +332,7 @@ impl Transfer for TransferService {
             if bundle.source != branch.code {
                 let detail = format!("upload_bundle: a bundle from branch {}", bundle.source);
                 let action = "refused: permission denied";
-                let actor = Actor::new(&branch.code, Some(&branch.org));
+                let actor = branch.actor();
                 self.refusals
                     .record(actor, action, "upload_bundle", &detail)
                     .await;

@@ -151,24 +151,30 @@ impl AccountService {
 
     /// Account `name`, which the caller must be or be an admin over (audited when not).
     async fn changeable(&self, caller: &Principal, call: &str, name: &str) -> Result<Person, AccountError> {
-        let person = people::person(&self.store, name)
-            .await?
-            .ok_or_else(|| PeopleError::UnknownPerson {
-                name: name.to_owned(),
-            })?;
-        let checked = caller.check_self_or_admin(&person.name, &person.org);
-        audited(&self.refusals, caller, call, checked).await?;
-        Ok(person)
+        let check = |person: &Person| caller.check_self_or_admin(&person.name, &person.org);
+        self.account(caller, call, name, check).await
     }
 
     /// Account `name`, which must lie in the caller's scope (audited when not).
     async fn in_scope(&self, caller: &Principal, call: &str, name: &str) -> Result<Person, AccountError> {
+        self.account(caller, call, name, |person| caller.check_org(&person.org))
+            .await
+    }
+
+    /// Account `name` if `check` admits it; a refusal is audited in the caller's name.
+    async fn account(
+        &self,
+        caller: &Principal,
+        call: &str,
+        name: &str,
+        check: impl FnOnce(&Person) -> Result<(), ScopeRefusal>,
+    ) -> Result<Person, AccountError> {
         let person = people::person(&self.store, name)
             .await?
             .ok_or_else(|| PeopleError::UnknownPerson {
                 name: name.to_owned(),
             })?;
-        audited(&self.refusals, caller, call, caller.check_org(&person.org)).await?;
+        audited(&self.refusals, caller, call, check(&person)).await?;
         Ok(person)
     }
 }

@@ -13,7 +13,7 @@ mod wire;
 
 use crate::bundle::decode_bundle;
 use crate::config::Limits;
-use crate::people::principal::{Principal, ScopeRefusal};
+use crate::people::principal::{Listing, Principal, ScopeRefusal};
 use crate::service::ingest_reply::ack_to_wire;
 use crate::service::principal::{audited, principal};
 use crate::service::refusal_audit::RefusalLog;
@@ -72,17 +72,12 @@ impl AdminService {
         self.scope(caller, call, caller.check_org(org)).await
     }
 
-    /// The subtree a listing asked for `asked` shows (see `Principal::listing`).
-    async fn listing(
-        &self,
-        caller: &Principal,
-        call: &str,
-        asked: &str,
-    ) -> Result<Option<String>, AdminError> {
+    /// What a listing asked for `asked` shows (see `Principal::listing`).
+    async fn listing(&self, caller: &Principal, call: &str, asked: &str) -> Result<Listing, AdminError> {
         if !asked.is_empty() {
             validate_org_code(asked).map_err(RegistryError::from)?;
         }
-        Ok(self.scope(caller, call, caller.listing(asked)).await?.subtree)
+        self.scope(caller, call, caller.listing(asked)).await
     }
 
     /// Branch `code`, refused when unknown or outside the caller's scope.
@@ -189,7 +184,8 @@ impl Admin for AdminService {
             let caller = principal(&request)?;
             let subtree = self
                 .listing(&caller, "Admin/Status", &request.get_ref().org)
-                .await?;
+                .await?
+                .subtree;
             let branches = branches::status(&self.store, subtree.as_deref()).await?;
             Ok(StatusResponse {
                 branches: branches.into_iter().map(status_to_wire).collect(),
@@ -207,7 +203,8 @@ impl Admin for AdminService {
             let caller = principal(&request)?;
             let subtree = self
                 .listing(&caller, "Admin/QuarantineList", &request.get_ref().org)
-                .await?;
+                .await?
+                .subtree;
             let entries =
                 quarantine::list(&self.store, subtree.as_deref(), self.limits.max_list_rows).await?;
             Ok(QuarantineListResponse {
@@ -326,7 +323,10 @@ impl Admin for AdminService {
         let result = async {
             let caller = principal(&request)?;
             let asked = request.get_ref();
-            let subtree = self.listing(&caller, "Admin/RoutedList", &asked.org).await?;
+            let subtree = self
+                .listing(&caller, "Admin/RoutedList", &asked.org)
+                .await?
+                .subtree;
             let state = Some(asked.state.as_str()).filter(|state| !state.is_empty());
             let limit = self.limits.max_list_rows;
             let trades = register::list(&self.store, subtree.as_deref(), state, limit).await?;
@@ -392,12 +392,7 @@ impl Admin for AdminService {
                 "" => None,
                 text => Some(audit::audit_since(text)?),
             };
-            if !asked.org.is_empty() {
-                validate_org_code(&asked.org).map_err(RegistryError::from)?;
-            }
-            let listing = self
-                .scope(&caller, "Admin/Audit", caller.listing(&asked.org))
-                .await?;
+            let listing = self.listing(&caller, "Admin/Audit", &asked.org).await?;
             let filter = AuditFilter {
                 since: since.as_deref(),
                 subtree: listing.subtree.as_deref(),

@@ -7,7 +7,7 @@ use crate::store::bulk::insert::Inserts;
 use crate::store::bulk::rows::{ColumnKind, InsertSpec, Value};
 use crate::store::db::dialect::Dialect;
 use crate::store::db::value::{get_u64, now_text, to_i64};
-use crate::store::registry::audit::{audit, Actor};
+use crate::store::registry::audit::audit;
 use crate::store::registry::branches::BranchRef;
 use crate::store::rollup::delta::RollupDelta;
 use crate::store::{Store, StoreError};
@@ -471,13 +471,7 @@ async fn record_conflict(store: &Store, branch: &BranchRef, epoch: u64, seq: u64
         .execute(&mut *tx)
         .await?;
     let detail = format!("epoch {epoch} seq {seq}: resent with different content");
-    audit(
-        &mut tx,
-        Actor::new(&branch.code, Some(&branch.org)),
-        "refused: conflicting resend",
-        &detail,
-    )
-    .await?;
+    audit(&mut tx, branch.actor(), "refused: conflicting resend", &detail).await?;
     tx.commit().await?;
     Ok(())
 }

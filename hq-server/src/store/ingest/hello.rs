@@ -4,7 +4,7 @@
 use super::batch::{lock_branch, IngestError};
 use crate::store::db::query::query;
 use crate::store::db::value::{now_text, to_i64};
-use crate::store::registry::audit::{audit, Actor};
+use crate::store::registry::audit::audit;
 use crate::store::registry::branches::BranchRef;
 use crate::store::Store;
 
@@ -55,13 +55,7 @@ pub async fn hello(
              (HQ restored from a copy or lost its last commits); the branch resends from seq {}",
             applied_seq + 1
         );
-        audit(
-            &mut tx,
-            Actor::new(&branch.code, Some(&branch.org)),
-            "hq behind branch: resend",
-            &detail,
-        )
-        .await?;
+        audit(&mut tx, branch.actor(), "hq behind branch: resend", &detail).await?;
     }
     tx.commit().await?;
     Ok(HelloState {

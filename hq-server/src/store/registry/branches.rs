@@ -71,6 +71,13 @@ pub struct BranchRef {
     pub org: String,
 }
 
+impl BranchRef {
+    /// The branch as an audit event names it: by its code, in its organization's scope.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor::new(&self.code, Some(&self.org))
+    }
+}
+
 /// A branch to register.
 #[derive(Debug, Clone)]
 pub struct NewBranch {

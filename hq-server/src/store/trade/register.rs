@@ -7,7 +7,7 @@ use crate::store::db::error::DbError;
 use crate::store::db::pool::Conn;
 use crate::store::db::query::query;
 use crate::store::db::value::to_i64;
-use crate::store::registry::audit::{audit, Actor};
+use crate::store::registry::audit::audit;
 use crate::store::registry::branches::BranchRef;
 use crate::store::{Store, StoreError};
 use branchline_shared::{DocLink, DocRejection, DocType, Document, EntryBody};
@@ -177,13 +177,7 @@ pub(super) async fn record_rejection(
         "{} rejected {} (routed from {} {}): {}",
         sender.code, rejection.number, rejection.link.branch, rejection.link.number, rejection.reason
     );
-    audit(
-        connection,
-        Actor::new(&sender.code, Some(&sender.org)),
-        "routed document rejected",
-        &detail,
-    )
-    .await
+    audit(connection, sender.actor(), "routed document rejected", &detail).await
 }
 
 /// One routed trade document as HQ tracks it.
