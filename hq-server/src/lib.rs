@@ -6,6 +6,7 @@
 //! PostgreSQL database; every write that must be ordered per branch locks the branch's row.
 
 pub mod auth;
+pub mod base_csv;
 pub mod bench_switches;
 pub mod bundle;
 pub mod cli;

@@ -34,6 +34,7 @@ mod document_size;
 mod hq_cli;
 mod hq_ingest;
 mod hq_ingest_pg_bulk;
+mod hq_orgs;
 mod hq_python;
 mod hq_replicas;
 mod hq_startup;

@@ -25,6 +25,7 @@ use crate::store::registry::credential;
 use crate::store::registry::master;
 use crate::store::registry::target;
 use crate::store::registry::template;
+use crate::store::registry::tree;
 use crate::store::trade::register;
 use crate::store::Store;
 use branchline_proto::v1::admin_server::Admin;
@@ -32,7 +33,7 @@ use branchline_proto::v1::*;
 use branchline_shared::{validate_org_code, BaseKind, BaseRecord};
 use error::{to_status, AdminError};
 use tonic::{Request, Response, Status};
-use wire::{event_to_wire, quarantined_to_wire, status_to_wire, trade_to_wire};
+use wire::{event_to_wire, quarantined_to_wire, status_to_wire, trade_to_wire, tree_to_wire};
 
 pub struct AdminService {
     store: Store,
@@ -148,6 +149,23 @@ impl Admin for AdminService {
             };
             let token = branches::add_branch(&self.store, &caller.name, &branch).await?;
             Ok(AddBranchResponse { token })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_orgs(
+        &self,
+        request: Request<ListOrgsRequest>,
+    ) -> Result<Response<ListOrgsResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let subtree = self
+                .listing(&caller, "Admin/ListOrgs", &request.get_ref().org)
+                .await?
+                .subtree;
+            let tree = tree::org_tree(&self.store, subtree.as_deref()).await?;
+            Ok(tree_to_wire(tree))
         };
         result.await.map(Response::new).map_err(to_status)
     }

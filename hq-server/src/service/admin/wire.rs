@@ -1,9 +1,11 @@
 //! The admin service's rows on the wire.
 
 use crate::store::ingest::quarantine;
-use crate::store::registry::{audit, branches};
+use crate::store::registry::{audit, branches, tree};
 use crate::store::trade::register;
-use branchline_proto::v1::{AuditEvent, BranchStatus, QuarantinedEntry, RoutedTrade};
+use branchline_proto::v1::{
+    AuditEvent, Branch, BranchStatus, ListOrgsResponse, Org, QuarantinedEntry, RoutedTrade,
+};
 
 pub(super) fn status_to_wire(status: branches::BranchStatus) -> BranchStatus {
     BranchStatus {
@@ -55,5 +57,32 @@ pub(super) fn event_to_wire(event: audit::AuditEvent) -> AuditEvent {
         action: event.action,
         detail: event.detail,
         org: event.org.unwrap_or_default(),
+    }
+}
+
+pub(super) fn tree_to_wire(tree: tree::OrgTree) -> ListOrgsResponse {
+    ListOrgsResponse {
+        orgs: tree
+            .orgs
+            .into_iter()
+            .map(|org| Org {
+                code: org.code,
+                name: org.name,
+            })
+            .collect(),
+        branches: tree
+            .branches
+            .into_iter()
+            .map(|branch| Branch {
+                code: branch.code,
+                name: branch.name,
+                org: branch.org,
+                customer: branch.customer,
+                supplier: branch.supplier,
+                warehouse: branch.warehouse,
+                mode: branch.mode,
+                revoked: branch.revoked,
+            })
+            .collect(),
     }
 }
