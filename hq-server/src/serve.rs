@@ -3,6 +3,9 @@
 //! TLS (rustls) when `[tls]` is configured, with mutual TLS when it names a `client_ca`.
 
 use crate::config::{ConfigError, Limits, ServeConfig, TlsConfig, TlsPem};
+use crate::console::api::Api;
+use crate::console::listen::{tls_acceptor, ConsoleTlsError};
+use crate::console::Console;
 
 use crate::service::account::AccountService;
 use crate::service::admin::AdminService;
@@ -32,6 +35,8 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error(transparent)]
+    ConsoleTls(#[from] ConsoleTlsError),
 }
 
 /// An HQ node whose store is open and migrated, ready to serve.
@@ -39,6 +44,7 @@ pub struct Hq {
     config: ServeConfig,
     tls: Option<TlsPem>,
     store: Store,
+    console: Option<TcpListener>,
 }
 
 impl Hq {
@@ -49,7 +55,18 @@ impl Hq {
         let store = Store::open(&config.db, config.limits.db_max_connections)
             .await?
             .with_rollup_fold_batches(config.limits.rollup_fold_batches);
-        Ok(Hq { config, tls, store })
+        Ok(Hq {
+            config,
+            tls,
+            store,
+            console: None,
+        })
+    }
+
+    /// Serves the web console on `listener` too (over TLS when HQ has `[tls]`).
+    pub fn with_console(mut self, listener: TcpListener) -> Hq {
+        self.console = Some(listener);
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -62,7 +79,12 @@ impl Hq {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let Hq { config, tls, store } = self;
+        let Hq {
+            config,
+            tls,
+            store,
+            console,
+        } = self;
         let mutual_tls = tls.as_ref().is_some_and(|tls| tls.client_ca.is_some());
         let limits = config.limits.clone();
         let admin_token = config
@@ -77,6 +99,30 @@ impl Hq {
         );
         let background = Background::spawn(&store, &limits, &refusals);
         let services = BranchlineServices::new(&store, &limits, admin_token, mutual_tls, &refusals);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stopped| *stopped).await;
+        };
+        let console = match console {
+            Some(listener) => {
+                let acceptor = tls.as_ref().map(tls_acceptor).transpose()?;
+                let console = Console::new(
+                    services.console_api(&refusals, &limits),
+                    &limits,
+                    acceptor.is_some(),
+                );
+                Some(tokio::spawn(console.serve(
+                    listener,
+                    acceptor,
+                    until_stopped(stopped.clone()),
+                )))
+            }
+            None => None,
+        };
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter
             .set_serving::<TransferServer<TransferService>>()
@@ -116,8 +162,13 @@ impl Hq {
             .add_service(services.admin)
             .add_service(services.report)
             .add_service(services.account)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), until_stopped(stopped))
             .await;
+        if let Some(console) = console {
+            if let Err(error) = console.await {
+                tracing::error!(%error, "the console failed");
+            }
+        }
         background.stop().await;
         served?;
         store.close().await;
@@ -182,6 +233,16 @@ struct BranchlineServices {
 }
 
 impl BranchlineServices {
+    /// The console's way into the admin, report and account services, behind this gate.
+    fn console_api(&self, refusals: &RefusalLog, limits: &Limits) -> Api {
+        Api::new(
+            Arc::clone(&self.gate),
+            refusals.clone(),
+            (self.admin.clone(), self.report.clone(), self.account.clone()),
+            limits.max_message_bytes,
+        )
+    }
+
     fn new(
         store: &Store,
         limits: &Limits,
