@@ -403,7 +403,14 @@ impl ServeConfig {
                 });
             }
         }
-        let limits = &self.limits;
+        self.limits.validate()
+    }
+}
+
+impl Limits {
+    /// Every limit is at least 1.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let limits = self;
         for (name, value) in [
             ("max_message_bytes", limits.max_message_bytes),
             ("max_batch_entries", limits.max_batch_entries),

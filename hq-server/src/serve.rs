@@ -99,47 +99,19 @@ impl Hq {
         );
         let background = Background::spawn(&store, &limits, &refusals);
         let services = BranchlineServices::new(&store, &limits, admin_token, mutual_tls, &refusals);
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            shutdown.await;
-            let _ = stop.send(true);
-        });
-        let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = stopped.wait_for(|stopped| *stopped).await;
-        };
+        let stopped = fan_out(shutdown);
         let console = match console {
-            Some(listener) => {
-                let acceptor = tls.as_ref().map(tls_acceptor).transpose()?;
-                let console = Console::new(
-                    services.console_api(&refusals, &limits),
-                    &limits,
-                    acceptor.is_some(),
-                );
-                Some(tokio::spawn(console.serve(
-                    listener,
-                    acceptor,
-                    until_stopped(stopped.clone()),
-                )))
-            }
+            Some(listener) => Some(spawn_console(
+                listener,
+                tls.as_ref(),
+                &services,
+                &refusals,
+                &limits,
+                stopped.clone(),
+            )?),
             None => None,
         };
-        let (health_reporter, health) = tonic_health::server::health_reporter();
-        health_reporter
-            .set_serving::<TransferServer<TransferService>>()
-            .await;
-        health_reporter.set_serving::<AdminServer<AdminService>>().await;
-        health_reporter.set_serving::<ReportServer<ReportService>>().await;
-        health_reporter
-            .set_serving::<AccountServer<AccountService>>()
-            .await;
-
-        let reflection = || {
-            tonic_reflection::server::Builder::configure()
-                .register_encoded_file_descriptor_set(branchline_proto::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        };
-        let reflection_v1 = reflection().build_v1()?;
-        let reflection_v1alpha = reflection().build_v1alpha()?;
+        let (health, reflection_v1, reflection_v1alpha) = standard_services().await?;
 
         if let Ok(address) = listener.local_addr() {
             tracing::info!(%address, "serving");
@@ -175,6 +147,73 @@ impl Hq {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The standard gRPC health service (every Branchline service serving) and server reflection.
+async fn standard_services() -> Result<
+    (
+        tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+        tonic_reflection::server::v1::ServerReflectionServer<
+            impl tonic_reflection::server::v1::ServerReflection,
+        >,
+        tonic_reflection::server::v1alpha::ServerReflectionServer<
+            impl tonic_reflection::server::v1alpha::ServerReflection,
+        >,
+    ),
+    ServeError,
+> {
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<TransferServer<TransferService>>()
+        .await;
+    health_reporter.set_serving::<AdminServer<AdminService>>().await;
+    health_reporter.set_serving::<ReportServer<ReportService>>().await;
+    health_reporter
+        .set_serving::<AccountServer<AccountService>>()
+        .await;
+
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(branchline_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+
+    Ok((health, reflection_v1, reflection_v1alpha))
+}
+
+/// `shutdown` as a signal several servers can wait for ([`until_stopped`]).
+fn fan_out(shutdown: impl Future<Output = ()> + Send + 'static) -> tokio::sync::watch::Receiver<bool> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    stopped
+}
+
+/// Completes once [`fan_out`]'s shutdown has.
+async fn until_stopped(mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stopped| *stopped).await;
+}
+
+/// Starts the web console on `listener` (over TLS when HQ has it) until `stopped`.
+fn spawn_console(
+    listener: TcpListener,
+    tls: Option<&TlsPem>,
+    services: &BranchlineServices,
+    refusals: &RefusalLog,
+    limits: &Limits,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, ServeError> {
+    let acceptor = tls.map(tls_acceptor).transpose()?;
+    let console = Console::new(services.console_api(refusals, limits), limits, acceptor.is_some());
+    Ok(tokio::spawn(console.serve(
+        listener,
+        acceptor,
+        until_stopped(stopped),
+    )))
 }
 
 /// The tasks a server runs beside its services: the refusal flusher and the idle roll-up folder.

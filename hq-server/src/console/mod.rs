@@ -43,19 +43,22 @@ pub struct Console {
 struct Shared {
     api: Api,
     sessions: Sessions,
+    sweep_interval: Duration,
     secure_cookies: bool,
     form_bytes_max: usize,
 }
 
-/// How often expired sessions are ended and their tokens revoked.
+/// Most time between two sweeps of expired sessions (a shorter idle time sweeps as often).
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 
 impl Console {
     pub fn new(api: Api, limits: &Limits, tls: bool) -> Console {
+        let idle = Duration::from_secs(limits.console_session_idle_seconds);
         Console {
             inner: Arc::new(Shared {
                 api,
-                sessions: Sessions::new(Duration::from_secs(limits.console_session_idle_seconds)),
+                sessions: Sessions::new(idle),
+                sweep_interval: idle.min(SWEEP_INTERVAL),
                 secure_cookies: tls,
                 form_bytes_max: limits.max_message_bytes,
             }),
@@ -108,9 +111,9 @@ impl Console {
     }
 }
 
-/// Ends idle sessions every [`SWEEP_INTERVAL`], revoking their login tokens at HQ.
+/// Ends idle sessions as they expire, revoking their login tokens at HQ.
 async fn sweep_sessions(console: Console) {
-    let mut interval = tokio::time::interval(SWEEP_INTERVAL);
+    let mut interval = tokio::time::interval(console.inner.sweep_interval);
     loop {
         interval.tick().await;
         for token in console.sessions().sweep() {
