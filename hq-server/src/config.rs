@@ -20,8 +20,8 @@ pub enum ConfigError {
     PaddedAdminToken { source_name: &'static str },
     #[error(transparent)]
     Db(#[from] crate::store::db::url::DbUrlError),
-    #[error("invalid listen address {listen:?}: expected HOST:PORT")]
-    BadListen { listen: String },
+    #[error("invalid {field} address {listen:?}: expected HOST:PORT")]
+    BadListen { field: &'static str, listen: String },
     #[error("limits.{name} must be at least 1")]
     ZeroLimit { name: &'static str },
     #[error("tls.{field}: cannot read {path}: {source}")]
@@ -74,6 +74,9 @@ pub struct ServeConfig {
     pub db: String,
     #[serde(default)]
     pub admin_token: Option<Secret>,
+    /// Where the web console listens (`console on http://HOST:PORT`); absent: no console.
+    #[serde(default)]
+    pub console_listen: Option<String>,
     #[serde(default)]
     pub limits: Limits,
     /// TLS for every endpoint; absent: plain HTTP/2 (loopback and tests only).
@@ -205,6 +208,9 @@ pub struct Limits {
     /// How long a lock-out lasts.
     #[serde(default = "default_login_lockout_seconds")]
     pub login_lockout_seconds: u64,
+    /// A console session unused this long is ended and its login token revoked.
+    #[serde(default = "default_console_session_idle_seconds")]
+    pub console_session_idle_seconds: u64,
 }
 
 fn default_listen() -> String {
@@ -276,6 +282,9 @@ fn default_login_failures_per_address() -> u32 {
 fn default_login_lockout_seconds() -> u64 {
     900
 }
+fn default_console_session_idle_seconds() -> u64 {
+    1800
+}
 
 impl Default for Limits {
     fn default() -> Limits {
@@ -301,6 +310,7 @@ impl Default for Limits {
             login_failures_per_account: default_login_failures_per_account(),
             login_failures_per_address: default_login_failures_per_address(),
             login_lockout_seconds: default_login_lockout_seconds(),
+            console_session_idle_seconds: default_console_session_idle_seconds(),
         }
     }
 }
@@ -311,6 +321,7 @@ impl Default for ServeConfig {
             listen: default_listen(),
             db: default_db(),
             admin_token: None,
+            console_listen: None,
             limits: Limits::default(),
             tls: None,
             admin_token_source: default_admin_token_source(),
@@ -376,16 +387,30 @@ impl ServeConfig {
             return Err(ConfigError::ShortAdminToken);
         }
         crate::store::db::url::parse_db_url(&self.db)?;
-        if self
-            .listen
-            .rsplit_once(':')
-            .is_none_or(|(_, port)| port.parse::<u16>().is_err())
-        {
-            return Err(ConfigError::BadListen {
-                listen: self.listen.clone(),
-            });
+        let listens = [
+            ("listen", Some(&self.listen)),
+            ("console_listen", self.console_listen.as_ref()),
+        ];
+        for (field, listen) in listens {
+            let Some(listen) = listen else { continue };
+            if listen
+                .rsplit_once(':')
+                .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+            {
+                return Err(ConfigError::BadListen {
+                    field,
+                    listen: listen.clone(),
+                });
+            }
         }
-        let limits = &self.limits;
+        self.limits.validate()
+    }
+}
+
+impl Limits {
+    /// Every limit is at least 1.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let limits = self;
         for (name, value) in [
             ("max_message_bytes", limits.max_message_bytes),
             ("max_batch_entries", limits.max_batch_entries),
@@ -427,6 +452,10 @@ impl ServeConfig {
             (
                 "login_lockout_seconds",
                 usize::try_from(limits.login_lockout_seconds).unwrap_or(usize::MAX),
+            ),
+            (
+                "console_session_idle_seconds",
+                usize::try_from(limits.console_session_idle_seconds).unwrap_or(usize::MAX),
             ),
             (
                 "rollup_idle_fold_seconds",

@@ -11,6 +11,7 @@ pub mod bench_switches;
 pub mod bundle;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod memory;
 pub mod people;
 pub mod rate;
