@@ -58,6 +58,7 @@ mod report_cli;
 mod report_pending;
 mod report_props;
 mod report_streams;
+mod report_subtotals;
 mod restore_hq;
 mod restore_hq_inbound;
 mod restore_ledger;
