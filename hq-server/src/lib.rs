@@ -10,6 +10,7 @@ pub mod bench_switches;
 pub mod bundle;
 pub mod cli;
 pub mod config;
+pub mod health;
 pub mod memory;
 pub mod people;
 pub mod rate;

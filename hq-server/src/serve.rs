@@ -3,6 +3,7 @@
 //! TLS (rustls) when `[tls]` is configured, with mutual TLS when it names a `client_ca`.
 
 use crate::config::{ConfigError, Limits, ServeConfig, TlsConfig, TlsPem};
+use crate::health::HealthThresholds;
 
 use crate::service::account::AccountService;
 use crate::service::admin::AdminService;
@@ -76,7 +77,8 @@ impl Hq {
             std::time::Duration::from_secs(limits.audit_refusal_window_seconds),
         );
         let background = Background::spawn(&store, &limits, &refusals);
-        let services = BranchlineServices::new(&store, &limits, admin_token, mutual_tls, &refusals);
+        let services =
+            BranchlineServices::new(&store, &limits, config.health, admin_token, mutual_tls, &refusals);
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter
             .set_serving::<TransferServer<TransferService>>()
@@ -185,6 +187,7 @@ impl BranchlineServices {
     fn new(
         store: &Store,
         limits: &Limits,
+        health: HealthThresholds,
         admin_token: &str,
         mutual_tls: bool,
         refusals: &RefusalLog,
@@ -203,7 +206,7 @@ impl BranchlineServices {
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);
         let admin = AdminServer::new(
-            AdminService::new(store.clone(), limits.clone()).with_refusal_log(refusals.clone()),
+            AdminService::new(store.clone(), limits.clone(), health).with_refusal_log(refusals.clone()),
         )
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);

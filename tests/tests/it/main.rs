@@ -37,6 +37,7 @@ mod hq_ingest_pg_bulk;
 mod hq_python;
 mod hq_replicas;
 mod hq_startup;
+mod hq_status;
 mod hq_support;
 mod ledger_cli;
 mod ledger_error_output;
