@@ -38,6 +38,7 @@ mod hq_orgs;
 mod hq_python;
 mod hq_replicas;
 mod hq_startup;
+mod hq_status;
 mod hq_support;
 mod ledger_cli;
 mod ledger_error_output;
