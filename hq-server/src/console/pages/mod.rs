@@ -6,7 +6,10 @@ mod board;
 mod inventory;
 mod orgs;
 mod quarantine;
+mod report_files;
+mod report_view;
 mod sales;
+mod sales_charts;
 mod templates;
 mod trades;
 
