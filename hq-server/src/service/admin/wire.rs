@@ -2,7 +2,7 @@
 
 use crate::health::{assess, BranchSignals, HealthThresholds};
 use crate::store::ingest::quarantine;
-use crate::store::registry::{audit, branches, status, tree};
+use crate::store::registry::{audit, status, tree};
 use crate::store::trade::register;
 use branchline_proto::v1::{
     AppliedTemplate, AuditEvent, Branch, BranchStatus, ListOrgsResponse, Org, QuarantinedEntry, RoutedTrade,
