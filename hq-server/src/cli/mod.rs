@@ -5,11 +5,12 @@ pub mod admin;
 mod bundle_import;
 pub mod client;
 mod credentials;
-pub mod csv_import;
 mod login;
+mod org;
 mod output;
 mod password;
 pub mod report;
+mod status;
 pub mod template;
 mod user;
 
