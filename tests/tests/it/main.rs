@@ -26,6 +26,7 @@ mod agent_outage;
 mod agent_restore;
 mod agent_schedule;
 mod branch_counterparts;
+mod browser_harness;
 mod bundle_large;
 mod cli_inputs;
 mod date_range;
