@@ -138,6 +138,7 @@ pub(super) async fn run_trade(client: &mut Client, command: TradeCommand) -> any
                         "target_branch": trade.target_branch, "type": trade.doc_type, "state": trade.state,
                         "inbox_seq": trade.inbox_seq, "target_number": trade.target_number,
                         "reason": trade.reason, "updated_at": trade.updated_at,
+                        "routed_at": trade.routed_at,
                     })
                 })
                 .collect();

@@ -220,7 +220,10 @@ pub(crate) async fn assert_listings_are_scoped(group: &ScopedGroup) {
     assert_eq!(store_codes, ["SZ1"]);
 
     let mut operator = admin_client(url, &group.operator.token).await;
-    let quarantine = |org: &str| QuarantineListRequest { org: org.into() };
+    let quarantine = |org: &str| QuarantineListRequest {
+        org: org.into(),
+        ..QuarantineListRequest::default()
+    };
     let entries = operator
         .quarantine_list(quarantine(""))
         .await

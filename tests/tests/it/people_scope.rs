@@ -124,7 +124,10 @@ fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
     use Need::{Operator, Viewer};
     let status = |org: &str| StatusRequest { org: org.into() };
     let orgs = |org: &str| ListOrgsRequest { org: org.into() };
-    let quarantine = |org: &str| QuarantineListRequest { org: org.into() };
+    let quarantine = |org: &str| QuarantineListRequest {
+        org: org.into(),
+        ..QuarantineListRequest::default()
+    };
     let retry = |id: u64| QuarantineRetryRequest { id };
     let audit = |org: &str| AuditRequest {
         org: org.into(),
@@ -410,7 +413,10 @@ async fn wider_requests_are_refused(store: HqStoreKind) {
         (operator, Probe::SetTarget(target("001"))),
         (
             operator,
-            Probe::QuarantineList(QuarantineListRequest { org: "001".into() }),
+            Probe::QuarantineList(QuarantineListRequest {
+                org: "001".into(),
+                ..QuarantineListRequest::default()
+            }),
         ),
     ] {
         assert_refused(&group.hq, caller, &probe).await;

@@ -59,6 +59,7 @@ pub(super) fn quarantined_to_wire(entry: quarantine::QuarantinedEntry) -> Quaran
         reason: entry.reason,
         created_at: entry.created_at,
         summary: entry.summary,
+        content: entry.content,
     }
 }
 
@@ -73,6 +74,7 @@ pub(super) fn trade_to_wire(trade: register::RoutedTrade) -> RoutedTrade {
         target_number: trade.target_number.unwrap_or_default(),
         reason: trade.reason,
         updated_at: trade.updated_at,
+        routed_at: trade.routed_at,
     }
 }
 
