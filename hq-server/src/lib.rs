@@ -12,6 +12,7 @@ pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod health;
 pub mod memory;
 pub mod people;
 pub mod rate;

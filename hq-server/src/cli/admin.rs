@@ -4,7 +4,8 @@ use super::bundle_import::import_bundles;
 use super::client::{account_client, admin_client, refused, Client};
 use super::credentials::HqArgs;
 use super::org::{run_branch, run_org, BranchCommand, OrgCommand};
-use super::output::{print_table, Format};
+use super::output::{empty_as_null, or_dash, print_table, Format};
+use super::status::print_status;
 use super::template::{run_template, run_trade, TemplateCommand, TradeCommand};
 use super::user::{run_user, UserCommand};
 use crate::base_csv::read_base_csv;
@@ -33,7 +34,8 @@ enum AdminCommand {
     Branch(BranchCommand),
     /// Imports HQ master data from CSV: products|customers|suppliers|warehouses FILE.csv
     Import { kind: String, file: PathBuf },
-    /// Per branch: epoch, last applied seq, last contact, reported backlog, quarantined entries.
+    /// Per branch: health (green, amber, red and why), epoch, last applied seq, last contact,
+    /// reported backlog, quarantined entries, conflicts, applied templates, agent release.
     Status {
         /// Only the branches in this organization's subtree (default: your whole scope).
         #[arg(long)]
@@ -218,70 +220,6 @@ async fn audit(
     Ok(())
 }
 
-fn empty_as_null(text: &str) -> serde_json::Value {
-    if text.is_empty() {
-        serde_json::Value::Null
-    } else {
-        json!(text)
-    }
-}
-
-fn print_status(branches: &[BranchStatus], format: Format) {
-    match format {
-        Format::Json => {
-            let branches: Vec<_> = branches
-                .iter()
-                .map(|branch| {
-                    json!({
-                        "branch": branch.branch,
-                        "org": branch.org,
-                        "epoch": branch.epoch,
-                        "last_seq": branch.last_seq,
-                        "received_at": empty_as_null(&branch.received_at),
-                        "backlog": branch.backlog,
-                        "quarantined": branch.quarantined,
-                        "conflicts": branch.conflicts,
-                        "last_contact": empty_as_null(&branch.last_contact),
-                        "inbox_seq": branch.inbox_seq,
-                        "inbox_last_seq": branch.inbox_last_seq,
-                    })
-                })
-                .collect();
-            println!("{}", json!({ "branches": branches }));
-        }
-        Format::Table => {
-            let rows: Vec<Vec<String>> = branches
-                .iter()
-                .map(|branch| {
-                    vec![
-                        branch.branch.clone(),
-                        branch.org.clone(),
-                        branch.epoch.to_string(),
-                        branch.last_seq.to_string(),
-                        or_dash(&branch.received_at),
-                        or_dash(&branch.last_contact),
-                        branch.backlog.to_string(),
-                        branch.quarantined.to_string(),
-                        branch.conflicts.to_string(),
-                    ]
-                })
-                .collect();
-            let header = [
-                "branch",
-                "org",
-                "epoch",
-                "last_seq",
-                "received_at",
-                "last_contact",
-                "backlog",
-                "quarantined",
-                "conflicts",
-            ];
-            print_table(&header, &rows);
-        }
-    }
-}
-
 fn print_quarantine(entries: &[QuarantinedEntry], format: Format) {
     match format {
         Format::Json => {
@@ -345,13 +283,5 @@ fn print_audit(events: &[AuditEvent], format: Format) {
                 .collect();
             print_table(&["at", "actor", "org", "action", "detail"], &rows);
         }
-    }
-}
-
-fn or_dash(text: &str) -> String {
-    if text.is_empty() {
-        "-".to_owned()
-    } else {
-        text.to_owned()
     }
 }

@@ -10,6 +10,7 @@ mod org;
 mod output;
 mod password;
 pub mod report;
+mod status;
 pub mod template;
 mod user;
 
