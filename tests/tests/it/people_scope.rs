@@ -11,8 +11,8 @@ use crate::people_group::{
 };
 use branchline_proto::v1::{
     AddOrgRequest, AddUserRequest, AuditRequest, BundleUpload, DisableUserRequest, EnableUserRequest,
-    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, LoginRequest, QuarantineListRequest,
-    QuarantineRetryRequest, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
+    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, ListTemplatesRequest, LoginRequest,
+    QuarantineListRequest, QuarantineRetryRequest, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
     RotateBranchTokenRequest, RoutedListRequest, SetPasswordRequest, StatusRequest,
 };
 use branchline_shared::{BaseKind, EntryBody};
@@ -133,6 +133,10 @@ fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
         org: org.into(),
         ..RoutedListRequest::default()
     };
+    let templates = |org: &str| ListTemplatesRequest {
+        org: org.into(),
+        ..ListTemplatesRequest::default()
+    };
     vec![
         case(
             Viewer,
@@ -178,6 +182,11 @@ fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
             Viewer,
             Some(Probe::RoutedList(routed("001.003"))),
             Probe::RoutedList(routed("")),
+        ),
+        case(
+            Viewer,
+            Some(Probe::ListTemplates(templates("001.003"))),
+            Probe::ListTemplates(templates("")),
         ),
     ]
 }

@@ -1,8 +1,10 @@
 //! The admin service's rows on the wire.
 
 use crate::store::ingest::quarantine;
+use crate::store::registry::template_rollout::{BranchRollout, TemplateSummary};
 use crate::store::registry::{audit, branches};
 use crate::store::trade::register;
+use branchline_proto::v1 as wire;
 use branchline_proto::v1::{AuditEvent, BranchStatus, QuarantinedEntry, RoutedTrade};
 
 pub(super) fn status_to_wire(status: branches::BranchStatus) -> BranchStatus {
@@ -55,5 +57,29 @@ pub(super) fn event_to_wire(event: audit::AuditEvent) -> AuditEvent {
         action: event.action,
         detail: event.detail,
         org: event.org.unwrap_or_default(),
+    }
+}
+
+pub(super) fn template_to_wire(template: TemplateSummary) -> wire::TemplateSummary {
+    wire::TemplateSummary {
+        name: template.name,
+        version: template.version,
+        kinds: template.kinds,
+        records: template.n_records,
+        created_at: template.created_at,
+        rollout: template.rollout.into_iter().map(rollout_to_wire).collect(),
+    }
+}
+
+fn rollout_to_wire(rollout: BranchRollout) -> wire::TemplateRollout {
+    wire::TemplateRollout {
+        applied: rollout.applied(),
+        branch: rollout.branch,
+        org: rollout.org,
+        version: rollout.version,
+        inbox_seq: rollout.inbox_seq,
+        queued_at: rollout.queued_at,
+        applied_version: rollout.applied_version,
+        branch_inbox_seq: rollout.branch_inbox_seq,
     }
 }

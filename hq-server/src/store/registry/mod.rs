@@ -1,7 +1,8 @@
 //! Who and what HQ knows: organizations and branches with their status (`branches`), the audit
 //! log (`audit`), people at HQ and their tokens (`people`), the rules a branch's counterpart codes must pass (`counterpart_check`), branch
-//! credentials (`credential`) and bearer tokens' digests (`token`), HQ master data (`master`), monthly sales targets (`target`) and
-//! templates of master data published to branches (`template`).
+//! credentials (`credential`) and bearer tokens' digests (`token`), HQ master data (`master`), monthly sales targets (`target`),
+//! templates of master data published to branches (`template`) and their rollout, which branch
+//! applied which version (`template_rollout`).
 
 pub mod audit;
 pub mod branches;
@@ -11,4 +12,5 @@ pub mod master;
 pub mod people;
 pub mod target;
 pub mod template;
+pub mod template_rollout;
 pub mod token;
