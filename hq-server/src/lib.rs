@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod bench_switches;
 pub mod bundle;
+pub mod bundle_files;
 pub mod cli;
 pub mod config;
 pub mod memory;
