@@ -1,7 +1,8 @@
-//! A template's rollout (模板发放, docs/documents.md): every template's newest version, and per
+//! A template's rollout (模板发放, docs/operations.md): every template's newest version, and per
 //! branch the newest version queued in its inbox and whether its ledger has applied it. A
-//! branch has applied a delivery once the highest inbox entry its ledger reported applied
-//! (`branch.inbox_floor`, raised at every Hello and pull) reaches the delivery's entry.
+//! branch has applied a delivery once the inbox position its ledger last reported
+//! (`branch.inbox_seq`, recorded at every Hello and pull) reaches the delivery's entry: the rule
+//! by which `status` lists the templates a branch has applied.
 
 use crate::store::db::query::query;
 use crate::store::db::value::get_u64;
@@ -32,7 +33,7 @@ pub struct BranchRollout {
     pub queued_at: String,
     /// The newest delivered version the branch's ledger has reported applied; 0 when none.
     pub applied_version: u64,
-    /// The highest inbox entry the branch's ledger has reported applied.
+    /// The inbox position the branch's ledger last reported (entries applied up to it).
     pub branch_inbox_seq: u64,
 }
 
@@ -112,9 +113,9 @@ async fn rollouts(
     limit: u32,
 ) -> Result<Vec<(String, BranchRollout)>, TemplateError> {
     let rows = query(
-        "SELECT n.name, b.code, b.org, n.version, n.inbox_seq, n.created_at, b.inbox_floor, \
+        "SELECT n.name, b.code, b.org, n.version, n.inbox_seq, n.created_at, b.inbox_seq, \
                 (SELECT COALESCE(MAX(a.version), 0) FROM template_delivery a \
-                 WHERE a.branch_id = n.branch_id AND a.name = n.name AND a.inbox_seq <= b.inbox_floor) \
+                 WHERE a.branch_id = n.branch_id AND a.name = n.name AND a.inbox_seq <= b.inbox_seq) \
          FROM template_delivery n JOIN branch b ON b.id = n.branch_id \
          WHERE ($1 = '' OR n.name = $1) \
            AND ($2 = '' OR b.org = $2 OR b.org LIKE $2 || '.%') \
