@@ -78,6 +78,7 @@ mod security_tls;
 mod security_wrong_branch;
 mod template_distribution;
 mod template_large;
+mod template_rollout;
 mod tidy;
 mod trade_quarantine;
 mod trade_routing;
