@@ -1,6 +1,7 @@
 //! `hq-server serve` configuration: a TOML file, environment overrides
 //! (`BRANCHLINE_ADMIN_TOKEN`, `BRANCHLINE_DB`), command-line overrides, then `validate()`.
 
+use crate::health::HealthThresholds;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -24,6 +25,8 @@ pub enum ConfigError {
     BadListen { field: &'static str, listen: String },
     #[error("limits.{name} must be at least 1")]
     ZeroLimit { name: &'static str },
+    #[error(transparent)]
+    Health(#[from] crate::health::HealthConfigError),
     #[error("tls.{field}: cannot read {path}: {source}")]
     TlsFile {
         field: &'static str,
@@ -82,6 +85,9 @@ pub struct ServeConfig {
     /// TLS for every endpoint; absent: plain HTTP/2 (loopback and tests only).
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// When a branch turns amber and red in status (README "HQ administrator's guide").
+    #[serde(default)]
+    pub health: HealthThresholds,
     /// Where `admin_token` came from, for messages about it.
     #[serde(skip, default = "default_admin_token_source")]
     pub admin_token_source: &'static str,
@@ -324,6 +330,7 @@ impl Default for ServeConfig {
             console_listen: None,
             limits: Limits::default(),
             tls: None,
+            health: HealthThresholds::default(),
             admin_token_source: default_admin_token_source(),
         }
     }
@@ -403,7 +410,9 @@ impl ServeConfig {
                 });
             }
         }
-        self.limits.validate()
+        self.limits.validate()?;
+        self.health.validate()?;
+        Ok(())
     }
 }
 
@@ -493,5 +502,23 @@ mod tests {
             .to_string()
             .contains("max_concurrent_streams"));
         assert!(toml::from_str::<ServeConfig>("[tls]\ncert = \"a\"\nkey = \"b\"\nca = \"c\"\n").is_err());
+    }
+
+    #[test]
+    fn health_thresholds_parse_and_are_validated_with_the_rest() {
+        let text = "admin_token = \"0123456789\"\n[health]\nred_silence_seconds = 60\n";
+        let config: ServeConfig = toml::from_str(text).unwrap();
+        assert_eq!(
+            (
+                config.health.amber_silence_seconds,
+                config.health.red_silence_seconds
+            ),
+            (900, 60)
+        );
+        assert_eq!(
+            config.validate().unwrap_err().to_string(),
+            "health.amber_silence_seconds (900) must not exceed health.red_silence_seconds (60)"
+        );
+        assert_eq!(ServeConfig::default().health, HealthThresholds::default());
     }
 }

@@ -6,6 +6,7 @@ use crate::config::{ConfigError, Limits, ServeConfig, TlsConfig, TlsPem};
 use crate::console::api::Api;
 use crate::console::listen::{tls_acceptor, ConsoleTlsError};
 use crate::console::Console;
+use crate::health::HealthThresholds;
 
 use crate::service::account::AccountService;
 use crate::service::admin::AdminService;
@@ -98,7 +99,8 @@ impl Hq {
             std::time::Duration::from_secs(limits.audit_refusal_window_seconds),
         );
         let background = Background::spawn(&store, &limits, &refusals);
-        let services = BranchlineServices::new(&store, &limits, admin_token, mutual_tls, &refusals);
+        let services =
+            BranchlineServices::new(&store, &limits, config.health, admin_token, mutual_tls, &refusals);
         let stopped = fan_out(shutdown);
         let console = match console {
             Some(listener) => Some(spawn_console(
@@ -285,6 +287,7 @@ impl BranchlineServices {
     fn new(
         store: &Store,
         limits: &Limits,
+        health: HealthThresholds,
         admin_token: &str,
         mutual_tls: bool,
         refusals: &RefusalLog,
@@ -303,7 +306,7 @@ impl BranchlineServices {
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);
         let admin = AdminServer::new(
-            AdminService::new(store.clone(), limits.clone()).with_refusal_log(refusals.clone()),
+            AdminService::new(store.clone(), limits.clone(), health).with_refusal_log(refusals.clone()),
         )
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);

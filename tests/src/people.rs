@@ -11,10 +11,11 @@ use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::{
     AddBranchRequest, AddOrgRequest, AddUserRequest, AuditEvent, AuditRequest, BranchStatus, BundleUpload,
     CreateTemplateRequest, DisableUserRequest, EnableUserRequest, ExportTemplateRequest,
-    ImportBaseDataRequest, IssueTokenRequest, ListUsersRequest, LoginRequest, LoginResponse, LogoutRequest,
-    PublishTemplateRequest, QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry, ReportRequest,
-    RevokeBranchRequest, RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, RoutedTrade,
-    SetPasswordRequest, SetTargetRequest, StatusRequest, User, WhoAmIRequest,
+    ImportBaseDataRequest, IssueTokenRequest, ListOrgsRequest, ListTemplatesRequest, ListUsersRequest,
+    LoginRequest, LoginResponse, LogoutRequest, PublishTemplateRequest, QuarantineListRequest,
+    QuarantineRetryRequest, QuarantinedEntry, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
+    RotateBranchTokenRequest, RoutedListRequest, RoutedTrade, SetPasswordRequest, SetTargetRequest,
+    StatusRequest, User, WhoAmIRequest,
 };
 use hq_server::cli::client::Authorization;
 use tonic::service::interceptor::InterceptedService;
@@ -212,6 +213,7 @@ pub async fn store_snapshot(url: &str, db_url: &str) -> anyhow::Result<StoreSnap
 pub enum Probe {
     AddOrg(AddOrgRequest),
     AddBranch(AddBranchRequest),
+    ListOrgs(ListOrgsRequest),
     ImportBaseData(ImportBaseDataRequest),
     Status(StatusRequest),
     QuarantineList(QuarantineListRequest),
@@ -220,6 +222,7 @@ pub enum Probe {
     CreateTemplate(CreateTemplateRequest),
     PublishTemplate(PublishTemplateRequest),
     ExportTemplate(ExportTemplateRequest),
+    ListTemplates(ListTemplatesRequest),
     SetTarget(SetTargetRequest),
     Audit(AuditRequest),
     RoutedList(RoutedListRequest),
@@ -246,6 +249,7 @@ impl Probe {
         match self {
             Probe::AddOrg(_) => "Admin/AddOrg",
             Probe::AddBranch(_) => "Admin/AddBranch",
+            Probe::ListOrgs(_) => "Admin/ListOrgs",
             Probe::ImportBaseData(_) => "Admin/ImportBaseData",
             Probe::Status(_) => "Admin/Status",
             Probe::QuarantineList(_) => "Admin/QuarantineList",
@@ -254,6 +258,7 @@ impl Probe {
             Probe::CreateTemplate(_) => "Admin/CreateTemplate",
             Probe::PublishTemplate(_) => "Admin/PublishTemplate",
             Probe::ExportTemplate(_) => "Admin/ExportTemplate",
+            Probe::ListTemplates(_) => "Admin/ListTemplates",
             Probe::SetTarget(_) => "Admin/SetTarget",
             Probe::Audit(_) => "Admin/Audit",
             Probe::RoutedList(_) => "Admin/RoutedList",
@@ -304,6 +309,7 @@ impl Probe {
         let answer = match self.clone() {
             Probe::AddOrg(request) => format!("{:?}", admin.add_org(request).await?),
             Probe::AddBranch(request) => format!("{:?}", admin.add_branch(request).await?),
+            Probe::ListOrgs(request) => format!("{:?}", admin.list_orgs(request).await?),
             Probe::ImportBaseData(request) => format!("{:?}", admin.import_base_data(request).await?),
             Probe::Status(request) => format!("{:?}", admin.status(request).await?),
             Probe::QuarantineList(request) => format!("{:?}", admin.quarantine_list(request).await?),
@@ -312,6 +318,7 @@ impl Probe {
             Probe::CreateTemplate(request) => format!("{:?}", admin.create_template(request).await?),
             Probe::PublishTemplate(request) => format!("{:?}", admin.publish_template(request).await?),
             Probe::ExportTemplate(request) => format!("{:?}", admin.export_template(request).await?),
+            Probe::ListTemplates(request) => format!("{:?}", admin.list_templates(request).await?),
             Probe::SetTarget(request) => format!("{:?}", admin.set_target(request).await?),
             Probe::Audit(request) => format!("{:?}", admin.audit(request).await?),
             Probe::RoutedList(request) => format!("{:?}", admin.routed_list(request).await?),

@@ -2,14 +2,16 @@
 //! `logout` and `whoami` talk to one over gRPC.
 
 pub mod admin;
+mod audit;
 mod bundle_import;
 pub mod client;
 mod credentials;
-pub mod csv_import;
 mod login;
+mod org;
 mod output;
 mod password;
 pub mod report;
+mod status;
 pub mod template;
 mod user;
 

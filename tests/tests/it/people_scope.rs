@@ -11,9 +11,9 @@ use crate::people_group::{
 };
 use branchline_proto::v1::{
     AddOrgRequest, AddUserRequest, AuditRequest, BundleUpload, DisableUserRequest, EnableUserRequest,
-    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, LoginRequest, QuarantineListRequest,
-    QuarantineRetryRequest, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
-    RotateBranchTokenRequest, RoutedListRequest, SetPasswordRequest, StatusRequest,
+    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, ListOrgsRequest, ListTemplatesRequest,
+    LoginRequest, QuarantineListRequest, QuarantineRetryRequest, ReportRequest, RevokeBranchRequest,
+    RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, SetPasswordRequest, StatusRequest,
 };
 use branchline_shared::{BaseKind, EntryBody};
 use branchline_tests::hq::{HqHandle, HqStoreKind};
@@ -123,7 +123,11 @@ fn admin_registry_cases() -> Vec<Case> {
 fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
     use Need::{Operator, Viewer};
     let status = |org: &str| StatusRequest { org: org.into() };
-    let quarantine = |org: &str| QuarantineListRequest { org: org.into() };
+    let orgs = |org: &str| ListOrgsRequest { org: org.into() };
+    let quarantine = |org: &str| QuarantineListRequest {
+        org: org.into(),
+        ..QuarantineListRequest::default()
+    };
     let retry = |id: u64| QuarantineRetryRequest { id };
     let audit = |org: &str| AuditRequest {
         org: org.into(),
@@ -133,11 +137,20 @@ fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
         org: org.into(),
         ..RoutedListRequest::default()
     };
+    let templates = |org: &str| ListTemplatesRequest {
+        org: org.into(),
+        ..ListTemplatesRequest::default()
+    };
     vec![
         case(
             Viewer,
             Some(Probe::Status(status("001.003"))),
             Probe::Status(status("")),
+        ),
+        case(
+            Viewer,
+            Some(Probe::ListOrgs(orgs("001.003"))),
+            Probe::ListOrgs(orgs("")),
         ),
         case(
             Operator,
@@ -178,6 +191,11 @@ fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
             Viewer,
             Some(Probe::RoutedList(routed("001.003"))),
             Probe::RoutedList(routed("")),
+        ),
+        case(
+            Viewer,
+            Some(Probe::ListTemplates(templates("001.003"))),
+            Probe::ListTemplates(templates("")),
         ),
     ]
 }
@@ -389,6 +407,7 @@ async fn wider_requests_are_refused(store: HqStoreKind) {
     for (caller, probe) in [
         (viewer, Probe::Sales(report("001"))),
         (viewer, Probe::Status(StatusRequest { org: "001".into() })),
+        (viewer, Probe::ListOrgs(ListOrgsRequest { org: "001".into() })),
         (
             viewer,
             Probe::Audit(AuditRequest {
@@ -403,7 +422,10 @@ async fn wider_requests_are_refused(store: HqStoreKind) {
         (operator, Probe::SetTarget(target("001"))),
         (
             operator,
-            Probe::QuarantineList(QuarantineListRequest { org: "001".into() }),
+            Probe::QuarantineList(QuarantineListRequest {
+                org: "001".into(),
+                ..QuarantineListRequest::default()
+            }),
         ),
     ] {
         assert_refused(&group.hq, caller, &probe).await;
