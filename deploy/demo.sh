@@ -34,8 +34,9 @@ cleanup() { $keep_running || for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null
 trap cleanup EXIT
 
 start_hq() {
-    local listen=$1
-    "$hq_server" serve --listen "$listen" --db "$hq_db" >"$demo/logs/hq.out" 2>>"$demo/logs/hq.log" &
+    local listen=$1 console_listen=$2
+    "$hq_server" serve --listen "$listen" --console-listen "$console_listen" --db "$hq_db" \
+        >"$demo/logs/hq.out" 2>>"$demo/logs/hq.log" &
     hq_pid=$!
     pids+=("$hq_pid")
     for _ in $(seq 200); do
@@ -45,12 +46,14 @@ start_hq() {
     hq_addr=$(sed -n 's/^listening on //p' "$demo/logs/hq.out" | head -1)
     [ -n "$hq_addr" ] || { echo "HQ did not start; see $demo/logs/hq.log" >&2; exit 1; }
     hq_url="http://$hq_addr"
+    console_url=$(sed -n 's/^console on //p' "$demo/logs/hq.out" | head -1)
+    console_addr=${console_url#http://}
 }
 admin() { "$hq_server" admin --hq "$hq_url" --token "$BRANCHLINE_ADMIN_TOKEN" "$@"; }
 
 say "starting HQ (embedded SQLite)"
-start_hq 127.0.0.1:0
-echo "HQ at $hq_url"
+start_hq 127.0.0.1:0 127.0.0.1:0
+echo "HQ at $hq_url, its console (管理控制台) at $console_url"
 
 say "registering the organization tree"
 admin org add 001 --name 总公司
@@ -138,7 +141,7 @@ for code in "${branches[@]}"; do
 done
 
 say "HQ is back; each branch's transfer agent runs its scheduled tasks"
-start_hq "$hq_addr"
+start_hq "$hq_addr" "$console_addr"
 for code in "${branches[@]}"; do
     cat >"$demo/branches/$code.agent.toml" <<TOML
 ledger = "$demo/branches/$code.db"
@@ -220,8 +223,14 @@ fi
 echo "广州 (001.003) is refused to the manager: $(cat "$demo/logs/refused.txt")"
 manager logout
 
+say "the HQ console (管理控制台): an administrator's account, logged in from a browser's place"
+admin user add hq-admin --role admin --org 001
+printf '%s\n' demo-admin-password | admin user password hq-admin
+python3 "$repo/deploy/console-page.py" "$console_url" hq-admin demo-admin-password /board
+
 if $keep_running; then
     say "still running"
+    echo "console: $console_url   log in as hq-admin / demo-admin-password (or sz-manager / demo-manager-password)"
     echo "HQ:      $hq_url   (admin token: \$BRANCHLINE_ADMIN_TOKEN=$BRANCHLINE_ADMIN_TOKEN)"
     echo "ledgers: $demo/branches/*.db   e.g. $branch_node --ledger $demo/branches/SZ.db stock"
     echo "agents:  logs in $demo/logs; stop everything with: kill ${pids[*]}"

@@ -1,6 +1,7 @@
 //! `hq-server serve` configuration: a TOML file, environment overrides
 //! (`BRANCHLINE_ADMIN_TOKEN`, `BRANCHLINE_DB`), command-line overrides, then `validate()`.
 
+use crate::health::HealthThresholds;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -20,10 +21,12 @@ pub enum ConfigError {
     PaddedAdminToken { source_name: &'static str },
     #[error(transparent)]
     Db(#[from] crate::store::db::url::DbUrlError),
-    #[error("invalid listen address {listen:?}: expected HOST:PORT")]
-    BadListen { listen: String },
+    #[error("invalid {field} address {listen:?}: expected HOST:PORT")]
+    BadListen { field: &'static str, listen: String },
     #[error("limits.{name} must be at least 1")]
     ZeroLimit { name: &'static str },
+    #[error(transparent)]
+    Health(#[from] crate::health::HealthConfigError),
     #[error("tls.{field}: cannot read {path}: {source}")]
     TlsFile {
         field: &'static str,
@@ -74,11 +77,17 @@ pub struct ServeConfig {
     pub db: String,
     #[serde(default)]
     pub admin_token: Option<Secret>,
+    /// Where the web console listens (`console on http://HOST:PORT`); absent: no console.
+    #[serde(default)]
+    pub console_listen: Option<String>,
     #[serde(default)]
     pub limits: Limits,
     /// TLS for every endpoint; absent: plain HTTP/2 (loopback and tests only).
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// When a branch turns amber and red in status (README "HQ administrator's guide").
+    #[serde(default)]
+    pub health: HealthThresholds,
     /// Where `admin_token` came from, for messages about it.
     #[serde(skip, default = "default_admin_token_source")]
     pub admin_token_source: &'static str,
@@ -205,6 +214,9 @@ pub struct Limits {
     /// How long a lock-out lasts.
     #[serde(default = "default_login_lockout_seconds")]
     pub login_lockout_seconds: u64,
+    /// A console session unused this long is ended and its login token revoked.
+    #[serde(default = "default_console_session_idle_seconds")]
+    pub console_session_idle_seconds: u64,
 }
 
 fn default_listen() -> String {
@@ -276,6 +288,9 @@ fn default_login_failures_per_address() -> u32 {
 fn default_login_lockout_seconds() -> u64 {
     900
 }
+fn default_console_session_idle_seconds() -> u64 {
+    1800
+}
 
 impl Default for Limits {
     fn default() -> Limits {
@@ -301,6 +316,7 @@ impl Default for Limits {
             login_failures_per_account: default_login_failures_per_account(),
             login_failures_per_address: default_login_failures_per_address(),
             login_lockout_seconds: default_login_lockout_seconds(),
+            console_session_idle_seconds: default_console_session_idle_seconds(),
         }
     }
 }
@@ -311,8 +327,10 @@ impl Default for ServeConfig {
             listen: default_listen(),
             db: default_db(),
             admin_token: None,
+            console_listen: None,
             limits: Limits::default(),
             tls: None,
+            health: HealthThresholds::default(),
             admin_token_source: default_admin_token_source(),
         }
     }
@@ -376,16 +394,30 @@ impl ServeConfig {
             return Err(ConfigError::ShortAdminToken);
         }
         crate::store::db::url::parse_db_url(&self.db)?;
-        if self
-            .listen
-            .rsplit_once(':')
-            .is_none_or(|(_, port)| port.parse::<u16>().is_err())
-        {
-            return Err(ConfigError::BadListen {
-                listen: self.listen.clone(),
-            });
+        let listens = [
+            ("listen", Some(&self.listen)),
+            ("console_listen", self.console_listen.as_ref()),
+        ];
+        for (field, listen) in listens {
+            let Some(listen) = listen else { continue };
+            if listen
+                .rsplit_once(':')
+                .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+            {
+                return Err(ConfigError::BadListen {
+                    field,
+                    listen: listen.clone(),
+                });
+            }
         }
-        let limits = &self.limits;
+        self.limits.validate()
+    }
+}
+
+impl Limits {
+    /// Every limit is at least 1.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let limits = self;
         for (name, value) in [
             ("max_message_bytes", limits.max_message_bytes),
             ("max_batch_entries", limits.max_batch_entries),
@@ -429,6 +461,10 @@ impl ServeConfig {
                 usize::try_from(limits.login_lockout_seconds).unwrap_or(usize::MAX),
             ),
             (
+                "console_session_idle_seconds",
+                usize::try_from(limits.console_session_idle_seconds).unwrap_or(usize::MAX),
+            ),
+            (
                 "rollup_idle_fold_seconds",
                 usize::try_from(limits.rollup_idle_fold_seconds).unwrap_or(usize::MAX),
             ),
@@ -437,6 +473,7 @@ impl ServeConfig {
                 return Err(ConfigError::ZeroLimit { name });
             }
         }
+        self.health.validate()?;
         Ok(())
     }
 }
@@ -464,5 +501,23 @@ mod tests {
             .to_string()
             .contains("max_concurrent_streams"));
         assert!(toml::from_str::<ServeConfig>("[tls]\ncert = \"a\"\nkey = \"b\"\nca = \"c\"\n").is_err());
+    }
+
+    #[test]
+    fn health_thresholds_parse_and_are_validated_with_the_rest() {
+        let text = "admin_token = \"0123456789\"\n[health]\nred_silence_seconds = 60\n";
+        let config: ServeConfig = toml::from_str(text).unwrap();
+        assert_eq!(
+            (
+                config.health.amber_silence_seconds,
+                config.health.red_silence_seconds
+            ),
+            (900, 60)
+        );
+        assert_eq!(
+            config.validate().unwrap_err().to_string(),
+            "health.amber_silence_seconds (900) must not exceed health.red_silence_seconds (60)"
+        );
+        assert_eq!(ServeConfig::default().health, HealthThresholds::default());
     }
 }

@@ -6,10 +6,13 @@
 //! PostgreSQL database; every write that must be ordered per branch locks the branch's row.
 
 pub mod auth;
+pub mod base_csv;
 pub mod bench_switches;
 pub mod bundle;
 pub mod cli;
 pub mod config;
+pub mod console;
+pub mod health;
 pub mod memory;
 pub mod people;
 pub mod rate;

@@ -3,6 +3,10 @@
 //! TLS (rustls) when `[tls]` is configured, with mutual TLS when it names a `client_ca`.
 
 use crate::config::{ConfigError, Limits, ServeConfig, TlsConfig, TlsPem};
+use crate::console::api::Api;
+use crate::console::listen::{tls_acceptor, ConsoleTlsError};
+use crate::console::Console;
+use crate::health::HealthThresholds;
 
 use crate::service::account::AccountService;
 use crate::service::admin::AdminService;
@@ -32,6 +36,8 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error(transparent)]
+    ConsoleTls(#[from] ConsoleTlsError),
 }
 
 /// An HQ node whose store is open and migrated, ready to serve.
@@ -39,6 +45,7 @@ pub struct Hq {
     config: ServeConfig,
     tls: Option<TlsPem>,
     store: Store,
+    console: Option<TcpListener>,
 }
 
 impl Hq {
@@ -49,7 +56,18 @@ impl Hq {
         let store = Store::open(&config.db, config.limits.db_max_connections)
             .await?
             .with_rollup_fold_batches(config.limits.rollup_fold_batches);
-        Ok(Hq { config, tls, store })
+        Ok(Hq {
+            config,
+            tls,
+            store,
+            console: None,
+        })
+    }
+
+    /// Serves the web console on `listener` too (over TLS when HQ has `[tls]`).
+    pub fn with_console(mut self, listener: TcpListener) -> Hq {
+        self.console = Some(listener);
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -62,7 +80,12 @@ impl Hq {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let Hq { config, tls, store } = self;
+        let Hq {
+            config,
+            tls,
+            store,
+            console,
+        } = self;
         let mutual_tls = tls.as_ref().is_some_and(|tls| tls.client_ca.is_some());
         let limits = config.limits.clone();
         let admin_token = config
@@ -76,24 +99,21 @@ impl Hq {
             std::time::Duration::from_secs(limits.audit_refusal_window_seconds),
         );
         let background = Background::spawn(&store, &limits, &refusals);
-        let services = BranchlineServices::new(&store, &limits, admin_token, mutual_tls, &refusals);
-        let (health_reporter, health) = tonic_health::server::health_reporter();
-        health_reporter
-            .set_serving::<TransferServer<TransferService>>()
-            .await;
-        health_reporter.set_serving::<AdminServer<AdminService>>().await;
-        health_reporter.set_serving::<ReportServer<ReportService>>().await;
-        health_reporter
-            .set_serving::<AccountServer<AccountService>>()
-            .await;
-
-        let reflection = || {
-            tonic_reflection::server::Builder::configure()
-                .register_encoded_file_descriptor_set(branchline_proto::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        let services =
+            BranchlineServices::new(&store, &limits, config.health, admin_token, mutual_tls, &refusals);
+        let stopped = fan_out(shutdown);
+        let console = match console {
+            Some(listener) => Some(spawn_console(
+                listener,
+                tls.as_ref(),
+                &services,
+                &refusals,
+                &limits,
+                stopped.clone(),
+            )?),
+            None => None,
         };
-        let reflection_v1 = reflection().build_v1()?;
-        let reflection_v1alpha = reflection().build_v1alpha()?;
+        let (health, reflection_v1, reflection_v1alpha) = standard_services().await?;
 
         if let Ok(address) = listener.local_addr() {
             tracing::info!(%address, "serving");
@@ -116,14 +136,86 @@ impl Hq {
             .add_service(services.admin)
             .add_service(services.report)
             .add_service(services.account)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), until_stopped(stopped))
             .await;
+        if let Some(console) = console {
+            if let Err(error) = console.await {
+                tracing::error!(%error, "the console failed");
+            }
+        }
         background.stop().await;
         served?;
         store.close().await;
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The standard gRPC health service (every Branchline service serving) and server reflection.
+async fn standard_services() -> Result<
+    (
+        tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+        tonic_reflection::server::v1::ServerReflectionServer<
+            impl tonic_reflection::server::v1::ServerReflection,
+        >,
+        tonic_reflection::server::v1alpha::ServerReflectionServer<
+            impl tonic_reflection::server::v1alpha::ServerReflection,
+        >,
+    ),
+    ServeError,
+> {
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<TransferServer<TransferService>>()
+        .await;
+    health_reporter.set_serving::<AdminServer<AdminService>>().await;
+    health_reporter.set_serving::<ReportServer<ReportService>>().await;
+    health_reporter
+        .set_serving::<AccountServer<AccountService>>()
+        .await;
+
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(branchline_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+
+    Ok((health, reflection_v1, reflection_v1alpha))
+}
+
+/// `shutdown` as a signal several servers can wait for ([`until_stopped`]).
+fn fan_out(shutdown: impl Future<Output = ()> + Send + 'static) -> tokio::sync::watch::Receiver<bool> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    stopped
+}
+
+/// Completes once [`fan_out`]'s shutdown has.
+async fn until_stopped(mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stopped| *stopped).await;
+}
+
+/// Starts the web console on `listener` (over TLS when HQ has it) until `stopped`.
+fn spawn_console(
+    listener: TcpListener,
+    tls: Option<&TlsPem>,
+    services: &BranchlineServices,
+    refusals: &RefusalLog,
+    limits: &Limits,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, ServeError> {
+    let acceptor = tls.map(tls_acceptor).transpose()?;
+    let console = Console::new(services.console_api(refusals, limits), limits, acceptor.is_some());
+    Ok(tokio::spawn(console.serve(
+        listener,
+        acceptor,
+        until_stopped(stopped),
+    )))
 }
 
 /// The tasks a server runs beside its services: the refusal flusher and the idle roll-up folder.
@@ -182,9 +274,20 @@ struct BranchlineServices {
 }
 
 impl BranchlineServices {
+    /// The console's way into the admin, report and account services, behind this gate.
+    fn console_api(&self, refusals: &RefusalLog, limits: &Limits) -> Api {
+        Api::new(
+            Arc::clone(&self.gate),
+            refusals.clone(),
+            (self.admin.clone(), self.report.clone(), self.account.clone()),
+            limits.max_message_bytes,
+        )
+    }
+
     fn new(
         store: &Store,
         limits: &Limits,
+        health: HealthThresholds,
         admin_token: &str,
         mutual_tls: bool,
         refusals: &RefusalLog,
@@ -203,7 +306,7 @@ impl BranchlineServices {
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);
         let admin = AdminServer::new(
-            AdminService::new(store.clone(), limits.clone()).with_refusal_log(refusals.clone()),
+            AdminService::new(store.clone(), limits.clone(), health).with_refusal_log(refusals.clone()),
         )
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);

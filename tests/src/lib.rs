@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod bench;
+pub mod console_http;
 pub mod group;
 pub mod hq;
 pub mod hq_db;

@@ -11,10 +11,10 @@ use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::{
     AddBranchRequest, AddOrgRequest, AddUserRequest, AuditEvent, AuditRequest, BranchStatus, BundleUpload,
     CreateTemplateRequest, DisableUserRequest, EnableUserRequest, ExportTemplateRequest,
-    ImportBaseDataRequest, IssueTokenRequest, ListUsersRequest, LoginRequest, LoginResponse, LogoutRequest,
-    PublishTemplateRequest, QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry, ReportRequest,
-    RevokeBranchRequest, RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, RoutedTrade,
-    SetPasswordRequest, SetTargetRequest, StatusRequest, User, WhoAmIRequest,
+    ImportBaseDataRequest, IssueTokenRequest, ListOrgsRequest, ListUsersRequest, LoginRequest, LoginResponse,
+    LogoutRequest, PublishTemplateRequest, QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry,
+    ReportRequest, RevokeBranchRequest, RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest,
+    RoutedTrade, SetPasswordRequest, SetTargetRequest, StatusRequest, User, WhoAmIRequest,
 };
 use hq_server::cli::client::Authorization;
 use tonic::service::interceptor::InterceptedService;
@@ -212,6 +212,7 @@ pub async fn store_snapshot(url: &str, db_url: &str) -> anyhow::Result<StoreSnap
 pub enum Probe {
     AddOrg(AddOrgRequest),
     AddBranch(AddBranchRequest),
+    ListOrgs(ListOrgsRequest),
     ImportBaseData(ImportBaseDataRequest),
     Status(StatusRequest),
     QuarantineList(QuarantineListRequest),
@@ -246,6 +247,7 @@ impl Probe {
         match self {
             Probe::AddOrg(_) => "Admin/AddOrg",
             Probe::AddBranch(_) => "Admin/AddBranch",
+            Probe::ListOrgs(_) => "Admin/ListOrgs",
             Probe::ImportBaseData(_) => "Admin/ImportBaseData",
             Probe::Status(_) => "Admin/Status",
             Probe::QuarantineList(_) => "Admin/QuarantineList",
@@ -304,6 +306,7 @@ impl Probe {
         let answer = match self.clone() {
             Probe::AddOrg(request) => format!("{:?}", admin.add_org(request).await?),
             Probe::AddBranch(request) => format!("{:?}", admin.add_branch(request).await?),
+            Probe::ListOrgs(request) => format!("{:?}", admin.list_orgs(request).await?),
             Probe::ImportBaseData(request) => format!("{:?}", admin.import_base_data(request).await?),
             Probe::Status(request) => format!("{:?}", admin.status(request).await?),
             Probe::QuarantineList(request) => format!("{:?}", admin.quarantine_list(request).await?),

@@ -37,7 +37,10 @@ impl GreetingError {
     }
 }
 
-/// Introduces the ledger to HQ (also how HQ learns the branch's backlog).
+/// This agent's release, as Hello reports it to HQ (shown in `hq-server admin status`).
+pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Introduces the ledger to HQ (also how HQ learns the branch's backlog and the agent's release).
 pub async fn hello(hq: &Hq, status: &LedgerStatus) -> Result<HelloResponse, ClientError> {
     let mut client = hq.client.clone();
     let request = HelloRequest {
@@ -48,6 +51,8 @@ pub async fn hello(hq: &Hq, status: &LedgerStatus) -> Result<HelloResponse, Clie
         inbox_seq: status.inbox_seq,
         branch: status.branch.clone(),
         acked_seq: status.acked_seq,
+        agent_version: AGENT_VERSION.to_owned(),
+        backlog_documents: status.backlog_documents,
     };
     hq.unary("hello", client.hello(request)).await
 }

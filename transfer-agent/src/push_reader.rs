@@ -2,7 +2,8 @@
 //! thread, with its own ledger connection, and feeds them to the push stream, announcing each
 //! batch so its acknowledgement can be matched. Both channels are bounded: the reader waits
 //! while `batches_in_flight` batches are unacknowledged, so memory stays bounded whatever the
-//! backlog. A reader that fails or panics is an error of the push, never a silent end.
+//! backlog. Each batch carries the backlog (entries and documents) the ledger has once it is
+//! acknowledged. A reader that fails or panics is an error of the push, never a silent end.
 
 use crate::config::limits::Limits;
 use crate::ledger_access::{open_lean, LedgerAccessError};
@@ -10,6 +11,7 @@ use crate::shutdown::StopSignal;
 use branch_node::LedgerStatus;
 use branchline_proto::v1::PushBatch;
 use branchline_proto::PROTOCOL_VERSION;
+use branchline_shared::EntryBody;
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -61,6 +63,7 @@ impl BatchReader {
         };
         let ledger = open_lean(&self.ledger_path).map_err(ledger_error)?;
         let mut after_seq = self.status.acked_seq;
+        let mut documents_left = self.status.backlog_documents;
         while !self.stop.is_stopping() {
             let entries = ledger
                 .outbox_after(
@@ -78,12 +81,18 @@ impl BatchReader {
                     found: first_seq,
                 });
             }
+            let documents = entries
+                .iter()
+                .filter(|entry| matches!(entry.body, EntryBody::Document(_)))
+                .count();
+            documents_left = documents_left.saturating_sub(documents as u64);
             let batch = PushBatch {
                 protocol_version: PROTOCOL_VERSION,
                 epoch: self.status.epoch,
                 backlog: self.status.last_seq.saturating_sub(last_seq),
                 entries: entries.iter().map(Into::into).collect(),
                 branch: self.status.branch.clone(),
+                backlog_documents: documents_left,
             };
             let announced = SentBatch {
                 last_seq,

@@ -4,10 +4,12 @@ use super::audit::{audit, AuditArgs};
 use super::bundle_import::import_bundles;
 use super::client::{account_client, admin_client, refused, Client};
 use super::credentials::HqArgs;
-use super::csv_import::read_base_csv;
+use super::org::{run_branch, run_org, BranchCommand, OrgCommand};
 use super::output::{print_table, Format};
+use super::status::print_status;
 use super::template::{run_template, run_trade, TemplateCommand, TradeCommand};
 use super::user::{run_user, UserCommand};
+use crate::base_csv::read_base_csv;
 use anyhow::bail;
 use branchline_proto::v1::*;
 use branchline_shared::BaseKind;
@@ -33,7 +35,8 @@ enum AdminCommand {
     Branch(BranchCommand),
     /// Imports HQ master data from CSV: products|customers|suppliers|warehouses FILE.csv
     Import { kind: String, file: PathBuf },
-    /// Per branch: epoch, last applied seq, last contact, reported backlog, quarantined entries.
+    /// Per branch: health (green, amber, red and why), epoch, last applied seq, last contact,
+    /// reported backlog, quarantined entries, conflicts, applied templates, agent release.
     Status {
         /// Only the branches in this organization's subtree (default: your whole scope).
         #[arg(long)]
@@ -61,51 +64,6 @@ enum AdminCommand {
     User(UserCommand),
     /// Refusals and administrative actions.
     Audit(AuditArgs),
-}
-
-#[derive(Debug, Subcommand)]
-enum OrgCommand {
-    Add {
-        code: String,
-        #[arg(long)]
-        name: String,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum BranchCommand {
-    /// Registers a branch; the last stdout line is its transfer token. Its counterpart customer,
-    /// supplier and warehouse must be HQ master data (import them first) and no other branch's.
-    Add {
-        code: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        org: String,
-        #[arg(long)]
-        customer: String,
-        #[arg(long)]
-        supplier: String,
-        #[arg(long)]
-        warehouse: String,
-        #[arg(long, default_value = "independent-sales")]
-        mode: String,
-        /// Accept a counterpart customer or supplier HQ already holds documents with: its trade
-        /// routes to this branch from now on (written to the audit log).
-        #[arg(long)]
-        adopt_existing: bool,
-    },
-    /// The branch's transfer token.
-    #[command(subcommand)]
-    Token(TokenCommand),
-    /// Revokes the branch's token at once; `branch token rotate` issues a new one.
-    Revoke { code: String },
-}
-
-#[derive(Debug, Subcommand)]
-enum TokenCommand {
-    /// Issues a new token (the last stdout line); the old one is refused from now on.
-    Rotate { code: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,64 +119,6 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Audit(args) => audit(&mut admin().await?, args).await,
         AdminCommand::User(command) => run_user(&mut account_client(&target).await?, command).await,
     }
-}
-
-async fn run_org(client: &mut Client, command: OrgCommand) -> anyhow::Result<()> {
-    let OrgCommand::Add { code, name } = command;
-    client
-        .add_org(AddOrgRequest {
-            code: code.clone(),
-            name,
-        })
-        .await
-        .map_err(refused)?;
-    println!("organization {code} added");
-    Ok(())
-}
-
-async fn run_branch(client: &mut Client, command: BranchCommand) -> anyhow::Result<()> {
-    match command {
-        BranchCommand::Token(TokenCommand::Rotate { code }) => {
-            let request = RotateBranchTokenRequest { code: code.clone() };
-            let response = client
-                .rotate_branch_token(request)
-                .await
-                .map_err(refused)?
-                .into_inner();
-            println!("branch {code}: new transfer token (shown once; the old one is refused now):");
-            println!("{}", response.token);
-        }
-        BranchCommand::Revoke { code } => {
-            let request = RevokeBranchRequest { code: code.clone() };
-            client.revoke_branch(request).await.map_err(refused)?;
-            println!("branch {code}: token revoked");
-        }
-        BranchCommand::Add {
-            code,
-            name,
-            org,
-            customer,
-            supplier,
-            warehouse,
-            mode,
-            adopt_existing,
-        } => {
-            let request = AddBranchRequest {
-                code: code.clone(),
-                name,
-                org: org.clone(),
-                customer,
-                supplier,
-                warehouse,
-                mode,
-                adopt_existing,
-            };
-            let response = client.add_branch(request).await.map_err(refused)?.into_inner();
-            println!("branch {code} added under organization {org}; its transfer token (shown once):");
-            println!("{}", response.token);
-        }
-    }
-    Ok(())
 }
 
 async fn import_base_data(client: &mut Client, kind: &str, file: &Path) -> anyhow::Result<()> {
@@ -293,70 +193,6 @@ async fn run_target(client: &mut Client, command: TargetCommand) -> anyhow::Resu
     Ok(())
 }
 
-fn empty_as_null(text: &str) -> serde_json::Value {
-    if text.is_empty() {
-        serde_json::Value::Null
-    } else {
-        json!(text)
-    }
-}
-
-fn print_status(branches: &[BranchStatus], format: Format) {
-    match format {
-        Format::Json => {
-            let branches: Vec<_> = branches
-                .iter()
-                .map(|branch| {
-                    json!({
-                        "branch": branch.branch,
-                        "org": branch.org,
-                        "epoch": branch.epoch,
-                        "last_seq": branch.last_seq,
-                        "received_at": empty_as_null(&branch.received_at),
-                        "backlog": branch.backlog,
-                        "quarantined": branch.quarantined,
-                        "conflicts": branch.conflicts,
-                        "last_contact": empty_as_null(&branch.last_contact),
-                        "inbox_seq": branch.inbox_seq,
-                        "inbox_last_seq": branch.inbox_last_seq,
-                    })
-                })
-                .collect();
-            println!("{}", json!({ "branches": branches }));
-        }
-        Format::Table => {
-            let rows: Vec<Vec<String>> = branches
-                .iter()
-                .map(|branch| {
-                    vec![
-                        branch.branch.clone(),
-                        branch.org.clone(),
-                        branch.epoch.to_string(),
-                        branch.last_seq.to_string(),
-                        or_dash(&branch.received_at),
-                        or_dash(&branch.last_contact),
-                        branch.backlog.to_string(),
-                        branch.quarantined.to_string(),
-                        branch.conflicts.to_string(),
-                    ]
-                })
-                .collect();
-            let header = [
-                "branch",
-                "org",
-                "epoch",
-                "last_seq",
-                "received_at",
-                "last_contact",
-                "backlog",
-                "quarantined",
-                "conflicts",
-            ];
-            print_table(&header, &rows);
-        }
-    }
-}
-
 fn print_quarantine(entries: &[QuarantinedEntry], format: Format) {
     match format {
         Format::Json => {
@@ -391,13 +227,5 @@ fn print_quarantine(entries: &[QuarantinedEntry], format: Format) {
                 .collect();
             print_table(&["id", "branch", "epoch", "seq", "entry", "reason"], &rows);
         }
-    }
-}
-
-fn or_dash(text: &str) -> String {
-    if text.is_empty() {
-        "-".to_owned()
-    } else {
-        text.to_owned()
     }
 }

@@ -6,11 +6,12 @@ mod audit;
 mod bundle_import;
 pub mod client;
 mod credentials;
-pub mod csv_import;
 mod login;
+mod org;
 mod output;
 mod password;
 pub mod report;
+mod status;
 pub mod template;
 mod user;
 
@@ -48,12 +49,15 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
-    /// TOML config file (listen, db, admin_token, [limits], [tls]).
+    /// TOML config file (listen, console_listen, db, admin_token, [limits], [tls]).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port. Default 127.0.0.1:50051.
     #[arg(long)]
     listen: Option<String>,
+    /// Address of the web console (config `console_listen`); port 0 picks a free port.
+    #[arg(long)]
+    console_listen: Option<String>,
     /// sqlite://PATH (default sqlite://hq.db) or postgres://...
     #[arg(long)]
     db: Option<String>,
@@ -106,16 +110,33 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(db) = args.db {
         config.db = db;
     }
+    if let Some(console_listen) = args.console_listen {
+        config.console_listen = Some(console_listen);
+    }
     // A bad config or a port in use is found before the store is opened (or created).
     config.validate()?;
     let listen = config.listen.clone();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    let hq = Hq::open(config).await?;
+    let console = match &config.console_listen {
+        Some(listen) => Some(
+            tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen} (console_listen)"))?,
+        ),
+        None => None,
+    };
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let mut hq = Hq::open(config).await?;
     let address = listener.local_addr().context("reading the listening address")?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on {address}").context("writing to stdout")?;
+    if let Some(console) = console {
+        let address = console.local_addr().context("reading the console's address")?;
+        writeln!(stdout, "console on {scheme}://{address}").context("writing to stdout")?;
+        hq = hq.with_console(console);
+    }
     stdout.flush().context("writing to stdout")?;
     hq.serve(listener, shutdown_signal()).await?;
     Ok(())

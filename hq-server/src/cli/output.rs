@@ -1,5 +1,5 @@
 //! How the commands print: `--format table|json`, aligned tables (also the report command's),
-//! and an error with its causes on one line.
+//! empty fields as `null` or `-`, and an error with its causes on one line.
 
 use clap::ValueEnum;
 
@@ -28,6 +28,24 @@ pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
     line(header.to_vec());
     for row in rows {
         line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// An empty text as JSON `null`.
+pub(crate) fn empty_as_null(text: &str) -> serde_json::Value {
+    if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::Value::from(text)
+    }
+}
+
+/// An empty text as `-` in a table.
+pub(crate) fn or_dash(text: &str) -> String {
+    if text.is_empty() {
+        "-".to_owned()
+    } else {
+        text.to_owned()
     }
 }
 

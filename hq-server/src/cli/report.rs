@@ -25,12 +25,22 @@ pub struct ReportArgs {
     /// Last day, YYYY-MM-DD (inclusive).
     #[arg(long)]
     to: Option<String>,
-    /// Grouping: any of org,product,customer,warehouse,day,month (ranking: one of product,customer,org).
+    /// Grouping: any of org,product,customer,warehouse,day,month (ranking: one of product,customer,org,month).
     #[arg(long, value_delimiter = ',')]
     by: Vec<String>,
     /// Ranking length: rows to show, at least 1 (default 10).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     top: Option<u32>,
+    /// Sales and inventory: a subtotal row after every organization's subtree and a total row
+    /// last, marked in a `level` column.
+    #[arg(long)]
+    subtotals: bool,
+    /// Inventory: this product's on-hand only.
+    #[arg(long)]
+    product: Option<String>,
+    /// Inventory: this warehouse's on-hand only.
+    #[arg(long)]
+    warehouse: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
 }
@@ -60,6 +70,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         to: args.to.clone().unwrap_or_default(),
         by: args.by.clone(),
         top: args.top.unwrap_or(0),
+        subtotals: args.subtotals,
+        product: args.product.clone().unwrap_or_default(),
+        warehouse: args.warehouse.clone().unwrap_or_default(),
     };
     let response = match args.kind {
         ReportKind::Sales => client.sales(request).await,
@@ -77,10 +90,14 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The output columns: rank (ranking), org and branch, the other grouping columns, then values.
+/// The output columns: level (with subtotals), rank (ranking), org and branch, the other
+/// grouping columns, then values.
 fn header(kind: ReportKind, response: &ReportResponse) -> Vec<&'static str> {
     let mut header = Vec::new();
     let by_org = response.columns.iter().any(|column| column == "org");
+    if response.rows.iter().any(|row| !row.level.is_empty()) {
+        header.push("level");
+    }
     if kind == ReportKind::Ranking {
         header.push("rank");
     }
@@ -110,6 +127,7 @@ fn header(kind: ReportKind, response: &ReportResponse) -> Vec<&'static str> {
 
 fn cell(row: &ReportRow, column: &str) -> String {
     match column {
+        "level" => row.level.clone(),
         "rank" => row.rank.to_string(),
         "org" => row.org.clone(),
         "branch" => row.branch.clone(),

@@ -35,6 +35,7 @@ pub const METHODS: &[(&str, &str, Access)] = &[
     ("Admin", "Status", Access::Role(Role::Viewer)),
     ("Admin", "Audit", Access::Role(Role::Viewer)),
     ("Admin", "RoutedList", Access::Role(Role::Viewer)),
+    ("Admin", "ListOrgs", Access::Role(Role::Viewer)),
     ("Admin", "QuarantineList", Access::Role(Role::Operator)),
     ("Admin", "QuarantineRetry", Access::Role(Role::Operator)),
     ("Admin", "ImportBundle", Access::Role(Role::Operator)),

@@ -4,7 +4,8 @@
 //!
 //! Status codes: UNAUTHENTICATED (missing or unknown token), PERMISSION_DENIED (a branch token,
 //! or an organization outside the caller's scope; audited), INVALID_ARGUMENT (bad org code,
-//! date, grouping or ranking key; no organization with the bootstrap token), NOT_FOUND (unknown
+//! date, grouping, ranking key or filter, subtotals of a ranking, a product or warehouse filter
+//! outside the inventory; no organization with the bootstrap token), NOT_FOUND (unknown
 //! organization), INTERNAL (store).
 
 use crate::config::Limits;
@@ -96,7 +97,9 @@ impl ReportService {
             ("", None) => return Err(ReportServiceError::NoOrg),
             (org, _) => org.to_owned(),
         };
-        let query = ReportQuery::parse(&org, &asked.from, &asked.to, &asked.by)?;
+        let query = ReportQuery::parse(&org, &asked.from, &asked.to, &asked.by)?
+            .filtered(&asked.product, &asked.warehouse)?
+            .with_subtotals(asked.subtotals);
         audited(&self.refusals, &caller, call, caller.check_org(&query.org)).await?;
         Ok(query)
     }
@@ -124,8 +127,9 @@ fn text(value: Option<std::sync::Arc<str>>) -> String {
     value.as_deref().unwrap_or_default().to_owned()
 }
 
-fn key_to_wire(key: query::GroupKey) -> ReportRow {
+fn key_to_wire(key: query::GroupKey, level: query::RowLevel) -> ReportRow {
     ReportRow {
+        level: level.as_str().to_owned(),
         org: key.org.to_string(),
         branch: key.branch.to_string(),
         product: text(key.product),
@@ -152,7 +156,7 @@ pub fn sales_to_wire(report: Report<SalesRow>) -> ReportResponse {
                 target: row.target.map(format_amount).unwrap_or_default(),
                 completion: row.completion.map(format_amount).unwrap_or_default(),
                 rank: row.rank,
-                ..key_to_wire(row.key)
+                ..key_to_wire(row.key, row.level)
             })
             .collect(),
         freshness: freshness_to_wire(report.freshness),
@@ -167,7 +171,7 @@ pub fn inventory_to_wire(report: Report<StockRow>) -> ReportResponse {
             .into_iter()
             .map(|row| ReportRow {
                 on_hand: format_plain(row.on_hand),
-                ..key_to_wire(row.key)
+                ..key_to_wire(row.key, row.level)
             })
             .collect(),
         freshness: freshness_to_wire(report.freshness),

@@ -16,8 +16,9 @@ use crate::service::credential_gate::caller::Caller;
 use crate::service::credential_gate::{AuthenticatedBranch, CredentialGate, GateError};
 use crate::service::ingest_reply::{ack_to_wire, ingest_code, ingest_status};
 use crate::service::refusal_audit::{code_name, RefusalLog};
-use crate::store::ingest::batch::{self, Incoming, IngestBatch, IngestError};
-use crate::store::ingest::{hello, reconcile};
+use crate::store::ingest::batch::{self, Backlog, Incoming, IngestBatch, IngestError};
+use crate::store::ingest::hello::{self, HelloReport};
+use crate::store::ingest::reconcile;
 use crate::store::registry::branches::BranchRef;
 use crate::store::trade::inbox;
 use crate::store::{Store, StoreError};
@@ -39,6 +40,8 @@ use tonic::{Request, Response, Status, Streaming};
 const PUSH_ACKS_IN_FLIGHT_MAX: usize = 4;
 /// Batches decoded ahead of the one being applied, per push stream.
 const PUSH_BATCHES_DECODED_AHEAD_MAX: usize = 2;
+/// The longest agent release name a Hello may carry (HQ stores it with the branch).
+const AGENT_VERSION_CHARS_MAX: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 enum TransferError {
@@ -54,6 +57,8 @@ enum TransferError {
     ForeignLedger { ledger_branch: String, caller: String },
     #[error("the request does not name its ledger's branch (the credential is branch {caller}'s)")]
     LedgerBranchMissing { caller: String },
+    #[error("agent_version {shown:?} is not a release name: at most {AGENT_VERSION_CHARS_MAX} printable characters")]
+    BadAgentVersion { shown: String },
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error(transparent)]
@@ -73,7 +78,7 @@ impl TransferError {
             TransferError::ForeignBundle { .. }
             | TransferError::ForeignLedger { .. }
             | TransferError::LedgerBranchMissing { .. } => tonic::Code::PermissionDenied,
-            TransferError::Bundle(_) => tonic::Code::InvalidArgument,
+            TransferError::Bundle(_) | TransferError::BadAgentVersion { .. } => tonic::Code::InvalidArgument,
             TransferError::Ingest(error) => ingest_code(error),
             TransferError::Store(_) => tonic::Code::Internal,
         }
@@ -98,6 +103,17 @@ fn incoming_from_wire(entry: &v1::OutboxEntry) -> Incoming {
         Ok(entry) => Incoming::from_entry(entry),
         Err(error) => Incoming::malformed(entry.seq, &entry.encode_to_vec(), error.to_string()),
     }
+}
+
+/// The agent release a Hello names, `None` when it names none (an older agent).
+fn agent_version(hello: &HelloRequest) -> Result<Option<&str>, TransferError> {
+    let version = hello.agent_version.as_str();
+    if version.chars().count() > AGENT_VERSION_CHARS_MAX || version.chars().any(char::is_control) {
+        return Err(TransferError::BadAgentVersion {
+            shown: branchline_shared::echo_prefix(version),
+        });
+    }
+    Ok(Some(version).filter(|version| !version.is_empty()))
 }
 
 fn check_protocol(found: u32) -> Result<(), TransferError> {
@@ -190,7 +206,11 @@ fn decode_batch(limits: &Limits, store: &Store, batch: PushBatch) -> Result<Inge
         });
     }
     let entries = batch.entries.iter().map(incoming_from_wire).collect();
-    Ok(IngestBatch::new(batch.epoch, Some(batch.backlog), entries).with_rollups_prepared(store))
+    let backlog = Backlog {
+        entries: batch.backlog,
+        documents: batch.backlog_documents,
+    };
+    Ok(IngestBatch::new(batch.epoch, Some(backlog), entries).with_rollups_prepared(store))
 }
 
 /// Reads and decodes batches while the previous one is being applied.
@@ -245,15 +265,17 @@ impl Transfer for TransferService {
             let hello = request.get_ref();
             check_ledger_branch(&self.refusals, "hello", &branch, &hello.branch).await?;
             check_protocol(hello.protocol_version)?;
-            let state = hello::hello(
-                &self.store,
-                &branch,
-                hello.epoch,
-                hello.backlog,
-                hello.acked_seq,
-                hello.inbox_seq,
-            )
-            .await?;
+            let report = HelloReport {
+                epoch: hello.epoch,
+                backlog: Backlog {
+                    entries: hello.backlog,
+                    documents: hello.backlog_documents,
+                },
+                acked_seq: hello.acked_seq,
+                inbox_seq: hello.inbox_seq,
+                agent_version: agent_version(hello)?,
+            };
+            let state = hello::hello(&self.store, &branch, report).await?;
             Ok(HelloResponse {
                 protocol_version: PROTOCOL_VERSION,
                 branch: branch.code,

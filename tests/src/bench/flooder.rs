@@ -381,5 +381,6 @@ pub(crate) fn push_batch(branch: &str, entries: Vec<v1::OutboxEntry>) -> v1::Pus
         backlog: 0,
         entries,
         branch: branch.to_owned(),
+        backlog_documents: 0,
     }
 }

@@ -258,6 +258,7 @@ async fn ingest(
             protocol_version: PROTOCOL_VERSION,
             epoch: 1,
             backlog: 0,
+            backlog_documents: 0,
             branch: "SZ".into(),
             entries: chunk
                 .iter()

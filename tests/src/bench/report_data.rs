@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use branchline_shared::{BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry};
-use hq_server::store::ingest::batch::{self, Incoming, IngestBatch};
+use hq_server::store::ingest::batch::{self, Backlog, Incoming, IngestBatch};
 use hq_server::store::registry::branches::{self, BranchRef, NewBranch, MODE_INDEPENDENT_SALES};
 use hq_server::store::registry::master;
 use hq_server::store::Store;
@@ -183,7 +183,7 @@ fn make_batch(
             })
         })
         .collect();
-    IngestBatch::new(1, Some(0), entries).with_rollups_prepared(store)
+    IngestBatch::new(1, Some(Backlog::default()), entries).with_rollups_prepared(store)
 }
 
 /// Ingests `lines` lines spread round-robin over the branches; returns the time spent ingesting.

@@ -160,15 +160,28 @@ fn assert_status_of_sz(url: &str) {
     let sz = &status["branches"][0];
     for key in [
         "branch",
+        "name",
         "org",
+        "health",
+        "health_reason",
         "epoch",
         "last_seq",
         "received_at",
         "backlog",
+        "backlog_documents",
         "quarantined",
+        "conflicts",
+        "last_contact",
+        "templates",
+        "agent_version",
     ] {
         assert!(sz.get(key).is_some(), "status lacks {key}: {sz}");
     }
+    // One entry in quarantine: amber, and the reason says so.
+    assert_eq!(
+        (sz["health"].as_str(), sz["health_reason"].as_str()),
+        (Some("amber"), Some("1 entry in quarantine"))
+    );
     assert_eq!(
         (sz["branch"].as_str(), sz["org"].as_str()),
         (Some("SZ"), Some("001.002"))
@@ -183,8 +196,26 @@ fn assert_status_of_sz(url: &str) {
     );
     assert!(sz["received_at"].as_str().is_some_and(|at| at.ends_with('Z')));
     let table = admin(url, &["status"]).expect_ok();
-    assert!(
-        table.stdout.lines().next().unwrap().starts_with("branch"),
+    let header: Vec<&str> = table.stdout.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "branch",
+            "org",
+            "health",
+            "epoch",
+            "last_seq",
+            "received_at",
+            "last_contact",
+            "backlog",
+            "documents",
+            "quarantined",
+            "conflicts",
+            "templates",
+            "agent",
+            "reason",
+            "name"
+        ],
         "{}",
         table.stdout
     );

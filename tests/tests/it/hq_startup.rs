@@ -1,7 +1,8 @@
 //! `hq-server serve` refusing to start: a database URL that is not a file on disk, a store it
 //! cannot use (missing directory, not a database, read-only, unreachable PostgreSQL), a port in
-//! use, a blank admin token, a config value of the wrong type. Each refusal is one stderr line
-//! naming the path, URL or key and the cause, comes at once, and leaves nothing behind.
+//! use, a blank admin token, a config value of the wrong type, health thresholds out of order.
+//! Each refusal is one stderr line naming the path, URL or key and the cause, comes at once,
+//! and leaves nothing behind.
 
 use anyhow::{bail, Context};
 use branchline_tests::hq::{HqStoreKind, TEST_ADMIN_TOKEN};
@@ -393,6 +394,31 @@ fn serve_names_the_key_of_a_config_value_of_the_wrong_type() -> anyhow::Result<(
         line.contains(&config_arg) && line.contains("limits.max_batch_entries") && line.contains("line 4"),
         "{line}"
     );
+    assert_eq!(listing(dir.path()), vec!["hq.toml".to_owned()]);
+    Ok(())
+}
+
+#[test]
+fn serve_refuses_health_thresholds_out_of_order_or_unknown() -> anyhow::Result<()> {
+    let dir = TempDir::new("hq-startup-health")?;
+    let config = dir.join("hq.toml");
+    let config_arg = config.display().to_string();
+    for (health, expected) in [
+        (
+            "amber_silence_seconds = 600\nred_silence_seconds = 60\n",
+            "health.amber_silence_seconds (600) must not exceed health.red_silence_seconds (60)",
+        ),
+        ("red_backlog = 0\n", "health.red_backlog must be at least 1"),
+        (
+            "red_after = 60\n",
+            "key health.red_after: unknown field `red_after`",
+        ),
+    ] {
+        std::fs::write(&config, format!("listen = \"127.0.0.1:0\"\n\n[health]\n{health}"))?;
+        let refusal = serve_expecting_refusal(dir.path(), &["--config", &config_arg], &[], false)?;
+        let line = refusal.line();
+        assert!(line.contains(expected), "{line}");
+    }
     assert_eq!(listing(dir.path()), vec!["hq.toml".to_owned()]);
     Ok(())
 }

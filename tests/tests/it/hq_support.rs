@@ -116,6 +116,7 @@ pub(crate) fn batch(branch: &str, epoch: u64, entries: Vec<v1::OutboxEntry>) -> 
         backlog: 0,
         entries,
         branch: branch.to_owned(),
+        backlog_documents: 0,
     }
 }
 

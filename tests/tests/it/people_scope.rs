@@ -11,8 +11,8 @@ use crate::people_group::{
 };
 use branchline_proto::v1::{
     AddOrgRequest, AddUserRequest, AuditRequest, BundleUpload, DisableUserRequest, EnableUserRequest,
-    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, LoginRequest, QuarantineListRequest,
-    QuarantineRetryRequest, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
+    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, ListOrgsRequest, LoginRequest,
+    QuarantineListRequest, QuarantineRetryRequest, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
     RotateBranchTokenRequest, RoutedListRequest, SetPasswordRequest, StatusRequest,
 };
 use branchline_shared::{BaseKind, EntryBody};
@@ -123,6 +123,7 @@ fn admin_registry_cases() -> Vec<Case> {
 fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
     use Need::{Operator, Viewer};
     let status = |org: &str| StatusRequest { org: org.into() };
+    let orgs = |org: &str| ListOrgsRequest { org: org.into() };
     let quarantine = |org: &str| QuarantineListRequest {
         org: org.into(),
         ..QuarantineListRequest::default()
@@ -141,6 +142,11 @@ fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
             Viewer,
             Some(Probe::Status(status("001.003"))),
             Probe::Status(status("")),
+        ),
+        case(
+            Viewer,
+            Some(Probe::ListOrgs(orgs("001.003"))),
+            Probe::ListOrgs(orgs("")),
         ),
         case(
             Operator,
@@ -392,6 +398,7 @@ async fn wider_requests_are_refused(store: HqStoreKind) {
     for (caller, probe) in [
         (viewer, Probe::Sales(report("001"))),
         (viewer, Probe::Status(StatusRequest { org: "001".into() })),
+        (viewer, Probe::ListOrgs(ListOrgsRequest { org: "001".into() })),
         (
             viewer,
             Probe::Audit(AuditRequest {

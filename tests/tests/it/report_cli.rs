@@ -1,7 +1,8 @@
 //! `hq-server report` and `hq-server admin target set` as an administrator runs them against a
 //! served HQ: exact figures to the cent (half away from zero, red documents with their sign),
 //! subtree roll-up through a grouping node, inclusive date boundaries across a year end, targets
-//! with completion, ranking, inventory, JSON / CSV / table output, freshness, and refusals.
+//! with completion, ranking, inventory, subtotals and the inventory's product filter, JSON / CSV /
+//! table output, freshness, and refusals.
 
 use crate::hq_support::{batch, push, wire};
 use crate::report_streams::setup_group;
@@ -57,6 +58,7 @@ async fn report_cli_answers_exact_figures_in_every_format() {
     assert_year_end_boundaries_as_csv(&url);
     assert_targets_and_completion(&url);
     assert_ranking_and_inventory(&url);
+    assert_subtotals(&url);
     assert_refusals(&url, &tokens[0]);
 
     hq.shutdown().await.unwrap();
@@ -65,7 +67,7 @@ async fn report_cli_answers_exact_figures_in_every_format() {
 /// Pushes the figures every report below is checked against: SZ's sales across the year end,
 /// one of them reversed by a red document, and its opening stock; GZ's retail sale of 0.015;
 /// ZH's sale.
-async fn push_figures(hq: &HqHandle, tokens: &[String]) {
+pub(crate) async fn push_figures(hq: &HqHandle, tokens: &[String]) {
     let sz_1 = document(
         "SZ-1",
         DocType::SalesOut,
@@ -278,6 +280,92 @@ fn assert_ranking_and_inventory(url: &str) {
         .stdout
         .lines()
         .any(|line| line.starts_with("001.001.001") && line.trim_end().ends_with(" 83")));
+}
+
+/// `--subtotals`: a subtotal after each organization's subtree (001.001 has no ledger of its own),
+/// the total last, in JSON and as CSV with the level first; the inventory of one product.
+fn assert_subtotals(url: &str) {
+    let sales = json_of(report(
+        url,
+        &[
+            "sales",
+            "--org",
+            "001",
+            "--by",
+            "org",
+            "--subtotals",
+            "--format",
+            "json",
+        ],
+    ));
+    let row = |level: &str, org: &str, branch: &str, figures: [&str; 4]| {
+        json!({"level": level, "org": org, "branch": branch, "qty": figures[0], "amount": figures[1],
+               "tax": figures[2], "total": figures[3]})
+    };
+    let (sz, gz, zh) = (
+        ["17", "350.88", "45.61", "396.49"],
+        ["1", "0.02", "0.00", "0.02"],
+        ["3", "30.00", "3.90", "33.90"],
+    );
+    assert_eq!(
+        sales["rows"],
+        json!([
+            row("", "001.001.001", "SZ", sz),
+            row("subtotal", "001.001.001", "", sz),
+            row("", "001.001.002", "GZ", gz),
+            row("subtotal", "001.001.002", "", gz),
+            row("subtotal", "001.001", "", ["18", "350.90", "45.61", "396.51"]),
+            row("", "001.002", "ZH", zh),
+            row("subtotal", "001.002", "", zh),
+            row("total", "001", "", ["21", "380.90", "49.51", "430.41"]),
+        ])
+    );
+    let csv = report(
+        url,
+        &[
+            "inventory",
+            "--org",
+            "001.001.001",
+            "--product",
+            "P001",
+            "--subtotals",
+            "--format",
+            "csv",
+        ],
+    )
+    .expect_ok();
+    assert_eq!(
+        csv.stdout,
+        "level,org,branch,warehouse,product,on_hand\n\
+         ,001.001.001,SZ,SZ-W,P001,83\n\
+         total,001.001.001,,,,83\n"
+    );
+    let ranking = report(
+        url,
+        &["ranking", "--org", "001", "--by", "product", "--subtotals"],
+    )
+    .expect_err();
+    assert!(ranking.stderr.contains("subtotals"), "{}", ranking.stderr);
+    // The best months of the group: December's 350.88, then February's 30.00 (January: 0.02).
+    let months = json_of(report(
+        url,
+        &[
+            "ranking", "--org", "001", "--by", "month", "--top", "2", "--format", "json",
+        ],
+    ));
+    let ranked: Vec<(&Value, &Value)> = months["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (&row["month"], &row["amount"]))
+        .collect();
+    assert_eq!(
+        ranked,
+        [
+            (&json!("2025-12"), &json!("350.88")),
+            (&json!("2026-02"), &json!("30.00"))
+        ]
+    );
 }
 
 /// Refusals: one line naming what is wrong; a branch token is not an admin credential.

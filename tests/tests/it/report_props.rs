@@ -96,6 +96,7 @@ async fn assert_product_ranking_matches_lines(store: &Store, org: &str, from: &s
                 product: Some(product.as_str().into()),
                 ..query::GroupKey::default()
             },
+            level: query::RowLevel::Group,
             sums,
             target: None,
             completion: None,
@@ -162,6 +163,7 @@ async fn assert_rows_equal_sent(store: &Store, sent: &[Document]) {
                     product: Some(line.product.as_str().into()),
                     ..query::GroupKey::default()
                 },
+                level: query::RowLevel::Group,
                 sums: Default::default(),
                 target: None,
                 completion: None,

@@ -14,6 +14,7 @@ mod wire;
 
 use crate::bundle::decode_bundle;
 use crate::config::Limits;
+use crate::health::HealthThresholds;
 use crate::people::principal::{Listing, Principal, ScopeRefusal};
 use crate::service::ingest_reply::ack_to_wire;
 use crate::service::principal::{audited, principal};
@@ -24,8 +25,10 @@ use crate::store::registry::audit::{self, record_audit, Actor, AuditFilter};
 use crate::store::registry::branches::{self, NewBranch, RegistryError, MODE_INDEPENDENT_SALES};
 use crate::store::registry::credential;
 use crate::store::registry::master;
+use crate::store::registry::status;
 use crate::store::registry::target;
 use crate::store::registry::template;
+use crate::store::registry::tree;
 use crate::store::trade::register;
 use crate::store::Store;
 use branchline_proto::v1::admin_server::Admin;
@@ -33,21 +36,24 @@ use branchline_proto::v1::*;
 use branchline_shared::{validate_org_code, BaseKind, BaseRecord};
 use error::{to_status, AdminError};
 use tonic::{Request, Response, Status};
-use wire::{event_to_wire, quarantined_to_wire, status_to_wire, trade_to_wire};
+use wire::{event_to_wire, quarantined_to_wire, status_to_wire, trade_to_wire, tree_to_wire};
 
 pub struct AdminService {
     store: Store,
     limits: Limits,
+    /// When Status calls a branch amber or red.
+    health: HealthThresholds,
     refusals: RefusalLog,
 }
 
 impl AdminService {
-    pub fn new(store: Store, limits: Limits) -> AdminService {
+    pub fn new(store: Store, limits: Limits, health: HealthThresholds) -> AdminService {
         let window = std::time::Duration::from_secs(limits.audit_refusal_window_seconds);
         AdminService {
             refusals: RefusalLog::new(store.clone(), window),
             store,
             limits,
+            health,
         }
     }
 
@@ -163,6 +169,23 @@ impl Admin for AdminService {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn list_orgs(
+        &self,
+        request: Request<ListOrgsRequest>,
+    ) -> Result<Response<ListOrgsResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let subtree = self
+                .listing(&caller, "Admin/ListOrgs", &request.get_ref().org)
+                .await?
+                .subtree;
+            let tree = tree::org_tree(&self.store, subtree.as_deref()).await?;
+            Ok(tree_to_wire(tree))
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn import_base_data(
         &self,
         request: Request<ImportBaseDataRequest>,
@@ -196,9 +219,13 @@ impl Admin for AdminService {
                 .listing(&caller, "Admin/Status", &request.get_ref().org)
                 .await?
                 .subtree;
-            let branches = branches::status(&self.store, subtree.as_deref()).await?;
+            let branches = status::status(&self.store, subtree.as_deref()).await?;
+            let now = chrono::Utc::now();
             Ok(StatusResponse {
-                branches: branches.into_iter().map(status_to_wire).collect(),
+                branches: branches
+                    .into_iter()
+                    .map(|branch| status_to_wire(branch, &self.health, now))
+                    .collect(),
             })
         };
         result.await.map(Response::new).map_err(to_status)

@@ -1,11 +1,27 @@
 //! The admin service's rows on the wire.
 
+use crate::health::{assess, BranchSignals, HealthThresholds};
 use crate::store::ingest::quarantine;
-use crate::store::registry::{audit, branches};
+use crate::store::registry::{audit, branches, status, tree};
 use crate::store::trade::register;
-use branchline_proto::v1::{AuditEvent, BranchStatus, QuarantinedEntry, RoutedTrade};
+use branchline_proto::v1::{
+    AppliedTemplate, AuditEvent, Branch, BranchStatus, ListOrgsResponse, Org, QuarantinedEntry, RoutedTrade,
+};
+use chrono::{DateTime, Utc};
 
-pub(super) fn status_to_wire(status: branches::BranchStatus) -> BranchStatus {
+/// A branch's status with its health judged by `thresholds` at `now`.
+pub(super) fn status_to_wire(
+    status: status::BranchStatus,
+    thresholds: &HealthThresholds,
+    now: DateTime<Utc>,
+) -> BranchStatus {
+    let signals = BranchSignals {
+        last_contact: status.last_contact.as_deref(),
+        backlog: status.backlog,
+        quarantined: status.quarantined,
+        conflicts: status.conflicts,
+    };
+    let assessment = assess(&signals, thresholds, now);
     BranchStatus {
         branch: status.branch,
         org: status.org,
@@ -18,6 +34,19 @@ pub(super) fn status_to_wire(status: branches::BranchStatus) -> BranchStatus {
         conflicts: status.conflicts,
         inbox_seq: status.inbox_seq,
         inbox_last_seq: status.inbox_last_seq,
+        name: status.name,
+        agent_version: status.agent_version.unwrap_or_default(),
+        backlog_documents: status.backlog_documents,
+        health: assessment.health.as_str().to_owned(),
+        health_reason: assessment.reason,
+        templates: status
+            .templates
+            .into_iter()
+            .map(|template| AppliedTemplate {
+                name: template.name,
+                version: template.version,
+            })
+            .collect(),
     }
 }
 
@@ -57,5 +86,32 @@ pub(super) fn event_to_wire(event: audit::AuditEvent) -> AuditEvent {
         action: event.action,
         detail: event.detail,
         org: event.org.unwrap_or_default(),
+    }
+}
+
+pub(super) fn tree_to_wire(tree: tree::OrgTree) -> ListOrgsResponse {
+    ListOrgsResponse {
+        orgs: tree
+            .orgs
+            .into_iter()
+            .map(|org| Org {
+                code: org.code,
+                name: org.name,
+            })
+            .collect(),
+        branches: tree
+            .branches
+            .into_iter()
+            .map(|branch| Branch {
+                code: branch.code,
+                name: branch.name,
+                org: branch.org,
+                customer: branch.customer,
+                supplier: branch.supplier,
+                warehouse: branch.warehouse,
+                mode: branch.mode,
+                revoked: branch.revoked,
+            })
+            .collect(),
     }
 }

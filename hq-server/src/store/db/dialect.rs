@@ -38,11 +38,13 @@ macro_rules! migrations {
 const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (1, "0001", "init"),
     (2, "0002", "people"),
+    (3, "0003", "console"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (1, "0001", "init"),
     (2, "0002", "people"),
+    (3, "0003", "console"),
 );
 
 /// Which database backs the store.

@@ -173,10 +173,15 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_pre_release_store_at_version_2_is_refused() {
         let (_dir, url, store) = fresh_store().await;
-        crate::store::db::query::query("UPDATE schema_migrations SET name = 'reports' WHERE version = 2")
-            .execute(store.pool())
-            .await
-            .unwrap();
+        for sql in [
+            "DELETE FROM schema_migrations WHERE version > 2",
+            "UPDATE schema_migrations SET name = 'reports' WHERE version = 2",
+        ] {
+            crate::store::db::query::query(sql)
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
         store.close().await;
         let error = Store::open(&url, 2).await.unwrap_err();
         assert!(

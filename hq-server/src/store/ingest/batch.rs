@@ -93,12 +93,20 @@ impl Incoming {
     }
 }
 
+/// What a branch reports it has not had acknowledged yet: outbox entries, and the documents
+/// among them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    pub entries: u64,
+    pub documents: u64,
+}
+
 /// A batch of one branch's outbox in one epoch.
 #[derive(Debug, Clone)]
 pub struct IngestBatch {
     pub epoch: u64,
     /// The branch's reported backlog, when the caller carries one.
-    pub backlog: Option<u64>,
+    pub backlog: Option<Backlog>,
     pub entries: Vec<Incoming>,
     /// What all the batch's documents add to the report roll-ups, computed with the batch
     /// (on the decoding thread, ahead of the transaction); used when every one is applied.
@@ -106,7 +114,7 @@ pub struct IngestBatch {
 }
 
 impl IngestBatch {
-    pub fn new(epoch: u64, backlog: Option<u64>, entries: Vec<Incoming>) -> IngestBatch {
+    pub fn new(epoch: u64, backlog: Option<Backlog>, entries: Vec<Incoming>) -> IngestBatch {
         let rollups = RollupDelta::new_if_enabled().and_then(|mut delta| {
             for entry in &entries {
                 if let Ok(EntryBody::Document(document)) = &entry.body {
@@ -415,14 +423,21 @@ async fn record_position(
 ) -> Result<(), IngestError> {
     query(
         "UPDATE branch SET epoch = $2, last_seq = $3, received_at = COALESCE($4, received_at), \
-         last_contact = $5, backlog = COALESCE($6, backlog) WHERE id = $1",
+         last_contact = $5, backlog = COALESCE($6, backlog), \
+         backlog_documents = COALESCE($7, backlog_documents) WHERE id = $1",
     )
     .bind(branch.id)
     .bind(to_i64(batch.epoch)?)
     .bind(to_i64(acked_seq)?)
     .bind(received_at)
     .bind(now)
-    .bind(batch.backlog.map(to_i64).transpose()?)
+    .bind(batch.backlog.map(|backlog| to_i64(backlog.entries)).transpose()?)
+    .bind(
+        batch
+            .backlog
+            .map(|backlog| to_i64(backlog.documents))
+            .transpose()?,
+    )
     .execute(tx)
     .await?;
     Ok(())

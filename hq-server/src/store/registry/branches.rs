@@ -1,11 +1,11 @@
-//! The registry: organizations, branches and their credentials, per-branch status
-//! (docs/guarantees.md) and the audit log. HQ master data is `master`.
+//! The registry's organizations and branches: adding them, and finding a branch by its code or
+//! token. A branch's status is `status`; HQ master data is `master`.
 
 use super::counterpart_check::{check_counterparts, CounterpartError, Counterparts};
 use crate::store::db::error::DbError;
 use crate::store::db::pool::Conn;
 use crate::store::db::query::query;
-use crate::store::db::value::{get_u64, now_text};
+use crate::store::db::value::now_text;
 use crate::store::registry::audit::{audit, Actor};
 use crate::store::{Store, StoreError};
 use branchline_shared::{
@@ -90,22 +90,6 @@ pub struct NewBranch {
     pub mode: String,
     /// Accept a counterpart customer or supplier HQ already holds documents with (audited).
     pub adopt_existing: bool,
-}
-
-/// What HQ knows of one branch's freshness.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BranchStatus {
-    pub branch: String,
-    pub org: String,
-    pub epoch: u64,
-    pub last_seq: u64,
-    pub received_at: Option<String>,
-    pub last_contact: Option<String>,
-    pub backlog: u64,
-    pub quarantined: u64,
-    pub conflicts: u64,
-    pub inbox_seq: u64,
-    pub inbox_last_seq: u64,
 }
 
 /// A name as an operator means it: not blank, no stray whitespace around it.
@@ -307,35 +291,4 @@ async fn branch_where(
             org: row.try_get(2)?,
         }),
     })
-}
-
-/// Every branch's freshness, ordered by branch code.
-pub async fn status(store: &Store, subtree: Option<&str>) -> Result<Vec<BranchStatus>, StoreError> {
-    let rows = query(
-        "SELECT b.code, b.org, b.epoch, b.last_seq, b.received_at, b.last_contact, b.backlog, \
-                (SELECT COUNT(*) FROM quarantine q WHERE q.branch_id = b.id AND q.resolved_at IS NULL), \
-                b.conflicts, b.inbox_seq, \
-                (SELECT COALESCE(MAX(i.seq), 0) FROM inbox i WHERE i.branch_id = b.id) \
-         FROM branch b WHERE ($1 = '' OR b.org = $1 OR b.org LIKE $1 || '.%') ORDER BY b.code",
-    )
-    .bind(subtree.unwrap_or(""))
-    .fetch_all(store.pool())
-    .await?;
-    let mut statuses = Vec::with_capacity(rows.len());
-    for row in rows {
-        statuses.push(BranchStatus {
-            branch: row.try_get(0)?,
-            org: row.try_get(1)?,
-            epoch: get_u64(&row, 2)?,
-            last_seq: get_u64(&row, 3)?,
-            received_at: row.try_get(4)?,
-            last_contact: row.try_get(5)?,
-            backlog: get_u64(&row, 6)?,
-            quarantined: get_u64(&row, 7)?,
-            conflicts: get_u64(&row, 8)?,
-            inbox_seq: get_u64(&row, 9)?,
-            inbox_last_seq: get_u64(&row, 10)?,
-        });
-    }
-    Ok(statuses)
 }

@@ -9,6 +9,9 @@ use crate::store::db::query::query;
 use crate::store::registry::audit::{audit, Actor};
 use crate::store::{Store, StoreError};
 
+/// How a revoked branch's token column begins: no SHA-256 digest in hex does.
+pub const REVOKED_MARKER_PREFIX: &str = "revoked:";
+
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
     #[error("branch {code} is not registered")]
@@ -33,7 +36,7 @@ pub async fn rotate_token(store: &Store, by: &str, code: &str) -> Result<String,
 
 /// Revokes branch `code`'s token; the branch is refused until its token is rotated.
 pub async fn revoke_token(store: &Store, by: &str, code: &str) -> Result<(), CredentialError> {
-    let marker = format!("revoked:{}", new_token());
+    let marker = format!("{REVOKED_MARKER_PREFIX}{}", new_token());
     replace_token_hash(store, by, code, &marker, "branch revoke").await
 }
 

@@ -1,7 +1,8 @@
-//! Who and what HQ knows: organizations and branches with their status (`branches`), the audit
+//! Who and what HQ knows: organizations and branches (`branches`) and their status (`status`), the audit
 //! log (`audit`), people at HQ and their tokens (`people`), the rules a branch's counterpart codes must pass (`counterpart_check`), branch
-//! credentials (`credential`) and bearer tokens' digests (`token`), HQ master data (`master`), monthly sales targets (`target`) and
-//! templates of master data published to branches (`template`).
+//! credentials (`credential`) and bearer tokens' digests (`token`), HQ master data (`master`), monthly sales targets (`target`),
+//! templates of master data published to branches (`template`) and the organization tree as
+//! listed (`tree`).
 
 pub mod audit;
 pub mod branches;
@@ -9,6 +10,8 @@ pub mod counterpart_check;
 pub mod credential;
 pub mod master;
 pub mod people;
+pub mod status;
 pub mod target;
 pub mod template;
 pub mod token;
+pub mod tree;

@@ -6,15 +6,17 @@
 //! (`packed_read`) and edge days from the stored lines.
 //!
 //! `sales_direct` and `inventory_direct` answer the same questions by scanning the stored lines;
-//! they are the oracle of the tests and the baseline of `bench reports`.
+//! they are the oracle of the tests and the baseline of `bench reports`. Asked for, subtotal and
+//! total rows are added to the groups by `subtotals`, the same way on both paths.
 
 use super::calendar::{split_range, Level, Segment};
 use super::error::ReportError;
 use super::groups::Groups;
 use super::packed_read::{read_packed, MONTH_BLOCKS, YEAR_BLOCKS};
-use super::query::{Freshness, GroupBy, Report, ReportQuery, SalesRow, StockRow};
+use super::query::{Freshness, GroupBy, Report, ReportQuery, RowLevel, SalesRow, StockRow};
 use super::read::{read_groups, Param};
-use super::stock_read::read_stock_blocks;
+use super::stock_read::{read_stock_blocks, StockFilter};
+use super::subtotals::with_subtotals;
 use crate::store::db::dialect::{Dialect, AMOUNT_SCALE, QTY_SCALE};
 use crate::store::db::query::query;
 use crate::store::db::value::get_u64;
@@ -140,9 +142,35 @@ fn with_org(query: &ReportQuery) -> ReportQuery {
     query
 }
 
+/// Refuses what `report` does not take: inventory filters outside the inventory, subtotals in
+/// a ranking.
+fn refuse_extras(report: &'static str, query: &ReportQuery) -> Result<(), ReportError> {
+    let refused = |what| Err(ReportError::NotForReport { report, what });
+    if report != "inventory" && query.product.is_some() {
+        return refused("product filter");
+    }
+    if report != "inventory" && query.warehouse.is_some() {
+        return refused("warehouse filter");
+    }
+    if report == "ranking" && query.subtotals {
+        return refused("subtotals");
+    }
+    Ok(())
+}
+
 /// The sales summary from the roll-ups, grouped by org and the asked columns.
 pub async fn sales(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow>, ReportError> {
-    sales_grouped(store, &with_org(query)).await
+    refuse_extras("sales", query)?;
+    let report = sales_grouped(store, &with_org(query)).await?;
+    Ok(subtotalled(query, report))
+}
+
+/// The report with subtotal and total rows when the query asks for them.
+fn subtotalled<R: super::subtotals::Summable>(query: &ReportQuery, mut report: Report<R>) -> Report<R> {
+    if query.subtotals {
+        report.rows = with_subtotals(&query.org, report.rows);
+    }
+    report
 }
 
 async fn sales_grouped(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow>, ReportError> {
@@ -174,6 +202,8 @@ async fn sales_grouped(store: &Store, query: &ReportQuery) -> Result<Report<Sale
 
 /// The sales summary by scanning the stored lines (oracle and baseline).
 pub async fn sales_direct(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow>, ReportError> {
+    refuse_extras("sales", query)?;
+    let asked = query;
     let query = &with_org(query);
     let subtree = subtree(store, &query.org).await?;
     let segment = Segment::days(query.from, query.to);
@@ -186,7 +216,10 @@ pub async fn sales_direct(store: &Store, query: &ReportQuery) -> Result<Report<S
         sales_groups(query, &subtree),
     )
     .await?;
-    finish_sales(store, query, subtree, groups).await
+    Ok(subtotalled(
+        asked,
+        finish_sales(store, query, subtree, groups).await?,
+    ))
 }
 
 /// Whether the grouping needs the fine level (customer, warehouse or day with product).
@@ -234,7 +267,7 @@ async fn read_sums(
         .collect();
     // `total` is not read: it is `amount + tax` on every line (docs/documents.md), so on every sum too.
     let sums = ["qty", "amount", "tax"].map(|column| format!("{}{column}", source.sums));
-    let (sql, params) = grouped_sql(dialect, source, &columns, &sums, subtree, Some(segment));
+    let (sql, params) = grouped_sql(dialect, source, &columns, &sums, subtree, Some(segment), &[]);
     Ok(read_groups(store, sql, params, groups).await?)
 }
 
@@ -244,10 +277,11 @@ fn sales_groups(query: &ReportQuery, subtree: &Subtree) -> Groups {
     Groups::new(&query.org, &query.by, &subtree.branches, &scales)
 }
 
-/// `SELECT keys, SUM(sums) FROM source WHERE branch IN (...) [AND low <= date <= high] GROUP BY keys`
-/// and its parameters: the branch ids, then the bounds (one when they are equal, so an index on
-/// (branch, date, key) delivers the rows in order). When the keys (with a fixed date) include
-/// every column identifying a source row, the rows are the groups: no GROUP BY, no sums.
+/// `SELECT keys, SUM(sums) FROM source WHERE branch IN (...) [AND low <= date <= high]
+/// [AND column = value ...] GROUP BY keys` and its parameters: the branch ids, then the bounds
+/// (one when they are equal, so an index on (branch, date, key) delivers the rows in order),
+/// then the `equal` values. When the keys (with a fixed date) include every column identifying
+/// a source row, the rows are the groups: no GROUP BY, no sums.
 fn grouped_sql(
     dialect: Dialect,
     source: &Source,
@@ -255,6 +289,7 @@ fn grouped_sql(
     sums: &[String],
     subtree: &Subtree,
     segment: Option<&Segment>,
+    equal: &[(&str, &str)],
 ) -> (String, Vec<Param>) {
     let (branch, date, filter) = (source.branch, source.date, source.filter);
     let segment = segment.filter(|_| !date.is_empty());
@@ -298,6 +333,10 @@ fn grouped_sql(
         sql.push_str(" AND ");
         sql.push_str(filter);
     }
+    for (column, value) in equal {
+        params.push(Param::Text((*value).to_owned()));
+        sql.push_str(&format!(" AND {column} = {}", dialect.placeholder(params.len())));
+    }
     if grouped && !columns.is_empty() {
         let ordinals: Vec<String> = (1..=columns.len()).map(|n| n.to_string()).collect();
         sql.push_str(" GROUP BY ");
@@ -335,6 +374,7 @@ async fn finish_sales(
             .map(|target| round2(sums.amount * Decimal::ONE_HUNDRED / target));
         SalesRow {
             key,
+            level: RowLevel::Group,
             sums,
             target,
             completion,
@@ -348,12 +388,14 @@ async fn finish_sales(
     })
 }
 
-/// The top `top` groups by amount (then by key) over one of product, customer or org.
+/// The top `top` groups by amount (then by key) over one of product, customer, org or month
+/// (the subtree's best months; the console's monthly trend puts them back in month order).
 pub async fn ranking(store: &Store, query: &ReportQuery, top: u32) -> Result<Report<SalesRow>, ReportError> {
     match query.by.as_slice() {
-        [GroupBy::Product | GroupBy::Customer | GroupBy::Org] => {}
+        [GroupBy::Product | GroupBy::Customer | GroupBy::Org | GroupBy::Month] => {}
         _ => return Err(ReportError::BadRankingKey),
     }
+    refuse_extras("ranking", query)?;
     let mut report = sales_grouped(store, query).await?;
     report
         .rows
@@ -385,13 +427,18 @@ fn inventory_query(query: &ReportQuery) -> Result<ReportQuery, ReportError> {
 }
 
 /// On-hand by organization, warehouse and product from the packed stock roll-up (dates are
-/// ignored: on-hand is as of the last applied entry, see freshness).
+/// ignored: on-hand is as of the last applied entry, see freshness), of one product and/or
+/// warehouse when the query names them.
 pub async fn inventory(store: &Store, query: &ReportQuery) -> Result<Report<StockRow>, ReportError> {
     let query = inventory_query(query)?;
     let subtree = subtree(store, &query.org).await?;
     let groups = Groups::new(&query.org, &query.by, &subtree.branches, &[QTY_SCALE]);
     let branches: Vec<i64> = subtree.branches.keys().copied().collect();
-    let groups = read_stock_blocks(store, &branches, groups).await?;
+    let filter = StockFilter {
+        product: query.product.as_deref(),
+        warehouse: query.warehouse.as_deref(),
+    };
+    let groups = read_stock_blocks(store, &branches, filter, groups).await?;
     Ok(stock_report(&query, subtree, groups))
 }
 
@@ -417,19 +464,26 @@ async fn read_stock(
             .iter()
             .map(|grouping| source.column(*grouping).expect("inventory groupings are checked"))
             .collect();
-        let (sql, params) = grouped_sql(dialect, source, &keys, &[on_hand.to_owned()], &subtree, None);
+        let equal: Vec<(&str, &str)> = [("l.product", &query.product), ("d.warehouse", &query.warehouse)]
+            .into_iter()
+            .filter_map(|(column, value)| Some((column, value.as_deref()?)))
+            .collect();
+        let on_hand = [on_hand.to_owned()];
+        let (sql, params) = grouped_sql(dialect, source, &keys, &on_hand, &subtree, None, &equal);
         groups = read_groups(store, sql, params, groups).await?;
     }
     Ok(stock_report(&query, subtree, groups))
 }
 
 fn stock_report(query: &ReportQuery, subtree: Subtree, groups: Groups) -> Report<StockRow> {
-    Report {
+    let report = Report {
         by: query.by.clone(),
         rows: groups.into_sorted(|key, sums| StockRow {
             key,
+            level: RowLevel::Group,
             on_hand: sums[0],
         }),
         freshness: subtree.freshness,
-    }
+    };
+    subtotalled(query, report)
 }

@@ -29,8 +29,15 @@ pub enum ReportError {
     BadDate { field: &'static str, text: String },
     #[error("--from {from} is after --to {to}")]
     EmptyRange { from: NaiveDate, to: NaiveDate },
-    #[error("a ranking needs exactly one of --by product, customer or org")]
+    #[error("a ranking needs exactly one of --by product, customer, org or month")]
     BadRankingKey,
+    #[error("the {report} report takes no {what}")]
+    NotForReport {
+        report: &'static str,
+        what: &'static str,
+    },
+    #[error(transparent)]
+    BadFilter(branchline_shared::CodeError),
     #[error(transparent)]
     Read(#[from] ReadError),
     #[error(transparent)]

@@ -1,7 +1,8 @@
 //! The consolidated reports (`consolidated`): what a report asks and answers (`query`), what it
 //! fails with (`error`), and how it reads: a date range split into years, months and days
 //! (`calendar`), grouped sums (`groups`) read by statement (`read`) or decoded from the packed
-//! sales (`packed_read`) and on-hand (`stock_read`) blocks.
+//! sales (`packed_read`) and on-hand (`stock_read`) blocks; subtotal and total rows added to the
+//! groups (`subtotals`).
 
 mod calendar;
 pub mod consolidated;
@@ -11,3 +12,4 @@ mod packed_read;
 pub mod query;
 mod read;
 mod stock_read;
+mod subtotals;

@@ -1,6 +1,6 @@
 //! What a report asks and answers (docs/formats.md): the query (organization subtree,
-//! inclusive date range, grouping columns), its typed errors, and the rows and freshness that
-//! come back. `consolidated` answers queries from the roll-ups or by direct scan.
+//! inclusive date range, grouping columns, inventory filters, subtotals), its typed errors, and
+//! the rows and freshness that come back. `consolidated` answers queries from the roll-ups or by direct scan.
 
 use super::error::ReportError;
 use crate::store::rollup::delta::SalesSums;
@@ -59,6 +59,13 @@ pub struct ReportQuery {
     pub to: Option<NaiveDate>,
     /// Grouping columns in the order asked, without repeats.
     pub by: Vec<GroupBy>,
+    /// Inventory only: the on-hand of this product (code) only.
+    pub product: Option<String>,
+    /// Inventory only: the on-hand of this warehouse (code) only.
+    pub warehouse: Option<String>,
+    /// Sales and inventory: a subtotal row for every organization level and a grand total
+    /// (`subtotals`).
+    pub subtotals: bool,
 }
 
 impl ReportQuery {
@@ -105,7 +112,31 @@ impl ReportQuery {
             from,
             to,
             by: groupings,
+            product: None,
+            warehouse: None,
+            subtotals: false,
         })
+    }
+
+    /// The same query narrowed to one product and/or warehouse (the wire form: empty for
+    /// none); a code that is not one is refused.
+    pub fn filtered(mut self, product: &str, warehouse: &str) -> Result<ReportQuery, ReportError> {
+        let code = |what: &'static str, text: &str| -> Result<Option<String>, ReportError> {
+            if text.is_empty() {
+                return Ok(None);
+            }
+            branchline_shared::validate_record_code(what, text).map_err(ReportError::BadFilter)?;
+            Ok(Some(text.to_owned()))
+        };
+        self.product = code("product", product)?;
+        self.warehouse = code("warehouse", warehouse)?;
+        Ok(self)
+    }
+
+    /// The same query with subtotal and total rows, or without.
+    pub fn with_subtotals(mut self, subtotals: bool) -> ReportQuery {
+        self.subtotals = subtotals;
+        self
     }
 
     pub(super) fn groups_by(&self, grouping: GroupBy) -> bool {
@@ -129,9 +160,33 @@ pub struct GroupKey {
     pub month: Option<Arc<str>>,
 }
 
+/// What a report row is: a group, or (with `ReportQuery::subtotals`) the sum of an
+/// organization's subtree or of the whole report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum RowLevel {
+    #[default]
+    Group,
+    /// An organization's subtree: `key.org` names it, every other column is empty.
+    Subtotal,
+    /// The whole report: `key.org` is the asked organization, every other column is empty.
+    Total,
+}
+
+impl RowLevel {
+    /// The wire and JSON form: "" for a group.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowLevel::Group => "",
+            RowLevel::Subtotal => "subtotal",
+            RowLevel::Total => "total",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SalesRow {
     pub key: GroupKey,
+    pub level: RowLevel,
     pub sums: SalesSums,
     /// The organization's target for the row's month, when grouped by org and month.
     pub target: Option<Decimal>,
@@ -144,6 +199,7 @@ pub struct SalesRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockRow {
     pub key: GroupKey,
+    pub level: RowLevel,
     pub on_hand: Decimal,
 }
 

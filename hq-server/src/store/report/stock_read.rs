@@ -1,7 +1,8 @@
 //! Reading the packed on-hand (`stock_block`, see `rollup::packed`) for the inventory report: each
 //! asked branch's blocks and pending rows (`rollup::pending`) are decoded in Rust, warehouse and
 //! product ids turned into codes through `product_slot`, and every quantity summed into the
-//! report's groups (any combination of org, warehouse and product).
+//! report's groups (any combination of org, warehouse and product), of one product and/or
+//! warehouse when a filter names them.
 
 use super::error::ReadError;
 use super::groups::{slot, Groups, Key};
@@ -17,15 +18,35 @@ use crate::store::Store;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
-/// Adds the on-hand of `branches` (store ids) to `groups`, which group by org, warehouse or
-/// product only.
+/// The one product and/or warehouse (codes) whose on-hand is read; `None` for all.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct StockFilter<'a> {
+    pub(super) product: Option<&'a str>,
+    pub(super) warehouse: Option<&'a str>,
+}
+
+/// Adds the on-hand of `branches` (store ids) passing `filter` to `groups`, which group by
+/// org, warehouse or product only.
 pub(super) async fn read_stock_blocks(
     store: &Store,
     branches: &[i64],
+    filter: StockFilter<'_>,
     mut groups: Groups,
 ) -> Result<Groups, ReadError> {
     let mut connection = store.pool().acquire().await?;
     let codes = slot_codes(&mut connection).await?;
+    // A filter's code as a slot id; a code never seen has no on-hand anywhere.
+    let id_of = |code: Option<&str>| {
+        code.map(|code| codes.iter().find(|(_, known)| *known == code).map(|(id, _)| *id))
+    };
+    let (product_only, warehouse_only) = (id_of(filter.product), id_of(filter.warehouse));
+    if matches!(product_only, Some(None)) || matches!(warehouse_only, Some(None)) {
+        return Ok(groups);
+    }
+    let passes = |warehouse_id: i64, product_id: i64| {
+        product_only.is_none_or(|id| id == Some(product_id))
+            && warehouse_only.is_none_or(|id| id == Some(warehouse_id))
+    };
     let by = groups.by().to_vec();
     let grouped = |grouping| by.contains(&grouping).then(|| slot(grouping));
     let (org, warehouse, product) = (
@@ -72,7 +93,9 @@ pub(super) async fn read_stock_blocks(
             present.clear();
             stock_of_row(&row, *branch, &mut present)?;
             for (warehouse_id, product_id, qty) in &present {
-                add(*warehouse_id, *product_id, *qty)?;
+                if passes(*warehouse_id, *product_id) {
+                    add(*warehouse_id, *product_id, *qty)?;
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Base-data CSV files (docs/formats.md): products `code,name,unit,price`; customers and
-//! suppliers `code,name`; warehouses `code,name,branch`. Errors name file:line and field.
+//! suppliers `code,name`; warehouses `code,name,branch`. Errors name file:line and field. One
+//! parser for `hq-server admin import` (a file on disk) and the console's upload (its bytes).
 
 use branchline_shared::{
     parse_decimal, validate_branch_code, validate_record_code, BaseKind, BaseRecord, DecimalKind,

@@ -1,0 +1,14 @@
+//! The board page (being built).
+
+use super::super::ctx::Ctx;
+use super::super::layout::Nav;
+use super::super::Console;
+use axum::routing::get;
+use axum::Router;
+
+pub(super) fn routes() -> Router<Console> {
+    Router::new().route(
+        Nav::Board.path(),
+        get(|ctx: Ctx| async move { super::pending(&ctx, Nav::Board) }),
+    )
+}

@@ -1,0 +1,14 @@
+//! The quarantine page (being built).
+
+use super::super::ctx::Ctx;
+use super::super::layout::Nav;
+use super::super::Console;
+use axum::routing::get;
+use axum::Router;
+
+pub(super) fn routes() -> Router<Console> {
+    Router::new().route(
+        Nav::Quarantine.path(),
+        get(|ctx: Ctx| async move { super::pending(&ctx, Nav::Quarantine) }),
+    )
+}
