@@ -410,7 +410,9 @@ impl ServeConfig {
                 });
             }
         }
-        self.limits.validate()
+        self.limits.validate()?;
+        self.health.validate()?;
+        Ok(())
     }
 }
 
@@ -473,7 +475,6 @@ impl Limits {
                 return Err(ConfigError::ZeroLimit { name });
             }
         }
-        self.health.validate()?;
         Ok(())
     }
 }

@@ -11,9 +11,9 @@ use crate::people_group::{
 };
 use branchline_proto::v1::{
     AddOrgRequest, AddUserRequest, AuditRequest, BundleUpload, DisableUserRequest, EnableUserRequest,
-    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, ListOrgsRequest, LoginRequest,
-    QuarantineListRequest, QuarantineRetryRequest, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
-    RotateBranchTokenRequest, RoutedListRequest, SetPasswordRequest, StatusRequest,
+    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, ListOrgsRequest, ListTemplatesRequest,
+    LoginRequest, QuarantineListRequest, QuarantineRetryRequest, ReportRequest, RevokeBranchRequest,
+    RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, SetPasswordRequest, StatusRequest,
 };
 use branchline_shared::{BaseKind, EntryBody};
 use branchline_tests::hq::{HqHandle, HqStoreKind};
@@ -137,6 +137,10 @@ fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
         org: org.into(),
         ..RoutedListRequest::default()
     };
+    let templates = |org: &str| ListTemplatesRequest {
+        org: org.into(),
+        ..ListTemplatesRequest::default()
+    };
     vec![
         case(
             Viewer,
@@ -187,6 +191,11 @@ fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
             Viewer,
             Some(Probe::RoutedList(routed("001.003"))),
             Probe::RoutedList(routed("")),
+        ),
+        case(
+            Viewer,
+            Some(Probe::ListTemplates(templates("001.003"))),
+            Probe::ListTemplates(templates("")),
         ),
     ]
 }

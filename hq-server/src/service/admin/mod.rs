@@ -28,6 +28,7 @@ use crate::store::registry::master;
 use crate::store::registry::status;
 use crate::store::registry::target;
 use crate::store::registry::template;
+use crate::store::registry::template_rollout::{self, RolloutFilter};
 use crate::store::registry::tree;
 use crate::store::trade::register;
 use crate::store::Store;
@@ -36,7 +37,9 @@ use branchline_proto::v1::*;
 use branchline_shared::{validate_org_code, BaseKind, BaseRecord};
 use error::{to_status, AdminError};
 use tonic::{Request, Response, Status};
-use wire::{event_to_wire, quarantined_to_wire, status_to_wire, trade_to_wire, tree_to_wire};
+use wire::{
+    event_to_wire, quarantined_to_wire, status_to_wire, template_to_wire, trade_to_wire, tree_to_wire,
+};
 
 pub struct AdminService {
     store: Store,
@@ -346,6 +349,30 @@ impl Admin for AdminService {
                 file: template::template_file(&latest),
                 version: latest.version,
                 records: latest.records.len() as u64,
+            })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_templates(
+        &self,
+        request: Request<ListTemplatesRequest>,
+    ) -> Result<Response<ListTemplatesResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let asked = request.get_ref();
+            let subtree = self
+                .listing(&caller, "Admin/ListTemplates", &asked.org)
+                .await?
+                .subtree;
+            let filter = RolloutFilter {
+                name: Some(asked.name.as_str()).filter(|name| !name.is_empty()),
+                subtree: subtree.as_deref(),
+            };
+            let templates = template_rollout::list(&self.store, filter, self.limits.max_list_rows).await?;
+            Ok(ListTemplatesResponse {
+                templates: templates.into_iter().map(template_to_wire).collect(),
             })
         };
         result.await.map(Response::new).map_err(to_status)
