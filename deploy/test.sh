@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this). Sets up what the tests need on a
-# fresh machine: the PostgreSQL server binaries (Debian package) and a Python venv with the stock
-# gRPC client used to check health and reflection. Requires both: nothing is silently skipped.
+# fresh machine: the PostgreSQL server binaries (Debian package), headless Chromium, its WebDriver
+# and a CJK font (Debian packages, for the web console's browser tests) and a Python venv with the
+# stock gRPC client used to check health and reflection. Requires all: nothing is silently skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,18 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${PG_BIN:-}" ]
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
     else
         echo "test.sh: PostgreSQL server binaries not found: install Debian's 'postgresql' package or set PG_BIN" >&2
+        exit 1
+    fi
+fi
+
+# The console is in Chinese by default: without a CJK font its screenshots show empty boxes.
+browser_packages="chromium chromium-driver fonts-wqy-microhei"
+if [ ! -x /usr/bin/chromedriver ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "test.sh: installing headless Chromium, its driver and a CJK font (apt-get install $browser_packages)" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $browser_packages >/dev/null
+    else
+        echo "test.sh: /usr/bin/chromedriver or the WenQuanYi font not found: install Debian's $browser_packages" >&2
         exit 1
     fi
 fi
@@ -25,6 +38,7 @@ fi
 export BRANCHLINE_PYTHON="$PWD/$venv/bin/python"
 export BRANCHLINE_REQUIRE_POSTGRES=1
 export BRANCHLINE_REQUIRE_PYTHON_GRPC=1
+export BRANCHLINE_REQUIRE_BROWSER=1
 cargo build --workspace --bins
 # Lints as errors, `too_many_lines` included (the workspace lints; threshold in clippy.toml).
 # The benchmarks too: they build only with the tests crate's `bench` feature.

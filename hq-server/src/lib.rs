@@ -9,6 +9,7 @@ pub mod auth;
 pub mod base_csv;
 pub mod bench_switches;
 pub mod bundle;
+pub mod bundle_files;
 pub mod cli;
 pub mod config;
 pub mod console;

@@ -43,7 +43,12 @@ pub struct Group {
 /// Starts an in-process HQ on SQLite and registers the group; every ledger is created with
 /// `branch-node init` and holds no base data yet (a template brings it).
 pub async fn launch_group(label: &str) -> Result<Group> {
-    let hq = launch_hq(HqStoreKind::Sqlite).await;
+    launch_group_on(HqStoreKind::Sqlite, label).await
+}
+
+/// `launch_group` with HQ on `store`.
+pub async fn launch_group_on(store: HqStoreKind, label: &str) -> Result<Group> {
+    let hq = launch_hq(store).await;
     let dir = TempDir::new(label)?;
     hq.add_org("001", "集团").await?;
     hq.add_org("001.001", "深圳").await?;

@@ -51,6 +51,8 @@ impl HqStoreKind {
 /// An in-process HQ server.
 pub struct HqHandle {
     url: String,
+    /// "http://127.0.0.1:PORT" of the web console, when it was launched with one.
+    console_url: Option<String>,
     db_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), hq_server::serve::ServeError>>>,
@@ -71,9 +73,25 @@ pub async fn launch_hq_with(store: HqStoreKind, tune: impl FnOnce(&mut ServeConf
     try_launch_hq_with(store, tune).await.expect("launching HQ")
 }
 
+/// `launch_hq_with`, serving the web console too, on another ephemeral loopback port
+/// ([`HqHandle::console_url`]).
+pub async fn launch_hq_console(store: HqStoreKind, tune: impl FnOnce(&mut ServeConfig)) -> HqHandle {
+    try_launch(store, tune, true)
+        .await
+        .expect("launching HQ with its console")
+}
+
 async fn try_launch_hq_with(
     store: HqStoreKind,
     tune: impl FnOnce(&mut ServeConfig),
+) -> anyhow::Result<HqHandle> {
+    try_launch(store, tune, false).await
+}
+
+async fn try_launch(
+    store: HqStoreKind,
+    tune: impl FnOnce(&mut ServeConfig),
+    with_console: bool,
 ) -> anyhow::Result<HqHandle> {
     let dir = TempDir::new("hq")?;
     let db_url = match store {
@@ -86,16 +104,26 @@ async fn try_launch_hq_with(
     let url = format!("http://{}", listener.local_addr()?);
     let mut config = ServeConfig::new(&db_url, TEST_ADMIN_TOKEN);
     tune(&mut config);
+    let console_scheme = if config.tls.is_some() { "https" } else { "http" };
     // Open (and migrate) first so that a broken store fails here, not in the first call.
-    let hq = hq_server::serve::Hq::open(config)
+    let mut hq = hq_server::serve::Hq::open(config)
         .await
         .context("opening the HQ store")?;
+    let mut console_url = None;
+    if with_console {
+        let console = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding HQ's console")?;
+        console_url = Some(format!("{console_scheme}://{}", console.local_addr()?));
+        hq = hq.with_console(console);
+    }
     let (shutdown, shutdown_receiver) = oneshot::channel::<()>();
     let task = tokio::spawn(hq.serve(listener, async {
         let _ = shutdown_receiver.await;
     }));
     Ok(HqHandle {
         url,
+        console_url,
         db_url,
         shutdown: Some(shutdown),
         task: Some(task),
@@ -107,6 +135,16 @@ impl HqHandle {
     /// "http://127.0.0.1:PORT"
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// "http://127.0.0.1:PORT" of the web console ("https://" when `tune` gave HQ `[tls]`).
+    ///
+    /// # Panics
+    /// When this HQ was not started by [`launch_hq_console`].
+    pub fn console_url(&self) -> &str {
+        self.console_url
+            .as_deref()
+            .expect("this HQ serves no console: start it with launch_hq_console")
     }
 
     pub fn admin_token(&self) -> &str {

@@ -5,6 +5,9 @@
 
 pub mod agent;
 pub mod bench;
+pub mod browser;
+pub mod browser_log;
+pub mod chromedriver;
 pub mod console_http;
 pub mod group;
 pub mod hq;

@@ -11,10 +11,11 @@ use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::{
     AddBranchRequest, AddOrgRequest, AddUserRequest, AuditEvent, AuditRequest, BranchStatus, BundleUpload,
     CreateTemplateRequest, DisableUserRequest, EnableUserRequest, ExportTemplateRequest,
-    ImportBaseDataRequest, IssueTokenRequest, ListOrgsRequest, ListUsersRequest, LoginRequest, LoginResponse,
-    LogoutRequest, PublishTemplateRequest, QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry,
-    ReportRequest, RevokeBranchRequest, RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest,
-    RoutedTrade, SetPasswordRequest, SetTargetRequest, StatusRequest, User, WhoAmIRequest,
+    ImportBaseDataRequest, IssueTokenRequest, ListOrgsRequest, ListTemplatesRequest, ListUsersRequest,
+    LoginRequest, LoginResponse, LogoutRequest, PublishTemplateRequest, QuarantineListRequest,
+    QuarantineRetryRequest, QuarantinedEntry, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
+    RotateBranchTokenRequest, RoutedListRequest, RoutedTrade, SetPasswordRequest, SetTargetRequest,
+    StatusRequest, User, WhoAmIRequest,
 };
 use hq_server::cli::client::Authorization;
 use tonic::service::interceptor::InterceptedService;
@@ -221,6 +222,7 @@ pub enum Probe {
     CreateTemplate(CreateTemplateRequest),
     PublishTemplate(PublishTemplateRequest),
     ExportTemplate(ExportTemplateRequest),
+    ListTemplates(ListTemplatesRequest),
     SetTarget(SetTargetRequest),
     Audit(AuditRequest),
     RoutedList(RoutedListRequest),
@@ -256,6 +258,7 @@ impl Probe {
             Probe::CreateTemplate(_) => "Admin/CreateTemplate",
             Probe::PublishTemplate(_) => "Admin/PublishTemplate",
             Probe::ExportTemplate(_) => "Admin/ExportTemplate",
+            Probe::ListTemplates(_) => "Admin/ListTemplates",
             Probe::SetTarget(_) => "Admin/SetTarget",
             Probe::Audit(_) => "Admin/Audit",
             Probe::RoutedList(_) => "Admin/RoutedList",
@@ -315,6 +318,7 @@ impl Probe {
             Probe::CreateTemplate(request) => format!("{:?}", admin.create_template(request).await?),
             Probe::PublishTemplate(request) => format!("{:?}", admin.publish_template(request).await?),
             Probe::ExportTemplate(request) => format!("{:?}", admin.export_template(request).await?),
+            Probe::ListTemplates(request) => format!("{:?}", admin.list_templates(request).await?),
             Probe::SetTarget(request) => format!("{:?}", admin.set_target(request).await?),
             Probe::Audit(request) => format!("{:?}", admin.audit(request).await?),
             Probe::RoutedList(request) => format!("{:?}", admin.routed_list(request).await?),

@@ -1,10 +1,11 @@
 //! `hq-server admin [--hq URL] [--token TOKEN] ...`: the administrator's commands over gRPC.
 
+use super::audit::{audit, AuditArgs};
 use super::bundle_import::import_bundles;
 use super::client::{account_client, admin_client, refused, Client};
 use super::credentials::HqArgs;
 use super::org::{run_branch, run_org, BranchCommand, OrgCommand};
-use super::output::{empty_as_null, or_dash, print_table, Format};
+use super::output::{print_table, Format};
 use super::status::print_status;
 use super::template::{run_template, run_trade, TemplateCommand, TradeCommand};
 use super::user::{run_user, UserCommand};
@@ -62,16 +63,7 @@ enum AdminCommand {
     #[command(subcommand)]
     User(UserCommand),
     /// Refusals and administrative actions.
-    Audit {
-        /// RFC 3339 time, e.g. 2026-01-05T00:00:00Z
-        #[arg(long)]
-        since: Option<String>,
-        /// Only the events of this organization's subtree (default: your whole scope).
-        #[arg(long)]
-        org: Option<String>,
-        #[arg(long, value_enum, default_value = "table")]
-        format: Format,
-    },
+    Audit(AuditArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,7 +116,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Target(command) => run_target(&mut admin().await?, command).await,
         AdminCommand::Template(command) => run_template(&mut admin().await?, command).await,
         AdminCommand::Trade(command) => run_trade(&mut admin().await?, command).await,
-        AdminCommand::Audit { since, org, format } => audit(&mut admin().await?, since, org, format).await,
+        AdminCommand::Audit(args) => audit(&mut admin().await?, args).await,
         AdminCommand::User(command) => run_user(&mut account_client(&target).await?, command).await,
     }
 }
@@ -165,6 +157,7 @@ async fn run_quarantine(client: &mut Client, command: QuarantineCommand) -> anyh
         QuarantineCommand::List { org, format } => {
             let request = QuarantineListRequest {
                 org: org.unwrap_or_default(),
+                id: 0,
             };
             let response = client
                 .quarantine_list(request)
@@ -200,35 +193,19 @@ async fn run_target(client: &mut Client, command: TargetCommand) -> anyhow::Resu
     Ok(())
 }
 
-async fn audit(
-    client: &mut Client,
-    since: Option<String>,
-    org: Option<String>,
-    format: Format,
-) -> anyhow::Result<()> {
-    // Checked here too, so a typo is named before anything is sent.
-    let since = since
-        .map(|text| crate::store::registry::audit::audit_since(&text))
-        .transpose()?
-        .unwrap_or_default();
-    let request = AuditRequest {
-        since,
-        org: org.unwrap_or_default(),
-    };
-    let response = client.audit(request).await.map_err(refused)?.into_inner();
-    print_audit(&response.events, format);
-    Ok(())
-}
-
 fn print_quarantine(entries: &[QuarantinedEntry], format: Format) {
     match format {
         Format::Json => {
             let entries: Vec<_> = entries
                 .iter()
                 .map(|entry| {
+                    // The entry as HQ holds it (null when it was malformed on arrival).
+                    let content = serde_json::from_str::<serde_json::Value>(&entry.content)
+                        .unwrap_or(serde_json::Value::Null);
                     json!({
                         "id": entry.id, "branch": entry.branch, "epoch": entry.epoch, "seq": entry.seq,
                         "summary": entry.summary, "reason": entry.reason, "created_at": entry.created_at,
+                        "content": content,
                     })
                 })
                 .collect();
@@ -249,39 +226,6 @@ fn print_quarantine(entries: &[QuarantinedEntry], format: Format) {
                 })
                 .collect();
             print_table(&["id", "branch", "epoch", "seq", "entry", "reason"], &rows);
-        }
-    }
-}
-
-fn print_audit(events: &[AuditEvent], format: Format) {
-    match format {
-        Format::Json => {
-            let events: Vec<_> = events
-                .iter()
-                .map(|event| {
-                    json!({
-                        "id": event.id, "at": event.at, "actor": event.actor,
-                        "action": event.action, "detail": event.detail,
-                        "org": empty_as_null(&event.org),
-                    })
-                })
-                .collect();
-            println!("{}", json!({ "events": events }));
-        }
-        Format::Table => {
-            let rows: Vec<Vec<String>> = events
-                .iter()
-                .map(|event| {
-                    vec![
-                        event.at.clone(),
-                        event.actor.clone(),
-                        or_dash(&event.org),
-                        event.action.clone(),
-                        event.detail.clone(),
-                    ]
-                })
-                .collect();
-            print_table(&["at", "actor", "org", "action", "detail"], &rows);
         }
     }
 }

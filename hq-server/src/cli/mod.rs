@@ -2,6 +2,7 @@
 //! `logout` and `whoami` talk to one over gRPC.
 
 pub mod admin;
+mod audit;
 mod bundle_import;
 pub mod client;
 mod credentials;

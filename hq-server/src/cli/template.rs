@@ -1,4 +1,4 @@
-//! `hq-server admin template create|publish|export` (模板发放) and `admin trade list`
+//! `hq-server admin template create|publish|export|list|rollout` (模板发放) and `admin trade list`
 //! (单据转换: what HQ routed between branches, and what the receivers did with it).
 
 use super::client::{refused, Client};
@@ -33,6 +33,25 @@ pub enum TemplateCommand {
         name: String,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Every template's newest version, and how many branches of your scope applied what HQ
+    /// queued for them.
+    List {
+        /// Count only the branches in this organization's subtree (default: your scope).
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Per branch: the newest version of NAME queued in its inbox, and whether its ledger has
+    /// applied it (as it reported at its last contact).
+    Rollout {
+        name: String,
+        /// Only the branches in this organization's subtree (default: your scope).
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
     },
 }
 
@@ -102,8 +121,119 @@ pub(super) async fn run_template(client: &mut Client, command: TemplateCommand) 
                 out.display()
             );
         }
+        TemplateCommand::List { org, format } => {
+            let templates = list_templates(client, String::new(), org).await?;
+            print_templates(&templates, format);
+        }
+        TemplateCommand::Rollout { name, org, format } => {
+            let templates = list_templates(client, name, org).await?;
+            for template in &templates {
+                print_rollout(template, format);
+            }
+        }
     }
     Ok(())
+}
+
+async fn list_templates(
+    client: &mut Client,
+    name: String,
+    org: Option<String>,
+) -> anyhow::Result<Vec<TemplateSummary>> {
+    let request = ListTemplatesRequest {
+        name,
+        org: org.unwrap_or_default(),
+    };
+    let response = client.list_templates(request).await.map_err(refused)?;
+    Ok(response.into_inner().templates)
+}
+
+fn rollout_json(row: &TemplateRollout) -> serde_json::Value {
+    json!({
+        "branch": row.branch, "org": row.org, "version": row.version, "inbox_seq": row.inbox_seq,
+        "queued_at": row.queued_at, "applied": row.applied, "applied_version": row.applied_version,
+        "branch_inbox_seq": row.branch_inbox_seq,
+    })
+}
+
+fn template_json(template: &TemplateSummary) -> serde_json::Value {
+    json!({
+        "name": template.name, "version": template.version, "kinds": template.kinds,
+        "records": template.records, "created_at": template.created_at,
+        "rollout": template.rollout.iter().map(rollout_json).collect::<Vec<_>>(),
+    })
+}
+
+fn print_templates(templates: &[TemplateSummary], format: Format) {
+    match format {
+        Format::Json => {
+            let templates: Vec<_> = templates.iter().map(template_json).collect();
+            println!("{}", json!({ "templates": templates }));
+        }
+        Format::Table => {
+            let rows: Vec<Vec<String>> = templates
+                .iter()
+                .map(|template| {
+                    let applied = template.rollout.iter().filter(|row| row.applied).count();
+                    vec![
+                        template.name.clone(),
+                        template.version.to_string(),
+                        template.kinds.join(","),
+                        template.records.to_string(),
+                        template.created_at.clone(),
+                        template.rollout.len().to_string(),
+                        applied.to_string(),
+                        (template.rollout.len() - applied).to_string(),
+                    ]
+                })
+                .collect();
+            let header = [
+                "name",
+                "version",
+                "kinds",
+                "records",
+                "created_at",
+                "branches",
+                "applied",
+                "queued",
+            ];
+            print_table(&header, &rows);
+        }
+    }
+}
+
+fn print_rollout(template: &TemplateSummary, format: Format) {
+    match format {
+        Format::Json => println!("{}", template_json(template)),
+        Format::Table => {
+            let rows: Vec<Vec<String>> = template
+                .rollout
+                .iter()
+                .map(|row| {
+                    vec![
+                        row.branch.clone(),
+                        row.org.clone(),
+                        row.version.to_string(),
+                        if row.applied { "applied" } else { "queued" }.to_owned(),
+                        match row.applied_version {
+                            0 => "-".to_owned(),
+                            version => version.to_string(),
+                        },
+                        row.queued_at.clone(),
+                    ]
+                })
+                .collect();
+            let header = [
+                "branch",
+                "org",
+                "version",
+                "state",
+                "applied_version",
+                "queued_at",
+            ];
+            print_table(&header, &rows);
+        }
+    }
 }
 
 /// Writes `bytes` beside `path` then renames, so a watched folder never sees half a file.
@@ -138,6 +268,7 @@ pub(super) async fn run_trade(client: &mut Client, command: TradeCommand) -> any
                         "target_branch": trade.target_branch, "type": trade.doc_type, "state": trade.state,
                         "inbox_seq": trade.inbox_seq, "target_number": trade.target_number,
                         "reason": trade.reason, "updated_at": trade.updated_at,
+                        "routed_at": trade.routed_at,
                     })
                 })
                 .collect();

@@ -36,6 +36,7 @@ pub const METHODS: &[(&str, &str, Access)] = &[
     ("Admin", "Audit", Access::Role(Role::Viewer)),
     ("Admin", "RoutedList", Access::Role(Role::Viewer)),
     ("Admin", "ListOrgs", Access::Role(Role::Viewer)),
+    ("Admin", "ListTemplates", Access::Role(Role::Viewer)),
     ("Admin", "QuarantineList", Access::Role(Role::Operator)),
     ("Admin", "QuarantineRetry", Access::Role(Role::Operator)),
     ("Admin", "ImportBundle", Access::Role(Role::Operator)),

@@ -1,6 +1,8 @@
 //! Operator input the `hq-server admin` and `report` commands refuse rather than misread: an
-//! audit `--since` that is not a time, a blank organization or branch name, a CSV cell with
-//! surrounding spaces, a ranking of `--top 0`. Each refusal names what is wrong and changes nothing.
+//! audit `--since` or `--until` that is not a time, an audit `--actor`, `--kind` or `--branch`
+//! that cannot be one, a blank organization or branch name, a CSV cell with surrounding spaces,
+//! a ranking of `--top 0`. Each refusal names what is wrong and changes nothing. The audit
+//! filters that are well formed reach HQ and narrow what it answers.
 
 use branchline_proto::v1::{AddOrgRequest, AuditRequest};
 use branchline_tests::hq::{admin_client, spawn_hq_process, TEST_ADMIN_TOKEN};
@@ -78,6 +80,55 @@ async fn audit_since_must_be_a_time() -> anyhow::Result<()> {
         status.message().contains("since") && status.message().contains("garbage"),
         "{status:?}"
     );
+    Ok(())
+}
+
+/// The `actions` of `admin audit ARGS --format json`, each with its actor and org.
+fn audit_rows(url: &str, args: &[&str]) -> Vec<(String, String, String)> {
+    let mut full = vec!["audit", "--format", "json"];
+    full.extend_from_slice(args);
+    let shown = admin(url, &full).expect_ok();
+    let json: serde_json::Value = serde_json::from_str(&shown.stdout).expect("audit json");
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or("-").to_owned();
+    json["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|event| (text(&event["action"]), text(&event["actor"]), text(&event["org"])))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_filters_are_checked_and_narrow() -> anyhow::Result<()> {
+    let dir = TempDir::new("cli-audit-filters")?;
+    let hq = spawn_hq_process(&format!("sqlite://{}", dir.join("hq.db").display()))?;
+    crate::hq_support::setup_branch(&hq.url, "SZ", "001.002").await;
+    admin(&hq.url, &["org", "add", "001.003", "--name", "广州"]).expect_ok();
+
+    let org_adds = audit_rows(&hq.url, &["--kind", "org add", "--actor", "ADMIN"]);
+    assert!(org_adds.len() >= 2, "{org_adds:?}");
+    assert!(org_adds
+        .iter()
+        .all(|(action, actor, _)| action == "org add" && actor == "admin"));
+    let of_sz = audit_rows(&hq.url, &["--branch", "SZ"]);
+    assert!(
+        of_sz.iter().any(|(action, _, _)| action == "branch add"),
+        "{of_sz:?}"
+    );
+    assert!(of_sz.iter().all(|(_, _, org)| org == "001.002"), "{of_sz:?}");
+    assert!(audit_rows(&hq.url, &["--until", "2000-01-01T00:00:00Z"]).is_empty());
+
+    let bad = [
+        (["--until", "garbage"], "garbage"),
+        (["--actor", "a b"], "a b"),
+        (["--kind", " org"], " org"),
+        (["--branch", "XX"], "XX"),
+    ];
+    for (args, echoed) in bad {
+        let refused = admin(&hq.url, &["audit", args[0], args[1]]).expect_err();
+        assert_one_line_containing(&refused, &[args[0], echoed]);
+        assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+    }
     Ok(())
 }
 

@@ -1,15 +1,16 @@
 //! The regional group the people tests run on (orgs 001 > 001.002 > 001.002.001 and 001.003,
 //! branches, documents, quarantine, a routed trade, accounts); what a regional account's
 //! listings show when it names no org: its own subtree only (Status, QuarantineList,
-//! RoutedList, ListUsers, reports), equal to what the bootstrap token sees when it names that
+//! RoutedList, ListTemplates' rollout, ListUsers, reports), equal to what the bootstrap token sees when it names that
 //! subtree; what the walk's in-scope calls did; the methods the proto descriptors list; and one
 //! call of each Transfer method, to show a person's token there.
 
 use crate::hq_support::{batch, bundle_file, push, sales_out, setup_branch, wire};
 use branchline_proto::v1::{
-    AddBranchRequest, BundleUpload, CreateTemplateRequest, ListUsersRequest, PublishTemplateRequest,
-    PullRequest, QuarantineListRequest, ReconcileDocumentsRequest, ReconcileSummaryRequest, ReportRequest,
-    ReportResponse, RoutedListRequest, SetTargetRequest, StatusRequest, WhoAmIRequest,
+    AddBranchRequest, BundleUpload, CreateTemplateRequest, ListTemplatesRequest, ListUsersRequest,
+    PublishTemplateRequest, PullRequest, QuarantineListRequest, ReconcileDocumentsRequest,
+    ReconcileSummaryRequest, ReportRequest, ReportResponse, RoutedListRequest, SetTargetRequest,
+    StatusRequest, WhoAmIRequest,
 };
 use branchline_proto::PROTOCOL_VERSION;
 use branchline_shared::{Document, EntryBody};
@@ -220,7 +221,10 @@ pub(crate) async fn assert_listings_are_scoped(group: &ScopedGroup) {
     assert_eq!(store_codes, ["SZ1"]);
 
     let mut operator = admin_client(url, &group.operator.token).await;
-    let quarantine = |org: &str| QuarantineListRequest { org: org.into() };
+    let quarantine = |org: &str| QuarantineListRequest {
+        org: org.into(),
+        ..QuarantineListRequest::default()
+    };
     let entries = operator
         .quarantine_list(quarantine(""))
         .await
@@ -258,8 +262,36 @@ pub(crate) async fn assert_listings_are_scoped(group: &ScopedGroup) {
             codes.contains(trade.source_branch.as_str()) || codes.contains(trade.target_branch.as_str());
         assert!(ours, "a trade outside 001.002: {trade:?}");
     }
+    assert_rollout_is_scoped(group).await;
     assert_reports_are_scoped(group).await;
     assert_accounts_are_scoped(group).await;
+}
+
+/// Template `base`, published to 001 (and by the walk to 001.002, so its new branch NB has it
+/// too): a viewer of 001.002 sees its rollout to 001.002's branches only, not GZ's.
+async fn assert_rollout_is_scoped(group: &ScopedGroup) {
+    let url = group.hq.url();
+    let asked = |org: &str| ListTemplatesRequest {
+        name: "base".into(),
+        org: org.into(),
+    };
+    let own = admin_client(url, &group.viewer.token)
+        .await
+        .list_templates(asked(""))
+        .await
+        .unwrap()
+        .into_inner()
+        .templates;
+    let named = admin_client(url, TEST_ADMIN_TOKEN)
+        .await
+        .list_templates(asked("001.002"))
+        .await
+        .unwrap()
+        .into_inner()
+        .templates;
+    assert_eq!(own, named, "a viewer's rollout is its subtree's");
+    let branches: Vec<&str> = own[0].rollout.iter().map(|row| row.branch.as_str()).collect();
+    assert_eq!(branches, ["NB", "SZ", "SZ1"], "{own:?}");
 }
 
 async fn assert_reports_are_scoped(group: &ScopedGroup) {

@@ -11,9 +11,9 @@ use crate::people_group::{
 };
 use branchline_proto::v1::{
     AddOrgRequest, AddUserRequest, AuditRequest, BundleUpload, DisableUserRequest, EnableUserRequest,
-    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, ListOrgsRequest, LoginRequest,
-    QuarantineListRequest, QuarantineRetryRequest, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
-    RotateBranchTokenRequest, RoutedListRequest, SetPasswordRequest, StatusRequest,
+    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, ListOrgsRequest, ListTemplatesRequest,
+    LoginRequest, QuarantineListRequest, QuarantineRetryRequest, ReportRequest, RevokeBranchRequest,
+    RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, SetPasswordRequest, StatusRequest,
 };
 use branchline_shared::{BaseKind, EntryBody};
 use branchline_tests::hq::{HqHandle, HqStoreKind};
@@ -124,7 +124,10 @@ fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
     use Need::{Operator, Viewer};
     let status = |org: &str| StatusRequest { org: org.into() };
     let orgs = |org: &str| ListOrgsRequest { org: org.into() };
-    let quarantine = |org: &str| QuarantineListRequest { org: org.into() };
+    let quarantine = |org: &str| QuarantineListRequest {
+        org: org.into(),
+        ..QuarantineListRequest::default()
+    };
     let retry = |id: u64| QuarantineRetryRequest { id };
     let audit = |org: &str| AuditRequest {
         org: org.into(),
@@ -133,6 +136,10 @@ fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
     let routed = |org: &str| RoutedListRequest {
         org: org.into(),
         ..RoutedListRequest::default()
+    };
+    let templates = |org: &str| ListTemplatesRequest {
+        org: org.into(),
+        ..ListTemplatesRequest::default()
     };
     vec![
         case(
@@ -184,6 +191,11 @@ fn admin_operation_cases(group: &ScopedGroup) -> Vec<Case> {
             Viewer,
             Some(Probe::RoutedList(routed("001.003"))),
             Probe::RoutedList(routed("")),
+        ),
+        case(
+            Viewer,
+            Some(Probe::ListTemplates(templates("001.003"))),
+            Probe::ListTemplates(templates("")),
         ),
     ]
 }
@@ -410,7 +422,10 @@ async fn wider_requests_are_refused(store: HqStoreKind) {
         (operator, Probe::SetTarget(target("001"))),
         (
             operator,
-            Probe::QuarantineList(QuarantineListRequest { org: "001".into() }),
+            Probe::QuarantineList(QuarantineListRequest {
+                org: "001".into(),
+                ..QuarantineListRequest::default()
+            }),
         ),
     ] {
         assert_refused(&group.hq, caller, &probe).await;

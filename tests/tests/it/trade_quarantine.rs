@@ -112,6 +112,14 @@ async fn assert_quarantined_as_unknown_at_gz(group: &Group, sale: &str) -> Resul
         (trades.len(), trades[0]["state"].as_str()),
         (1, Some("quarantined"))
     );
+    let unknown = group
+        .admin(&["trade", "list", "--state", "shipped"])?
+        .expect_err();
+    assert!(
+        unknown.stderr.contains("trade state \"shipped\"") && unknown.stderr.lines().count() == 1,
+        "{}",
+        unknown.stderr
+    );
     Ok(quarantined)
 }
 
@@ -131,6 +139,11 @@ fn assert_draft_rejection_shows_at_hq(group: &Group, number: &str) -> Result<()>
     assert_eq!(rejected["state"], "rejected");
     assert_eq!(rejected["target_number"], number);
     assert_eq!(rejected["reason"], "PL01 not carried here");
+    let (routed_at, updated_at) = (rejected["routed_at"].as_str(), rejected["updated_at"].as_str());
+    assert!(
+        routed_at.is_some_and(|at| !at.is_empty() && Some(at) <= updated_at),
+        "{rejected}"
+    );
     let audit = group.admin(&["audit"])?.expect_ok();
     assert!(
         audit.stdout.contains("routed document rejected"),

@@ -6,7 +6,7 @@ use crate::service::ingest_reply::ingest_status;
 use crate::service::principal::NoPrincipal;
 use crate::store::ingest::batch::IngestError;
 use crate::store::ingest::quarantine::QuarantineError;
-use crate::store::registry::audit::BadSince;
+use crate::store::registry::audit::BadAuditFilter;
 use crate::store::registry::branches::RegistryError;
 use crate::store::registry::counterpart_check::CounterpartError;
 use crate::store::registry::credential::CredentialError;
@@ -22,9 +22,11 @@ pub(super) enum AdminError {
     #[error(transparent)]
     Scope(#[from] ScopeRefusal),
     #[error(transparent)]
-    BadSince(#[from] BadSince),
+    BadAuditFilter(#[from] BadAuditFilter),
     #[error("branch {code} is not registered")]
     UnknownBranch { code: String },
+    #[error("trade state {state:?}: not one of queued, quarantined, linked, confirmed, rejected")]
+    UnknownTradeState { state: String },
     #[error("record {index}: {reason}")]
     BadRecord { index: usize, reason: String },
     #[error(transparent)]
@@ -50,9 +52,11 @@ pub(super) fn to_status(error: AdminError) -> Status {
     match error {
         AdminError::NoPrincipal(_) => Status::unauthenticated(message),
         AdminError::Scope(_) => Status::permission_denied(message),
-        AdminError::BadSince(_) => Status::invalid_argument(message),
+        AdminError::BadAuditFilter(_) => Status::invalid_argument(message),
         AdminError::UnknownBranch { .. } => Status::not_found(message),
-        AdminError::BadRecord { .. } | AdminError::Bundle(_) => Status::invalid_argument(message),
+        AdminError::BadRecord { .. } | AdminError::Bundle(_) | AdminError::UnknownTradeState { .. } => {
+            Status::invalid_argument(message)
+        }
         AdminError::Registry(error) => match error {
             RegistryError::Code(_)
             | RegistryError::Base(_)

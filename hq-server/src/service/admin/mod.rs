@@ -4,10 +4,11 @@
 //!
 //! Status codes: UNAUTHENTICATED (missing or unknown token), PERMISSION_DENIED (a branch token,
 //! a role below the method's, or outside the caller's scope; audited), INVALID_ARGUMENT (bad
-//! codes, records or bundle), ALREADY_EXISTS (org or branch exists), FAILED_PRECONDITION
-//! (missing parent org, gap, older epoch), NOT_FOUND (unknown branch or quarantine entry,
-//! template), INTERNAL (store).
+//! codes, records, bundle or audit filters), ALREADY_EXISTS (org or branch exists),
+//! FAILED_PRECONDITION (missing parent org, gap, older epoch), NOT_FOUND (unknown branch or
+//! quarantine entry, template), INTERNAL (store).
 
+mod audit_query;
 mod error;
 mod wire;
 
@@ -27,6 +28,7 @@ use crate::store::registry::master;
 use crate::store::registry::status;
 use crate::store::registry::target;
 use crate::store::registry::template;
+use crate::store::registry::template_rollout::{self, RolloutFilter};
 use crate::store::registry::tree;
 use crate::store::trade::register;
 use crate::store::Store;
@@ -35,7 +37,9 @@ use branchline_proto::v1::*;
 use branchline_shared::{validate_org_code, BaseKind, BaseRecord};
 use error::{to_status, AdminError};
 use tonic::{Request, Response, Status};
-use wire::{event_to_wire, quarantined_to_wire, status_to_wire, trade_to_wire, tree_to_wire};
+use wire::{
+    event_to_wire, quarantined_to_wire, status_to_wire, template_to_wire, trade_to_wire, tree_to_wire,
+};
 
 pub struct AdminService {
     store: Store,
@@ -100,6 +104,15 @@ impl AdminService {
             })?;
         self.scope(caller, call, caller.check_org(&branch.org)).await?;
         Ok(branch)
+    }
+
+    /// Refuses quarantined entry `id` when unknown (or applied) or its branch is outside the
+    /// caller's scope.
+    async fn entry_in_scope(&self, caller: &Principal, call: &str, id: u64) -> Result<(), AdminError> {
+        let branch = quarantine::entry_branch(&self.store, id)
+            .await?
+            .ok_or(QuarantineError::UnknownEntry { id })?;
+        self.scope(caller, call, caller.check_org(&branch.org)).await
     }
 
     async fn import_bundle(&self, caller: &Principal, bytes: &[u8]) -> Result<PushAck, AdminError> {
@@ -228,12 +241,15 @@ impl Admin for AdminService {
     ) -> Result<Response<QuarantineListResponse>, Status> {
         let result = async {
             let caller = principal(&request)?;
-            let subtree = self
-                .listing(&caller, "Admin/QuarantineList", &request.get_ref().org)
-                .await?
-                .subtree;
-            let entries =
-                quarantine::list(&self.store, subtree.as_deref(), self.limits.max_list_rows).await?;
+            let asked = request.get_ref();
+            let call = "Admin/QuarantineList";
+            let subtree = self.listing(&caller, call, &asked.org).await?.subtree;
+            let id = Some(asked.id).filter(|id| *id != 0);
+            if let Some(id) = id {
+                self.entry_in_scope(&caller, call, id).await?;
+            }
+            let limit = self.limits.max_list_rows;
+            let entries = quarantine::list(&self.store, subtree.as_deref(), id, limit).await?;
             Ok(QuarantineListResponse {
                 entries: entries.into_iter().map(quarantined_to_wire).collect(),
             })
@@ -249,11 +265,7 @@ impl Admin for AdminService {
         let result = async {
             let caller = principal(&request)?;
             let id = request.get_ref().id;
-            let branch = quarantine::entry_branch(&self.store, id)
-                .await?
-                .ok_or(QuarantineError::UnknownEntry { id })?;
-            let call = "Admin/QuarantineRetry";
-            self.scope(&caller, call, caller.check_org(&branch.org)).await?;
+            self.entry_in_scope(&caller, "Admin/QuarantineRetry", id).await?;
             Ok(match quarantine::retry(&self.store, &caller.name, id).await? {
                 RetryOutcome::Applied => QuarantineRetryResponse {
                     applied: true,
@@ -343,6 +355,30 @@ impl Admin for AdminService {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn list_templates(
+        &self,
+        request: Request<ListTemplatesRequest>,
+    ) -> Result<Response<ListTemplatesResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let asked = request.get_ref();
+            let subtree = self
+                .listing(&caller, "Admin/ListTemplates", &asked.org)
+                .await?
+                .subtree;
+            let filter = RolloutFilter {
+                name: Some(asked.name.as_str()).filter(|name| !name.is_empty()),
+                subtree: subtree.as_deref(),
+            };
+            let templates = template_rollout::list(&self.store, filter, self.limits.max_list_rows).await?;
+            Ok(ListTemplatesResponse {
+                templates: templates.into_iter().map(template_to_wire).collect(),
+            })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn routed_list(
         &self,
         request: Request<RoutedListRequest>,
@@ -355,6 +391,11 @@ impl Admin for AdminService {
                 .await?
                 .subtree;
             let state = Some(asked.state.as_str()).filter(|state| !state.is_empty());
+            if let Some(state) = state.filter(|state| !register::TRADE_STATES.contains(state)) {
+                return Err(AdminError::UnknownTradeState {
+                    state: branchline_shared::echo_prefix(state),
+                });
+            }
             let limit = self.limits.max_list_rows;
             let trades = register::list(&self.store, subtree.as_deref(), state, limit).await?;
             Ok(RoutedListResponse {
@@ -415,17 +456,18 @@ impl Admin for AdminService {
         let result = async {
             let caller = principal(&request)?;
             let asked = request.get_ref();
-            let since = match asked.since.as_str() {
-                "" => None,
-                text => Some(audit::audit_since(text)?),
-            };
-            let listing = self.listing(&caller, "Admin/Audit", &asked.org).await?;
+            let query = self.audit_query(&caller, asked).await?;
             let filter = AuditFilter {
-                since: since.as_deref(),
-                subtree: listing.subtree.as_deref(),
-                group_events: listing.group_events,
+                since: query.since.as_deref(),
+                until: query.until.as_deref(),
+                subtree: query.subtree.as_deref(),
+                group_events: query.group_events,
+                org: query.branch_org.as_deref(),
+                actor: Some(asked.actor.as_str()).filter(|actor| !actor.is_empty()),
+                kind: Some(asked.kind.as_str()).filter(|kind| !kind.is_empty()),
+                newest_first: asked.newest_first,
             };
-            let events = audit::audit_events(&self.store, &filter, self.limits.max_list_rows).await?;
+            let events = audit::audit_events(&self.store, &filter, query.limit).await?;
             Ok(AuditResponse {
                 events: events.into_iter().map(event_to_wire).collect(),
             })

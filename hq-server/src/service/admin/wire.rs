@@ -2,8 +2,10 @@
 
 use crate::health::{assess, BranchSignals, HealthThresholds};
 use crate::store::ingest::quarantine;
+use crate::store::registry::template_rollout::{BranchRollout, TemplateSummary};
 use crate::store::registry::{audit, status, tree};
 use crate::store::trade::register;
+use branchline_proto::v1 as wire;
 use branchline_proto::v1::{
     AppliedTemplate, AuditEvent, Branch, BranchStatus, ListOrgsResponse, Org, QuarantinedEntry, RoutedTrade,
 };
@@ -59,6 +61,7 @@ pub(super) fn quarantined_to_wire(entry: quarantine::QuarantinedEntry) -> Quaran
         reason: entry.reason,
         created_at: entry.created_at,
         summary: entry.summary,
+        content: entry.content,
     }
 }
 
@@ -73,6 +76,7 @@ pub(super) fn trade_to_wire(trade: register::RoutedTrade) -> RoutedTrade {
         target_number: trade.target_number.unwrap_or_default(),
         reason: trade.reason,
         updated_at: trade.updated_at,
+        routed_at: trade.routed_at,
     }
 }
 
@@ -111,5 +115,29 @@ pub(super) fn tree_to_wire(tree: tree::OrgTree) -> ListOrgsResponse {
                 revoked: branch.revoked,
             })
             .collect(),
+    }
+}
+
+pub(super) fn template_to_wire(template: TemplateSummary) -> wire::TemplateSummary {
+    wire::TemplateSummary {
+        name: template.name,
+        version: template.version,
+        kinds: template.kinds,
+        records: template.n_records,
+        created_at: template.created_at,
+        rollout: template.rollout.into_iter().map(rollout_to_wire).collect(),
+    }
+}
+
+fn rollout_to_wire(rollout: BranchRollout) -> wire::TemplateRollout {
+    wire::TemplateRollout {
+        applied: rollout.applied(),
+        branch: rollout.branch,
+        org: rollout.org,
+        version: rollout.version,
+        inbox_seq: rollout.inbox_seq,
+        queued_at: rollout.queued_at,
+        applied_version: rollout.applied_version,
+        branch_inbox_seq: rollout.branch_inbox_seq,
     }
 }

@@ -37,22 +37,27 @@ pub struct QuarantinedEntry {
     pub reason: String,
     pub created_at: String,
     pub summary: String,
+    /// The entry's body as stored: its JSON text, empty when it was malformed on arrival.
+    pub content: String,
 }
 
-/// Entries still waiting in quarantine, oldest first, at most `limit`.
+/// Entries still waiting in quarantine, of the branches of `subtree` (any for `None`), only
+/// entry `id` if given, oldest first, at most `limit`.
 pub async fn list(
     store: &Store,
     subtree: Option<&str>,
+    id: Option<u64>,
     limit: u32,
 ) -> Result<Vec<QuarantinedEntry>, StoreError> {
     let rows = query(
-        "SELECT q.id, b.code, q.epoch, q.seq, q.reason, q.created_at, q.summary \
+        "SELECT q.id, b.code, q.epoch, q.seq, q.reason, q.created_at, q.summary, q.body \
          FROM quarantine q JOIN branch b ON b.id = q.branch_id \
          WHERE q.resolved_at IS NULL AND ($2 = '' OR b.org = $2 OR b.org LIKE $2 || '.%') \
-         ORDER BY q.id LIMIT $1",
+         AND ($3 = 0 OR q.id = $3) ORDER BY q.id LIMIT $1",
     )
     .bind(i64::from(limit))
     .bind(subtree.unwrap_or(""))
+    .bind(id.map(to_i64).transpose()?.unwrap_or(0))
     .fetch_all(store.pool())
     .await?;
     let mut entries = Vec::with_capacity(rows.len());
@@ -65,6 +70,7 @@ pub async fn list(
             reason: row.try_get(4)?,
             created_at: row.try_get(5)?,
             summary: row.try_get(6)?,
+            content: row.try_get(7)?,
         });
     }
     Ok(entries)

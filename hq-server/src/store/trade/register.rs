@@ -180,6 +180,9 @@ pub(super) async fn record_rejection(
     audit(connection, sender.actor(), "routed document rejected", &detail).await
 }
 
+/// Every state a routed trade can be in, in the order a trade passes them.
+pub const TRADE_STATES: [&str; 5] = ["queued", "quarantined", "linked", "confirmed", "rejected"];
+
 /// One routed trade document as HQ tracks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutedTrade {
@@ -196,6 +199,8 @@ pub struct RoutedTrade {
     pub target_number: Option<String>,
     pub reason: String,
     pub updated_at: String,
+    /// When HQ first routed (or quarantined) it.
+    pub routed_at: String,
 }
 
 /// Routed trades, newest last, in `state` (any for `None`), from or to a branch of `subtree`
@@ -208,7 +213,7 @@ pub async fn list(
 ) -> Result<Vec<RoutedTrade>, StoreError> {
     let rows = query(
         "SELECT s.code, r.source_number, t.code, r.doc_type, r.state, r.inbox_seq, r.target_number, r.reason, \
-                r.updated_at \
+                r.updated_at, r.created_at \
          FROM routed r JOIN branch s ON s.id = r.source_branch_id LEFT JOIN branch t ON t.id = r.target_branch_id \
          WHERE ($1 = '' OR r.state = $1) \
            AND ($3 = '' OR s.org = $3 OR s.org LIKE $3 || '.%' OR t.org = $3 OR t.org LIKE $3 || '.%') \
@@ -232,6 +237,7 @@ pub async fn list(
             target_number: row.try_get(6)?,
             reason: row.try_get(7)?,
             updated_at: row.try_get(8)?,
+            routed_at: row.try_get(9)?,
         });
     }
     Ok(trades)
