@@ -5,7 +5,7 @@
 use crate::config::{ConfigError, Limits, ServeConfig, TlsConfig, TlsPem};
 use crate::console::api::Api;
 use crate::console::listen::{tls_acceptor, ConsoleTlsError};
-use crate::console::Console;
+use crate::console::state::Console;
 use crate::health::HealthThresholds;
 
 use crate::service::account::AccountService;

@@ -7,8 +7,8 @@
 use super::super::ctx::Ctx;
 use super::super::error::ConsoleError;
 use super::super::layout::Nav;
-use super::super::Console;
 use super::report_view::{self, Figures, ReportParams};
+use crate::console::state::Console;
 use axum::extract::RawQuery;
 use axum::routing::get;
 use axum::Router;

@@ -10,10 +10,10 @@
 use super::super::ctx::Ctx;
 use super::super::error::ConsoleError;
 use super::super::layout::Nav;
-use super::super::Console;
 use super::report_files;
 use super::report_view::{self, Figures, ReportParams};
-use super::sales_charts;
+use super::sales_charts::{self, rank_label};
+use crate::console::state::Console;
 use axum::extract::RawQuery;
 use axum::response::Response;
 use axum::routing::get;
@@ -197,14 +197,6 @@ fn form(ctx: &Ctx, ask: &SalesAsk) -> Markup {
             }
             button type="submit" id="run" { (lang.t("查询", "Run report")) }
         }
-    }
-}
-
-pub(super) fn rank_label(lang: super::super::i18n::Lang, key: &str) -> &'static str {
-    match key {
-        "customer" => lang.t("客户", "customer"),
-        "org" => lang.t("组织机构", "organization"),
-        _ => lang.t("商品", "product"),
     }
 }
 

@@ -6,7 +6,6 @@
 
 use super::super::charts::chart;
 use super::super::i18n::Lang;
-use super::sales::rank_label;
 use branchline_proto::v1::{ReportResponse, ReportRow};
 use branchline_shared::org_parent;
 use maud::Markup;
@@ -152,4 +151,13 @@ pub(super) fn target_completion(lang: Lang, targets: &ReportResponse) -> Markup 
         }),
     );
     chart("chart-targets", option)
+}
+
+/// What a ranking ranks, as the form and the chart name it.
+pub(super) fn rank_label(lang: crate::console::i18n::Lang, key: &str) -> &'static str {
+    match key {
+        "customer" => lang.t("客户", "customer"),
+        "org" => lang.t("组织机构", "organization"),
+        _ => lang.t("商品", "product"),
+    }
 }
