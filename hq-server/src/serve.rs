@@ -5,7 +5,7 @@
 use crate::config::{ConfigError, Limits, ServeConfig, TlsConfig, TlsPem};
 use crate::console::api::Api;
 use crate::console::listen::{tls_acceptor, ConsoleTlsError};
-use crate::console::Console;
+use crate::console::state::Console;
 use crate::health::HealthThresholds;
 
 use crate::service::account::AccountService;
@@ -211,7 +211,8 @@ fn spawn_console(
 ) -> Result<tokio::task::JoinHandle<()>, ServeError> {
     let acceptor = tls.map(tls_acceptor).transpose()?;
     let console = Console::new(services.console_api(refusals, limits), limits, acceptor.is_some());
-    Ok(tokio::spawn(console.serve(
+    Ok(tokio::spawn(crate::console::app::serve(
+        console,
         listener,
         acceptor,
         until_stopped(stopped),

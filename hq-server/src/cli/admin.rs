@@ -5,7 +5,7 @@ use super::bundle_import::import_bundles;
 use super::client::{account_client, admin_client, refused, Client};
 use super::credentials::HqArgs;
 use super::org::{run_branch, run_org, BranchCommand, OrgCommand};
-use super::output::{empty_as_null, or_dash, print_table, Format};
+use super::output::{print_table, Format};
 use super::status::print_status;
 use super::template::{run_template, run_trade, TemplateCommand, TradeCommand};
 use super::user::{run_user, UserCommand};

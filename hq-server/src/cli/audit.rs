@@ -3,7 +3,7 @@
 //! anything is sent).
 
 use super::client::{refused, Client};
-use super::output::{print_table, Format};
+use super::output::{empty_as_null, or_dash, print_table, Format};
 use crate::store::registry::audit::{audit_actor, audit_kind, audit_time};
 use branchline_proto::v1::{AuditEvent, AuditRequest};
 use serde_json::json;
@@ -76,13 +76,10 @@ fn print_audit(events: &[AuditEvent], format: Format) {
             let events: Vec<_> = events
                 .iter()
                 .map(|event| {
-                    let org = match event.org.as_str() {
-                        "" => serde_json::Value::Null,
-                        org => json!(org),
-                    };
                     json!({
                         "id": event.id, "at": event.at, "actor": event.actor,
-                        "action": event.action, "detail": event.detail, "org": org,
+                        "action": event.action, "detail": event.detail,
+                        "org": empty_as_null(&event.org),
                     })
                 })
                 .collect();
@@ -92,11 +89,10 @@ fn print_audit(events: &[AuditEvent], format: Format) {
             let rows: Vec<Vec<String>> = events
                 .iter()
                 .map(|event| {
-                    let org = if event.org.is_empty() { "-" } else { &event.org };
                     vec![
                         event.at.clone(),
                         event.actor.clone(),
-                        org.to_owned(),
+                        or_dash(&event.org),
                         event.action.clone(),
                         event.detail.clone(),
                     ]

@@ -15,7 +15,7 @@ use super::super::error::ConsoleError;
 use super::super::i18n::Lang;
 use super::super::layout::Nav;
 use super::super::words;
-use super::super::Console;
+use crate::console::state::Console;
 use crate::people::role::Role;
 use axum::extract::{Multipart, Query};
 use axum::response::Redirect;

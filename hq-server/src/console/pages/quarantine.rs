@@ -2,13 +2,13 @@
 
 use super::super::ctx::Ctx;
 use super::super::layout::Nav;
-use super::super::Console;
+use crate::console::state::Console;
 use axum::routing::get;
 use axum::Router;
 
 pub(super) fn routes() -> Router<Console> {
     Router::new().route(
         Nav::Quarantine.path(),
-        get(|ctx: Ctx| async move { super::pending(&ctx, Nav::Quarantine) }),
+        get(|ctx: Ctx| async move { super::pending::pending(&ctx, Nav::Quarantine) }),
     )
 }

@@ -14,7 +14,7 @@ use super::super::ctx::{CsrfForm, Ctx};
 use super::super::error::ConsoleError;
 use super::super::i18n::Lang;
 use super::super::layout::Nav;
-use super::super::Console;
+use crate::console::state::Console;
 use crate::people::role::Role;
 use axum::extract::Query;
 use axum::http::header;

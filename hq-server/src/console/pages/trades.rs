@@ -2,13 +2,13 @@
 
 use super::super::ctx::Ctx;
 use super::super::layout::Nav;
-use super::super::Console;
+use crate::console::state::Console;
 use axum::routing::get;
 use axum::Router;
 
 pub(super) fn routes() -> Router<Console> {
     Router::new().route(
         Nav::Trades.path(),
-        get(|ctx: Ctx| async move { super::pending(&ctx, Nav::Trades) }),
+        get(|ctx: Ctx| async move { super::pending::pending(&ctx, Nav::Trades) }),
     )
 }
