@@ -5,7 +5,7 @@
 //! regional admin an organization outside it: each a 403 page with HQ's message, HQ unchanged.
 //! A password form without its CSRF field is refused. Every page is screenshotted.
 
-use crate::console_orgs::{assert_csrf_refused, console_with_admin, drop_csrf, open, snapshot};
+use crate::console_orgs::{assert_csrf_refused, console_with_admin, drop_csrf, open, snapshot, wait_text};
 use branchline_proto::v1::WhoAmIRequest;
 use branchline_tests::browser::{browser_available, Browser};
 use branchline_tests::hq::HqHandle;
@@ -19,7 +19,7 @@ async fn add_account(hq: &HqHandle, browser: &Browser, name: &str, role: &str, o
     browser.fill("#user-role", role).await.unwrap();
     browser.fill("#user-org", org).await.unwrap();
     browser.click("#add-user-submit").await.unwrap();
-    let notice = browser.text("#notice").await.unwrap();
+    let notice = wait_text(browser, "#notice", "已添加").await;
     assert!(notice.contains(name), "{notice}");
     let row = format!("tr[data-user='{name}']");
     browser
@@ -30,19 +30,20 @@ async fn add_account(hq: &HqHandle, browser: &Browser, name: &str, role: &str, o
         .click(&format!("{row} button.set-password"))
         .await
         .unwrap();
-    let notice = browser.text("#notice").await.unwrap();
+    let notice = wait_text(browser, "#notice", "密码已设置").await;
     assert!(notice.contains(name), "{notice}");
     let password = browser.text(&format!("{row} td.password")).await.unwrap();
     assert_eq!(password, "已设置");
 }
 
-/// Clicks `button_css` of `name`'s row, accepting the confirm its form asks.
-async fn confirm_click(browser: &Browser, name: &str, button_css: &str) {
+/// Clicks `button_css` of `name`'s row, accepting the confirm its form asks; the answer's
+/// notice holds `done`.
+async fn confirm_click(browser: &Browser, name: &str, button_css: &str, done: &str) {
     let css = format!("tr[data-user='{name}'] {button_css}");
     let button = browser.client().find(Locator::Css(&css)).await.unwrap();
     button.click().await.unwrap();
     browser.client().accept_alert().await.unwrap();
-    let notice = browser.text("#notice").await.unwrap();
+    let notice = wait_text(browser, "#notice", done).await;
     assert!(notice.contains(name), "{notice}");
 }
 
@@ -72,7 +73,7 @@ async fn manage_accounts(hq: &HqHandle, browser: &Browser) {
         .unwrap();
     assert_eq!(tokens, "1");
 
-    confirm_click(browser, "sz-operator", "button.revoke-tokens").await;
+    confirm_click(browser, "sz-operator", "button.revoke-tokens", "令牌已吊销").await;
     let refused = account_client(hq.url(), &token)
         .await
         .who_am_i(WhoAmIRequest {})
@@ -80,7 +81,7 @@ async fn manage_accounts(hq: &HqHandle, browser: &Browser) {
         .unwrap_err();
     assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{refused:?}");
 
-    confirm_click(browser, "sz-admin", "button.disable").await;
+    confirm_click(browser, "sz-admin", "button.disable", "已停用").await;
     let state = browser.text("tr[data-user='sz-admin'] .state").await.unwrap();
     assert_eq!(state, "已停用");
     browser.screenshot("accounts-disabled").await.unwrap();
@@ -90,6 +91,7 @@ async fn manage_accounts(hq: &HqHandle, browser: &Browser) {
         .click("tr[data-user='sz-admin'] button.enable")
         .await
         .unwrap();
+    wait_text(browser, "#notice", "已启用").await;
     let state = browser.text("tr[data-user='sz-admin'] .state").await.unwrap();
     assert_eq!(state, "可用");
 
@@ -112,9 +114,9 @@ async fn manage_accounts(hq: &HqHandle, browser: &Browser) {
 
 /// The page's 403: its heading, HQ's message containing `needle`, and HQ unchanged.
 async fn assert_refused(hq: &HqHandle, browser: &Browser, needle: &str, before: &StoreSnapshot) {
-    assert_eq!(browser.text("h1").await.unwrap(), "无权限");
     let error = browser.text("#error").await.unwrap();
     assert!(error.contains(needle), "{needle} in {error:?}");
+    assert_eq!(browser.text("h1").await.unwrap(), "无权限");
     assert_eq!(before, &snapshot(hq).await, "a refusal changed HQ");
 }
 

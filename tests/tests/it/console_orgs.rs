@@ -36,6 +36,23 @@ pub(crate) async fn open(browser: &Browser, hq: &HqHandle, path: &str) {
         .unwrap();
 }
 
+/// The text of the first element matching `css` once it contains `needle`: after a click that
+/// loads another page, the old page may still be the one shown for a moment.
+pub(crate) async fn wait_text(browser: &Browser, css: &str, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let texts = browser.texts(css).await.unwrap_or_default();
+        if let Some(text) = texts.first().filter(|text| text.contains(needle)) {
+            return text.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "`{css}` never showed {needle:?}: {texts:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 pub(crate) async fn snapshot(hq: &HqHandle) -> StoreSnapshot {
     store_snapshot(hq.url(), hq.db_url()).await.unwrap()
 }
@@ -228,11 +245,12 @@ async fn set_target(hq: &HqHandle, browser: &Browser) {
 async fn in_english(hq: &HqHandle, browser: &Browser) {
     open(browser, hq, "/orgs").await;
     browser.click("#lang-switch").await.unwrap();
-    assert_eq!(browser.text("h1").await.unwrap(), "Organizations and branches");
+    wait_text(browser, "h1", "Organizations and branches").await;
     let state = browser.text("[data-branch='SZ'] .state").await.unwrap();
     assert_eq!(state, "token revoked");
     browser.screenshot("orgs-english").await.unwrap();
     browser.click("#lang-switch").await.unwrap();
+    wait_text(browser, "h1", "组织机构与分支机构").await;
 }
 
 /// Removes every hidden CSRF input of the form in `form_css` (in the page itself, as a forged
