@@ -194,7 +194,7 @@ fn heading(view: &View<'_>, column: Column) -> Markup {
     } else {
         column.first_dir()
     };
-    let aria = sorted.then(|| match view.dir {
+    let aria = sorted.then_some(match view.dir {
         Dir::Asc => "ascending",
         Dir::Desc => "descending",
     });
