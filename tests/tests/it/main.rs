@@ -30,6 +30,7 @@ mod browser_harness;
 mod bundle_large;
 mod cli_inputs;
 mod console_accounts;
+mod console_board;
 mod console_login;
 mod console_orgs;
 mod console_session;

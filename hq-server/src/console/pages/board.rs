@@ -213,29 +213,31 @@ fn heading(view: &View<'_>, column: Column) -> Markup {
 fn table(view: &View<'_>, branches: &[BranchStatus], now: DateTime<Utc>) -> Markup {
     let lang = view.lang;
     html! {
-        table.grid.board id="branches" {
-            thead {
-                tr {
-                    @for column in Column::ALL {
-                        (heading(view, column))
+        div.board-scroll {
+            table.grid.board id="branches" {
+                thead {
+                    tr {
+                        @for column in Column::ALL {
+                            (heading(view, column))
+                        }
                     }
                 }
-            }
-            tbody {
-                @for branch in branches {
-                    tr data-branch=(branch.branch) data-health=(branch.health) {
-                        td.code { (branch.branch) }
-                        td { (branch.name) }
-                        td.code { (branch.org) }
-                        td.health { (health_cell(lang, branch)) }
-                        td.time { (time_cell(lang, &branch.last_contact)) }
-                        td.freshness { (age_text(lang, &branch.received_at, now)) }
-                        td.num { (branch.backlog) }
-                        td.num { (branch.backlog_documents) }
-                        td.num { (branch.quarantined) }
-                        td.num { (branch.conflicts) }
-                        td.templates { (or_dash(&templates_text(branch))) }
-                        td.agent { (or_dash(&branch.agent_version)) }
+                tbody {
+                    @for branch in branches {
+                        tr data-branch=(branch.branch) data-health=(branch.health) {
+                            td.code { (branch.branch) }
+                            td.name { (branch.name) }
+                            td.code { (branch.org) }
+                            td.health { (health_cell(lang, branch)) }
+                            td.time { (time_cell(lang, &branch.last_contact)) }
+                            td.freshness { (age_text(lang, &branch.received_at, now)) }
+                            td.num { (branch.backlog) }
+                            td.num { (branch.backlog_documents) }
+                            td.num { (branch.quarantined) }
+                            td.num { (branch.conflicts) }
+                            td.templates { (or_dash(&templates_text(branch))) }
+                            td.agent { (or_dash(&branch.agent_version)) }
+                        }
                     }
                 }
             }

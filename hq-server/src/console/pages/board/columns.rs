@@ -101,12 +101,12 @@ impl Column {
             Column::Health => lang.t("状态", "health"),
             Column::LastContact => lang.t("最后联系", "last contact"),
             Column::Freshness => lang.t("数据新鲜度", "freshness"),
-            Column::Backlog => lang.t("积压（条目）", "backlog (entries)"),
-            Column::Documents => lang.t("积压（单据）", "backlog (documents)"),
+            Column::Backlog => lang.t("积压（条目）", "backlog"),
+            Column::Documents => lang.t("积压（单据）", "documents"),
             Column::Quarantined => lang.w(words::QUARANTINE),
             Column::Conflicts => lang.t("冲突", "conflicts"),
-            Column::Templates => lang.t("已应用模板", "templates applied"),
-            Column::Agent => lang.t("传输代理版本", "agent version"),
+            Column::Templates => lang.t("已应用模板", "templates"),
+            Column::Agent => lang.t("传输代理版本", "agent"),
         }
     }
 
