@@ -193,7 +193,7 @@ async fn upload_a_bundle(browser: &Browser, group: &Group, console: &str) -> Res
 async fn viewer_is_refused_publishing(browser: &Browser, group: &Group, console: &str) -> Result<()> {
     browser.click("#logout").await?;
     browser.login(console, VIEWER, &password_of(VIEWER)).await?;
-    // The English switch of earlier is remembered by the browser: back to Chinese.
+    // The language switch is the browser's (a cookie), not the account's: back to Chinese.
     browser.goto(&format!("{console}/templates?lang=zh")).await?;
     browser.screenshot("console_templates_viewer").await?;
     assert_eq!(rollout_cell(browser, "ZH", ".state").await?, "已应用");

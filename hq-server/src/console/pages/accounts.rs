@@ -72,7 +72,7 @@ async fn page(ctx: &Ctx, notice: Option<Markup>) -> Result<Markup, ConsoleError>
 }
 
 fn done(text: String) -> Markup {
-    html! { div.notice id="notice" { (text) } }
+    html! { div.notice.result id="notice" { (text) } }
 }
 
 #[derive(Deserialize)]
@@ -169,7 +169,7 @@ async fn issue_token(ctx: Ctx, CsrfForm(form): CsrfForm<NameForm>) -> Result<Mar
         Lang::En => format!("Account {name}'s personal API token:"),
     };
     let notice = html! {
-        div.notice id="notice" {
+        div.notice.result id="notice" {
             p { (what) }
             p.secret id="token" { (token) }
             p.muted {
