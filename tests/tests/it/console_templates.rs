@@ -73,8 +73,8 @@ async fn console_templates_publish_rollout_export_and_bundles() -> Result<()> {
 async fn create_and_publish(browser: &Browser, group: &Group) -> Result<()> {
     browser.fill("#create-name", "base").await?;
     browser.click("#create-submit").await?;
-    browser.screenshot("console_templates_created").await?;
     let created = browser.text("#notice").await?;
+    browser.screenshot("console_templates_created").await?;
     ensure!(
         created.contains("模板 base 第 1 版已创建：14 条记录"),
         "{created}"
@@ -84,8 +84,8 @@ async fn create_and_publish(browser: &Browser, group: &Group) -> Result<()> {
     browser.fill("#publish-name", "base").await?;
     browser.click("input[name='to:001.003']").await?;
     browser.click("#publish-submit").await?;
-    browser.screenshot("console_templates_published").await?;
     assert_eq!(browser.text("#published-queued").await?, "ZH");
+    browser.screenshot("console_templates_published").await?;
     assert_eq!(browser.text("#published-already").await?, "无");
     assert_eq!(rollout_cell(browser, "ZH", ".state").await?, "排队中");
     assert_eq!(rollout_cell(browser, "ZH", ".applied-version").await?, "-");
@@ -154,6 +154,7 @@ async fn upload_a_bundle(browser: &Browser, group: &Group, console: &str) -> Res
         .node("ZH", &["bundle", "export", "--out", bundle.to_str().unwrap()])?
         .expect_ok();
     browser.click("#to-bundles").await?;
+    browser.text("#upload").await?; // the bundles page is shown
     browser.screenshot("console_bundles").await?;
     browser
         .client()
@@ -162,8 +163,8 @@ async fn upload_a_bundle(browser: &Browser, group: &Group, console: &str) -> Res
         .send_keys(bundle.to_str().unwrap())
         .await?;
     browser.click("#bundle-submit").await?;
-    browser.screenshot("console_bundles_imported").await?;
     assert_eq!(browser.text("tr.imported td.file").await?, "zh.bundle");
+    browser.screenshot("console_bundles_imported").await?;
     assert_eq!(browser.text("tr.imported td.applied").await?, "1");
     assert_eq!(browser.text("tr.imported td.quarantined").await?, "0");
     let zh = group
@@ -211,10 +212,11 @@ async fn viewer_is_refused_publishing(browser: &Browser, group: &Group, console:
         form.appendChild(button); document.querySelector('main').appendChild(form);";
     browser.client().execute(forge, Vec::new()).await?;
     browser.click("#forged-publish").await?;
-    browser.screenshot("console_templates_viewer_refused").await?;
-    assert_eq!(browser.text("h1").await?, "无权限");
+    // The refusal's message first: it is only on the answer page (the old page has an h1 too).
     let refusal = browser.text("#error").await?;
     ensure!(refusal.contains("Admin/PublishTemplate"), "{refusal}");
+    assert_eq!(browser.text("h1").await?, "无权限");
+    browser.screenshot("console_templates_viewer_refused").await?;
     let rollout: Value = serde_json::from_str(
         &group
             .admin(&["template", "rollout", "base", "--format", "json"])?

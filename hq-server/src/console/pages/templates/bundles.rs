@@ -74,7 +74,7 @@ fn page(ctx: &Ctx, answer: Option<Markup>) -> Markup {
                 }
                 button id="bundle-submit" type="submit" { (lang.t("导入", "Import")) }
             }
-            p { a href=(Nav::Templates.path()) { (lang.t("返回", "Back to ")) (lang.w(words::TEMPLATE)) } }
+            p { a href=(Nav::Templates.path()) { (lang.t("返回", "Back to ")) (lang.w(Nav::Templates.word())) } }
         }
     };
     ctx.page(Nav::Templates, title(lang), body)
@@ -171,7 +171,7 @@ fn answer(lang: Lang, imported: &[Imported], refused: Option<(&ConsoleError, usi
                 thead {
                     tr {
                         th { (lang.t("文件", "File")) }
-                        th { (lang.w(words::BRANCH)) }
+                        th { (lang.t(words::BRANCH.0, "Branch")) }
                         th.num { (lang.t("纪元", "Epoch")) }
                         th { (lang.t("序号", "Seq")) }
                         th.num { (lang.t("已应用", "Applied")) }
@@ -207,7 +207,7 @@ fn answer(lang: Lang, imported: &[Imported], refused: Option<(&ConsoleError, usi
                 div.notice id="notice" {
                     (match lang {
                         Lang::Zh => format!("{} 个文件已导入。", imported.len()),
-                        Lang::En => format!("{} files imported.", imported.len()),
+                        Lang::En => format!("Files imported: {}.", imported.len()),
                     })
                 }
             }

@@ -60,7 +60,7 @@ pub(super) fn publish(ctx: &Ctx, templates: &[TemplateSummary], orgs: &[Org]) ->
     let lang = ctx.lang;
     html! {
         section.panel id="publish" {
-            h2 { (lang.w(words::PUBLISH)) }
+            h2 { (lang.t(words::PUBLISH.0, "Publish")) }
             p.muted {
                 (lang.t(
                     "把模板的最新版本放进所选组织机构子树中每个分支机构的 inbox；已排过这一版的分支机构不再重复排队。分支机构的传输代理下次拉取时应用它。",
@@ -73,7 +73,7 @@ pub(super) fn publish(ctx: &Ctx, templates: &[TemplateSummary], orgs: &[Org]) ->
                 form.stacked method="post" action="/templates/publish" {
                     (ctx.csrf_field())
                     label {
-                        (lang.w(words::TEMPLATE))
+                        (lang.t(words::TEMPLATE.0, "Template"))
                         select id="publish-name" name="name" {
                             @for template in templates {
                                 option value=(template.name) {
@@ -85,7 +85,7 @@ pub(super) fn publish(ctx: &Ctx, templates: &[TemplateSummary], orgs: &[Org]) ->
                     fieldset.org-checklist id="publish-orgs" {
                         legend { (lang.t("发放到（各含其整个子树）", "Publish to (each with its whole subtree)")) }
                         @for org in orgs {
-                            label.check class={ "depth-" (depth(&org.code)) } {
+                            label.check.(depth_class(&org.code)) {
                                 input name={ (TO_FIELD_PREFIX) (org.code) } type="checkbox" value="on";
                                 span.org-code { (org.code) } " " (org.name)
                             }
@@ -102,7 +102,7 @@ pub(super) fn publish(ctx: &Ctx, templates: &[TemplateSummary], orgs: &[Org]) ->
     }
 }
 
-/// How deep `code` lies in the tree (0 for a top-level organization), as far as the page indents.
-fn depth(code: &str) -> usize {
-    code.matches('.').count().min(DEPTH_SHOWN_MAX)
+/// The class indenting `code` by its depth in the tree (`depth-0` for a top-level organization).
+fn depth_class(code: &str) -> String {
+    format!("depth-{}", code.matches('.').count().min(DEPTH_SHOWN_MAX))
 }

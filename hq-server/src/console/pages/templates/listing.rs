@@ -47,7 +47,7 @@ pub(super) fn templates_table(ctx: &Ctx, templates: &[TemplateSummary]) -> Marku
                 table.grid {
                     thead {
                         tr {
-                            th { (lang.w(words::TEMPLATE)) }
+                            th { (lang.t(words::TEMPLATE.0, "Template")) }
                             th.num { (lang.t("最新版本", "Newest version")) }
                             th { (lang.t("种类", "Kinds")) }
                             th.num { (lang.t("记录数", "Records")) }
@@ -114,8 +114,8 @@ pub(super) fn rollout_table(lang: Lang, template: &TemplateSummary) -> Markup {
                 table.grid {
                     thead {
                         tr {
-                            th { (lang.w(words::BRANCH)) }
-                            th { (lang.w(words::ORG)) }
+                            th { (lang.t(words::BRANCH.0, "Branch")) }
+                            th { (lang.t(words::ORG.0, "Organization")) }
                             th.num { (lang.t("已发放版本", "Version queued")) }
                             th { (lang.t("状态", "State")) }
                             th.num { (lang.t("已应用版本", "Version applied")) }
