@@ -30,6 +30,7 @@ mod browser_harness;
 mod bundle_large;
 mod cli_inputs;
 mod console_login;
+mod console_reports;
 mod console_session;
 mod date_range;
 mod deploy_scripts;
