@@ -33,6 +33,7 @@ mod console_accounts;
 mod console_board;
 mod console_login;
 mod console_orgs;
+mod console_reports;
 mod console_session;
 mod console_templates;
 mod date_range;

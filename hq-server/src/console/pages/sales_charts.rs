@@ -84,6 +84,7 @@ pub(super) fn by_org(lang: Lang, by_org: &ReportResponse) -> Markup {
     let option = merge(
         frame(lang.t("各组织销售", "By organization"), rows.is_empty(), lang),
         json!({
+            "grid": {"left": 70, "right": 50, "top": 60, "bottom": 100},
             "xAxis": {"type": "category", "data": labels, "axisLabel": {"rotate": 30}},
             "yAxis": {"type": "value"},
             "series": [
@@ -106,12 +107,10 @@ pub(super) fn ranking(lang: Lang, key: &str, ranking: &ReportResponse) -> Markup
         };
         format!("{}. {name}", row.rank)
     };
-    let title = format!(
-        "{} {} {}",
-        lang.t("销售排行（按", "Top sellers (by"),
-        rank_label(lang, key),
-        lang.t("）", ")")
-    );
+    let title = match lang {
+        Lang::Zh => format!("销售排行（按{}）", rank_label(lang, key)),
+        Lang::En => format!("Top sellers (by {})", rank_label(lang, key)),
+    };
     let option = merge(
         frame(&title, rows.is_empty(), lang),
         json!({
@@ -137,6 +136,7 @@ pub(super) fn target_completion(lang: Lang, targets: &ReportResponse) -> Markup 
     let option = merge(
         frame(lang.t("目标完成率", "Target completion"), rows.is_empty(), lang),
         json!({
+            "grid": {"left": 70, "right": 60, "top": 60, "bottom": 100},
             "xAxis": {"type": "category", "data": labels, "axisLabel": {"rotate": 30}},
             "yAxis": [
                 {"type": "value", "name": lang.t("金额", "amount")},
