@@ -29,6 +29,7 @@ mod branch_counterparts;
 mod browser_harness;
 mod bundle_large;
 mod cli_inputs;
+mod console_ops;
 mod date_range;
 mod deploy_scripts;
 mod document_size;
