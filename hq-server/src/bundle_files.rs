@@ -21,22 +21,30 @@ pub struct BadBundleFile {
     pub source: ContainerError,
 }
 
-/// Where a bundle file belongs in the order of upload.
+/// What a bundle file's header says it holds, which is where it belongs in the order of upload.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct BundleOrder {
-    source: String,
-    epoch: u64,
-    first_seq: u64,
-    last_seq: u64,
+pub struct BundleRange {
+    /// The branch whose outbox it is.
+    pub source: String,
+    pub epoch: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
 }
 
-fn bundle_order(file: &BundleFile) -> Result<BundleOrder, BadBundleFile> {
+/// A checked bundle file and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderedBundle {
+    pub range: BundleRange,
+    pub file: BundleFile,
+}
+
+fn bundle_range(file: &BundleFile) -> Result<BundleRange, BadBundleFile> {
     let (header, _lines) =
         decode_container(&file.bytes, ContainerKind::Bundle).map_err(|source| BadBundleFile {
             name: file.name.clone(),
             source,
         })?;
-    Ok(BundleOrder {
+    Ok(BundleRange {
         source: header.source,
         epoch: header.epoch.unwrap_or(0),
         first_seq: header.first_seq.unwrap_or(0),
@@ -46,13 +54,16 @@ fn bundle_order(file: &BundleFile) -> Result<BundleOrder, BadBundleFile> {
 
 /// `files` in the order to upload them, once every one is a whole bundle; the first that is
 /// not is refused, naming it.
-pub fn in_upload_order(files: Vec<BundleFile>) -> Result<Vec<BundleFile>, BadBundleFile> {
+pub fn in_upload_order(files: Vec<BundleFile>) -> Result<Vec<OrderedBundle>, BadBundleFile> {
     let mut ordered = Vec::with_capacity(files.len());
     for file in files {
-        ordered.push((bundle_order(&file)?, file));
+        ordered.push(OrderedBundle {
+            range: bundle_range(&file)?,
+            file,
+        });
     }
-    ordered.sort_by(|(left, _), (right, _)| left.cmp(right));
-    Ok(ordered.into_iter().map(|(_, file)| file).collect())
+    ordered.sort_by(|left, right| left.range.cmp(&right.range));
+    Ok(ordered)
 }
 
 #[cfg(test)]
@@ -89,7 +100,7 @@ mod tests {
         let names: Vec<String> = in_upload_order(files)
             .unwrap()
             .into_iter()
-            .map(|file| file.name)
+            .map(|ordered| ordered.file.name)
             .collect();
         assert_eq!(names, ["c.bundle", "b.bundle", "a.bundle"]);
     }

@@ -2,6 +2,7 @@
 //! (`BRANCHLINE_ADMIN_TOKEN`, `BRANCHLINE_DB`), command-line overrides, then `validate()`.
 
 use crate::health::HealthThresholds;
+use crate::tls::{TlsConfig, TlsFileError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -27,12 +28,8 @@ pub enum ConfigError {
     ZeroLimit { name: &'static str },
     #[error(transparent)]
     Health(#[from] crate::health::HealthConfigError),
-    #[error("tls.{field}: cannot read {path}: {source}")]
-    TlsFile {
-        field: &'static str,
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Tls(#[from] TlsFileError),
 }
 
 const ADMIN_TOKEN_MIN_CHARS: usize = 8;
@@ -95,47 +92,6 @@ pub struct ServeConfig {
 
 fn default_admin_token_source() -> &'static str {
     "admin_token"
-}
-
-/// `[tls]`: PEM files. With `client_ca`, every branch must present a client certificate signed
-/// by that CA that names its branch code as a subjectAltName DNS name or, failing that, as its
-/// subject CN (mutual TLS).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsConfig {
-    pub cert: std::path::PathBuf,
-    pub key: std::path::PathBuf,
-    #[serde(default)]
-    pub client_ca: Option<std::path::PathBuf>,
-}
-
-/// The PEM contents of a [`TlsConfig`], read once at start.
-#[derive(Clone)]
-pub struct TlsPem {
-    pub cert: Vec<u8>,
-    pub key: Vec<u8>,
-    pub client_ca: Option<Vec<u8>>,
-}
-
-impl TlsConfig {
-    pub fn read(&self) -> Result<TlsPem, ConfigError> {
-        let read = |field: &'static str, path: &Path| {
-            std::fs::read(path).map_err(|source| ConfigError::TlsFile {
-                field,
-                path: path.display().to_string(),
-                source,
-            })
-        };
-        Ok(TlsPem {
-            cert: read("cert", &self.cert)?,
-            key: read("key", &self.key)?,
-            client_ca: self
-                .client_ca
-                .as_deref()
-                .map(|path| read("client_ca", path))
-                .transpose()?,
-        })
-    }
 }
 
 /// Bounds on everything that grows.
@@ -502,23 +458,5 @@ mod tests {
             .to_string()
             .contains("max_concurrent_streams"));
         assert!(toml::from_str::<ServeConfig>("[tls]\ncert = \"a\"\nkey = \"b\"\nca = \"c\"\n").is_err());
-    }
-
-    #[test]
-    fn health_thresholds_parse_and_are_validated_with_the_rest() {
-        let text = "admin_token = \"0123456789\"\n[health]\nred_silence_seconds = 60\n";
-        let config: ServeConfig = toml::from_str(text).unwrap();
-        assert_eq!(
-            (
-                config.health.amber_silence_seconds,
-                config.health.red_silence_seconds
-            ),
-            (900, 60)
-        );
-        assert_eq!(
-            config.validate().unwrap_err().to_string(),
-            "health.amber_silence_seconds (900) must not exceed health.red_silence_seconds (60)"
-        );
-        assert_eq!(ServeConfig::default().health, HealthThresholds::default());
     }
 }

@@ -20,3 +20,4 @@ pub mod rate;
 pub mod serve;
 pub mod service;
 pub mod store;
+pub mod tls;

@@ -2,11 +2,12 @@
 //! service and server reflection — over one store, until the shutdown future completes; over
 //! TLS (rustls) when `[tls]` is configured, with mutual TLS when it names a `client_ca`.
 
-use crate::config::{ConfigError, Limits, ServeConfig, TlsConfig, TlsPem};
+use crate::config::{ConfigError, Limits, ServeConfig};
 use crate::console::api::Api;
 use crate::console::listen::{tls_acceptor, ConsoleTlsError};
-use crate::console::Console;
+use crate::console::state::Console;
 use crate::health::HealthThresholds;
+use crate::tls::{TlsConfig, TlsPem};
 
 use crate::service::account::AccountService;
 use crate::service::admin::AdminService;
@@ -52,7 +53,12 @@ impl Hq {
     /// Validates `config` and opens (and migrates) the store.
     pub async fn open(config: ServeConfig) -> Result<Hq, ServeError> {
         config.validate()?;
-        let tls = config.tls.as_ref().map(TlsConfig::read).transpose()?;
+        let tls = config
+            .tls
+            .as_ref()
+            .map(TlsConfig::read)
+            .transpose()
+            .map_err(ConfigError::from)?;
         let store = Store::open(&config.db, config.limits.db_max_connections)
             .await?
             .with_rollup_fold_batches(config.limits.rollup_fold_batches);
@@ -211,7 +217,8 @@ fn spawn_console(
 ) -> Result<tokio::task::JoinHandle<()>, ServeError> {
     let acceptor = tls.map(tls_acceptor).transpose()?;
     let console = Console::new(services.console_api(refusals, limits), limits, acceptor.is_some());
-    Ok(tokio::spawn(console.serve(
+    Ok(tokio::spawn(crate::console::app::serve(
+        console,
         listener,
         acceptor,
         until_stopped(stopped),

@@ -48,7 +48,11 @@ pub async fn launch_group(label: &str) -> Result<Group> {
 
 /// `launch_group` with HQ on `store`.
 pub async fn launch_group_on(store: HqStoreKind, label: &str) -> Result<Group> {
-    let hq = launch_hq(store).await;
+    group_at(launch_hq(store).await, label).await
+}
+
+/// The group registered at a running `hq` (one serving its console, say).
+pub async fn group_at(hq: HqHandle, label: &str) -> Result<Group> {
     let dir = TempDir::new(label)?;
     hq.add_org("001", "集团").await?;
     hq.add_org("001.001", "深圳").await?;

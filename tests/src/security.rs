@@ -14,8 +14,9 @@ use branchline_proto::v1::{
 };
 use branchline_proto::PROTOCOL_VERSION;
 use hq_server::cli::client::Authorization;
-use hq_server::config::{ServeConfig, TlsConfig};
+use hq_server::config::ServeConfig;
 use hq_server::serve::Hq;
+use hq_server::tls::TlsConfig;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;

@@ -2,7 +2,7 @@
 //! whole and put in sequence order (`bundle_files`), then uploaded one by one.
 
 use super::client::{refused, Client};
-use crate::bundle_files::{in_upload_order, BundleFile};
+use crate::bundle_files::{in_upload_order, BundleFile, OrderedBundle};
 use anyhow::Context;
 use branchline_proto::v1::BundleUpload;
 use std::path::PathBuf;
@@ -17,7 +17,7 @@ pub(super) async fn import_bundles(client: &mut Client, files: &[PathBuf]) -> an
             bytes,
         });
     }
-    for file in in_upload_order(read)? {
+    for OrderedBundle { file, .. } in in_upload_order(read)? {
         let ack = client
             .import_bundle(BundleUpload { bundle: file.bytes })
             .await

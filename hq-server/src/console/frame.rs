@@ -7,7 +7,7 @@ use super::ctx::{cookie_value, session_of};
 use super::error::ConsoleError;
 use super::i18n::{Lang, LANG_COOKIE};
 use super::layout;
-use super::Console;
+use crate::console::state::Console;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;

@@ -2,7 +2,7 @@
 //! `[tls]`, each request told its browser's address, until the shutdown future completes; then
 //! open connections get a few seconds to finish.
 
-use crate::config::TlsPem;
+use crate::tls::TlsPem;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};

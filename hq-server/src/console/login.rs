@@ -9,7 +9,7 @@ use super::error::ConsoleError;
 use super::i18n::Lang;
 use super::layout;
 use super::session::{random_token, SessionUser, SESSION_COOKIE};
-use super::Console;
+use crate::console::state::Console;
 use crate::people::role::Role;
 use axum::extract::{Query, State};
 use axum::http::request::Parts;

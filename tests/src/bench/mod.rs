@@ -5,6 +5,8 @@
 #[cfg(feature = "bench")]
 pub mod catch_up;
 #[cfg(feature = "bench")]
+pub mod console;
+#[cfg(feature = "bench")]
 pub mod fairness;
 pub mod flooder;
 #[cfg(feature = "bench")]

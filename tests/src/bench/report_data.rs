@@ -1,5 +1,6 @@
-//! The `bench reports` data set: 50 organizations (one ledger each) with their master data
-//! (20,000 products, 200 customers), sales-outs of a given shape loaded through the real
+//! The `bench reports` (and `bench console`) data set: organizations under 001 (one ledger
+//! each; 50 for `bench reports`) with their master data (20,000 products, 200 customers),
+//! sales-outs of a given shape loaded through the real
 //! ingestion path in-process (`store::ingest`, the transaction that maintains the roll-ups),
 //! and kept databases recognised and reused instead of loaded again.
 
@@ -12,7 +13,6 @@ use hq_server::store::Store;
 use rust_decimal::Decimal;
 use std::time::{Duration, Instant};
 
-const ORGS: usize = 50;
 pub(super) const PRODUCTS: usize = 20_000;
 pub(super) const CUSTOMERS: usize = 200;
 pub(super) const BATCH_DOCS: usize = 500;
@@ -29,9 +29,11 @@ impl Rng {
     }
 }
 
-/// Lines per document and documents per ingested batch.
+/// Ledgers, lines per document and documents per ingested batch.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Shape {
+    /// Organizations under 001, one ledger each.
+    pub(super) orgs: usize,
     pub(super) doc_lines: usize,
     pub(super) batch_docs: usize,
     /// Each ledger's documents dated in number order (else on random days).
@@ -68,15 +70,19 @@ async fn stored_documents(url: &str) -> anyhow::Result<usize> {
     Ok(count.map(|count| count as usize).unwrap_or(0))
 }
 
-fn branch_code(org_idx: usize) -> String {
-    format!("B{:02}", org_idx + 1)
+fn branch_code(org_idx: usize, orgs: usize) -> String {
+    if orgs < 100 {
+        format!("B{:02}", org_idx + 1)
+    } else {
+        format!("B{:04}", org_idx + 1)
+    }
 }
 
 /// The ledgers of a database `setup` prepared before.
-async fn existing_branches(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
-    let mut branches = Vec::with_capacity(ORGS);
-    for org_idx in 0..ORGS {
-        let code = branch_code(org_idx);
+async fn existing_branches(store: &Store, orgs: usize) -> anyhow::Result<Vec<BranchRef>> {
+    let mut branches = Vec::with_capacity(orgs);
+    for org_idx in 0..orgs {
+        let code = branch_code(org_idx, orgs);
         branches.push(
             branches::branch_by_code(store, &code)
                 .await?
@@ -86,13 +92,13 @@ async fn existing_branches(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
     Ok(branches)
 }
 
-/// Registers the 50 organizations and their ledgers and imports the master data.
-pub(super) async fn setup(store: &Store) -> anyhow::Result<Vec<BranchRef>> {
+/// Registers `orgs` organizations and their ledgers and imports the master data.
+pub(super) async fn setup(store: &Store, orgs: usize) -> anyhow::Result<Vec<BranchRef>> {
     branches::add_org(store, "admin", "001", "group").await?;
-    let mut branches = Vec::with_capacity(ORGS);
-    for org_idx in 0..ORGS {
+    let mut branches = Vec::with_capacity(orgs);
+    for org_idx in 0..orgs {
         let org = format!("001.{:03}", org_idx + 1);
-        let code = branch_code(org_idx);
+        let code = branch_code(org_idx, orgs);
         branches::add_org(store, "admin", &org, &code).await?;
         let branch = NewBranch {
             code: code.clone(),
@@ -239,13 +245,13 @@ pub(super) async fn load_once(
     match stored_documents(url).await? {
         0 => {}
         found if found == expected => {
-            existing_branches(store).await?;
+            existing_branches(store, shape.orgs).await?;
             eprintln!("{store_name}: reusing {url} ({found} documents)");
             return Ok(());
         }
         found => anyhow::bail!("{url} holds {found} documents, not {expected}: delete it and run again"),
     }
-    let branches = setup(store).await?;
+    let branches = setup(store, shape.orgs).await?;
     eprintln!("{store_name}: loading {lines} lines");
     let load_elapsed = load(store, &branches, lines, shape).await?;
     eprintln!(

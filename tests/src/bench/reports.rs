@@ -88,6 +88,7 @@ impl Settings {
             .map(|size| size.trim().parse().context("BENCH_REPORT_LINES"))
             .collect::<anyhow::Result<_>>()?;
         let shape = Shape {
+            orgs: 50,
             doc_lines: env_text("BENCH_REPORT_DOC_LINES", "10").parse()?,
             batch_docs: env_text("BENCH_REPORT_BATCH_DOCS", &BATCH_DOCS.to_string()).parse()?,
             ordered_days: match env_text("BENCH_REPORT_DAYS", "random").as_str() {
@@ -251,7 +252,7 @@ where
                 round + 1
             );
             let store = Store::open(&fresh(format!("ingest_{state}")).await?, 4).await?;
-            let branches = setup(&store).await?;
+            let branches = setup(&store, shape.orgs).await?;
             settle_disk();
             hq_server::bench_switches::set_rollups(enabled);
             let elapsed = load(&store, &branches, lines, shape).await;

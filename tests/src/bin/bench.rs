@@ -7,6 +7,7 @@ fn main() -> anyhow::Result<()> {
         "ledger" => branchline_tests::bench::ledger::run(),
         "catch-up" => branchline_tests::bench::catch_up::run(),
         "reports" => branchline_tests::bench::reports::run(),
+        "console" => branchline_tests::bench::console::run(),
         "fairness" => branchline_tests::bench::fairness::run(),
         other => anyhow::bail!("unknown benchmark {other:?}"),
     }

@@ -11,7 +11,7 @@ use super::super::error::ConsoleError;
 use super::super::i18n::Lang;
 use super::super::layout::Nav;
 use super::super::words;
-use super::super::Console;
+use crate::console::state::Console;
 use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
@@ -72,7 +72,7 @@ async fn page(ctx: &Ctx, notice: Option<Markup>) -> Result<Markup, ConsoleError>
 }
 
 fn done(text: String) -> Markup {
-    html! { div.notice id="notice" { (text) } }
+    html! { div.notice.result id="notice" { (text) } }
 }
 
 #[derive(Deserialize)]
@@ -169,7 +169,7 @@ async fn issue_token(ctx: Ctx, CsrfForm(form): CsrfForm<NameForm>) -> Result<Mar
         Lang::En => format!("Account {name}'s personal API token:"),
     };
     let notice = html! {
-        div.notice id="notice" {
+        div.notice.result id="notice" {
             p { (what) }
             p.secret id="token" { (token) }
             p.muted {

@@ -10,7 +10,7 @@ use super::super::error::ConsoleError;
 use super::super::i18n::Lang;
 use super::super::layout::Nav;
 use super::super::words;
-use super::super::Console;
+use crate::console::state::Console;
 use axum::extract::Query;
 use axum::routing::get;
 use axum::Router;

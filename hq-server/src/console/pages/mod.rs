@@ -5,16 +5,17 @@ mod audit;
 mod board;
 mod inventory;
 mod orgs;
+mod pending;
 mod quarantine;
+mod report_files;
+mod report_view;
 mod sales;
+mod sales_charts;
 mod templates;
 mod trades;
 
-use super::ctx::Ctx;
-use super::layout::Nav;
-use super::Console;
+use crate::console::state::Console;
 use axum::Router;
-use maud::{html, Markup};
 
 pub(super) fn routes() -> Router<Console> {
     Router::new()
@@ -27,14 +28,4 @@ pub(super) fn routes() -> Router<Console> {
         .merge(orgs::routes())
         .merge(accounts::routes())
         .merge(audit::routes())
-}
-
-/// A page that is not built yet (replaced by its module's owner).
-fn pending(ctx: &Ctx, nav: Nav) -> Markup {
-    let title = ctx.lang.w(nav.word());
-    ctx.page(
-        nav,
-        title,
-        html! { p.muted { (ctx.lang.t("此页尚在建设中。", "This page is being built.")) } },
-    )
 }

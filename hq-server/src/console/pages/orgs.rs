@@ -15,7 +15,7 @@ use super::super::error::ConsoleError;
 use super::super::i18n::Lang;
 use super::super::layout::Nav;
 use super::super::words;
-use super::super::Console;
+use crate::console::state::Console;
 use crate::people::role::Role;
 use axum::extract::{Multipart, Query};
 use axum::response::Redirect;
@@ -87,13 +87,13 @@ async fn page(ctx: &Ctx, org: &str, notice: Option<Markup>) -> Result<Markup, Co
 
 /// What a form did, in one line.
 fn done(text: String) -> Markup {
-    html! { div.notice id="notice" { (text) } }
+    html! { div.notice.result id="notice" { (text) } }
 }
 
 /// A new transfer token, shown this once.
 fn new_token(lang: Lang, what: String, token: &str) -> Markup {
     html! {
-        div.notice id="notice" {
+        div.notice.result id="notice" {
             p { (what) }
             p.secret id="token" { (token) }
             p.muted {

@@ -24,7 +24,7 @@ pub(super) fn users_table(ctx: &Ctx, users: &[User]) -> Markup {
                     tr {
                         th { (lang.t("账号", "Account")) }
                         th { (lang.t("角色", "Role")) }
-                        th { (lang.w(words::ORG)) }
+                        th { (lang.t(words::ORG.0, "Organization")) }
                         th { (lang.t("状态", "State")) }
                         th { (lang.t("密码", "Password")) }
                         th.num { (lang.t("有效令牌", "Live tokens")) }
@@ -60,7 +60,9 @@ fn user_row(ctx: &Ctx, user: &User) -> Markup {
                 @if user.has_password { (lang.t("已设置", "set")) } @else { span.muted { (lang.t("未设置", "none")) } }
             }
             td.num.tokens { (user.live_tokens) }
-            td.locked { (user.locked_until) }
+            td.locked {
+                @if user.locked_until.is_empty() { span.muted { "—" } } @else { (user.locked_until) }
+            }
             td.muted { (user.created_at) }
             td.user-actions { (actions(ctx, user)) }
         }
@@ -136,7 +138,7 @@ pub(super) fn add_form(ctx: &Ctx) -> Markup {
                         }
                     }
                 }
-                label { (lang.w(words::ORG)) input id="user-org" name="org" required list="org-codes"; }
+                label { (lang.t(words::ORG.0, "Organization")) input id="user-org" name="org" required list="org-codes"; }
                 button id="add-user-submit" type="submit" { (lang.t("添加", "Add")) }
             }
         }

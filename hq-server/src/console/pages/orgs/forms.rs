@@ -95,7 +95,7 @@ pub(super) fn add_branch(ctx: &Ctx) -> Markup {
                 (ctx.csrf_field())
                 label { (lang.t("分支机构代码", "Branch code")) input id="branch-code" name="code" required; }
                 label { (lang.t("名称", "Name")) input id="branch-name" name="name" required; }
-                label { (lang.w(words::ORG)) input id="branch-org" name="org" required list="org-codes"; }
+                label { (lang.t(words::ORG.0, "Organization")) input id="branch-org" name="org" required list="org-codes"; }
                 label { (lang.t("往来客户", "Counterpart customer")) input id="branch-customer" name="customer" required; }
                 label { (lang.t("往来供应商", "Counterpart supplier")) input id="branch-supplier" name="supplier" required; }
                 label { (lang.t("仓库", "Counterpart warehouse")) input id="branch-warehouse" name="warehouse" required; }
@@ -131,7 +131,7 @@ pub(super) fn set_target(ctx: &Ctx) -> Markup {
             }
             form.stacked method="post" action="/orgs/target" {
                 (ctx.csrf_field())
-                label { (lang.w(words::ORG)) input id="target-org" name="org" required list="org-codes"; }
+                label { (lang.t(words::ORG.0, "Organization")) input id="target-org" name="org" required list="org-codes"; }
                 label { (lang.t("月份 (YYYY-MM)", "Month (YYYY-MM)")) input id="target-month" name="month" required placeholder="2026-11" pattern="[0-9]{4}-[0-9]{2}"; }
                 label { (lang.t("金额", "Amount")) input id="target-amount" name="amount" required inputmode="decimal"; }
                 button id="target-submit" type="submit" { (lang.t("设置", "Set")) }
