@@ -32,6 +32,7 @@ mod cli_inputs;
 mod console_accounts;
 mod console_board;
 mod console_login;
+mod console_ops;
 mod console_orgs;
 mod console_reports;
 mod console_session;

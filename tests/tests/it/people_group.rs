@@ -31,6 +31,7 @@ pub(crate) struct ScopedGroup {
     pub hq: HqHandle,
     pub sz_token: String,
     pub sz1_token: String,
+    pub gz_token: String,
     pub viewer: Person,
     pub operator: Person,
     pub admin: Person,
@@ -62,7 +63,11 @@ async fn push_documents(hq: &HqHandle, branch: &str, token: &str, documents: Vec
 }
 
 pub(crate) async fn scoped_group(store: HqStoreKind) -> ScopedGroup {
-    let hq = launch_hq(store).await;
+    scoped_group_on(launch_hq(store).await).await
+}
+
+/// The group on `hq`, a fresh HQ (one serving its web console, say).
+pub(crate) async fn scoped_group_on(hq: HqHandle) -> ScopedGroup {
     let url = hq.url().to_owned();
     hq.add_org("001", "集团").await.unwrap();
     let sz_token = setup_branch(&url, "SZ", "001.002").await;
@@ -121,6 +126,7 @@ pub(crate) async fn scoped_group(store: HqStoreKind) -> ScopedGroup {
         hq,
         sz_token,
         sz1_token,
+        gz_token,
         viewer,
         operator,
         admin,
