@@ -41,6 +41,8 @@ const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long `login` waits to leave the login page.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
 const LOGIN_POLL_PERIOD: Duration = Duration::from_millis(100);
+/// How often `submit` looks whether the next page has replaced the old one.
+const NAVIGATION_POLL_PERIOD: Duration = Duration::from_millis(25);
 /// The tallest screenshot, in CSS pixels: a longer page is cut there.
 const SCREENSHOT_HEIGHT_MAX: u64 = 8000;
 /// The form controls `fill` sets by value instead of typing (typed keys depend on the locale).
@@ -135,7 +137,7 @@ impl Browser {
         self.goto(&format!("{console_url}/login")).await?;
         self.fill("#name", name).await?;
         self.fill("#password", password).await?;
-        self.click("#login").await?;
+        self.submit("#login").await?;
         let deadline = Instant::now() + LOGIN_TIMEOUT;
         while self.client.current_url().await?.path() == "/login" {
             let refusal = self.texts("#login-error").await?.concat();
@@ -196,8 +198,9 @@ impl Browser {
         element.send_keys(value).await.with_context(context)
     }
 
-    /// Clicks the first element matching `css` (waiting for it to appear); a click that submits
-    /// a form or follows a link returns once the next page has loaded.
+    /// Clicks the first element matching `css` (waiting for it to appear) that keeps the
+    /// page: a `<details>` summary, a checkbox, a script's button. For a click that leaves the
+    /// page use `submit`.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
         let element = self.find(css).await?;
         element
@@ -205,6 +208,35 @@ impl Browser {
             .await
             .with_context(|| format!("clicking `{css}`"))?;
         self.collect_js_errors().await
+    }
+
+    /// Clicks the first element matching `css` that submits a form or follows a link, and
+    /// returns once the next page has replaced this one and loaded: the old document's root
+    /// has gone stale and the new one is `complete`, so nothing read afterwards comes from
+    /// the page that was left.
+    pub async fn submit(&self, css: &str) -> anyhow::Result<()> {
+        let old_root = self.client.find(Locator::Css("html")).await?;
+        self.click(css).await?;
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        loop {
+            let left = old_root.tag_name().await.is_err();
+            if left && self.ready_state().await? == "complete" {
+                return self.collect_js_errors().await;
+            }
+            if Instant::now() > deadline {
+                let url = self.client.current_url().await?;
+                bail!("clicking `{css}` did not lead to a loaded page (still on {url})");
+            }
+            tokio::time::sleep(NAVIGATION_POLL_PERIOD).await;
+        }
+    }
+
+    async fn ready_state(&self) -> anyhow::Result<String> {
+        let state = self
+            .client
+            .execute("return document.readyState;", Vec::new())
+            .await?;
+        Ok(state.as_str().unwrap_or_default().to_owned())
     }
 
     /// Saves the whole page (up to `SCREENSHOT_HEIGHT_MAX` pixels tall) as

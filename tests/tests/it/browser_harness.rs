@@ -150,8 +150,8 @@ async fn browser_fills_clicks_reads_and_takes_a_whole_page_screenshot() -> anyho
     browser.fill("#kind", "b").await?;
     browser.fill("#day", "2026-01-05").await?;
     browser.screenshot("browser_harness_form").await?;
-    browser.click("#go").await?;
-    // The click submitted the form and returned with the answer page loaded.
+    browser.submit("#go").await?;
+    // `submit` returned with the answer page loaded.
     assert_eq!(browser.text("#greeting").await?, "hello 深圳分公司 SZ");
     assert_eq!(browser.text("#kind").await?, "b");
     assert_eq!(browser.text("#day").await?, "2026-01-05");

@@ -18,7 +18,7 @@ async fn add_account(hq: &HqHandle, browser: &Browser, name: &str, role: &str, o
     browser.fill("#user-name", name).await.unwrap();
     browser.fill("#user-role", role).await.unwrap();
     browser.fill("#user-org", org).await.unwrap();
-    browser.click("#add-user-submit").await.unwrap();
+    browser.submit("#add-user-submit").await.unwrap();
     let notice = wait_text(browser, "#notice", "已添加").await;
     assert!(notice.contains(name), "{notice}");
     let row = format!("tr[data-user='{name}']");
@@ -144,7 +144,7 @@ async fn a_regional_operator_is_refused(hq: &HqHandle) {
     browser.fill("#target-org", "001.003").await.unwrap();
     browser.fill("#target-month", "2026-11").await.unwrap();
     browser.fill("#target-amount", "1").await.unwrap();
-    browser.click("#target-submit").await.unwrap();
+    browser.submit("#target-submit").await.unwrap();
     assert_refused(
         hq,
         &browser,
@@ -171,7 +171,7 @@ async fn a_regional_admin_is_refused_outside_its_subtree(hq: &HqHandle) {
     open(&browser, hq, "/orgs").await;
     browser.fill("#org-code", "001.003").await.unwrap();
     browser.fill("#org-name", "广州分公司").await.unwrap();
-    browser.click("#add-org-submit").await.unwrap();
+    browser.submit("#add-org-submit").await.unwrap();
     assert_refused(
         hq,
         &browser,

@@ -166,16 +166,16 @@ async fn silent_branch_turns_red(browser: &Browser) {
 
 /// Sorted by backlog both ways, one subtree, then the English page.
 async fn sorted_narrowed_and_in_english(browser: &Browser, board: &str) {
-    browser.click("#sort-backlog").await.unwrap();
+    browser.submit("#sort-backlog").await.unwrap();
     assert_eq!(rows(browser).await[0], "SZ", "largest first");
     browser.screenshot("board-sorted-by-backlog").await.unwrap();
-    browser.click("#sort-backlog").await.unwrap();
+    browser.submit("#sort-backlog").await.unwrap();
     assert_eq!(rows(browser).await.last().unwrap(), "SZ");
     let url = browser.client().current_url().await.unwrap();
     assert_eq!(url.query(), Some("sort=backlog&dir=asc"));
 
     browser.fill("#org", "001.003").await.unwrap();
-    browser.click("#org-submit").await.unwrap();
+    browser.submit("#org-submit").await.unwrap();
     assert_eq!(rows(browser).await, ["GZ"]);
     browser.screenshot("board-subtree").await.unwrap();
 
@@ -231,7 +231,7 @@ async fn console_board_shows_every_branch_and_a_silent_one_turns_red() {
     silent_branch_turns_red(&browser).await;
     sorted_narrowed_and_in_english(&browser, &board).await;
 
-    browser.click("#logout").await.unwrap();
+    browser.submit("#logout").await.unwrap();
     browser
         .login(hq.console_url(), &manager.name, &manager.password)
         .await

@@ -26,13 +26,13 @@ async fn console_login_language_and_logout_in_a_browser() {
 
     browser.fill("#name", "sz-manager").await.unwrap();
     browser.fill("#password", "not-the-password").await.unwrap();
-    browser.click("#login").await.unwrap();
+    browser.submit("#login").await.unwrap();
     let refused = browser.text("#login-error").await.unwrap();
     assert_eq!(refused, "wrong user name or password", "HQ's own message");
     browser.screenshot("login-refused").await.unwrap();
 
     browser.fill("#password", &manager.password).await.unwrap();
-    browser.click("#login").await.unwrap();
+    browser.submit("#login").await.unwrap();
     let url = browser.client().current_url().await.unwrap();
     assert_eq!(url.path(), "/audit", "the login lands on the page asked for");
     let who = browser.text("#who").await.unwrap();
@@ -46,7 +46,7 @@ async fn console_login_language_and_logout_in_a_browser() {
         "a viewer is not offered accounts: {menu:?}"
     );
 
-    browser.click("#lang-switch").await.unwrap();
+    browser.submit("#lang-switch").await.unwrap();
     assert!(browser.text("#logout").await.unwrap().contains("Log out"));
     browser.goto(&format!("{console}/board")).await.unwrap();
     assert_eq!(
@@ -56,7 +56,7 @@ async fn console_login_language_and_logout_in_a_browser() {
     );
     browser.screenshot("board-english").await.unwrap();
 
-    browser.click("#logout").await.unwrap();
+    browser.submit("#logout").await.unwrap();
     assert_eq!(browser.client().current_url().await.unwrap().path(), "/login");
     browser.goto(&format!("{console}/board")).await.unwrap();
     assert_eq!(

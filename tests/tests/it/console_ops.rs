@@ -80,7 +80,7 @@ async fn console_ops_operator_retries_a_quarantined_entry() -> anyhow::Result<()
     browser.screenshot("quarantine-list").await?;
 
     // Before the fix HQ still cannot apply it, and says why.
-    browser.click(&format!("#retry-{sz}")).await?;
+    browser.submit(&format!("#retry-{sz}")).await?;
     let still = browser.text("#retry-result").await?;
     assert!(still.contains("仍在隔离区") && still.contains("P999"), "{still}");
     browser.screenshot("quarantine-retry-still").await?;
@@ -89,7 +89,7 @@ async fn console_ops_operator_retries_a_quarantined_entry() -> anyhow::Result<()
     browser.goto(&format!("{console}/quarantine/{sz}")).await?;
     assert!(browser.text("#entry-summary").await?.contains("SZ-3"));
     browser.screenshot("quarantine-entry").await?;
-    browser.click(&format!("#retry-{sz}")).await?;
+    browser.submit(&format!("#retry-{sz}")).await?;
     let applied = browser.text("#retry-result").await?;
     assert!(applied.contains("已应用"), "{applied}");
     assert!(browser.text("#no-entries").await.is_ok(), "the list is empty now");
@@ -126,7 +126,7 @@ async fn console_ops_operator_retries_a_quarantined_entry() -> anyhow::Result<()
     browser.goto(&format!("{console}/audit")).await?;
     browser.fill("#actor", "sz-operator").await?;
     browser.fill("#kind", "refused").await?;
-    browser.click("#filter").await?;
+    browser.submit("#filter").await?;
     let kinds = browser.texts("#audit td.kind").await?;
     assert!(
         !kinds.is_empty() && kinds.iter().all(|kind| kind.starts_with("refused")),
@@ -202,7 +202,7 @@ async fn console_ops_viewer_reads_trades_and_audit() -> anyhow::Result<()> {
     browser.screenshot("audit").await?;
     browser.fill("#branch", "SZ").await?;
     browser.fill("#kind", "branch add").await?;
-    browser.click("#filter").await?;
+    browser.submit("#filter").await?;
     assert_eq!(browser.texts("#audit td.kind").await?, ["branch add"]);
     assert_eq!(browser.texts("#audit td.org").await?, ["001.002"]);
     browser.screenshot("audit-filtered").await?;

@@ -73,7 +73,7 @@ async fn upload(browser: &Browser, kind: &str, path: &std::path::Path) {
     browser.fill("#import-kind", kind).await.unwrap();
     let input = browser.client().find(Locator::Css("#import-file")).await.unwrap();
     input.send_keys(path.to_str().unwrap()).await.unwrap();
-    browser.click("#import-submit").await.unwrap();
+    browser.submit("#import-submit").await.unwrap();
 }
 
 /// Writes the CSV files of `dir` the guide imports before `branch add`.
@@ -103,7 +103,7 @@ async fn add_org_and_import(hq: &HqHandle, browser: &Browser, dir: &TempDir) {
     browser.screenshot("orgs-start").await.unwrap();
     browser.fill("#org-code", "001.002").await.unwrap();
     browser.fill("#org-name", "深圳分公司").await.unwrap();
-    browser.click("#add-org-submit").await.unwrap();
+    browser.submit("#add-org-submit").await.unwrap();
     let notice = browser.text("#notice").await.unwrap();
     assert!(notice.contains("001.002"), "{notice}");
     let node = browser.text("[data-org='001.002'] .org-name").await.unwrap();
@@ -157,7 +157,7 @@ async fn add_branch(hq: &HqHandle, browser: &Browser) -> String {
     ] {
         browser.fill(field, value).await.unwrap();
     }
-    browser.click("#add-branch-submit").await.unwrap();
+    browser.submit("#add-branch-submit").await.unwrap();
     let token = browser.text("#token").await.unwrap();
     assert!(token.len() >= 32, "{token:?}");
     let url = browser.client().current_url().await.unwrap();
@@ -185,7 +185,7 @@ async fn hello(hq: &HqHandle, token: &str) -> Result<(), tonic::Status> {
 /// Rotates SZ's token through its button; returns the new one.
 async fn rotate(hq: &HqHandle, browser: &Browser, old: &str) -> String {
     open(browser, hq, "/orgs").await;
-    browser.click("[data-branch='SZ'] button.rotate").await.unwrap();
+    browser.submit("[data-branch='SZ'] button.rotate").await.unwrap();
     let token = browser.text("#token").await.unwrap();
     assert_ne!(token, old);
     browser.screenshot("orgs-token-rotated").await.unwrap();
@@ -225,7 +225,7 @@ async fn set_target(hq: &HqHandle, browser: &Browser) {
     browser.fill("#target-org", "001.002").await.unwrap();
     browser.fill("#target-month", "2026-11").await.unwrap();
     browser.fill("#target-amount", "50000").await.unwrap();
-    browser.click("#target-submit").await.unwrap();
+    browser.submit("#target-submit").await.unwrap();
     let notice = browser.text("#notice").await.unwrap();
     assert!(notice.contains("2026-11") && notice.contains("50000"), "{notice}");
     browser.screenshot("orgs-target-set").await.unwrap();
@@ -244,12 +244,12 @@ async fn set_target(hq: &HqHandle, browser: &Browser) {
 /// The English switch names the page in English, and is remembered.
 async fn in_english(hq: &HqHandle, browser: &Browser) {
     open(browser, hq, "/orgs").await;
-    browser.click("#lang-switch").await.unwrap();
+    browser.submit("#lang-switch").await.unwrap();
     wait_text(browser, "h1", "Organizations and branches").await;
     let state = browser.text("[data-branch='SZ'] .state").await.unwrap();
     assert_eq!(state, "token revoked");
     browser.screenshot("orgs-english").await.unwrap();
-    browser.click("#lang-switch").await.unwrap();
+    browser.submit("#lang-switch").await.unwrap();
     wait_text(browser, "h1", "组织机构与分支机构").await;
 }
 
@@ -276,7 +276,7 @@ async fn forms_without_csrf_are_refused(hq: &HqHandle, browser: &Browser, dir: &
     drop_csrf(browser, "#add-org").await;
     browser.fill("#org-code", "001.005").await.unwrap();
     browser.fill("#org-name", "伪造").await.unwrap();
-    browser.click("#add-org-submit").await.unwrap();
+    browser.submit("#add-org-submit").await.unwrap();
     assert_csrf_refused(hq, browser, &before).await;
     assert!(!org_exists(hq, "001.005").await);
     browser.screenshot("orgs-csrf-refused").await.unwrap();

@@ -72,7 +72,7 @@ async fn console_templates_publish_rollout_export_and_bundles() -> Result<()> {
 /// Creates template `base` (every kind) and publishes it to 001.003 (ZH's region): ZH queued.
 async fn create_and_publish(browser: &Browser, group: &Group) -> Result<()> {
     browser.fill("#create-name", "base").await?;
-    browser.click("#create-submit").await?;
+    browser.submit("#create-submit").await?;
     let created = browser.text("#notice").await?;
     browser.screenshot("console_templates_created").await?;
     ensure!(
@@ -83,7 +83,7 @@ async fn create_and_publish(browser: &Browser, group: &Group) -> Result<()> {
 
     browser.fill("#publish-name", "base").await?;
     browser.click("input[name='to:001.003']").await?;
-    browser.click("#publish-submit").await?;
+    browser.submit("#publish-submit").await?;
     assert_eq!(browser.text("#published-queued").await?, "ZH");
     browser.screenshot("console_templates_published").await?;
     assert_eq!(browser.text("#published-already").await?, "无");
@@ -153,7 +153,7 @@ async fn upload_a_bundle(browser: &Browser, group: &Group, console: &str) -> Res
     group
         .node("ZH", &["bundle", "export", "--out", bundle.to_str().unwrap()])?
         .expect_ok();
-    browser.click("#to-bundles").await?;
+    browser.submit("#to-bundles").await?;
     browser.text("#upload").await?; // the bundles page is shown
     browser.screenshot("console_bundles").await?;
     browser
@@ -162,7 +162,7 @@ async fn upload_a_bundle(browser: &Browser, group: &Group, console: &str) -> Res
         .await?
         .send_keys(bundle.to_str().unwrap())
         .await?;
-    browser.click("#bundle-submit").await?;
+    browser.submit("#bundle-submit").await?;
     assert_eq!(browser.text("tr.imported td.file").await?, "zh.bundle");
     browser.screenshot("console_bundles_imported").await?;
     assert_eq!(browser.text("tr.imported td.applied").await?, "1");
@@ -183,7 +183,7 @@ async fn upload_a_bundle(browser: &Browser, group: &Group, console: &str) -> Res
         .await?
         .send_keys(bundle.to_str().unwrap())
         .await?;
-    browser.click("#bundle-submit").await?;
+    browser.submit("#bundle-submit").await?;
     assert_eq!(browser.text("tr.imported td.duplicates").await?, "1");
     assert_eq!(browser.text("tr.imported td.applied").await?, "0");
     Ok(())
@@ -192,7 +192,7 @@ async fn upload_a_bundle(browser: &Browser, group: &Group, console: &str) -> Res
 /// The viewer of 001.003 sees the templates and ZH's rollout, without forms; a publish posted
 /// anyway (with the session's CSRF token) is HQ's refusal, 403, and queues nothing.
 async fn viewer_is_refused_publishing(browser: &Browser, group: &Group, console: &str) -> Result<()> {
-    browser.click("#logout").await?;
+    browser.submit("#logout").await?;
     browser.login(console, VIEWER, &password_of(VIEWER)).await?;
     // The language switch is the browser's (a cookie), not the account's: back to Chinese.
     browser.goto(&format!("{console}/templates?lang=zh")).await?;
@@ -211,7 +211,7 @@ async fn viewer_is_refused_publishing(browser: &Browser, group: &Group, console:
         button.id = 'forged-publish'; button.type = 'submit'; button.textContent = 'publish';
         form.appendChild(button); document.querySelector('main').appendChild(form);";
     browser.client().execute(forge, Vec::new()).await?;
-    browser.click("#forged-publish").await?;
+    browser.submit("#forged-publish").await?;
     // The refusal's message first: it is only on the answer page (the old page has an h1 too).
     let refusal = browser.text("#error").await?;
     ensure!(refusal.contains("Admin/PublishTemplate"), "{refusal}");

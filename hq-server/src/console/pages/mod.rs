@@ -5,7 +5,6 @@ mod audit;
 mod board;
 mod inventory;
 mod orgs;
-mod pending;
 mod quarantine;
 mod report_files;
 mod report_view;
