@@ -5,6 +5,7 @@
 //! `red_backlog` entries or more. Amber: silent for `amber_silence_seconds`, a backlog of
 //! `amber_backlog`, or any entry in quarantine or conflicting resend. Green otherwise.
 
+use branchline_proto::v1::HealthCause;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +105,13 @@ pub enum Health {
 }
 
 impl Health {
+    /// The health a word on the wire names (`as_str`).
+    pub fn from_wire(word: &str) -> Option<Health> {
+        [Health::Green, Health::Amber, Health::Red]
+            .into_iter()
+            .find(|health| health.as_str() == word)
+    }
+
     /// The word on the wire and in `admin status`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -124,72 +132,169 @@ pub struct BranchSignals<'a> {
     pub conflicts: u64,
 }
 
-/// A branch's health and, unless green, why: each cause, the worst first, in one line.
+/// One reason a branch is not green, with the figure and the threshold it crossed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    NeverInContact,
+    ContactUnreadable,
+    /// Silent for `seconds`; amber or red `after` that many.
+    Silent {
+        seconds: u64,
+        after: u64,
+    },
+    /// `entries` unacknowledged; amber or red `from` that many.
+    Backlog {
+        entries: u64,
+        from: u64,
+    },
+    Quarantined {
+        entries: u64,
+    },
+    Conflicts {
+        resends: u64,
+    },
+}
+
+impl Cause {
+    /// The word on the wire (`HealthCause.kind`).
+    pub fn kind(self) -> &'static str {
+        match self {
+            Cause::NeverInContact => "never_in_contact",
+            Cause::ContactUnreadable => "contact_unreadable",
+            Cause::Silent { .. } => "silent",
+            Cause::Backlog { .. } => "backlog",
+            Cause::Quarantined { .. } => "quarantined",
+            Cause::Conflicts { .. } => "conflicts",
+        }
+    }
+
+    /// The cause a `HealthCause` on the wire names (`kind`, `figures`); `None` for a kind this
+    /// release does not know.
+    pub fn from_wire(kind: &str, value: u64, threshold: u64) -> Option<Cause> {
+        Some(match kind {
+            "never_in_contact" => Cause::NeverInContact,
+            "contact_unreadable" => Cause::ContactUnreadable,
+            "silent" => Cause::Silent {
+                seconds: value,
+                after: threshold,
+            },
+            "backlog" => Cause::Backlog {
+                entries: value,
+                from: threshold,
+            },
+            "quarantined" => Cause::Quarantined { entries: value },
+            "conflicts" => Cause::Conflicts { resends: value },
+            _ => return None,
+        })
+    }
+
+    /// The figure and the threshold it crossed (0 where there is none).
+    pub fn figures(self) -> (u64, u64) {
+        match self {
+            Cause::NeverInContact | Cause::ContactUnreadable => (0, 0),
+            Cause::Silent { seconds, after } => (seconds, after),
+            Cause::Backlog { entries, from } => (entries, from),
+            Cause::Quarantined { entries } => (entries, 0),
+            Cause::Conflicts { resends } => (resends, 0),
+        }
+    }
+
+    /// The cause in English, as `admin status` prints it; `health` names the threshold crossed.
+    pub fn describe(self, health: Health) -> String {
+        let level = health.as_str();
+        match self {
+            Cause::NeverInContact => "never in contact with HQ".to_owned(),
+            Cause::ContactUnreadable => "last contact time unreadable".to_owned(),
+            Cause::Silent { seconds, after } => {
+                format!("silent for {} ({level} after {})", span(seconds), span(after))
+            }
+            Cause::Backlog { entries, from } => {
+                format!("backlog {entries} entries ({level} from {from})")
+            }
+            Cause::Quarantined { entries } => {
+                format!("{entries} {} in quarantine", plural(entries, "entry", "entries"))
+            }
+            Cause::Conflicts { resends } => {
+                format!("{resends} conflicting {}", plural(resends, "resend", "resends"))
+            }
+        }
+    }
+}
+
+/// A branch's health and, unless green, why: each cause with the health it alone gives, the
+/// worst first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assessment {
     pub health: Health,
-    pub reason: String,
+    pub causes: Vec<(Health, Cause)>,
+}
+
+impl Assessment {
+    /// The causes in one English line, `; ` between them; empty when green.
+    pub fn reason(&self) -> String {
+        self.causes
+            .iter()
+            .map(|(health, cause)| cause.describe(*health))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The causes as `BranchStatus.health_causes` carries them.
+    pub fn wire_causes(&self) -> Vec<HealthCause> {
+        self.causes
+            .iter()
+            .map(|(health, cause)| {
+                let (value, threshold) = cause.figures();
+                HealthCause {
+                    health: health.as_str().to_owned(),
+                    kind: cause.kind().to_owned(),
+                    value,
+                    threshold,
+                }
+            })
+            .collect()
+    }
 }
 
 /// Applies `thresholds` to `signals` at time `now`.
 pub fn assess(signals: &BranchSignals<'_>, thresholds: &HealthThresholds, now: DateTime<Utc>) -> Assessment {
-    let mut causes: Vec<(Health, String)> = Vec::new();
+    let mut causes: Vec<(Health, Cause)> = Vec::new();
     match signals.last_contact.map(DateTime::parse_from_rfc3339) {
-        None => causes.push((Health::Red, "never in contact with HQ".to_owned())),
-        Some(Err(_)) => causes.push((Health::Red, "last contact time unreadable".to_owned())),
+        None => causes.push((Health::Red, Cause::NeverInContact)),
+        Some(Err(_)) => causes.push((Health::Red, Cause::ContactUnreadable)),
         Some(Ok(contact)) => {
             // A replica's clock a little behind another's is not silence.
-            let silent = u64::try_from((now - contact.with_timezone(&Utc)).num_seconds()).unwrap_or(0);
-            if silent >= thresholds.red_silence_seconds {
-                let why = format!(
-                    "silent for {} (red after {})",
-                    span(silent),
-                    span(thresholds.red_silence_seconds)
-                );
-                causes.push((Health::Red, why));
-            } else if silent >= thresholds.amber_silence_seconds {
-                let why = format!(
-                    "silent for {} (amber after {})",
-                    span(silent),
-                    span(thresholds.amber_silence_seconds)
-                );
-                causes.push((Health::Amber, why));
+            let seconds = u64::try_from((now - contact.with_timezone(&Utc)).num_seconds()).unwrap_or(0);
+            if seconds >= thresholds.red_silence_seconds {
+                let after = thresholds.red_silence_seconds;
+                causes.push((Health::Red, Cause::Silent { seconds, after }));
+            } else if seconds >= thresholds.amber_silence_seconds {
+                let after = thresholds.amber_silence_seconds;
+                causes.push((Health::Amber, Cause::Silent { seconds, after }));
             }
         }
     }
-    if signals.backlog >= thresholds.red_backlog {
-        let why = format!(
-            "backlog {} entries (red from {})",
-            signals.backlog, thresholds.red_backlog
-        );
-        causes.push((Health::Red, why));
-    } else if signals.backlog >= thresholds.amber_backlog {
-        let why = format!(
-            "backlog {} entries (amber from {})",
-            signals.backlog, thresholds.amber_backlog
-        );
-        causes.push((Health::Amber, why));
+    let entries = signals.backlog;
+    if entries >= thresholds.red_backlog {
+        let from = thresholds.red_backlog;
+        causes.push((Health::Red, Cause::Backlog { entries, from }));
+    } else if entries >= thresholds.amber_backlog {
+        let from = thresholds.amber_backlog;
+        causes.push((Health::Amber, Cause::Backlog { entries, from }));
     }
     if signals.quarantined > 0 {
-        let what = plural(signals.quarantined, "entry", "entries");
-        causes.push((
-            Health::Amber,
-            format!("{} {what} in quarantine", signals.quarantined),
-        ));
+        let entries = signals.quarantined;
+        causes.push((Health::Amber, Cause::Quarantined { entries }));
     }
     if signals.conflicts > 0 {
-        let what = plural(signals.conflicts, "resend", "resends");
-        causes.push((Health::Amber, format!("{} conflicting {what}", signals.conflicts)));
+        let resends = signals.conflicts;
+        causes.push((Health::Amber, Cause::Conflicts { resends }));
     }
     // Stable: causes of equal health keep the order above.
     causes.sort_by(|(left, _), (right, _)| right.cmp(left));
     Assessment {
         health: causes.first().map_or(Health::Green, |(health, _)| *health),
-        reason: causes
-            .into_iter()
-            .map(|(_, why)| why)
-            .collect::<Vec<_>>()
-            .join("; "),
+        causes,
     }
 }
 
@@ -240,7 +345,7 @@ mod tests {
 
     fn assessed(signals: &BranchSignals<'_>) -> (Health, String) {
         let assessment = assess(signals, &HealthThresholds::default(), now());
-        (assessment.health, assessment.reason)
+        (assessment.health, assessment.reason())
     }
 
     #[test]

@@ -134,7 +134,7 @@ async fn every_branch_shown(browser: &Browser) {
     assert_eq!(all, BTreeSet::from(["GZ".into(), "SZ".into(), "ZH".into()]));
     assert_eq!(rows(browser).await[0], "ZH", "worst first: never in contact");
     let zh_reason = browser.text("tr[data-branch=\"ZH\"] .reason").await.unwrap();
-    assert_eq!(zh_reason, "never in contact with HQ");
+    assert_eq!(zh_reason, "从未与总部联系", "HQ's cause in the page's language");
     let sz_row = browser.text("tr[data-branch=\"SZ\"]").await.unwrap();
     let sz_fresh = browser.text("tr[data-branch=\"SZ\"] td.freshness").await.unwrap();
     assert!(sz_fresh.ends_with(" 秒"), "received seconds ago: {sz_fresh}");
@@ -155,8 +155,8 @@ async fn silent_branch_turns_red(browser: &Browser) {
     }
     let gz_reason = browser.text("tr[data-branch=\"GZ\"] .reason").await.unwrap();
     assert!(
-        gz_reason.starts_with("silent for ")
-            && gz_reason.ends_with(&format!("(red after {RED_SILENCE_SECONDS}s)")),
+        gz_reason.starts_with("已 ")
+            && gz_reason.ends_with(&format!("（超过 {RED_SILENCE_SECONDS} 秒即告警）")),
         "{gz_reason}"
     );
     assert_eq!(badge(browser, "SZ").await, "注意");
@@ -182,6 +182,12 @@ async fn sorted_narrowed_and_in_english(browser: &Browser, board: &str) {
     browser.goto(&format!("{board}?lang=en")).await.unwrap();
     assert_eq!(browser.text("h1").await.unwrap(), "Branch health");
     assert_eq!(badge(browser, "GZ").await, "red");
+    let gz_reason = browser.text("tr[data-branch=\"GZ\"] .reason").await.unwrap();
+    assert!(
+        gz_reason.starts_with("silent for ")
+            && gz_reason.ends_with(&format!("(red after {RED_SILENCE_SECONDS}s)")),
+        "HQ's own words in English: {gz_reason}"
+    );
     assert!(browser.text("#summary").await.unwrap().starts_with("3 branches"));
     browser.screenshot("board-english").await.unwrap();
     browser.goto(&format!("{board}?lang=zh")).await.unwrap();

@@ -89,11 +89,24 @@ async fn sales_and_inventory_pages_show_the_cli_figures_and_download_them() -> a
     let browser = Browser::start().await?;
     browser.login(&console, &viewer.name, &viewer.password).await?;
 
-    let query = "org=001&by=org&by=month";
+    sales_page_is_the_cli_report(&browser, &console, &url).await?;
+    downloads_are_the_cli_report(&browser, &url).await?;
+    inventory_page_is_the_cli_report(&browser, &console, &url).await?;
+    browser.close().await?;
+    hq.shutdown().await
+}
+
+/// The page's query for `report sales --org 001 --by org,month`.
+const SALES_QUERY: &str = "org=001&by=org&by=month";
+
+/// The sales page's every cell (subtotals and total too) is the CLI's JSON report's, with the
+/// freshness beside the rows and the four charts drawn; Chinese by default.
+async fn sales_page_is_the_cli_report(browser: &Browser, console: &str, url: &str) -> anyhow::Result<()> {
+    let query = SALES_QUERY;
     browser.goto(&format!("{console}/sales?{query}&lang=en")).await?;
     browser.screenshot("sales").await?;
     let expected: Value = serde_json::from_str(&cli(
-        &url,
+        url,
         &[
             "report",
             "sales",
@@ -106,7 +119,7 @@ async fn sales_and_inventory_pages_show_the_cli_figures_and_download_them() -> a
             "json",
         ],
     ))?;
-    let shown = page_rows(&browser, "sales-table", &SALES_COLUMNS).await?;
+    let shown = page_rows(browser, "sales-table", &SALES_COLUMNS).await?;
     assert_eq!(
         shown,
         json_rows(&expected, &SALES_COLUMNS),
@@ -121,7 +134,7 @@ async fn sales_and_inventory_pages_show_the_cli_figures_and_download_them() -> a
         received.iter().any(|at| at.ends_with('Z')),
         "freshness beside the rows: {received:?}"
     );
-    assert_charts_drawn(&browser).await?;
+    assert_charts_drawn(browser).await?;
     // The default language, Chinese.
     browser.goto(&format!("{console}/sales?{query}&lang=zh")).await?;
     browser.screenshot("sales-zh").await?;
@@ -130,8 +143,14 @@ async fn sales_and_inventory_pages_show_the_cli_figures_and_download_them() -> a
         "合计"
     );
 
+    Ok(())
+}
+
+/// The CSV download is byte for byte the CLI's CSV, and the workbook holds the same figures.
+async fn downloads_are_the_cli_report(browser: &Browser, url: &str) -> anyhow::Result<()> {
+    let query = SALES_QUERY;
     let expected_csv = cli(
-        &url,
+        url,
         &[
             "report",
             "sales",
@@ -144,9 +163,9 @@ async fn sales_and_inventory_pages_show_the_cli_figures_and_download_them() -> a
             "csv",
         ],
     );
-    let csv = String::from_utf8(fetch(&browser, &format!("/sales.csv?{query}")).await?)?;
+    let csv = String::from_utf8(fetch(browser, &format!("/sales.csv?{query}")).await?)?;
     assert_eq!(csv, expected_csv, "the CSV download is the CLI's CSV");
-    let workbook = fetch(&browser, &format!("/sales.xlsx?{query}")).await?;
+    let workbook = fetch(browser, &format!("/sales.xlsx?{query}")).await?;
     let expected_cells: Vec<Vec<String>> = expected_csv
         .lines()
         .map(|line| line.split(',').map(str::to_owned).collect())
@@ -157,12 +176,17 @@ async fn sales_and_inventory_pages_show_the_cli_figures_and_download_them() -> a
         "the workbook's cells"
     );
 
+    Ok(())
+}
+
+/// The inventory page shows the CLI's on-hand, and narrows to one product.
+async fn inventory_page_is_the_cli_report(browser: &Browser, console: &str, url: &str) -> anyhow::Result<()> {
     browser
         .goto(&format!("{console}/inventory?org=001.001.001&lang=en"))
         .await?;
     browser.screenshot("inventory").await?;
     let inventory: Value = serde_json::from_str(&cli(
-        &url,
+        url,
         &[
             "report",
             "inventory",
@@ -174,7 +198,7 @@ async fn sales_and_inventory_pages_show_the_cli_figures_and_download_them() -> a
         ],
     ))?;
     let columns = ["level", "org", "branch", "warehouse", "product", "on_hand"];
-    let shown = page_rows(&browser, "inventory-table", &columns).await?;
+    let shown = page_rows(browser, "inventory-table", &columns).await?;
     assert_eq!(
         shown,
         json_rows(&inventory, &columns),
@@ -191,8 +215,7 @@ async fn sales_and_inventory_pages_show_the_cli_figures_and_download_them() -> a
     let filtered = browser.texts("#inventory-table tbody td.c-product").await?;
     assert_eq!(filtered, ["P002", ""], "one product's row, then the total");
 
-    browser.close().await?;
-    hq.shutdown().await
+    Ok(())
 }
 
 /// Every `.chart` holds the canvas ECharts drew.

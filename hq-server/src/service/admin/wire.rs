@@ -40,7 +40,8 @@ pub(super) fn status_to_wire(
         agent_version: status.agent_version.unwrap_or_default(),
         backlog_documents: status.backlog_documents,
         health: assessment.health.as_str().to_owned(),
-        health_reason: assessment.reason,
+        health_reason: assessment.reason(),
+        health_causes: assessment.wire_causes(),
         templates: status
             .templates
             .into_iter()
