@@ -34,6 +34,10 @@ expect "freshness of 广州" '^001\.003 +GZ +1 +[0-9]+ +[0-9T:Z-]+ +0 *$'
 expect "manager logged in" '^logged in to http://[0-9.:]+ as sz-manager \(viewer, org 001\.002\)'
 expect "manager refused 广州" 'sz-manager may not reach organization 001\.003: outside the account.s scope 001\.002'
 expect "manager logged out" '^logged out sz-manager from '
+# The console shows the board and the same sales figures as the CLI (its own report call).
+expect "console board: 广州 green" '^  GZ  广州分公司  001\.003  正常  '
+expect "console sales of 深圳" '^    001\.002  SZ  [0-9T:Z-]+  0  490  1582\.40  205\.71  1788\.11$'
+expect "console sales total" '^  合计  001 +691  2509\.10  326\.19  2835\.29$'
 printf '%s\n' "$output" | tail -n 40
 echo "demo: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -227,6 +227,9 @@ say "the HQ console (管理控制台): an administrator's account, logged in fro
 admin user add hq-admin --role admin --org 001
 printf '%s\n' demo-admin-password | admin user password hq-admin
 python3 "$repo/deploy/console-page.py" "$console_url" hq-admin demo-admin-password /board
+say "the console's 多组织销售汇总表 for November: the same figures as report sales above"
+python3 "$repo/deploy/console-page.py" "$console_url" hq-admin demo-admin-password \
+    "/sales?org=001&from=2026-11-01&to=2026-11-30&by=org"
 
 if $keep_running; then
     say "still running"
