@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use branchline_proto::v1::account_client::AccountClient;
 use branchline_proto::v1::admin_client::AdminClient;
 use branchline_proto::v1::report_client::ReportClient;
+use branchline_proto::v1::{ListOrgsRequest, Org};
 use maud::{html, Markup};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -115,6 +116,12 @@ impl Ctx {
 
     pub fn account(&self) -> AccountClient<Grpc> {
         self.api.account()
+    }
+
+    /// The organizations of the session's scope, in tree order (`Admin/ListOrgs`).
+    pub async fn orgs(&self) -> Result<Vec<Org>, tonic::Status> {
+        let request = self.request(ListOrgsRequest::default());
+        Ok(self.admin().list_orgs(request).await?.into_inner().orgs)
     }
 
     /// `message` as a call of this session from its browser.

@@ -16,8 +16,8 @@ use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 use branchline_proto::v1::{
-    AddUserRequest, DisableUserRequest, EnableUserRequest, IssueTokenRequest, ListOrgsRequest,
-    ListUsersRequest, RevokeTokensRequest, SetPasswordRequest,
+    AddUserRequest, DisableUserRequest, EnableUserRequest, IssueTokenRequest, ListUsersRequest,
+    RevokeTokensRequest, SetPasswordRequest,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -47,12 +47,7 @@ async fn page(ctx: &Ctx, notice: Option<Markup>) -> Result<Markup, ConsoleError>
         .await?
         .into_inner()
         .users;
-    let orgs = ctx
-        .admin()
-        .list_orgs(ctx.request(ListOrgsRequest::default()))
-        .await?
-        .into_inner()
-        .orgs;
+    let orgs = ctx.orgs().await?;
     let lang = ctx.lang;
     let body = html! {
         @if let Some(notice) = notice {

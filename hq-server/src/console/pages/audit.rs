@@ -14,7 +14,7 @@ use crate::console::state::Console;
 use axum::extract::Query;
 use axum::routing::get;
 use axum::Router;
-use branchline_proto::v1::{AuditEvent, ListOrgsRequest};
+use branchline_proto::v1::AuditEvent;
 use filters::AuditQuery;
 use maud::{html, Markup};
 
@@ -34,12 +34,7 @@ async fn show(ctx: Ctx, Query(query): Query<AuditQuery>) -> Result<Markup, Conso
         }
         Err(status) => return Err(status.into()),
     };
-    let orgs = ctx
-        .admin()
-        .list_orgs(ctx.request(ListOrgsRequest::default()))
-        .await?
-        .into_inner()
-        .orgs;
+    let orgs = ctx.orgs().await?;
     let lang = ctx.lang;
     let body = html! {
         @if let Some(message) = &refused {

@@ -17,7 +17,7 @@ use crate::console::state::Console;
 use axum::extract::Query;
 use axum::routing::get;
 use axum::Router;
-use branchline_proto::v1::{BranchStatus, ListOrgsRequest, Org, StatusRequest};
+use branchline_proto::v1::{BranchStatus, Org, StatusRequest};
 use cells::{age_text, health_cell, or_dash, templates_text, time_cell};
 use chrono::{DateTime, Utc};
 use columns::{severity, sort_rows, Column, Dir};
@@ -73,12 +73,7 @@ async fn show(ctx: Ctx, Query(query): Query<BoardQuery>) -> Result<Markup, Conso
     let mut branches = ctx.admin().status(request).await?.into_inner().branches;
     sort_rows(&mut branches, column, dir);
     // The subtree choice offers the scope's organizations; without them, a code to type.
-    let orgs = ctx
-        .admin()
-        .list_orgs(ctx.request(ListOrgsRequest::default()))
-        .await
-        .map(|listed| listed.into_inner().orgs)
-        .ok();
+    let orgs = ctx.orgs().await.ok();
     let lang = ctx.lang;
     let now = Utc::now();
     let view = View {

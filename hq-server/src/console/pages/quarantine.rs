@@ -22,9 +22,10 @@ use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 use branchline_proto::v1::{
-    ListOrgsRequest, QuarantineListRequest, QuarantineRetryRequest, QuarantineRetryResponse, QuarantinedEntry,
+    QuarantineListRequest, QuarantineRetryRequest, QuarantineRetryResponse, QuarantinedEntry,
 };
 use maud::{html, Markup};
+use rows::entry_path;
 use serde::Deserialize;
 
 pub(super) fn routes() -> Router<Console> {
@@ -36,11 +37,6 @@ pub(super) fn routes() -> Router<Console> {
             "/quarantine/{id}/retry",
             get(|Path(id): Path<u64>| async move { Redirect::to(&entry_path(id)) }).post(retry),
         )
-}
-
-/// The page of entry `id`.
-pub(super) fn entry_path(id: u64) -> String {
-    format!("/quarantine/{id}")
 }
 
 #[derive(Deserialize)]
@@ -66,12 +62,7 @@ async fn page(ctx: &Ctx, org: &str, notice: Option<Markup>) -> Result<Markup, Co
         .into_inner()
         .entries;
     let conflicts = conflicts::conflicts(ctx, org).await?;
-    let orgs = ctx
-        .admin()
-        .list_orgs(ctx.request(ListOrgsRequest::default()))
-        .await?
-        .into_inner()
-        .orgs;
+    let orgs = ctx.orgs().await?;
     let lang = ctx.lang;
     let body = html! {
         @if let Some(notice) = notice {

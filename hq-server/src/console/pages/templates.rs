@@ -22,8 +22,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use branchline_proto::v1::{
-    CreateTemplateRequest, ExportTemplateRequest, ListOrgsRequest, ListTemplatesRequest,
-    PublishTemplateRequest,
+    CreateTemplateRequest, ExportTemplateRequest, ListTemplatesRequest, PublishTemplateRequest,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -64,16 +63,7 @@ async fn page(ctx: &Ctx, org: &str, notice: Option<Markup>) -> Result<Markup, Co
         .into_inner()
         .templates;
     let may_change = ctx.user.role >= Role::Operator;
-    let orgs = if may_change {
-        let request = ListOrgsRequest::default();
-        ctx.admin()
-            .list_orgs(ctx.request(request))
-            .await?
-            .into_inner()
-            .orgs
-    } else {
-        Vec::new()
-    };
+    let orgs = if may_change { ctx.orgs().await? } else { Vec::new() };
     let lang = ctx.lang;
     let body = html! {
         @if let Some(notice) = notice {

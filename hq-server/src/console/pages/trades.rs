@@ -13,7 +13,7 @@ use crate::console::state::Console;
 use axum::extract::Query;
 use axum::routing::get;
 use axum::Router;
-use branchline_proto::v1::{ListOrgsRequest, RoutedListRequest, RoutedTrade};
+use branchline_proto::v1::{RoutedListRequest, RoutedTrade};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -79,12 +79,7 @@ async fn show(ctx: Ctx, Query(query): Query<TradeQuery>) -> Result<Markup, Conso
         .await?
         .into_inner()
         .trades;
-    let orgs = ctx
-        .admin()
-        .list_orgs(ctx.request(ListOrgsRequest::default()))
-        .await?
-        .into_inner()
-        .orgs;
+    let orgs = ctx.orgs().await?;
     sort(&mut trades, &query.sort, query.dir == "desc");
     let lang = ctx.lang;
     let body = html! {

@@ -4,9 +4,13 @@
 use super::super::super::ctx::Ctx;
 use super::super::super::words;
 use super::content::content;
-use super::entry_path;
 use branchline_proto::v1::QuarantinedEntry;
 use maud::{html, Markup};
+
+/// The page of entry `id`.
+pub(super) fn entry_path(id: u64) -> String {
+    format!("/quarantine/{id}")
+}
 
 pub(super) fn entries_table(ctx: &Ctx, entries: &[QuarantinedEntry]) -> Markup {
     let lang = ctx.lang;
