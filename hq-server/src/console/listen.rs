@@ -77,6 +77,10 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // As for gRPC: no reply's tail waiting for the browser's delayed ACK.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "console: cannot set TCP_NODELAY");
+        }
         let router = router.clone();
         let service = TowerToHyperService::new(tower::service_fn(
             move |mut request: axum::http::Request<hyper::body::Incoming>| {

@@ -1,9 +1,8 @@
-//! `bench console`: the server side of the console's report pages, `/board`, `/sales` and
-//! `/inventory`, each timed from the request to its last byte over loopback HTTP (a logged-in
-//! admin session), beside the same run's gRPC calls the page makes (`Admin/Status`; the four
-//! `Report/Sales` and `Report/Ranking` calls of the sales page, alone and in sequence;
-//! `Report/Inventory` of one product over every ledger, and of one ledger), on SQLite after HQ's
-//! idle fold.
+//! `bench console`: the server side of every console page, each timed from the request to its
+//! last byte over loopback HTTP (a logged-in admin session), beside the same run's gRPC calls the
+//! page makes (`Admin/Status`; the four `Report/Sales` and `Report/Ranking` calls of the sales
+//! page, alone and in sequence; `Report/Inventory` of one product over every ledger, and of one
+//! ledger; the list call of each other page), on SQLite after HQ's idle fold.
 //!
 //! Data: `bench reports`' data set (`report_data`) with `BENCH_CONSOLE_BRANCHES` ledgers
 //! (default 1000) and `BENCH_CONSOLE_LINES` lines (default 10000000) of 2025; the sales page
@@ -17,7 +16,10 @@ use crate::hq::TEST_ADMIN_TOKEN;
 use crate::people::{add_person, report_client, HqReportClient};
 use crate::process::TempDir;
 use anyhow::Context;
-use branchline_proto::v1::{ReportRequest, StatusRequest};
+use branchline_proto::v1::{
+    AuditRequest, ListOrgsRequest, ListTemplatesRequest, ListUsersRequest, QuarantineListRequest,
+    ReportRequest, RoutedListRequest, StatusRequest,
+};
 use hq_server::config::ServeConfig;
 use hq_server::store::rollup::fold;
 use hq_server::store::Store;
@@ -205,50 +207,99 @@ async fn measure(url: &str, runs: usize) -> anyhow::Result<Vec<PageFigure>> {
     let report = report_client(&grpc, &person.token).await;
     let admin = crate::hq::admin_client(&grpc, &person.token).await;
     let mut figures = Vec::new();
-    let pages = [
-        "/board",
-        "/sales?org=001&from=2025-01-01&to=2025-12-31&by=org",
-        "/inventory?org=001&product=P00001",
-        "/inventory?org=001.001",
-    ];
-    for path in pages {
+    let account = crate::people::account_client(&grpc, &person.token).await;
+    let calls = Calls {
+        runs,
+        admin,
+        report,
+        account,
+    };
+    for path in PAGES {
         let (page, bytes) = time_page(&mut browser, path, runs).await?;
-        let grpc = match path {
-            "/board" => {
-                let (status, _) = median_of(runs, || {
-                    let mut admin = admin.clone();
-                    async move {
-                        Ok(admin
-                            .status(StatusRequest::default())
-                            .await?
-                            .into_inner()
-                            .branches
-                            .len())
-                    }
-                })
-                .await?;
-                vec![("Admin/Status", status)]
-            }
-            "/inventory?org=001&product=P00001" => vec![(
-                "Inventory of P00001, subtotals",
-                inventory_time(runs, &report, "001", "P00001").await?,
-            )],
-            "/inventory?org=001.001" => vec![(
-                "Inventory of one ledger, subtotals",
-                inventory_time(runs, &report, "001.001", "").await?,
-            )],
-            _ => sales_calls_time(runs, &report).await?,
-        };
         figures.push(PageFigure {
             path,
             bytes,
             page,
-            grpc,
+            grpc: calls.of_page(path).await?,
         });
     }
     let _ = stop.send(());
     server.await??;
     Ok(figures)
+}
+
+/// Every page of the console, as an administrator of the whole group opens it.
+const PAGES: [&str; 10] = [
+    "/board",
+    "/sales?org=001&from=2025-01-01&to=2025-12-31&by=org",
+    "/inventory?org=001&product=P00001",
+    "/inventory?org=001.001",
+    "/quarantine",
+    "/trades",
+    "/templates",
+    "/orgs",
+    "/accounts",
+    "/audit",
+];
+
+/// The same run's gRPC clients, to time the calls a page makes.
+struct Calls {
+    runs: usize,
+    admin: crate::hq::HqAdminClient,
+    report: HqReportClient,
+    account: crate::people::HqAccountClient,
+}
+
+impl Calls {
+    /// The gRPC calls `path` makes, each timed alone (the median of `runs`).
+    async fn of_page(&self, path: &str) -> anyhow::Result<Vec<(&'static str, Duration)>> {
+        let runs = self.runs;
+        let admin = || self.admin.clone();
+        let timed = |what: &'static str, took: Duration| Ok(vec![(what, took)]);
+        macro_rules! median {
+            ($client:expr, $call:ident, $request:expr) => {
+                median_of(runs, || {
+                    let mut client = $client;
+                    async move { Ok(client.$call($request).await?.into_inner()) }
+                })
+                .await?
+                .0
+            };
+        }
+        match path {
+            "/board" => timed("Admin/Status", median!(admin(), status, StatusRequest::default())),
+            "/inventory?org=001&product=P00001" => timed(
+                "Inventory of P00001, subtotals",
+                inventory_time(runs, &self.report, "001", "P00001").await?,
+            ),
+            "/inventory?org=001.001" => timed(
+                "Inventory of one ledger, subtotals",
+                inventory_time(runs, &self.report, "001.001", "").await?,
+            ),
+            "/quarantine" => timed(
+                "Admin/QuarantineList",
+                median!(admin(), quarantine_list, QuarantineListRequest::default()),
+            ),
+            "/trades" => timed(
+                "Admin/RoutedList",
+                median!(admin(), routed_list, RoutedListRequest::default()),
+            ),
+            "/templates" => timed(
+                "Admin/ListTemplates",
+                median!(admin(), list_templates, ListTemplatesRequest::default()),
+            ),
+            "/orgs" => timed(
+                "Admin/ListOrgs",
+                median!(admin(), list_orgs, ListOrgsRequest::default()),
+            ),
+            "/accounts" => timed(
+                "Account/ListUsers",
+                median!(self.account.clone(), list_users, ListUsersRequest {}),
+            ),
+            "/audit" => timed("Admin/Audit", median!(admin(), audit, AuditRequest::default())),
+            _ => sales_calls_time(runs, &self.report).await,
+        }
+    }
 }
 
 fn print_table(figures: &[PageFigure], lines: usize, orgs: usize) {
