@@ -72,6 +72,25 @@ pub(crate) async fn assert_reports_match_lines(store: &Store, extra_range: (Stri
             let direct = consolidated::inventory_direct(store, &query).await.unwrap();
             assert_eq!(rolled, direct, "inventory --org {org} --by {by:?}");
         }
+        // One product (the wide catalog's in blocks past the first) or one warehouse.
+        for (product, warehouse) in [
+            ("P001", ""),
+            ("P070", ""),
+            ("P150", ""),
+            ("", "SZ-W"),
+            ("P003", "GZ-W"),
+        ] {
+            let query = ReportQuery::parse(org, "", "", &[])
+                .unwrap()
+                .filtered(product, warehouse)
+                .unwrap();
+            let rolled = consolidated::inventory(store, &query).await.unwrap();
+            let direct = consolidated::inventory_direct(store, &query).await.unwrap();
+            assert_eq!(
+                rolled, direct,
+                "inventory --org {org} --product {product:?} --warehouse {warehouse:?}"
+            );
+        }
     }
 }
 

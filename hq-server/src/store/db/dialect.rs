@@ -39,12 +39,14 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (1, "0001", "init"),
     (2, "0002", "people"),
     (3, "0003", "console"),
+    (4, "0004", "sales_month"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (1, "0001", "init"),
     (2, "0002", "people"),
     (3, "0003", "console"),
+    (4, "0004", "sales_month"),
 );
 
 /// Which database backs the store.

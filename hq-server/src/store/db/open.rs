@@ -210,4 +210,46 @@ mod tests {
             "{error}"
         );
     }
+
+    /// Migration 4 fills branch × month from the branch × day sales a store already holds.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sales_month_is_filled_from_the_days_already_held() {
+        let (_dir, url, store) = fresh_store().await;
+        for sql in [
+            "DROP TABLE sales_month",
+            "DELETE FROM schema_migrations WHERE version = 4",
+            "INSERT INTO sales_day VALUES (1, '2025-11-30', 10000, 150, 20, 170), \
+             (1, '2025-12-01', 20000, 300, 39, 339), (1, '2025-12-31', 10000, 100, 13, 113), \
+             (2, '2025-12-15', 50000, 500, 65, 565)",
+        ] {
+            crate::store::db::query::query(sql)
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
+        store.close().await;
+        let store = Store::open(&url, 2).await.unwrap();
+        let rows = crate::store::db::query::query(
+            "SELECT branch_id, month, qty, amount, tax, total FROM sales_month ORDER BY branch_id, month",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        let months: Vec<(i64, String, i64, i64, i64, i64)> = rows
+            .iter()
+            .map(|row| {
+                let int = |index| row.try_get::<i64, _>(index).unwrap();
+                (int(0), row.try_get(1).unwrap(), int(2), int(3), int(4), int(5))
+            })
+            .collect();
+        assert_eq!(
+            months,
+            [
+                (1, "2025-11".to_owned(), 10000, 150, 20, 170),
+                (1, "2025-12".to_owned(), 30000, 400, 52, 452),
+                (2, "2025-12".to_owned(), 50000, 500, 65, 565),
+            ]
+        );
+        store.close().await;
+    }
 }

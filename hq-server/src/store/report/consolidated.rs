@@ -100,6 +100,15 @@ const DAY: Source = Source {
     unique: &["branch_id", "day"],
 };
 
+const MONTH: Source = Source {
+    from: "sales_month",
+    day: None,
+    month: Some("month"),
+    date: "month",
+    unique: &["branch_id", "month"],
+    ..DAY
+};
+
 const LINES: Source = Source {
     from: "document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number",
     branch: "l.branch_id",
@@ -176,8 +185,11 @@ fn subtotalled<R: super::subtotals::Summable>(query: &ReportQuery, mut report: R
 async fn sales_grouped(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow>, ReportError> {
     let subtree = subtree(store, &query.org).await?;
     let mut groups = sales_groups(query, &subtree);
+    let product_level = query.groups_by(GroupBy::Product);
     for segment in plan_segments(query) {
         let source = match segment.level {
+            // Branch × month: what a report without products reads for whole months.
+            Level::Month if !product_level => &MONTH,
             Level::Year | Level::Month => {
                 let level = match segment.level {
                     Level::Year => &YEAR_BLOCKS,
@@ -192,7 +204,7 @@ async fn sales_grouped(store: &Store, query: &ReportQuery) -> Result<Report<Sale
             }
             // The fine level is not maintained (see `rollup`): day ranges that need more
             // than branch × day read the stored lines.
-            Level::Day if needs_fine(query) || query.groups_by(GroupBy::Product) => &LINES,
+            Level::Day if needs_fine(query) || product_level => &LINES,
             Level::Day => &DAY,
         };
         groups = read_sums(store, source, query, &subtree, &segment, groups).await?;
@@ -229,19 +241,19 @@ fn needs_fine(query: &ReportQuery) -> bool {
         || query.groups_by(GroupBy::Product) && query.groups_by(GroupBy::Day)
 }
 
-/// The date segments to read: one day range unless the product-level roll-ups can serve whole
+/// The date segments to read: one day range when the grouping needs the lines or days; whole
+/// months from branch × month otherwise; with products, the product-level roll-ups' whole
 /// months (and, without a month grouping, whole years).
 fn plan_segments(query: &ReportQuery) -> Vec<Segment> {
-    let coarse = query.groups_by(GroupBy::Product) && !needs_fine(query);
-    if !coarse {
+    if needs_fine(query) || query.groups_by(GroupBy::Day) {
         return vec![Segment::days(query.from, query.to)];
     }
-    let finest_whole = if query.groups_by(GroupBy::Month) {
-        Level::Month
-    } else {
+    let coarsest = if query.groups_by(GroupBy::Product) && !query.groups_by(GroupBy::Month) {
         Level::Year
+    } else {
+        Level::Month
     };
-    split_range(query.from, query.to, finest_whole)
+    split_range(query.from, query.to, coarsest)
 }
 
 async fn read_sums(

@@ -56,20 +56,28 @@ pub(super) async fn read_stock_blocks(
     );
     let mut sums: FxHashMap<Key, i128> = FxHashMap::default();
     let mut present = Vec::with_capacity(BLOCK_SLOTS);
+    // A filter's product or warehouse narrows the blocks read to the ones that can hold it.
+    let block = product_only.flatten().map(|id| packed::block_of(id).0);
+    let blocks_sql = match block {
+        Some(_) => {
+            "SELECT key, sums FROM stock_block WHERE key >= $1 AND key <= $2 AND (key & $4) = $5 \
+                    UNION ALL SELECT NULL, stock FROM rollup_pending WHERE branch_id = $3"
+        }
+        None => {
+            "SELECT key, sums FROM stock_block WHERE key >= $1 AND key <= $2 \
+                 UNION ALL SELECT NULL, stock FROM rollup_pending WHERE branch_id = $3"
+        }
+    };
     for branch in branches {
-        let Some((first, last)) = packed::stock_key_range(*branch) else {
+        let Some((first, last)) = packed::stock_key_range(*branch, warehouse_only.flatten()) else {
             continue;
         };
         // The blocks and the pending rows (key NULL) from one snapshot.
-        let rows = query(
-            "SELECT key, sums FROM stock_block WHERE key >= $1 AND key <= $2 \
-             UNION ALL SELECT NULL, stock FROM rollup_pending WHERE branch_id = $3",
-        )
-        .bind(first)
-        .bind(last)
-        .bind(*branch)
-        .fetch_all(&mut connection)
-        .await?;
+        let mut rows = query(blocks_sql).bind(first).bind(last).bind(*branch);
+        if let Some(block) = block {
+            rows = rows.bind(packed::stock_key_block_mask()).bind(block);
+        }
+        let rows = rows.fetch_all(&mut connection).await?;
         let mut key: Key = [0; 6];
         if let Some(org) = org {
             key[org] = groups.ledger_of(*branch);

@@ -217,8 +217,15 @@ impl<'a> RollupDelta<'a> {
         };
         // Each table's rows go in key order, so consecutive upserts touch neighbouring b-tree
         // pages.
-        let mut cells = Vec::with_capacity(self.day.len() * 6);
-        for (day, sums) in sorted(std::mem::take(&mut self.day)) {
+        let days = sorted(std::mem::take(&mut self.day));
+        let mut months: Vec<(String, SalesSums)> = Vec::new();
+        let mut cells = Vec::with_capacity(days.len() * 6);
+        for (day, sums) in days {
+            let month = day.format("%Y-%m").to_string();
+            match months.last_mut() {
+                Some((last, month_sums)) if *last == month => month_sums.add(sums),
+                _ => months.push((month, sums)),
+            }
             cells.extend([
                 Value::Int(branch_id),
                 Value::Text(day.format("%Y-%m-%d").to_string()),
@@ -226,6 +233,12 @@ impl<'a> RollupDelta<'a> {
             cells.extend(sums_cells(sums));
         }
         inserts.add(&DAY_UPSERT, cells);
+        let mut cells = Vec::with_capacity(months.len() * 6);
+        for (month, sums) in months {
+            cells.extend([Value::Int(branch_id), Value::Text(month)]);
+            cells.extend(sums_cells(sums));
+        }
+        inserts.add(&MONTH_UPSERT, cells);
         if self.month_product.is_empty() && self.stock.is_empty() {
             return Ok(());
         }
@@ -313,4 +326,19 @@ const DAY_UPSERT: InsertSpec = InsertSpec {
     on_conflict: "ON CONFLICT (branch_id, day) DO UPDATE SET \
                   qty = sales_day.qty + excluded.qty, amount = sales_day.amount + excluded.amount, \
                   tax = sales_day.tax + excluded.tax, total = sales_day.total + excluded.total",
+};
+
+const MONTH_UPSERT: InsertSpec = InsertSpec {
+    table: "sales_month",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("month", ColumnKind::Text),
+        ("qty", ColumnKind::Decimal(QTY_SCALE)),
+        ("amount", ColumnKind::Decimal(AMOUNT_SCALE)),
+        ("tax", ColumnKind::Decimal(AMOUNT_SCALE)),
+        ("total", ColumnKind::Decimal(AMOUNT_SCALE)),
+    ],
+    on_conflict: "ON CONFLICT (branch_id, month) DO UPDATE SET \
+                  qty = sales_month.qty + excluded.qty, amount = sales_month.amount + excluded.amount, \
+                  tax = sales_month.tax + excluded.tax, total = sales_month.total + excluded.total",
 };

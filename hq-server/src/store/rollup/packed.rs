@@ -304,9 +304,17 @@ pub(crate) fn split_stock_key(key: i64) -> (i64, i64, i64) {
     STOCK_KEYS.split(key)
 }
 
-/// The inclusive key range of every on-hand block of `branch`.
-pub(crate) fn stock_key_range(branch: i64) -> Option<(i64, i64)> {
-    STOCK_KEYS.range(branch, 0, i64::MAX)
+/// The inclusive key range of every on-hand block of `branch`, or of its one `warehouse`.
+pub(crate) fn stock_key_range(branch: i64, warehouse: Option<i64>) -> Option<(i64, i64)> {
+    match warehouse {
+        Some(warehouse) => STOCK_KEYS.range(branch, warehouse, warehouse),
+        None => STOCK_KEYS.range(branch, 0, i64::MAX),
+    }
+}
+
+/// The bits of an on-hand row key that hold its block: `key & mask` is the block.
+pub(crate) fn stock_key_block_mask() -> i64 {
+    (1 << STOCK_KEYS.block_bits) - 1
 }
 
 #[cfg(test)]
@@ -438,7 +446,7 @@ pub(crate) mod tests {
         assert!(block_key(-1, 0, 0).is_err());
         let key = stock_key(50, 70_000, 20_000).unwrap();
         assert_eq!(split_stock_key(key), (50, 70_000, 20_000));
-        let (first, last) = stock_key_range(50).unwrap();
+        let (first, last) = stock_key_range(50, None).unwrap();
         assert!(first <= key && key <= last && last < stock_key(51, 0, 0).unwrap());
         assert!(stock_key(1 << 21, 0, 0).is_err());
         assert_eq!(block_of(130), (2, 2));
