@@ -146,6 +146,32 @@ impl Groups {
         }
     }
 
+    /// Adds groups read over other branches that may share keys with these (the keys do not
+    /// start with the ledger): a shared group's sums are added.
+    pub(super) fn merge_part(&mut self, part: Groups) {
+        if self.keys.is_empty() && self.texts.is_empty() && self.index.is_none() {
+            *self = part;
+            return;
+        }
+        if self.index.is_none() {
+            self.index = Some(
+                self.keys
+                    .iter()
+                    .enumerate()
+                    .map(|(group, key)| (*key, group as u32))
+                    .collect(),
+            );
+        }
+        let ids: Vec<u32> = part.texts.iter().map(|text| self.intern(text)).collect();
+        let width = part.scales.len();
+        for (group, mut key) in part.keys.into_iter().enumerate() {
+            for value in key[1..].iter_mut().filter(|value| **value != 0) {
+                *value = ids[*value as usize - 1] + 1;
+            }
+            self.add_group(key, &part.sums[group * width..(group + 1) * width]);
+        }
+    }
+
     /// Starts reading the rows of another statement; a statement's rows are unique (it groups
     /// by every column), so only the second and later ones merge into what is there.
     pub(super) fn begin_statement(&mut self) {

@@ -232,7 +232,7 @@ impl<'c> Folder<'c> {
 }
 
 /// `read_packed` on an SQLite file: read-only connections in blocking tasks, two at once over
-/// halves of the branches when the groups start with the ledger.
+/// halves of the branches.
 async fn read_packed_sqlite(
     path: PathBuf,
     level: &'static PackedLevel,
@@ -245,11 +245,9 @@ async fn read_packed_sqlite(
         .map(|branch| (groups.ledger_of(*branch), *branch))
         .collect();
     ranked.sort_unstable();
-    if !groups.splits_by_branch() {
-        return tokio::task::spawn_blocking(move || read_sqlite(&path, level, &ranked, (low, high), groups))
-            .await
-            .map_err(|_| ReadError::TaskFailed)?;
-    }
+    // Parts over other branches share no group when the keys start with the ledger; otherwise
+    // (a ranking by product over the subtree, say) their equal groups are added up.
+    let disjoint = groups.splits_by_branch();
     let path = Arc::new(path);
     let readers: Vec<_> = (0..SQLITE_READERS)
         .map(|part| {
@@ -266,7 +264,11 @@ async fn read_packed_sqlite(
         })
         .collect();
     for reader in readers {
-        groups.append_part(reader.await.map_err(|_| ReadError::TaskFailed)??);
+        let part = reader.await.map_err(|_| ReadError::TaskFailed)??;
+        match disjoint {
+            true => groups.append_part(part),
+            false => groups.merge_part(part),
+        }
     }
     Ok(groups)
 }
@@ -352,7 +354,12 @@ fn read_sqlite(
     let codes = ProductCodes::new(pairs);
     // Every product of every branch at most (a million groups at 10M lines): one allocation
     // instead of a dozen doublings, each copying everything before it.
-    groups.reserve(codes.order.len() * branches.len());
+    let ledgers = if groups.by().contains(&GroupBy::Org) {
+        branches.len()
+    } else {
+        1
+    };
+    groups.reserve(codes.order.len() * ledgers);
     let mut statement = snapshot.prepare(&format!(
         "SELECT key, sums FROM {} WHERE key BETWEEN ?1 AND ?2",
         level.table
