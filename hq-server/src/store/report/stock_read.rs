@@ -107,6 +107,11 @@ pub(super) async fn read_stock_blocks(
             }
         }
     }
+    add_on_hand(groups, sums)
+}
+
+/// The summed quantities (scaled) as the groups of one statement.
+fn add_on_hand(mut groups: Groups, sums: FxHashMap<Key, i128>) -> Result<Groups, ReadError> {
     groups.begin_statement();
     groups.reserve(sums.len());
     for (key, qty) in sums {
