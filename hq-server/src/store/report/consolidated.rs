@@ -15,6 +15,7 @@ use super::groups::Groups;
 use super::packed_read::{read_packed, MONTH_BLOCKS, YEAR_BLOCKS};
 use super::query::{Freshness, GroupBy, Report, ReportQuery, RowLevel, SalesRow, StockRow};
 use super::read::{read_groups, Param};
+use super::source::{Source, DAY, LINES, MONTH, STOCK_LINES};
 use super::stock_read::{read_stock_blocks, StockFilter};
 use super::subtotals::with_subtotals;
 use crate::store::db::dialect::{Dialect, AMOUNT_SCALE, QTY_SCALE};
@@ -66,80 +67,6 @@ async fn subtree(store: &Store, org: &str) -> Result<Subtree, ReportError> {
         });
     }
     Ok(subtree)
-}
-
-/// Where grouped sums are read from: a roll-up table or the stored lines.
-struct Source {
-    from: &'static str,
-    branch: &'static str,
-    product: Option<&'static str>,
-    customer: Option<&'static str>,
-    warehouse: Option<&'static str>,
-    day: Option<&'static str>,
-    month: Option<&'static str>,
-    /// The column compared with the segment's bounds.
-    date: &'static str,
-    /// Prefix of the summed columns.
-    sums: &'static str,
-    filter: &'static str,
-    /// The columns identifying one row (a roll-up's primary key); empty for the stored lines.
-    unique: &'static [&'static str],
-}
-
-const DAY: Source = Source {
-    from: "sales_day",
-    branch: "branch_id",
-    product: None,
-    customer: None,
-    warehouse: None,
-    day: Some("day"),
-    month: Some("substr(day, 1, 7)"),
-    date: "day",
-    sums: "",
-    filter: "",
-    unique: &["branch_id", "day"],
-};
-
-const MONTH: Source = Source {
-    from: "sales_month",
-    day: None,
-    month: Some("month"),
-    date: "month",
-    unique: &["branch_id", "month"],
-    ..DAY
-};
-
-const LINES: Source = Source {
-    from: "document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number",
-    branch: "l.branch_id",
-    product: Some("l.product"),
-    customer: Some("d.partner"),
-    warehouse: Some("d.warehouse"),
-    day: Some("d.doc_date"),
-    month: Some("substr(d.doc_date, 1, 7)"),
-    date: "d.doc_date",
-    sums: "l.",
-    filter: "d.doc_type IN ('sales-out', 'retail-sale')",
-    unique: &[],
-};
-
-/// The stored lines that move stock.
-const STOCK_LINES: Source = Source {
-    filter: "d.doc_type IN ('opening', 'purchase-in', 'sales-out', 'retail-sale')",
-    ..LINES
-};
-
-impl Source {
-    fn column(&self, grouping: GroupBy) -> Option<&'static str> {
-        match grouping {
-            GroupBy::Org => Some(self.branch),
-            GroupBy::Product => self.product,
-            GroupBy::Customer => self.customer,
-            GroupBy::Warehouse => self.warehouse,
-            GroupBy::Day => self.day,
-            GroupBy::Month => self.month,
-        }
-    }
 }
 
 /// Sales rows are always per ledger-owning organization: `org` leads the grouping.

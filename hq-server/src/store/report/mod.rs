@@ -11,5 +11,6 @@ mod groups;
 mod packed_read;
 pub mod query;
 mod read;
+mod source;
 mod stock_read;
 mod subtotals;

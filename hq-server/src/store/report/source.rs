@@ -1,0 +1,78 @@
+//! Where a report's grouped sums are read from: the branch × day and branch × month roll-ups,
+//! or the stored lines (for groupings the roll-ups do not keep), and each source's columns.
+
+use super::query::GroupBy;
+
+/// Where grouped sums are read from: a roll-up table or the stored lines.
+pub(super) struct Source {
+    pub(super) from: &'static str,
+    pub(super) branch: &'static str,
+    pub(super) product: Option<&'static str>,
+    pub(super) customer: Option<&'static str>,
+    pub(super) warehouse: Option<&'static str>,
+    pub(super) day: Option<&'static str>,
+    pub(super) month: Option<&'static str>,
+    /// The column compared with the segment's bounds.
+    pub(super) date: &'static str,
+    /// Prefix of the summed columns.
+    pub(super) sums: &'static str,
+    pub(super) filter: &'static str,
+    /// The columns identifying one row (a roll-up's primary key); empty for the stored lines.
+    pub(super) unique: &'static [&'static str],
+}
+
+pub(super) const DAY: Source = Source {
+    from: "sales_day",
+    branch: "branch_id",
+    product: None,
+    customer: None,
+    warehouse: None,
+    day: Some("day"),
+    month: Some("substr(day, 1, 7)"),
+    date: "day",
+    sums: "",
+    filter: "",
+    unique: &["branch_id", "day"],
+};
+
+pub(super) const MONTH: Source = Source {
+    from: "sales_month",
+    day: None,
+    month: Some("month"),
+    date: "month",
+    unique: &["branch_id", "month"],
+    ..DAY
+};
+
+pub(super) const LINES: Source = Source {
+    from: "document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number",
+    branch: "l.branch_id",
+    product: Some("l.product"),
+    customer: Some("d.partner"),
+    warehouse: Some("d.warehouse"),
+    day: Some("d.doc_date"),
+    month: Some("substr(d.doc_date, 1, 7)"),
+    date: "d.doc_date",
+    sums: "l.",
+    filter: "d.doc_type IN ('sales-out', 'retail-sale')",
+    unique: &[],
+};
+
+/// The stored lines that move stock.
+pub(super) const STOCK_LINES: Source = Source {
+    filter: "d.doc_type IN ('opening', 'purchase-in', 'sales-out', 'retail-sale')",
+    ..LINES
+};
+
+impl Source {
+    pub(super) fn column(&self, grouping: GroupBy) -> Option<&'static str> {
+        match grouping {
+            GroupBy::Org => Some(self.branch),
+            GroupBy::Product => self.product,
+            GroupBy::Customer => self.customer,
+            GroupBy::Warehouse => self.warehouse,
+            GroupBy::Day => self.day,
+            GroupBy::Month => self.month,
+        }
+    }
+}
