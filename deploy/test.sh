@@ -28,6 +28,16 @@ if [ ! -x /usr/bin/chromedriver ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-mi
     fi
 fi
 
+# A real Prometheus scrapes HQ and an agent in the metrics tests; promtool checks the alert rules.
+if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "test.sh: installing Prometheus and promtool (apt-get install prometheus)" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+    else
+        echo "test.sh: /usr/bin/prometheus or /usr/bin/promtool not found: install Debian's prometheus package" >&2
+        exit 1
+    fi
+fi
 venv=target/pyvenv
 if ! "$venv/bin/python" -c 'import grpc, grpc_health, grpc_reflection' 2>/dev/null; then
     echo "test.sh: installing grpcio, grpcio-health-checking, grpcio-reflection into $venv" >&2
@@ -39,6 +49,7 @@ export BRANCHLINE_PYTHON="$PWD/$venv/bin/python"
 export BRANCHLINE_REQUIRE_POSTGRES=1
 export BRANCHLINE_REQUIRE_PYTHON_GRPC=1
 export BRANCHLINE_REQUIRE_BROWSER=1
+export BRANCHLINE_REQUIRE_PROMETHEUS=1
 cargo build --workspace --bins
 # Lints as errors, `too_many_lines` included (the workspace lints; threshold in clippy.toml).
 # The benchmarks too: they build only with the tests crate's `bench` feature.

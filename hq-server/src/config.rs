@@ -77,6 +77,10 @@ pub struct ServeConfig {
     /// Where the web console listens (`console on http://HOST:PORT`); absent: no console.
     #[serde(default)]
     pub console_listen: Option<String>,
+    /// Where `/metrics` is served for Prometheus (`metrics on http://HOST:PORT/metrics`), plain
+    /// HTTP even under `[tls]`; absent: no metrics endpoint.
+    #[serde(default)]
+    pub metrics_listen: Option<String>,
     #[serde(default)]
     pub limits: Limits,
     /// TLS for every endpoint; absent: plain HTTP/2 (loopback and tests only).
@@ -284,6 +288,7 @@ impl Default for ServeConfig {
             db: default_db(),
             admin_token: None,
             console_listen: None,
+            metrics_listen: None,
             limits: Limits::default(),
             tls: None,
             health: HealthThresholds::default(),
@@ -353,6 +358,7 @@ impl ServeConfig {
         let listens = [
             ("listen", Some(&self.listen)),
             ("console_listen", self.console_listen.as_ref()),
+            ("metrics_listen", self.metrics_listen.as_ref()),
         ];
         for (field, listen) in listens {
             let Some(listen) = listen else { continue };

@@ -15,6 +15,7 @@ pub mod config;
 pub mod console;
 pub mod health;
 pub mod memory;
+pub mod metrics;
 pub mod people;
 pub mod rate;
 pub mod serve;

@@ -47,6 +47,7 @@ pub struct Hq {
     tls: Option<TlsPem>,
     store: Store,
     console: Option<TcpListener>,
+    metrics: Option<TcpListener>,
 }
 
 impl Hq {
@@ -67,12 +68,19 @@ impl Hq {
             tls,
             store,
             console: None,
+            metrics: None,
         })
     }
 
     /// Serves the web console on `listener` too (over TLS when HQ has `[tls]`).
     pub fn with_console(mut self, listener: TcpListener) -> Hq {
         self.console = Some(listener);
+        self
+    }
+
+    /// Serves `/metrics` on `listener` too (plain HTTP).
+    pub fn with_metrics(mut self, listener: TcpListener) -> Hq {
+        self.metrics = Some(listener);
         self
     }
 
@@ -91,6 +99,7 @@ impl Hq {
             tls,
             store,
             console,
+            metrics,
         } = self;
         let mutual_tls = tls.as_ref().is_some_and(|tls| tls.client_ca.is_some());
         let limits = config.limits.clone();
@@ -108,6 +117,10 @@ impl Hq {
         let services =
             BranchlineServices::new(&store, &limits, config.health, admin_token, mutual_tls, &refusals);
         let stopped = fan_out(shutdown);
+        let metrics = metrics.map(|listener| {
+            let stopped = until_stopped(stopped.clone());
+            tokio::spawn(crate::metrics::http::serve(listener, store.clone(), stopped))
+        });
         let console = match console {
             Some(listener) => Some(spawn_console(
                 listener,
@@ -131,8 +144,9 @@ impl Hq {
         let served = builder
             .concurrency_limit_per_connection(limits.max_concurrent_requests)
             .max_concurrent_streams(limits.max_concurrent_streams)
-            .layer(CredentialGateLayer::new(services.gate))
+            // Outermost first: the refusal layer sees every answer, the gate's refusals too.
             .layer(RefusalAuditLayer::new(refusals))
+            .layer(CredentialGateLayer::new(services.gate))
             .initial_stream_window_size(limits.stream_window_bytes)
             .initial_connection_window_size(limits.connection_window_bytes)
             .add_service(health)
@@ -149,16 +163,22 @@ impl Hq {
                 until_stopped(stopped),
             )
             .await;
-        if let Some(console) = console {
-            if let Err(error) = console.await {
-                tracing::error!(%error, "the console failed");
-            }
-        }
+        joined(console, "the console").await;
+        joined(metrics, "the metrics endpoint").await;
         background.stop().await;
         served?;
         store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Waits for the task serving `what`, if it runs, once the server has stopped.
+async fn joined(task: Option<tokio::task::JoinHandle<()>>, what: &str) {
+    if let Some(task) = task {
+        if let Err(error) = task.await {
+            tracing::error!(%error, "{what} failed");
+        }
     }
 }
 

@@ -44,6 +44,8 @@ pub struct AgentConfig {
     pub tasks: Vec<TaskSpec>,
     /// Raw `key = value` lines for the `[limits]` table.
     pub limits: Vec<String>,
+    /// `metrics_listen`: where `run` serves `/metrics`.
+    pub metrics_listen: Option<String>,
 }
 
 impl AgentConfig {
@@ -55,6 +57,7 @@ impl AgentConfig {
             inbox_dir: None,
             tasks: Vec::new(),
             limits: Vec::new(),
+            metrics_listen: None,
         }
     }
 
@@ -68,6 +71,9 @@ impl AgentConfig {
         );
         if let Some(dir) = &self.inbox_dir {
             toml.push_str(&format!("inbox_dir = {}\n", quote(&dir.display().to_string())));
+        }
+        if let Some(listen) = &self.metrics_listen {
+            toml.push_str(&format!("metrics_listen = {}\n", quote(listen)));
         }
         if !self.limits.is_empty() {
             toml.push_str("\n[limits]\n");
@@ -139,6 +145,29 @@ pub fn spawn_agent(config: &Path, args: &[&str], log: Option<&Path>) -> Result<C
         }
     }
     command.spawn().context("starting transfer-agent")
+}
+
+/// `transfer-agent --config CONFIG run` with `metrics_listen` in its config: the child and its
+/// `/metrics` URL, read from the `metrics on URL` line it prints first. Its log goes to `log`.
+pub fn spawn_agent_with_metrics(config: &Path, log: &Path) -> Result<(Child, String)> {
+    let mut command = command("transfer-agent", ["--config".as_ref(), config.as_os_str()]);
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+    command
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(log);
+    let mut child = command.spawn().context("starting transfer-agent")?;
+    let stdout = child.stdout.take().context("transfer-agent stdout")?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+    match line.trim().strip_prefix("metrics on ") {
+        Some(url) => Ok((child, url.to_owned())),
+        None => {
+            let _ = kill_now(&mut child);
+            anyhow::bail!("transfer-agent run printed {line:?}, not `metrics on URL`")
+        }
+    }
 }
 
 /// SIGKILLs the child and reaps it. Returns whether it was still running (a real kill).

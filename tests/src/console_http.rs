@@ -185,7 +185,8 @@ where
     Ok(sender.send_request(request).await?)
 }
 
-fn encode(text: &str) -> String {
+/// `text` percent-encoded for a query string or an urlencoded form.
+pub fn encode(text: &str) -> String {
     let mut encoded = String::new();
     for byte in text.bytes() {
         match byte {

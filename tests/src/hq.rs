@@ -327,6 +327,8 @@ pub async fn branch_ref(store: &Store, code: &str) -> anyhow::Result<BranchRef> 
 pub struct HqProcess {
     /// "http://127.0.0.1:PORT"
     pub url: String,
+    /// "http://127.0.0.1:PORT/metrics", when started with `--metrics-listen`.
+    pub metrics_url: Option<String>,
     pub child: Child,
     _dir: TempDir,
 }
@@ -334,10 +336,20 @@ pub struct HqProcess {
 /// Starts the built `hq-server serve --listen 127.0.0.1:0 --db DB_URL` with the test admin
 /// token and waits for its `listening on HOST:PORT` line. Its log goes to `hq.log` in a temp dir.
 pub fn spawn_hq_process(db_url: &str) -> anyhow::Result<HqProcess> {
+    spawn_hq_process_with(db_url, false)
+}
+
+/// `spawn_hq_process`, with `/metrics` on a free port too when `metrics` (its address read from
+/// the `metrics on URL` line).
+pub fn spawn_hq_process_with(db_url: &str, metrics: bool) -> anyhow::Result<HqProcess> {
     let dir = TempDir::new("hq-process")?;
     let log = std::fs::File::create(dir.join("hq.log")).context("creating hq.log")?;
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--db", db_url];
+    if metrics {
+        args.extend(["--metrics-listen", "127.0.0.1:0"]);
+    }
     let mut child = Command::new(binary("hq-server"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db", db_url])
+        .args(args)
         .env("BRANCHLINE_ADMIN_TOKEN", TEST_ADMIN_TOKEN)
         .env(
             "RUST_LOG",
@@ -349,8 +361,9 @@ pub fn spawn_hq_process(db_url: &str) -> anyhow::Result<HqProcess> {
         .spawn()
         .context("starting hq-server serve")?;
     let stdout = child.stdout.take().context("hq-server stdout")?;
+    let mut stdout = BufReader::new(stdout);
     let mut first_line = String::new();
-    BufReader::new(stdout)
+    stdout
         .read_line(&mut first_line)
         .context("reading hq-server stdout")?;
     let Some(address) = first_line.trim().strip_prefix("listening on ") else {
@@ -359,8 +372,19 @@ pub fn spawn_hq_process(db_url: &str) -> anyhow::Result<HqProcess> {
         let log = std::fs::read_to_string(dir.join("hq.log")).unwrap_or_default();
         bail!("hq-server did not print `listening on`; stdout {first_line:?}, log:\n{log}");
     };
+    let mut metrics_url = None;
+    if metrics {
+        let mut line = String::new();
+        stdout.read_line(&mut line).context("reading hq-server stdout")?;
+        let url = line.trim().strip_prefix("metrics on ");
+        metrics_url = Some(
+            url.with_context(|| format!("no `metrics on` line: {line:?}"))?
+                .to_owned(),
+        );
+    }
     Ok(HqProcess {
         url: format!("http://{address}"),
+        metrics_url,
         child,
         _dir: dir,
     })

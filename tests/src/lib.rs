@@ -17,4 +17,5 @@ pub mod net;
 pub mod people;
 pub mod postgres;
 pub mod process;
+pub mod prometheus;
 pub mod security;

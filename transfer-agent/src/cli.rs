@@ -6,6 +6,7 @@ use crate::config::file::{validate_tasks, ConfigFile};
 use crate::config::limits::Limits;
 use crate::config::target::{resolve_token, HqTarget, TlsFiles};
 use crate::config::task::Direction;
+use crate::metrics::{serve, AgentMetrics};
 use crate::reconcile::reconcile;
 use crate::runner::{run, RunSettings};
 use crate::shutdown::{stop_pair, termination_requested, StopSignal};
@@ -201,18 +202,38 @@ fn execute(cli: Cli) -> Result<ExitCode> {
                 inbox_dir: resolved.file.inbox_dir.clone(),
                 tasks,
                 limits: resolved.limits()?,
+                metrics: AgentMetrics::default(),
             };
+            let metrics_listen = resolved.file.metrics_listen.clone();
             runtime()?.block_on(async move {
                 let (stop_handle, stop) = stop_pair();
                 tokio::spawn(async move {
                     termination_requested().await;
                     stop_handle.stop();
                 });
-                run(settings, Arc::new(SystemClock), stop).await
+                if let Some(listen) = metrics_listen {
+                    serve_metrics(&listen, &settings, stop.clone()).await?;
+                }
+                run(settings, Arc::new(SystemClock), stop).await?;
+                anyhow::Ok(())
             })?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Binds `listen` (the config's `metrics_listen`), prints `metrics on http://ADDR/metrics`
+/// and serves the agent's `/metrics` until `stop`.
+async fn serve_metrics(listen: &str, settings: &RunSettings, mut stop: StopSignal) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (metrics_listen)"))?;
+    let address = listener.local_addr().context("reading the metrics address")?;
+    println!("metrics on http://{address}/metrics");
+    let shutdown = async move { stop.stopped().await };
+    let ledger = settings.ledger.clone();
+    tokio::spawn(serve(listener, settings.metrics.clone(), ledger, shutdown));
+    Ok(())
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

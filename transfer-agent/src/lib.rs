@@ -13,6 +13,7 @@ pub mod client;
 pub mod config;
 pub mod greeting;
 pub mod ledger_access;
+pub mod metrics;
 pub mod pull;
 pub mod push;
 pub mod push_reader;

@@ -7,6 +7,7 @@ use crate::client::{connect, ClientError, Hq};
 use crate::config::limits::Limits;
 use crate::config::target::HqTarget;
 use crate::config::task::Task;
+use crate::metrics::AgentMetrics;
 use crate::shutdown::StopSignal;
 use crate::state::{record_failure, record_success, state_path};
 use crate::transfer::transfer_once;
@@ -35,6 +36,8 @@ pub struct RunSettings {
     pub inbox_dir: Option<PathBuf>,
     pub tasks: Vec<Task>,
     pub limits: Limits,
+    /// What the tasks count for `/metrics` (counted whether or not it is served).
+    pub metrics: AgentMetrics,
 }
 
 /// The name under which the watched folder's imports appear in `status`.
@@ -174,6 +177,9 @@ async fn run_task(context: TaskContext, task: Task, mut stop: StopSignal) {
         let recorded = match &result {
             Ok(outcome) => {
                 backoff.record_success();
+                let pushed = outcome.push.as_ref().map_or(0, |push| push.applied);
+                let pulled = outcome.pull.as_ref().map_or(0, |pull| pull.entries_received);
+                context.settings.metrics.transferred(&task.name, pushed, pulled);
                 tracing::info!(task = %task.name, %outcome, "task succeeded");
                 next_fire = task
                     .schedule

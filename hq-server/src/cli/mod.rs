@@ -49,7 +49,7 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
-    /// TOML config file (listen, console_listen, db, admin_token, [limits], [tls]).
+    /// TOML config file (listen, console_listen, metrics_listen, db, admin_token, [limits], [tls]).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port. Default 127.0.0.1:50051.
@@ -58,6 +58,10 @@ struct ServeArgs {
     /// Address of the web console (config `console_listen`); port 0 picks a free port.
     #[arg(long)]
     console_listen: Option<String>,
+    /// Address of the Prometheus endpoint /metrics (config `metrics_listen`), plain HTTP; port
+    /// 0 picks a free port.
+    #[arg(long)]
+    metrics_listen: Option<String>,
     /// sqlite://PATH (default sqlite://hq.db) or postgres://...
     #[arg(long)]
     db: Option<String>,
@@ -113,20 +117,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(console_listen) = args.console_listen {
         config.console_listen = Some(console_listen);
     }
+    if let Some(metrics_listen) = args.metrics_listen {
+        config.metrics_listen = Some(metrics_listen);
+    }
     // A bad config or a port in use is found before the store is opened (or created).
     config.validate()?;
     let listen = config.listen.clone();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    let console = match &config.console_listen {
-        Some(listen) => Some(
-            tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen} (console_listen)"))?,
-        ),
-        None => None,
-    };
+    let console = bind_optional(config.console_listen.as_deref(), "console_listen").await?;
+    let metrics = bind_optional(config.metrics_listen.as_deref(), "metrics_listen").await?;
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     let mut hq = Hq::open(config).await?;
     let address = listener.local_addr().context("reading the listening address")?;
@@ -137,9 +138,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         writeln!(stdout, "console on {scheme}://{address}").context("writing to stdout")?;
         hq = hq.with_console(console);
     }
+    if let Some(metrics) = metrics {
+        let address = metrics.local_addr().context("reading the metrics address")?;
+        writeln!(stdout, "metrics on http://{address}/metrics").context("writing to stdout")?;
+        hq = hq.with_metrics(metrics);
+    }
     stdout.flush().context("writing to stdout")?;
     hq.serve(listener, shutdown_signal()).await?;
     Ok(())
+}
+
+/// A listener on `listen` for the config key `field`, if it is set.
+async fn bind_optional(listen: Option<&str>, field: &str) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    let Some(listen) = listen else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} ({field})"))?;
+    Ok(Some(listener))
 }
 
 /// Completes on SIGTERM or Ctrl-C.

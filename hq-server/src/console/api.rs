@@ -49,10 +49,12 @@ impl Api {
         let routes = tonic::service::Routes::new(admin)
             .add_service(report)
             .add_service(account);
-        let audited = RefusalAuditLayer::new(refusals).layer(routes);
-        let gated = CredentialGateLayer::new(gate).layer(audited);
+        // As on the gRPC port: the refusal layer outside the gate, so it sees (and counts) the
+        // gate's refusals too.
+        let gated = CredentialGateLayer::new(gate).layer(routes);
+        let audited = RefusalAuditLayer::new(refusals).layer(gated);
         Api {
-            grpc: BoxCloneSyncService::new(gated),
+            grpc: BoxCloneSyncService::new(audited),
             max_message_bytes,
         }
     }

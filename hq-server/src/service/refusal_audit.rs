@@ -264,6 +264,13 @@ where
                 .headers()
                 .get("grpc-status")
                 .map(|value| value.as_bytes());
+            // A trailers-only answer carries its status in the headers: every refusal before
+            // or by a handler (an error a stream ends with comes in trailers, not counted here).
+            if let Some(code) = status.map(tonic::Code::from_bytes) {
+                if code != tonic::Code::Ok {
+                    refusals.store().counters().refused(&format!("{code:?}"));
+                }
+            }
             if status == Some(GRPC_STATUS_OUT_OF_RANGE) {
                 audit_oversize(&refusals, token_hash, &path).await;
             }

@@ -83,6 +83,19 @@ impl ReportService {
         self
     }
 
+    /// The answer of one report call of `kind`, its time counted for `/metrics`.
+    async fn timed(
+        &self,
+        kind: &str,
+        answer: impl std::future::Future<Output = Result<ReportResponse, ReportServiceError>>,
+    ) -> Result<Response<ReportResponse>, Status> {
+        let started = std::time::Instant::now();
+        let answered = answer.await;
+        let seconds = started.elapsed().as_secs_f64();
+        self.store.counters().report_answered(kind, seconds);
+        answered.map(Response::new).map_err(to_status)
+    }
+
     /// The query of `request` by its caller: the caller's own root when it names no
     /// organization; an organization outside the caller's scope is refused and audited.
     async fn query(
@@ -186,7 +199,7 @@ impl ReportApi for ReportService {
             let query = self.query("Report/Sales", &request).await?;
             Ok(sales_to_wire(consolidated::sales(&self.store, &query).await?))
         };
-        result.await.map(Response::new).map_err(to_status)
+        self.timed("sales", result).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -197,7 +210,7 @@ impl ReportApi for ReportService {
                 consolidated::inventory(&self.store, &query).await?,
             ))
         };
-        result.await.map(Response::new).map_err(to_status)
+        self.timed("inventory", result).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -220,6 +233,6 @@ impl ReportApi for ReportService {
                 consolidated::ranking(&self.store, &query, top).await?,
             ))
         };
-        result.await.map(Response::new).map_err(to_status)
+        self.timed("ranking", result).await
     }
 }

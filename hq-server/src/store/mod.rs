@@ -25,10 +25,12 @@ pub mod report;
 pub mod rollup;
 pub mod trade;
 
+use crate::metrics::counters::Counters;
 use db::checkpoint::{CheckpointError, Checkpointer};
 use db::dialect::Dialect;
 use db::error::DbError;
 use db::pool::{Pool, Tx};
+use db::query::query;
 use db::url::DbUrlError;
 use rollup::packed::PackError;
 use rollup::slot_cache::SlotCache;
@@ -96,6 +98,8 @@ pub struct Store {
     rollup_fold_batches: u32,
     /// Write commits so far (`after_commit`), for `rollup::fold::fold_when_idle` to see a pause.
     commits: Arc<AtomicU64>,
+    /// What this node counts while it runs, for `/metrics` (`metrics::counters`).
+    counters: Counters,
 }
 
 /// The default of `Store::with_rollup_fold_batches`.
@@ -121,6 +125,25 @@ impl Store {
     pub fn with_rollup_fold_batches(mut self, batches: u32) -> Store {
         self.rollup_fold_batches = batches.max(1);
         self
+    }
+
+    /// The running counts of this node's store (ingestion, reports, refusals, folds).
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The pool's connections in use and its idle ones.
+    pub fn connections(&self) -> (u32, u32) {
+        self.pool.usage()
+    }
+
+    /// Pending roll-up rows not yet folded into the blocks, of every branch.
+    pub async fn pending_rollup_rows(&self) -> Result<u64, StoreError> {
+        let count: i64 = query("SELECT COUNT(*) FROM rollup_pending")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     pub(crate) fn rollup_fold_batches(&self) -> u32 {

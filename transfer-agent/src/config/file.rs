@@ -21,6 +21,8 @@ pub struct ConfigFile {
     /// PEM client certificate naming the branch code (mutual TLS) and its key.
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
+    /// Where `run` serves `/metrics` for Prometheus (`metrics on http://HOST:PORT/metrics`).
+    pub metrics_listen: Option<String>,
     #[serde(default, rename = "task")]
     pub tasks: Vec<TaskConfig>,
     #[serde(default)]

@@ -7,6 +7,7 @@ use super::dialect::Dialect;
 use super::pool::Pool;
 use super::url::DbLocation;
 use super::{migrate, url};
+use crate::metrics::counters::Counters;
 use crate::store::{Store, StoreError, DEFAULT_ROLLUP_FOLD_BATCHES};
 use std::sync::Arc;
 
@@ -43,6 +44,7 @@ impl Store {
             slot_cache: Arc::default(),
             rollup_fold_batches: DEFAULT_ROLLUP_FOLD_BATCHES,
             commits: Arc::default(),
+            counters: Counters::default(),
         };
         migrate::apply(&store).await?;
         Ok(store)

@@ -32,6 +32,17 @@ enum Begin {
 }
 
 impl Pool {
+    /// The pool's connections in use and its idle ones.
+    pub(crate) fn usage(&self) -> (u32, u32) {
+        match &self.0 {
+            PoolInner::Sqlite(pool) => pool.usage(),
+            PoolInner::Postgres(pool) => {
+                let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+                (pool.size().saturating_sub(idle), idle)
+            }
+        }
+    }
+
     /// A pool of at most `max_connections` to the SQLite file `path`, each connection running
     /// `setup` when opened; `once` runs on the first (database-wide settings).
     pub(crate) fn open_sqlite(

@@ -92,6 +92,13 @@ impl SqlitePool {
         })
     }
 
+    /// Connections in use and idle ones.
+    pub(super) fn usage(&self) -> (u32, u32) {
+        let free = u32::try_from(self.shared.permits.available_permits()).unwrap_or(u32::MAX);
+        let idle = u32::try_from(self.shared.idle().len()).unwrap_or(u32::MAX);
+        (self.shared.max_connections.saturating_sub(free), idle)
+    }
+
     /// A connection of the pool, opened if none is idle; waits while all are in use.
     pub(super) async fn acquire(&self) -> Result<SqliteConn, DbError> {
         let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.shared.permits.clone().acquire_owned())

@@ -7,17 +7,16 @@ use crate::store::bulk::insert::Inserts;
 use crate::store::bulk::rows::{ColumnKind, InsertSpec, Value};
 use crate::store::db::dialect::Dialect;
 use crate::store::db::value::{get_u64, now_text, to_i64};
-use crate::store::registry::audit::audit;
 use crate::store::registry::branches::BranchRef;
 use crate::store::rollup::delta::RollupDelta;
 use crate::store::{Store, StoreError};
 
 use super::plan::{add_plan_inserts, DocumentFacts, Known, Outcome, Plan};
+use super::resend::{first_conflict, record_conflict};
 use crate::store::db::error::DbError;
 use crate::store::db::pool::Conn;
 use crate::store::db::query::query;
 use branchline_shared::{EntryBody, OutboxEntry};
-use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -269,6 +268,23 @@ fn check_sequence(batch: &IngestBatch) -> Result<(), IngestError> {
     Ok(())
 }
 
+/// Entries at or below the high-water mark must equal what HQ holds: then they are duplicates.
+async fn check_resends(
+    connection: &mut Conn,
+    branch: &BranchRef,
+    epoch: u64,
+    held: &[&Incoming],
+) -> Result<(), IngestError> {
+    let held: Vec<(u64, &str)> = held
+        .iter()
+        .map(|entry| (entry.seq, entry.content_hash.as_str()))
+        .collect();
+    match first_conflict(connection, branch, epoch, &held).await? {
+        Some(seq) => Err(IngestError::Conflict { epoch, seq }),
+        None => Ok(()),
+    }
+}
+
 /// `rollups` is what all the batch's documents add to the roll-ups, if computed already.
 async fn ingest_in_transaction(
     store: &Store,
@@ -276,6 +292,7 @@ async fn ingest_in_transaction(
     batch: &IngestBatch,
     rollups: Option<RollupDelta<'static>>,
 ) -> Result<IngestAck, IngestError> {
+    let started = std::time::Instant::now();
     let mut tx = store.begin_write().await?;
     let state = lock_branch(&mut tx, store, branch).await?;
     let hwm = state.applied_in(branch, batch.epoch)?;
@@ -300,6 +317,11 @@ async fn ingest_in_transaction(
         entry_cells,
         quarantine_cells,
     } = sorted;
+    let lines: usize = plan
+        .documents
+        .iter()
+        .map(|planned| planned.document.lines.len())
+        .sum();
     let routable = crate::store::trade::routing::Routable::from_plan(&plan);
     let mut inserts = Inserts::default();
     // The delta computed with the batch holds when every document of the batch is applied.
@@ -317,6 +339,10 @@ async fn ingest_in_transaction(
     record_position(&mut tx, branch, batch, ack.acked_seq, received_at, &now).await?;
     tx.commit().await?;
     store.after_commit();
+    let seconds = started.elapsed().as_secs_f64();
+    store
+        .counters()
+        .batch_applied(u64::from(ack.applied), lines as u64, seconds);
     Ok(ack)
 }
 
@@ -440,54 +466,6 @@ async fn record_position(
     )
     .execute(tx)
     .await?;
-    Ok(())
-}
-
-/// Entries at or below the high-water mark must equal what HQ holds: then they are duplicates.
-async fn check_resends(
-    connection: &mut Conn,
-    branch: &BranchRef,
-    epoch: u64,
-    held: &[&Incoming],
-) -> Result<(), IngestError> {
-    let (Some(first), Some(last)) = (held.first(), held.last()) else {
-        return Ok(());
-    };
-    let rows = query(
-        "SELECT seq, content_hash FROM entry WHERE branch_id = $1 AND epoch = $2 AND seq >= $3 AND seq <= $4",
-    )
-    .bind(branch.id)
-    .bind(to_i64(epoch)?)
-    .bind(to_i64(first.seq)?)
-    .bind(to_i64(last.seq)?)
-    .fetch_all(connection)
-    .await?;
-    let mut stored = HashMap::with_capacity(rows.len());
-    for row in rows {
-        stored.insert(get_u64(&row, 0)?, row.try_get::<String, _>(1)?);
-    }
-    for entry in held {
-        if stored.get(&entry.seq) != Some(&entry.content_hash) {
-            return Err(IngestError::Conflict {
-                epoch,
-                seq: entry.seq,
-            });
-        }
-    }
-    Ok(())
-}
-
-async fn record_conflict(store: &Store, branch: &BranchRef, epoch: u64, seq: u64) -> Result<(), StoreError> {
-    tracing::error!(branch = %branch.code, epoch, seq, "conflicting resend refused");
-    let mut tx = store.begin_write().await?;
-    query("UPDATE branch SET conflicts = conflicts + 1, last_contact = $2 WHERE id = $1")
-        .bind(branch.id)
-        .bind(now_text())
-        .execute(&mut *tx)
-        .await?;
-    let detail = format!("epoch {epoch} seq {seq}: resent with different content");
-    audit(&mut tx, branch.actor(), "refused: conflicting resend", &detail).await?;
-    tx.commit().await?;
     Ok(())
 }
 

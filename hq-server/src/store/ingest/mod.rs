@@ -1,9 +1,10 @@
 //! What arrives from branches: exactly-once ingestion of outbox batches (`batch`), `Hello` (`hello`),
 //! the validation and multi-row application of entries (`plan`), the entries HQ could not apply
-//! (`quarantine`) and the counts and checksums a ledger is reconciled against (`reconcile`).
+//! (`quarantine`), resends checked against what HQ holds (`resend`) and the counts and checksums a ledger is reconciled against (`reconcile`).
 
 pub mod batch;
 pub mod hello;
 pub mod plan;
 pub mod quarantine;
 pub mod reconcile;
+mod resend;

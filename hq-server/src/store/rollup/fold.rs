@@ -53,6 +53,8 @@ pub(super) async fn add_batch(
     if held > 0 {
         take_pending(connection, branch_id, &mut adds).await?;
     }
+    // Counted when planned: the ingestion transaction it belongs to rarely rolls back.
+    store.counters().folded();
     fold(connection, branch_id, &adds, inserts).await
 }
 
@@ -100,6 +102,7 @@ pub async fn fold_pending(store: &Store) -> Result<usize, StoreError> {
         inserts.write(&mut tx).await?;
         tx.commit().await?;
         store.after_commit();
+        store.counters().folded();
     }
     Ok(branches.len())
 }
