@@ -336,24 +336,31 @@ pub struct HqProcess {
 /// Starts the built `hq-server serve --listen 127.0.0.1:0 --db DB_URL` with the test admin
 /// token and waits for its `listening on HOST:PORT` line. Its log goes to `hq.log` in a temp dir.
 pub fn spawn_hq_process(db_url: &str) -> anyhow::Result<HqProcess> {
-    spawn_hq_process_with(db_url, false)
+    spawn_hq_process_with(db_url, &[], None)
 }
 
-/// `spawn_hq_process`, with `/metrics` on a free port too when `metrics` (its address read from
-/// the `metrics on URL` line).
-pub fn spawn_hq_process_with(db_url: &str, metrics: bool) -> anyhow::Result<HqProcess> {
+/// `spawn_hq_process` with `extra` arguments, e.g. `--log-format json` or `--metrics-listen
+/// 127.0.0.1:0` (then its address is read from the `metrics on URL` line), logging at
+/// `rust_log` (default: the test's `RUST_LOG`, else warn).
+pub fn spawn_hq_process_with(
+    db_url: &str,
+    extra: &[&str],
+    rust_log: Option<&str>,
+) -> anyhow::Result<HqProcess> {
     let dir = TempDir::new("hq-process")?;
     let log = std::fs::File::create(dir.join("hq.log")).context("creating hq.log")?;
     let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--db", db_url];
-    if metrics {
-        args.extend(["--metrics-listen", "127.0.0.1:0"]);
-    }
+    args.extend(extra);
+    let metrics = extra.contains(&"--metrics-listen");
     let mut child = Command::new(binary("hq-server"))
         .args(args)
         .env("BRANCHLINE_ADMIN_TOKEN", TEST_ADMIN_TOKEN)
         .env(
             "RUST_LOG",
-            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            rust_log.map_or_else(
+                || std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+                str::to_owned,
+            ),
         )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -391,6 +398,11 @@ pub fn spawn_hq_process_with(db_url: &str, metrics: bool) -> anyhow::Result<HqPr
 }
 
 impl HqProcess {
+    /// Its log (stderr).
+    pub fn log(&self) -> std::path::PathBuf {
+        self._dir.join("hq.log")
+    }
+
     /// SIGKILL, as a crash would.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

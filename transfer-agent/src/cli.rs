@@ -51,8 +51,18 @@ pub struct Cli {
     /// The agent config (README); command-line flags override it.
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// Log lines on stderr as text, or as one JSON object each (for a log shipper).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -87,7 +97,7 @@ pub const ONCE_TASK: &str = "once";
 /// Parses arguments, runs the command, prints a one-line error on failure.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(cli.log_format);
     match execute(cli) {
         Ok(code) => code,
         Err(error) => {
@@ -102,15 +112,20 @@ fn one_line(error: &anyhow::Error) -> String {
     error.to_string().lines().collect::<Vec<_>>().join(" ")
 }
 
-fn init_tracing() {
+/// Logs to stderr at `RUST_LOG` (default info), as text (coloured on a terminal) or JSON lines.
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
 }
 
 /// The command's inputs merged from the config file and the flags (flags win).

@@ -27,6 +27,9 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "hq-server", version, about = "Branchline head-office node")]
 struct Cli {
+    /// Log lines on stderr as text, or as one JSON object each (for a log shipper).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -70,7 +73,7 @@ struct ServeArgs {
 /// Runs the command line; errors print one line on stderr and exit 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -97,13 +100,25 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+/// How log lines are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs to stderr at `RUST_LOG` (default info), as text or JSON lines; JSON lines carry the
+/// fields of the spans they happen in (an ingested batch's branch, epoch and seq range).
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

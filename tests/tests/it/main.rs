@@ -60,6 +60,7 @@ mod ledger_read_only;
 mod ledger_red_rules;
 mod ledger_rules;
 mod ledger_sync;
+mod logs_json;
 mod metrics_prometheus;
 mod people_audit;
 mod people_audit_filters;

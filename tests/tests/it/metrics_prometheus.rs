@@ -30,7 +30,11 @@ async fn prometheus_scrapes_hq_and_an_agent_and_loads_the_alert_rules() -> anyho
     let rules = deploy_file("prometheus/alerts.yml");
     check_rules(&rules)?;
     let dir = TempDir::new("metrics-prometheus")?;
-    let hq = spawn_hq_process_with(&format!("sqlite://{}", dir.join("hq.db").display()), true)?;
+    let hq = spawn_hq_process_with(
+        &format!("sqlite://{}", dir.join("hq.db").display()),
+        &["--metrics-listen", "127.0.0.1:0"],
+        None,
+    )?;
     let hq_metrics = target_address(hq.metrics_url.as_deref().expect("HQ serves /metrics"));
     let (ledger, token) = prepare_branch(&hq.url, dir.path(), "GZ", "002", 20, 7).await?;
     let mut config = AgentConfig::new(&ledger, &hq.url, &token);
@@ -219,7 +223,7 @@ async fn a_bad_metrics_listen_is_refused_in_one_line() -> anyhow::Result<()> {
     );
     assert!(!dir.join("hq.db").exists(), "nothing was created");
 
-    let hq = spawn_hq_process_with(&db, false)?;
+    let hq = spawn_hq_process_with(&db, &[], None)?;
     let (ledger, token) = prepare_branch(&hq.url, dir.path(), "GZ", "002", 3, 7).await?;
     let mut config = AgentConfig::new(&ledger, &hq.url, &token);
     config.tasks = vec![TaskSpec::every("sync", "both", "1s")];

@@ -233,7 +233,18 @@ const QUARANTINE_INSERT: InsertSpec = InsertSpec {
 };
 
 /// Applies one batch atomically with the branch's high-water mark. A conflicting resend is
-/// refused and, in a separate transaction, counted in the branch's status and audited.
+/// refused and, in a separate transaction, counted in the branch's status and audited. Every
+/// event logged meanwhile carries the branch, the epoch and the batch's seq range.
+#[tracing::instrument(
+    name = "batch",
+    skip_all,
+    fields(
+        branch = %branch.code,
+        epoch = batch.epoch,
+        first_seq = batch.entries.first().map(|entry| entry.seq),
+        last_seq = batch.entries.last().map(|entry| entry.seq),
+    )
+)]
 pub async fn ingest(
     store: &Store,
     branch: &BranchRef,
@@ -343,6 +354,15 @@ async fn ingest_in_transaction(
     store
         .counters()
         .batch_applied(u64::from(ack.applied), lines as u64, seconds);
+    tracing::info!(
+        applied = ack.applied,
+        duplicates = ack.duplicates,
+        quarantined = ack.quarantined,
+        acked_seq = ack.acked_seq,
+        lines,
+        ms = (seconds * 1000.0).round() as u64,
+        "batch applied"
+    );
     Ok(ack)
 }
 
