@@ -142,6 +142,12 @@ async fn every_branch_shown(browser: &Browser) {
         assert!(sz_row.contains(shown), "SZ's row lacks {shown}: {sz_row}");
     }
     assert_eq!(badge(browser, "GZ").await, "正常");
+    assert_eq!(browser.text("#sort-last_closed_day").await.unwrap(), "最近日结");
+    let sz_closed = browser
+        .text("tr[data-branch=\"SZ\"] td.closed-day")
+        .await
+        .unwrap();
+    assert_eq!(sz_closed, "—", "no day closed yet");
     assert_eq!(browser.text("#count-red").await.unwrap(), "告警 1");
     browser.screenshot("board").await.unwrap();
 }
@@ -189,6 +195,8 @@ async fn sorted_narrowed_and_in_english(browser: &Browser, board: &str) {
         "HQ's own words in English: {gz_reason}"
     );
     assert!(browser.text("#summary").await.unwrap().starts_with("3 branches"));
+    let closed_heading = browser.text("#sort-last_closed_day").await.unwrap();
+    assert_eq!(closed_heading, "Last closed day");
     browser.screenshot("board-english").await.unwrap();
     browser.goto(&format!("{board}?lang=zh")).await.unwrap();
 }
