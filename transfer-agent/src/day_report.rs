@@ -112,3 +112,65 @@ pub fn render_table(report: &DayReport) -> String {
     let _ = writeln!(out, "{verdict}");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use branchline_shared::{DayDifference, DayDifferenceKind, DayDocument};
+
+    fn report(closed_at: Option<&str>, differences: Vec<DayDifference>) -> DayReport {
+        let document = DayDocument {
+            number: "SZ-1".into(),
+            doc_type: "sales-out".into(),
+            checksum: "c".into(),
+            lines: 2,
+            qty: "5.50".parse().unwrap(),
+            amount: "46.2".parse().unwrap(),
+            tax: "6".parse().unwrap(),
+            position: (1, 7),
+        };
+        DayReport {
+            day: chrono::NaiveDate::from_ymd_opt(2026, 11, 5).unwrap(),
+            branch: "SZ".into(),
+            ledger: DayFigures::new(vec![document]),
+            hq: DayFigures::default(),
+            differences,
+            closed_at: closed_at.map(str::to_owned),
+            backlog: 0,
+        }
+    }
+
+    #[test]
+    fn both_sides_then_each_difference_and_the_verdict() {
+        let missing = DayDifference {
+            number: "SZ-1".into(),
+            kind: DayDifferenceKind::MissingAtHq,
+        };
+        let table = render_table(&report(None, vec![missing]));
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines[0], "branch SZ day 2026-11-05");
+        assert_eq!(
+            lines[1],
+            "        documents  lines  qty  amount  tax   first_seq  last_seq"
+        );
+        assert_eq!(
+            lines[2],
+            "ledger  1          2      5.5  46.20   6.00  1:7        1:7"
+        );
+        assert_eq!(
+            lines[3],
+            "HQ      0          0      0    0.00    0.00  -          -"
+        );
+        assert_eq!(lines[4], "missing at HQ: SZ-1");
+        assert_eq!(lines[5], "difference: 1 documents differ; the day is not closed");
+        let shown: serde_json::Value = serde_json::from_str(&render_json(&report(None, Vec::new()))).unwrap();
+        assert_eq!(shown["ledger"]["first_seq"], "1:7");
+        assert!(shown["hq"]["first_seq"].is_null() && shown["closed_at"].is_null());
+        assert_eq!(shown["closed"], false, "no close recorded");
+        let closed = render_table(&report(Some("2026-11-06T01:00:00Z"), Vec::new()));
+        assert!(
+            closed.ends_with("HQ recorded it closed at 2026-11-06T01:00:00Z\n"),
+            "{closed}"
+        );
+    }
+}
