@@ -15,6 +15,7 @@ mod base_store;
 mod bundle_export;
 mod bundle_files;
 pub mod cli;
+mod day_figures;
 mod doc_checksums;
 mod doc_lines;
 mod doc_store;

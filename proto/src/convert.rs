@@ -287,3 +287,49 @@ impl TryFrom<&v1::InboxEntry> for shared::InboxEntry {
         Ok(shared::InboxEntry { seq: wire.seq, body })
     }
 }
+
+impl From<&shared::DayFigures> for v1::DayFigures {
+    fn from(figures: &shared::DayFigures) -> v1::DayFigures {
+        v1::DayFigures {
+            documents: figures
+                .documents
+                .iter()
+                .map(|document| v1::DayDocument {
+                    number: document.number.clone(),
+                    doc_type: document.doc_type.clone(),
+                    checksum: document.checksum.clone(),
+                    lines: document.lines,
+                    qty: document.qty.to_string(),
+                    amount: document.amount.to_string(),
+                    tax: document.tax.to_string(),
+                    epoch: document.position.0,
+                    seq: document.position.1,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl TryFrom<&v1::DayFigures> for shared::DayFigures {
+    type Error = WireError;
+
+    fn try_from(wire: &v1::DayFigures) -> Result<shared::DayFigures, WireError> {
+        let decimal = |field, text: &str, kind| {
+            parse_decimal(text, kind).map_err(|source| WireError::Decimal { field, source })
+        };
+        let mut documents = Vec::with_capacity(wire.documents.len());
+        for document in &wire.documents {
+            documents.push(shared::DayDocument {
+                number: document.number.clone(),
+                doc_type: document.doc_type.clone(),
+                checksum: document.checksum.clone(),
+                lines: document.lines,
+                qty: decimal("documents.qty", &document.qty, DecimalKind::Quantity)?,
+                amount: decimal("documents.amount", &document.amount, DecimalKind::Amount)?,
+                tax: decimal("documents.tax", &document.tax, DecimalKind::Amount)?,
+                position: (document.epoch, document.seq),
+            });
+        }
+        Ok(shared::DayFigures::new(documents))
+    }
+}

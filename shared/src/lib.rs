@@ -8,6 +8,7 @@ pub mod arith;
 pub mod base;
 pub mod code;
 pub mod container;
+pub mod day_close;
 pub mod decimal;
 pub mod doc_input;
 mod doc_json_scan;
@@ -23,6 +24,7 @@ pub use code::{
     org_in_subtree, org_parent, validate_branch_code, validate_org_code, validate_record_code, CodeError,
 };
 pub use container::{decode_container, encode_container, ContainerError, ContainerHeader, ContainerKind};
+pub use day_close::{day_differences, DayDifference, DayDifferenceKind, DayDocument, DayFigures, DayTotals};
 pub use decimal::{
     format_amount, format_plain, from_scaled, parse_decimal, to_scaled, DecimalError, DecimalKind,
 };

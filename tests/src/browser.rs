@@ -202,12 +202,14 @@ impl Browser {
     /// page: a `<details>` summary, a checkbox, a script's button. For a click that leaves the
     /// page use `submit`.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        let element = self.find(css).await?;
-        element
-            .click()
-            .await
-            .with_context(|| format!("clicking `{css}`"))?;
+        self.press(css).await?;
         self.collect_js_errors().await
+    }
+
+    /// Clicks the first element matching `css`, waiting for it to appear; reads no log.
+    async fn press(&self, css: &str) -> anyhow::Result<()> {
+        let element = self.find(css).await?;
+        element.click().await.with_context(|| format!("clicking `{css}`"))
     }
 
     /// Clicks the first element matching `css` that submits a form or follows a link, and
@@ -216,7 +218,9 @@ impl Browser {
     /// the page that was left.
     pub async fn submit(&self, css: &str) -> anyhow::Result<()> {
         let old_root = self.client.find(Locator::Css("html")).await?;
-        self.click(css).await?;
+        // The log is read once the next page is shown: its own HTTP status (a refusal's 403)
+        // may be logged before the browser's URL changes, and is not an error.
+        self.press(css).await?;
         let deadline = Instant::now() + PAGE_TIMEOUT;
         loop {
             let left = old_root.tag_name().await.is_err();

@@ -11,11 +11,11 @@ use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::{
     AddBranchRequest, AddOrgRequest, AddUserRequest, AuditEvent, AuditRequest, BranchStatus, BundleUpload,
     CreateTemplateRequest, DisableUserRequest, EnableUserRequest, ExportTemplateRequest,
-    ImportBaseDataRequest, IssueTokenRequest, ListOrgsRequest, ListTemplatesRequest, ListUsersRequest,
-    LoginRequest, LoginResponse, LogoutRequest, PublishTemplateRequest, QuarantineListRequest,
-    QuarantineRetryRequest, QuarantinedEntry, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
-    RotateBranchTokenRequest, RoutedListRequest, RoutedTrade, SetPasswordRequest, SetTargetRequest,
-    StatusRequest, User, WhoAmIRequest,
+    ImportBaseDataRequest, IssueTokenRequest, ListDayClosesRequest, ListOrgsRequest, ListTemplatesRequest,
+    ListUsersRequest, LoginRequest, LoginResponse, LogoutRequest, PublishTemplateRequest,
+    QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry, ReportRequest, RevokeBranchRequest,
+    RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, RoutedTrade, SetPasswordRequest,
+    SetTargetRequest, StatusRequest, User, WhoAmIRequest,
 };
 use hq_server::cli::client::Authorization;
 use tonic::service::interceptor::InterceptedService;
@@ -226,6 +226,7 @@ pub enum Probe {
     SetTarget(SetTargetRequest),
     Audit(AuditRequest),
     RoutedList(RoutedListRequest),
+    ListDayCloses(ListDayClosesRequest),
     RotateBranchToken(RotateBranchTokenRequest),
     RevokeBranch(RevokeBranchRequest),
     Sales(ReportRequest),
@@ -262,6 +263,7 @@ impl Probe {
             Probe::SetTarget(_) => "Admin/SetTarget",
             Probe::Audit(_) => "Admin/Audit",
             Probe::RoutedList(_) => "Admin/RoutedList",
+            Probe::ListDayCloses(_) => "Admin/ListDayCloses",
             Probe::RotateBranchToken(_) => "Admin/RotateBranchToken",
             Probe::RevokeBranch(_) => "Admin/RevokeBranch",
             Probe::Sales(_) => "Report/Sales",
@@ -322,6 +324,7 @@ impl Probe {
             Probe::SetTarget(request) => format!("{:?}", admin.set_target(request).await?),
             Probe::Audit(request) => format!("{:?}", admin.audit(request).await?),
             Probe::RoutedList(request) => format!("{:?}", admin.routed_list(request).await?),
+            Probe::ListDayCloses(request) => format!("{:?}", admin.list_day_closes(request).await?),
             Probe::RotateBranchToken(request) => {
                 format!("{:?}", admin.rotate_branch_token(request).await?)
             }

@@ -1,11 +1,14 @@
 //! The `transfer-agent` command line (README): `once`, `run`, `status`, `reconcile`. Errors are
-//! one line on stderr and a non-zero exit; reconcile exits 1 when it finds drift.
+//! one line on stderr and a non-zero exit; reconcile exits 1 when it finds drift, and
+//! `reconcile --day` exits 1 when the day differs and 2 when `--day` is not a day.
 
 use crate::client::connect;
 use crate::config::file::{validate_tasks, ConfigFile};
 use crate::config::limits::Limits;
 use crate::config::target::{resolve_token, HqTarget, TlsFiles};
 use crate::config::task::Direction;
+use crate::day_close::{close_day, parse_day};
+use crate::day_report;
 use crate::metrics::{serve, AgentMetrics};
 use crate::reconcile::reconcile;
 use crate::runner::{run, RunSettings};
@@ -88,7 +91,15 @@ pub enum Command {
         format: Format,
     },
     /// Compare what HQ holds for this branch with the ledger; exit 1 and list any drift.
-    Reconcile,
+    /// With --day: the daily close of that business day; HQ records it closed when it matches.
+    Reconcile {
+        /// A business day YYYY-MM-DD: compare (and close) the documents dated that day.
+        #[arg(long)]
+        day: Option<String>,
+        /// How --day prints both sides.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 /// The task name under which `once` records its runs.
@@ -180,6 +191,17 @@ impl Resolved {
 }
 
 fn execute(cli: Cli) -> Result<ExitCode> {
+    // A bad --day is refused before anything is read or sent.
+    let day = match &cli.command {
+        Command::Reconcile { day: Some(text), .. } => match parse_day(text) {
+            Ok(day) => Some(day),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        _ => None,
+    };
     let resolved = Resolved::load(&cli)?;
     match &cli.command {
         Command::Status { format } => {
@@ -201,11 +223,14 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             let limits = resolved.limits()?;
             runtime()?.block_on(once(ledger, target, limits, direction))
         }
-        Command::Reconcile => {
+        Command::Reconcile { format, .. } => {
             let ledger = resolved.ledger()?;
             let target = resolved.hq(&cli)?;
             let limits = resolved.limits()?;
-            runtime()?.block_on(reconcile_command(ledger, target, limits))
+            match day {
+                Some(day) => runtime()?.block_on(close_day_command(ledger, target, limits, day, *format)),
+                None => runtime()?.block_on(reconcile_command(ledger, target, limits)),
+            }
         }
         Command::Run => {
             let tasks = validate_tasks(&resolved.file)?;
@@ -318,4 +343,24 @@ async fn reconcile_command(ledger: PathBuf, target: HqTarget, limits: Limits) ->
         );
         Ok(ExitCode::FAILURE)
     }
+}
+
+async fn close_day_command(
+    ledger: PathBuf,
+    target: HqTarget,
+    limits: Limits,
+    day: chrono::NaiveDate,
+    format: Format,
+) -> Result<ExitCode> {
+    let hq = connect(&target, &limits)?;
+    let report = close_day(&ledger, &hq, day).await?;
+    match format {
+        Format::Json => println!("{}", day_report::render_json(&report)),
+        Format::Table => print!("{}", day_report::render_table(&report)),
+    }
+    Ok(if report.closed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

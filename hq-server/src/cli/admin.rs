@@ -4,6 +4,7 @@ use super::audit::{audit, AuditArgs};
 use super::bundle_import::import_bundles;
 use super::client::{account_client, admin_client, refused, Client};
 use super::credentials::HqArgs;
+use super::day_close::{run_close, CloseCommand};
 use super::org::{run_branch, run_org, BranchCommand, OrgCommand};
 use super::output::{print_table, Format};
 use super::status::print_status;
@@ -56,6 +57,9 @@ enum AdminCommand {
     /// Inter-branch trade (单据转换) HQ routed between branches.
     #[command(subcommand)]
     Trade(TradeCommand),
+    /// Daily closes (日结对账) HQ recorded: a branch's business days that matched at both ends.
+    #[command(subcommand)]
+    Close(CloseCommand),
     /// Monthly sales targets per organization.
     #[command(subcommand)]
     Target(TargetCommand),
@@ -113,6 +117,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Bundle(BundleCommand::Import { files }) => {
             import_bundles(&mut admin().await?, &files).await
         }
+        AdminCommand::Close(command) => run_close(&mut admin().await?, command).await,
         AdminCommand::Target(command) => run_target(&mut admin().await?, command).await,
         AdminCommand::Template(command) => run_template(&mut admin().await?, command).await,
         AdminCommand::Trade(command) => run_trade(&mut admin().await?, command).await,

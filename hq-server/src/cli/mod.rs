@@ -6,6 +6,7 @@ mod audit;
 mod bundle_import;
 pub mod client;
 mod credentials;
+mod day_close;
 mod login;
 mod org;
 mod output;

@@ -37,6 +37,7 @@ fn status_json(branch: &BranchStatus) -> serde_json::Value {
         "inbox_last_seq": branch.inbox_last_seq,
         "templates": templates,
         "agent_version": empty_as_null(&branch.agent_version),
+        "last_closed_day": empty_as_null(&branch.last_closed_day),
     })
 }
 
@@ -56,6 +57,7 @@ fn status_row(branch: &BranchStatus) -> Vec<String> {
         branch.conflicts.to_string(),
         templates_cell(&branch.templates),
         or_dash(&branch.agent_version),
+        or_dash(&branch.last_closed_day),
         or_dash(&branch.health_reason),
         branch.name.clone(),
     ]
@@ -83,6 +85,7 @@ pub(super) fn print_status(branches: &[BranchStatus], format: Format) {
                 "conflicts",
                 "templates",
                 "agent",
+                "last_closed_day",
                 "reason",
                 "name",
             ];

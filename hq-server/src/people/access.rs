@@ -37,6 +37,7 @@ pub const METHODS: &[(&str, &str, Access)] = &[
     ("Admin", "RoutedList", Access::Role(Role::Viewer)),
     ("Admin", "ListOrgs", Access::Role(Role::Viewer)),
     ("Admin", "ListTemplates", Access::Role(Role::Viewer)),
+    ("Admin", "ListDayCloses", Access::Role(Role::Viewer)),
     ("Admin", "QuarantineList", Access::Role(Role::Operator)),
     ("Admin", "QuarantineRetry", Access::Role(Role::Operator)),
     ("Admin", "ImportBundle", Access::Role(Role::Operator)),

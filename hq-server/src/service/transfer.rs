@@ -16,6 +16,7 @@ use crate::service::credential_gate::caller::Caller;
 use crate::service::credential_gate::{AuthenticatedBranch, CredentialGate, GateError};
 use crate::service::ingest_reply::{ack_to_wire, ingest_code, ingest_status};
 use crate::service::refusal_audit::{code_name, RefusalLog};
+use crate::store::close::register::close_day;
 use crate::store::ingest::batch::{self, Backlog, Incoming, IngestBatch, IngestError};
 use crate::store::ingest::hello::{self, HelloReport};
 use crate::store::ingest::reconcile;
@@ -24,9 +25,9 @@ use crate::store::trade::inbox;
 use crate::store::{Store, StoreError};
 use branchline_proto::v1::transfer_server::Transfer;
 use branchline_proto::v1::{
-    BundleUpload, DocumentChecksum, HelloRequest, HelloResponse, PullRequest, PullResponse, PushAck,
-    PushBatch, ReconcileBucket, ReconcileDocumentsRequest, ReconcileDocumentsResponse,
-    ReconcileSummaryRequest, ReconcileSummaryResponse,
+    BundleUpload, CloseDayRequest, CloseDayResponse, DocumentChecksum, HelloRequest, HelloResponse,
+    PullRequest, PullResponse, PushAck, PushBatch, ReconcileBucket, ReconcileDocumentsRequest,
+    ReconcileDocumentsResponse, ReconcileSummaryRequest, ReconcileSummaryResponse,
 };
 use branchline_proto::{v1, PROTOCOL_VERSION};
 use branchline_shared::OutboxEntry;
@@ -59,6 +60,10 @@ enum TransferError {
     LedgerBranchMissing { caller: String },
     #[error("agent_version {shown:?} is not a release name: at most {AGENT_VERSION_CHARS_MAX} printable characters")]
     BadAgentVersion { shown: String },
+    #[error("day {shown:?} is not a date YYYY-MM-DD in 1900-01-01..9999-12-31")]
+    BadDay { shown: String },
+    #[error("the ledger's day figures are unreadable: {0}")]
+    BadDayFigures(branchline_proto::WireError),
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error(transparent)]
@@ -78,7 +83,10 @@ impl TransferError {
             TransferError::ForeignBundle { .. }
             | TransferError::ForeignLedger { .. }
             | TransferError::LedgerBranchMissing { .. } => tonic::Code::PermissionDenied,
-            TransferError::Bundle(_) | TransferError::BadAgentVersion { .. } => tonic::Code::InvalidArgument,
+            TransferError::Bundle(_)
+            | TransferError::BadAgentVersion { .. }
+            | TransferError::BadDay { .. }
+            | TransferError::BadDayFigures(_) => tonic::Code::InvalidArgument,
             TransferError::Ingest(error) => ingest_code(error),
             TransferError::Store(_) => tonic::Code::Internal,
         }
@@ -412,6 +420,34 @@ impl Transfer for TransferService {
                     .into_iter()
                     .map(|(number, checksum)| DocumentChecksum { number, checksum })
                     .collect(),
+            })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn close_day(
+        &self,
+        request: Request<CloseDayRequest>,
+    ) -> Result<Response<CloseDayResponse>, Status> {
+        let result = async {
+            let branch = self.authenticate("close_day", &request).await?;
+            let asked = request.get_ref();
+            check_ledger_branch(&self.refusals, "close_day", &branch, &asked.branch).await?;
+            check_protocol(asked.protocol_version)?;
+            let day = branchline_shared::parse_date(&asked.day).map_err(|_| TransferError::BadDay {
+                shown: branchline_shared::echo_prefix(&asked.day),
+            })?;
+            let ledger = asked.ledger.as_ref().map(branchline_shared::DayFigures::try_from);
+            let ledger = ledger
+                .transpose()
+                .map_err(TransferError::BadDayFigures)?
+                .unwrap_or_default();
+            let outcome = close_day(&self.store, &branch, day, &ledger).await?;
+            Ok(CloseDayResponse {
+                hq: Some(v1::DayFigures::from(&outcome.hq)),
+                closed: outcome.closed_at.is_some(),
+                closed_at: outcome.closed_at.unwrap_or_default(),
             })
         };
         result.await.map(Response::new).map_err(to_status)

@@ -13,11 +13,14 @@
 //! - `rollup`: the report roll-ups: packed blocks and their product slots, the pending tier,
 //!   folding, and a batch's roll-up delta.
 //! - `trade`: inter-branch trade routing, the register of routed trades and the branch inbox.
+//! - `close`: the daily close: HQ's figures of a branch's business day, the closes recorded and
+//!   their reopening.
 //! - `ingest`: exactly-once ingestion of outbox batches, their validation plan, quarantine and
 //!   reconcile.
 //! - `report`: the consolidated reports and how they read the roll-ups.
 
 pub mod bulk;
+pub mod close;
 pub mod db;
 pub mod ingest;
 pub mod registry;

@@ -224,6 +224,12 @@ impl Transfer for CeilingHq {
     ) -> Result<tonic::Response<wire::ReconcileDocumentsResponse>, tonic::Status> {
         Err(tonic::Status::unimplemented("ceiling"))
     }
+    async fn close_day(
+        &self,
+        _: tonic::Request<wire::CloseDayRequest>,
+    ) -> Result<tonic::Response<wire::CloseDayResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented("ceiling"))
+    }
 }
 
 fn decimal(text: &str) -> Result<Decimal, rusqlite::Error> {

@@ -12,7 +12,7 @@ use branchline_proto::v1::{
 use branchline_proto::{v1, PROTOCOL_VERSION};
 use branchline_shared::{BaseKind, EntryBody};
 use branchline_tests::browser::{browser_available, Browser};
-use branchline_tests::hq::{counterpart_records, launch_hq_console, HqHandle, HqStoreKind};
+use branchline_tests::hq::{counterpart_records, launch_hq_console, HqHandle, HqStoreKind, HqTransferClient};
 use branchline_tests::people::add_person;
 use branchline_tests::security::hello_request;
 use hq_server::health::HealthThresholds;
@@ -103,9 +103,23 @@ async fn badge(browser: &Browser, code: &str) -> String {
     browser.text(&css).await.unwrap()
 }
 
-/// 广州 calls once and pushes a batch; 深圳 pulls the template (HQ offers it), pushes, then
-/// keeps saying it applied it, every half second, until the returned task is aborted.
-async fn branches_call(hq: &HqHandle, sz_token: &str, gz_token: &str) -> tokio::task::JoinHandle<()> {
+/// Says `hello` every half second until the returned task is aborted.
+fn keep_calling(mut client: HqTransferClient, hello: fn() -> HelloRequest) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let _ = client.hello(hello()).await;
+        }
+    })
+}
+
+/// 广州 pushes a batch and keeps calling (until the board has shown it green); 深圳 pulls the
+/// template (HQ offers it), pushes, then keeps saying it applied it. Returns both callers.
+async fn branches_call(
+    hq: &HqHandle,
+    sz_token: &str,
+    gz_token: &str,
+) -> (tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>) {
     let mut gz = hq.transfer(gz_token).await;
     gz.hello(hello_request("GZ")).await.unwrap();
     push(&mut gz, local_customer("GZ")).await.unwrap();
@@ -119,12 +133,10 @@ async fn branches_call(hq: &HqHandle, sz_token: &str, gz_token: &str) -> tokio::
     assert_eq!(sz.pull(pull).await.unwrap().into_inner().entries.len(), 1);
     push(&mut sz, local_customer("SZ")).await.unwrap();
     sz.hello(sz_hello()).await.unwrap();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let _ = sz.hello(sz_hello()).await;
-        }
-    })
+    (
+        keep_calling(sz, sz_hello),
+        keep_calling(gz, || hello_request("GZ")),
+    )
 }
 
 /// Every branch, worst first, with what HQ knows of it.
@@ -142,11 +154,17 @@ async fn every_branch_shown(browser: &Browser) {
         assert!(sz_row.contains(shown), "SZ's row lacks {shown}: {sz_row}");
     }
     assert_eq!(badge(browser, "GZ").await, "正常");
+    assert_eq!(browser.text("#sort-last_closed_day").await.unwrap(), "最近日结");
+    let sz_closed = browser
+        .text("tr[data-branch=\"SZ\"] td.closed-day")
+        .await
+        .unwrap();
+    assert_eq!(sz_closed, "—", "no day closed yet");
     assert_eq!(browser.text("#count-red").await.unwrap(), "告警 1");
     browser.screenshot("board").await.unwrap();
 }
 
-/// 广州 says nothing more: the board's own reload shows it red, 深圳 still only amber.
+/// 广州 stops calling: the board's own reload shows it red, 深圳 still only amber.
 async fn silent_branch_turns_red(browser: &Browser) {
     let started = Instant::now();
     while badge(browser, "GZ").await != "告警" {
@@ -189,6 +207,8 @@ async fn sorted_narrowed_and_in_english(browser: &Browser, board: &str) {
         "HQ's own words in English: {gz_reason}"
     );
     assert!(browser.text("#summary").await.unwrap().starts_with("3 branches"));
+    let closed_heading = browser.text("#sort-last_closed_day").await.unwrap();
+    assert_eq!(closed_heading, "Last closed day");
     browser.screenshot("board-english").await.unwrap();
     browser.goto(&format!("{board}?lang=zh")).await.unwrap();
 }
@@ -224,7 +244,7 @@ async fn console_board_shows_every_branch_and_a_silent_one_turns_red() {
     let manager = add_person(hq.url(), "sz-manager", "viewer", "001.002")
         .await
         .unwrap();
-    let keep_calling = branches_call(&hq, &sz_token, &gz_token).await;
+    let (sz_calling, gz_calling) = branches_call(&hq, &sz_token, &gz_token).await;
 
     let browser = Browser::start().await.unwrap();
     let board = format!("{}/board", hq.console_url());
@@ -234,6 +254,7 @@ async fn console_board_shows_every_branch_and_a_silent_one_turns_red() {
         .unwrap();
     browser.goto(&board).await.unwrap();
     every_branch_shown(&browser).await;
+    gz_calling.abort();
     silent_branch_turns_red(&browser).await;
     sorted_narrowed_and_in_english(&browser, &board).await;
 
@@ -245,7 +266,7 @@ async fn console_board_shows_every_branch_and_a_silent_one_turns_red() {
     browser.goto(&board).await.unwrap();
     regional_sees_its_subtree(&browser, &board).await;
 
-    keep_calling.abort();
+    sz_calling.abort();
     browser.close().await.unwrap();
     hq.shutdown().await.unwrap();
 }

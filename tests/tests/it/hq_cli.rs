@@ -174,6 +174,7 @@ fn assert_status_of_sz(url: &str) {
         "last_contact",
         "templates",
         "agent_version",
+        "last_closed_day",
     ] {
         assert!(sz.get(key).is_some(), "status lacks {key}: {sz}");
     }
@@ -213,6 +214,7 @@ fn assert_status_of_sz(url: &str) {
             "conflicts",
             "templates",
             "agent",
+            "last_closed_day",
             "reason",
             "name"
         ],

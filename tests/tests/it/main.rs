@@ -38,6 +38,7 @@ mod console_reports;
 mod console_session;
 mod console_templates;
 mod date_range;
+mod day_close;
 mod deploy_scripts;
 mod document_size;
 mod hq_cli;

@@ -7,8 +7,8 @@
 
 use crate::hq_support::{batch, bundle_file, push, sales_out, setup_branch, wire};
 use branchline_proto::v1::{
-    AddBranchRequest, BundleUpload, CreateTemplateRequest, ListTemplatesRequest, ListUsersRequest,
-    PublishTemplateRequest, PullRequest, QuarantineListRequest, ReconcileDocumentsRequest,
+    AddBranchRequest, BundleUpload, CloseDayRequest, CreateTemplateRequest, ListTemplatesRequest,
+    ListUsersRequest, PublishTemplateRequest, PullRequest, QuarantineListRequest, ReconcileDocumentsRequest,
     ReconcileSummaryRequest, ReportRequest, ReportResponse, RoutedListRequest, SetTargetRequest,
     StatusRequest, WhoAmIRequest,
 };
@@ -431,6 +431,15 @@ pub(crate) async fn transfer_call(hq: &HqHandle, method: &str, token: &str) -> R
                 branch,
             };
             transfer.reconcile_documents(request).await.map(drop)
+        }
+        "Transfer/CloseDay" => {
+            let request = CloseDayRequest {
+                protocol_version: PROTOCOL_VERSION,
+                day: "2026-01-05".into(),
+                ledger: None,
+                branch,
+            };
+            transfer.close_day(request).await.map(drop)
         }
         other => panic!("Transfer method {other} has no case here: add one"),
     }

@@ -11,9 +11,10 @@ use crate::people_group::{
 };
 use branchline_proto::v1::{
     AddOrgRequest, AddUserRequest, AuditRequest, BundleUpload, DisableUserRequest, EnableUserRequest,
-    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, ListOrgsRequest, ListTemplatesRequest,
-    LoginRequest, QuarantineListRequest, QuarantineRetryRequest, ReportRequest, RevokeBranchRequest,
-    RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, SetPasswordRequest, StatusRequest,
+    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, ListDayClosesRequest, ListOrgsRequest,
+    ListTemplatesRequest, LoginRequest, QuarantineListRequest, QuarantineRetryRequest, ReportRequest,
+    RevokeBranchRequest, RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest,
+    SetPasswordRequest, StatusRequest,
 };
 use branchline_shared::{BaseKind, EntryBody};
 use branchline_tests::hq::{HqHandle, HqStoreKind};
@@ -74,7 +75,7 @@ fn case(need: Need, out_of_scope: Option<Probe>, in_scope: Probe) -> Case {
 
 /// Admin's methods that change the registry or group-wide data.
 fn admin_registry_cases() -> Vec<Case> {
-    use Need::{Admin, GroupWide};
+    use Need::{Admin, GroupWide, Viewer};
     let product = ImportBaseDataRequest {
         kind: "product".into(),
         records: vec![(&record(BaseKind::Product, "P777")).into()],
@@ -115,6 +116,11 @@ fn admin_registry_cases() -> Vec<Case> {
             Admin,
             Some(Probe::RevokeBranch(revoke("GZ"))),
             Probe::RevokeBranch(revoke("SZ1")),
+        ),
+        case(
+            Viewer,
+            Some(Probe::ListDayCloses(ListDayClosesRequest { branch: "GZ".into() })),
+            Probe::ListDayCloses(ListDayClosesRequest { branch: "SZ".into() }),
         ),
     ]
 }

@@ -232,6 +232,7 @@ fn table(view: &View<'_>, branches: &[BranchStatus], now: DateTime<Utc>) -> Mark
                             td.num { (branch.conflicts) }
                             td.templates { (or_dash(&templates_text(branch))) }
                             td.agent { (or_dash(&branch.agent_version)) }
+                            td.closed-day { (or_dash(&branch.last_closed_day)) }
                         }
                     }
                 }

@@ -19,6 +19,7 @@ use crate::people::principal::{Listing, Principal, ScopeRefusal};
 use crate::service::ingest_reply::ack_to_wire;
 use crate::service::principal::{audited, principal};
 use crate::service::refusal_audit::RefusalLog;
+use crate::store::close::register as day_close;
 use crate::store::ingest::batch;
 use crate::store::ingest::quarantine::{self, QuarantineError, RetryOutcome};
 use crate::store::registry::audit::{self, record_audit, Actor, AuditFilter};
@@ -38,7 +39,8 @@ use branchline_shared::{validate_org_code, BaseKind, BaseRecord};
 use error::{to_status, AdminError};
 use tonic::{Request, Response, Status};
 use wire::{
-    event_to_wire, quarantined_to_wire, status_to_wire, template_to_wire, trade_to_wire, tree_to_wire,
+    day_close_to_wire, event_to_wire, quarantined_to_wire, status_to_wire, template_to_wire, trade_to_wire,
+    tree_to_wire,
 };
 
 pub struct AdminService {
@@ -470,6 +472,26 @@ impl Admin for AdminService {
             let events = audit::audit_events(&self.store, &filter, query.limit).await?;
             Ok(AuditResponse {
                 events: events.into_iter().map(event_to_wire).collect(),
+            })
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_day_closes(
+        &self,
+        request: Request<ListDayClosesRequest>,
+    ) -> Result<Response<ListDayClosesResponse>, Status> {
+        let result = async {
+            let caller = principal(&request)?;
+            let code = &request.get_ref().branch;
+            let branch = self.branch_in_scope(&caller, "Admin/ListDayCloses", code).await?;
+            let closes = day_close::list(&self.store, &branch).await?;
+            let closes = closes
+                .into_iter()
+                .map(|close| day_close_to_wire(&branch.code, close));
+            Ok(ListDayClosesResponse {
+                closes: closes.collect(),
             })
         };
         result.await.map(Response::new).map_err(to_status)

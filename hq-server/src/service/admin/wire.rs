@@ -1,13 +1,15 @@
 //! The admin service's rows on the wire.
 
 use crate::health::{assess, BranchSignals, HealthThresholds};
+use crate::store::close::register as day_close;
 use crate::store::ingest::quarantine;
 use crate::store::registry::template_rollout::{BranchRollout, TemplateSummary};
 use crate::store::registry::{audit, status, tree};
 use crate::store::trade::register;
 use branchline_proto::v1 as wire;
 use branchline_proto::v1::{
-    AppliedTemplate, AuditEvent, Branch, BranchStatus, ListOrgsResponse, Org, QuarantinedEntry, RoutedTrade,
+    AppliedTemplate, AuditEvent, Branch, BranchStatus, DayClose, ListOrgsResponse, Org, QuarantinedEntry,
+    RoutedTrade,
 };
 use chrono::{DateTime, Utc};
 
@@ -42,6 +44,7 @@ pub(super) fn status_to_wire(
         health: assessment.health.as_str().to_owned(),
         health_reason: assessment.reason(),
         health_causes: assessment.wire_causes(),
+        last_closed_day: status.last_closed_day.unwrap_or_default(),
         templates: status
             .templates
             .into_iter()
@@ -140,5 +143,30 @@ fn rollout_to_wire(rollout: BranchRollout) -> wire::TemplateRollout {
         queued_at: rollout.queued_at,
         applied_version: rollout.applied_version,
         branch_inbox_seq: rollout.branch_inbox_seq,
+    }
+}
+
+/// One recorded daily close of branch `branch`.
+pub(super) fn day_close_to_wire(branch: &str, close: day_close::DayClose) -> DayClose {
+    let position = |(epoch, seq): (u64, u64)| format!("{epoch}:{seq}");
+    DayClose {
+        branch: branch.to_owned(),
+        day: close.day,
+        state: close.state,
+        documents: close.documents,
+        lines: close.lines,
+        qty: close.qty,
+        amount: close.amount,
+        tax: close.tax,
+        first_seq: close
+            .seq_range
+            .map(|(first, _)| position(first))
+            .unwrap_or_default(),
+        last_seq: close
+            .seq_range
+            .map(|(_, last)| position(last))
+            .unwrap_or_default(),
+        closed_at: close.closed_at,
+        reopened_at: close.reopened_at.unwrap_or_default(),
     }
 }

@@ -40,6 +40,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (2, "0002", "people"),
     (3, "0003", "console"),
     (4, "0004", "sales_month"),
+    (5, "0005", "day_close"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
@@ -47,6 +48,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (2, "0002", "people"),
     (3, "0003", "console"),
     (4, "0004", "sales_month"),
+    (5, "0005", "day_close"),
 );
 
 /// Which database backs the store.

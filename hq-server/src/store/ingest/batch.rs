@@ -3,19 +3,18 @@
 //! conflicting resends refused, entries HQ cannot apply quarantined without blocking the rest.
 //! `Hello` lives here too, as it answers from the same high-water mark.
 
+use super::plan::{add_plan_inserts, DocumentFacts, Known, Outcome, Plan};
+use super::resend::{first_conflict, record_conflict};
 use crate::store::bulk::insert::Inserts;
 use crate::store::bulk::rows::{ColumnKind, InsertSpec, Value};
 use crate::store::db::dialect::Dialect;
+use crate::store::db::error::DbError;
+use crate::store::db::pool::Conn;
+use crate::store::db::query::query;
 use crate::store::db::value::{get_u64, now_text, to_i64};
 use crate::store::registry::branches::BranchRef;
 use crate::store::rollup::delta::RollupDelta;
 use crate::store::{Store, StoreError};
-
-use super::plan::{add_plan_inserts, DocumentFacts, Known, Outcome, Plan};
-use super::resend::{first_conflict, record_conflict};
-use crate::store::db::error::DbError;
-use crate::store::db::pool::Conn;
-use crate::store::db::query::query;
 use branchline_shared::{EntryBody, OutboxEntry};
 
 #[derive(Debug, thiserror::Error)]
@@ -345,6 +344,7 @@ async fn ingest_in_transaction(
     inserts.add(&QUARANTINE_INSERT, quarantine_cells);
     inserts.write(&mut tx).await?;
     let dialect = store.dialect();
+    crate::store::close::register::reopen_days(&mut tx, dialect, branch, plan.day_documents()).await?;
     crate::store::trade::routing::route(&mut tx, dialect, branch, batch.epoch, routable, &now).await?;
     let received_at = (!fresh.is_empty()).then(|| now.clone());
     record_position(&mut tx, branch, batch, ack.acked_seq, received_at, &now).await?;

@@ -185,6 +185,13 @@ pub(crate) struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
+    /// (date, number) of each document the plan stores: what may reopen a closed day.
+    pub(crate) fn day_documents(&self) -> impl Iterator<Item = (chrono::NaiveDate, &str)> + '_ {
+        self.documents
+            .iter()
+            .map(|planned| (planned.document.date, planned.document.number.as_str()))
+    }
+
     /// Decides what entry `seq` becomes and records its writes; later entries see its effects.
     /// `facts` are the document's when the caller already has them.
     pub(crate) fn add(

@@ -2,6 +2,7 @@
 //! them and retries one after fixing the cause (say, importing the missing product).
 
 use super::plan::{write_plan, Known, Outcome, Plan};
+use crate::store::close::register::reopen_days;
 use crate::store::db::error::DbError;
 use crate::store::db::query::query;
 use crate::store::db::value::{get_u64, now_text, to_i64};
@@ -155,6 +156,7 @@ pub async fn retry(store: &Store, by: &str, id: u64) -> Result<RetryOutcome, Qua
     }
     let routable = Routable::from_plan(&plan);
     write_plan(&mut tx, store, branch.id, epoch, &plan, &now).await?;
+    reopen_days(&mut tx, store.dialect(), &branch, plan.day_documents()).await?;
     query("UPDATE quarantine SET resolved_at = $2 WHERE id = $1")
         .bind(to_i64(id)?)
         .bind(&now)

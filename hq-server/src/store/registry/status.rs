@@ -27,6 +27,8 @@ pub struct BranchStatus {
     pub agent_version: Option<String>,
     /// Per template name (in name order), the newest version the branch has applied.
     pub templates: Vec<AppliedTemplate>,
+    /// The latest business day whose daily close stands (`YYYY-MM-DD`).
+    pub last_closed_day: Option<String>,
 }
 
 /// The newest version of a template whose inbox delivery the branch has acknowledged.
@@ -48,7 +50,8 @@ pub async fn status(store: &Store, subtree: Option<&str>) -> Result<Vec<BranchSt
                 (SELECT COUNT(*) FROM quarantine q WHERE q.branch_id = b.id AND q.resolved_at IS NULL), \
                 b.conflicts, b.inbox_seq, \
                 (SELECT COALESCE(MAX(i.seq), 0) FROM inbox i WHERE i.branch_id = b.id), \
-                b.agent_version \
+                b.agent_version, \
+                (SELECT MAX(c.day) FROM day_close c WHERE c.branch_id = b.id AND c.state = 'closed') \
          FROM branch b WHERE {IN_SUBTREE} ORDER BY b.code"
     );
     let rows = query(&sql).bind(subtree).fetch_all(store.pool()).await?;
@@ -72,6 +75,7 @@ pub async fn status(store: &Store, subtree: Option<&str>) -> Result<Vec<BranchSt
             inbox_last_seq: get_u64(&row, 13)?,
             agent_version: row.try_get(14)?,
             templates: templates.remove(&id).unwrap_or_default(),
+            last_closed_day: row.try_get(15)?,
         });
     }
     Ok(statuses)

@@ -22,6 +22,7 @@ pub(super) enum Column {
     Conflicts,
     Templates,
     Agent,
+    LastClosedDay,
 }
 
 /// Which way a column sorts.
@@ -56,7 +57,7 @@ impl Dir {
 }
 
 impl Column {
-    pub(super) const ALL: [Column; 12] = [
+    pub(super) const ALL: [Column; 13] = [
         Column::Branch,
         Column::Name,
         Column::Org,
@@ -69,6 +70,7 @@ impl Column {
         Column::Conflicts,
         Column::Templates,
         Column::Agent,
+        Column::LastClosedDay,
     ];
 
     /// The column's name in `?sort=`.
@@ -86,6 +88,7 @@ impl Column {
             Column::Conflicts => "conflicts",
             Column::Templates => "templates",
             Column::Agent => "agent",
+            Column::LastClosedDay => "last_closed_day",
         }
     }
 
@@ -107,6 +110,7 @@ impl Column {
             Column::Conflicts => lang.t("冲突", "conflicts"),
             Column::Templates => lang.t("已应用模板", "templates"),
             Column::Agent => lang.t("传输代理版本", "agent"),
+            Column::LastClosedDay => lang.t("最近日结", "Last closed day"),
         }
     }
 
@@ -153,6 +157,8 @@ impl Column {
             Column::Conflicts => left.conflicts.cmp(&right.conflicts),
             Column::Templates => templates_text(left).cmp(&templates_text(right)),
             Column::Agent => left.agent_version.cmp(&right.agent_version),
+            // Days as YYYY-MM-DD texts sort as the days do; none sorts first.
+            Column::LastClosedDay => left.last_closed_day.cmp(&right.last_closed_day),
         }
     }
 }
