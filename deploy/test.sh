@@ -50,6 +50,14 @@ export BRANCHLINE_REQUIRE_POSTGRES=1
 export BRANCHLINE_REQUIRE_PYTHON_GRPC=1
 export BRANCHLINE_REQUIRE_BROWSER=1
 export BRANCHLINE_REQUIRE_PROMETHEUS=1
+# A clean clone builds once: incremental caches would only double the target directory (1.4 GB).
+export CARGO_INCREMENTAL=0
+# The build, clippy's and the tests' artifacts take about 3 GB: warn first if the disk is short of
+# that, so that a linker's "No space left on device" later has its cause on screen.
+free_mb=$(df -Pm . | awk 'NR == 2 { print $4 }')
+if [ "$free_mb" -lt 3072 ]; then
+    echo "test.sh: warning: only ${free_mb} MB free on $(df -P . | awk 'NR == 2 { print $6 }'); the build takes about 3 GB" >&2
+fi
 cargo build --workspace --bins
 # Lints as errors, `too_many_lines` included (the workspace lints; threshold in clippy.toml).
 # The benchmarks too: they build only with the tests crate's `bench` feature.
