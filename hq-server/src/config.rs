@@ -1,7 +1,9 @@
 //! `hq-server serve` configuration: a TOML file, environment overrides
 //! (`BRANCHLINE_ADMIN_TOKEN`, `BRANCHLINE_DB`), command-line overrides, then `validate()`.
 
+use crate::alert::rule::{check_rules, AlertConfigError, AlertRuleConfig, AlertTimings};
 use crate::health::HealthThresholds;
+pub use crate::secret::Secret;
 use crate::tls::{TlsConfig, TlsFileError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -30,6 +32,8 @@ pub enum ConfigError {
     Health(#[from] crate::health::HealthConfigError),
     #[error(transparent)]
     Tls(#[from] TlsFileError),
+    #[error(transparent)]
+    Alert(#[from] AlertConfigError),
 }
 
 const ADMIN_TOKEN_MIN_CHARS: usize = 8;
@@ -51,17 +55,6 @@ fn keyed_reason(text: &str, error: &serde_path_to_error::Error<toml::de::Error>)
     match key.as_str() {
         "" | "." => format!("{}{line}", inner.message()),
         _ => format!("key {key}: {}{line}", inner.message()),
-    }
-}
-
-/// A secret that never shows in `Debug` output or logs.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(pub String);
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
     }
 }
 
@@ -89,6 +82,12 @@ pub struct ServeConfig {
     /// When a branch turns amber and red in status (README "HQ administrator's guide").
     #[serde(default)]
     pub health: HealthThresholds,
+    /// When HQ judges its alert rules, and how it retries a webhook (README "Alerts").
+    #[serde(default)]
+    pub alerts: AlertTimings,
+    /// HQ's own alert rules, `[[alert]]` tables, each with its webhook.
+    #[serde(default, rename = "alert")]
+    pub alert_rules: Vec<AlertRuleConfig>,
     /// Where `admin_token` came from, for messages about it.
     #[serde(skip, default = "default_admin_token_source")]
     pub admin_token_source: &'static str,
@@ -292,6 +291,8 @@ impl Default for ServeConfig {
             limits: Limits::default(),
             tls: None,
             health: HealthThresholds::default(),
+            alerts: AlertTimings::default(),
+            alert_rules: Vec::new(),
             admin_token_source: default_admin_token_source(),
         }
     }
@@ -374,6 +375,7 @@ impl ServeConfig {
         }
         self.limits.validate()?;
         self.health.validate()?;
+        check_rules(&self.alert_rules, &self.alerts)?;
         Ok(())
     }
 }

@@ -324,6 +324,25 @@ pub fn span(seconds: u64) -> String {
     text
 }
 
+/// A length of time in Chinese in its largest one or two units: `45 秒`, `15 分钟`,
+/// `2 小时 10 分钟`, `3 天 4 小时` (seconds only under a minute, minutes only under an hour).
+pub fn span_zh(seconds: u64) -> String {
+    let (days, hours, minutes) = (seconds / 86_400, seconds / 3_600 % 24, seconds / 60 % 60);
+    if seconds < 60 {
+        format!("{seconds} 秒")
+    } else if seconds < 3_600 {
+        format!("{minutes} 分钟")
+    } else if seconds < 86_400 && minutes > 0 {
+        format!("{hours} 小时 {minutes} 分钟")
+    } else if seconds < 86_400 {
+        format!("{hours} 小时")
+    } else if hours > 0 {
+        format!("{days} 天 {hours} 小时")
+    } else {
+        format!("{days} 天")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 //! Architecture invariant: HQ keeps no state outside its store, so replicas may share one
 //! PostgreSQL database; every write that must be ordered per branch locks the branch's row.
 
+pub mod alert;
 pub mod auth;
 pub mod base_csv;
 pub mod bench_switches;
@@ -18,6 +19,7 @@ pub mod memory;
 pub mod metrics;
 pub mod people;
 pub mod rate;
+pub mod secret;
 pub mod serve;
 pub mod service;
 pub mod store;

@@ -2,6 +2,9 @@
 //! service and server reflection — over one store, until the shutdown future completes; over
 //! TLS (rustls) when `[tls]` is configured, with mutual TLS when it names a `client_ca`.
 
+use crate::alert::rule::check_rules;
+use crate::alert::webhook::WebhookError;
+use crate::alert::Alerting;
 use crate::config::{ConfigError, Limits, ServeConfig};
 use crate::console::api::Api;
 use crate::console::listen::{tls_acceptor, ConsoleTlsError};
@@ -39,6 +42,8 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
     #[error(transparent)]
     ConsoleTls(#[from] ConsoleTlsError),
+    #[error("alerts: {0}")]
+    Alerts(#[from] WebhookError),
 }
 
 /// An HQ node whose store is open and migrated, ready to serve.
@@ -113,7 +118,8 @@ impl Hq {
             store.clone(),
             std::time::Duration::from_secs(limits.audit_refusal_window_seconds),
         );
-        let background = Background::spawn(&store, &limits, &refusals);
+        let alerting = alerting(&config, &store)?;
+        let background = Background::spawn(&store, &limits, &refusals, alerting);
         let services =
             BranchlineServices::new(&store, &limits, config.health, admin_token, mutual_tls, &refusals);
         let stopped = fan_out(shutdown);
@@ -250,16 +256,32 @@ fn spawn_console(
     )))
 }
 
-/// The tasks a server runs beside its services: the refusal flusher and the idle roll-up folder.
+/// The alert rules of `config` over `store`; `None` without any.
+fn alerting(config: &ServeConfig, store: &Store) -> Result<Option<Alerting>, ServeError> {
+    let rules = check_rules(&config.alert_rules, &config.alerts).map_err(ConfigError::from)?;
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Alerting::new(store.clone(), rules, config.alerts.clone())?))
+}
+
+/// The tasks a server runs beside its services: the refusal flusher, the idle roll-up folder
+/// and, with rules, the alert checks.
 struct Background {
     stop_flusher: tokio::sync::oneshot::Sender<()>,
     flusher: tokio::task::JoinHandle<()>,
     stop_folder: tokio::sync::oneshot::Sender<()>,
     folder: tokio::task::JoinHandle<()>,
+    alerts: Option<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
 }
 
 impl Background {
-    fn spawn(store: &Store, limits: &Limits, refusals: &RefusalLog) -> Background {
+    fn spawn(
+        store: &Store,
+        limits: &Limits,
+        refusals: &RefusalLog,
+        alerting: Option<Alerting>,
+    ) -> Background {
         let (stop_flusher, flusher_stopped) = tokio::sync::oneshot::channel::<()>();
         let flusher = tokio::spawn(flush_refusals_until(refusals.clone(), async {
             let _ = flusher_stopped.await;
@@ -274,11 +296,19 @@ impl Background {
                 let _ = folder_stopped.await;
             },
         ));
+        let alerts = alerting.map(|alerting| {
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(alerting.run_until(async {
+                let _ = stopped.await;
+            }));
+            (stop, task)
+        });
         Background {
             stop_flusher,
             flusher,
             stop_folder,
             folder,
+            alerts,
         }
     }
 
@@ -292,6 +322,12 @@ impl Background {
         let _ = self.stop_folder.send(());
         if let Err(error) = self.folder.await {
             tracing::error!(%error, "the idle roll-up folder failed");
+        }
+        if let Some((stop, task)) = self.alerts {
+            let _ = stop.send(());
+            if let Err(error) = task.await {
+                tracing::error!(%error, "the alert checks failed");
+            }
         }
     }
 }

@@ -19,3 +19,4 @@ pub mod postgres;
 pub mod process;
 pub mod prometheus;
 pub mod security;
+pub mod webhook_receiver;

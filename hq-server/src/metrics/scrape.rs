@@ -44,6 +44,7 @@ struct BranchSeries {
     quarantined: Count,
     conflicts: Family<BranchLabels, Counter>,
     templates: Family<TemplateLabels, Gauge>,
+    closed_day: Count,
 }
 
 impl BranchSeries {
@@ -90,6 +91,12 @@ impl BranchSeries {
             "The newest version of each template the branch has applied",
             self.templates.clone(),
         );
+        registry.register_with_unit(
+            "branch_last_closed_day",
+            "The start (00:00 UTC) of the latest business day whose daily close stands, as a Unix time",
+            Unit::Seconds,
+            self.closed_day.clone(),
+        );
     }
 
     fn add(&self, branch: &BranchStatus, now: DateTime<Utc>) {
@@ -113,6 +120,13 @@ impl BranchSeries {
         self.receipt_age
             .get_or_create(&labels)
             .set(age_seconds(branch.received_at.as_deref(), now));
+        let closed = branch.last_closed_day.as_deref().and_then(|day| {
+            let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+            Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp())
+        });
+        if let Some(closed) = closed {
+            self.closed_day.get_or_create(&labels).set(closed);
+        }
         for template in &branch.templates {
             let labels = TemplateLabels {
                 branch: branch.branch.clone(),
@@ -166,6 +180,7 @@ pub(super) async fn render(store: &Store, now: DateTime<Utc>) -> Result<String, 
         "The store pool's connections, in use or idle",
         connections,
     );
+    register_alerts(store, &mut registry).await?;
     let mut out = String::new();
     let encoded = store
         .counters()
@@ -174,4 +189,65 @@ pub(super) async fn render(store: &Store, now: DateTime<Utc>) -> Result<String, 
         .and_then(|()| encode_eof(&mut out));
     encoded.expect("encoding into a String does not fail");
     Ok(out)
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleLabels {
+    rule: String,
+}
+
+/// HQ's own alerts: the branches each rule fires for, and the messages not yet delivered.
+async fn register_alerts(store: &Store, registry: &mut Registry) -> Result<(), StoreError> {
+    let firing = Family::<RuleLabels, Gauge>::default();
+    for alert in crate::store::alert::firing::firing(store).await? {
+        firing.get_or_create(&RuleLabels { rule: alert.rule }).inc();
+    }
+    registry.register(
+        "alerts_firing",
+        "Branches each [[alert]] rule fires for now",
+        firing,
+    );
+    let pending = Gauge::<i64>::default();
+    let count = crate::store::alert::outbox::pending_count(store).await?;
+    pending.set(i64::try_from(count).unwrap_or(i64::MAX));
+    registry.register(
+        "alert_messages_pending",
+        "Alert messages queued for their webhooks and not yet delivered",
+        pending,
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use crate::store::db::query::query;
+    use crate::store::Store;
+
+    /// A closed day and a firing alert as a scrape shows them, on a real SQLite store.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_closed_day_and_a_firing_alert_are_scraped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("hq.db").display()), 2)
+            .await
+            .unwrap();
+        for sql in [
+            "INSERT INTO org (code, name, created_at) VALUES ('001', 'g', 'x')",
+            "INSERT INTO branch (id, code, name, org, mode, customer, supplier, warehouse, token_sha256, created_at) \
+             VALUES (1, 'GZ', 'g', '001', 'independent', 'C', 'S', 'W', 'h', '2026-12-01T00:00:00Z')",
+            "INSERT INTO day_close VALUES (1, '2026-12-02', 'closed', 1, 1, '1', '1', '0', 1, 1, 1, 1, 'x', NULL)",
+            "INSERT INTO alert_firing VALUES ('gz-silent', 1, '2026-12-03T00:00:00Z')",
+        ] {
+            query(sql).execute(store.pool()).await.unwrap();
+        }
+        let text = render(&store, chrono::Utc::now()).await.unwrap();
+        let lines = [
+            "branchline_hq_branch_last_closed_day_seconds{branch=\"GZ\",org=\"001\"} 1796169600",
+            "branchline_hq_alerts_firing{rule=\"gz-silent\"} 1",
+            "branchline_hq_alert_messages_pending 0",
+        ];
+        for line in lines {
+            assert!(text.lines().any(|shown| shown == line), "no {line} in\n{text}");
+        }
+    }
 }

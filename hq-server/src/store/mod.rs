@@ -19,6 +19,7 @@
 //!   reconcile.
 //! - `report`: the consolidated reports and how they read the roll-ups.
 
+pub mod alert;
 pub mod bulk;
 pub mod close;
 pub mod db;

@@ -25,6 +25,7 @@ mod agent_kill;
 mod agent_outage;
 mod agent_restore;
 mod agent_schedule;
+mod alerts;
 mod branch_counterparts;
 mod browser_harness;
 mod bundle_large;

@@ -171,7 +171,7 @@ async fn alert_rules_evaluate(prometheus: &Prometheus) -> anyhow::Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     };
-    assert_eq!(rules_loaded.len(), 11, "{rules_loaded:?}");
+    assert_eq!(rules_loaded.len(), 13, "{rules_loaded:?}");
     for rule in &rules_loaded {
         assert_eq!(rule["health"], "ok", "{rule}");
     }

@@ -41,6 +41,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (3, "0003", "console"),
     (4, "0004", "sales_month"),
     (5, "0005", "day_close"),
+    (6, "0006", "alert"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
@@ -49,6 +50,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (3, "0003", "console"),
     (4, "0004", "sales_month"),
     (5, "0005", "day_close"),
+    (6, "0006", "alert"),
 );
 
 /// Which database backs the store.

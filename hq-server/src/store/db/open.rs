@@ -219,8 +219,11 @@ mod tests {
         let (_dir, url, store) = fresh_store().await;
         for sql in [
             "DROP TABLE sales_month",
-            // Migration 5 follows 4, so it runs again too.
+            // Migrations 5 and 6 follow 4, so they run again too.
             "DROP TABLE day_close",
+            "DROP TABLE alert_message",
+            "DROP TABLE alert_firing",
+            "ALTER TABLE branch DROP COLUMN last_conflict_at",
             "DELETE FROM schema_migrations WHERE version >= 4",
             "INSERT INTO sales_day VALUES (1, '2025-11-30', 10000, 150, 20, 170), \
              (1, '2025-12-01', 20000, 300, 39, 339), (1, '2025-12-31', 10000, 100, 13, 113), \

@@ -51,11 +51,14 @@ pub(super) async fn record_conflict(
 ) -> Result<(), StoreError> {
     tracing::error!(branch = %branch.code, epoch, seq, "conflicting resend refused");
     let mut tx = store.begin_write().await?;
-    query("UPDATE branch SET conflicts = conflicts + 1, last_contact = $2 WHERE id = $1")
-        .bind(branch.id)
-        .bind(now_text())
-        .execute(&mut *tx)
-        .await?;
+    query(
+        "UPDATE branch SET conflicts = conflicts + 1, last_contact = $2, last_conflict_at = $2 \
+         WHERE id = $1",
+    )
+    .bind(branch.id)
+    .bind(now_text())
+    .execute(&mut *tx)
+    .await?;
     let detail = format!("epoch {epoch} seq {seq}: resent with different content");
     audit(&mut tx, branch.actor(), "refused: conflicting resend", &detail).await?;
     tx.commit().await?;

@@ -102,25 +102,14 @@ pub(super) fn age_text(lang: Lang, received_at: &str, now: DateTime<Utc>) -> Str
 /// `seconds` in its largest one or two units, as "3 分钟" / "3 min".
 pub(super) fn duration_text(lang: Lang, seconds: u64) -> String {
     let (days, hours, minutes) = (seconds / 86_400, seconds / 3_600 % 24, seconds / 60 % 60);
-    let (zh, en) = if seconds < 60 {
-        (format!("{seconds} 秒"), format!("{seconds} s"))
-    } else if seconds < 3_600 {
-        (format!("{minutes} 分钟"), format!("{minutes} min"))
-    } else if seconds < 86_400 && minutes > 0 {
-        (
-            format!("{hours} 小时 {minutes} 分钟"),
-            format!("{hours} h {minutes} min"),
-        )
-    } else if seconds < 86_400 {
-        (format!("{hours} 小时"), format!("{hours} h"))
-    } else if hours > 0 {
-        (format!("{days} 天 {hours} 小时"), format!("{days} d {hours} h"))
-    } else {
-        (format!("{days} 天"), format!("{days} d"))
-    };
     match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
+        Lang::Zh => crate::health::span_zh(seconds),
+        Lang::En if seconds < 60 => format!("{seconds} s"),
+        Lang::En if seconds < 3_600 => format!("{minutes} min"),
+        Lang::En if seconds < 86_400 && minutes > 0 => format!("{hours} h {minutes} min"),
+        Lang::En if seconds < 86_400 => format!("{hours} h"),
+        Lang::En if hours > 0 => format!("{days} d {hours} h"),
+        Lang::En => format!("{days} d"),
     }
 }
 
