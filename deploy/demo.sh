@@ -232,7 +232,17 @@ python3 "$repo/deploy/console-page.py" "$console_url" hq-admin demo-admin-passwo
     "/sales?org=001&from=2026-11-01&to=2026-11-30&by=org"
 
 if $keep_running; then
+    # SZ's workbench (工作台): the operator's pages over SZ's ledger, on loopback.
+    "$branch_node" --ledger "$demo/branches/SZ.db" serve --listen 127.0.0.1:0 \
+        >"$demo/logs/workbench-sz.out" 2>"$demo/logs/workbench-sz.log" &
+    pids+=("$!")
+    for _ in $(seq 200); do
+        grep -q '^workbench on ' "$demo/logs/workbench-sz.out" 2>/dev/null && break
+        sleep 0.05
+    done
+    workbench_url=$(sed -n 's/^workbench on //p' "$demo/logs/workbench-sz.out" | head -1)
     say "still running"
+    echo "workbench: ${workbench_url:-(did not start; see $demo/logs/workbench-sz.log)}   SZ's 工作台 (branch-node serve)"
     echo "console: $console_url   log in as hq-admin / demo-admin-password (or sz-manager / demo-manager-password)"
     echo "HQ:      $hq_url   (admin token: \$BRANCHLINE_ADMIN_TOKEN=$BRANCHLINE_ADMIN_TOKEN)"
     echo "ledgers: $demo/branches/*.db   e.g. $branch_node --ledger $demo/branches/SZ.db stock"

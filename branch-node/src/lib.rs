@@ -38,6 +38,7 @@ mod row_insert;
 pub mod schema;
 mod stock;
 mod template_parts;
+mod workbench;
 
 pub use base_data::AddOutcome;
 pub use base_store::Origin;

@@ -20,3 +20,4 @@ pub mod process;
 pub mod prometheus;
 pub mod security;
 pub mod webhook_receiver;
+pub mod workbench;

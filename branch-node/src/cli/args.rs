@@ -72,6 +72,13 @@ pub(super) enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Serves the workbench (工作台) on loopback: prints `workbench on http://HOST:PORT`,
+    /// stops on SIGTERM or Ctrl-C.
+    Serve {
+        /// A loopback address (127.0.0.1, [::1] or localhost); port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:8040")]
+        listen: String,
+    },
     /// Bundle files for HQ (file transfer, no network).
     Bundle {
         #[command(subcommand)]

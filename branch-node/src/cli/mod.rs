@@ -9,6 +9,7 @@ mod doc_commands;
 mod ledger_commands;
 mod line_arg;
 mod record_commands;
+mod serve_command;
 
 pub use line_arg::parse_line_arg;
 
@@ -80,6 +81,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             &mut out,
         ),
+        Command::Serve { listen } => serve_command::serve(ledger_path, &listen, &mut out),
         Command::Bundle {
             action:
                 BundleAction::Export {

@@ -94,3 +94,4 @@ mod template_rollout;
 mod tidy;
 mod trade_quarantine;
 mod trade_routing;
+mod workbench;

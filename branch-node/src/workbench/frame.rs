@@ -1,0 +1,72 @@
+//! The frame of every workbench page: the head (the embedded style sheet only), the navigation
+//! and the language switch, in the HQ console's look.
+
+use super::words::Lang;
+use maud::{html, Markup, DOCTYPE};
+
+/// The workbench's pages, in the navigation's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Nav {
+    Documents,
+    RoutedDrafts,
+    Stock,
+    Sync,
+}
+
+impl Nav {
+    const ALL: [Nav; 4] = [Nav::Documents, Nav::RoutedDrafts, Nav::Stock, Nav::Sync];
+
+    fn path(self) -> &'static str {
+        match self {
+            Nav::Documents => "/documents",
+            Nav::RoutedDrafts => "/drafts",
+            Nav::Stock => "/stock",
+            Nav::Sync => "/sync",
+        }
+    }
+
+    pub(super) fn title(self, lang: Lang) -> &'static str {
+        match self {
+            Nav::Documents => lang.t("单据", "Documents"),
+            Nav::RoutedDrafts => lang.t("单据转换", "Routed drafts"),
+            Nav::Stock => lang.t("库存", "Stock"),
+            Nav::Sync => lang.t("同步", "Sync"),
+        }
+    }
+}
+
+/// A whole page of branch `branch`, `nav` the page shown.
+pub(super) fn page(lang: Lang, branch: &str, nav: Nav, title: &str, body: Markup) -> Markup {
+    let product = lang.t("Branchline 分支机构工作台", "Branchline branch workbench");
+    html! {
+        (DOCTYPE)
+        html lang=(lang.html_lang()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (product) }
+                link rel="stylesheet" href="/assets/workbench.css";
+            }
+            body {
+                header.topbar {
+                    a.brand href="/" { (product) }
+                    nav.menu {
+                        @for item in Nav::ALL {
+                            a href=(item.path()) class=[(nav == item).then_some("active")] { (item.title(lang)) }
+                        }
+                    }
+                    div.account {
+                        span.who id="branch" { (lang.t("分支机构 ", "Branch ")) (branch) }
+                        a.lang href={ "?lang=" (lang.other().code()) } id="lang-switch" {
+                            (lang.t("English", "中文"))
+                        }
+                    }
+                }
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! The branch workbench (工作台, README "Branch workbench"): the operator's pages in a browser
+//! on the branch's own machine, over the same ledger as the command line and the transfer agent,
+//! needing no network. `branch-node serve` runs it on loopback; every asset is in the binary.
+//! Each request opens the ledger for itself (WAL and a busy timeout let the CLI and the agent
+//! work on it at once) on a blocking thread.
+
+mod frame;
+mod pages;
+mod request;
+mod state;
+mod words;
+
+use axum::routing::{get, post};
+use axum::Router;
+use state::Workbench;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Serves the workbench of the ledger at `ledger` on `listener` until `shutdown` completes.
+pub(crate) async fn serve(
+    ledger: PathBuf,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let state = Arc::new(Workbench::new(ledger));
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+fn router(state: Arc<Workbench>) -> Router {
+    Router::new()
+        .route("/", get(|| async { axum::response::Redirect::to("/documents") }))
+        .route("/documents", get(pages::documents::list))
+        .route("/documents/{number}", get(pages::documents::show))
+        .route("/documents/{number}/confirm", post(pages::documents::confirm))
+        .route("/documents/{number}/red", post(pages::documents::red))
+        .route("/documents/{number}/reject", post(pages::documents::reject))
+        .route("/drafts", get(pages::documents::routed_drafts))
+        .route("/stock", get(pages::stock::show))
+        .route("/sync", get(pages::sync::show))
+        .route("/assets/workbench.css", get(pages::style))
+        .layer(axum::middleware::from_fn(request::loopback_host_only))
+        .with_state(state)
+}

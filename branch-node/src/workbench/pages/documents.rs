@@ -1,0 +1,468 @@
+//! 单据: the ledger's documents, filtered by type, status, partner and date; one document with
+//! its lines (amount, tax and total by the shared arithmetic the ledger posts with); and what an
+//! operator does to one — confirm a draft (审核), red a confirmed one, reject a routed draft with a
+//! reason — each refusal shown beside its form. 单据转换 lists the drafts other branches' trades
+//! routed here.
+
+use super::{refusal, respond, with_lang_cookie};
+use crate::doc_store::StoredDocument;
+use crate::documents::DocFilter;
+use crate::workbench::frame::{page, Nav};
+use crate::workbench::request::{csrf_ok, lang, with_ledger};
+use crate::workbench::state::Workbench;
+use crate::workbench::words::Lang;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use branchline_shared::{format_amount, format_plain, parse_date, DocStatus, DocType};
+use maud::{html, Markup};
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ListQuery {
+    lang: Option<String>,
+    #[serde(default, rename = "type")]
+    doc_type: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    partner: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// The list's filter, or the one field that is not one and why.
+struct Filter {
+    ledger: DocFilter,
+    partner: String,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+}
+
+impl ListQuery {
+    fn filter(&self) -> Result<Filter, String> {
+        let doc_type = Some(self.doc_type.trim()).filter(|text| !text.is_empty());
+        let status = Some(self.status.trim()).filter(|text| !text.is_empty());
+        let date = |field: &str, text: &str| {
+            Some(text.trim())
+                .filter(|text| !text.is_empty())
+                .map(|text| parse_date(text).map_err(|error| format!("{field}: {error}")))
+                .transpose()
+        };
+        Ok(Filter {
+            ledger: DocFilter {
+                doc_type: doc_type
+                    .map(DocType::parse)
+                    .transpose()
+                    .map_err(|error| format!("type: {error}"))?,
+                status: status
+                    .map(DocStatus::parse)
+                    .transpose()
+                    .map_err(|error| format!("status: {error}"))?,
+            },
+            partner: self.partner.trim().to_owned(),
+            from: date("from", &self.from)?,
+            to: date("to", &self.to)?,
+        })
+    }
+}
+
+impl Filter {
+    fn keeps(&self, stored: &StoredDocument) -> bool {
+        let document = &stored.document;
+        (self.partner.is_empty() || document.partner == self.partner)
+            && self.from.is_none_or(|from| document.date >= from)
+            && self.to.is_none_or(|to| document.date <= to)
+    }
+}
+
+/// The documents table: number (linked), type, date, partner, warehouse, status, total.
+fn documents_table(lang: Lang, documents: &[StoredDocument]) -> Markup {
+    html! {
+        table.grid id="documents" {
+            thead { tr {
+                th { (lang.t("单据编号", "Number")) } th { (lang.t("类型", "Type")) }
+                th { (lang.t("日期", "Date")) } th { (lang.t("往来单位", "Partner")) }
+                th { (lang.t("仓库", "Warehouse")) } th { (lang.t("状态", "Status")) }
+                th { (lang.t("来源", "From")) } th.num { (lang.t("价税合计", "Total")) }
+            } }
+            tbody {
+                @for stored in documents {
+                    @let document = &stored.document;
+                    tr data-number=(document.number) {
+                        td { a.number href={ "/documents/" (document.number) } { (document.number) } }
+                        td { (lang.doc_type(document.doc_type)) }
+                        td { (document.date.format("%Y-%m-%d")) }
+                        td { (document.partner) }
+                        td { (document.warehouse) }
+                        td.status { (lang.status(stored.status)) }
+                        td.link { @if let Some(link) = &document.link { (link.branch) " " (link.number) } }
+                        td.num { (format_amount(document.totals().total)) }
+                    }
+                }
+            }
+        }
+        @if documents.is_empty() { p.empty { (lang.t("没有单据。", "No documents.")) } }
+    }
+}
+
+pub(crate) async fn list(
+    State(state): State<Arc<Workbench>>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let lang = lang(&headers, query.lang.as_deref());
+    let filter = query.filter();
+    let ledger_filter = filter.as_ref().map(|filter| filter.ledger).unwrap_or_default();
+    let found = with_ledger(&state, move |ledger| {
+        Ok((ledger.branch().to_owned(), ledger.documents(ledger_filter)?))
+    })
+    .await;
+    let (branch, documents) = match found {
+        Ok(found) => found,
+        Err(error) => {
+            return refusal(
+                lang,
+                "",
+                Nav::Documents,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &error.to_string(),
+            )
+        }
+    };
+    let (documents, error) = match &filter {
+        Ok(filter) => (
+            documents
+                .into_iter()
+                .filter(|stored| filter.keeps(stored))
+                .collect(),
+            None,
+        ),
+        Err(error) => (Vec::new(), Some(error.clone())),
+    };
+    let body = html! {
+        form.filters method="get" action="/documents" {
+            label { (lang.t("类型", "Type")) " "
+                select name="type" id="type" {
+                    option value="" { (lang.t("全部", "all")) }
+                    @for doc_type in DocType::ALL {
+                        option value=(doc_type.as_str()) selected[query.doc_type == doc_type.as_str()] { (lang.doc_type(doc_type)) }
+                    }
+                }
+            }
+            label { (lang.t("状态", "Status")) " "
+                select name="status" id="status" {
+                    option value="" { (lang.t("全部", "all")) }
+                    @for status in [DocStatus::Draft, DocStatus::Confirmed, DocStatus::Rejected] {
+                        option value=(status.as_str()) selected[query.status == status.as_str()] { (lang.status(status)) }
+                    }
+                }
+            }
+            label { (lang.t("往来单位", "Partner")) " " input type="text" name="partner" id="partner" value=(query.partner); }
+            label { (lang.t("从", "From")) " " input type="text" name="from" id="from" placeholder="YYYY-MM-DD" value=(query.from); }
+            label { (lang.t("到", "To")) " " input type="text" name="to" id="to" placeholder="YYYY-MM-DD" value=(query.to); }
+            button type="submit" id="documents-submit" { (lang.t("查询", "Show")) }
+        }
+        @if let Some(error) = &error { p.error id="error" { (error) } }
+        (documents_table(lang, &documents))
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let title = Nav::Documents.title(lang);
+    respond(
+        lang,
+        query.lang.is_some(),
+        status,
+        page(lang, &branch, Nav::Documents, title, body),
+    )
+}
+
+/// 单据转换: drafts that other branches' trades routed here, to confirm or reject.
+pub(crate) async fn routed_drafts(
+    State(state): State<Arc<Workbench>>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let lang = lang(&headers, query.lang.as_deref());
+    let filter = DocFilter {
+        doc_type: None,
+        status: Some(DocStatus::Draft),
+    };
+    let found = with_ledger(&state, move |ledger| {
+        Ok((ledger.branch().to_owned(), ledger.documents(filter)?))
+    })
+    .await;
+    let (branch, mut drafts) = match found {
+        Ok(found) => found,
+        Err(error) => {
+            return refusal(
+                lang,
+                "",
+                Nav::RoutedDrafts,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &error.to_string(),
+            )
+        }
+    };
+    drafts.retain(|stored| stored.document.link.is_some());
+    let body = html! {
+        p { (lang.t("其他分支机构的单据经总部转换而来的草稿：审核或拒绝。", "Drafts HQ made of other branches' documents: confirm or reject them.")) }
+        (documents_table(lang, &drafts))
+    };
+    let title = Nav::RoutedDrafts.title(lang);
+    respond(
+        lang,
+        query.lang.is_some(),
+        StatusCode::OK,
+        page(lang, &branch, Nav::RoutedDrafts, title, body),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct LangQuery {
+    lang: Option<String>,
+}
+
+/// Which of a document's forms a refusal belongs beside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Confirm,
+    Red,
+    Reject,
+}
+
+pub(crate) async fn show(
+    State(state): State<Arc<Workbench>>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    Query(query): Query<LangQuery>,
+) -> Response {
+    let lang = lang(&headers, query.lang.as_deref());
+    let response = document_page(&state, lang, number, None).await;
+    if query.lang.is_some() {
+        with_lang_cookie(lang, response)
+    } else {
+        response
+    }
+}
+
+/// Document `number` with its lines and forms; `refused` puts a refusal beside its form.
+async fn document_page(
+    state: &Arc<Workbench>,
+    lang: Lang,
+    number: String,
+    refused: Option<(Action, String)>,
+) -> Response {
+    let found = with_ledger(state, move |ledger| {
+        Ok((ledger.branch().to_owned(), ledger.document(&number)))
+    })
+    .await;
+    let (branch, stored) = match found {
+        Ok(found) => found,
+        Err(error) => {
+            return refusal(
+                lang,
+                "",
+                Nav::Documents,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &error.to_string(),
+            )
+        }
+    };
+    let stored = match stored {
+        Ok(stored) => stored,
+        Err(error) => {
+            return refusal(
+                lang,
+                &branch,
+                Nav::Documents,
+                StatusCode::NOT_FOUND,
+                &error.to_string(),
+            )
+        }
+    };
+    let status = if refused.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let title = format!(
+        "{} {}",
+        lang.doc_type(stored.document.doc_type),
+        stored.document.number
+    );
+    let body = html! { (document_head(lang, &stored)) (lines_table(lang, &stored)) (actions(lang, &state.csrf, &stored, refused.as_ref())) };
+    (status, page(lang, &branch, Nav::Documents, &title, body)).into_response()
+}
+
+fn document_head(lang: Lang, stored: &StoredDocument) -> Markup {
+    let document = &stored.document;
+    html! {
+        dl.facts id="document" {
+            dt { (lang.t("状态", "Status")) } dd id="doc-status" { (lang.status(stored.status)) }
+            dt { (lang.t("日期", "Date")) } dd { (document.date.format("%Y-%m-%d")) }
+            dt { (lang.t("往来单位", "Partner")) } dd { (document.partner) }
+            dt { (lang.t("仓库", "Warehouse")) } dd { (document.warehouse) }
+            @if let Some(red_of) = &document.red_of { dt { (lang.t("红字冲销", "Red of")) } dd { (red_of) } }
+            @if let Some(link) = &document.link { dt { (lang.t("来源", "From")) } dd id="doc-link" { (link.branch) " " (link.number) } }
+            @if let Some(reason) = &stored.reason { dt { (lang.t("拒绝原因", "Rejected because")) } dd { (reason) } }
+        }
+    }
+}
+
+fn lines_table(lang: Lang, stored: &StoredDocument) -> Markup {
+    let totals = stored.document.totals();
+    html! {
+        table.grid id="lines" {
+            thead { tr {
+                th { (lang.t("商品", "Product")) } th.num { (lang.t("数量", "Qty")) } th.num { (lang.t("单价", "Price")) }
+                th.num { (lang.t("折扣", "Discount")) } th.num { (lang.t("税率", "Tax rate")) }
+                th.num { (lang.t("金额", "Amount")) } th.num { (lang.t("税额", "Tax")) } th.num { (lang.t("价税合计", "Total")) }
+            } }
+            tbody {
+                @for line in &stored.document.lines {
+                    @let values = line.values();
+                    tr {
+                        td { (line.product) } td.num { (format_plain(line.qty)) } td.num { (format_plain(line.price)) }
+                        td.num { (format_plain(line.discount)) } td.num { (format_plain(line.tax_rate)) }
+                        td.num { (format_amount(values.amount)) } td.num { (format_amount(values.tax)) } td.num { (format_amount(values.total)) }
+                    }
+                }
+            }
+            tfoot { tr.total {
+                td colspan="5" { (lang.t("合计", "Total")) }
+                td.num { (format_amount(totals.amount)) } td.num { (format_amount(totals.tax)) } td.num id="doc-total" { (format_amount(totals.total)) }
+            } }
+        }
+    }
+}
+
+/// The forms the document's state allows, each with its refusal when it was just refused.
+fn actions(lang: Lang, csrf: &str, stored: &StoredDocument, refused: Option<&(Action, String)>) -> Markup {
+    let number = &stored.document.number;
+    let error = |action: Action| {
+        refused
+            .filter(|(refused, _)| *refused == action)
+            .map(|(_, message)| message.as_str())
+    };
+    let today = chrono::Local::now().date_naive().format("%Y-%m-%d").to_string();
+    html! {
+        @if stored.status == DocStatus::Draft {
+            form.filters.action method="post" action={ "/documents/" (number) "/confirm" } {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" id="confirm" { (lang.t("审核", "Confirm")) }
+                @if let Some(message) = error(Action::Confirm) { span.error id="confirm-error" { (message) } }
+            }
+        }
+        @if stored.status == DocStatus::Draft && stored.document.link.is_some() {
+            form.filters.action method="post" action={ "/documents/" (number) "/reject" } {
+                input type="hidden" name="csrf" value=(csrf);
+                label { (lang.t("拒绝原因", "Reason")) " " input type="text" name="reason" id="reason"; }
+                button type="submit" id="reject" { (lang.t("拒绝", "Reject")) }
+                @if let Some(message) = error(Action::Reject) { span.error id="reject-error" { (message) } }
+            }
+        }
+        @if stored.status == DocStatus::Confirmed && stored.document.red_of.is_none() {
+            form.filters.action method="post" action={ "/documents/" (number) "/red" } {
+                input type="hidden" name="csrf" value=(csrf);
+                label { (lang.t("红字日期", "Red date")) " " input type="text" name="date" id="red-date" value=(today); }
+                button type="submit" id="red" { (lang.t("红字冲销", "Red")) }
+                @if let Some(message) = error(Action::Red) { span.error id="red-error" { (message) } }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Runs `action` on document `number` from a posted form: to the resulting document when done,
+/// else the page again with the refusal beside the form.
+async fn act(
+    state: Arc<Workbench>,
+    headers: HeaderMap,
+    number: String,
+    form: ActionForm,
+    action: Action,
+) -> Response {
+    let lang = lang(&headers, None);
+    if !csrf_ok(&state, &form.csrf) {
+        let message = lang.t(
+            "表单已过期：请重新打开本页再提交。",
+            "The form is stale: open the page again and resubmit.",
+        );
+        return refusal(lang, "", Nav::Documents, StatusCode::FORBIDDEN, message);
+    }
+    let target = number.clone();
+    let done = with_ledger(&state, move |ledger| {
+        Ok(match action {
+            Action::Confirm => ledger
+                .confirm_document(&target)
+                .map(|_| target.clone())
+                .map_err(|error| error.to_string()),
+            Action::Reject => ledger
+                .reject_document(&target, &form.reason)
+                .map(|_| target.clone())
+                .map_err(|error| error.to_string()),
+            Action::Red => match parse_date(form.date.trim()) {
+                Ok(date) => ledger
+                    .red_document(&target, None, date)
+                    .map(|outcome| outcome.number().to_owned())
+                    .map_err(|error| error.to_string()),
+                Err(error) => Err(format!("date: {error}")),
+            },
+        })
+    })
+    .await;
+    match done {
+        Ok(Ok(shown)) => Redirect::to(&format!("/documents/{shown}")).into_response(),
+        Ok(Err(message)) => document_page(&state, lang, number, Some((action, message))).await,
+        Err(error) => refusal(
+            lang,
+            "",
+            Nav::Documents,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &error.to_string(),
+        ),
+    }
+}
+
+pub(crate) async fn confirm(
+    State(state): State<Arc<Workbench>>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    act(state, headers, number, form, Action::Confirm).await
+}
+
+pub(crate) async fn red(
+    State(state): State<Arc<Workbench>>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    act(state, headers, number, form, Action::Red).await
+}
+
+pub(crate) async fn reject(
+    State(state): State<Arc<Workbench>>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    act(state, headers, number, form, Action::Reject).await
+}

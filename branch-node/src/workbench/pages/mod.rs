@@ -1,0 +1,57 @@
+//! The workbench's pages (one module each) and what they share: the style sheet (the HQ
+//! console's own, so both look alike), the language cookie, and the ledger's refusals shown
+//! as a page.
+
+pub(super) mod documents;
+pub(super) mod stock;
+pub(super) mod sync;
+
+use super::frame::{page, Nav};
+use super::words::Lang;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup};
+
+/// The HQ console's style sheet, shared so that the two look and read alike.
+const STYLE: &str = include_str!("../../../../hq-server/assets/console.css");
+
+pub(crate) async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+/// `markup` as the answer, keeping the language the query chose (`chosen`) in a cookie.
+fn respond(lang: Lang, chosen: bool, status: StatusCode, markup: Markup) -> Response {
+    let response = (status, markup).into_response();
+    if chosen {
+        with_lang_cookie(lang, response)
+    } else {
+        response
+    }
+}
+
+/// `response` setting the `lang` cookie, so that the next pages keep the language.
+fn with_lang_cookie(lang: Lang, mut response: Response) -> Response {
+    let cookie = format!("lang={}; Path=/; SameSite=Strict; HttpOnly", lang.code());
+    if let Ok(value) = cookie.parse() {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// A page that shows only why the ledger refused (`#error`), with `status`.
+fn refusal(lang: Lang, branch: &str, nav: Nav, status: StatusCode, message: &str) -> Response {
+    let body = html! { p.error id="error" { (message) } };
+    respond(
+        lang,
+        false,
+        status,
+        page(lang, branch, nav, nav.title(lang), body),
+    )
+}

@@ -1,0 +1,195 @@
+//! The branch workbench (工作台) in a real browser, with HQ down: GZ's operator finds the
+//! purchases SZ's sales routed to it (单据转换), confirms one and sees stock rise, is refused
+//! rejecting the other without a reason (the message beside the field) and then rejects it;
+//! confirms a sales-out draft and sees stock fall, is refused one past the stock on hand beside
+//! its button, reds the confirmed sale and sees stock back; filters, the English switch and the
+//! sync page; a clean stop on SIGTERM. Every page is screenshotted; none logs a JavaScript error.
+
+use crate::trade_routing::trading_group;
+use branchline_tests::browser::{browser_available, Browser};
+use branchline_tests::group::Group;
+use branchline_tests::workbench::Workbench;
+
+/// SZ sells to GZ twice (routed to GZ as draft purchase-ins) and GZ enters two draft
+/// sales-outs of its own: one it can serve once the first purchase is in, one it never can.
+async fn group_with_routed_drafts() -> anyhow::Result<(Group, [String; 4])> {
+    let group = trading_group("workbench").await?;
+    let sale = |line: &str| {
+        let args = [
+            "--type",
+            "sales-out",
+            "--date",
+            "2026-01-05",
+            "--partner",
+            "C-GZ",
+            "--warehouse",
+            "W-SZ",
+            "--line",
+            line,
+        ];
+        group.doc_add("SZ", &args)
+    };
+    let (first, second) = (sale("P001:10@12.5")?, sale("P002:3@20")?);
+    group.sync("SZ")?;
+    group.sync("GZ")?;
+    let own = |line: &str| {
+        let args = [
+            "--type",
+            "sales-out",
+            "--date",
+            "2026-01-06",
+            "--partner",
+            "C-SZ",
+            "--warehouse",
+            "W-GZ",
+            "--line",
+            line,
+            "--draft",
+        ];
+        group.doc_add("GZ", &args)
+    };
+    let (servable, too_much) = (own("P001:4@15")?, own("P001:1000@15")?);
+    Ok((group, [first, second, servable, too_much]))
+}
+
+async fn on_hand(browser: &Browser, url: &str, product: &str) -> String {
+    browser
+        .goto(&format!("{url}/stock?warehouse=W-GZ&product={product}"))
+        .await
+        .unwrap();
+    browser.text("#stock td.on-hand").await.unwrap()
+}
+
+/// The routed drafts page lists both purchases with their source; one is confirmed.
+async fn routed_drafts_confirmed_and_rejected(browser: &Browser, url: &str, sz_sales: &[String]) {
+    browser.goto(&format!("{url}/drafts")).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "单据转换");
+    let sources = browser.texts("#documents td.link").await.unwrap();
+    assert_eq!(
+        sources,
+        [format!("SZ {}", sz_sales[0]), format!("SZ {}", sz_sales[1])]
+    );
+    browser.screenshot("workbench-routed-drafts").await.unwrap();
+    browser
+        .submit("#documents tbody tr:first-child a.number")
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.text("#doc-link").await.unwrap(),
+        format!("SZ {}", sz_sales[0])
+    );
+    browser.submit("#confirm").await.unwrap();
+    assert_eq!(browser.text("#doc-status").await.unwrap(), "已审核");
+    assert_eq!(
+        on_hand(browser, url, "P001").await,
+        "10",
+        "the purchase brought 10 in"
+    );
+
+    browser.goto(&format!("{url}/drafts")).await.unwrap();
+    browser
+        .submit("#documents tbody tr:first-child a.number")
+        .await
+        .unwrap();
+    browser.submit("#reject").await.unwrap();
+    let refused = browser.text("#reject-error").await.unwrap();
+    assert!(refused.contains("reason"), "{refused}");
+    browser.screenshot("workbench-reject-refused").await.unwrap();
+    browser.fill("#reason", "未订货").await.unwrap();
+    browser.submit("#reject").await.unwrap();
+    assert_eq!(browser.text("#doc-status").await.unwrap(), "已拒绝");
+}
+
+/// GZ's own sale confirmed (stock falls), the one past the stock refused beside its button,
+/// then the confirmed sale redded (stock back).
+async fn sales_confirmed_refused_and_redded(browser: &Browser, url: &str, servable: &str, too_much: &str) {
+    browser
+        .goto(&format!("{url}/documents/{too_much}"))
+        .await
+        .unwrap();
+    browser.submit("#confirm").await.unwrap();
+    let refused = browser.text("#confirm-error").await.unwrap();
+    assert!(refused.contains("stock"), "{refused}");
+    assert_eq!(
+        browser.text("#doc-status").await.unwrap(),
+        "草稿",
+        "nothing changed"
+    );
+    browser
+        .screenshot("workbench-negative-stock-refused")
+        .await
+        .unwrap();
+
+    browser
+        .goto(&format!("{url}/documents/{servable}"))
+        .await
+        .unwrap();
+    assert_eq!(browser.text("#doc-total").await.unwrap(), "60.00");
+    browser.submit("#confirm").await.unwrap();
+    assert_eq!(on_hand(browser, url, "P001").await, "6", "the sale took 4 out");
+    browser
+        .goto(&format!("{url}/documents/{servable}"))
+        .await
+        .unwrap();
+    browser.fill("#red-date", "2026-01-07").await.unwrap();
+    browser.submit("#red").await.unwrap();
+    assert!(browser.text("h1").await.unwrap().starts_with("销售出库单 GZ-"));
+    assert_eq!(browser.text("#doc-total").await.unwrap(), "-60.00");
+    browser.screenshot("workbench-red-document").await.unwrap();
+    assert_eq!(
+        on_hand(browser, url, "P001").await,
+        "10",
+        "the red document put 4 back"
+    );
+    browser.screenshot("workbench-stock").await.unwrap();
+}
+
+/// The list filtered by type and status, a bad date refused in one line, English, and sync.
+async fn filters_english_and_sync(browser: &Browser, url: &str) {
+    browser.goto(&format!("{url}/documents")).await.unwrap();
+    browser.fill("#type", "purchase-in").await.unwrap();
+    browser.fill("#status", "rejected").await.unwrap();
+    browser.submit("#documents-submit").await.unwrap();
+    assert_eq!(browser.texts("#documents td.status").await.unwrap(), ["已拒绝"]);
+    browser.screenshot("workbench-documents").await.unwrap();
+    browser
+        .goto(&format!("{url}/documents?from=2026-13-01"))
+        .await
+        .unwrap();
+    assert!(browser.text("#error").await.unwrap().starts_with("from: "));
+
+    browser.goto(&format!("{url}/sync?lang=en")).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "Sync");
+    assert!(browser
+        .text("#sync-summary")
+        .await
+        .unwrap()
+        .contains("wait to be sent to HQ"));
+    browser.screenshot("workbench-sync-english").await.unwrap();
+    browser.goto(&format!("{url}/documents")).await.unwrap();
+    assert_eq!(
+        browser.text("h1").await.unwrap(),
+        "Documents",
+        "the language is kept"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workbench_an_operator_confirms_rejects_and_reds_with_hq_down() -> anyhow::Result<()> {
+    if !browser_available() {
+        return Ok(());
+    }
+    let (group, [first, second, servable, too_much]) = group_with_routed_drafts().await?;
+    let Group { hq, members, dir } = group;
+    hq.shutdown().await?;
+    let gz = members.iter().find(|member| member.code == "GZ").expect("GZ");
+    let workbench = Workbench::start(&gz.ledger)?;
+    let browser = Browser::start().await?;
+    routed_drafts_confirmed_and_rejected(&browser, &workbench.url, &[first, second]).await;
+    sales_confirmed_refused_and_redded(&browser, &workbench.url, &servable, &too_much).await;
+    filters_english_and_sync(&browser, &workbench.url).await;
+    browser.close().await?;
+    assert!(workbench.terminate()?.success(), "a clean stop on SIGTERM");
+    drop(dir);
+    Ok(())
+}
