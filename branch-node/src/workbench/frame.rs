@@ -8,17 +8,25 @@ use maud::{html, Markup, DOCTYPE};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Nav {
     Documents,
+    Entry,
     RoutedDrafts,
     Stock,
     Sync,
 }
 
 impl Nav {
-    const ALL: [Nav; 4] = [Nav::Documents, Nav::RoutedDrafts, Nav::Stock, Nav::Sync];
+    const ALL: [Nav; 5] = [
+        Nav::Documents,
+        Nav::Entry,
+        Nav::RoutedDrafts,
+        Nav::Stock,
+        Nav::Sync,
+    ];
 
     fn path(self) -> &'static str {
         match self {
             Nav::Documents => "/documents",
+            Nav::Entry => "/documents/new",
             Nav::RoutedDrafts => "/drafts",
             Nav::Stock => "/stock",
             Nav::Sync => "/sync",
@@ -28,6 +36,7 @@ impl Nav {
     pub(super) fn title(self, lang: Lang) -> &'static str {
         match self {
             Nav::Documents => lang.t("单据", "Documents"),
+            Nav::Entry => lang.t("录入单据", "Enter a document"),
             Nav::RoutedDrafts => lang.t("单据转换", "Routed drafts"),
             Nav::Stock => lang.t("库存", "Stock"),
             Nav::Sync => lang.t("同步", "Sync"),

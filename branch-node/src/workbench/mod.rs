@@ -34,6 +34,11 @@ fn router(state: Arc<Workbench>) -> Router {
     Router::new()
         .route("/", get(|| async { axum::response::Redirect::to("/documents") }))
         .route("/documents", get(pages::documents::list))
+        .route(
+            "/documents/new",
+            get(pages::entry::new_form).post(pages::entry::submit),
+        )
+        .route("/documents/preview", post(pages::entry::preview))
         .route("/documents/{number}", get(pages::documents::show))
         .route("/documents/{number}/confirm", post(pages::documents::confirm))
         .route("/documents/{number}/red", post(pages::documents::red))
@@ -42,6 +47,7 @@ fn router(state: Arc<Workbench>) -> Router {
         .route("/stock", get(pages::stock::show))
         .route("/sync", get(pages::sync::show))
         .route("/assets/workbench.css", get(pages::style))
+        .route("/assets/workbench.js", get(pages::script))
         .layer(axum::middleware::from_fn(request::loopback_host_only))
         .with_state(state)
 }

@@ -9,6 +9,75 @@ use crate::trade_routing::trading_group;
 use branchline_tests::browser::{browser_available, Browser};
 use branchline_tests::group::Group;
 use branchline_tests::workbench::Workbench;
+use fantoccini::key::Key;
+use fantoccini::Locator;
+use std::time::{Duration, Instant};
+
+/// Waits until `css`'s text is `expected` (the entry form's figures arrive from the server).
+async fn wait_for_text(browser: &Browser, css: &str, expected: &str) {
+    let started = Instant::now();
+    loop {
+        let shown = browser.text(css).await.unwrap();
+        if shown == expected {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{css} shows {shown:?}, not {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A sale of P001 entered line by line: 100 is refused beside the line, 2 is confirmed.
+async fn a_sale_entered_line_by_line(browser: &Browser, url: &str) {
+    browser
+        .goto(&format!("{url}/documents/new?type=sales-out"))
+        .await
+        .unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "录入单据");
+    browser.fill("#entry-partner", "C-SZ").await.unwrap();
+    browser.fill("#entry-warehouse", "W-GZ").await.unwrap();
+    for (field, value) in [
+        ("product", "P001"),
+        ("qty", "100"),
+        ("price", "15"),
+        ("tax_rate", "0.13"),
+    ] {
+        browser
+            .fill(&format!("#line-0 input[name={field}]"), value)
+            .await
+            .unwrap();
+    }
+    wait_for_text(browser, "#line-0 .total", "1695.00").await;
+    wait_for_text(browser, "#line-0 .on-hand", "10").await;
+    let last = browser
+        .client()
+        .find(Locator::Css("#line-0 input[name=tax_rate]"))
+        .await
+        .unwrap();
+    last.send_keys(&Key::Enter.to_string()).await.unwrap();
+    assert_eq!(
+        browser.texts("tr.entry-line").await.unwrap().len(),
+        2,
+        "Enter started a line"
+    );
+    browser.screenshot("workbench-entry").await.unwrap();
+    browser.submit("#save-confirm").await.unwrap();
+    let refused = browser.text("#line-0-error").await.unwrap();
+    assert!(refused.contains("stock"), "{refused}");
+    browser.screenshot("workbench-entry-refused").await.unwrap();
+    browser.fill("#line-0 input[name=qty]", "2").await.unwrap();
+    wait_for_text(browser, "#line-0 .total", "33.90").await;
+    browser.submit("#save-confirm").await.unwrap();
+    assert_eq!(browser.text("#doc-status").await.unwrap(), "已审核");
+    assert_eq!(browser.text("#doc-total").await.unwrap(), "33.90");
+    assert_eq!(
+        on_hand(browser, url, "P001").await,
+        "8",
+        "the entered sale took 2 out"
+    );
+}
 
 /// SZ sells to GZ twice (routed to GZ as draft purchase-ins) and GZ enters two draft
 /// sales-outs of its own: one it can serve once the first purchase is in, one it never can.
@@ -187,6 +256,7 @@ async fn workbench_an_operator_confirms_rejects_and_reds_with_hq_down() -> anyho
     let browser = Browser::start().await?;
     routed_drafts_confirmed_and_rejected(&browser, &workbench.url, &[first, second]).await;
     sales_confirmed_refused_and_redded(&browser, &workbench.url, &servable, &too_much).await;
+    a_sale_entered_line_by_line(&browser, &workbench.url).await;
     filters_english_and_sync(&browser, &workbench.url).await;
     browser.close().await?;
     assert!(workbench.terminate()?.success(), "a clean stop on SIGTERM");

@@ -3,6 +3,8 @@
 //! as a page.
 
 pub(super) mod documents;
+pub(super) mod entry;
+mod entry_form;
 pub(super) mod stock;
 pub(super) mod sync;
 
@@ -15,15 +17,26 @@ use maud::{html, Markup};
 /// The HQ console's style sheet, shared so that the two look and read alike.
 const STYLE: &str = include_str!("../../../../hq-server/assets/console.css");
 
-pub(crate) async fn style() -> Response {
+/// The entry form's script (live figures from the server, keyboard entry).
+const SCRIPT: &str = include_str!("../../../assets/workbench.js");
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        STYLE,
+        body,
     )
         .into_response()
+}
+
+pub(crate) async fn style() -> Response {
+    asset("text/css; charset=utf-8", STYLE)
+}
+
+pub(crate) async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
 }
 
 /// `markup` as the answer, keeping the language the query chose (`chosen`) in a cookie.
