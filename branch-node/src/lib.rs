@@ -10,6 +10,7 @@
 //! `cli`, `schema`, `bundle_export` and `hq_position` for the binary, the transfer agent and
 //! the tests; every other module is private. Files depend one way (ARCHITECTURE.md's code map).
 
+pub mod agent_files;
 mod base_data;
 mod base_store;
 mod bundle_export;

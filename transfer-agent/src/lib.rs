@@ -24,6 +24,7 @@ pub mod reconcile;
 pub mod refill;
 pub mod runner;
 pub mod schedule;
+pub mod send_now;
 pub mod shutdown;
 pub mod state;
 pub mod status;

@@ -8,11 +8,13 @@ use crate::config::limits::Limits;
 use crate::config::target::HqTarget;
 use crate::config::task::Task;
 use crate::metrics::AgentMetrics;
+use crate::send_now::{wake_channel, watch_requests};
 use crate::shutdown::StopSignal;
 use crate::state::{record_failure, record_success, state_path};
 use crate::transfer::transfer_once;
 use crate::watch::{watch_inbox, FileOutcome, WatchError};
 use crate::window::{may_run, Clock};
+use branch_node::agent_files::send_now_path;
 use chrono::{DateTime, Local};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,6 +58,7 @@ pub async fn run(settings: RunSettings, clock: Arc<dyn Clock>, stop: StopSignal)
     }
     let hq = connect(&settings.hq, &settings.limits)?;
     let locks = DirectionLocks::default();
+    let (wake, woken) = wake_channel();
     let mut handles = Vec::new();
     for task in settings.tasks.clone() {
         let context = TaskContext {
@@ -63,9 +66,15 @@ pub async fn run(settings: RunSettings, clock: Arc<dyn Clock>, stop: StopSignal)
             hq: hq.clone(),
             clock: clock.clone(),
             locks: locks.clone(),
+            woken: woken.clone(),
         };
         handles.push(tokio::spawn(run_task(context, task, stop.clone())));
     }
+    let requests = tokio::spawn(watch_requests(
+        send_now_path(&settings.ledger),
+        wake,
+        stop.clone(),
+    ));
     let watcher = settings.inbox_dir.clone().map(|dir| {
         let state_file = state_path(&settings.ledger);
         let on_outcome = move |outcome: &Result<FileOutcome, WatchError>| {
@@ -110,6 +119,7 @@ pub async fn run(settings: RunSettings, clock: Arc<dyn Clock>, stop: StopSignal)
                 tracing::error!(%error, "inbox folder watcher failed");
             }
         }
+        let _ = requests.await;
     })
     .await;
     if finished.is_err() {
@@ -127,6 +137,8 @@ struct TaskContext {
     hq: Hq,
     clock: Arc<dyn Clock>,
     locks: DirectionLocks,
+    /// Changes when the workbench asks for a run now (`send_now`).
+    woken: tokio::sync::watch::Receiver<u64>,
 }
 
 /// When a task fires first.
@@ -138,7 +150,7 @@ fn first_fire(task: &Task, now: DateTime<Local>) -> Option<DateTime<Local>> {
     }
 }
 
-async fn run_task(context: TaskContext, task: Task, mut stop: StopSignal) {
+async fn run_task(mut context: TaskContext, task: Task, mut stop: StopSignal) {
     let limits = &context.settings.limits;
     let state_file = state_path(&context.settings.ledger);
     let mut backoff = Backoff::new(limits.backoff_initial_ms, limits.backoff_max_ms);
@@ -147,8 +159,11 @@ async fn run_task(context: TaskContext, task: Task, mut stop: StopSignal) {
     while let Some(fire_at) = next_fire {
         let wait = (fire_at - context.clock.now()).to_std().unwrap_or(Duration::ZERO);
         tokio::select! {
+            // A stop first: the request watcher's end (its sender dropped) is no request.
+            biased;
             _ = stop.stopped() => return,
             _ = tokio::time::sleep(wait) => {}
+            _ = context.woken.changed() => {}
         }
         let started = context.clock.now();
         if !may_run(task.window.as_ref(), started) {

@@ -37,11 +37,9 @@ pub struct AgentState {
     pub tasks: BTreeMap<String, TaskState>,
 }
 
-/// The state file that belongs to `ledger`.
+/// The state file that belongs to `ledger` (`<ledger>.agent.json`, which the workbench reads too).
 pub fn state_path(ledger: &Path) -> PathBuf {
-    let mut name = ledger.file_name().unwrap_or_default().to_os_string();
-    name.push(".agent.json");
-    ledger.with_file_name(name)
+    branch_node::agent_files::agent_state_path(ledger)
 }
 
 impl AgentState {

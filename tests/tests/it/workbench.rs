@@ -6,12 +6,19 @@
 //! sync page; a clean stop on SIGTERM. Every page is screenshotted; none logs a JavaScript error.
 
 use crate::trade_routing::trading_group;
+use branchline_tests::agent::{
+    import_documents, kill_now, prepare_branch, spawn_agent, AgentConfig, TaskSpec,
+};
 use branchline_tests::browser::{browser_available, Browser};
+use branchline_tests::console_http::ConsoleHttp;
 use branchline_tests::group::Group;
+use branchline_tests::hq::{spawn_hq_process, status};
+use branchline_tests::process::TempDir;
 use branchline_tests::workbench::Workbench;
 use fantoccini::key::Key;
 use fantoccini::Locator;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Waits until `css`'s text is `expected` (the entry form's figures arrive from the server).
 async fn wait_for_text(browser: &Browser, css: &str, expected: &str) {
@@ -243,12 +250,78 @@ async fn filters_english_and_sync(browser: &Browser, url: &str) {
     );
 }
 
+/// The sync page's bundle download (checked over HTTP: a browser's download leaves no page) and
+/// the template file imported through the page.
+async fn bundle_and_template_file(browser: &Browser, url: &str, template_file: &std::path::Path) {
+    browser.goto(&format!("{url}/sync")).await.unwrap();
+    let csrf = browser
+        .client()
+        .find(Locator::Css("form[action='/sync/bundle'] input[name=csrf]"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut http = ConsoleHttp::new(url);
+    let bundle = http.post("/sync/bundle", &[("csrf", &csrf)]).await.unwrap();
+    assert_eq!(bundle.status, 200);
+    let disposition = bundle.headers["content-disposition"].to_str().unwrap().to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"GZ-"),
+        "{disposition}"
+    );
+    assert!(!bundle.body.is_empty());
+    let stale = http.post("/sync/bundle", &[("csrf", "forged")]).await.unwrap();
+    assert_eq!(
+        stale.status, 403,
+        "a form without the workbench's token is refused"
+    );
+
+    let input = browser
+        .client()
+        .find(Locator::Css("#template-file"))
+        .await
+        .unwrap();
+    input
+        .send_keys(&template_file.display().to_string())
+        .await
+        .unwrap();
+    browser.submit("#import-template").await.unwrap();
+    let done = browser.text("#done").await.unwrap();
+    assert!(
+        done.contains("base") && done.contains("未作更改"),
+        "already applied by network: {done}"
+    );
+    browser.screenshot("workbench-sync").await.unwrap();
+}
+
+/// A request naming another host (a rebound DNS name) is refused.
+async fn another_host_is_refused(url: &str) {
+    let address = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = "GET /documents HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n";
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 421"), "{answer}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workbench_an_operator_confirms_rejects_and_reds_with_hq_down() -> anyhow::Result<()> {
     if !browser_available() {
         return Ok(());
     }
     let (group, [first, second, servable, too_much]) = group_with_routed_drafts().await?;
+    let template_file = group.dir.join("base.template");
+    let exported = group.admin(&[
+        "template",
+        "export",
+        "base",
+        "--out",
+        &template_file.display().to_string(),
+    ])?;
+    assert!(exported.success(), "{}", exported.stderr);
     let Group { hq, members, dir } = group;
     hq.shutdown().await?;
     let gz = members.iter().find(|member| member.code == "GZ").expect("GZ");
@@ -258,8 +331,72 @@ async fn workbench_an_operator_confirms_rejects_and_reds_with_hq_down() -> anyho
     sales_confirmed_refused_and_redded(&browser, &workbench.url, &servable, &too_much).await;
     a_sale_entered_line_by_line(&browser, &workbench.url).await;
     filters_english_and_sync(&browser, &workbench.url).await;
+    browser.goto(&format!("{}/sync?lang=zh", workbench.url)).await?;
+    bundle_and_template_file(&browser, &workbench.url, &template_file).await;
+    another_host_is_refused(&workbench.url).await;
     browser.close().await?;
     assert!(workbench.terminate()?.success(), "a clean stop on SIGTERM");
     drop(dir);
+    Ok(())
+}
+
+/// An agent whose next run is an hour away pushes the document entered since, at once, when
+/// the workbench's "send now" is pressed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workbench_send_now_makes_a_running_agent_push_at_once() -> anyhow::Result<()> {
+    if !browser_available() {
+        return Ok(());
+    }
+    let dir = TempDir::new("workbench-send-now")?;
+    let hq = spawn_hq_process(&format!("sqlite://{}", dir.join("hq.db").display()))?;
+    let (ledger, token) = prepare_branch(&hq.url, dir.path(), "GZ", "003", 2, 5).await?;
+    let mut config = AgentConfig::new(&ledger, &hq.url, &token);
+    config.tasks = vec![TaskSpec::every("sync", "both", "1h")];
+    let config_path = config.write(&dir.join("agent.toml"))?;
+    let mut agent = spawn_agent(&config_path, &["run"], Some(&dir.join("agent.log")))?;
+    let pushed = |seq: u64| {
+        let url = hq.url.clone();
+        async move { status(&url).await.map(|branches| branches[0].last_seq >= seq) }
+    };
+    let state_file = branch_node::agent_files::agent_state_path(&ledger);
+    let started = Instant::now();
+    let first_run_done = || {
+        let state = std::fs::read(&state_file).unwrap_or_default();
+        let state: serde_json::Value = serde_json::from_slice(&state).unwrap_or_default();
+        state["tasks"]["sync"]["last_success"].is_string()
+    };
+    while !first_run_done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the agent's first run never succeeded"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let before = status(&hq.url).await?[0].last_seq;
+    import_documents(&ledger, dir.path(), "GZ", 1, 6)?;
+
+    let workbench = Workbench::start(&ledger)?;
+    let browser = Browser::start().await?;
+    browser.goto(&format!("{}/sync", workbench.url)).await?;
+    assert_eq!(browser.text("#backlog-documents").await?, "1");
+    assert!(
+        !browser.texts("#agent-tasks tr[data-task=sync]").await?.is_empty(),
+        "the agent's task is shown"
+    );
+    browser.submit("#send-now").await?;
+    assert!(browser.text("#done").await?.contains("立即发送"));
+    let asked = Instant::now();
+    while !pushed(before + 1).await? {
+        assert!(
+            asked.elapsed() < Duration::from_secs(60),
+            "send now did not make the agent push"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    browser.goto(&format!("{}/sync", workbench.url)).await?;
+    assert_eq!(browser.text("#backlog-documents").await?, "0");
+    browser.screenshot("workbench-sync-sent").await?;
+    browser.close().await?;
+    kill_now(&mut agent)?;
     Ok(())
 }

@@ -7,6 +7,7 @@ pub(super) mod entry;
 mod entry_form;
 pub(super) mod stock;
 pub(super) mod sync;
+pub(super) mod sync_actions;
 
 use super::frame::{page, Nav};
 use super::words::Lang;

@@ -1,12 +1,15 @@
 //! 同步: where the ledger stands with HQ, in plain words — what waits to be sent (entries and
 //! documents), what HQ has acknowledged, the inbox applied, and any hold or rewind HQ caused
-//! (the same `Ledger::status` as `branch-node status`).
+//! (the same `Ledger::status` as `branch-node status`), what the transfer agent last did (its
+//! state file beside the ledger), and the buttons for a day with or without network: ask the
+//! running agent to send now, download the unsent outbox as a bundle, import a template file.
 
 use super::{refusal, respond};
 use crate::hq_position::status_notes;
 use crate::workbench::frame::{page, Nav};
 use crate::workbench::request::{lang, with_ledger};
 use crate::workbench::state::Workbench;
+use crate::workbench::words::Lang;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -17,6 +20,9 @@ use std::sync::Arc;
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct LangQuery {
     lang: Option<String>,
+    /// What the last button did (`sync_actions`), shown at the top.
+    #[serde(default)]
+    done: String,
 }
 
 pub(crate) async fn show(
@@ -25,6 +31,7 @@ pub(crate) async fn show(
     Query(query): Query<LangQuery>,
 ) -> Response {
     let lang = lang(&headers, query.lang.as_deref());
+    let agent = agent_tasks(&state.ledger);
     let status = match with_ledger(&state, |ledger| ledger.status()).await {
         Ok(status) => status,
         Err(error) => {
@@ -46,11 +53,11 @@ pub(crate) async fn show(
         .to_owned()
     } else {
         match lang {
-            super::super::words::Lang::Zh => format!(
+            Lang::Zh => format!(
                 "有 {} 个条目（其中单据 {} 张）等待发送到总部；传输代理联网后会自动发送。",
                 status.backlog, status.backlog_documents
             ),
-            super::super::words::Lang::En => format!(
+            Lang::En => format!(
                 "{} entries ({} documents) wait to be sent to HQ; the transfer agent sends them once it reaches HQ.",
                 status.backlog, status.backlog_documents
             ),
@@ -67,6 +74,8 @@ pub(crate) async fn show(
             dt { (lang.t("已应用的收件序号", "Inbox applied up to")) } dd id="inbox-seq" { (status.inbox_seq) }
         }
         @for note in &notes { p.error.note { (note) } }
+        (agent_table(lang, &agent))
+        (super::sync_actions::buttons(lang, &state.csrf, &query.done))
     };
     let title = Nav::Sync.title(lang);
     respond(
@@ -75,4 +84,62 @@ pub(crate) async fn show(
         StatusCode::OK,
         page(lang, &status.branch, Nav::Sync, title, body),
     )
+}
+
+/// One task of the agent as its state file has it.
+struct AgentTask {
+    name: String,
+    last_success: String,
+    summary: String,
+    last_error: String,
+    failures: u64,
+}
+
+/// The agent's tasks from `<ledger>.agent.json` (none when the agent never ran here).
+fn agent_tasks(ledger: &std::path::Path) -> Vec<AgentTask> {
+    let path = crate::agent_files::agent_state_path(ledger);
+    let state: serde_json::Value = std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let text = |task: &serde_json::Value, key: &str| task[key].as_str().unwrap_or("").to_owned();
+    state["tasks"]
+        .as_object()
+        .map(|tasks| {
+            tasks
+                .iter()
+                .map(|(name, task)| AgentTask {
+                    name: name.clone(),
+                    last_success: text(task, "last_success"),
+                    summary: text(task, "last_success_summary"),
+                    last_error: [text(task, "last_error_at"), text(task, "last_error")]
+                        .join(" ")
+                        .trim()
+                        .to_owned(),
+                    failures: task["consecutive_failures"].as_u64().unwrap_or(0),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn agent_table(lang: Lang, tasks: &[AgentTask]) -> maud::Markup {
+    html! {
+        h2 { (lang.t("传输代理", "Transfer agent")) }
+        @if tasks.is_empty() {
+            p.empty id="agent-none" { (lang.t("传输代理尚未在此运行过。", "The transfer agent has not run here yet.")) }
+        } @else {
+            table.grid id="agent-tasks" {
+                thead { tr {
+                    th { (lang.t("任务", "Task")) } th { (lang.t("最近成功", "Last success")) }
+                    th { (lang.t("结果", "Result")) } th { (lang.t("最近错误", "Last error")) }
+                    th.num { (lang.t("连续失败", "Failures in a row")) }
+                } }
+                tbody { @for task in tasks { tr data-task=(task.name) {
+                    td { (task.name) } td { (task.last_success) } td { (task.summary) }
+                    td.error { (task.last_error) } td.num { (task.failures) }
+                } } }
+            }
+        }
+    }
 }
