@@ -11,15 +11,17 @@ pub(super) enum Nav {
     Entry,
     RoutedDrafts,
     Stock,
+    BaseData,
     Sync,
 }
 
 impl Nav {
-    const ALL: [Nav; 5] = [
+    const ALL: [Nav; 6] = [
         Nav::Documents,
         Nav::Entry,
         Nav::RoutedDrafts,
         Nav::Stock,
+        Nav::BaseData,
         Nav::Sync,
     ];
 
@@ -29,6 +31,7 @@ impl Nav {
             Nav::Entry => "/documents/new",
             Nav::RoutedDrafts => "/drafts",
             Nav::Stock => "/stock",
+            Nav::BaseData => "/base",
             Nav::Sync => "/sync",
         }
     }
@@ -39,6 +42,7 @@ impl Nav {
             Nav::Entry => lang.t("录入单据", "Enter a document"),
             Nav::RoutedDrafts => lang.t("单据转换", "Routed drafts"),
             Nav::Stock => lang.t("库存", "Stock"),
+            Nav::BaseData => lang.t("基础资料", "Base data"),
             Nav::Sync => lang.t("同步", "Sync"),
         }
     }

@@ -30,6 +30,9 @@ pub(crate) async fn serve(
         .await
 }
 
+/// The largest file the workbench takes (a documents or template file).
+const UPLOAD_BYTES_MAX: usize = 512 << 20;
+
 fn router(state: Arc<Workbench>) -> Router {
     Router::new()
         .route("/", get(|| async { axum::response::Redirect::to("/documents") }))
@@ -39,18 +42,22 @@ fn router(state: Arc<Workbench>) -> Router {
             get(pages::entry::new_form).post(pages::entry::submit),
         )
         .route("/documents/preview", post(pages::entry::preview))
+        .route("/documents/import", post(pages::doc_import::import))
         .route("/documents/{number}", get(pages::documents::show))
         .route("/documents/{number}/confirm", post(pages::documents::confirm))
         .route("/documents/{number}/red", post(pages::documents::red))
         .route("/documents/{number}/reject", post(pages::documents::reject))
         .route("/drafts", get(pages::documents::routed_drafts))
         .route("/stock", get(pages::stock::show))
+        .route("/base", get(pages::base_data::show).post(pages::base_data::add))
         .route("/sync", get(pages::sync::show))
         .route("/sync/send-now", post(pages::sync_actions::send_now))
         .route("/sync/bundle", post(pages::sync_actions::bundle))
         .route("/sync/template", post(pages::sync_actions::template))
         .route("/assets/workbench.css", get(pages::style))
         .route("/assets/workbench.js", get(pages::script))
+        // A documents file is imported whole, as by `doc import`.
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BYTES_MAX))
         .layer(axum::middleware::from_fn(request::loopback_host_only))
         .with_state(state)
 }

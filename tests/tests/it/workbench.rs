@@ -296,6 +296,57 @@ async fn bundle_and_template_file(browser: &Browser, url: &str, template_file: &
     browser.screenshot("workbench-sync").await.unwrap();
 }
 
+/// A branch-local customer added (and again: nothing changes; an empty code refused beside the
+/// form), then a documents file imported (stock falls) and a bad one refused naming its line.
+async fn base_data_and_a_documents_file(browser: &Browser, url: &str, dir: &std::path::Path) {
+    browser.goto(&format!("{url}/base?kind=customer")).await.unwrap();
+    for attempt in ["added", "again"] {
+        browser.fill("#base-code", "C-LOCAL").await.unwrap();
+        browser.fill("#base-name", "本地客户").await.unwrap();
+        browser.submit("#base-add").await.unwrap();
+        let done = browser.text("#done").await.unwrap();
+        let expected = if attempt == "added" {
+            "已新增 C-LOCAL"
+        } else {
+            "C-LOCAL 已存在，未作更改"
+        };
+        assert_eq!(done, expected);
+    }
+    assert_eq!(
+        browser.text("tr[data-code=C-LOCAL] td.origin").await.unwrap(),
+        "本地"
+    );
+    browser.submit("#base-add").await.unwrap();
+    assert!(
+        !browser.text("#base-error").await.unwrap().is_empty(),
+        "an empty code is refused"
+    );
+    browser.screenshot("workbench-base-data").await.unwrap();
+
+    let good = dir.join("gz-import.jsonl");
+    let line = r#"{"number":"GZ-IMP-1","type":"sales-out","date":"2026-01-08","partner":"C-LOCAL","warehouse":"W-GZ","lines":[{"product":"P001","qty":"1","price":"15"}]}"#;
+    std::fs::write(&good, format!("{line}\n")).unwrap();
+    let bad = dir.join("gz-bad.jsonl");
+    std::fs::write(&bad, "{not json\n").unwrap();
+    for (file, expected) in [(&good, "已导入 1 张单据"), (&bad, "line 1")] {
+        browser.goto(&format!("{url}/documents")).await.unwrap();
+        let input = browser
+            .client()
+            .find(Locator::Css("#documents-file"))
+            .await
+            .unwrap();
+        input.send_keys(&file.display().to_string()).await.unwrap();
+        browser.submit("#import-documents").await.unwrap();
+        let done = browser.text("#done").await.unwrap();
+        assert!(done.contains(expected), "{}: {done}", file.display());
+    }
+    assert_eq!(
+        on_hand(browser, url, "P001").await,
+        "7",
+        "the imported sale took 1 out"
+    );
+}
+
 /// A request naming another host (a rebound DNS name) is refused.
 async fn another_host_is_refused(url: &str) {
     let address = url.trim_start_matches("http://");
@@ -333,6 +384,7 @@ async fn workbench_an_operator_confirms_rejects_and_reds_with_hq_down() -> anyho
     filters_english_and_sync(&browser, &workbench.url).await;
     browser.goto(&format!("{}/sync?lang=zh", workbench.url)).await?;
     bundle_and_template_file(&browser, &workbench.url, &template_file).await;
+    base_data_and_a_documents_file(&browser, &workbench.url, dir.path()).await;
     another_host_is_refused(&workbench.url).await;
     browser.close().await?;
     assert!(workbench.terminate()?.success(), "a clean stop on SIGTERM");

@@ -32,6 +32,9 @@ pub(crate) struct ListQuery {
     from: String,
     #[serde(default)]
     to: String,
+    /// What the last import did (`doc_import`), shown at the top.
+    #[serde(default)]
+    done: String,
 }
 
 /// The list's filter, or the one field that is not one and why.
@@ -167,7 +170,13 @@ pub(crate) async fn list(
             button type="submit" id="documents-submit" { (lang.t("查询", "Show")) }
         }
         @if let Some(error) = &error { p.error id="error" { (error) } }
+        @if !query.done.is_empty() { p.notice id="done" { (query.done) } }
         (documents_table(lang, &documents))
+        form.filters method="post" action="/documents/import" enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(state.csrf);
+            input type="file" name="file" id="documents-file";
+            button type="submit" id="import-documents" { (lang.t("导入单据文件", "Import a documents file")) }
+        }
     };
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST

@@ -2,6 +2,8 @@
 //! console's own, so both look alike), the language cookie, and the ledger's refusals shown
 //! as a page.
 
+pub(super) mod base_data;
+pub(super) mod doc_import;
 pub(super) mod documents;
 pub(super) mod entry;
 mod entry_form;
@@ -68,4 +70,17 @@ fn refusal(lang: Lang, branch: &str, nav: Nav, status: StatusCode, message: &str
         status,
         page(lang, branch, nav, nav.title(lang), body),
     )
+}
+
+/// A posted file (field `file`) and the form's token (`csrf`), or why the upload is unreadable.
+async fn upload(mut multipart: axum::extract::Multipart) -> Result<(String, Vec<u8>), String> {
+    let (mut csrf, mut file) = (String::new(), None);
+    while let Some(field) = multipart.next_field().await.map_err(|error| error.to_string())? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(|error| error.to_string())?,
+            Some("file") => file = Some(field.bytes().await.map_err(|error| error.to_string())?.to_vec()),
+            _ => {}
+        }
+    }
+    Ok((csrf, file.unwrap_or_default()))
 }

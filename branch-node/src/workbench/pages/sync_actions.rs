@@ -4,7 +4,7 @@
 //! same `import_template_file` as `branch-node template import`). Each posted form carries the
 //! workbench's token; each outcome returns to the sync page in plain words.
 
-use super::refusal;
+use super::{refusal, upload};
 use crate::agent_files::send_now_path;
 use crate::workbench::frame::Nav;
 use crate::workbench::request::{csrf_ok, lang, with_ledger};
@@ -119,19 +119,6 @@ pub(crate) async fn bundle(
             &error.to_string(),
         ),
     }
-}
-
-/// The posted template file and token, or why the upload is unreadable.
-async fn upload(mut multipart: Multipart) -> Result<(String, Vec<u8>), String> {
-    let (mut csrf, mut file) = (String::new(), None);
-    while let Some(field) = multipart.next_field().await.map_err(|error| error.to_string())? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|error| error.to_string())?,
-            Some("file") => file = Some(field.bytes().await.map_err(|error| error.to_string())?.to_vec()),
-            _ => {}
-        }
-    }
-    Ok((csrf, file.unwrap_or_default()))
 }
 
 pub(crate) async fn template(
