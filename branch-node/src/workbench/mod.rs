@@ -44,6 +44,7 @@ fn router(state: Arc<Workbench>) -> Router {
         .route("/documents/preview", post(pages::entry::preview))
         .route("/documents/import", post(pages::doc_import::import))
         .route("/documents/{number}", get(pages::documents::show))
+        .route("/documents/{number}/print", get(pages::print::show))
         .route("/documents/{number}/confirm", post(pages::documents::confirm))
         .route("/documents/{number}/red", post(pages::documents::red))
         .route("/documents/{number}/reject", post(pages::documents::reject))

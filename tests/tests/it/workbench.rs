@@ -2,8 +2,14 @@
 //! purchases SZ's sales routed to it (单据转换), confirms one and sees stock rise, is refused
 //! rejecting the other without a reason (the message beside the field) and then rejects it;
 //! confirms a sales-out draft and sees stock fall, is refused one past the stock on hand beside
-//! its button, reds the confirmed sale and sees stock back; filters, the English switch and the
-//! sync page; a clean stop on SIGTERM. Every page is screenshotted; none logs a JavaScript error.
+//! its button, prints it (A4 and a till receipt), reds the confirmed sale and sees stock back;
+//! enters a sale line by line (each line's figures and the stock on hand from the server as it
+//! types; Enter starts a new line), is refused it past the stock beside the line, then confirms
+//! it; filters, the English switch and the sync page; a bundle of the unsent entries downloaded
+//! and HQ's template file imported from the sync page; a local customer added and a documents
+//! file imported; a page asked for under another host name refused; a clean stop on SIGTERM.
+//! With a real HQ and agent: "send now" makes an agent whose schedule is an hour away push at
+//! once. Every page is screenshotted; none logs a JavaScript error.
 
 use crate::trade_routing::trading_group;
 use branchline_tests::agent::{
@@ -176,6 +182,20 @@ async fn routed_drafts_confirmed_and_rejected(browser: &Browser, url: &str, sz_s
     assert_eq!(browser.text("#doc-status").await.unwrap(), "已拒绝");
 }
 
+/// Document `number` printed on A4 and as a till receipt.
+async fn prints(browser: &Browser, url: &str, number: &str) {
+    for (link, paper) in [("#print-a4", "a4"), ("#print-receipt", "receipt")] {
+        browser.goto(&format!("{url}/documents/{number}")).await.unwrap();
+        browser.submit(link).await.unwrap();
+        assert_eq!(browser.text("#print-total").await.unwrap(), "60.00");
+        assert!(browser.text("#print-title").await.unwrap().ends_with(number));
+        browser
+            .screenshot(&format!("workbench-print-{paper}"))
+            .await
+            .unwrap();
+    }
+}
+
 /// GZ's own sale confirmed (stock falls), the one past the stock refused beside its button,
 /// then the confirmed sale redded (stock back).
 async fn sales_confirmed_refused_and_redded(browser: &Browser, url: &str, servable: &str, too_much: &str) {
@@ -203,6 +223,11 @@ async fn sales_confirmed_refused_and_redded(browser: &Browser, url: &str, servab
     assert_eq!(browser.text("#doc-total").await.unwrap(), "60.00");
     browser.submit("#confirm").await.unwrap();
     assert_eq!(on_hand(browser, url, "P001").await, "6", "the sale took 4 out");
+    browser
+        .goto(&format!("{url}/documents/{servable}"))
+        .await
+        .unwrap();
+    prints(browser, url, servable).await;
     browser
         .goto(&format!("{url}/documents/{servable}"))
         .await

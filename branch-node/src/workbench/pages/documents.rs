@@ -362,6 +362,11 @@ fn actions(lang: Lang, csrf: &str, stored: &StoredDocument, refused: Option<&(Ac
     };
     let today = chrono::Local::now().date_naive().format("%Y-%m-%d").to_string();
     html! {
+        p.print {
+            a href={ "/documents/" (number) "/print?paper=a4" } id="print-a4" { (lang.t("打印（A4）", "Print (A4)")) }
+            " · "
+            a href={ "/documents/" (number) "/print?paper=receipt" } id="print-receipt" { (lang.t("打印小票", "Print a receipt")) }
+        }
         @if stored.status == DocStatus::Draft {
             form.filters.action method="post" action={ "/documents/" (number) "/confirm" } {
                 input type="hidden" name="csrf" value=(csrf);
