@@ -16,6 +16,7 @@ pub mod doc_json_write;
 pub mod document;
 pub mod echo;
 pub mod entry;
+pub mod password;
 pub mod template_part;
 
 pub use arith::{round2, LineValues};

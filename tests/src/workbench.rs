@@ -1,4 +1,4 @@
-//! Test harness: `branch-node --ledger FILE serve --listen 127.0.0.1:0` as a child process, its
+//! Test harness: `branch-node --ledger FILE serve` (by default `--listen 127.0.0.1:0`) as a child process, its
 //! address read from its `workbench on http://HOST:PORT` line; killed on drop.
 
 use crate::process::{command, send_signal};
@@ -17,8 +17,14 @@ pub struct Workbench {
 impl Workbench {
     /// Starts the workbench of `ledger` on a free loopback port.
     pub fn start(ledger: &Path) -> anyhow::Result<Workbench> {
+        Workbench::start_with(ledger, &["--listen", "127.0.0.1:0"])
+    }
+
+    /// `branch-node --ledger LEDGER serve ARGS...`, e.g. `--listen 0.0.0.0:0 --allow-network`.
+    pub fn start_with(ledger: &Path, args: &[&str]) -> anyhow::Result<Workbench> {
         let mut child = command("branch-node", ["--ledger".as_ref(), ledger.as_os_str()])
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .arg("serve")
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -72,12 +72,21 @@ pub(super) enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Serves the workbench (工作台) on loopback: prints `workbench on http://HOST:PORT`,
-    /// stops on SIGTERM or Ctrl-C.
+    /// Serves the workbench (工作台): prints `workbench on http://HOST:PORT`, stops on SIGTERM
+    /// or Ctrl-C.
     Serve {
-        /// A loopback address (127.0.0.1, [::1] or localhost); port 0 picks a free port.
+        /// The address; port 0 picks a free port. Beyond loopback it needs --allow-network.
         #[arg(long, default_value = "127.0.0.1:8040")]
         listen: String,
+        /// Serves other machines too: every page then asks for the password set with
+        /// `user password`.
+        #[arg(long)]
+        allow_network: bool,
+    },
+    /// The workbench's user.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
     },
     /// Bundle files for HQ (file transfer, no network).
     Bundle {
@@ -197,4 +206,10 @@ pub(super) enum DocAction {
     },
     /// Imports a documents JSONL file as confirmed documents, all or nothing.
     Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum UserAction {
+    /// Sets the workbench's password (read from the terminal, or stdin when not a terminal).
+    Password,
 }

@@ -81,7 +81,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             &mut out,
         ),
-        Command::Serve { listen } => serve_command::serve(ledger_path, &listen, &mut out),
+        Command::Serve {
+            listen,
+            allow_network,
+        } => serve_command::serve(ledger_path, &listen, allow_network, &mut out),
+        Command::User {
+            action: args::UserAction::Password,
+        } => serve_command::set_password(ledger_path, &mut out),
         Command::Bundle {
             action:
                 BundleAction::Export {

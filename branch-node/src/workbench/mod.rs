@@ -5,6 +5,7 @@
 //! work on it at once) on a blocking thread.
 
 mod frame;
+pub(crate) mod login;
 mod pages;
 mod request;
 mod state;
@@ -18,13 +19,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Serves the workbench of the ledger at `ledger` on `listener` until `shutdown` completes.
+/// Serves the workbench of the ledger at `ledger` on `listener` until `shutdown` completes;
+/// with `login`, every page asks for a session.
 pub(crate) async fn serve(
     ledger: PathBuf,
+    login: Option<login::Login>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = Arc::new(Workbench::new(ledger));
+    let state = Arc::new(Workbench::new(ledger, login));
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
@@ -36,6 +39,11 @@ const UPLOAD_BYTES_MAX: usize = 512 << 20;
 fn router(state: Arc<Workbench>) -> Router {
     Router::new()
         .route("/", get(|| async { axum::response::Redirect::to("/documents") }))
+        .route(
+            "/login",
+            get(pages::login_page::show).post(pages::login_page::login),
+        )
+        .route("/logout", post(pages::login_page::logout))
         .route("/documents", get(pages::documents::list))
         .route(
             "/documents/new",
@@ -59,6 +67,9 @@ fn router(state: Arc<Workbench>) -> Router {
         .route("/assets/workbench.js", get(pages::script))
         // A documents file is imported whole, as by `doc import`.
         .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BYTES_MAX))
-        .layer(axum::middleware::from_fn(request::loopback_host_only))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request::guard,
+        ))
         .with_state(state)
 }

@@ -1,16 +1,18 @@
 //! What the workbench's handlers share about a request: the page's language (`?lang=`, then the
 //! `lang` cookie), the ledger opened on a blocking thread, the CSRF check of a posted form, and
 //! the refusal of any Host that is not loopback (a page of another site that had its name
-//! resolve to 127.0.0.1 could otherwise read the workbench).
+//! resolve to 127.0.0.1 could otherwise read the workbench), or, served beyond this machine, the
+//! session every page asks for.
 
+use super::login::SESSION_COOKIE;
 use super::state::Workbench;
 use super::words::Lang;
 use crate::error::LedgerError;
 use crate::ledger::Ledger;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use std::sync::Arc;
 
 /// The language of a request: `?lang=zh|en` when given, else the `lang` cookie, else Chinese.
@@ -18,13 +20,8 @@ pub(super) fn lang(headers: &HeaderMap, query_lang: Option<&str>) -> Lang {
     if let Some(lang) = query_lang.and_then(Lang::from_code) {
         return lang;
     }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().strip_prefix("lang="))
-        .find_map(Lang::from_code)
+    cookie(headers, "lang")
+        .and_then(Lang::from_code)
         .unwrap_or(Lang::Zh)
 }
 
@@ -44,8 +41,34 @@ pub(super) fn csrf_ok(state: &Workbench, posted: &str) -> bool {
     !posted.is_empty() && posted == state.csrf
 }
 
-/// Refuses a request whose Host is not 127.0.0.1, [::1] or localhost (with any port).
-pub(super) async fn loopback_host_only(request: Request, next: Next) -> Response {
+/// The value of cookie `name`, if the request has it.
+pub(super) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
+}
+
+/// On loopback, refuses a request whose Host is not 127.0.0.1, [::1] or localhost (with any
+/// port); served beyond this machine, sends a request without a live session to the login page
+/// (but for the login page and the assets).
+pub(super) async fn guard(State(state): State<Arc<Workbench>>, request: Request, next: Next) -> Response {
+    let Some(login) = &state.login else {
+        return loopback_host_only(request, next).await;
+    };
+    let path = request.uri().path();
+    let open = path == "/login" || path.starts_with("/assets/");
+    let session = cookie(request.headers(), SESSION_COOKIE).is_some_and(|token| login.check(token));
+    if open || session {
+        next.run(request).await
+    } else {
+        Redirect::to("/login").into_response()
+    }
+}
+
+async fn loopback_host_only(request: Request, next: Next) -> Response {
     let host = request
         .headers()
         .get(header::HOST)

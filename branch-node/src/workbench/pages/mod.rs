@@ -7,6 +7,7 @@ pub(super) mod doc_import;
 pub(super) mod documents;
 pub(super) mod entry;
 mod entry_form;
+pub(super) mod login_page;
 pub(super) mod print;
 pub(super) mod stock;
 pub(super) mod sync;
