@@ -95,15 +95,14 @@ fn optional(text: &str) -> Option<&str> {
 
 impl LineInput {
     fn parse(&self, index: usize) -> Result<DocLine, String> {
-        let prefix = format!("line {}: ", index + 1);
         let (qty, price, discount, tax_rate) = parse_line_decimals(
-            &prefix,
+            "",
             self.qty.trim(),
             self.price.trim(),
             optional(&self.discount),
             optional(&self.tax_rate),
         )
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| format!("line {}: {error}", index + 1))?;
         Ok(DocLine {
             product: self.product.clone(),
             qty,
@@ -166,7 +165,7 @@ mod tests {
         ]));
         let (line, message) = form.document().unwrap_err();
         assert_eq!(line, Some(1));
-        assert!(message.starts_with("line 2: qty"), "{message}");
+        assert!(message.starts_with("line 2: field qty: "), "{message}");
         let bad_date = EntryForm {
             date: "2026-02-30".into(),
             ..form
