@@ -2,7 +2,7 @@
 //! and this branch's own, and a branch-local record added (the same `add_base_record` as
 //! `branch-node product add` and the others: pushed to HQ with the next transfer).
 
-use super::refusal;
+use super::{refusal, stale_form};
 use crate::base_store::Origin;
 use crate::workbench::frame::{page, Nav};
 use crate::workbench::request::{csrf_ok, lang, with_ledger};
@@ -163,11 +163,7 @@ pub(crate) async fn add(
 ) -> Response {
     let lang = lang(&headers, None);
     if !csrf_ok(&state, &form.csrf) {
-        let message = lang.t(
-            "表单已过期：请重新打开本页再提交。",
-            "The form is stale: open the page again and resubmit.",
-        );
-        return refusal(lang, "", Nav::BaseData, StatusCode::FORBIDDEN, message);
+        return stale_form(lang, Nav::BaseData);
     }
     let kind = BaseKind::parse(&form.kind).unwrap_or(BaseKind::Product);
     let record = match form.record(kind) {

@@ -2,7 +2,7 @@
 //! confirmed documents, all or nothing (the same `import_documents` as `branch-node doc import`):
 //! back to the list with what it did, or with the line that stopped it.
 
-use super::{refusal, upload};
+use super::{refusal, stale_form, upload};
 use crate::workbench::frame::Nav;
 use crate::workbench::request::{csrf_ok, lang, with_ledger};
 use crate::workbench::state::Workbench;
@@ -28,11 +28,7 @@ pub(crate) async fn import(
         Err(error) => return refusal(lang, "", Nav::Documents, StatusCode::BAD_REQUEST, &error),
     };
     if !csrf_ok(&state, &csrf) {
-        let message = lang.t(
-            "表单已过期：请重新打开本页再提交。",
-            "The form is stale: open the page again and resubmit.",
-        );
-        return refusal(lang, "", Nav::Documents, StatusCode::FORBIDDEN, message);
+        return stale_form(lang, Nav::Documents);
     }
     if bytes.is_empty() {
         return back(lang.t("请先选择单据文件。", "Choose a documents file first."));

@@ -4,7 +4,7 @@
 //! reason — each refusal shown beside its form. 单据转换 lists the drafts other branches' trades
 //! routed here.
 
-use super::{refusal, respond, with_lang_cookie};
+use super::{refusal, respond, stale_form, with_lang_cookie};
 use crate::doc_store::StoredDocument;
 use crate::documents::DocFilter;
 use crate::workbench::frame::{page, Nav};
@@ -414,11 +414,7 @@ async fn act(
 ) -> Response {
     let lang = lang(&headers, None);
     if !csrf_ok(&state, &form.csrf) {
-        let message = lang.t(
-            "表单已过期：请重新打开本页再提交。",
-            "The form is stale: open the page again and resubmit.",
-        );
-        return refusal(lang, "", Nav::Documents, StatusCode::FORBIDDEN, message);
+        return stale_form(lang, Nav::Documents);
     }
     let target = number.clone();
     let done = with_ledger(&state, move |ledger| {

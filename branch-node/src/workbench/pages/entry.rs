@@ -6,7 +6,7 @@
 //! the line or field it names.
 
 use super::entry_form::EntryForm;
-use super::refusal;
+use super::{refusal, stale_form};
 use crate::workbench::frame::{page, Nav};
 use crate::workbench::request::{csrf_ok, lang, with_ledger};
 use crate::workbench::state::Workbench;
@@ -189,11 +189,7 @@ pub(crate) async fn submit(
     let lang = lang(&headers, None);
     let mut form = EntryForm::from_pairs(pairs);
     if !csrf_ok(&state, &form.csrf) {
-        let message = lang.t(
-            "表单已过期：请重新打开本页再提交。",
-            "The form is stale: open the page again and resubmit.",
-        );
-        return refusal(lang, "", Nav::Entry, StatusCode::FORBIDDEN, message);
+        return stale_form(lang, Nav::Entry);
     }
     if form.action == "add-line" {
         form.lines.push(Default::default());

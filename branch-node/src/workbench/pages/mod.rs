@@ -63,6 +63,16 @@ fn with_lang_cookie(lang: Lang, mut response: Response) -> Response {
     response
 }
 
+/// The refusal of a posted form without this workbench's token (a page of another site, or one
+/// opened before the workbench restarted).
+fn stale_form(lang: Lang, nav: Nav) -> Response {
+    let message = lang.t(
+        "表单已过期：请重新打开本页再提交。",
+        "The form is stale: open the page again and resubmit.",
+    );
+    refusal(lang, "", nav, StatusCode::FORBIDDEN, message)
+}
+
 /// A page that shows only why the ledger refused (`#error`), with `status`.
 fn refusal(lang: Lang, branch: &str, nav: Nav, status: StatusCode, message: &str) -> Response {
     let body = html! { p.error id="error" { (message) } };

@@ -4,7 +4,7 @@
 //! same `import_template_file` as `branch-node template import`). Each posted form carries the
 //! workbench's token; each outcome returns to the sync page in plain words.
 
-use super::{refusal, upload};
+use super::{refusal, stale_form, upload};
 use crate::agent_files::send_now_path;
 use crate::workbench::frame::Nav;
 use crate::workbench::request::{csrf_ok, lang, with_ledger};
@@ -52,14 +52,6 @@ fn back(done: &str) -> Response {
     Redirect::to(&format!("/sync?{query}")).into_response()
 }
 
-fn stale(lang: Lang) -> Response {
-    let message = lang.t(
-        "表单已过期：请重新打开本页再提交。",
-        "The form is stale: open the page again and resubmit.",
-    );
-    refusal(lang, "", Nav::Sync, StatusCode::FORBIDDEN, message)
-}
-
 pub(crate) async fn send_now(
     State(state): State<Arc<Workbench>>,
     headers: HeaderMap,
@@ -67,7 +59,7 @@ pub(crate) async fn send_now(
 ) -> Response {
     let lang = lang(&headers, None);
     if !csrf_ok(&state, &form.csrf) {
-        return stale(lang);
+        return stale_form(lang, Nav::Sync);
     }
     let requested_at = chrono::Utc::now().to_rfc3339();
     match std::fs::write(send_now_path(&state.ledger), requested_at) {
@@ -92,7 +84,7 @@ pub(crate) async fn bundle(
 ) -> Response {
     let lang = lang(&headers, None);
     if !csrf_ok(&state, &form.csrf) {
-        return stale(lang);
+        return stale_form(lang, Nav::Sync);
     }
     match with_ledger(&state, |ledger| {
         Ok((ledger.branch().to_owned(), ledger.export_bundle()?))
@@ -132,7 +124,7 @@ pub(crate) async fn template(
         Err(error) => return refusal(lang, "", Nav::Sync, StatusCode::BAD_REQUEST, &error),
     };
     if !csrf_ok(&state, &csrf) {
-        return stale(lang);
+        return stale_form(lang, Nav::Sync);
     }
     if bytes.is_empty() {
         return back(lang.t("请先选择模板文件。", "Choose a template file first."));
