@@ -1,6 +1,7 @@
 //! The branch workbench (工作台, README "Branch workbench"): the operator's pages in a browser
 //! on the branch's own machine, over the same ledger as the command line and the transfer agent,
-//! needing no network. `branch-node serve` runs it on loopback; every asset is in the binary.
+//! needing no network. `branch-node serve` runs it on loopback (or, with `--allow-network`,
+//! behind the workbench's password); every asset is in the binary.
 //! Each request opens the ledger for itself (WAL and a busy timeout let the CLI and the agent
 //! work on it at once) on a blocking thread.
 
