@@ -1,4 +1,4 @@
-//! The branch workbench (工作台, README "Branch workbench"): the operator's pages in a browser
+//! The branch workbench (工作台, README "The workbench"): the operator's pages in a browser
 //! on the branch's own machine, over the same ledger as the command line and the transfer agent,
 //! needing no network. `branch-node serve` runs it on loopback (or, with `--allow-network`,
 //! behind the workbench's password); every asset is in the binary.
