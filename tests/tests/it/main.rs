@@ -95,3 +95,4 @@ mod tidy;
 mod trade_quarantine;
 mod trade_routing;
 mod workbench;
+mod workbench_network;
