@@ -91,7 +91,14 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium with a fresh profile.
     pub async fn start() -> anyhow::Result<Browser> {
         let dir = TempDir::new("browser")?;
-        let driver = Chromedriver::start(&dir.join("chromedriver.log")).await?;
+        // Seen once in CI on a loaded machine: chromedriver exiting before it listened. A
+        // second start, with its own log, is the retry a person would make.
+        let driver = match Chromedriver::start(&dir.join("chromedriver.log")).await {
+            Ok(driver) => driver,
+            Err(first) => Chromedriver::start(&dir.join("chromedriver-retry.log"))
+                .await
+                .with_context(|| format!("after a first failed start: {first:#}"))?,
+        };
         if !Path::new(CHROMIUM).is_file() {
             bail!("{CHROMIUM} not found: install Debian's chromium package");
         }
