@@ -13,6 +13,11 @@ pub enum LedgerError {
     IsADirectory { path: PathBuf },
     #[error("ledger {path} is read-only: this command writes to it (check the file's permissions)")]
     ReadOnly { path: PathBuf },
+    #[error(
+        "ledger {path} stayed locked by another writer (a `doc import`, the transfer agent or the workbench) \
+         past the wait; nothing was changed: try again when it is done"
+    )]
+    Busy { path: PathBuf },
     #[error("ledger {path} already exists")]
     AlreadyExists { path: PathBuf },
     #[error("{path} is not a Branchline ledger: {reason}")]

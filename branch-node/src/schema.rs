@@ -11,8 +11,10 @@ use std::time::Duration;
 /// `PRAGMA application_id` of a Branchline ledger ("BrLn").
 pub const APPLICATION_ID: i64 = 0x4272_4c6e;
 
-/// How long a writer waits for another process's write transaction.
-pub const BUSY_TIMEOUT_MS: u64 = 5_000;
+/// How long a writer waits for another process's write transaction (a `doc import` of a large
+/// file holds the write lock for its whole run; the workbench, the CLI and the agent wait it out
+/// rather than refuse). Past it, the write is refused as `LedgerError::Busy`, nothing changed.
+pub const BUSY_TIMEOUT_MS: u64 = 60_000;
 
 /// Page cache per connection, in KiB.
 const CACHE_KIB: i64 = 64 * 1024;
@@ -203,8 +205,16 @@ pub(crate) fn write_tx(conn: &Connection) -> Result<WriteTx<'_>, LedgerError> {
             path: conn.path().unwrap_or_default().into(),
         });
     }
-    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-    Ok(WriteTx { conn, open: true })
+    let begun = conn.prepare_cached("BEGIN IMMEDIATE")?.execute([]);
+    match begun {
+        Ok(_) => Ok(WriteTx { conn, open: true }),
+        Err(error) if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
+            Err(LedgerError::Busy {
+                path: conn.path().unwrap_or_default().into(),
+            })
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// A write transaction from `write_tx`, rolled back when dropped without `commit`. Unlike
@@ -346,5 +356,26 @@ fn classify(path: &Path, error: rusqlite::Error) -> LedgerError {
             path: path.to_owned(),
             reason: error.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_writer_past_the_wait_is_refused_as_busy_naming_the_ledger() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("sz.ledger");
+        let conn = create_file(&path)?;
+        let holder = Connection::open(&path)?;
+        holder.execute_batch("BEGIN IMMEDIATE")?;
+        conn.busy_timeout(Duration::from_millis(50))?;
+        let refused = write_tx(&conn).err().expect("the write lock is held");
+        assert!(matches!(&refused, LedgerError::Busy { path: named } if *named == path));
+        assert!(refused.to_string().contains("nothing was changed"), "{refused}");
+        holder.execute_batch("COMMIT")?;
+        write_tx(&conn)?.commit()?;
+        Ok(())
     }
 }

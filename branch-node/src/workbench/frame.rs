@@ -1,6 +1,7 @@
-//! The frame of every workbench page: the head (the embedded style sheet only), the navigation
-//! and the language switch, in the HQ console's look.
+//! The frame of every workbench page: the head (the embedded style sheet only), the navigation,
+//! the language switch and, behind the password, the sign-out button, in the HQ console's look.
 
+use super::state::Workbench;
 use super::words::Lang;
 use maud::{html, Markup, DOCTYPE};
 
@@ -49,7 +50,14 @@ impl Nav {
 }
 
 /// A whole page of branch `branch`, `nav` the page shown.
-pub(super) fn page(lang: Lang, branch: &str, nav: Nav, title: &str, body: Markup) -> Markup {
+pub(super) fn page(
+    state: &Workbench,
+    lang: Lang,
+    branch: &str,
+    nav: Nav,
+    title: &str,
+    body: Markup,
+) -> Markup {
     let product = lang.t("Branchline 分支机构工作台", "Branchline branch workbench");
     html! {
         (DOCTYPE)
@@ -72,6 +80,12 @@ pub(super) fn page(lang: Lang, branch: &str, nav: Nav, title: &str, body: Markup
                         span.who id="branch" { (lang.t("分支机构 ", "Branch ")) (branch) }
                         a.lang href={ "?lang=" (lang.other().code()) } id="lang-switch" {
                             (lang.t("English", "中文"))
+                        }
+                        @if let Some(csrf) = state.signed_in_csrf() {
+                            form.inline method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" id="logout" { (lang.t("退出", "Log out")) }
+                            }
                         }
                     }
                 }

@@ -7,6 +7,7 @@
 
 mod frame;
 pub(crate) mod login;
+mod notice;
 mod pages;
 mod request;
 mod state;
@@ -54,9 +55,7 @@ fn router(state: Arc<Workbench>) -> Router {
         .route("/documents/import", post(pages::doc_import::import))
         .route("/documents/{number}", get(pages::documents::show))
         .route("/documents/{number}/print", get(pages::print::show))
-        .route("/documents/{number}/confirm", post(pages::documents::confirm))
-        .route("/documents/{number}/red", post(pages::documents::red))
-        .route("/documents/{number}/reject", post(pages::documents::reject))
+        .route("/documents/{number}/{action}", post(pages::documents::act))
         .route("/drafts", get(pages::documents::routed_drafts))
         .route("/stock", get(pages::stock::show))
         .route("/base", get(pages::base_data::show).post(pages::base_data::add))

@@ -25,15 +25,21 @@ pub(super) fn lang(headers: &HeaderMap, query_lang: Option<&str>) -> Lang {
         .unwrap_or(Lang::Zh)
 }
 
-/// Runs `call` on the ledger, opened for this request on a blocking thread.
+/// Runs `call` on the ledger on a blocking thread, with a handle kept from earlier requests
+/// when there is one.
 pub(super) async fn with_ledger<T: Send + 'static>(
     state: &Arc<Workbench>,
     call: impl FnOnce(&Ledger) -> Result<T, LedgerError> + Send + 'static,
 ) -> Result<T, LedgerError> {
-    let path = state.ledger.clone();
-    tokio::task::spawn_blocking(move || call(&Ledger::open(&path)?))
-        .await
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let ledger = state.take_ledger()?;
+        let answer = call(&ledger.0);
+        state.give_back(ledger);
+        answer
+    })
+    .await
+    .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
 }
 
 /// Whether a posted form carries this workbench's token.

@@ -95,4 +95,5 @@ mod tidy;
 mod trade_quarantine;
 mod trade_routing;
 mod workbench;
+mod workbench_concurrency;
 mod workbench_network;

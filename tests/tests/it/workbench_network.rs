@@ -145,6 +145,14 @@ async fn workbench_on_the_network_asks_for_its_password() -> anyhow::Result<()> 
     assert_eq!(browser.text("h1").await?, "单据");
     let mut http = ConsoleHttp::new(&url);
     assert_eq!(http.get("/stock").await?.status, 303, "no session, no page");
+    browser.screenshot("workbench-signed-in").await?;
+    browser.submit("#logout").await?;
+    assert!(browser.client().current_url().await?.path().ends_with("/login"));
+    browser.goto(&format!("{url}/stock")).await?;
+    assert!(
+        browser.client().current_url().await?.path().ends_with("/login"),
+        "logged out: the pages ask for the password again"
+    );
     browser.close().await?;
     Ok(())
 }

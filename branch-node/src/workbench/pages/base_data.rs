@@ -2,16 +2,18 @@
 //! and this branch's own, and a branch-local record added (the same `add_base_record` as
 //! `branch-node product add` and the others: pushed to HQ with the next transfer).
 
-use super::{refusal, stale_form};
+use super::refusal_words::say;
+use super::{ledger_refusal, stale_form};
 use crate::base_store::Origin;
 use crate::workbench::frame::{page, Nav};
+use crate::workbench::notice::Notice;
 use crate::workbench::request::{csrf_ok, lang, with_ledger};
 use crate::workbench::state::Workbench;
 use crate::workbench::words::Lang;
 use crate::AddOutcome;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use branchline_shared::{format_plain, parse_decimal, BaseKind, BaseRecord, DecimalKind};
 use maud::html;
 use serde::Deserialize;
@@ -38,7 +40,7 @@ pub(crate) struct BaseQuery {
     lang: Option<String>,
     #[serde(default)]
     kind: String,
-    /// What the last add did, shown at the top.
+    /// The key of what the last add did, shown at the top.
     #[serde(default)]
     done: String,
 }
@@ -48,7 +50,7 @@ async fn base_page(
     state: &Arc<Workbench>,
     lang: Lang,
     kind: BaseKind,
-    done: &str,
+    notice: Option<Notice>,
     error: Option<&str>,
 ) -> Response {
     let found = with_ledger(state, move |ledger| {
@@ -57,15 +59,7 @@ async fn base_page(
     .await;
     let (branch, records) = match found {
         Ok(found) => found,
-        Err(error) => {
-            return refusal(
-                lang,
-                "",
-                Nav::BaseData,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &error.to_string(),
-            )
-        }
+        Err(error) => return ledger_refusal(state, lang, "", Nav::BaseData, &error),
     };
     let body = html! {
         form.filters method="get" action="/base" {
@@ -76,7 +70,7 @@ async fn base_page(
             }
             button type="submit" id="kind-submit" { (lang.t("查看", "Show")) }
         }
-        @if !done.is_empty() { p.notice id="done" { (done) } }
+        (Notice::markup(notice.as_ref()))
         form.filters method="post" action="/base" {
             input type="hidden" name="csrf" value=(state.csrf);
             input type="hidden" name="kind" value=(kind.as_str());
@@ -110,7 +104,7 @@ async fn base_page(
         StatusCode::OK
     };
     let title = Nav::BaseData.title(lang);
-    (status, page(lang, &branch, Nav::BaseData, title, body)).into_response()
+    (status, page(state, lang, &branch, Nav::BaseData, title, body)).into_response()
 }
 
 pub(crate) async fn show(
@@ -120,7 +114,8 @@ pub(crate) async fn show(
 ) -> Response {
     let lang = lang(&headers, query.lang.as_deref());
     let kind = BaseKind::parse(&query.kind).unwrap_or(BaseKind::Product);
-    let response = base_page(&state, lang, kind, &query.done, None).await;
+    let notice = state.notices.take(&query.done);
+    let response = base_page(&state, lang, kind, notice, None).await;
     match query.lang {
         Some(_) => super::with_lang_cookie(lang, response),
         None => response,
@@ -163,12 +158,12 @@ pub(crate) async fn add(
 ) -> Response {
     let lang = lang(&headers, None);
     if !csrf_ok(&state, &form.csrf) {
-        return stale_form(lang, Nav::BaseData);
+        return stale_form(&state, lang, Nav::BaseData);
     }
     let kind = BaseKind::parse(&form.kind).unwrap_or(BaseKind::Product);
     let record = match form.record(kind) {
         Ok(record) => record,
-        Err(error) => return base_page(&state, lang, kind, "", Some(&error)).await,
+        Err(error) => return base_page(&state, lang, kind, None, Some(&error)).await,
     };
     let code = record.code.clone();
     match with_ledger(&state, move |ledger| ledger.add_base_record(&record)).await {
@@ -180,10 +175,9 @@ pub(crate) async fn add(
                     lang.t("已存在，未作更改", "is already there; nothing changed")
                 ),
             };
-            let query =
-                serde_urlencoded::to_string([("kind", kind.as_str()), ("done", &done)]).unwrap_or_default();
-            Redirect::to(&format!("/base?{query}")).into_response()
+            let path = format!("/base?kind={}", kind.as_str());
+            state.notices.redirect(&path, Notice::Done(done))
         }
-        Err(error) => base_page(&state, lang, kind, "", Some(&error.to_string())).await,
+        Err(error) => base_page(&state, lang, kind, None, Some(&say(lang, &error))).await,
     }
 }

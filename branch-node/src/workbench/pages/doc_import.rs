@@ -2,20 +2,17 @@
 //! confirmed documents, all or nothing (the same `import_documents` as `branch-node doc import`):
 //! back to the list with what it did, or with the line that stopped it.
 
-use super::{refusal, stale_form, upload};
+use super::posted_file;
+use super::refusal_words::say;
 use crate::workbench::frame::Nav;
-use crate::workbench::request::{csrf_ok, lang, with_ledger};
+use crate::workbench::notice::Notice;
+use crate::workbench::request::{lang, with_ledger};
 use crate::workbench::state::Workbench;
+use crate::workbench::words::Lang;
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use std::sync::Arc;
-
-/// Back to the documents list with `done` shown.
-fn back(done: &str) -> Response {
-    let query = serde_urlencoded::to_string([("done", done)]).unwrap_or_default();
-    Redirect::to(&format!("/documents?{query}")).into_response()
-}
 
 pub(crate) async fn import(
     State(state): State<Arc<Workbench>>,
@@ -23,27 +20,28 @@ pub(crate) async fn import(
     multipart: Multipart,
 ) -> Response {
     let lang = lang(&headers, None);
-    let (csrf, bytes) = match upload(multipart).await {
-        Ok(posted) => posted,
-        Err(error) => return refusal(lang, "", Nav::Documents, StatusCode::BAD_REQUEST, &error),
+    let bytes = match posted_file(&state, lang, Nav::Documents, multipart).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            let choose = lang.t("请先选择单据文件。", "Choose a documents file first.");
+            return state
+                .notices
+                .redirect("/documents", Notice::Refused(choose.into()));
+        }
+        Err(refused) => return refused,
     };
-    if !csrf_ok(&state, &csrf) {
-        return stale_form(lang, Nav::Documents);
-    }
-    if bytes.is_empty() {
-        return back(lang.t("请先选择单据文件。", "Choose a documents file first."));
-    }
-    match with_ledger(&state, move |ledger| ledger.import_documents(&bytes, &mut |_| {})).await {
-        Ok(summary) => back(&format!(
-            "{} {} {}，{} {}；{} {}",
-            lang.t("已导入", "Imported"),
-            summary.imported,
-            lang.t("张单据", "documents"),
-            summary.lines,
-            lang.t("行", "lines"),
-            summary.already_present,
-            lang.t("张已存在", "already there")
-        )),
-        Err(error) => back(&error.to_string()),
-    }
+    let notice = match with_ledger(&state, move |ledger| ledger.import_documents(&bytes, &mut |_| {})).await {
+        Ok(summary) => Notice::Done(match lang {
+            Lang::Zh => format!(
+                "已导入 {} 张单据，{} 行；{} 张已存在",
+                summary.imported, summary.lines, summary.already_present
+            ),
+            Lang::En => format!(
+                "Imported {} documents, {} lines; {} already there",
+                summary.imported, summary.lines, summary.already_present
+            ),
+        }),
+        Err(error) => Notice::Refused(say(lang, &error)),
+    };
+    state.notices.redirect("/documents", notice)
 }

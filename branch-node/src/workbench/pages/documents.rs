@@ -4,17 +4,20 @@
 //! reason — each refusal shown beside its form. 单据转换 lists the drafts other branches' trades
 //! routed here.
 
-use super::{refusal, respond, stale_form, with_lang_cookie};
+use super::print::lines_table;
+use super::refusal_words::say;
+use super::{ledger_refusal, refusal, respond, stale_form, with_lang_cookie};
 use crate::doc_store::StoredDocument;
 use crate::documents::DocFilter;
 use crate::workbench::frame::{page, Nav};
+use crate::workbench::notice::Notice;
 use crate::workbench::request::{csrf_ok, lang, with_ledger};
 use crate::workbench::state::Workbench;
 use crate::workbench::words::Lang;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use branchline_shared::{format_amount, format_plain, parse_date, DocStatus, DocType};
+use branchline_shared::{format_amount, parse_date, DocStatus, DocType};
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -32,7 +35,7 @@ pub(crate) struct ListQuery {
     from: String,
     #[serde(default)]
     to: String,
-    /// What the last import did (`doc_import`), shown at the top.
+    /// The key of what the last import did (`doc_import`), shown at the top.
     #[serde(default)]
     done: String,
 }
@@ -126,16 +129,9 @@ pub(crate) async fn list(
     .await;
     let (branch, documents) = match found {
         Ok(found) => found,
-        Err(error) => {
-            return refusal(
-                lang,
-                "",
-                Nav::Documents,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &error.to_string(),
-            )
-        }
+        Err(error) => return ledger_refusal(&state, lang, "", Nav::Documents, &error),
     };
+    let notice = state.notices.take(&query.done);
     let (documents, error) = match &filter {
         Ok(filter) => (
             documents
@@ -170,7 +166,7 @@ pub(crate) async fn list(
             button type="submit" id="documents-submit" { (lang.t("查询", "Show")) }
         }
         @if let Some(error) = &error { p.error id="error" { (error) } }
-        @if !query.done.is_empty() { p.notice id="done" { (query.done) } }
+        (Notice::markup(notice.as_ref()))
         (documents_table(lang, &documents))
         form.filters method="post" action="/documents/import" enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(state.csrf);
@@ -188,7 +184,7 @@ pub(crate) async fn list(
         lang,
         query.lang.is_some(),
         status,
-        page(lang, &branch, Nav::Documents, title, body),
+        page(&state, lang, &branch, Nav::Documents, title, body),
     )
 }
 
@@ -209,15 +205,7 @@ pub(crate) async fn routed_drafts(
     .await;
     let (branch, mut drafts) = match found {
         Ok(found) => found,
-        Err(error) => {
-            return refusal(
-                lang,
-                "",
-                Nav::RoutedDrafts,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &error.to_string(),
-            )
-        }
+        Err(error) => return ledger_refusal(&state, lang, "", Nav::RoutedDrafts, &error),
     };
     drafts.retain(|stored| stored.document.link.is_some());
     let body = html! {
@@ -229,7 +217,7 @@ pub(crate) async fn routed_drafts(
         lang,
         query.lang.is_some(),
         StatusCode::OK,
-        page(lang, &branch, Nav::RoutedDrafts, title, body),
+        page(&state, lang, &branch, Nav::RoutedDrafts, title, body),
     )
 }
 
@@ -238,12 +226,24 @@ pub(crate) struct LangQuery {
     lang: Option<String>,
 }
 
-/// Which of a document's forms a refusal belongs beside.
+/// What an operator does to one document, and which of its forms a refusal belongs beside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
     Confirm,
     Red,
     Reject,
+}
+
+impl Action {
+    /// The action of `/documents/{number}/{action}`.
+    fn from_path(segment: &str) -> Option<Action> {
+        match segment {
+            "confirm" => Some(Action::Confirm),
+            "red" => Some(Action::Red),
+            "reject" => Some(Action::Reject),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) async fn show(
@@ -274,27 +274,11 @@ async fn document_page(
     .await;
     let (branch, stored) = match found {
         Ok(found) => found,
-        Err(error) => {
-            return refusal(
-                lang,
-                "",
-                Nav::Documents,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &error.to_string(),
-            )
-        }
+        Err(error) => return ledger_refusal(state, lang, "", Nav::Documents, &error),
     };
     let stored = match stored {
         Ok(stored) => stored,
-        Err(error) => {
-            return refusal(
-                lang,
-                &branch,
-                Nav::Documents,
-                StatusCode::NOT_FOUND,
-                &error.to_string(),
-            )
-        }
+        Err(error) => return ledger_refusal(state, lang, &branch, Nav::Documents, &error),
     };
     let status = if refused.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -306,8 +290,8 @@ async fn document_page(
         lang.doc_type(stored.document.doc_type),
         stored.document.number
     );
-    let body = html! { (document_head(lang, &stored)) (lines_table(lang, &stored)) (actions(lang, &state.csrf, &stored, refused.as_ref())) };
-    (status, page(lang, &branch, Nav::Documents, &title, body)).into_response()
+    let body = html! { (document_head(lang, &stored)) (lines_table(lang, &stored.document, false)) (actions(lang, &state.csrf, &stored, refused.as_ref())) };
+    (status, page(state, lang, &branch, Nav::Documents, &title, body)).into_response()
 }
 
 fn document_head(lang: Lang, stored: &StoredDocument) -> Markup {
@@ -321,33 +305,6 @@ fn document_head(lang: Lang, stored: &StoredDocument) -> Markup {
             @if let Some(red_of) = &document.red_of { dt { (lang.t("红字冲销", "Red of")) } dd { (red_of) } }
             @if let Some(link) = &document.link { dt { (lang.t("来源", "From")) } dd id="doc-link" { (link.branch) " " (link.number) } }
             @if let Some(reason) = &stored.reason { dt { (lang.t("拒绝原因", "Rejected because")) } dd { (reason) } }
-        }
-    }
-}
-
-fn lines_table(lang: Lang, stored: &StoredDocument) -> Markup {
-    let totals = stored.document.totals();
-    html! {
-        table.grid id="lines" {
-            thead { tr {
-                th { (lang.t("商品", "Product")) } th.num { (lang.t("数量", "Qty")) } th.num { (lang.t("单价", "Price")) }
-                th.num { (lang.t("折扣", "Discount")) } th.num { (lang.t("税率", "Tax rate")) }
-                th.num { (lang.t("金额", "Amount")) } th.num { (lang.t("税额", "Tax")) } th.num { (lang.t("价税合计", "Total")) }
-            } }
-            tbody {
-                @for line in &stored.document.lines {
-                    @let values = line.values();
-                    tr {
-                        td { (line.product) } td.num { (format_plain(line.qty)) } td.num { (format_plain(line.price)) }
-                        td.num { (format_plain(line.discount)) } td.num { (format_plain(line.tax_rate)) }
-                        td.num { (format_amount(values.amount)) } td.num { (format_amount(values.tax)) } td.num { (format_amount(values.total)) }
-                    }
-                }
-            }
-            tfoot { tr.total {
-                td colspan="5" { (lang.t("合计", "Total")) }
-                td.num { (format_amount(totals.amount)) } td.num { (format_amount(totals.tax)) } td.num id="doc-total" { (format_amount(totals.total)) }
-            } }
         }
     }
 }
@@ -403,76 +360,47 @@ pub(crate) struct ActionForm {
     reason: String,
 }
 
-/// Runs `action` on document `number` from a posted form: to the resulting document when done,
-/// else the page again with the refusal beside the form.
-async fn act(
-    state: Arc<Workbench>,
+/// Runs the action the path names (`confirm`, `red`, `reject`) on document `number` from a
+/// posted form: to the resulting document when done, else the page again with the refusal
+/// beside the form.
+pub(crate) async fn act(
+    State(state): State<Arc<Workbench>>,
     headers: HeaderMap,
-    number: String,
-    form: ActionForm,
-    action: Action,
+    Path((number, action)): Path<(String, String)>,
+    Form(form): Form<ActionForm>,
 ) -> Response {
     let lang = lang(&headers, None);
+    let Some(action) = Action::from_path(&action) else {
+        let unknown = format!("{}: {action}", lang.t("没有这个操作", "no such action"));
+        return refusal(&state, lang, "", Nav::Documents, StatusCode::NOT_FOUND, &unknown);
+    };
     if !csrf_ok(&state, &form.csrf) {
-        return stale_form(lang, Nav::Documents);
+        return stale_form(&state, lang, Nav::Documents);
     }
+    let red_date = match parse_date(form.date.trim()) {
+        Ok(date) => date,
+        Err(error) if action == Action::Red => {
+            let message = format!("{}: {error}", lang.t("红字日期", "Red date"));
+            return document_page(&state, lang, number, Some((action, message))).await;
+        }
+        // Only a red takes a date.
+        Err(_) => chrono::NaiveDate::MIN,
+    };
     let target = number.clone();
     let done = with_ledger(&state, move |ledger| {
-        Ok(match action {
-            Action::Confirm => ledger
-                .confirm_document(&target)
-                .map(|_| target.clone())
-                .map_err(|error| error.to_string()),
-            Action::Reject => ledger
-                .reject_document(&target, &form.reason)
-                .map(|_| target.clone())
-                .map_err(|error| error.to_string()),
-            Action::Red => match parse_date(form.date.trim()) {
-                Ok(date) => ledger
-                    .red_document(&target, None, date)
-                    .map(|outcome| outcome.number().to_owned())
-                    .map_err(|error| error.to_string()),
-                Err(error) => Err(format!("date: {error}")),
-            },
-        })
+        let done = match action {
+            Action::Confirm => ledger.confirm_document(&target).map(|_| target),
+            Action::Reject => ledger.reject_document(&target, &form.reason).map(|_| target),
+            Action::Red => ledger
+                .red_document(&target, None, red_date)
+                .map(|outcome| outcome.number().to_owned()),
+        };
+        Ok(done.map_err(|error| say(lang, &error)))
     })
     .await;
     match done {
         Ok(Ok(shown)) => Redirect::to(&format!("/documents/{shown}")).into_response(),
         Ok(Err(message)) => document_page(&state, lang, number, Some((action, message))).await,
-        Err(error) => refusal(
-            lang,
-            "",
-            Nav::Documents,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &error.to_string(),
-        ),
+        Err(error) => ledger_refusal(&state, lang, "", Nav::Documents, &error),
     }
-}
-
-pub(crate) async fn confirm(
-    State(state): State<Arc<Workbench>>,
-    headers: HeaderMap,
-    Path(number): Path<String>,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    act(state, headers, number, form, Action::Confirm).await
-}
-
-pub(crate) async fn red(
-    State(state): State<Arc<Workbench>>,
-    headers: HeaderMap,
-    Path(number): Path<String>,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    act(state, headers, number, form, Action::Red).await
-}
-
-pub(crate) async fn reject(
-    State(state): State<Arc<Workbench>>,
-    headers: HeaderMap,
-    Path(number): Path<String>,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    act(state, headers, number, form, Action::Reject).await
 }

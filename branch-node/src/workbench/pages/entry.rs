@@ -5,8 +5,10 @@
 //! second computation in the page's script); saved as a draft or confirmed, each refusal beside
 //! the line or field it names.
 
-use super::entry_form::EntryForm;
-use super::{refusal, stale_form};
+use super::entry_form::{EntryForm, Spot};
+use super::refusal_words::say;
+use super::{ledger_refusal, stale_form};
+use crate::error::LedgerError;
 use crate::workbench::frame::{page, Nav};
 use crate::workbench::request::{csrf_ok, lang, with_ledger};
 use crate::workbench::state::Workbench;
@@ -14,7 +16,7 @@ use crate::workbench::words::Lang;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use branchline_shared::{format_plain, BaseKind, BaseRecord, DocType};
+use branchline_shared::{format_plain, BaseKind, BaseRecord, DocType, DocumentError};
 use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::json;
@@ -27,14 +29,17 @@ struct Choices {
     products: Vec<BaseRecord>,
 }
 
-async fn choices(state: &Arc<Workbench>, doc_type: Option<DocType>) -> Result<(String, Choices), String> {
+async fn choices(
+    state: &Arc<Workbench>,
+    doc_type: Option<DocType>,
+) -> Result<(String, Choices), LedgerError> {
     let partner_kind = if doc_type.is_some_and(DocType::partner_is_supplier) {
         BaseKind::Supplier
     } else {
         BaseKind::Customer
     };
-    let found = with_ledger(state, move |ledger| {
-        let records = |kind| -> Result<Vec<BaseRecord>, crate::error::LedgerError> {
+    with_ledger(state, move |ledger| {
+        let records = |kind| -> Result<Vec<BaseRecord>, LedgerError> {
             Ok(ledger
                 .base_records(kind)?
                 .into_iter()
@@ -50,26 +55,28 @@ async fn choices(state: &Arc<Workbench>, doc_type: Option<DocType>) -> Result<(S
             },
         ))
     })
-    .await;
-    found.map_err(|error| error.to_string())
+    .await
 }
 
 fn datalist(id: &str, records: &[BaseRecord]) -> Markup {
     html! { datalist id=(id) { @for record in records { option value=(record.code) { (record.name) } } } }
 }
 
-/// The form with what was typed; `error` beside the line it names (`Some(index)`) or the head.
+/// The form with what was typed; `error` beside the field or line it names.
 fn entry_form(
     lang: Lang,
     csrf: &str,
     form: &EntryForm,
     choices: &Choices,
-    error: Option<&(Option<usize>, String)>,
+    error: Option<&(Spot, String)>,
 ) -> Markup {
-    let line_error = |index: usize| {
+    let error_at = |spot: Spot| {
         error
-            .filter(|(line, _)| *line == Some(index))
+            .filter(|(at, _)| *at == spot)
             .map(|(_, message)| message.as_str())
+    };
+    let beside = |spot: Spot, id: &str| {
+        html! { @if let Some(message) = error_at(spot) { span.error id=(id) { (message) } } }
     };
     html! {
         form.entry id="entry" method="post" action="/documents/new" {
@@ -81,10 +88,11 @@ fn entry_form(
                             option value=(doc_type.as_str()) selected[form.doc_type == doc_type.as_str()] { (lang.doc_type(doc_type)) }
                         }
                     }
+                    (beside(Spot::Type, "entry-type-error"))
                 }
-                label { (lang.t("日期", "Date")) " " input type="text" name="date" id="entry-date" value=(form.date); }
-                label { (lang.t("往来单位", "Partner")) " " input type="text" name="partner" id="entry-partner" list="partners" value=(form.partner); }
-                label { (lang.t("仓库", "Warehouse")) " " input type="text" name="warehouse" id="entry-warehouse" list="warehouses" value=(form.warehouse); }
+                label { (lang.t("日期", "Date")) " " input type="text" name="date" id="entry-date" value=(form.date); (beside(Spot::Date, "entry-date-error")) }
+                label { (lang.t("往来单位", "Partner")) " " input type="text" name="partner" id="entry-partner" list="partners" value=(form.partner); (beside(Spot::Partner, "entry-partner-error")) }
+                label { (lang.t("仓库", "Warehouse")) " " input type="text" name="warehouse" id="entry-warehouse" list="warehouses" value=(form.warehouse); (beside(Spot::Warehouse, "entry-warehouse-error")) }
             }
             (datalist("partners", &choices.partners)) (datalist("warehouses", &choices.warehouses)) (datalist("products", &choices.products))
             table.grid id="entry-lines" {
@@ -95,7 +103,7 @@ fn entry_form(
                 } }
                 tbody {
                     @for (index, line) in form.lines.iter().enumerate() {
-                        @let values = line.values(index).unwrap_or_default();
+                        @let values = line.values().unwrap_or_default();
                         tr.entry-line id={ "line-" (index) } {
                             td { input type="text" name="product" list="products" value=(line.product); }
                             td { input type="text" name="qty" value=(line.qty); }
@@ -105,7 +113,7 @@ fn entry_form(
                             td.num.on-hand {}
                             td.num.amount { (values[0]) } td.num.tax { (values[1]) } td.num.total { (values[2]) }
                         }
-                        @if let Some(message) = line_error(index) { tr.line-error { td.error colspan="9" id={ "line-" (index) "-error" } { (message) } } }
+                        @if let Some(message) = error_at(Spot::Line(index)) { tr.line-error { td.error colspan="9" id={ "line-" (index) "-error" } { (message) } } }
                     }
                 }
             }
@@ -113,7 +121,7 @@ fn entry_form(
                 button type="submit" name="action" value="add-line" id="add-line" { (lang.t("添加一行", "Add a line")) }
                 button type="submit" name="action" value="draft" id="save-draft" { (lang.t("保存草稿", "Save as draft")) }
                 button type="submit" name="action" value="confirm" id="save-confirm" { (lang.t("保存并审核", "Save and confirm")) }
-                @if let Some((None, message)) = error { span.error id="entry-error" { (message) } }
+                (beside(Spot::Form, "entry-error"))
             }
         }
         script src="/assets/workbench.js" {}
@@ -132,11 +140,11 @@ async fn entry_page(
     state: &Arc<Workbench>,
     lang: Lang,
     form: &EntryForm,
-    error: Option<&(Option<usize>, String)>,
+    error: Option<&(Spot, String)>,
 ) -> Response {
     let (branch, choices) = match choices(state, DocType::parse(&form.doc_type).ok()).await {
         Ok(found) => found,
-        Err(message) => return refusal(lang, "", Nav::Entry, StatusCode::INTERNAL_SERVER_ERROR, &message),
+        Err(error) => return ledger_refusal(state, lang, "", Nav::Entry, &error),
     };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -146,7 +154,7 @@ async fn entry_page(
     let body = entry_form(lang, &state.csrf, form, &choices, error);
     (
         status,
-        page(lang, &branch, Nav::Entry, Nav::Entry.title(lang), body),
+        page(state, lang, &branch, Nav::Entry, Nav::Entry.title(lang), body),
     )
         .into_response()
 }
@@ -171,14 +179,35 @@ pub(crate) async fn new_form(
     }
 }
 
-/// Which line a ledger refusal is about: the first line whose product it names.
-fn line_named(form: &EntryForm, message: &str) -> Option<usize> {
-    form.filled_lines()
-        .find(|(_, line)| {
-            message.contains(&format!("product {}", line.product))
-                || message.contains(&format!(" {} ", line.product))
-        })
-        .map(|(index, _)| index)
+/// Where on the form a ledger refusal belongs: the field of the code it does not know, or the
+/// first line of the product it names.
+fn spot_of(form: &EntryForm, error: &LedgerError) -> Spot {
+    let line_of = |product: &str| {
+        form.filled_lines()
+            .find(|(_, line)| line.product == product)
+            .map_or(Spot::Form, |(index, _)| Spot::Line(index))
+    };
+    match error {
+        LedgerError::UnknownCode { kind, code, .. } => match kind {
+            BaseKind::Customer | BaseKind::Supplier => Spot::Partner,
+            BaseKind::Warehouse => Spot::Warehouse,
+            BaseKind::Product => line_of(code),
+        },
+        LedgerError::StockWouldGoNegative { product, .. } => line_of(product),
+        LedgerError::Document(
+            DocumentError::MissingPartner { .. } | DocumentError::UnexpectedPartner { .. },
+        ) => Spot::Partner,
+        LedgerError::Document(DocumentError::DateOutOfRange { .. }) => Spot::Date,
+        LedgerError::Document(
+            DocumentError::NonPositiveQuantity { line, .. }
+            | DocumentError::NegativePrice { line, .. }
+            | DocumentError::AmountTooLarge { line, .. },
+        ) => form
+            .filled_lines()
+            .nth(line.saturating_sub(1))
+            .map_or(Spot::Form, |(index, _)| Spot::Line(index)),
+        _ => Spot::Form,
+    }
 }
 
 pub(crate) async fn submit(
@@ -189,31 +218,23 @@ pub(crate) async fn submit(
     let lang = lang(&headers, None);
     let mut form = EntryForm::from_pairs(pairs);
     if !csrf_ok(&state, &form.csrf) {
-        return stale_form(lang, Nav::Entry);
+        return stale_form(&state, lang, Nav::Entry);
     }
     if form.action == "add-line" {
         form.lines.push(Default::default());
         return entry_page(&state, lang, &form, None).await;
     }
-    let document = match form.document() {
+    let document = match form.document(lang) {
         Ok(document) => document,
         Err(error) => return entry_page(&state, lang, &form, Some(&error)).await,
     };
     let draft = form.action != "confirm";
     match with_ledger(&state, move |ledger| Ok(ledger.add_document(document, draft))).await {
         Ok(Ok(outcome)) => Redirect::to(&format!("/documents/{}", outcome.number())).into_response(),
-        Ok(Err(error)) => {
-            let message = error.to_string();
-            let error = (line_named(&form, &message), message);
+        Ok(Err(error)) | Err(error) => {
+            let error = (spot_of(&form, &error), say(lang, &error));
             entry_page(&state, lang, &form, Some(&error)).await
         }
-        Err(error) => refusal(
-            lang,
-            "",
-            Nav::Entry,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &error.to_string(),
-        ),
     }
 }
 
@@ -244,7 +265,7 @@ pub(crate) async fn preview(
         .iter()
         .enumerate()
         .map(|(index, line)| {
-            let values = line.values(index);
+            let values = line.values();
             json!({ "values": values, "on_hand": on_hand.get(index).cloned().flatten() })
         })
         .collect();

@@ -3,6 +3,7 @@
 //! ledger's own parsing and arithmetic make of it: each line's amount, tax and total (the
 //! `shared` arithmetic the ledger posts with), or the error of the field it names.
 
+use crate::workbench::words::Lang;
 use branchline_shared::{
     format_amount, parse_date, parse_line_decimals, DocLine, DocType, Document, LineValues,
 };
@@ -66,14 +67,22 @@ impl EntryForm {
     }
 
     /// The document the form describes, numbered by the ledger, or the first error with the
-    /// line it belongs to (`None`: the document's head).
-    pub(crate) fn document(&self) -> Result<Document, (Option<usize>, String)> {
-        let doc_type =
-            DocType::parse(self.doc_type.trim()).map_err(|error| (None, format!("type: {error}")))?;
-        let date = parse_date(self.date.trim()).map_err(|error| (None, format!("date: {error}")))?;
+    /// place of the form it belongs to.
+    pub(crate) fn document(&self, lang: Lang) -> Result<Document, (Spot, String)> {
+        let doc_type = DocType::parse(self.doc_type.trim())
+            .map_err(|error| (Spot::Type, format!("{}: {error}", lang.t("类型", "type"))))?;
+        let date = parse_date(self.date.trim())
+            .map_err(|error| (Spot::Date, format!("{}: {error}", lang.t("日期", "date"))))?;
         let mut lines = Vec::new();
         for (index, line) in self.filled_lines() {
-            lines.push(line.parse(index).map_err(|error| (Some(index), error))?);
+            let parsed = line.parse().map_err(|error| {
+                let message = match lang {
+                    Lang::Zh => format!("第 {} 行：{error}", index + 1),
+                    Lang::En => format!("line {}: {error}", index + 1),
+                };
+                (Spot::Line(index), message)
+            })?;
+            lines.push(parsed);
         }
         Ok(Document {
             number: String::new(),
@@ -88,13 +97,24 @@ impl EntryForm {
     }
 }
 
+/// Where on the form an error belongs: beside a head field, a line, or the buttons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Spot {
+    Type,
+    Date,
+    Partner,
+    Warehouse,
+    Line(usize),
+    Form,
+}
+
 /// `text` trimmed, or `None` when that leaves nothing.
 fn optional(text: &str) -> Option<&str> {
     Some(text.trim()).filter(|text| !text.is_empty())
 }
 
 impl LineInput {
-    fn parse(&self, index: usize) -> Result<DocLine, String> {
+    fn parse(&self) -> Result<DocLine, String> {
         let (qty, price, discount, tax_rate) = parse_line_decimals(
             "",
             self.qty.trim(),
@@ -102,7 +122,7 @@ impl LineInput {
             optional(&self.discount),
             optional(&self.tax_rate),
         )
-        .map_err(|error| format!("line {}: {error}", index + 1))?;
+        .map_err(|error| error.to_string())?;
         Ok(DocLine {
             product: self.product.clone(),
             qty,
@@ -113,8 +133,8 @@ impl LineInput {
     }
 
     /// The line's amount, tax and total as the ledger will post them, once its figures parse.
-    pub(crate) fn values(&self, index: usize) -> Option<[String; 3]> {
-        let line = self.parse(index).ok()?;
+    pub(crate) fn values(&self) -> Option<[String; 3]> {
+        let line = self.parse().ok()?;
         let values = LineValues::compute(line.qty, line.price, line.discount, line.tax_rate)?;
         Some([values.amount, values.tax, values.total].map(format_amount))
     }
@@ -146,8 +166,8 @@ mod tests {
         ]));
         assert_eq!(form.lines.len(), 2);
         assert_eq!(form.filled_lines().count(), 1, "the empty row is no line");
-        assert_eq!(form.lines[0].values(0).unwrap(), ["350.88", "45.61", "396.49"]);
-        let document = form.document().unwrap();
+        assert_eq!(form.lines[0].values().unwrap(), ["350.88", "45.61", "396.49"]);
+        let document = form.document(Lang::Zh).unwrap();
         assert_eq!(document.totals().total.to_string(), "396.49");
     }
 
@@ -163,13 +183,17 @@ mod tests {
             ("qty", "x"),
             ("price", "2"),
         ]));
-        let (line, message) = form.document().unwrap_err();
-        assert_eq!(line, Some(1));
+        let (spot, message) = form.document(Lang::En).unwrap_err();
+        assert_eq!(spot, Spot::Line(1));
         assert!(message.starts_with("line 2: field qty: "), "{message}");
+        let (_, message) = form.document(Lang::Zh).unwrap_err();
+        assert!(message.starts_with("第 2 行：field qty: "), "{message}");
         let bad_date = EntryForm {
             date: "2026-02-30".into(),
             ..form
         };
-        assert!(bad_date.document().unwrap_err().1.starts_with("date: "));
+        let (spot, message) = bad_date.document(Lang::En).unwrap_err();
+        assert_eq!(spot, Spot::Date);
+        assert!(message.starts_with("date: "), "{message}");
     }
 }

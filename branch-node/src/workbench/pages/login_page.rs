@@ -1,7 +1,9 @@
 //! 登录 and 退出 of a workbench served beyond this machine (`workbench::login`).
 
+use super::{stale_form, TokenForm};
+use crate::workbench::frame::Nav;
 use crate::workbench::login::SESSION_COOKIE;
-use crate::workbench::request::{cookie, lang};
+use crate::workbench::request::{cookie, csrf_ok, lang};
 use crate::workbench::state::Workbench;
 use crate::workbench::words::Lang;
 use axum::extract::{Form, State};
@@ -64,7 +66,14 @@ pub(crate) async fn login(
     ([(header::SET_COOKIE, cookie)], Redirect::to("/documents")).into_response()
 }
 
-pub(crate) async fn logout(State(state): State<Arc<Workbench>>, headers: HeaderMap) -> Response {
+pub(crate) async fn logout(
+    State(state): State<Arc<Workbench>>,
+    headers: HeaderMap,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    if !csrf_ok(&state, &form.csrf) {
+        return stale_form(&state, lang(&headers, None), Nav::Documents);
+    }
     if let (Some(login), Some(token)) = (&state.login, cookie(&headers, SESSION_COOKIE)) {
         login.close(token);
     }

@@ -1,16 +1,17 @@
 //! A document to print: an A4 page (`?paper=a4`, the default) or a narrow till receipt
 //! (`?paper=receipt`, 80 mm roll), each with its own page size and no navigation; the figures
-//! as on the document page (the ledger's stored document, the shared arithmetic).
+//! as on the document page (the ledger's stored document, the shared arithmetic, one table).
 
-use super::refusal;
+use super::ledger_refusal;
 use crate::workbench::frame::Nav;
 use crate::workbench::request::{lang, with_ledger};
 use crate::workbench::state::Workbench;
+use crate::workbench::words::Lang;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use branchline_shared::{format_amount, format_plain};
-use maud::{html, PreEscaped, DOCTYPE};
+use branchline_shared::{format_amount, format_plain, Document};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -45,27 +46,10 @@ pub(crate) async fn show(
     .await;
     let (branch, stored) = match found {
         Ok((branch, Ok(stored))) => (branch, stored),
-        Ok((branch, Err(error))) => {
-            return refusal(
-                lang,
-                &branch,
-                Nav::Documents,
-                StatusCode::NOT_FOUND,
-                &error.to_string(),
-            )
-        }
-        Err(error) => {
-            return refusal(
-                lang,
-                "",
-                Nav::Documents,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &error.to_string(),
-            )
-        }
+        Ok((branch, Err(error))) => return ledger_refusal(&state, lang, &branch, Nav::Documents, &error),
+        Err(error) => return ledger_refusal(&state, lang, "", Nav::Documents, &error),
     };
     let document = &stored.document;
-    let totals = document.totals();
     let title = format!("{} {}", lang.doc_type(document.doc_type), document.number);
     let page = html! {
         (DOCTYPE)
@@ -83,28 +67,46 @@ pub(crate) async fn show(
                     @if !document.partner.is_empty() { " · " (lang.t("往来单位 ", "Partner ")) (document.partner) }
                     " · " (lang.t("仓库 ", "Warehouse ")) (document.warehouse) " · " (lang.status(stored.status))
                 }
-                table id="print-lines" {
-                    thead { tr {
-                        th { (lang.t("商品", "Product")) } th.num { (lang.t("数量", "Qty")) } th.num { (lang.t("单价", "Price")) }
-                        @if !receipt { th.num { (lang.t("金额", "Amount")) } th.num { (lang.t("税额", "Tax")) } }
-                        th.num { (lang.t("价税合计", "Total")) }
-                    } }
-                    tbody { @for line in &document.lines {
-                        @let values = line.values();
-                        tr {
-                            td { (line.product) } td.num { (format_plain(line.qty)) } td.num { (format_plain(line.price)) }
-                            @if !receipt { td.num { (format_amount(values.amount)) } td.num { (format_amount(values.tax)) } }
-                            td.num { (format_amount(values.total)) }
-                        }
-                    } }
-                    tfoot { tr.total {
-                        td colspan="3" { (lang.t("合计", "Total")) }
-                        @if !receipt { td.num { (format_amount(totals.amount)) } td.num { (format_amount(totals.tax)) } }
-                        td.num id="print-total" { (format_amount(totals.total)) }
-                    } }
-                }
+                (lines_table(lang, document, receipt))
             }
         }
     };
     page.into_response()
+}
+
+/// A document's lines with their amount, tax and total and the document's totals (`#lines`,
+/// `#doc-total`); `narrow` (a till receipt) keeps product, quantity, price and total.
+pub(super) fn lines_table(lang: Lang, document: &Document, narrow: bool) -> Markup {
+    let totals = document.totals();
+    let wide = !narrow;
+    html! {
+        table.grid id="lines" {
+            thead { tr {
+                th { (lang.t("商品", "Product")) } th.num { (lang.t("数量", "Qty")) } th.num { (lang.t("单价", "Price")) }
+                @if wide {
+                    th.num { (lang.t("折扣", "Discount")) } th.num { (lang.t("税率", "Tax rate")) }
+                    th.num { (lang.t("金额", "Amount")) } th.num { (lang.t("税额", "Tax")) }
+                }
+                th.num { (lang.t("价税合计", "Total")) }
+            } }
+            tbody {
+                @for line in &document.lines {
+                    @let values = line.values();
+                    tr {
+                        td { (line.product) } td.num { (format_plain(line.qty)) } td.num { (format_plain(line.price)) }
+                        @if wide {
+                            td.num { (format_plain(line.discount)) } td.num { (format_plain(line.tax_rate)) }
+                            td.num { (format_amount(values.amount)) } td.num { (format_amount(values.tax)) }
+                        }
+                        td.num { (format_amount(values.total)) }
+                    }
+                }
+            }
+            tfoot { tr.total {
+                td colspan=(if wide { 5 } else { 3 }) { (lang.t("合计", "Total")) }
+                @if wide { td.num { (format_amount(totals.amount)) } td.num { (format_amount(totals.tax)) } }
+                td.num id="doc-total" { (format_amount(totals.total)) }
+            } }
+        }
+    }
 }

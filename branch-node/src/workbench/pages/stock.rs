@@ -1,7 +1,8 @@
 //! 库存: on hand by warehouse and product (the same `Ledger::stock` as `branch-node stock`),
 //! narrowed to one warehouse and/or product, or to codes containing a search text.
 
-use super::{refusal, respond};
+use super::refusal_words::say;
+use super::{ledger_refusal, respond};
 use crate::workbench::frame::{page, Nav};
 use crate::workbench::request::{lang, with_ledger};
 use crate::workbench::state::Workbench;
@@ -43,20 +44,12 @@ pub(crate) async fn show(
     .await;
     let (branch, rows) = match found {
         Ok(found) => found,
-        Err(error) => {
-            return refusal(
-                lang,
-                "",
-                Nav::Stock,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &error.to_string(),
-            )
-        }
+        Err(error) => return ledger_refusal(&state, lang, "", Nav::Stock, &error),
     };
     let search = query.q.trim().to_lowercase();
     let (rows, error) = match rows {
         Ok(rows) => (rows, None),
-        Err(error) => (Vec::new(), Some(error.to_string())),
+        Err(error) => (Vec::new(), Some(say(lang, &error))),
     };
     let rows: Vec<_> = rows
         .into_iter()
@@ -101,6 +94,6 @@ pub(crate) async fn show(
         lang,
         query.lang.is_some(),
         status,
-        page(lang, &branch, Nav::Stock, Nav::Stock.title(lang), body),
+        page(&state, lang, &branch, Nav::Stock, Nav::Stock.title(lang), body),
     )
 }

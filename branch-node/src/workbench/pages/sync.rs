@@ -4,7 +4,7 @@
 //! state file beside the ledger), and the buttons for a day with or without network: ask the
 //! running agent to send now, download the unsent outbox as a bundle, import a template file.
 
-use super::{refusal, respond};
+use super::{ledger_refusal, respond};
 use crate::hq_position::status_notes;
 use crate::workbench::frame::{page, Nav};
 use crate::workbench::request::{lang, with_ledger};
@@ -20,7 +20,7 @@ use std::sync::Arc;
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct LangQuery {
     lang: Option<String>,
-    /// What the last button did (`sync_actions`), shown at the top.
+    /// The key of what the last button did (`sync_actions`), shown above the buttons.
     #[serde(default)]
     done: String,
 }
@@ -34,16 +34,9 @@ pub(crate) async fn show(
     let agent = agent_tasks(&state.ledger);
     let status = match with_ledger(&state, |ledger| ledger.status()).await {
         Ok(status) => status,
-        Err(error) => {
-            return refusal(
-                lang,
-                "",
-                Nav::Sync,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &error.to_string(),
-            )
-        }
+        Err(error) => return ledger_refusal(&state, lang, "", Nav::Sync, &error),
     };
+    let notice = state.notices.take(&query.done);
     let notes = status_notes(status.hq_rewind.as_ref(), status.hold.as_ref());
     let summary = if status.backlog == 0 {
         lang.t(
@@ -75,14 +68,14 @@ pub(crate) async fn show(
         }
         @for note in &notes { p.error.note { (note) } }
         (agent_table(lang, &agent))
-        (super::sync_actions::buttons(lang, &state.csrf, &query.done))
+        (super::sync_actions::buttons(lang, &state.csrf, notice.as_ref()))
     };
     let title = Nav::Sync.title(lang);
     respond(
         lang,
         query.lang.is_some(),
         StatusCode::OK,
-        page(lang, &status.branch, Nav::Sync, title, body),
+        page(&state, lang, &status.branch, Nav::Sync, title, body),
     )
 }
 

@@ -4,24 +4,25 @@
 //! same `import_template_file` as `branch-node template import`). Each posted form carries the
 //! workbench's token; each outcome returns to the sync page in plain words.
 
-use super::{refusal, stale_form, upload};
+use super::refusal_words::say;
+use super::{posted_file, refusal, stale_form, TokenForm};
 use crate::agent_files::send_now_path;
 use crate::workbench::frame::Nav;
+use crate::workbench::notice::Notice;
 use crate::workbench::request::{csrf_ok, lang, with_ledger};
 use crate::workbench::state::Workbench;
 use crate::workbench::words::Lang;
 use axum::extract::{Form, Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
-use serde::Deserialize;
 use std::sync::Arc;
 
-/// The three forms, and the last one's outcome (`done`, from the query) above them.
-pub(super) fn buttons(lang: Lang, csrf: &str, done: &str) -> Markup {
+/// The three forms, and the last one's outcome above them.
+pub(super) fn buttons(lang: Lang, csrf: &str, notice: Option<&Notice>) -> Markup {
     html! {
         h2 { (lang.t("操作", "Actions")) }
-        @if !done.is_empty() { p.notice id="done" { (done) } }
+        (Notice::markup(notice))
         form.filters method="post" action="/sync/send-now" {
             input type="hidden" name="csrf" value=(csrf);
             button type="submit" id="send-now" { (lang.t("立即发送", "Send now")) }
@@ -40,18 +41,6 @@ pub(super) fn buttons(lang: Lang, csrf: &str, done: &str) -> Markup {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct TokenForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-/// Back to the sync page with `done` shown.
-fn back(done: &str) -> Response {
-    let query = serde_urlencoded::to_string([("done", done)]).unwrap_or_default();
-    Redirect::to(&format!("/sync?{query}")).into_response()
-}
-
 pub(crate) async fn send_now(
     State(state): State<Arc<Workbench>>,
     headers: HeaderMap,
@@ -59,21 +48,28 @@ pub(crate) async fn send_now(
 ) -> Response {
     let lang = lang(&headers, None);
     if !csrf_ok(&state, &form.csrf) {
-        return stale_form(lang, Nav::Sync);
+        return stale_form(&state, lang, Nav::Sync);
     }
     let requested_at = chrono::Utc::now().to_rfc3339();
     match std::fs::write(send_now_path(&state.ledger), requested_at) {
-        Ok(()) => back(lang.t(
-            "已请传输代理立即发送；它正在运行时，几秒内就会发送。",
-            "The transfer agent is asked to send now; if it is running, it does so within seconds.",
-        )),
-        Err(error) => refusal(
-            lang,
-            "",
-            Nav::Sync,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &error.to_string(),
-        ),
+        Ok(()) => {
+            let asked = lang.t(
+                "已请传输代理立即发送；它正在运行时，几秒内就会发送。",
+                "The transfer agent is asked to send now; if it is running, it does so within seconds.",
+            );
+            state.notices.redirect("/sync", Notice::Done(asked.into()))
+        }
+        Err(error) => {
+            let message = format!("{}: {error}", send_now_path(&state.ledger).display());
+            refusal(
+                &state,
+                lang,
+                "",
+                Nav::Sync,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &message,
+            )
+        }
     }
 }
 
@@ -84,7 +80,7 @@ pub(crate) async fn bundle(
 ) -> Response {
     let lang = lang(&headers, None);
     if !csrf_ok(&state, &form.csrf) {
-        return stale_form(lang, Nav::Sync);
+        return stale_form(&state, lang, Nav::Sync);
     }
     match with_ledger(&state, |ledger| {
         Ok((ledger.branch().to_owned(), ledger.export_bundle()?))
@@ -104,11 +100,12 @@ pub(crate) async fn bundle(
                 .into_response()
         }
         Err(error) => refusal(
+            &state,
             lang,
             "",
             Nav::Sync,
             StatusCode::UNPROCESSABLE_ENTITY,
-            &error.to_string(),
+            &say(lang, &error),
         ),
     }
 }
@@ -119,35 +116,34 @@ pub(crate) async fn template(
     multipart: Multipart,
 ) -> Response {
     let lang = lang(&headers, None);
-    let (csrf, bytes) = match upload(multipart).await {
-        Ok(posted) => posted,
-        Err(error) => return refusal(lang, "", Nav::Sync, StatusCode::BAD_REQUEST, &error),
+    let bytes = match posted_file(&state, lang, Nav::Sync, multipart).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            let choose = lang.t("请先选择模板文件。", "Choose a template file first.");
+            return state.notices.redirect("/sync", Notice::Refused(choose.into()));
+        }
+        Err(refused) => return refused,
     };
-    if !csrf_ok(&state, &csrf) {
-        return stale_form(lang, Nav::Sync);
-    }
-    if bytes.is_empty() {
-        return back(lang.t("请先选择模板文件。", "Choose a template file first."));
-    }
-    match with_ledger(&state, move |ledger| ledger.import_template_file(&bytes)).await {
-        Ok(outcome) if outcome.applied => back(&format!(
-            "{} {} v{}: {} {}",
-            lang.t("已应用模板", "Applied template"),
-            outcome.name,
-            outcome.version,
-            outcome.upserted,
-            lang.t("条记录已更新", "records updated")
-        )),
-        Ok(outcome) => back(&format!(
-            "{} {} v{} {}",
-            lang.t("模板", "Template"),
-            outcome.name,
-            outcome.version,
-            lang.t(
-                "不比已应用的新，未作更改",
-                "is not newer than the applied one; nothing changed"
-            )
-        )),
-        Err(error) => back(&error.to_string()),
-    }
+    let notice = match with_ledger(&state, move |ledger| ledger.import_template_file(&bytes)).await {
+        Ok(outcome) => Notice::Done(match (lang, outcome.applied) {
+            (Lang::Zh, true) => format!(
+                "已应用模板 {} v{}：{} 条记录已更新",
+                outcome.name, outcome.version, outcome.upserted
+            ),
+            (Lang::En, true) => format!(
+                "Applied template {} v{}: {} records updated",
+                outcome.name, outcome.version, outcome.upserted
+            ),
+            (Lang::Zh, false) => format!(
+                "模板 {} v{} 不比已应用的新，未作更改",
+                outcome.name, outcome.version
+            ),
+            (Lang::En, false) => format!(
+                "Template {} v{} is not newer than the applied one; nothing changed",
+                outcome.name, outcome.version
+            ),
+        }),
+        Err(error) => Notice::Refused(say(lang, &error)),
+    };
+    state.notices.redirect("/sync", notice)
 }
