@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/branchline/v1/admin.proto",
         "proto/branchline/v1/report.proto",
         "proto/branchline/v1/account.proto",
+        "proto/branchline/v1/commission.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

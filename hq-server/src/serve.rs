@@ -14,6 +14,7 @@ use crate::tls::{TlsConfig, TlsPem};
 
 use crate::service::account::AccountService;
 use crate::service::admin::AdminService;
+use crate::service::commission::CommissionService;
 use crate::service::credential_gate::layer::CredentialGateLayer;
 use crate::service::credential_gate::CredentialGate;
 use crate::service::refusal_audit::{flush_refusals_until, RefusalAuditLayer, RefusalLog};
@@ -22,6 +23,7 @@ use crate::service::transfer::TransferService;
 use crate::store::{Store, StoreError};
 use branchline_proto::v1::account_server::AccountServer;
 use branchline_proto::v1::admin_server::AdminServer;
+use branchline_proto::v1::commission_server::CommissionServer;
 use branchline_proto::v1::report_server::ReportServer;
 use branchline_proto::v1::transfer_server::TransferServer;
 use std::future::Future;
@@ -162,6 +164,7 @@ impl Hq {
             .add_service(services.admin)
             .add_service(services.report)
             .add_service(services.account)
+            .add_service(services.commission)
             // Without TCP_NODELAY a reply's last segment waits for the client's delayed ACK:
             // every small call took 40 ms more over loopback.
             .serve_with_incoming_shutdown(
@@ -207,6 +210,9 @@ async fn standard_services() -> Result<
         .await;
     health_reporter.set_serving::<AdminServer<AdminService>>().await;
     health_reporter.set_serving::<ReportServer<ReportService>>().await;
+    health_reporter
+        .set_serving::<CommissionServer<CommissionService>>()
+        .await;
     health_reporter
         .set_serving::<AccountServer<AccountService>>()
         .await;
@@ -332,13 +338,14 @@ impl Background {
     }
 }
 
-/// The four Branchline services over one store, and the credential gate in front of them.
+/// The five Branchline services over one store, and the credential gate in front of them.
 struct BranchlineServices {
     gate: Arc<CredentialGate>,
     transfer: TransferServer<TransferService>,
     admin: AdminServer<AdminService>,
     report: ReportServer<ReportService>,
     account: AccountServer<AccountService>,
+    commission: CommissionServer<CommissionService>,
 }
 
 impl BranchlineServices {
@@ -390,12 +397,16 @@ impl BranchlineServices {
         ))
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);
+        let commission = CommissionServer::new(CommissionService::new(store.clone(), refusals.clone()))
+            .max_decoding_message_size(limits.max_message_bytes)
+            .max_encoding_message_size(limits.max_message_bytes);
         BranchlineServices {
             gate,
             transfer,
             admin,
             report,
             account,
+            commission,
         }
     }
 }

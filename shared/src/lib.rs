@@ -7,6 +7,7 @@
 pub mod arith;
 pub mod base;
 pub mod code;
+pub mod commission;
 pub mod container;
 pub mod day_close;
 pub mod decimal;
@@ -23,6 +24,10 @@ pub use arith::{round2, LineValues};
 pub use base::{BaseError, BaseKind, BaseRecord};
 pub use code::{
     org_in_subtree, org_parent, validate_branch_code, validate_org_code, validate_record_code, CodeError,
+};
+pub use commission::{
+    commission, override_amount, parse_override_rate, Band, BandAmount, BandMode, Bands, Commission,
+    CommissionError, OverrideBase,
 };
 pub use container::{decode_container, encode_container, ContainerError, ContainerHeader, ContainerKind};
 pub use day_close::{day_differences, DayDifference, DayDifferenceKind, DayDocument, DayFigures, DayTotals};

@@ -7,15 +7,17 @@ use crate::hq::{admin_client, TEST_ADMIN_TOKEN};
 use crate::hq_db::HqDb;
 use anyhow::Context;
 use branchline_proto::v1::account_client::AccountClient;
+use branchline_proto::v1::commission_client::CommissionClient;
 use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::{
-    AddBranchRequest, AddOrgRequest, AddUserRequest, AuditEvent, AuditRequest, BranchStatus, BundleUpload,
+    AddBranchRequest, AddCommissionPlanRequest, AddOrgRequest, AddUserRequest, AssignCommissionPlanRequest,
+    AuditEvent, AuditRequest, BranchStatus, BundleUpload, CommissionFiguresRequest, CommissionPlan,
     CreateTemplateRequest, DisableUserRequest, EnableUserRequest, ExportTemplateRequest,
-    ImportBaseDataRequest, IssueTokenRequest, ListDayClosesRequest, ListOrgsRequest, ListTemplatesRequest,
-    ListUsersRequest, LoginRequest, LoginResponse, LogoutRequest, PublishTemplateRequest,
-    QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry, ReportRequest, RevokeBranchRequest,
-    RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, RoutedTrade, SetPasswordRequest,
-    SetTargetRequest, StatusRequest, User, WhoAmIRequest,
+    ImportBaseDataRequest, IssueTokenRequest, ListCommissionPlansRequest, ListDayClosesRequest,
+    ListOrgsRequest, ListTemplatesRequest, ListUsersRequest, LoginRequest, LoginResponse, LogoutRequest,
+    PublishTemplateRequest, QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry, ReportRequest,
+    RevokeBranchRequest, RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, RoutedTrade,
+    SetPasswordRequest, SetTargetRequest, StatusRequest, User, WhoAmIRequest,
 };
 use hq_server::cli::client::Authorization;
 use tonic::service::interceptor::InterceptedService;
@@ -232,6 +234,10 @@ pub enum Probe {
     Sales(ReportRequest),
     Inventory(ReportRequest),
     Ranking(ReportRequest),
+    AddPlan(AddCommissionPlanRequest),
+    AssignPlan(AssignCommissionPlanRequest),
+    ListPlans,
+    Figures(CommissionFiguresRequest),
     Login(LoginRequest),
     Logout,
     WhoAmI,
@@ -269,6 +275,10 @@ impl Probe {
             Probe::Sales(_) => "Report/Sales",
             Probe::Inventory(_) => "Report/Inventory",
             Probe::Ranking(_) => "Report/Ranking",
+            Probe::AddPlan(_) => "Commission/AddPlan",
+            Probe::AssignPlan(_) => "Commission/AssignPlan",
+            Probe::ListPlans => "Commission/ListPlans",
+            Probe::Figures(_) => "Commission/Figures",
             Probe::Login(_) => "Account/Login",
             Probe::Logout => "Account/Logout",
             Probe::WhoAmI => "Account/WhoAmI",
@@ -292,6 +302,9 @@ impl Probe {
             }
             Probe::Sales(_) | Probe::Inventory(_) | Probe::Ranking(_) => {
                 self.send_report(&mut report_client(url, token).await).await
+            }
+            Probe::AddPlan(_) | Probe::AssignPlan(_) | Probe::ListPlans | Probe::Figures(_) => {
+                self.send_commission(url, token).await
             }
             Probe::Logout
             | Probe::WhoAmI
@@ -342,6 +355,24 @@ impl Probe {
             other => unreachable!("{} is not a Report method", other.method()),
         };
         Ok(format!("{answer:?}"))
+    }
+
+    async fn send_commission(&self, url: &str, token: &str) -> Result<String, Status> {
+        let mut commission = CommissionClient::with_interceptor(
+            channel(url).await,
+            Authorization::bearer(token).expect("token"),
+        );
+        let answer = match self.clone() {
+            Probe::AddPlan(request) => format!("{:?}", commission.add_plan(request).await?),
+            Probe::AssignPlan(request) => format!("{:?}", commission.assign_plan(request).await?),
+            Probe::ListPlans => format!(
+                "{:?}",
+                commission.list_plans(ListCommissionPlansRequest {}).await?
+            ),
+            Probe::Figures(request) => format!("{:?}", commission.figures(request).await?),
+            other => unreachable!("{} is not a Commission method", other.method()),
+        };
+        Ok(answer)
     }
 
     async fn send_account(&self, account: &mut HqAccountClient) -> Result<String, Status> {

@@ -3,6 +3,7 @@
 use super::audit::{audit, AuditArgs};
 use super::bundle_import::import_bundles;
 use super::client::{account_client, admin_client, refused, Client};
+use super::commission::{run_commission, CommissionCommand};
 use super::credentials::HqArgs;
 use super::day_close::{run_close, CloseCommand};
 use super::org::{run_branch, run_org, BranchCommand, OrgCommand};
@@ -63,6 +64,9 @@ enum AdminCommand {
     /// Monthly sales targets per organization.
     #[command(subcommand)]
     Target(TargetCommand),
+    /// Commission plans (佣金方案) and the organizations they pay.
+    #[command(subcommand)]
+    Commission(CommissionCommand),
     /// People at HQ: accounts with a role and an organization scope.
     #[command(subcommand)]
     User(UserCommand),
@@ -119,6 +123,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Close(command) => run_close(&mut admin().await?, command).await,
         AdminCommand::Target(command) => run_target(&mut admin().await?, command).await,
+        AdminCommand::Commission(command) => run_commission(&target, command).await,
         AdminCommand::Template(command) => run_template(&mut admin().await?, command).await,
         AdminCommand::Trade(command) => run_trade(&mut admin().await?, command).await,
         AdminCommand::Audit(args) => audit(&mut admin().await?, args).await,

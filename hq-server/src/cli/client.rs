@@ -6,6 +6,7 @@ use super::credentials::Target;
 use anyhow::{bail, Context};
 use branchline_proto::v1::account_client::AccountClient;
 use branchline_proto::v1::admin_client::AdminClient;
+use branchline_proto::v1::commission_client::CommissionClient;
 use branchline_proto::v1::report_client::ReportClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -16,6 +17,7 @@ const CLIENT_MESSAGE_BYTES_MAX: usize = 256 * 1024 * 1024;
 pub(super) type Client = AdminClient<InterceptedService<Channel, Authorization>>;
 pub(super) type Account = AccountClient<InterceptedService<Channel, Authorization>>;
 pub(super) type Reports = ReportClient<InterceptedService<Channel, Authorization>>;
+pub(super) type Commissions = CommissionClient<InterceptedService<Channel, Authorization>>;
 
 /// Adds `authorization: Bearer <token>` to every call.
 #[derive(Clone)]
@@ -100,6 +102,15 @@ pub(super) async fn report_client(target: &Target) -> anyhow::Result<Reports> {
         ReportClient::with_interceptor(channel, Authorization::bearer(&target.token)?)
             .max_decoding_message_size(CLIENT_MESSAGE_BYTES_MAX),
     )
+}
+
+/// A commission client for `target`.
+pub(super) async fn commission_client(target: &Target) -> anyhow::Result<Commissions> {
+    let channel = channel(&target.hq, target.ca.as_deref()).await?;
+    Ok(CommissionClient::with_interceptor(
+        channel,
+        Authorization::bearer(&target.token)?,
+    ))
 }
 
 /// A refused call as one line: the status message, which names what is wrong.

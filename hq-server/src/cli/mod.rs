@@ -5,6 +5,7 @@ pub mod admin;
 mod audit;
 mod bundle_import;
 pub mod client;
+mod commission;
 mod credentials;
 mod day_close;
 mod login;

@@ -41,6 +41,9 @@ pub struct ReportArgs {
     /// Inventory: this warehouse's on-hand only.
     #[arg(long)]
     warehouse: Option<String>,
+    /// Commission: the period, YYYY-MM, YYYY-Qn or YYYY.
+    #[arg(long, required_if_eq("kind", "commission"))]
+    period: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
 }
@@ -53,6 +56,8 @@ enum ReportKind {
     Inventory,
     /// The top groups by amount.
     Ranking,
+    /// 佣金: each organization's commission for `--period` under its plan.
+    Commission,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -63,7 +68,16 @@ enum Format {
 }
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
-    let mut client = report_client(&args.hq.resolve()?).await?;
+    let target = args.hq.resolve()?;
+    if args.kind == ReportKind::Commission {
+        let format = args
+            .format
+            .to_possible_value()
+            .map(|value| value.get_name().to_owned());
+        let (org, period) = (args.org.unwrap_or_default(), args.period.unwrap_or_default());
+        return super::commission::print_figures(&target, org, period, &format.unwrap_or_default()).await;
+    }
+    let mut client = report_client(&target).await?;
     let request = ReportRequest {
         org: args.org.clone().unwrap_or_default(),
         from: args.from.clone().unwrap_or_default(),
@@ -78,6 +92,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         ReportKind::Sales => client.sales(request).await,
         ReportKind::Inventory => client.inventory(request).await,
         ReportKind::Ranking => client.ranking(request).await,
+        ReportKind::Commission => unreachable!("answered above"),
     }
     .map_err(refused)?
     .into_inner();

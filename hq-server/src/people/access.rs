@@ -32,6 +32,10 @@ pub const METHODS: &[(&str, &str, Access)] = &[
     ("Report", "Sales", Access::Role(Role::Viewer)),
     ("Report", "Inventory", Access::Role(Role::Viewer)),
     ("Report", "Ranking", Access::Role(Role::Viewer)),
+    ("Commission", "ListPlans", Access::Role(Role::Viewer)),
+    ("Commission", "Figures", Access::Role(Role::Viewer)),
+    ("Commission", "AssignPlan", Access::Role(Role::Operator)),
+    ("Commission", "AddPlan", Access::Role(Role::Admin)),
     ("Admin", "Status", Access::Role(Role::Viewer)),
     ("Admin", "Audit", Access::Role(Role::Viewer)),
     ("Admin", "RoutedList", Access::Role(Role::Viewer)),
@@ -74,7 +78,7 @@ mod tests {
         for file in &descriptors.file {
             for service in &file.service {
                 let name = service.name();
-                if matches!(name, "Admin" | "Report" | "Account") {
+                if matches!(name, "Admin" | "Report" | "Account" | "Commission") {
                     served.extend(
                         service
                             .method

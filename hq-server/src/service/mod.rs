@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod commission;
 pub mod credential_gate;
 pub mod ingest_reply;
 pub mod principal;

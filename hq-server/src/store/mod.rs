@@ -22,6 +22,7 @@
 pub mod alert;
 pub mod bulk;
 pub mod close;
+pub mod commission;
 pub mod db;
 pub mod ingest;
 pub mod registry;

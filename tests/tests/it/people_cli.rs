@@ -458,7 +458,7 @@ fn people_cli_readme_role_matrix_is_the_access_table() {
     let rows: Vec<Vec<&str>> = readme
         .lines()
         .filter(|line| {
-            ["| Admin/", "| Report/", "| Account/"]
+            ["| Admin/", "| Report/", "| Account/", "| Commission/"]
                 .iter()
                 .any(|p| line.starts_with(p))
         })

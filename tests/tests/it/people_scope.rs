@@ -65,7 +65,7 @@ pub(crate) struct Case {
     pub in_scope: Probe,
 }
 
-fn case(need: Need, out_of_scope: Option<Probe>, in_scope: Probe) -> Case {
+pub(crate) fn case(need: Need, out_of_scope: Option<Probe>, in_scope: Probe) -> Case {
     Case {
         need,
         out_of_scope,
@@ -307,7 +307,8 @@ pub(crate) fn all_cases(group: &ScopedGroup) -> Vec<Case> {
     cases.extend(admin_operation_cases(group));
     cases.extend(report_cases());
     cases.extend(account_cases());
-    let described: BTreeSet<String> = ["Admin", "Report", "Account"]
+    cases.extend(crate::people_commission::commission_cases());
+    let described: BTreeSet<String> = ["Admin", "Report", "Account", "Commission"]
         .iter()
         .flat_map(|service| service_methods(service))
         .collect();

@@ -38,7 +38,7 @@ fn route(path: &str) -> Option<Route> {
     let (service, method) = path.strip_prefix("/branchline.v1.")?.split_once('/')?;
     match service {
         "Transfer" => Some(Route::Transfer(snake_case(method))),
-        "Admin" | "Report" | "Account" => Some(Route::People {
+        "Admin" | "Report" | "Account" | "Commission" => Some(Route::People {
             method: format!("{service}/{method}"),
             access: access(service, method),
             changes_credentials: CREDENTIAL_CHANGES.contains(&method),

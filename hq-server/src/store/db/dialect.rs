@@ -42,6 +42,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (4, "0004", "sales_month"),
     (5, "0005", "day_close"),
     (6, "0006", "alert"),
+    (7, "0007", "commission"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
@@ -51,6 +52,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (4, "0004", "sales_month"),
     (5, "0005", "day_close"),
     (6, "0006", "alert"),
+    (7, "0007", "commission"),
 );
 
 /// Which database backs the store.
