@@ -11,13 +11,13 @@ use branchline_proto::v1::commission_client::CommissionClient;
 use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::{
     AddBranchRequest, AddCommissionPlanRequest, AddOrgRequest, AddUserRequest, AssignCommissionPlanRequest,
-    AuditEvent, AuditRequest, BranchStatus, BundleUpload, CommissionFiguresRequest, CommissionPlan,
-    CreateTemplateRequest, DisableUserRequest, EnableUserRequest, ExportTemplateRequest,
-    ImportBaseDataRequest, IssueTokenRequest, ListCommissionPlansRequest, ListDayClosesRequest,
-    ListOrgsRequest, ListTemplatesRequest, ListUsersRequest, LoginRequest, LoginResponse, LogoutRequest,
-    PublishTemplateRequest, QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry, ReportRequest,
-    RevokeBranchRequest, RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, RoutedTrade,
-    SetPasswordRequest, SetTargetRequest, StatusRequest, User, WhoAmIRequest,
+    AuditEvent, AuditRequest, BranchStatus, BundleUpload, CommissionFiguresRequest, CreateTemplateRequest,
+    DisableUserRequest, EnableUserRequest, ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest,
+    ListCommissionPlansRequest, ListDayClosesRequest, ListOrgsRequest, ListTemplatesRequest,
+    ListUsersRequest, LoginRequest, LoginResponse, LogoutRequest, PublishTemplateRequest,
+    QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry, ReportRequest, RevokeBranchRequest,
+    RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, RoutedTrade, SetPasswordRequest,
+    SetTargetRequest, StatusRequest, User, WhoAmIRequest,
 };
 use hq_server::cli::client::Authorization;
 use tonic::service::interceptor::InterceptedService;
@@ -238,6 +238,7 @@ pub enum Probe {
     AssignPlan(AssignCommissionPlanRequest),
     ListPlans,
     Figures(CommissionFiguresRequest),
+    Settle(CommissionFiguresRequest),
     Login(LoginRequest),
     Logout,
     WhoAmI,
@@ -279,6 +280,7 @@ impl Probe {
             Probe::AssignPlan(_) => "Commission/AssignPlan",
             Probe::ListPlans => "Commission/ListPlans",
             Probe::Figures(_) => "Commission/Figures",
+            Probe::Settle(_) => "Commission/Settle",
             Probe::Login(_) => "Account/Login",
             Probe::Logout => "Account/Logout",
             Probe::WhoAmI => "Account/WhoAmI",
@@ -303,9 +305,11 @@ impl Probe {
             Probe::Sales(_) | Probe::Inventory(_) | Probe::Ranking(_) => {
                 self.send_report(&mut report_client(url, token).await).await
             }
-            Probe::AddPlan(_) | Probe::AssignPlan(_) | Probe::ListPlans | Probe::Figures(_) => {
-                self.send_commission(url, token).await
-            }
+            Probe::AddPlan(_)
+            | Probe::AssignPlan(_)
+            | Probe::ListPlans
+            | Probe::Figures(_)
+            | Probe::Settle(_) => self.send_commission(url, token).await,
             Probe::Logout
             | Probe::WhoAmI
             | Probe::AddUser(_)
@@ -370,6 +374,7 @@ impl Probe {
                 commission.list_plans(ListCommissionPlansRequest {}).await?
             ),
             Probe::Figures(request) => format!("{:?}", commission.figures(request).await?),
+            Probe::Settle(request) => format!("{:?}", commission.settle(request).await?),
             other => unreachable!("{} is not a Commission method", other.method()),
         };
         Ok(answer)

@@ -16,3 +16,26 @@ CREATE TABLE commission_assignment (
     plan TEXT NOT NULL REFERENCES commission_plan (name),
     assigned_at TEXT NOT NULL
 ) STRICT;
+
+-- A settled period's statement (佣金结算单), frozen: never rewritten. `payable` is the
+-- period's own commission and override; `adjustment` what earlier settled periods' figures
+-- changed by since (a late red document), carried into this one once.
+CREATE TABLE commission_statement (
+    period TEXT NOT NULL,
+    org TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    first_day TEXT NOT NULL,
+    sales TEXT NOT NULL,
+    target TEXT,
+    completion TEXT,
+    bands TEXT NOT NULL,
+    commission TEXT NOT NULL,
+    override_base TEXT,
+    override_amount TEXT,
+    payable TEXT NOT NULL,
+    adjustment TEXT NOT NULL,
+    settled_at TEXT NOT NULL,
+    settled_by TEXT NOT NULL,
+    PRIMARY KEY (period, org)
+) STRICT;

@@ -15,6 +15,19 @@ pub(super) enum CommissionCommand {
     Plan(PlanCommand),
     /// Makes PLAN the one that pays organization ORG (replacing its earlier one).
     Assign { org: String, plan: String },
+    /// Freezes a period's figures into statements (佣金结算单), never rewritten: a later red
+    /// document is carried into the next open period as an adjustment.
+    Settle {
+        /// YYYY-MM, YYYY-Qn or YYYY.
+        #[arg(long)]
+        period: String,
+        /// The subtree to settle (default: the root of your scope).
+        #[arg(long)]
+        org: Option<String>,
+        /// table, json or csv.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +100,14 @@ pub(super) async fn run_commission(target: &Target, command: CommissionCommand) 
             }
         }
         CommissionCommand::Plan(PlanCommand::List { json }) => list_plans(&mut client, json).await?,
+        CommissionCommand::Settle { period, org, format } => {
+            let request = CommissionFiguresRequest {
+                org: org.unwrap_or_default(),
+                period,
+            };
+            let statements = client.settle(request).await.map_err(refused)?.into_inner();
+            print_response(&statements, &format)?;
+        }
     }
     Ok(())
 }
@@ -142,6 +163,11 @@ pub(super) async fn print_figures(
     let mut client = commission_client(target).await?;
     let request = CommissionFiguresRequest { org, period };
     let figures = client.figures(request).await.map_err(refused)?.into_inner();
+    print_response(&figures, format)
+}
+
+/// A period's figures or statements as a table, JSON or CSV.
+fn print_response(figures: &CommissionFiguresResponse, format: &str) -> anyhow::Result<()> {
     let header = [
         "org",
         "plan",
@@ -153,6 +179,9 @@ pub(super) async fn print_figures(
         "override_base",
         "override",
         "payable",
+        "adjustment",
+        "total",
+        "settled_at",
     ];
     let rows: Vec<Vec<String>> = figures
         .rows
@@ -174,11 +203,14 @@ pub(super) async fn print_figures(
                 row.override_base.clone(),
                 row.r#override.clone(),
                 row.payable.clone(),
+                row.adjustment.clone(),
+                row.total.clone(),
+                row.settled_at.clone(),
             ]
         })
         .collect();
     match format {
-        "json" => println!("{}", figures_json(&figures)),
+        "json" => println!("{}", figures_json(figures)),
         "csv" => {
             let mut csv = csv_line(&header.map(str::to_owned));
             for row in &rows {
@@ -226,7 +258,8 @@ fn figures_json(figures: &CommissionFiguresResponse) -> Value {
                 "org": row.org, "plan": row.plan, "sales": row.sales, "target": or_null(&row.target),
                 "completion": or_null(&row.completion), "bands": bands, "commission": row.commission,
                 "override_base": or_null(&row.override_base), "override": or_null(&row.r#override),
-                "payable": row.payable,
+                "payable": row.payable, "adjustment": row.adjustment, "total": row.total,
+                "settled_at": or_null(&row.settled_at),
             })
         })
         .collect();

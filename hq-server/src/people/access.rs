@@ -36,6 +36,7 @@ pub const METHODS: &[(&str, &str, Access)] = &[
     ("Commission", "Figures", Access::Role(Role::Viewer)),
     ("Commission", "AssignPlan", Access::Role(Role::Operator)),
     ("Commission", "AddPlan", Access::Role(Role::Admin)),
+    ("Commission", "Settle", Access::Role(Role::Admin)),
     ("Admin", "Status", Access::Role(Role::Viewer)),
     ("Admin", "Audit", Access::Role(Role::Viewer)),
     ("Admin", "RoutedList", Access::Role(Role::Viewer)),

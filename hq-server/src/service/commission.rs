@@ -1,16 +1,20 @@
 //! The commission service (佣金方案, README "Commission"): plans added and listed (admin),
-//! assigned to organizations in the caller's scope (operator), and a period's figures for a
-//! subtree in the caller's scope (viewer and up); the figures are `store::commission`'s.
+//! assigned to organizations in the caller's scope (operator), a period's figures for a subtree
+//! in the caller's scope (viewer and up) and its settlement (admin); the figures are
+//! `store::commission`'s.
 //!
 //! Status codes: UNAUTHENTICATED, PERMISSION_DENIED (outside the caller's scope; audited),
 //! INVALID_ARGUMENT (a bad plan, band, period or org code; no organization with the bootstrap
-//! token), ALREADY_EXISTS (a plan of that name with other content), NOT_FOUND (unknown plan or
+//! token), ALREADY_EXISTS (a plan of that name with other content), FAILED_PRECONDITION (a
+//! period already settled), NOT_FOUND (unknown plan or
 //! organization), INTERNAL (store).
 
 use crate::people::principal::ScopeRefusal;
 use crate::service::principal::{audited, principal, NoPrincipal};
 use crate::service::refusal_audit::RefusalLog;
-use crate::store::commission::figures::{figures, CommissionRow as Row};
+use crate::store::commission::figures::CommissionRow as Row;
+use crate::store::commission::period::Period;
+use crate::store::commission::statement::{figures, settle};
 use crate::store::commission::{add_plan, assign_plan, plans, Plan, PlanError};
 use crate::store::report::error::ReportError;
 use crate::store::Store;
@@ -42,6 +46,7 @@ fn to_status(error: CommissionServiceError) -> Status {
         E::NoPrincipal(_) => Status::unauthenticated(message),
         E::Scope(_) => Status::permission_denied(message),
         E::Plan(PlanError::Conflict { .. }) => Status::already_exists(message),
+        E::Plan(PlanError::AlreadySettled { .. }) => Status::failed_precondition(message),
         E::Plan(PlanError::UnknownPlan { .. } | PlanError::UnknownOrg { .. })
         | E::Plan(PlanError::Report(ReportError::UnknownOrg { .. })) => Status::not_found(message),
         E::Plan(PlanError::Store(_) | PlanError::Report(ReportError::Store(_) | ReportError::Read(_))) => {
@@ -124,6 +129,18 @@ fn row_to_wire(row: Row) -> CommissionRow {
         override_base: amount(row.overrides.map(|(base, _)| base)),
         r#override: amount(row.overrides.map(|(_, value)| value)),
         payable: format_amount(row.payable),
+        adjustment: format_amount(row.adjustment),
+        total: format_amount(row.total),
+        settled_at: row.settled_at.unwrap_or_default(),
+    }
+}
+
+fn figures_to_wire(period: Period, rows: Vec<Row>) -> CommissionFiguresResponse {
+    CommissionFiguresResponse {
+        period: period.label(),
+        from: period.first.to_string(),
+        to: period.last.to_string(),
+        rows: rows.into_iter().map(row_to_wire).collect(),
     }
 }
 
@@ -195,12 +212,23 @@ impl Commission for CommissionService {
                 .org_in_scope(&request, "Commission/Figures", &request.get_ref().org)
                 .await?;
             let (period, rows) = figures(&self.store, &org, &request.get_ref().period).await?;
-            Ok(CommissionFiguresResponse {
-                period: period.label(),
-                from: period.first.to_string(),
-                to: period.last.to_string(),
-                rows: rows.into_iter().map(row_to_wire).collect(),
-            })
+            Ok(figures_to_wire(period, rows))
+        };
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn settle(
+        &self,
+        request: Request<CommissionFiguresRequest>,
+    ) -> Result<Response<CommissionFiguresResponse>, Status> {
+        let result = async {
+            let org = self
+                .org_in_scope(&request, "Commission/Settle", &request.get_ref().org)
+                .await?;
+            let caller = principal(&request)?;
+            let (period, rows) = settle(&self.store, &caller.name, &org, &request.get_ref().period).await?;
+            Ok(figures_to_wire(period, rows))
         };
         result.await.map(Response::new).map_err(to_status)
     }

@@ -2,7 +2,8 @@
 //! PostgreSQL: a yearly plan paying 3% above 80% of a 1.2M target and 5% above 100% (the
 //! seeds' example), marginal; a monthly plan paid whole at the reached band, exact to the cent
 //! (half away from zero); a region's override on its subtree's sales; red documents with their
-//! sign; and each bad plan, band, assignment and period refused in one line, changing nothing.
+//! sign; each bad plan, band, assignment and period refused in one line, changing nothing; and a
+//! settled period frozen, a red document after it carried into the next open period once.
 
 use crate::hq_support::{batch, push, wire};
 use crate::report_streams::setup_group;
@@ -276,6 +277,76 @@ fn assert_refusals(url: &str) {
     );
 }
 
+/// November settled (佣金结算单); GZ's sale redded afterwards: November's statement stays as
+/// settled, December carries the change once, and January carries nothing more.
+async fn assert_settlement(hq: &HqHandle, gz_token: &str, url: &str) {
+    let settle = |period: &str| {
+        let args = [
+            "commission",
+            "settle",
+            "--period",
+            period,
+            "--org",
+            "001",
+            "--format",
+            "json",
+        ];
+        serde_json::from_str::<Value>(&admin(url, &args)).unwrap()
+    };
+    let november = settle("2026-11");
+    let rows = november["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|row| row["settled_at"].is_string()), "{november}");
+    assert_eq!(
+        (rows[1]["org"].as_str(), rows[1]["total"].as_str()),
+        (Some("001.001.002"), Some("2500.01"))
+    );
+    let again = hq_cli(
+        url,
+        "admin",
+        &["commission", "settle", "--period", "2026-11", "--org", "001"],
+    )
+    .expect_err();
+    assert!(again.stderr.contains("already settled"), "{}", again.stderr);
+
+    let late_red =
+        sale("GZ-1", "2026-11-05", "1", "50000.10").red_copy("GZ-2", parse_date("2026-11-06").unwrap());
+    let mut client = hq.transfer(gz_token).await;
+    let entry = wire(2, EntryBody::Document(late_red));
+    assert_eq!(
+        push(&mut client, batch("GZ", 1, vec![entry]))
+            .await
+            .expect("push")
+            .quarantined,
+        0
+    );
+
+    let kept = figures(url, "001", "2026-11");
+    assert_eq!(
+        kept["rows"][1]["commission"], "2500.01",
+        "a settled period is never rewritten"
+    );
+    assert_eq!(kept["rows"][0]["override"], "6000.00");
+    let december = figures(url, "001", "2026-12");
+    let rows = december["rows"].as_array().unwrap();
+    assert_eq!(
+        rows[0]["adjustment"], "-500.00",
+        "the region's override on 550,000.00 now"
+    );
+    assert_eq!(rows[1]["adjustment"], "-2500.01", "GZ's redded sale");
+    assert_eq!(rows[1]["total"], "-2500.01");
+    assert!(rows[1]["settled_at"].is_null());
+    settle("2026-12");
+    let january = figures(url, "001", "2027-01");
+    let carried: Vec<&str> = january["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["adjustment"].as_str().unwrap())
+        .collect();
+    assert_eq!(carried, ["0.00", "0.00"], "each change is carried once");
+}
+
 async fn commission_on(kind: HqStoreKind) {
     let hq = launch_hq(kind).await;
     let tokens = setup_group(&hq).await;
@@ -284,6 +355,7 @@ async fn commission_on(kind: HqStoreKind) {
     set_up_plans(&url);
     assert_figures(&url);
     assert_refusals(&url);
+    assert_settlement(&hq, &tokens[1], &url).await;
     let listed = admin(&url, &["commission", "plan", "list"]);
     assert!(
         listed.contains("region") && listed.contains("1% of sales"),

@@ -67,6 +67,7 @@ mod logs_json;
 mod metrics_prometheus;
 mod people_audit;
 mod people_audit_filters;
+mod people_cases;
 mod people_cli;
 mod people_commission;
 mod people_group;

@@ -1,8 +1,8 @@
 //! The commission service's methods in the people-and-scopes walk (`people_scope`): adding a
 //! plan is the admin's (plans are the group's), assigning one an operator's within scope, the
-//! plans and a period's figures anyone's within scope.
+//! plans and a period's figures anyone's within scope, settling a period an admin's within scope.
 
-use crate::people_scope::{case, Case, Need};
+use crate::people_cases::{case, Case, Need};
 use branchline_proto::v1::{
     AddCommissionPlanRequest, AssignCommissionPlanRequest, CommissionFiguresRequest, CommissionPlan,
 };
@@ -40,6 +40,11 @@ pub(crate) fn commission_cases() -> Vec<Case> {
             Need::Viewer,
             Some(Probe::Figures(figures("001.003"))),
             Probe::Figures(figures("")),
+        ),
+        case(
+            Need::Admin,
+            Some(Probe::Settle(figures("001.003"))),
+            Probe::Settle(figures("")),
         ),
     ]
 }

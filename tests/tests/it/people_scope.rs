@@ -1,10 +1,11 @@
 //! People's roles and organization scopes, method by method: every Admin, Report and Account
-//! method (enumerated from the proto descriptors, so a method added later without a case fails
+//! and Commission method (enumerated from the proto descriptors, so a method added later without a case fails
 //! here) is refused to an account of 001.002 when it names 001.003 (GZ), refused to a role below
 //! the method's, and answered to the in-scope account of the right role. Each refusal is
 //! PERMISSION_DENIED, audited naming the account, and changes nothing HQ shows.
 
 use crate::hq_support::{bundle_file, record, sales_out};
+use crate::people_cases::{case, Case, Need};
 use crate::people_group::{
     add_branch, assert_in_scope_calls_took_effect, assert_listings_are_scoped, create_template, publish,
     scoped_group, service_methods, target, transfer_call, ScopedGroup,
@@ -36,40 +37,6 @@ fn bundle(branch: &str, seq: u64) -> BundleUpload {
     let document = sales_out(&format!("{branch}-B{seq}"), branch, "C001", "1");
     BundleUpload {
         bundle: bundle_file(branch, 1, &[(seq, EntryBody::Document(document))]),
-    }
-}
-
-/// Who may call a method (CONTRACT.md, roles).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Need {
-    /// Login: no token at all.
-    NoToken,
-    /// Logout, WhoAmI: any account.
-    AnyAccount,
-    Viewer,
-    Operator,
-    Admin,
-    /// Group-wide data: an operator or admin whose org is top-level.
-    GroupWide {
-        admin: bool,
-    },
-    /// SetPassword, IssueToken, RevokeTokens: the account itself or an admin over its org.
-    SelfOrAdmin,
-}
-
-/// One method: who may call it, a request naming something outside 001.002 (none where the
-/// method has no scope), and a request in scope.
-pub(crate) struct Case {
-    pub need: Need,
-    pub out_of_scope: Option<Probe>,
-    pub in_scope: Probe,
-}
-
-pub(crate) fn case(need: Need, out_of_scope: Option<Probe>, in_scope: Probe) -> Case {
-    Case {
-        need,
-        out_of_scope,
-        in_scope,
     }
 }
 

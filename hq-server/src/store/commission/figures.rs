@@ -1,7 +1,8 @@
 //! A period's commission figures for an organization's subtree: for every organization there
 //! that a plan of the period's length pays, its own sales (amount before tax, from the sales
 //! report), its target (the sum of its monthly targets), completion, each band's base and
-//! amount, the commission, and the parent's override on its descendants' sales or commission.
+//! amount, the commission, and the parent's override on its descendants' sales or commission,
+//! as the documents the store holds now make them.
 
 use super::period::Period;
 use super::{plans, Plan, PlanError};
@@ -28,17 +29,17 @@ pub struct CommissionRow {
     pub overrides: Option<(Decimal, Decimal)>,
     /// Commission plus override.
     pub payable: Decimal,
+    /// What earlier settled periods' figures changed by since they were settled, carried here.
+    pub adjustment: Decimal,
+    /// Payable plus adjustment.
+    pub total: Decimal,
+    /// When the period was settled for this organization (its statement), if it was.
+    pub settled_at: Option<String>,
 }
 
-/// The figures of `org`'s subtree for `period` (`YYYY-MM`, `YYYY-Qn` or `YYYY`), by organization.
-pub async fn figures(
-    store: &Store,
-    org: &str,
-    period: &str,
-) -> Result<(Period, Vec<CommissionRow>), PlanError> {
-    let period = Period::parse(period).ok_or_else(|| PlanError::BadPeriod {
-        text: branchline_shared::echo_prefix(period),
-    })?;
+/// The figures of `org`'s subtree for `period` as the store's documents make them now, by
+/// organization (no statement, no adjustment: `statement::figures` adds those).
+pub async fn fresh(store: &Store, org: &str, period: &Period) -> Result<Vec<CommissionRow>, PlanError> {
     let query = ReportQuery {
         org: org.to_owned(),
         from: Some(period.first),
@@ -83,6 +84,9 @@ pub async fn figures(
                 commission: figures.commission,
                 overrides: None,
                 payable: figures.commission,
+                adjustment: Decimal::ZERO,
+                total: figures.commission,
+                settled_at: None,
             }
         })
         .collect();
@@ -106,8 +110,9 @@ pub async fn figures(
         let amount = override_amount(base, rate);
         row.overrides = Some((base, amount));
         row.payable = row.commission + amount;
+        row.total = row.payable;
     }
-    Ok((period, rows))
+    Ok(rows)
 }
 
 /// `paid` in the rows' order (by organization).

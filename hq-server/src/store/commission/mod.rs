@@ -1,9 +1,10 @@
 //! Commission plans (佣金方案, README "Commission"): bands on target completion, which
-//! organization each pays, and a period's figures (`figures`), all from the store's own sales
-//! and targets; the band arithmetic is `branchline_shared::commission`'s.
+//! organization each pays, a period's figures (`figures`) and its settlement (`statement`), all
+//! from the store's own sales and targets; the band arithmetic is `branchline_shared::commission`'s.
 
 pub mod figures;
 pub mod period;
+pub mod statement;
 
 use crate::store::db::error::DbError;
 use crate::store::db::query::query;
@@ -32,6 +33,8 @@ pub enum PlanError {
     UnknownOrg { org: String },
     #[error("invalid commission period {text:?}: expected YYYY-MM, YYYY-Qn or YYYY")]
     BadPeriod { text: String },
+    #[error("commission for {period} is already settled for every organization paid in {org}'s subtree")]
+    AlreadySettled { period: String, org: String },
     #[error(transparent)]
     Report(#[from] crate::store::report::error::ReportError),
     #[error(transparent)]

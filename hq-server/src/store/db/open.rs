@@ -222,6 +222,7 @@ mod tests {
             // Migrations 5 to 7 follow 4, so they run again too.
             "DROP TABLE day_close",
             "DROP TABLE commission_assignment",
+            "DROP TABLE commission_statement",
             "DROP TABLE commission_plan",
             "DROP TABLE alert_message",
             "DROP TABLE alert_firing",
