@@ -1,6 +1,7 @@
 //! `hq-server report [--hq URL] [--token TOKEN] sales|inventory|ranking ...`: consolidated reports
 //! over the report service, printed as an aligned table (with a freshness section), one JSON
-//! document (docs/formats.md) or CSV with a header row.
+//! document (docs/formats.md) or CSV with a header row. A change against a month without sales
+//! is JSON `null` and an empty cell.
 
 use super::client::{refused, report_client};
 use super::credentials::HqArgs;
@@ -106,7 +107,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
 }
 
 /// The output columns: level (with subtotals), rank (ranking), org and branch, the other
-/// grouping columns, then values.
+/// grouping columns, then values (by month: 环比 and 同比 last).
 fn header(kind: ReportKind, response: &ReportResponse) -> Vec<&'static str> {
     let mut header = Vec::new();
     let by_org = response.columns.iter().any(|column| column == "org");
@@ -136,6 +137,9 @@ fn header(kind: ReportKind, response: &ReportResponse) -> Vec<&'static str> {
         if response.rows.iter().any(|row| !row.target.is_empty()) {
             header.extend(["target", "completion"]);
         }
+        if response.growth {
+            header.extend(["month_on_month", "year_on_year"]);
+        }
     }
     header
 }
@@ -157,6 +161,8 @@ fn cell(row: &ReportRow, column: &str) -> String {
         "total" => row.total.clone(),
         "target" => row.target.clone(),
         "completion" => row.completion.clone(),
+        "month_on_month" => row.month_on_month.clone().unwrap_or_default(),
+        "year_on_year" => row.year_on_year.clone().unwrap_or_default(),
         _ => row.on_hand.clone(),
     }
 }
@@ -182,8 +188,11 @@ fn to_json(header: &[&str], response: &ReportResponse) -> Value {
                 let value = cell(row, column);
                 let value = match *column {
                     "rank" => json!(row.rank),
-                    // A month without a target has none.
-                    "target" | "completion" if value.is_empty() => Value::Null,
+                    // A month without a target has none; a change against a month without
+                    // sales is none too, never 0.
+                    "target" | "completion" | "month_on_month" | "year_on_year" if value.is_empty() => {
+                        Value::Null
+                    }
                     _ => json!(value),
                 };
                 object.insert((*column).to_owned(), value);

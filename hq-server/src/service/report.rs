@@ -1,5 +1,5 @@
-//! The report service (多组织报表, docs/formats.md): sales summary, inventory query and rankings for an
-//! organization subtree, each with every ledger's freshness. For any account (viewer and up)
+//! The report service (多组织报表, docs/formats.md): sales summary (by month with 环比 and 同比),
+//! inventory query and rankings for an organization subtree, each with every ledger's freshness. For any account (viewer and up)
 //! within its scope; a request naming no organization covers the account's own subtree.
 //!
 //! Status codes: UNAUTHENTICATED (missing or unknown token), PERMISSION_DENIED (a branch token,
@@ -154,10 +154,12 @@ fn key_to_wire(key: query::GroupKey, level: query::RowLevel) -> ReportRow {
     }
 }
 
-/// Sales rows on the wire: quantities without trailing zeros, money with 2 places.
+/// Sales rows on the wire: quantities without trailing zeros, money and percentages with 2
+/// places; a change against an earlier month without sales is absent, not zero.
 pub fn sales_to_wire(report: Report<SalesRow>) -> ReportResponse {
     ReportResponse {
         columns: columns(&report.by),
+        growth: report.growth,
         rows: report
             .rows
             .into_iter()
@@ -168,6 +170,8 @@ pub fn sales_to_wire(report: Report<SalesRow>) -> ReportResponse {
                 total: format_amount(row.sums.total),
                 target: row.target.map(format_amount).unwrap_or_default(),
                 completion: row.completion.map(format_amount).unwrap_or_default(),
+                month_on_month: row.growth.month_on_month.map(format_amount),
+                year_on_year: row.growth.year_on_year.map(format_amount),
                 rank: row.rank,
                 ..key_to_wire(row.key, row.level)
             })
@@ -179,6 +183,7 @@ pub fn sales_to_wire(report: Report<SalesRow>) -> ReportResponse {
 pub fn inventory_to_wire(report: Report<StockRow>) -> ReportResponse {
     ReportResponse {
         columns: columns(&report.by),
+        growth: false,
         rows: report
             .rows
             .into_iter()

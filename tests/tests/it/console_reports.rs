@@ -1,9 +1,10 @@
 //! The sales and inventory pages in a browser, against the real CLI: a viewer logs in, reads
 //! the sales summary by org and month, whose every cell (subtotal and total rows included)
 //! equals `hq-server report sales --subtotals --format json` for the same query; the four
-//! charts draw (a canvas in each `.chart`); the CSV download is byte for byte the CLI's CSV and
-//! the workbook holds the same cells; the inventory page shows the CLI's on-hand. Every page is
-//! screenshotted.
+//! charts draw (a canvas in each `.chart`); 环比 and 同比 show, January's against December
+//! outside the range and blank where the month before had no sales; the CSV download is byte
+//! for byte the CLI's CSV and the workbook holds the same cells; the inventory page shows the
+//! CLI's on-hand. Every page is screenshotted.
 
 use crate::report_cli::push_figures;
 use crate::report_streams::setup_group;
@@ -26,7 +27,7 @@ fn cli(url: &str, args: &[&str]) -> String {
         .stdout
 }
 
-const SALES_COLUMNS: [&str; 10] = [
+const SALES_COLUMNS: [&str; 12] = [
     "level",
     "org",
     "branch",
@@ -37,6 +38,8 @@ const SALES_COLUMNS: [&str; 10] = [
     "total",
     "target",
     "completion",
+    "month_on_month",
+    "year_on_year",
 ];
 
 /// The page's table column by column (`td.c-NAME`), as rows of (column → text).
@@ -56,7 +59,7 @@ async fn page_rows(
     Ok(rows)
 }
 
-/// The CLI's JSON rows as the page writes them: a missing target as an empty cell.
+/// The CLI's JSON rows as the page writes them: a missing target or change as an empty cell.
 fn json_rows(report: &Value, columns: &[&str]) -> Vec<BTreeMap<String, String>> {
     report["rows"]
         .as_array()
@@ -142,7 +145,49 @@ async fn sales_page_is_the_cli_report(browser: &Browser, console: &str, url: &st
         browser.text("#sales-table tbody tr.total td.c-level").await?,
         "合计"
     );
+    growth_columns_count_the_month_before_the_range(browser, console).await
+}
 
+/// January alone: SZ's 环比 is against December, outside the range (350.88 to 0.00 after the red
+/// document: −100.00 %); GZ and ZH had no sales the month before, so their cells are blank, and
+/// nobody sold a year earlier.
+async fn growth_columns_count_the_month_before_the_range(
+    browser: &Browser,
+    console: &str,
+) -> anyhow::Result<()> {
+    let january = "org=001&from=2026-01-01&to=2026-01-31&by=org&by=month";
+    browser
+        .goto(&format!("{console}/sales?{january}&lang=zh"))
+        .await?;
+    browser.screenshot("sales-growth-zh").await?;
+    let headings = browser.texts("#sales-table thead th").await?;
+    assert!(
+        headings.iter().any(|heading| heading == "环比 %")
+            && headings.iter().any(|heading| heading == "同比 %"),
+        "{headings:?}"
+    );
+    let columns = [
+        "level",
+        "branch",
+        "month",
+        "amount",
+        "month_on_month",
+        "year_on_year",
+    ];
+    let shown: Vec<Vec<String>> = page_rows(browser, "sales-table", &columns)
+        .await?
+        .into_iter()
+        .filter(|row| row["level"].is_empty())
+        .map(|row| columns[1..].iter().map(|column| row[*column].clone()).collect())
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ["SZ", "2026-01", "0.00", "-100.00", ""],
+            ["GZ", "2026-01", "0.02", "", ""],
+        ],
+        "January's rows with their change"
+    );
     Ok(())
 }
 
@@ -300,7 +345,17 @@ fn sheet_cells(workbook: &[u8]) -> anyhow::Result<Vec<Vec<String>>> {
 /// `rows` (a header row first) with every figure column's decimals written without trailing
 /// zeros: a workbook's number cell holds 350.9 for the report's 350.90.
 fn as_numbers(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
-    let figures = ["qty", "amount", "tax", "total", "target", "completion", "on_hand"];
+    let figures = [
+        "qty",
+        "amount",
+        "tax",
+        "total",
+        "target",
+        "completion",
+        "month_on_month",
+        "year_on_year",
+        "on_hand",
+    ];
     let numeric: Vec<bool> = rows
         .first()
         .map(|header| {

@@ -74,6 +74,7 @@ mod people_group;
 mod people_login;
 mod people_scope;
 mod report_cli;
+mod report_growth;
 mod report_pending;
 mod report_props;
 mod report_streams;

@@ -11,7 +11,7 @@ use branchline_tests::hq::{launch_hq, HqHandle, HqStoreKind, TEST_ADMIN_TOKEN};
 use branchline_tests::process::{run, Run};
 use serde_json::{json, Value};
 
-fn line(product: &str, qty: &str, price: &str, discount: &str, tax_rate: &str) -> DocLine {
+pub(crate) fn line(product: &str, qty: &str, price: &str, discount: &str, tax_rate: &str) -> DocLine {
     DocLine {
         product: product.to_owned(),
         qty: qty.parse().unwrap(),
@@ -21,7 +21,13 @@ fn line(product: &str, qty: &str, price: &str, discount: &str, tax_rate: &str) -
     }
 }
 
-fn document(number: &str, doc_type: DocType, date: &str, partner: &str, lines: Vec<DocLine>) -> Document {
+pub(crate) fn document(
+    number: &str,
+    doc_type: DocType,
+    date: &str,
+    partner: &str,
+    lines: Vec<DocLine>,
+) -> Document {
     let warehouse = format!("{}-W", number.split('-').next().unwrap());
     Document {
         number: number.to_owned(),
@@ -35,13 +41,13 @@ fn document(number: &str, doc_type: DocType, date: &str, partner: &str, lines: V
     }
 }
 
-fn report(url: &str, args: &[&str]) -> Run {
+pub(crate) fn report(url: &str, args: &[&str]) -> Run {
     let mut full = vec!["report", "--hq", url, "--token", TEST_ADMIN_TOKEN];
     full.extend_from_slice(args);
     run("hq-server", &full).expect("running hq-server report")
 }
 
-fn json_of(run: Run) -> Value {
+pub(crate) fn json_of(run: Run) -> Value {
     let run = run.expect_ok();
     serde_json::from_str(&run.stdout)
         .unwrap_or_else(|error| panic!("not one JSON document ({error}): {}", run.stdout))

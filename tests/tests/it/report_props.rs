@@ -119,6 +119,7 @@ async fn assert_product_ranking_matches_lines(store: &Store, org: &str, from: &s
             sums,
             target: None,
             completion: None,
+            growth: query::Growth::default(),
             rank: 0,
         })
         .collect();
@@ -186,6 +187,7 @@ async fn assert_rows_equal_sent(store: &Store, sent: &[Document]) {
                 sums: Default::default(),
                 target: None,
                 completion: None,
+                growth: query::Growth::default(),
                 rank: 0,
             });
             let values = line.values();

@@ -91,7 +91,10 @@ fn workbook(figures: Figures, response: &ReportResponse) -> Result<Vec<u8>, Xlsx
         for (column_index, column) in columns.iter().enumerate() {
             let text = cell(row, column);
             let col = column_index as u16;
-            let two_places = matches!(*column, "amount" | "tax" | "total" | "target" | "completion");
+            let two_places = matches!(
+                *column,
+                "amount" | "tax" | "total" | "target" | "completion" | "month_on_month" | "year_on_year"
+            );
             let format = match (bold, two_places) {
                 (true, true) => &summed_money,
                 (true, false) => &summed,

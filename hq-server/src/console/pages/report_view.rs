@@ -71,7 +71,8 @@ pub(super) enum Figures {
 }
 
 /// The columns of `response`: level (with subtotals), org and branch, the other grouping
-/// columns in the order asked, then the figures (target and completion when a row has one).
+/// columns in the order asked, then the figures (target and completion when a row has one;
+/// 环比 and 同比 when the response carries them).
 pub(super) fn columns(figures: Figures, response: &ReportResponse) -> Vec<&'static str> {
     let mut columns = Vec::new();
     if response.rows.iter().any(|row| !row.level.is_empty()) {
@@ -93,12 +94,16 @@ pub(super) fn columns(figures: Figures, response: &ReportResponse) -> Vec<&'stat
             if response.rows.iter().any(|row| !row.target.is_empty()) {
                 columns.extend(["target", "completion"]);
             }
+            if response.growth {
+                columns.extend(["month_on_month", "year_on_year"]);
+            }
         }
     }
     columns
 }
 
-/// The cell of `row` in `column`: the response's own text.
+/// The cell of `row` in `column`: the response's own text; empty for a change the response
+/// leaves out (no sales in the earlier month).
 pub(super) fn cell<'a>(row: &'a ReportRow, column: &str) -> &'a str {
     match column {
         "level" => &row.level,
@@ -115,6 +120,8 @@ pub(super) fn cell<'a>(row: &'a ReportRow, column: &str) -> &'a str {
         "total" => &row.total,
         "target" => &row.target,
         "completion" => &row.completion,
+        "month_on_month" => row.month_on_month.as_deref().unwrap_or(""),
+        "year_on_year" => row.year_on_year.as_deref().unwrap_or(""),
         _ => &row.on_hand,
     }
 }
@@ -123,7 +130,15 @@ pub(super) fn cell<'a>(row: &'a ReportRow, column: &str) -> &'a str {
 pub(super) fn is_figure(column: &str) -> bool {
     matches!(
         column,
-        "qty" | "amount" | "tax" | "total" | "target" | "completion" | "on_hand"
+        "qty"
+            | "amount"
+            | "tax"
+            | "total"
+            | "target"
+            | "completion"
+            | "month_on_month"
+            | "year_on_year"
+            | "on_hand"
     )
 }
 
@@ -144,6 +159,8 @@ fn heading(lang: Lang, column: &str) -> &'static str {
         "total" => lang.t("价税合计", "total"),
         "target" => lang.t("目标", "target"),
         "completion" => lang.t("完成率 %", "completion %"),
+        "month_on_month" => lang.t("环比 %", "month-on-month %"),
+        "year_on_year" => lang.t("同比 %", "year-on-year %"),
         _ => lang.t("结存数量", "on hand"),
     }
 }

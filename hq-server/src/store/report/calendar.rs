@@ -50,8 +50,23 @@ fn month_index(date: NaiveDate) -> i64 {
     i64::from(date.year()) * 12 + i64::from(date.month0())
 }
 
-fn month_text(index: i64) -> String {
+/// A month's key, `YYYY-MM`.
+pub(super) fn month_text(index: i64) -> String {
     format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
+}
+
+/// The month index of a `YYYY-MM` key; `None` for any other text.
+pub(super) fn month_of_text(text: &str) -> Option<i64> {
+    let date = NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").ok()?;
+    (month_text(month_index(date)) == text).then(|| month_index(date))
+}
+
+/// A month's first and last day.
+pub(super) fn month_days(index: i64) -> (NaiveDate, NaiveDate) {
+    let last = first_of_month(index + 1)
+        .pred_opt()
+        .expect("a month has a last day");
+    (first_of_month(index), last)
 }
 
 fn first_of_month(index: i64) -> NaiveDate {
@@ -158,6 +173,21 @@ mod tests {
         assert_eq!(texts(&segments), vec![(Level::Day, "2025-03-02", "2025-03-30")]);
         let segments = split_range(date("2025-02-01"), date("2025-02-28"), Level::Year);
         assert_eq!(texts(&segments), vec![(Level::Month, "2025-02", "2025-02")]);
+    }
+
+    #[test]
+    fn month_keys_read_back_to_their_days() {
+        let march = month_of_text("2024-03").unwrap();
+        assert_eq!(month_text(march - 1), "2024-02");
+        assert_eq!(month_text(march - 12), "2023-03");
+        assert_eq!(
+            month_days(march - 1),
+            (date("2024-02-01").unwrap(), date("2024-02-29").unwrap())
+        );
+        assert_eq!(month_days(march + 9).1, date("2024-12-31").unwrap());
+        for text in ["2024-3", "2024-13", "2024-03-01", "", "x"] {
+            assert_eq!(month_of_text(text), None, "{text:?}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Consolidated reports (多组织报表, docs/formats.md): the multi-organization sales summary, the
-//! inventory query and rankings for an organization subtree, read from the roll-ups
-//! (`rollup`) — the coarsest level that answers the grouping, with a date range split into
-//! whole years, whole months and edge days — plus each ledger's freshness. Groupings without
+//! Consolidated reports (多组织报表, docs/formats.md): the multi-organization sales summary (by
+//! month with 环比 and 同比, `growth`), the inventory query and rankings for an organization
+//! subtree, read from the roll-ups (`rollup`) — the coarsest level that answers the grouping,
+//! with a date range split into whole years, whole months and edge days — plus each ledger's
+//! freshness. Groupings without
 //! product read `sales_day`; with product, whole years and months come from the packed blocks
 //! (`packed_read`) and edge days from the stored lines.
 //!
@@ -12,8 +13,9 @@
 use super::calendar::{split_range, Level, Segment};
 use super::error::ReportError;
 use super::groups::Groups;
+use super::growth::with_growth;
 use super::packed_read::{read_packed, MONTH_BLOCKS, YEAR_BLOCKS};
-use super::query::{Freshness, GroupBy, Report, ReportQuery, RowLevel, SalesRow, StockRow};
+use super::query::{Freshness, GroupBy, Growth, Report, ReportQuery, RowLevel, SalesRow, StockRow};
 use super::read::{read_groups, Param};
 use super::source::{Source, DAY, LINES, MONTH, STOCK_LINES};
 use super::stock_read::{read_stock_blocks, StockFilter};
@@ -94,10 +96,16 @@ fn refuse_extras(report: &'static str, query: &ReportQuery) -> Result<(), Report
     Ok(())
 }
 
-/// The sales summary from the roll-ups, grouped by org and the asked columns.
+/// The sales summary from the roll-ups, grouped by org and the asked columns; by month, with
+/// each row's change against earlier months (`growth`), read from the roll-ups too.
 pub async fn sales(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow>, ReportError> {
     refuse_extras("sales", query)?;
-    let report = sales_grouped(store, &with_org(query)).await?;
+    let grouped = with_org(query);
+    let report = sales_grouped(store, &grouped).await?;
+    let report = with_growth(&grouped, report, |earlier| async move {
+        sales_grouped(store, &earlier).await
+    })
+    .await?;
     Ok(subtotalled(query, report))
 }
 
@@ -139,26 +147,25 @@ async fn sales_grouped(store: &Store, query: &ReportQuery) -> Result<Report<Sale
     finish_sales(store, query, subtree, groups).await
 }
 
-/// The sales summary by scanning the stored lines (oracle and baseline).
+/// The sales summary by scanning the stored lines (oracle and baseline), earlier months too.
 pub async fn sales_direct(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow>, ReportError> {
     refuse_extras("sales", query)?;
-    let asked = query;
-    let query = &with_org(query);
+    let grouped = with_org(query);
+    let report = sales_scanned(store, &grouped).await?;
+    let report = with_growth(&grouped, report, |earlier| async move {
+        sales_scanned(store, &earlier).await
+    })
+    .await?;
+    Ok(subtotalled(query, report))
+}
+
+/// The groups of `query` (`org` in its grouping) from one scan of the stored lines.
+async fn sales_scanned(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow>, ReportError> {
     let subtree = subtree(store, &query.org).await?;
     let segment = Segment::days(query.from, query.to);
-    let groups = read_sums(
-        store,
-        &LINES,
-        query,
-        &subtree,
-        &segment,
-        sales_groups(query, &subtree),
-    )
-    .await?;
-    Ok(subtotalled(
-        asked,
-        finish_sales(store, query, subtree, groups).await?,
-    ))
+    let groups = sales_groups(query, &subtree);
+    let groups = read_sums(store, &LINES, query, &subtree, &segment, groups).await?;
+    finish_sales(store, query, subtree, groups).await
 }
 
 /// Whether the grouping needs the fine level (customer, warehouse or day with product).
@@ -317,6 +324,7 @@ async fn finish_sales(
             sums,
             target,
             completion,
+            growth: Growth::default(),
             rank: 0,
         }
     });
@@ -324,6 +332,7 @@ async fn finish_sales(
         by: query.by.clone(),
         rows,
         freshness: subtree.freshness,
+        growth: false,
     })
 }
 
@@ -423,6 +432,7 @@ fn stock_report(query: &ReportQuery, subtree: Subtree, groups: Groups) -> Report
             on_hand: sums[0],
         }),
         freshness: subtree.freshness,
+        growth: false,
     };
     subtotalled(query, report)
 }

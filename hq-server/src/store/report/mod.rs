@@ -2,12 +2,13 @@
 //! fails with (`error`), and how it reads: a date range split into years, months and days
 //! (`calendar`), grouped sums (`groups`) read by statement (`read`) or decoded from the packed
 //! sales (`packed_read`) and on-hand (`stock_read`) blocks; subtotal and total rows added to the
-//! groups (`subtotals`).
+//! groups (`subtotals`); a monthly sales report's change against earlier months (`growth`).
 
 mod calendar;
 pub mod consolidated;
 pub mod error;
 mod groups;
+mod growth;
 mod packed_read;
 pub mod query;
 mod read;

@@ -192,8 +192,20 @@ pub struct SalesRow {
     pub target: Option<Decimal>,
     /// `amount / target × 100`, 2 places.
     pub completion: Option<Decimal>,
+    /// Against earlier months, when the sales report is grouped by month (`growth`).
+    pub growth: Growth,
     /// 1-based position in a ranking; 0 elsewhere.
     pub rank: u32,
+}
+
+/// A month's change of `amount` against earlier months of the same group, in percent with 2
+/// places (`growth`); `None` where the earlier month has no sales for the group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Growth {
+    /// 环比: against the previous calendar month.
+    pub month_on_month: Option<Decimal>,
+    /// 同比: against the same month one year earlier.
+    pub year_on_year: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,4 +233,7 @@ pub struct Report<R> {
     pub rows: Vec<R>,
     /// One entry per ledger-owning organization in the subtree.
     pub freshness: Vec<Freshness>,
+    /// Whether the rows carry month-on-month and year-on-year change (`SalesRow::growth`): a
+    /// sales report grouped by month and not by day.
+    pub growth: bool,
 }

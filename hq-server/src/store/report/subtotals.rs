@@ -7,7 +7,7 @@
 //! code's children follow it: `.` sorts before every digit), so one pass over the rows with a
 //! stack of the open organizations places every subtotal right after its subtree's rows.
 
-use super::query::{GroupKey, RowLevel, SalesRow, StockRow};
+use super::query::{GroupKey, Growth, RowLevel, SalesRow, StockRow};
 use crate::store::rollup::delta::SalesSums;
 use branchline_shared::org_in_subtree;
 use rust_decimal::Decimal;
@@ -41,6 +41,7 @@ impl Summable for SalesRow {
             sums,
             target: None,
             completion: None,
+            growth: Growth::default(),
             rank: 0,
         }
     }
