@@ -61,6 +61,14 @@ const SET_BY_VALUE_TYPES: &[&str] = &[
 ///
 /// # Panics
 /// When `BRANCHLINE_REQUIRE_BROWSER=1` and the driver is missing.
+/// Reads of an element the page replaced meanwhile before a read gives up.
+const STALE_ATTEMPTS: u32 = 5;
+
+/// Whether `error` says the element is no longer in the page (it reloaded or re-rendered).
+fn is_stale(error: &fantoccini::error::CmdError) -> bool {
+    error.to_string().contains("stale element")
+}
+
 pub fn browser_available() -> bool {
     if Path::new(CHROMEDRIVER).is_file() {
         return true;
@@ -160,27 +168,43 @@ impl Browser {
         Ok(())
     }
 
-    /// The rendered text of the first element matching `css` (waiting for it to appear).
+    /// The rendered text of the first element matching `css` (waiting for it to appear). A page
+    /// that reloads itself (the board) can replace the element between finding and reading it:
+    /// it is then found again.
     pub async fn text(&self, css: &str) -> anyhow::Result<String> {
-        let element = self.find(css).await?;
-        element
-            .text()
-            .await
-            .with_context(|| format!("reading the text of `{css}`"))
+        let mut attempt = 1;
+        loop {
+            let element = self.find(css).await?;
+            match element.text().await {
+                Err(error) if is_stale(&error) && attempt < STALE_ATTEMPTS => attempt += 1,
+                read => return read.with_context(|| format!("reading the text of `{css}`")),
+            }
+        }
     }
 
-    /// The rendered text of every element matching `css` (none is an empty list, at once).
+    /// The rendered text of every element matching `css` (none is an empty list, at once); found
+    /// again when the page replaced them meanwhile, as `text` does.
     pub async fn texts(&self, css: &str) -> anyhow::Result<Vec<String>> {
-        let elements = self
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .with_context(|| format!("finding `{css}`"))?;
-        let mut texts = Vec::with_capacity(elements.len());
-        for element in elements {
-            texts.push(element.text().await?);
+        let mut attempt = 1;
+        'found: loop {
+            let elements = self
+                .client
+                .find_all(Locator::Css(css))
+                .await
+                .with_context(|| format!("finding `{css}`"))?;
+            let mut texts = Vec::with_capacity(elements.len());
+            for element in elements {
+                match element.text().await {
+                    Ok(text) => texts.push(text),
+                    Err(error) if is_stale(&error) && attempt < STALE_ATTEMPTS => {
+                        attempt += 1;
+                        continue 'found;
+                    }
+                    Err(error) => return Err(error).with_context(|| format!("reading the texts of `{css}`")),
+                }
+            }
+            return Ok(texts);
         }
-        Ok(texts)
     }
 
     /// Enters `value` into the first form control matching `css`: replaces an input's or
