@@ -1,7 +1,8 @@
 //! The ledger's one error type: every refusal names its culprit (file, code, document, line).
 
 use branchline_shared::{
-    BaseError, BaseKind, CodeError, ContainerError, DocInputError, DocType, DocumentError, TemplatePartError,
+    BaseError, BaseKind, CodeError, ContainerError, DocInputError, DocType, DocumentError, StockLimitError,
+    TemplatePartError,
 };
 use std::path::PathBuf;
 
@@ -159,6 +160,13 @@ pub enum LedgerError {
         kind: BaseKind,
         code: String,
         source: BaseError,
+    },
+    #[error("template {name} stock limit of {product} in {warehouse}: {source}")]
+    TemplateStockLimit {
+        name: String,
+        warehouse: String,
+        product: String,
+        source: StockLimitError,
     },
 
     #[error("acknowledged seq {acked_seq} is beyond the last seq {last_seq} of epoch {epoch}")]

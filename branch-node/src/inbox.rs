@@ -7,6 +7,7 @@ use crate::doc_store::{insert_document, next_number};
 use crate::error::LedgerError;
 use crate::ledger::Ledger;
 use crate::schema::write_tx;
+use crate::stock_limits::replace_template_limits;
 use crate::template_parts::{drop_staged_parts, stage_template_part};
 use branchline_shared::{
     decode_container, ContainerKind, DocStatus, Document, InboxBody, InboxEntry, Template,
@@ -25,6 +26,9 @@ pub struct TemplateOutcome {
     pub upserted: u64,
     /// Template records whose code is taken by a branch-local record, kept local ("product P9").
     pub kept_local: Vec<String>,
+    /// The stock limits the template carried, when it carries them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock_limits: Option<u64>,
 }
 
 impl Ledger {
@@ -38,10 +42,10 @@ impl Ledger {
                 continue;
             }
             match &entry.body {
-                InboxBody::Template(template) => apply_inbox_template(&tx, template)?,
+                InboxBody::Template(template) => apply_inbox_template(&tx, &self.branch, template)?,
                 InboxBody::TemplatePart(part) => {
                     if let Some(template) = stage_template_part(&tx, part)? {
-                        apply_inbox_template(&tx, &template)?;
+                        apply_inbox_template(&tx, &self.branch, &template)?;
                     }
                 }
                 InboxBody::RoutedDocument(document) => insert_routed_draft(&tx, &self.branch, document)?,
@@ -66,15 +70,15 @@ impl Ledger {
             reason: error.to_string(),
         })?;
         let tx = write_tx(&self.conn)?;
-        let outcome = apply_template(&tx, &template)?;
+        let outcome = apply_template(&tx, &self.branch, &template)?;
         tx.commit()?;
         Ok(outcome)
     }
 }
 
 /// Applies a template from the inbox, warning of codes kept local.
-fn apply_inbox_template(conn: &Connection, template: &Template) -> Result<(), LedgerError> {
-    let outcome = apply_template(conn, template)?;
+fn apply_inbox_template(conn: &Connection, branch: &str, template: &Template) -> Result<(), LedgerError> {
+    let outcome = apply_template(conn, branch, template)?;
     if !outcome.kept_local.is_empty() {
         tracing::warn!(
             template = %outcome.name,
@@ -87,8 +91,13 @@ fn apply_inbox_template(conn: &Connection, template: &Template) -> Result<(), Le
 
 /// Upserts a template's records as HQ-owned unless an equal or newer version of the same
 /// template name was applied already. Local records win over colliding template codes;
-/// nothing is deleted; nothing goes to the outbox (HQ owns these records).
-fn apply_template(conn: &Connection, template: &Template) -> Result<TemplateOutcome, LedgerError> {
+/// nothing is deleted; nothing goes to the outbox (HQ owns these records). A template with
+/// stock limits replaces those its older versions brought.
+fn apply_template(
+    conn: &Connection,
+    branch: &str,
+    template: &Template,
+) -> Result<TemplateOutcome, LedgerError> {
     for record in &template.records {
         record.validate().map_err(|source| LedgerError::TemplateRecord {
             name: template.name.clone(),
@@ -96,6 +105,16 @@ fn apply_template(conn: &Connection, template: &Template) -> Result<TemplateOutc
             code: record.code.clone(),
             source,
         })?;
+    }
+    for limit in template.stock_limits.iter().flatten() {
+        limit
+            .validate()
+            .map_err(|source| LedgerError::TemplateStockLimit {
+                name: template.name.clone(),
+                warehouse: limit.warehouse.clone(),
+                product: limit.product.clone(),
+                source,
+            })?;
     }
     let mut outcome = TemplateOutcome {
         name: template.name.clone(),
@@ -123,6 +142,10 @@ fn apply_template(conn: &Connection, template: &Template) -> Result<TemplateOutc
                 outcome.upserted += 1;
             }
         }
+    }
+    if let Some(limits) = &template.stock_limits {
+        replace_template_limits(conn, branch, &template.name, limits)?;
+        outcome.stock_limits = Some(limits.len() as u64);
     }
     conn.execute(
         "INSERT INTO template_applied (name, version) VALUES (?1, ?2)

@@ -38,6 +38,7 @@ mod render;
 mod row_insert;
 pub mod schema;
 mod stock;
+mod stock_limits;
 mod template_parts;
 mod workbench;
 
@@ -55,3 +56,4 @@ pub use inbox::TemplateOutcome;
 pub use ledger::Ledger;
 pub use ledger_status::LedgerStatus;
 pub use stock::StockRow;
+pub use stock_limits::{LimitFilter, LimitRow};

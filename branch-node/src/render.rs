@@ -6,7 +6,9 @@ use crate::doc_store::StoredDocument;
 use crate::hq_position::status_notes;
 use crate::ledger_status::LedgerStatus;
 use crate::stock::StockRow;
+use crate::stock_limits::{LimitFilter, LimitRow};
 use branchline_shared::{format_amount, format_plain};
+use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 /// A document as `doc list`/`doc show --format json` print it.
@@ -60,6 +62,27 @@ pub(crate) fn stock_json(rows: &[StockRow]) -> Value {
     let rows: Vec<Value> = rows
         .iter()
         .map(|row| json!({"warehouse": row.warehouse, "product": row.product, "on_hand": format_plain(row.on_hand)}))
+        .collect();
+    json!({ "rows": rows })
+}
+
+/// Rows judged against their stock limits: absent figures are null.
+pub(crate) fn limit_json(rows: &[LimitRow]) -> Value {
+    let figure = |value: Option<Decimal>| value.map(format_plain);
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            json!({
+                "warehouse": row.warehouse,
+                "product": row.product,
+                "on_hand": format_plain(row.on_hand),
+                "min": format_plain(row.min),
+                "max": figure(row.max),
+                "shortfall": figure(row.shortfall),
+                "suggested_order": figure(row.suggested_order),
+                "excess": figure(row.excess),
+            })
+        })
         .collect();
     json!({ "rows": rows })
 }
@@ -174,6 +197,41 @@ pub(crate) fn stock_table(rows: &[StockRow]) -> String {
         })
         .collect::<Vec<_>>();
     table(&["warehouse", "product", "on_hand"], &rows)
+}
+
+/// `stock --below-min` (shortfall and suggested order) or `--above-max` (excess) as a table.
+pub(crate) fn limit_table(filter: LimitFilter, rows: &[LimitRow]) -> String {
+    let figure = |value: Option<Decimal>| value.map(format_plain).unwrap_or_default();
+    let rows = rows
+        .iter()
+        .map(|row| {
+            let mut cells = vec![
+                row.warehouse.clone(),
+                row.product.clone(),
+                format_plain(row.on_hand),
+                format_plain(row.min),
+                figure(row.max),
+            ];
+            match filter {
+                LimitFilter::BelowMin => cells.extend([figure(row.shortfall), figure(row.suggested_order)]),
+                LimitFilter::AboveMax => cells.push(figure(row.excess)),
+            }
+            cells
+        })
+        .collect::<Vec<_>>();
+    let headers: &[&str] = match filter {
+        LimitFilter::BelowMin => &[
+            "warehouse",
+            "product",
+            "on_hand",
+            "min",
+            "max",
+            "shortfall",
+            "suggested_order",
+        ],
+        LimitFilter::AboveMax => &["warehouse", "product", "on_hand", "min", "max", "excess"],
+    };
+    table(headers, &rows)
 }
 
 pub(crate) fn status_text(status: &LedgerStatus) -> String {

@@ -178,6 +178,21 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
+    // 7: stock limits (安全库存) a template brought (`stock_limits`), per warehouse and product,
+    // quantities scaled like stock; `branch` the warehouse's owner ('' none). A template in
+    // parts stages its limits with its last part.
+    r#"
+    CREATE TABLE stock_limit (
+        warehouse TEXT NOT NULL,
+        product TEXT NOT NULL,
+        min_qty INTEGER NOT NULL,
+        max_qty INTEGER,
+        branch TEXT NOT NULL,
+        template TEXT NOT NULL,
+        PRIMARY KEY (warehouse, product)
+    ) WITHOUT ROWID;
+    ALTER TABLE template_part ADD COLUMN stock_limits TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -22,17 +22,7 @@ impl Ledger {
         warehouse: Option<&str>,
         product: Option<&str>,
     ) -> Result<Vec<StockRow>, LedgerError> {
-        // A filter naming no known code is refused: an empty answer would read as "none on hand".
-        for (kind, code) in [(BaseKind::Warehouse, warehouse), (BaseKind::Product, product)] {
-            if let Some(code) = code {
-                if !base_record_exists(&self.conn, kind, code)? {
-                    return Err(LedgerError::UnknownFilterCode {
-                        kind,
-                        code: echo_prefix(code),
-                    });
-                }
-            }
-        }
+        self.check_stock_filter(warehouse, product)?;
         let mut statement = self.conn.prepare_cached(
             "SELECT warehouse, product, on_hand FROM stock
              WHERE (?1 IS NULL OR warehouse = ?1) AND (?2 IS NULL OR product = ?2)
@@ -46,6 +36,25 @@ impl Ledger {
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Refuses a filter naming no known code: an empty answer would read as "none on hand".
+    pub(crate) fn check_stock_filter(
+        &self,
+        warehouse: Option<&str>,
+        product: Option<&str>,
+    ) -> Result<(), LedgerError> {
+        for (kind, code) in [(BaseKind::Warehouse, warehouse), (BaseKind::Product, product)] {
+            if let Some(code) = code {
+                if !base_record_exists(&self.conn, kind, code)? {
+                    return Err(LedgerError::UnknownFilterCode {
+                        kind,
+                        code: echo_prefix(code),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// On-hand of one product in one warehouse (zero when never moved).

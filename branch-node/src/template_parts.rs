@@ -4,7 +4,7 @@
 //! leaves the staged parts and the position together, so nothing is applied twice or half.
 
 use crate::error::LedgerError;
-use branchline_shared::{BaseRecord, Template, TemplatePart, TemplatePartError};
+use branchline_shared::{BaseRecord, Template, TemplatePart, TemplatePartError, WarehouseLimit};
 use rusqlite::{Connection, OptionalExtension};
 
 /// Stages `part`; returns the whole template once every part of its version is staged (and
@@ -27,10 +27,16 @@ pub(crate) fn stage_template_part(
     }
     check_part_count(conn, part)?;
     let records = serde_json::to_string(&part.records).expect("records always serialize");
+    let limits = part
+        .stock_limits
+        .as_ref()
+        .map(|limits| serde_json::to_string(limits).expect("limits always serialize"));
     conn.execute(
-        "INSERT INTO template_part (name, version, part, parts, records) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (name, version, part) DO UPDATE SET records = excluded.records",
-        (&part.name, part.version, part.part, part.parts, &records),
+        "INSERT INTO template_part (name, version, part, parts, records, stock_limits)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (name, version, part) DO UPDATE SET records = excluded.records,
+             stock_limits = excluded.stock_limits",
+        (&part.name, part.version, part.part, part.parts, &records, &limits),
     )?;
     let n_staged: u32 = conn.query_row(
         "SELECT COUNT(*) FROM template_part WHERE name = ?1 AND version = ?2",
@@ -76,23 +82,29 @@ fn check_part_count(conn: &Connection, part: &TemplatePart) -> Result<(), Ledger
     }
 }
 
-/// The staged parts of a version joined in part order.
+/// The staged parts of a version joined in part order, with the stock limits a part carried.
 fn staged_template(conn: &Connection, name: &str, version: u64) -> Result<Template, LedgerError> {
-    let mut statement =
-        conn.prepare("SELECT records FROM template_part WHERE name = ?1 AND version = ?2 ORDER BY part")?;
+    let mut statement = conn.prepare(
+        "SELECT records, stock_limits FROM template_part WHERE name = ?1 AND version = ?2 ORDER BY part",
+    )?;
     let mut rows = statement.query((name, version))?;
+    let unreadable = |error: serde_json::Error| LedgerError::TemplateBody {
+        reason: format!("staged part of template {name} version {version}: {error}"),
+    };
     let mut records: Vec<BaseRecord> = Vec::new();
+    let mut stock_limits: Option<Vec<WarehouseLimit>> = None;
     while let Some(row) = rows.next()? {
         let text: String = row.get(0)?;
-        let part_records: Vec<BaseRecord> =
-            serde_json::from_str(&text).map_err(|error| LedgerError::TemplateBody {
-                reason: format!("staged part of template {name} version {version}: {error}"),
-            })?;
+        let part_records: Vec<BaseRecord> = serde_json::from_str(&text).map_err(unreadable)?;
         records.extend(part_records);
+        if let Some(limits) = row.get::<_, Option<String>>(1)? {
+            stock_limits = Some(serde_json::from_str(&limits).map_err(unreadable)?);
+        }
     }
     Ok(Template {
         name: name.to_owned(),
         version,
         records,
+        stock_limits,
     })
 }

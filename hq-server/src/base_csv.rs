@@ -52,20 +52,9 @@ pub fn read_base_csv(path: &Path, kind: BaseKind) -> Result<Vec<BaseRecord>, Csv
 
 /// Parses CSV `bytes` read from `file` (named in errors).
 pub fn parse_base_csv(file: &str, bytes: &[u8], kind: BaseKind) -> Result<Vec<BaseRecord>, CsvError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(bytes);
-    check_header(file, &mut reader, kind)?;
     let mut records = Vec::new();
     let mut first_line_of: HashMap<String, u64> = HashMap::new();
-    for row in reader.records() {
-        let row = row.map_err(|error| CsvError::Row {
-            file: file.to_owned(),
-            line: error.position().map_or(0, |position| position.line()),
-            reason: error.to_string(),
-        })?;
-        let line = row.position().map_or(0, |position| position.line());
+    for (line, row) in csv_rows(file, bytes, expected_columns(kind))? {
         let record = parse_row(file, line, &row, kind)?;
         if let Some(first) = first_line_of.insert(record.code.clone(), line) {
             return Err(CsvError::Field {
@@ -80,9 +69,32 @@ pub fn parse_base_csv(file: &str, bytes: &[u8], kind: BaseKind) -> Result<Vec<Ba
     Ok(records)
 }
 
-/// The header row must be exactly the columns of `kind` (a UTF-8 byte-order mark aside).
-fn check_header(file: &str, reader: &mut csv::Reader<&[u8]>, kind: BaseKind) -> Result<(), CsvError> {
-    let expected = expected_columns(kind);
+/// The data rows of CSV `bytes` read from `file`, each with its line, once the header row is
+/// exactly `expected`.
+pub(crate) fn csv_rows(
+    file: &str,
+    bytes: &[u8],
+    expected: &[&str],
+) -> Result<Vec<(u64, csv::StringRecord)>, CsvError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(bytes);
+    check_columns(file, &mut reader, expected)?;
+    let mut rows = Vec::new();
+    for row in reader.records() {
+        let row = row.map_err(|error| CsvError::Row {
+            file: file.to_owned(),
+            line: error.position().map_or(0, |position| position.line()),
+            reason: error.to_string(),
+        })?;
+        rows.push((row.position().map_or(0, |position| position.line()), row));
+    }
+    Ok(rows)
+}
+
+/// The header row must be exactly `expected` (a UTF-8 byte-order mark aside).
+fn check_columns(file: &str, reader: &mut csv::Reader<&[u8]>, expected: &[&str]) -> Result<(), CsvError> {
     let header = reader.headers().map_err(|error| CsvError::Row {
         file: file.to_owned(),
         line: 1,

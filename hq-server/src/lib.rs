@@ -22,5 +22,6 @@ pub mod rate;
 pub mod secret;
 pub mod serve;
 pub mod service;
+pub mod stock_limit_csv;
 pub mod store;
 pub mod tls;

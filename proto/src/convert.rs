@@ -23,6 +23,12 @@ pub enum WireError {
         field: &'static str,
         source: shared::DecimalError,
     },
+    #[error("stock limit of {product} in {warehouse}: {source}")]
+    StockLimit {
+        product: String,
+        warehouse: String,
+        source: shared::StockLimitError,
+    },
     #[error("entry {seq} has no body")]
     EmptyEntry { seq: u64 },
 }
@@ -207,6 +213,8 @@ impl From<&shared::Template> for v1::Template {
             name: template.name.clone(),
             version: template.version,
             records: template.records.iter().map(Into::into).collect(),
+            stock_limits: limits_to_wire(template.stock_limits.as_deref()),
+            has_stock_limits: template.stock_limits.is_some(),
             part: 0,
             parts: 0,
         }
@@ -219,6 +227,8 @@ impl From<&shared::TemplatePart> for v1::Template {
             name: part.name.clone(),
             version: part.version,
             records: part.records.iter().map(Into::into).collect(),
+            stock_limits: limits_to_wire(part.stock_limits.as_deref()),
+            has_stock_limits: part.stock_limits.is_some(),
             part: part.part,
             parts: part.parts,
         }
@@ -237,7 +247,48 @@ fn inbox_template(wire: &v1::Template) -> Result<shared::InboxBody, WireError> {
         part: wire.part,
         parts: wire.parts,
         records: template.records,
+        stock_limits: template.stock_limits,
     }))
+}
+
+fn limits_to_wire(limits: Option<&[shared::WarehouseLimit]>) -> Vec<v1::WarehouseLimit> {
+    limits
+        .unwrap_or_default()
+        .iter()
+        .map(|limit| v1::WarehouseLimit {
+            warehouse: limit.warehouse.clone(),
+            branch: limit.branch.clone(),
+            product: limit.product.clone(),
+            min: format_plain(limit.min),
+            max: limit.max.map(format_plain).unwrap_or_default(),
+        })
+        .collect()
+}
+
+impl TryFrom<&v1::WarehouseLimit> for shared::WarehouseLimit {
+    type Error = WireError;
+
+    fn try_from(wire: &v1::WarehouseLimit) -> Result<shared::WarehouseLimit, WireError> {
+        let decimal = |field, text: &str| {
+            parse_decimal(text, DecimalKind::Quantity).map_err(|source| WireError::Decimal { field, source })
+        };
+        let limit = shared::WarehouseLimit {
+            warehouse: wire.warehouse.clone(),
+            branch: wire.branch.clone(),
+            product: wire.product.clone(),
+            min: decimal("stock_limits.min", &wire.min)?,
+            max: match wire.max.as_str() {
+                "" => None,
+                max => Some(decimal("stock_limits.max", max)?),
+            },
+        };
+        limit.validate().map_err(|source| WireError::StockLimit {
+            product: shared::echo_prefix(&wire.product),
+            warehouse: shared::echo_prefix(&wire.warehouse),
+            source,
+        })?;
+        Ok(limit)
+    }
 }
 
 impl TryFrom<&v1::Template> for shared::Template {
@@ -252,6 +303,15 @@ impl TryFrom<&v1::Template> for shared::Template {
                 .iter()
                 .map(TryInto::try_into)
                 .collect::<Result<_, _>>()?,
+            stock_limits: match wire.has_stock_limits {
+                true => Some(
+                    wire.stock_limits
+                        .iter()
+                        .map(TryInto::try_into)
+                        .collect::<Result<_, _>>()?,
+                ),
+                false => None,
+            },
         })
     }
 }

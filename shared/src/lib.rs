@@ -18,6 +18,7 @@ pub mod document;
 pub mod echo;
 pub mod entry;
 pub mod password;
+pub mod stock_limit;
 pub mod template_part;
 
 pub use arith::{round2, LineValues};
@@ -42,4 +43,8 @@ pub use document::{
 };
 pub use echo::{echo_prefix, echo_prefix_max, ECHO_CHARS_MAX};
 pub use entry::{DocRejection, EntryBody, InboxBody, InboxEntry, OutboxEntry};
+pub use stock_limit::{
+    check_min_max, check_on_hand, resolve_limits, LimitCheck, LimitScope, OwnedWarehouse, StockLimitError,
+    StockLimitRule, WarehouseLimit,
+};
 pub use template_part::{split_template, Template, TemplatePart, TemplatePartError};

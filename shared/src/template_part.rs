@@ -1,9 +1,11 @@
 //! Templates (a versioned set of base-data records HQ distributes) and their parts: a template
 //! too large for one message travels in parts, each its own inbox entry holding a run of the
 //! template's records, of bounded size, with the template's name and version and its place
-//! among the parts. The branch stages parts and applies the version when it has all.
+//! among the parts. The branch stages parts and applies the version when it has all. A
+//! template made with stock limits carries them whole, in its last part.
 
 use crate::base::BaseRecord;
+use crate::stock_limit::WarehouseLimit;
 use serde::{Deserialize, Serialize};
 
 /// A versioned base-data template (基础数据模板).
@@ -12,6 +14,23 @@ pub struct Template {
     pub name: String,
     pub version: u64,
     pub records: Vec<BaseRecord>,
+    /// The stock limits of the warehouses this template goes to, when it was made with them
+    /// (`Some`, even empty: they replace the limits an older version brought); `None` for a
+    /// template of base data only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock_limits: Option<Vec<WarehouseLimit>>,
+}
+
+impl Template {
+    /// The template as it goes to branch `branch`: only the limits of its own warehouses and
+    /// of warehouses of no branch.
+    pub fn for_branch(&self, branch: &str) -> Template {
+        let mut template = self.clone();
+        if let Some(limits) = &mut template.stock_limits {
+            limits.retain(|limit| limit.branch.is_empty() || limit.branch == branch);
+        }
+        template
+    }
 }
 
 /// Part `part` (1-based) of `parts` of version `version` of template `name`.
@@ -22,6 +41,9 @@ pub struct TemplatePart {
     pub part: u32,
     pub parts: u32,
     pub records: Vec<BaseRecord>,
+    /// The template's stock limits, on its last part only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock_limits: Option<Vec<WarehouseLimit>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,6 +111,9 @@ pub fn split_template(template: &Template, part_bytes_max: usize) -> Vec<Templat
             part: run_idx as u32 + 1,
             parts,
             records,
+            stock_limits: (run_idx as u32 + 1 == parts)
+                .then(|| template.stock_limits.clone())
+                .flatten(),
         })
         .collect()
 }
@@ -105,6 +130,7 @@ mod tests {
             records: (0..n_records)
                 .map(|idx| BaseRecord::new(BaseKind::Product, &format!("P{idx:04}"), "商品"))
                 .collect(),
+            stock_limits: None,
         }
     }
 

@@ -69,6 +69,13 @@ pub(super) enum Command {
         warehouse: Option<String>,
         #[arg(long)]
         product: Option<String>,
+        /// Only what is under its minimum (库存预警), with min, max, shortfall (min − on hand)
+        /// and the suggested order (max − on hand, where a max is set).
+        #[arg(long, conflicts_with = "above_max")]
+        below_min: bool,
+        /// Only what is over its maximum, with the excess (on hand − max).
+        #[arg(long)]
+        above_max: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

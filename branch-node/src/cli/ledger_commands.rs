@@ -1,4 +1,5 @@
-//! Commands about the ledger as a whole and what it sends HQ: `init`, `stock`, `status`,
+//! Commands about the ledger as a whole and what it sends HQ: `init`, `stock` (against the
+//! stock limits too), `status`,
 //! `bundle export` and `epoch new`.
 
 use super::args::Format;
@@ -6,6 +7,7 @@ use crate::bundle_export::BundleBound;
 use crate::bundle_files::export_bundle_files;
 use crate::ledger::Ledger;
 use crate::render;
+use crate::stock_limits::LimitFilter;
 use std::io::Write;
 use std::path::Path;
 
@@ -26,15 +28,29 @@ pub(super) fn init(
     Ok(())
 }
 
-/// `stock [--warehouse CODE] [--product CODE]`.
+/// What `stock` asks: a warehouse and/or product, and against the stock limits or not.
+pub(super) struct StockQuery<'a> {
+    pub(super) warehouse: Option<&'a str>,
+    pub(super) product: Option<&'a str>,
+    pub(super) limits: Option<LimitFilter>,
+}
+
+/// `stock [--warehouse CODE] [--product CODE] [--below-min | --above-max]`.
 pub(super) fn stock(
     ledger: &Ledger,
-    warehouse: Option<&str>,
-    product: Option<&str>,
+    asked: StockQuery<'_>,
     format: Format,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let rows = ledger.stock(warehouse, product)?;
+    if let Some(filter) = asked.limits {
+        let rows = ledger.stock_against_limits(filter, asked.warehouse, asked.product)?;
+        match format {
+            Format::Json => writeln!(out, "{}", render::limit_json(&rows))?,
+            Format::Table => write!(out, "{}", render::limit_table(filter, &rows))?,
+        }
+        return Ok(());
+    }
+    let rows = ledger.stock(asked.warehouse, asked.product)?;
     match format {
         Format::Json => writeln!(out, "{}", render::stock_json(&rows))?,
         Format::Table => write!(out, "{}", render::stock_table(&rows))?,

@@ -14,6 +14,7 @@ mod serve_command;
 pub use line_arg::parse_line_arg;
 
 use crate::ledger::Ledger;
+use crate::stock_limits::LimitFilter;
 use args::{BundleAction, Cli, Command, EpochAction, ProductAction, RecordAction, TemplateAction};
 use branchline_shared::{BaseKind, BaseRecord};
 use clap::Parser;
@@ -73,14 +74,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stock {
             warehouse,
             product,
+            below_min,
+            above_max,
             format,
-        } => ledger_commands::stock(
-            &open(ledger_path)?,
-            warehouse.as_deref(),
-            product.as_deref(),
-            format,
-            &mut out,
-        ),
+        } => {
+            let limits = match (below_min, above_max) {
+                (true, _) => Some(LimitFilter::BelowMin),
+                (false, true) => Some(LimitFilter::AboveMax),
+                (false, false) => None,
+            };
+            let asked = ledger_commands::StockQuery {
+                warehouse: warehouse.as_deref(),
+                product: product.as_deref(),
+                limits,
+            };
+            ledger_commands::stock(&open(ledger_path)?, asked, format, &mut out)
+        }
         Command::Serve {
             listen,
             allow_network,

@@ -48,9 +48,13 @@ pub(super) fn import_template(ledger_path: &Path, file: &Path, out: &mut impl Wr
         .import_template_file(&bytes)
         .with_context(|| file.display().to_string())?;
     if outcome.applied {
+        let limits = match outcome.stock_limits {
+            Some(n_limits) => format!(", {n_limits} stock limits"),
+            None => String::new(),
+        };
         writeln!(
             out,
-            "applied template {} version {}: {} records updated",
+            "applied template {} version {}: {} records updated{limits}",
             outcome.name, outcome.version, outcome.upserted
         )?;
     } else {

@@ -9,6 +9,7 @@ use super::day_close::{run_close, CloseCommand};
 use super::org::{run_branch, run_org, BranchCommand, OrgCommand};
 use super::output::{print_table, Format};
 use super::status::print_status;
+use super::stock_limits::{import_stock_limits, is_stock_limit_kind};
 use super::template::{run_template, run_trade, TemplateCommand, TradeCommand};
 use super::user::{run_user, UserCommand};
 use crate::base_csv::read_base_csv;
@@ -35,7 +36,8 @@ enum AdminCommand {
     /// Branches and their transfer credentials.
     #[command(subcommand)]
     Branch(BranchCommand),
-    /// Imports HQ master data from CSV: products|customers|suppliers|warehouses FILE.csv
+    /// Imports HQ master data from CSV: products|customers|suppliers|warehouses FILE.csv, or
+    /// stock limits (安全库存): stock-limits FILE.csv with product,warehouse,org,min,max
     Import { kind: String, file: PathBuf },
     /// Per branch: health (green, amber, red and why), epoch, last applied seq, last contact,
     /// reported backlog, quarantined entries, conflicts, applied templates, agent release.
@@ -115,6 +117,9 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     match args.command {
         AdminCommand::Org(command) => run_org(&mut admin().await?, command).await,
         AdminCommand::Branch(command) => run_branch(&mut admin().await?, command).await,
+        AdminCommand::Import { kind, file } if is_stock_limit_kind(&kind) => {
+            import_stock_limits(&mut admin().await?, &file).await
+        }
         AdminCommand::Import { kind, file } => import_base_data(&mut admin().await?, &kind, &file).await,
         AdminCommand::Status { org, format } => status(&mut admin().await?, org, format).await,
         AdminCommand::Quarantine(command) => run_quarantine(&mut admin().await?, command).await,

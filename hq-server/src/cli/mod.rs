@@ -14,6 +14,7 @@ mod output;
 mod password;
 pub mod report;
 mod status;
+mod stock_limits;
 pub mod template;
 mod user;
 

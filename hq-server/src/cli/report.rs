@@ -42,6 +42,10 @@ pub struct ReportArgs {
     /// Inventory: this warehouse's on-hand only.
     #[arg(long)]
     warehouse: Option<String>,
+    /// Inventory: only what is under its stock limit's minimum (库存预警), per branch,
+    /// warehouse and product, with min, max, shortfall and suggested_order.
+    #[arg(long)]
+    below_min: bool,
     /// Commission: the period, YYYY-MM, YYYY-Qn or YYYY.
     #[arg(long, required_if_eq("kind", "commission"))]
     period: Option<String>,
@@ -78,6 +82,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         let (org, period) = (args.org.unwrap_or_default(), args.period.unwrap_or_default());
         return super::commission::print_figures(&target, org, period, &format.unwrap_or_default()).await;
     }
+    if args.below_min && args.kind != ReportKind::Inventory {
+        anyhow::bail!("--below-min is for report inventory only");
+    }
     let mut client = report_client(&target).await?;
     let request = ReportRequest {
         org: args.org.clone().unwrap_or_default(),
@@ -88,6 +95,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         subtotals: args.subtotals,
         product: args.product.clone().unwrap_or_default(),
         warehouse: args.warehouse.clone().unwrap_or_default(),
+        below_min: args.below_min,
     };
     let response = match args.kind {
         ReportKind::Sales => client.sales(request).await,
@@ -97,7 +105,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     }
     .map_err(refused)?
     .into_inner();
-    let header = header(args.kind, &response);
+    let header = header(args.kind, args.below_min, &response);
     match args.format {
         Format::Json => println!("{}", to_json(&header, &response)),
         Format::Csv => print_csv(&header, &response)?,
@@ -107,8 +115,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
 }
 
 /// The output columns: level (with subtotals), rank (ranking), org and branch, the other
-/// grouping columns, then values (by month: 环比 and 同比 last).
-fn header(kind: ReportKind, response: &ReportResponse) -> Vec<&'static str> {
+/// grouping columns, then values (by month: 环比 and 同比 last; below the minimum: the limit,
+/// shortfall and suggested order).
+fn header(kind: ReportKind, below_min: bool, response: &ReportResponse) -> Vec<&'static str> {
     let mut header = Vec::new();
     let by_org = response.columns.iter().any(|column| column == "org");
     if response.rows.iter().any(|row| !row.level.is_empty()) {
@@ -132,6 +141,9 @@ fn header(kind: ReportKind, response: &ReportResponse) -> Vec<&'static str> {
     }
     if kind == ReportKind::Inventory {
         header.push("on_hand");
+        if below_min {
+            header.extend(["min", "max", "shortfall", "suggested_order"]);
+        }
     } else {
         header.extend(["qty", "amount", "tax", "total"]);
         if response.rows.iter().any(|row| !row.target.is_empty()) {
@@ -163,6 +175,10 @@ fn cell(row: &ReportRow, column: &str) -> String {
         "completion" => row.completion.clone(),
         "month_on_month" => row.month_on_month.clone().unwrap_or_default(),
         "year_on_year" => row.year_on_year.clone().unwrap_or_default(),
+        "min" => row.min.clone(),
+        "max" => row.max.clone(),
+        "shortfall" => row.shortfall.clone(),
+        "suggested_order" => row.suggested_order.clone(),
         _ => row.on_hand.clone(),
     }
 }
@@ -190,7 +206,10 @@ fn to_json(header: &[&str], response: &ReportResponse) -> Value {
                     "rank" => json!(row.rank),
                     // A month without a target has none; a change against a month without
                     // sales is none too, never 0.
-                    "target" | "completion" | "month_on_month" | "year_on_year" if value.is_empty() => {
+                    "target" | "completion" | "month_on_month" | "year_on_year" | "max"
+                    | "suggested_order"
+                        if value.is_empty() =>
+                    {
                         Value::Null
                     }
                     _ => json!(value),

@@ -12,10 +12,12 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
 pub enum TemplateCommand {
-    /// Snapshots HQ base data as the next version of template NAME.
+    /// Snapshots HQ base data, and its stock limits with stock-limit, as the next version of
+    /// template NAME.
     Create {
         name: String,
-        /// product,customer,supplier,warehouse (any of them)
+        /// product,customer,supplier,warehouse,stock-limit (any of them; stock-limit: each
+        /// branch is sent the limits of its own warehouses, replacing older versions')
         #[arg(long, value_delimiter = ',', required = true)]
         kinds: Vec<String>,
         /// Only these codes (default: every record of those kinds).

@@ -53,6 +53,7 @@ pub const METHODS: &[(&str, &str, Access)] = &[
     ("Admin", "AddOrg", Access::Role(Role::Admin)),
     ("Admin", "AddBranch", Access::Role(Role::Admin)),
     ("Admin", "ImportBaseData", Access::Role(Role::Admin)),
+    ("Admin", "ImportStockLimits", Access::Role(Role::Admin)),
     ("Admin", "RotateBranchToken", Access::Role(Role::Admin)),
     ("Admin", "RevokeBranch", Access::Role(Role::Admin)),
 ];

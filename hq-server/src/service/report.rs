@@ -14,7 +14,8 @@ use crate::service::principal::{audited, principal, NoPrincipal};
 use crate::service::refusal_audit::RefusalLog;
 use crate::store::report::consolidated;
 use crate::store::report::error::ReportError;
-use crate::store::report::query::{self, GroupBy, Report, ReportQuery, SalesRow, StockRow};
+use crate::store::report::low_stock::{self, LowStockRow};
+use crate::store::report::query::{self, GroupBy, Report, ReportQuery, RowLevel, SalesRow, StockRow};
 use crate::store::{Store, StoreError};
 use branchline_proto::v1::report_server::Report as ReportApi;
 use branchline_proto::v1::{Freshness, ReportRequest, ReportResponse, ReportRow};
@@ -181,17 +182,30 @@ pub fn sales_to_wire(report: Report<SalesRow>) -> ReportResponse {
 }
 
 pub fn inventory_to_wire(report: Report<StockRow>) -> ReportResponse {
+    stock_response(report, |row| ReportRow {
+        on_hand: format_plain(row.on_hand),
+        ..key_to_wire(row.key, row.level)
+    })
+}
+
+/// Rows under their minimum: the limit, the shortfall and, where a max is set, the order.
+pub fn below_min_to_wire(report: Report<LowStockRow>) -> ReportResponse {
+    stock_response(report, |row| ReportRow {
+        on_hand: format_plain(row.on_hand),
+        min: format_plain(row.min),
+        max: row.max.map(format_plain).unwrap_or_default(),
+        shortfall: format_plain(row.shortfall),
+        suggested_order: row.suggested_order.map(format_plain).unwrap_or_default(),
+        ..key_to_wire(row.key, RowLevel::Group)
+    })
+}
+
+/// An inventory's response: its rows each made by `to_wire`, without growth.
+fn stock_response<R>(report: Report<R>, to_wire: impl FnMut(R) -> ReportRow) -> ReportResponse {
     ReportResponse {
         columns: columns(&report.by),
         growth: false,
-        rows: report
-            .rows
-            .into_iter()
-            .map(|row| ReportRow {
-                on_hand: format_plain(row.on_hand),
-                ..key_to_wire(row.key, row.level)
-            })
-            .collect(),
+        rows: report.rows.into_iter().map(to_wire).collect(),
         freshness: freshness_to_wire(report.freshness),
     }
 }
@@ -211,6 +225,11 @@ impl ReportApi for ReportService {
     async fn inventory(&self, request: Request<ReportRequest>) -> Result<Response<ReportResponse>, Status> {
         let result = async {
             let query = self.query("Report/Inventory", &request).await?;
+            if request.get_ref().below_min {
+                return Ok(below_min_to_wire(
+                    low_stock::below_min(&self.store, &query).await?,
+                ));
+            }
             Ok(inventory_to_wire(
                 consolidated::inventory(&self.store, &query).await?,
             ))

@@ -29,6 +29,7 @@ fn template_file() -> Vec<u8> {
         name: "catalog".into(),
         version: 3,
         records: vec![product],
+        stock_limits: None,
     };
     let header = ContainerHeader {
         format: ContainerKind::Template,

@@ -104,6 +104,7 @@ fn template(version: u64, records: Vec<BaseRecord>) -> Template {
         name: "master".to_owned(),
         version,
         records,
+        stock_limits: None,
     }
 }
 

@@ -2,7 +2,9 @@
 //! product for an organization subtree, narrowed to one product and/or warehouse, as
 //! `hq-server report inventory` answers it (`Report/Inventory` with the filters and subtotals:
 //! a subtotal after every organization's subtree, the total last), each branch's freshness
-//! beside it. The query is the page's GET address; every figure is the response's string.
+//! beside it; with 仅显示低于最低库存 ticked, only what is under its stock limit's minimum
+//! (`report inventory --below-min`: the limit, shortfall and suggested order, no groupings or
+//! subtotals). The query is the page's GET address; every figure is the response's string.
 
 use super::super::ctx::Ctx;
 use super::super::error::ConsoleError;
@@ -27,13 +29,20 @@ async fn page(ctx: Ctx, RawQuery(query): RawQuery) -> Result<Markup, ConsoleErro
     if params.by.is_empty() {
         params.by = GROUPINGS.iter().map(|by| (*by).to_owned()).collect();
     }
+    let below_min = !params.other("below_min").is_empty();
     let request = ReportRequest {
         org: params.org.clone(),
-        by: params.by.clone(),
-        subtotals: true,
+        by: if below_min { Vec::new() } else { params.by.clone() },
+        subtotals: !below_min,
         product: params.other("product").to_owned(),
         warehouse: params.other("warehouse").to_owned(),
+        below_min,
         ..ReportRequest::default()
+    };
+    let figures = if below_min {
+        Figures::BelowMin
+    } else {
+        Figures::Inventory
     };
     let response = ctx.report().inventory(ctx.request(request)).await?.into_inner();
     let lang = ctx.lang;
@@ -50,6 +59,10 @@ async fn page(ctx: Ctx, RawQuery(query): RawQuery) -> Result<Markup, ConsoleErro
                 input type="text" name="warehouse" id="warehouse" value=(params.other("warehouse"));
             }
             (report_view::grouping_boxes(lang, &params, &GROUPINGS))
+            label.check {
+                input type="checkbox" name="below_min" id="below_min" value="1" checked[below_min];
+                (lang.t("仅显示低于最低库存", "Below minimum stock only"))
+            }
             button type="submit" id="run" { (lang.t("查询", "Run report")) }
         }
         p.muted {
@@ -58,7 +71,7 @@ async fn page(ctx: Ctx, RawQuery(query): RawQuery) -> Result<Markup, ConsoleErro
                 "On-hand as of the last entry HQ applied; each branch's last contact and backlog are beside it.",
             ))
         }
-        (report_view::table(lang, "inventory-table", Figures::Inventory, &response))
+        (report_view::table(lang, "inventory-table", figures, &response))
     };
     Ok(ctx.page(Nav::Inventory, lang.w(Nav::Inventory.word()), body))
 }

@@ -83,6 +83,7 @@ fn workbook(figures: Figures, response: &ReportResponse) -> Result<Vec<u8>, Xlsx
     sheet.set_name(match figures {
         Figures::Sales => "sales",
         Figures::Inventory => "inventory",
+        Figures::BelowMin => "below-min",
     })?;
     write_header(sheet, &columns, &heading)?;
     for (index, row) in response.rows.iter().enumerate() {

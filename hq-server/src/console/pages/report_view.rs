@@ -63,11 +63,13 @@ impl ReportParams {
     }
 }
 
-/// Whether a response's rows are money (sales) or on-hand (inventory).
+/// Whether a response's rows are money (sales), on-hand (inventory) or on-hand under its
+/// minimum (inventory below the minimum: the limit, shortfall and suggested order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Figures {
     Sales,
     Inventory,
+    BelowMin,
 }
 
 /// The columns of `response`: level (with subtotals), org and branch, the other grouping
@@ -89,6 +91,7 @@ pub(super) fn columns(figures: Figures, response: &ReportResponse) -> Vec<&'stat
     }
     match figures {
         Figures::Inventory => columns.push("on_hand"),
+        Figures::BelowMin => columns.extend(["on_hand", "min", "max", "shortfall", "suggested_order"]),
         Figures::Sales => {
             columns.extend(["qty", "amount", "tax", "total"]);
             if response.rows.iter().any(|row| !row.target.is_empty()) {
@@ -122,6 +125,10 @@ pub(super) fn cell<'a>(row: &'a ReportRow, column: &str) -> &'a str {
         "completion" => &row.completion,
         "month_on_month" => row.month_on_month.as_deref().unwrap_or(""),
         "year_on_year" => row.year_on_year.as_deref().unwrap_or(""),
+        "min" => &row.min,
+        "max" => &row.max,
+        "shortfall" => &row.shortfall,
+        "suggested_order" => &row.suggested_order,
         _ => &row.on_hand,
     }
 }
@@ -139,6 +146,10 @@ pub(super) fn is_figure(column: &str) -> bool {
             | "month_on_month"
             | "year_on_year"
             | "on_hand"
+            | "min"
+            | "max"
+            | "shortfall"
+            | "suggested_order"
     )
 }
 
@@ -161,6 +172,10 @@ fn heading(lang: Lang, column: &str) -> &'static str {
         "completion" => lang.t("完成率 %", "completion %"),
         "month_on_month" => lang.t("环比 %", "month-on-month %"),
         "year_on_year" => lang.t("同比 %", "year-on-year %"),
+        "min" => lang.t("最低库存", "minimum"),
+        "max" => lang.t("最高库存", "maximum"),
+        "shortfall" => lang.t("短缺数量", "shortfall"),
+        "suggested_order" => lang.t("建议订货量", "suggested order"),
         _ => lang.t("结存数量", "on hand"),
     }
 }

@@ -10,6 +10,7 @@ use crate::store::registry::audit::BadAuditFilter;
 use crate::store::registry::branches::RegistryError;
 use crate::store::registry::counterpart_check::CounterpartError;
 use crate::store::registry::credential::CredentialError;
+use crate::store::registry::stock_limit::LimitImportError;
 use crate::store::registry::target::TargetError;
 use crate::store::registry::template::TemplateError;
 use crate::store::StoreError;
@@ -43,6 +44,8 @@ pub(super) enum AdminError {
     Target(#[from] TargetError),
     #[error(transparent)]
     Template(#[from] TemplateError),
+    #[error(transparent)]
+    StockLimits(#[from] LimitImportError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -99,6 +102,10 @@ pub(super) fn to_status(error: AdminError) -> Status {
             TargetError::UnknownOrg { .. } => Status::not_found(message),
             TargetError::BadMonth { .. } | TargetError::BadAmount { .. } => Status::invalid_argument(message),
             TargetError::Store(error) => internal(error),
+        },
+        AdminError::StockLimits(error) => match error {
+            LimitImportError::Store(error) => internal(error),
+            _ => Status::invalid_argument(message),
         },
         AdminError::Store(error) => internal(error),
     }

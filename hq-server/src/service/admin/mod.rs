@@ -9,20 +9,20 @@
 //! quarantine entry, template), INTERNAL (store).
 
 mod audit_query;
+mod bundle;
 mod error;
+mod stock_limits;
+mod template_kinds;
 mod wire;
 
-use crate::bundle::decode_bundle;
 use crate::config::Limits;
 use crate::health::HealthThresholds;
 use crate::people::principal::{Listing, Principal, ScopeRefusal};
-use crate::service::ingest_reply::ack_to_wire;
 use crate::service::principal::{audited, principal};
 use crate::service::refusal_audit::RefusalLog;
 use crate::store::close::register as day_close;
-use crate::store::ingest::batch;
 use crate::store::ingest::quarantine::{self, QuarantineError, RetryOutcome};
-use crate::store::registry::audit::{self, record_audit, Actor, AuditFilter};
+use crate::store::registry::audit::{self, AuditFilter};
 use crate::store::registry::branches::{self, NewBranch, RegistryError, MODE_INDEPENDENT_SALES};
 use crate::store::registry::credential;
 use crate::store::registry::master;
@@ -116,18 +116,6 @@ impl AdminService {
             .ok_or(QuarantineError::UnknownEntry { id })?;
         self.scope(caller, call, caller.check_org(&branch.org)).await
     }
-
-    async fn import_bundle(&self, caller: &Principal, bytes: &[u8]) -> Result<PushAck, AdminError> {
-        let bundle = decode_bundle(bytes, self.limits.max_batch_entries)?;
-        let branch = self
-            .branch_in_scope(caller, "Admin/ImportBundle", &bundle.source)
-            .await?;
-        let ack = batch::ingest(&self.store, &branch, bundle.batch).await?;
-        let detail = format!("{} through seq {}", branch.code, ack.acked_seq);
-        let actor = Actor::new(&caller.name, Some(&branch.org));
-        record_audit(&self.store, actor, "bundle import", &detail).await?;
-        Ok(ack_to_wire(ack))
-    }
 }
 
 #[tonic::async_trait]
@@ -217,6 +205,15 @@ impl Admin for AdminService {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn import_stock_limits(
+        &self,
+        request: Request<ImportStockLimitsRequest>,
+    ) -> Result<Response<ImportStockLimitsResponse>, Status> {
+        let result = self.import_stock_limit_rows(request);
+        result.await.map(Response::new).map_err(to_status)
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn status(&self, request: Request<StatusRequest>) -> Result<Response<StatusResponse>, Status> {
         let result = async {
             let caller = principal(&request)?;
@@ -302,12 +299,9 @@ impl Admin for AdminService {
             self.scope(&caller, call, caller.check_group_wide("templates"))
                 .await?;
             let asked = request.get_ref();
-            let mut kinds = Vec::with_capacity(asked.kinds.len());
-            for kind in &asked.kinds {
-                kinds.push(BaseKind::parse(kind).map_err(RegistryError::from)?);
-            }
+            let contents = template_kinds::template_contents(&asked.kinds)?;
             let created =
-                template::create(&self.store, &caller.name, &asked.name, &kinds, &asked.codes).await?;
+                template::create(&self.store, &caller.name, &asked.name, &contents, &asked.codes).await?;
             Ok(CreateTemplateResponse {
                 version: created.version,
                 records: created.n_records,
@@ -350,7 +344,7 @@ impl Admin for AdminService {
             Ok(ExportTemplateResponse {
                 file: template::template_file(&latest),
                 version: latest.version,
-                records: latest.records.len() as u64,
+                records: (latest.records.len() + latest.stock_limits.as_ref().map_or(0, Vec::len)) as u64,
             })
         };
         result.await.map(Response::new).map_err(to_status)

@@ -43,6 +43,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (5, "0005", "day_close"),
     (6, "0006", "alert"),
     (7, "0007", "commission"),
+    (9, "0009", "stock_limit"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
@@ -53,6 +54,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (5, "0005", "day_close"),
     (6, "0006", "alert"),
     (7, "0007", "commission"),
+    (9, "0009", "stock_limit"),
 );
 
 /// Which database backs the store.

@@ -1,5 +1,7 @@
 //! Templates (模板发放, docs/documents.md): versioned snapshots of HQ master data, published to every
-//! registered branch of an organization subtree through its inbox, or exported as a file.
+//! registered branch of an organization subtree through its inbox, or exported as a file. A
+//! template made with stock limits carries HQ's limits resolved per warehouse; each branch is
+//! sent those of its own warehouses and of warehouses of no branch.
 
 use crate::store::bulk::rows::placeholders;
 use crate::store::db::dialect::{Dialect, PRICE_SCALE};
@@ -8,11 +10,12 @@ use crate::store::db::pool::Conn;
 use crate::store::db::query::query;
 use crate::store::db::value::{get_u64, now_text, to_i64};
 use crate::store::registry::audit::{audit, Actor};
+use crate::store::registry::stock_limit::warehouse_limits;
 use crate::store::trade::inbox_queue::append_inbox;
 use crate::store::{Store, StoreError};
 use branchline_shared::{
     encode_container, org_in_subtree, split_template, validate_org_code, validate_record_code, BaseKind,
-    BaseRecord, CodeError, ContainerHeader, ContainerKind, InboxBody, Template,
+    BaseRecord, CodeError, ContainerHeader, ContainerKind, InboxBody, Template, WarehouseLimit,
 };
 use std::collections::BTreeSet;
 
@@ -23,7 +26,9 @@ pub const TEMPLATE_CODES_MAX: usize = 10_000;
 pub enum TemplateError {
     #[error("template name: {0}")]
     BadName(CodeError),
-    #[error("template {name}: no kinds given: expected product, customer, supplier or warehouse")]
+    #[error(
+        "template {name}: no kinds given: expected product, customer, supplier, warehouse or stock-limit"
+    )]
     NoKinds { name: String },
     #[error("template {name}: {n_codes} codes given, more than the {TEMPLATE_CODES_MAX} allowed")]
     TooManyCodes { name: String, n_codes: usize },
@@ -70,31 +75,44 @@ pub struct Publication {
     pub already_queued: Vec<String>,
 }
 
-fn kinds_text(kinds: &[BaseKind]) -> String {
-    kinds
-        .iter()
-        .map(|kind| kind.as_str())
-        .collect::<Vec<_>>()
-        .join("/")
+/// What a template is made of: master records of some kinds, and HQ's stock limits or not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TemplateContents {
+    pub kinds: Vec<BaseKind>,
+    pub stock_limits: bool,
 }
 
-/// Snapshots HQ master records of `kinds` (only `codes`, when given) as the next version of
-/// template `name`.
+/// The kinds as listed (`product/warehouse/stock-limit`).
+fn contents_text(kinds: &[BaseKind], stock_limits: bool) -> String {
+    let mut names: Vec<&str> = kinds.iter().map(|kind| kind.as_str()).collect();
+    if stock_limits {
+        names.push("stock-limit");
+    }
+    names.join("/")
+}
+
+fn kinds_text(kinds: &[BaseKind]) -> String {
+    contents_text(kinds, false)
+}
+
+/// Snapshots HQ master records of the contents' kinds (only `codes`, when given), and its
+/// stock limits when asked, as the next version of template `name`.
 pub async fn create(
     store: &Store,
     by: &str,
     name: &str,
-    kinds: &[BaseKind],
+    contents: &TemplateContents,
     codes: &[String],
 ) -> Result<CreatedTemplate, TemplateError> {
     validate_record_code("template name", name).map_err(TemplateError::BadName)?;
-    let kinds: Vec<BaseKind> = kinds
+    let kinds: Vec<BaseKind> = contents
+        .kinds
         .iter()
         .copied()
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    if kinds.is_empty() {
+    if kinds.is_empty() && !contents.stock_limits {
         return Err(TemplateError::NoKinds {
             name: name.to_owned(),
         });
@@ -105,16 +123,21 @@ pub async fn create(
             n_codes: codes.len(),
         });
     }
-    let dialect = store.dialect();
     let mut tx = store.begin_write().await?;
-    let mut records = master_records(&mut tx, dialect, &kinds).await?;
-    if !codes.is_empty() {
-        keep_codes(name, &kinds, codes, &mut records)?;
-    }
-    if records.is_empty() {
+    let (records, stock_limits) = snapshot(
+        &mut tx,
+        store.dialect(),
+        name,
+        &kinds,
+        codes,
+        contents.stock_limits,
+    )
+    .await?;
+    let n_limits = stock_limits.as_ref().map_or(0, Vec::len);
+    if records.is_empty() && n_limits == 0 {
         return Err(TemplateError::Empty {
             name: name.to_owned(),
-            kinds: kinds_text(&kinds),
+            kinds: contents_text(&kinds, contents.stock_limits),
         });
     }
     let version = 1 + get_u64(
@@ -128,15 +151,16 @@ pub async fn create(
         name: name.to_owned(),
         version,
         records,
+        stock_limits,
     };
-    let n_records = template.records.len() as u64;
+    let n_records = (template.records.len() + n_limits) as u64;
     query(
         "INSERT INTO template (name, version, kinds, codes, n_records, body, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(name)
     .bind(to_i64(version)?)
-    .bind(kinds_text(&kinds))
+    .bind(contents_text(&kinds, contents.stock_limits))
     .bind(codes.join(","))
     .bind(to_i64(n_records)?)
     .bind(serde_json::to_string(&template).expect("templates always serialize"))
@@ -145,11 +169,35 @@ pub async fn create(
     .await?;
     let detail = format!(
         "{name} version {version}: {n_records} {} records",
-        kinds_text(&kinds)
+        contents_text(&kinds, contents.stock_limits)
     );
     audit(&mut tx, Actor::new(by, None), "template create", &detail).await?;
     tx.commit().await?;
     Ok(CreatedTemplate { version, n_records })
+}
+
+/// The master records of `kinds` (only `codes`, when given) and, when asked, the stock limits
+/// resolved per warehouse.
+async fn snapshot(
+    connection: &mut Conn,
+    dialect: Dialect,
+    name: &str,
+    kinds: &[BaseKind],
+    codes: &[String],
+    with_stock_limits: bool,
+) -> Result<(Vec<BaseRecord>, Option<Vec<WarehouseLimit>>), TemplateError> {
+    let mut records = match kinds.is_empty() {
+        true => Vec::new(),
+        false => master_records(connection, dialect, kinds).await?,
+    };
+    if !codes.is_empty() {
+        keep_codes(name, kinds, codes, &mut records)?;
+    }
+    let stock_limits = match with_stock_limits {
+        true => Some(warehouse_limits(connection).await?),
+        false => None,
+    };
+    Ok((records, stock_limits))
 }
 
 /// The HQ master records of `kinds`, in kind and code order.
@@ -257,7 +305,6 @@ pub async fn publish(
     let branches = query("SELECT id, code, org FROM branch ORDER BY code")
         .fetch_all(&mut *tx)
         .await?;
-    let bodies = inbox_bodies(&template, part_bytes_max);
     let now = now_text();
     let mut publication = Publication {
         version: template.version,
@@ -282,7 +329,7 @@ pub async fn publish(
             continue;
         }
         let mut inbox_seq = 0;
-        for body in &bodies {
+        for body in &inbox_bodies(&template.for_branch(&code), part_bytes_max) {
             inbox_seq = append_inbox(&mut tx, branch_id, body, &now).await?;
         }
         query(

@@ -2,13 +2,15 @@
 //! fails with (`error`), and how it reads: a date range split into years, months and days
 //! (`calendar`), grouped sums (`groups`) read by statement (`read`) or decoded from the packed
 //! sales (`packed_read`) and on-hand (`stock_read`) blocks; subtotal and total rows added to the
-//! groups (`subtotals`); a monthly sales report's change against earlier months (`growth`).
+//! groups (`subtotals`); a monthly sales report's change against earlier months (`growth`);
+//! what is under its stock limit's minimum (`low_stock`).
 
 mod calendar;
 pub mod consolidated;
 pub mod error;
 mod groups;
 mod growth;
+pub mod low_stock;
 mod packed_read;
 pub mod query;
 mod read;

@@ -17,6 +17,7 @@ fn kind_label(lang: Lang, kind: &str) -> String {
         "customer" => lang.t("客户", "customers"),
         "supplier" => lang.t("供应商", "suppliers"),
         "warehouse" => lang.t("仓库", "warehouses"),
+        "stock-limit" => lang.t("安全库存", "stock limits"),
         other => return other.to_owned(),
     }
     .to_owned()
