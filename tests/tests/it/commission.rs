@@ -19,6 +19,7 @@ fn sale(number: &str, date: &str, qty: &str, price: &str) -> Document {
         date: parse_date(date).unwrap(),
         partner: "C001".to_owned(),
         warehouse: format!("{}-W", number.split('-').next().unwrap()),
+        to_warehouse: String::new(),
         red_of: None,
         lines: vec![DocLine {
             product: "P001".to_owned(),

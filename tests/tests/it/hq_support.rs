@@ -83,6 +83,7 @@ pub(crate) fn sales_out(number: &str, branch: &str, partner: &str, qty: &str) ->
         date: parse_date("2026-01-05").expect("date"),
         partner: partner.to_owned(),
         warehouse: format!("{branch}-W"),
+        to_warehouse: String::new(),
         red_of: None,
         lines: vec![
             DocLine {

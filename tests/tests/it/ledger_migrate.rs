@@ -120,6 +120,7 @@ fn ledger_migrate_version_2_in_place_keeps_every_document_entry_and_stock() -> a
             date,
             partner: "C001".to_owned(),
             warehouse: seed_warehouse("SZ"),
+            to_warehouse: String::new(),
             red_of: None,
             lines: vec![DocLine {
                 product: product_code(3),

@@ -92,6 +92,7 @@ mod security_limits;
 mod security_streams;
 mod security_tls;
 mod security_wrong_branch;
+mod stock_moves;
 mod template_distribution;
 mod template_large;
 mod template_rollout;

@@ -35,6 +35,7 @@ pub(crate) fn document(
         date: parse_date(date).unwrap(),
         partner: partner.to_owned(),
         warehouse,
+        to_warehouse: String::new(),
         red_of: None,
         lines,
         link: None,

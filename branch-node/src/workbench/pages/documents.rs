@@ -302,6 +302,7 @@ fn document_head(lang: Lang, stored: &StoredDocument) -> Markup {
             dt { (lang.t("日期", "Date")) } dd { (document.date.format("%Y-%m-%d")) }
             dt { (lang.t("往来单位", "Partner")) } dd { (document.partner) }
             dt { (lang.t("仓库", "Warehouse")) } dd { (document.warehouse) }
+            @if !document.to_warehouse.is_empty() { dt { (lang.t("调入仓库", "To warehouse")) } dd id="doc-to-warehouse" { (document.to_warehouse) } }
             @if let Some(red_of) = &document.red_of { dt { (lang.t("红字冲销", "Red of")) } dd { (red_of) } }
             @if let Some(link) = &document.link { dt { (lang.t("来源", "From")) } dd id="doc-link" { (link.branch) " " (link.number) } }
             @if let Some(reason) = &stored.reason { dt { (lang.t("拒绝原因", "Rejected because")) } dd { (reason) } }

@@ -93,6 +93,7 @@ fn entry_form(
                 label { (lang.t("日期", "Date")) " " input type="text" name="date" id="entry-date" value=(form.date); (beside(Spot::Date, "entry-date-error")) }
                 label { (lang.t("往来单位", "Partner")) " " input type="text" name="partner" id="entry-partner" list="partners" value=(form.partner); (beside(Spot::Partner, "entry-partner-error")) }
                 label { (lang.t("仓库", "Warehouse")) " " input type="text" name="warehouse" id="entry-warehouse" list="warehouses" value=(form.warehouse); (beside(Spot::Warehouse, "entry-warehouse-error")) }
+                label { (lang.t("调入仓库（调拨单）", "To warehouse (transfer)")) " " input type="text" name="to_warehouse" id="entry-to-warehouse" list="warehouses" value=(form.to_warehouse); }
             }
             (datalist("partners", &choices.partners)) (datalist("warehouses", &choices.warehouses)) (datalist("products", &choices.products))
             table.grid id="entry-lines" {
