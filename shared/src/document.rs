@@ -86,6 +86,12 @@ impl DocType {
         }
     }
 
+    /// Whether a confirmed document of this type may be reversed by a red one: a sales order is
+    /// cancelled instead, a stock count counted again.
+    pub fn takes_red(self) -> bool {
+        !matches!(self, DocType::SalesOrder | DocType::StockCount)
+    }
+
     /// Whether documents of this type name a partner (customer or supplier).
     pub fn takes_partner(self) -> bool {
         !matches!(self, DocType::Opening | DocType::Transfer | DocType::StockCount)

@@ -102,3 +102,4 @@ mod trade_routing;
 mod workbench;
 mod workbench_concurrency;
 mod workbench_network;
+mod workbench_stock_moves;

@@ -108,6 +108,7 @@ pub(crate) enum Spot {
     Date,
     Partner,
     Warehouse,
+    ToWarehouse,
     Line(usize),
     Form,
 }
