@@ -178,7 +178,18 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
-    // 7: stock limits (安全库存) a template brought (`stock_limits`), per warehouse and product,
+    // 7: a transfer's destination warehouse (empty for every other type), and what a confirmed
+    // stock count counted (`stock_count`): its document row now holds the differences it posted;
+    // `checksum` is the counted document's, which a repeated import or add compares with.
+    r#"
+    ALTER TABLE document ADD COLUMN to_warehouse TEXT NOT NULL DEFAULT '';
+    CREATE TABLE stock_counted (
+        doc_id INTEGER PRIMARY KEY,
+        checksum TEXT NOT NULL,
+        lines TEXT NOT NULL
+    );
+    "#,
+    // 8: stock limits (安全库存) a template brought (`stock_limits`), per warehouse and product,
     // quantities scaled like stock; `branch` the warehouse's owner ('' none). A template in
     // parts stages its limits with its last part.
     r#"

@@ -2,11 +2,13 @@
 //! fails with (`error`), and how it reads: a date range split into years, months and days
 //! (`calendar`), grouped sums (`groups`) read by statement (`read`) or decoded from the packed
 //! sales (`packed_read`) and on-hand (`stock_read`) blocks; subtotal and total rows added to the
-//! groups (`subtotals`); a monthly sales report's change against earlier months (`growth`);
-//! what is under its stock limit's minimum (`low_stock`).
+//! groups (`subtotals`); a monthly sales report's change against earlier months (`growth`); the
+//! stock counts' gains and losses (`count_diff`); what is under its stock limit's minimum
+//! (`low_stock`).
 
 mod calendar;
 pub mod consolidated;
+pub mod count_diff;
 pub mod error;
 mod groups;
 mod growth;
