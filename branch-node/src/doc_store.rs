@@ -127,8 +127,8 @@ pub(crate) fn insert_document_head(
     };
     conn.prepare_cached(
         "INSERT INTO document (number, doc_type, status, date, partner, warehouse, red_of,
-             link_branch, link_number, amount, tax, total, checksum, lines)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             link_branch, link_number, amount, tax, total, checksum, lines, to_warehouse)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(rusqlite::params![
         document.number,
@@ -145,8 +145,25 @@ pub(crate) fn insert_document_head(
         row.total,
         checksum,
         row.lines_json,
+        document.to_warehouse,
     ])?;
     Ok(conn.last_insert_rowid())
+}
+
+/// Rewrites the lines, totals and `checksum` column of row `id` to `document`'s (a stock count
+/// confirmed: its counted quantities become the differences it posts).
+pub(crate) fn rewrite_lines(
+    conn: &Connection,
+    id: i64,
+    document: &Document,
+    checksum: &str,
+) -> Result<(), LedgerError> {
+    let row = DocumentRow::new(document);
+    conn.prepare_cached(
+        "UPDATE document SET lines = ?2, amount = ?3, tax = ?4, total = ?5, checksum = ?6 WHERE id = ?1",
+    )?
+    .execute((id, &row.lines_json, row.amount, row.tax, row.total, checksum))?;
+    Ok(())
 }
 
 pub(crate) fn set_status(
@@ -174,11 +191,12 @@ pub(crate) fn load_document(conn: &Connection, id: i64) -> Result<StoredDocument
         Option<String>,
         Option<String>,
         String,
+        String,
     );
     let head: HeadRow = conn
         .prepare_cached(
             "SELECT number, doc_type, status, date, partner, warehouse, red_of, link_branch, link_number, reason,
-                 lines
+                 lines, to_warehouse
              FROM document WHERE id = ?1",
         )?
         .query_row([id], |row| {
@@ -194,6 +212,7 @@ pub(crate) fn load_document(conn: &Connection, id: i64) -> Result<StoredDocument
                 row.get(8)?,
                 row.get(9)?,
                 row.get(10)?,
+                row.get(11)?,
             ))
         })?;
     let (
@@ -208,6 +227,7 @@ pub(crate) fn load_document(conn: &Connection, id: i64) -> Result<StoredDocument
         link_number,
         reason,
         lines_json,
+        to_warehouse,
     ) = head;
     let lines = decode_lines(&number, &lines_json)?;
     let date = parse_stored_date(&number, &date)?;
@@ -222,6 +242,7 @@ pub(crate) fn load_document(conn: &Connection, id: i64) -> Result<StoredDocument
             date,
             partner,
             warehouse,
+            to_warehouse,
             red_of,
             lines,
             link,

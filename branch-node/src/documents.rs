@@ -2,7 +2,8 @@
 //! routed draft, show and list. Confirming writes the outbox entry in the same transaction.
 
 use crate::doc_store::{
-    find_head, free_number, insert_document, load_document, set_status, DocHead, StoredDocument,
+    find_head, free_number, insert_document, load_document, rewrite_lines, set_status, DocHead,
+    StoredDocument,
 };
 use crate::doc_write::{check_duplicate, confirmed_body, confirmed_storage};
 use crate::entry_json::checksum_and_outbox_json;
@@ -12,7 +13,8 @@ use crate::ledger::Ledger;
 use crate::outbox::OutboxWriter;
 use crate::posting::Posting;
 use crate::schema::write_tx;
-use branchline_shared::{DocRejection, DocStatus, DocType, Document, EntryBody};
+use crate::stock_count::{counted_lines, entered_checksum, is_counted, record_counted};
+use branchline_shared::{DocLine, DocRejection, DocStatus, DocType, Document, EntryBody};
 use chrono::NaiveDate;
 use rusqlite::Connection;
 
@@ -61,11 +63,19 @@ impl Ledger {
         let (id, stored) = load_draft(&tx, number)?;
         stored.document.validate()?;
         let mut posting = Posting::with_present_codes(&tx, self.allow_negative_stock, &self.present_codes);
-        posting.post(&stored.document)?;
+        let document = if is_counted(&stored.document) {
+            let posted = posting.post_count(&stored.document)?;
+            rewrite_lines(&tx, id, &posted, &checksum_and_outbox_json(&posted).0)?;
+            record_counted(&tx, id, &stored.document)?;
+            posted
+        } else {
+            posting.post(&stored.document)?;
+            stored.document
+        };
         posting.write_stock()?;
         set_status(&tx, id, DocStatus::Confirmed, None)?;
         let mut outbox = OutboxWriter::start(&tx)?;
-        let seq = outbox.append(&tx, &EntryBody::Document(stored.document))?;
+        let seq = outbox.append(&tx, &EntryBody::Document(document))?;
         outbox.finish(&tx)?;
         tx.commit()?;
         Ok(seq)
@@ -124,6 +134,12 @@ impl Ledger {
         load_document(&self.conn, require_head(&self.conn, number)?.id)
     }
 
+    /// What confirmed stock count `number` counted, line by line (its stored lines are the
+    /// differences it posted); `None` for any other document.
+    pub fn counted(&self, number: &str) -> Result<Option<Vec<DocLine>>, LedgerError> {
+        counted_lines(&self.conn, require_head(&self.conn, number)?.id, number)
+    }
+
     /// Documents matching `filter`, in the order they were entered.
     pub fn documents(&self, filter: DocFilter) -> Result<Vec<StoredDocument>, LedgerError> {
         let tx = self.conn.unchecked_transaction()?;
@@ -178,7 +194,7 @@ impl Ledger {
         let number = document.number.clone();
         if !fresh_number {
             if let Some(head) = find_head(tx, &number)? {
-                let same_content = head.content_checksum(tx)? == checksum_and_outbox_json(&document).0;
+                let same_content = entered_checksum(tx, &head)? == checksum_and_outbox_json(&document).0;
                 check_duplicate(&number, head.status, same_content, draft)?;
                 return Ok(DocumentOutcome::AlreadyPresent { number });
             }
@@ -190,10 +206,20 @@ impl Ledger {
             insert_document(tx, &document, DocStatus::Draft, &checksum)?;
             return Ok(DocumentOutcome::Draft { number });
         }
-        posting.post(&document)?;
+        let counted = is_counted(&document).then(|| document.clone());
+        let document = match &counted {
+            Some(counted) => posting.post_count(counted)?,
+            None => {
+                posting.post(&document)?;
+                document
+            }
+        };
         posting.write_stock()?;
         let (scales, checksum, outbox_json) = confirmed_storage(&document);
         let id = insert_document(tx, &document, DocStatus::Confirmed, &checksum)?;
+        if let Some(counted) = &counted {
+            record_counted(tx, id, counted)?;
+        }
         let body = confirmed_body(tx, id, &document, scales.as_deref(), &outbox_json);
         let seq = outbox.append_json(tx, true, &body)?;
         Ok(DocumentOutcome::Confirmed { number, seq })

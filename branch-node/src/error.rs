@@ -79,6 +79,19 @@ pub enum LedgerError {
         on_hand: String,
         wanted: String,
     },
+    #[error("document {number} line {line}: counted quantity {qty} is negative")]
+    NegativeCount {
+        number: String,
+        line: usize,
+        qty: String,
+    },
+    #[error("document {number} line {line}: product {product} is counted again (first on line {first})")]
+    CountedTwice {
+        number: String,
+        product: String,
+        first: usize,
+        line: usize,
+    },
     #[error("document {number}: red_of {source_number} does not exist")]
     RedSourceNotFound { number: String, source_number: String },
     #[error(

@@ -13,6 +13,7 @@ use crate::ledger::Ledger;
 use crate::outbox::OutboxWriter;
 use crate::posting::Posting;
 use crate::schema::write_tx;
+use crate::stock_count::{entered_checksum, is_counted, record_counted};
 use branchline_shared::{parse_document_json, DocStatus, Document};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -113,6 +114,17 @@ impl Ledger {
             for prepared in chunk? {
                 documents_done += 1;
                 let line = prepared.line;
+                if is_counted(&prepared.document) {
+                    match import_count(&tx, &mut posting, prepared).map_err(|error| error.at_line(line))? {
+                        Some(posted) => {
+                            summary.imported += 1;
+                            summary.lines += posted.1.document.lines.len() as u64;
+                            pending.push(posted);
+                        }
+                        None => summary.already_present += 1,
+                    }
+                    continue;
+                }
                 // Insert first: the unique number refuses a duplicate without a lookup per document.
                 let head = insert_document_head(
                     &tx,
@@ -125,7 +137,7 @@ impl Ledger {
                     Ok(id) => id,
                     Err(error) if is_unique_violation(&error) => {
                         let head = find_head(&tx, &prepared.document.number)?.ok_or(error)?;
-                        let same_content = head.content_checksum(&tx)? == prepared.content_checksum();
+                        let same_content = entered_checksum(&tx, &head)? == prepared.content_checksum();
                         check_duplicate(&prepared.document.number, head.status, same_content, false)
                             .map_err(|error| error.at_line(line))?;
                         summary.already_present += 1;
@@ -154,6 +166,32 @@ impl Ledger {
         });
         Ok(summary)
     }
+}
+
+/// A stock count in an import: `None` when the same count is already there; otherwise it is
+/// posted (its differences from the book at this point of the file) and written, its counted
+/// lines kept, and returned with its row id for its outbox entry.
+fn import_count(
+    tx: &rusqlite::Connection,
+    posting: &mut Posting<'_>,
+    counted: PreparedDocument,
+) -> Result<Option<(i64, PreparedDocument)>, LedgerError> {
+    let number = &counted.document.number;
+    if let Some(head) = find_head(tx, number)? {
+        let same_content = entered_checksum(tx, &head)? == counted.content_checksum();
+        check_duplicate(number, head.status, same_content, false)?;
+        return Ok(None);
+    }
+    let posted = prepare_document(counted.line, posting.post_count(&counted.document)?);
+    let id = insert_document_head(
+        tx,
+        &posted.document,
+        &posted.row,
+        DocStatus::Confirmed,
+        &posted.checksum,
+    )?;
+    record_counted(tx, id, &counted.document)?;
+    Ok(Some((id, posted)))
 }
 
 impl PreparedDocument {

@@ -38,6 +38,7 @@ mod render;
 mod row_insert;
 pub mod schema;
 mod stock;
+mod stock_count;
 mod template_parts;
 mod workbench;
 

@@ -31,6 +31,7 @@ struct RedSource {
     doc_type: DocType,
     date: NaiveDate,
     warehouse: String,
+    to_warehouse: String,
     partner: String,
     /// Its lines grouped by product and terms, in source-line order.
     lines: Vec<RedSourceLine>,
@@ -93,6 +94,9 @@ impl<'c> Posting<'c> {
     /// Checks that every code the document names exists in the ledger.
     pub(crate) fn check_references(&mut self, document: &Document) -> Result<(), LedgerError> {
         self.require_code(document, BaseKind::Warehouse, &document.warehouse)?;
+        if !document.to_warehouse.is_empty() {
+            self.require_code(document, BaseKind::Warehouse, &document.to_warehouse)?;
+        }
         if !document.partner.is_empty() {
             let kind = if document.doc_type.partner_is_supplier() {
                 BaseKind::Supplier
@@ -115,28 +119,38 @@ impl<'c> Posting<'c> {
             self.stage_red(document, source_number)?;
         }
         let quantities = scaled_quantities(document);
-        let sign = document.doc_type.stock_sign();
-        if sign == 0 {
-            return Ok(());
-        }
-        let allow_negative_stock = self.allow_negative_stock;
-        for (product, qty) in &quantities {
-            let delta = qty * sign;
-            let cell = self.stock_cell(&document.warehouse, product)?;
-            let on_hand = cell.on_hand;
-            let new_on_hand = on_hand.checked_add(delta).unwrap_or(i64::MIN);
-            if delta < 0 && new_on_hand < 0 && !allow_negative_stock {
-                return Err(LedgerError::StockWouldGoNegative {
-                    number: document.number.clone(),
-                    warehouse: document.warehouse.clone(),
-                    product: (*product).to_owned(),
-                    on_hand: format_qty(on_hand),
-                    wanted: format_qty(-delta),
-                });
+        for (warehouse, sign) in document.stock_moves() {
+            for (product, qty) in &quantities {
+                self.move_stock(document, warehouse, product, qty * sign)?;
             }
-            cell.on_hand = new_on_hand;
-            cell.changed = true;
         }
+        Ok(())
+    }
+
+    /// Stages `delta` (scaled) of `product` in `warehouse`, refusing to take stock below zero
+    /// unless the ledger allows it.
+    pub(crate) fn move_stock(
+        &mut self,
+        document: &Document,
+        warehouse: &str,
+        product: &str,
+        delta: i64,
+    ) -> Result<(), LedgerError> {
+        let allow_negative_stock = self.allow_negative_stock;
+        let cell = self.stock_cell(warehouse, product)?;
+        let on_hand = cell.on_hand;
+        let new_on_hand = on_hand.checked_add(delta).unwrap_or(i64::MIN);
+        if delta < 0 && new_on_hand < 0 && !allow_negative_stock {
+            return Err(LedgerError::StockWouldGoNegative {
+                number: document.number.clone(),
+                warehouse: warehouse.to_owned(),
+                product: product.to_owned(),
+                on_hand: format_qty(on_hand),
+                wanted: format_qty(-delta),
+            });
+        }
+        cell.on_hand = new_on_hand;
+        cell.changed = true;
         Ok(())
     }
 
@@ -189,6 +203,11 @@ impl<'c> Posting<'c> {
                 code: code.to_owned(),
             })
         }
+    }
+
+    /// The scaled stock of `product` in `warehouse` as this transaction has it so far.
+    pub(crate) fn on_hand(&mut self, warehouse: &str, product: &str) -> Result<i64, LedgerError> {
+        Ok(self.stock_cell(warehouse, product)?.on_hand)
     }
 
     fn stock_cell(&mut self, warehouse: &str, product: &str) -> Result<&mut StockCell, LedgerError> {
@@ -248,6 +267,7 @@ fn check_red_head(document: &Document, source_number: &str, source: &RedSource) 
     }
     for (field, expected, found) in [
         ("warehouse", &source.warehouse, &document.warehouse),
+        ("to_warehouse", &source.to_warehouse, &document.to_warehouse),
         ("partner", &source.partner, &document.partner),
     ] {
         if expected != found {
@@ -345,10 +365,11 @@ fn scaled_quantities(document: &Document) -> Vec<(&str, i64)> {
 }
 
 fn load_red_source(conn: &Connection, number: &str, source_number: &str) -> Result<RedSource, LedgerError> {
-    type SourceRow = (i64, String, String, String, String, String, Option<String>);
+    type SourceRow = (i64, String, String, String, [String; 3], Option<String>);
     let row: Option<SourceRow> = conn
         .prepare_cached(
-            "SELECT id, doc_type, status, date, warehouse, partner, red_of FROM document WHERE number = ?1",
+            "SELECT id, doc_type, status, date, warehouse, to_warehouse, partner, red_of FROM document
+             WHERE number = ?1",
         )?
         .query_row([source_number], |row| {
             Ok((
@@ -356,13 +377,12 @@ fn load_red_source(conn: &Connection, number: &str, source_number: &str) -> Resu
                 row.get(1)?,
                 row.get(2)?,
                 row.get(3)?,
-                row.get(4)?,
-                row.get(5)?,
-                row.get(6)?,
+                [row.get(4)?, row.get(5)?, row.get(6)?],
+                row.get(7)?,
             ))
         })
         .optional()?;
-    let Some((source_id, doc_type, status, date, warehouse, partner, red_of)) = row else {
+    let Some((source_id, doc_type, status, date, [warehouse, to_warehouse, partner], red_of)) = row else {
         return Err(LedgerError::RedSourceNotFound {
             number: number.to_owned(),
             source_number: source_number.to_owned(),
@@ -385,6 +405,7 @@ fn load_red_source(conn: &Connection, number: &str, source_number: &str) -> Resu
         doc_type: parse_stored_doc_type(&doc_type)?,
         date: parse_stored_date(source_number, &date)?,
         warehouse,
+        to_warehouse,
         partner,
         lines: load_red_source_lines(conn, source_id, source_number, number)?,
     })

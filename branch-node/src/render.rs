@@ -6,19 +6,22 @@ use crate::doc_store::StoredDocument;
 use crate::hq_position::status_notes;
 use crate::ledger_status::LedgerStatus;
 use crate::stock::StockRow;
-use branchline_shared::{format_amount, format_plain};
+use branchline_shared::{format_amount, format_plain, DocLine};
 use serde_json::{json, Value};
 
 /// A document as `doc list`/`doc show --format json` print it.
-pub(crate) fn document_json(stored: &StoredDocument) -> Value {
+/// `counted`: what a confirmed stock count counted, line by line (its lines' `qty` is then the
+/// difference it posted).
+pub(crate) fn document_json(stored: &StoredDocument, counted: Option<&[DocLine]>) -> Value {
     let document = &stored.document;
     let totals = document.totals();
     let lines: Vec<Value> = document
         .lines
         .iter()
-        .map(|line| {
+        .enumerate()
+        .map(|(line_idx, line)| {
             let values = line.values();
-            json!({
+            let mut line_json = json!({
                 "product": line.product,
                 "qty": format_plain(line.qty),
                 "price": format_plain(line.price),
@@ -27,7 +30,11 @@ pub(crate) fn document_json(stored: &StoredDocument) -> Value {
                 "amount": format_amount(values.amount),
                 "tax": format_amount(values.tax),
                 "total": format_amount(values.total),
-            })
+            });
+            if let Some(counted) = counted.and_then(|counted| counted.get(line_idx)) {
+                line_json["counted"] = json!(format_plain(counted.qty));
+            }
+            line_json
         })
         .collect();
     let mut value = json!({
@@ -43,6 +50,9 @@ pub(crate) fn document_json(stored: &StoredDocument) -> Value {
         "total": format_amount(totals.total),
         "lines": lines,
     });
+    if !document.to_warehouse.is_empty() {
+        value["to_warehouse"] = json!(document.to_warehouse);
+    }
     if let Some(link) = &document.link {
         value["link"] = json!({"branch": link.branch, "number": link.number});
     }
@@ -53,7 +63,11 @@ pub(crate) fn document_json(stored: &StoredDocument) -> Value {
 }
 
 pub(crate) fn documents_json(documents: &[StoredDocument]) -> Value {
-    json!({ "docs": documents.iter().map(document_json).collect::<Vec<_>>() })
+    let docs: Vec<Value> = documents
+        .iter()
+        .map(|stored| document_json(stored, None))
+        .collect();
+    json!({ "docs": docs })
 }
 
 pub(crate) fn stock_json(rows: &[StockRow]) -> Value {
@@ -106,7 +120,7 @@ pub(crate) fn documents_table(documents: &[StoredDocument]) -> String {
 }
 
 /// One document with its lines, for `doc show`.
-pub(crate) fn document_text(stored: &StoredDocument) -> String {
+pub(crate) fn document_text(stored: &StoredDocument, counted: Option<&[DocLine]>) -> String {
     let document = &stored.document;
     let totals = document.totals();
     let mut text = format!(
@@ -117,6 +131,9 @@ pub(crate) fn document_text(stored: &StoredDocument) -> String {
         document.date.format("%Y-%m-%d"),
         document.warehouse,
     );
+    if !document.to_warehouse.is_empty() {
+        text += &format!("  to warehouse {}", document.to_warehouse);
+    }
     if !document.partner.is_empty() {
         text += &format!("  partner {}", document.partner);
     }
@@ -130,26 +147,33 @@ pub(crate) fn document_text(stored: &StoredDocument) -> String {
         text += &format!("\nrejected: {reason}");
     }
     text.push('\n');
-    let header = [
+    let mut header = vec![
         "#", "product", "qty", "price", "discount", "tax_rate", "amount", "tax", "total",
     ];
+    if counted.is_some() {
+        header[2] = "difference";
+        header.insert(2, "counted");
+    }
     let rows = document
         .lines
         .iter()
         .enumerate()
         .map(|(line_idx, line)| {
             let values = line.values();
-            vec![
-                (line_idx + 1).to_string(),
-                line.product.clone(),
-                format_plain(line.qty),
-                format_plain(line.price),
-                format_plain(line.discount),
-                format_plain(line.tax_rate),
-                format_amount(values.amount),
-                format_amount(values.tax),
-                format_amount(values.total),
-            ]
+            let counted = counted.and_then(|counted| counted.get(line_idx));
+            vec![(line_idx + 1).to_string(), line.product.clone()]
+                .into_iter()
+                .chain(counted.map(|counted| format_plain(counted.qty)))
+                .chain([
+                    format_plain(line.qty),
+                    format_plain(line.price),
+                    format_plain(line.discount),
+                    format_plain(line.tax_rate),
+                    format_amount(values.amount),
+                    format_amount(values.tax),
+                    format_amount(values.total),
+                ])
+                .collect()
         })
         .collect::<Vec<_>>();
     text += &table(&header, &rows);

@@ -178,6 +178,17 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
+    // 7: a transfer's destination warehouse (empty for every other type), and what a confirmed
+    // stock count counted (`stock_count`): its document row now holds the differences it posted;
+    // `checksum` is the counted document's, which a repeated import or add compares with.
+    r#"
+    ALTER TABLE document ADD COLUMN to_warehouse TEXT NOT NULL DEFAULT '';
+    CREATE TABLE stock_counted (
+        doc_id INTEGER PRIMARY KEY,
+        checksum TEXT NOT NULL,
+        lines TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -35,6 +35,7 @@ impl From<&shared::Document> for v1::Document {
             date: document.date.format("%Y-%m-%d").to_string(),
             partner: document.partner.clone(),
             warehouse: document.warehouse.clone(),
+            to_warehouse: document.to_warehouse.clone(),
             red_of: document.red_of.clone().unwrap_or_default(),
             lines: document
                 .lines
@@ -92,6 +93,7 @@ impl TryFrom<&v1::Document> for shared::Document {
             date: parse_date(&wire.date)?,
             partner: wire.partner.clone(),
             warehouse: wire.warehouse.clone(),
+            to_warehouse: wire.to_warehouse.clone(),
             red_of: Some(wire.red_of.clone()).filter(|red_of| !red_of.is_empty()),
             lines,
             link: (!wire.link_branch.is_empty()).then(|| shared::DocLink {

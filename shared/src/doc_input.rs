@@ -50,6 +50,8 @@ struct DocumentInput {
     partner: Option<String>,
     warehouse: String,
     #[serde(default)]
+    to_warehouse: Option<String>,
+    #[serde(default)]
     red_of: Option<String>,
     lines: Vec<LineInput>,
 }
@@ -141,6 +143,7 @@ fn parse_with_serde(text: &str) -> Result<Document, DocInputError> {
         date: &input.date,
         partner: input.partner.as_deref(),
         warehouse: &input.warehouse,
+        to_warehouse: input.to_warehouse.as_deref(),
         red_of: input.red_of.as_deref(),
         lines: input
             .lines
@@ -207,6 +210,7 @@ fn build_document(raw: &RawDocument<'_>) -> Result<Document, DocInputError> {
         date: parse_date(raw.date)?,
         partner: raw.partner.unwrap_or_default().to_owned(),
         warehouse: raw.warehouse.to_owned(),
+        to_warehouse: raw.to_warehouse.unwrap_or_default().to_owned(),
         red_of: raw.red_of.map(str::to_owned),
         lines,
         link: None,
@@ -272,10 +276,11 @@ mod tests {
         #[test]
         fn scanner_and_serde_agree(
             number in "\"(SZ-[0-9]{1,3}|sz 1|)\"|null|7",
-            doc_type in "\"(sales-out|opening|retail-sale|purchase-in|sales-order|bogus)\"",
+            doc_type in "\"(sales-out|opening|retail-sale|purchase-in|sales-order|transfer|stock-count|bogus)\"",
             date in "\"2026-(0[1-9]|1[0-3])-(0[1-9]|[12][0-9]|3[01])\"|\"26-1-5\"",
             partner in proptest::option::of("\"(C001|S001|)\"|null"),
             red_of in proptest::option::of("\"SZ-[0-9]\"|null"),
+            to_warehouse in proptest::option::of("\"(SZ-W|SZ-W2|)\"|null"),
             values in proptest::collection::vec(
                 ("\"(P001|p 1)\"", "\"-?[0-9]{1,3}(\\.[0-9]{0,7})?\"|1e3", "\"[0-9]{1,2}\\.[0-9]{0,2}0?\"",
                  proptest::option::of("\"0\\.[0-9]{1,5}\"|null"), proptest::option::of("\"0\\.1[03]\"|\"1\"")),
@@ -287,6 +292,7 @@ mod tests {
             let mut fields = vec![("number", number), ("type", doc_type), ("date", date), ("warehouse", "\"SZ-W\"".to_owned())];
             if let Some(partner) = partner { fields.push(("partner", partner)); }
             if let Some(red_of) = red_of { fields.push(("red_of", red_of)); }
+            if let Some(to_warehouse) = to_warehouse { fields.push(("to_warehouse", to_warehouse)); }
             if let Some(extra) = &extra { fields.push((extra.trim_matches('"'), "\"x\"".to_owned())); }
             if reorder { fields.reverse(); }
             let lines: Vec<Vec<(&str, String)>> = values

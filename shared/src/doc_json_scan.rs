@@ -24,6 +24,7 @@ pub(crate) struct RawDocument<'a> {
     pub(crate) date: &'a str,
     pub(crate) partner: Option<&'a str>,
     pub(crate) warehouse: &'a str,
+    pub(crate) to_warehouse: Option<&'a str>,
     pub(crate) red_of: Option<&'a str>,
     pub(crate) lines: Vec<RawLine<'a>>,
 }
@@ -33,6 +34,7 @@ pub(crate) fn scan_document(text: &str) -> Option<RawDocument<'_>> {
     let mut scanner = Scanner { text, pos: 0 };
     let (mut number, mut doc_type, mut date, mut partner, mut warehouse, mut red_of) =
         (None, None, None, None, None, None);
+    let mut to_warehouse = None;
     let mut lines = None;
     scanner.object(|scanner, key| {
         let slot = match key {
@@ -41,6 +43,7 @@ pub(crate) fn scan_document(text: &str) -> Option<RawDocument<'_>> {
             "date" => &mut date,
             "partner" => &mut partner,
             "warehouse" => &mut warehouse,
+            "to_warehouse" => &mut to_warehouse,
             "red_of" => &mut red_of,
             "lines" => return set_once(&mut lines, scanner.lines()?),
             _ => return None,
@@ -57,6 +60,7 @@ pub(crate) fn scan_document(text: &str) -> Option<RawDocument<'_>> {
         date: date?,
         partner,
         warehouse: warehouse?,
+        to_warehouse,
         red_of,
         lines: lines?,
     })

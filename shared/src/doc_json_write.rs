@@ -45,7 +45,11 @@ enum DecimalForm {
 }
 
 fn json_capacity(document: &Document) -> usize {
-    96 + document.number.len() + document.warehouse.len() + document.partner.len() + 96 * document.lines.len()
+    112 + document.number.len()
+        + document.warehouse.len()
+        + document.to_warehouse.len()
+        + document.partner.len()
+        + 96 * document.lines.len()
 }
 
 /// Writes everything after the opening `{` of the document's JSON, closing `}` included, in
@@ -73,6 +77,10 @@ fn write_fields(out: &mut String, document: &Document, form: DecimalForm) {
     }
     out.push_str(r#","warehouse":"#);
     write_str(out, &document.warehouse);
+    if !document.to_warehouse.is_empty() {
+        out.push_str(r#","to_warehouse":"#);
+        write_str(out, &document.to_warehouse);
+    }
     if let Some(red_of) = &document.red_of {
         out.push_str(r#","red_of":"#);
         write_str(out, red_of);
@@ -222,23 +230,36 @@ mod tests {
             },
         );
         (
-            (text(), 0usize..5, -10_000i32..12_000, 1u32..=12, 1u32..=28),
+            (
+                text(),
+                0usize..DocType::ALL.len(),
+                -10_000i32..12_000,
+                1u32..=12,
+                1u32..=28,
+            ),
             (
                 prop_oneof![Just(String::new()), text()],
                 text(),
+                prop_oneof![Just(String::new()), text()],
                 proptest::option::of(text()),
             ),
             proptest::collection::vec(line, 0..4),
             proptest::option::of((text(), text())),
         )
             .prop_map(
-                |((number, type_idx, year, month, day), (partner, warehouse, red_of), lines, link)| {
+                |(
+                    (number, type_idx, year, month, day),
+                    (partner, warehouse, to_warehouse, red_of),
+                    lines,
+                    link,
+                )| {
                     Document {
                         number,
                         doc_type: DocType::ALL[type_idx],
                         date: NaiveDate::from_ymd_opt(year, month, day).expect("day ≤ 28"),
                         partner,
                         warehouse,
+                        to_warehouse,
                         red_of,
                         lines,
                         link: link.map(|(branch, number)| DocLink { branch, number }),

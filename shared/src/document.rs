@@ -38,15 +38,21 @@ pub enum DocType {
     RetailSale,
     /// 期初 opening stock
     Opening,
+    /// 调拨单: stock moved from `warehouse` to `to_warehouse` of the same branch.
+    Transfer,
+    /// 盘点单: counted quantities; confirming posts the differences from the book.
+    StockCount,
 }
 
 impl DocType {
-    pub const ALL: [DocType; 5] = [
+    pub const ALL: [DocType; 7] = [
         DocType::SalesOrder,
         DocType::SalesOut,
         DocType::PurchaseIn,
         DocType::RetailSale,
         DocType::Opening,
+        DocType::Transfer,
+        DocType::StockCount,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +62,8 @@ impl DocType {
             DocType::PurchaseIn => "purchase-in",
             DocType::RetailSale => "retail-sale",
             DocType::Opening => "opening",
+            DocType::Transfer => "transfer",
+            DocType::StockCount => "stock-count",
         }
     }
 
@@ -68,13 +76,25 @@ impl DocType {
             })
     }
 
-    /// +1 when confirming adds stock, -1 when it removes stock, 0 for no effect.
+    /// +1 when confirming adds stock to `warehouse`, -1 when it removes stock from it, 0 for no
+    /// effect. A confirmed stock count's lines are its differences from the book, so they add.
     pub fn stock_sign(self) -> i64 {
         match self {
-            DocType::Opening | DocType::PurchaseIn => 1,
-            DocType::SalesOut | DocType::RetailSale => -1,
+            DocType::Opening | DocType::PurchaseIn | DocType::StockCount => 1,
+            DocType::SalesOut | DocType::RetailSale | DocType::Transfer => -1,
             DocType::SalesOrder => 0,
         }
+    }
+
+    /// Whether a confirmed document of this type may be reversed by a red one: a sales order is
+    /// cancelled instead, a stock count counted again.
+    pub fn takes_red(self) -> bool {
+        !matches!(self, DocType::SalesOrder | DocType::StockCount)
+    }
+
+    /// Whether documents of this type name a partner (customer or supplier).
+    pub fn takes_partner(self) -> bool {
+        !matches!(self, DocType::Opening | DocType::Transfer | DocType::StockCount)
     }
 
     /// The most lines one document of this type may carry.
@@ -162,6 +182,9 @@ pub struct Document {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub partner: String,
     pub warehouse: String,
+    /// A transfer's destination warehouse; empty for every other type.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub to_warehouse: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub red_of: Option<String>,
     pub lines: Vec<DocLine>,
@@ -171,7 +194,10 @@ pub struct Document {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DocumentError {
-    #[error("unknown document type {doc_type:?}: expected sales-order, sales-out, purchase-in, retail-sale or opening")]
+    #[error(
+        "unknown document type {doc_type:?}: expected sales-order, sales-out, purchase-in, retail-sale, opening, \
+         transfer or stock-count"
+    )]
     UnknownType { doc_type: String },
     #[error("unknown document status {status:?}: expected draft, confirmed or rejected")]
     UnknownStatus { status: String },
@@ -183,8 +209,14 @@ pub enum DocumentError {
         doc_type: DocType,
         partner_kind: &'static str,
     },
-    #[error("document {number}: opening documents take no partner")]
-    UnexpectedPartner { number: String },
+    #[error("document {number}: {doc_type} documents take no partner")]
+    UnexpectedPartner { number: String, doc_type: DocType },
+    #[error("document {number}: a transfer needs to_warehouse, the warehouse the stock goes to")]
+    MissingDestination { number: String },
+    #[error("document {number}: a transfer's to_warehouse is its warehouse {warehouse}; name another one")]
+    SameWarehouse { number: String, warehouse: String },
+    #[error("document {number}: only a transfer names to_warehouse, not a {doc_type}")]
+    UnexpectedDestination { number: String, doc_type: DocType },
     #[error("document {number}: no lines")]
     NoLines { number: String },
     #[error(
@@ -221,6 +253,8 @@ pub enum DocumentError {
     DateOutOfRange { number: String, date: NaiveDate },
     #[error("document {number}: a sales order cannot be red; cancel it instead")]
     RedSalesOrder { number: String },
+    #[error("document {number}: a stock count cannot be red; count again instead")]
+    RedStockCount { number: String },
 }
 
 impl Document {
@@ -236,13 +270,15 @@ impl Document {
             });
         }
         validate_record_code("warehouse", &self.warehouse).map_err(code_error)?;
+        self.validate_destination()?;
         self.validate_partner()?;
         if let Some(red_of) = &self.red_of {
             validate_record_code("red_of document number", red_of).map_err(code_error)?;
-            if self.doc_type == DocType::SalesOrder {
-                return Err(DocumentError::RedSalesOrder {
-                    number: self.number.clone(),
-                });
+            let number = self.number.clone();
+            match self.doc_type {
+                DocType::SalesOrder => return Err(DocumentError::RedSalesOrder { number }),
+                DocType::StockCount => return Err(DocumentError::RedStockCount { number }),
+                _ => {}
             }
         }
         self.validate_line_count()?;
@@ -252,14 +288,39 @@ impl Document {
         Ok(())
     }
 
-    /// An opening document takes no partner, a retail sale may go without, every other type
-    /// names one (a supplier or a customer, by its direction).
+    /// A transfer names another warehouse of the branch to move its stock to; no other type
+    /// names one.
+    fn validate_destination(&self) -> Result<(), DocumentError> {
+        let number = || self.number.clone();
+        match (self.doc_type, self.to_warehouse.is_empty()) {
+            (DocType::Transfer, true) => Err(DocumentError::MissingDestination { number: number() }),
+            (DocType::Transfer, false) if self.to_warehouse == self.warehouse => {
+                Err(DocumentError::SameWarehouse {
+                    number: number(),
+                    warehouse: self.warehouse.clone(),
+                })
+            }
+            (DocType::Transfer, false) => validate_record_code("to_warehouse", &self.to_warehouse)
+                .map_err(|source| self.code_error(source)),
+            (_, true) => Ok(()),
+            (doc_type, false) => Err(DocumentError::UnexpectedDestination {
+                number: number(),
+                doc_type,
+            }),
+        }
+    }
+
+    /// Opening stock, transfers and counts take no partner, a retail sale may go without, every
+    /// other type names one (a supplier or a customer, by its direction).
     fn validate_partner(&self) -> Result<(), DocumentError> {
         match (self.doc_type, self.partner.is_empty()) {
-            (DocType::Opening, false) => Err(DocumentError::UnexpectedPartner {
+            (doc_type, false) if !doc_type.takes_partner() => Err(DocumentError::UnexpectedPartner {
                 number: self.number.clone(),
+                doc_type,
             }),
-            (DocType::Opening | DocType::RetailSale, true) => Ok(()),
+            (DocType::Opening | DocType::RetailSale | DocType::Transfer | DocType::StockCount, true) => {
+                Ok(())
+            }
             (doc_type, true) => Err(DocumentError::MissingPartner {
                 number: self.number.clone(),
                 doc_type,
@@ -302,18 +363,20 @@ impl Document {
     }
 
     /// One line (numbered from 1): its product code, the quantity's sign (negative on a red
-    /// document, positive otherwise), a price not below zero and values that fit.
+    /// document, positive otherwise; a stock count's is a counted quantity or, confirmed, a
+    /// difference, of either sign), a price not below zero and values that fit.
     fn validate_line(&self, line_no: usize, line: &DocLine) -> Result<(), DocumentError> {
         validate_record_code("product", &line.product).map_err(|source| self.code_error(source))?;
         let is_red = self.red_of.is_some();
-        if !is_red && line.qty <= Decimal::ZERO {
+        let signed = self.doc_type != DocType::StockCount;
+        if signed && !is_red && line.qty <= Decimal::ZERO {
             return Err(DocumentError::NonPositiveQuantity {
                 number: self.number.clone(),
                 line: line_no,
                 qty: line.qty,
             });
         }
-        if is_red && line.qty >= Decimal::ZERO {
+        if signed && is_red && line.qty >= Decimal::ZERO {
             return Err(DocumentError::NonNegativeRedQuantity {
                 number: self.number.clone(),
                 line: line_no,
@@ -334,6 +397,21 @@ impl Document {
             });
         }
         Ok(())
+    }
+
+    /// The warehouses confirming this document moves stock in, each with the sign its lines'
+    /// quantities move by: a transfer takes from `warehouse` and adds to `to_warehouse`.
+    pub fn stock_moves(&self) -> Vec<(&str, i64)> {
+        match self.doc_type.stock_sign() {
+            0 => Vec::new(),
+            sign if self.doc_type == DocType::Transfer => {
+                vec![
+                    (self.warehouse.as_str(), sign),
+                    (self.to_warehouse.as_str(), -sign),
+                ]
+            }
+            sign => vec![(self.warehouse.as_str(), sign)],
+        }
     }
 
     /// Sum of the line values.
@@ -382,68 +460,4 @@ impl Document {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample() -> Document {
-        Document {
-            number: "SZ-1".into(),
-            doc_type: DocType::SalesOut,
-            date: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
-            partner: "C001".into(),
-            warehouse: "SZ-W".into(),
-            red_of: None,
-            lines: vec![DocLine {
-                product: "P001".into(),
-                qty: "17".parse().unwrap(),
-                price: "21.50".parse().unwrap(),
-                discount: "0.04".parse().unwrap(),
-                tax_rate: "0.13".parse().unwrap(),
-            }],
-            link: None,
-        }
-    }
-
-    #[test]
-    fn validates_and_totals() {
-        let doc = sample();
-        doc.validate().unwrap();
-        assert_eq!(doc.totals().total.to_string(), "396.49");
-    }
-
-    #[test]
-    fn red_copy_is_valid_and_cancels() {
-        let doc = sample();
-        let red = doc.red_copy("SZ-2", doc.date);
-        red.validate().unwrap();
-        assert_eq!(red.totals().total, -doc.totals().total);
-    }
-
-    #[test]
-    fn refusals_name_the_culprit() {
-        let mut doc = sample();
-        doc.lines[0].qty = Decimal::ZERO;
-        assert_eq!(
-            doc.validate().unwrap_err().to_string(),
-            "document SZ-1 line 1: quantity 0 must be positive"
-        );
-        let mut doc = sample();
-        doc.partner.clear();
-        assert!(doc
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("needs a partner"));
-    }
-
-    #[test]
-    fn checksum_ignores_trailing_zeros_only() {
-        let doc = sample();
-        let mut same = sample();
-        same.lines[0].price = "21.5".parse().unwrap();
-        assert_eq!(doc.content_checksum(), same.content_checksum());
-        let mut other = sample();
-        other.lines[0].qty = "18".parse().unwrap();
-        assert_ne!(doc.content_checksum(), other.content_checksum());
-    }
-}
+mod tests;

@@ -66,7 +66,7 @@ const STALE_ATTEMPTS: u32 = 5;
 
 /// Whether `error` says the element is no longer in the page (it reloaded or re-rendered).
 fn is_stale(error: &fantoccini::error::CmdError) -> bool {
-    error.to_string().contains("stale element")
+    error.is_stale_element_reference()
 }
 
 pub fn browser_available() -> bool {

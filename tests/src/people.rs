@@ -234,6 +234,7 @@ pub enum Probe {
     Sales(ReportRequest),
     Inventory(ReportRequest),
     Ranking(ReportRequest),
+    CountDifferences(ReportRequest),
     AddPlan(AddCommissionPlanRequest),
     AssignPlan(AssignCommissionPlanRequest),
     ListPlans,
@@ -276,6 +277,7 @@ impl Probe {
             Probe::Sales(_) => "Report/Sales",
             Probe::Inventory(_) => "Report/Inventory",
             Probe::Ranking(_) => "Report/Ranking",
+            Probe::CountDifferences(_) => "Report/CountDifferences",
             Probe::AddPlan(_) => "Commission/AddPlan",
             Probe::AssignPlan(_) => "Commission/AssignPlan",
             Probe::ListPlans => "Commission/ListPlans",
@@ -302,7 +304,7 @@ impl Probe {
                 let answer = login(url, &request.name, &request.password).await?;
                 Ok(format!("{answer:?}"))
             }
-            Probe::Sales(_) | Probe::Inventory(_) | Probe::Ranking(_) => {
+            Probe::Sales(_) | Probe::Inventory(_) | Probe::Ranking(_) | Probe::CountDifferences(_) => {
                 self.send_report(&mut report_client(url, token).await).await
             }
             Probe::AddPlan(_)
@@ -356,6 +358,7 @@ impl Probe {
             Probe::Sales(request) => report.sales(request).await?,
             Probe::Inventory(request) => report.inventory(request).await?,
             Probe::Ranking(request) => report.ranking(request).await?,
+            Probe::CountDifferences(request) => report.count_differences(request).await?,
             other => unreachable!("{} is not a Report method", other.method()),
         };
         Ok(format!("{answer:?}"))

@@ -169,7 +169,11 @@ pub(super) enum DocAction {
         partner: Option<String>,
         #[arg(long)]
         warehouse: String,
-        /// PRODUCT:QTY@PRICE[:DISCOUNT[:TAXRATE]], repeatable.
+        /// A transfer's destination warehouse (调拨单).
+        #[arg(long)]
+        to_warehouse: Option<String>,
+        /// PRODUCT:QTY@PRICE[:DISCOUNT[:TAXRATE]], repeatable; a stock count's QTY is the
+        /// quantity counted.
         #[arg(long = "line", required = true)]
         lines: Vec<String>,
         #[arg(long)]

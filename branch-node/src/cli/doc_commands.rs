@@ -25,11 +25,16 @@ pub(super) fn run_doc(ledger: &Ledger, action: DocAction, out: &mut impl Write) 
             date,
             partner,
             warehouse,
+            to_warehouse,
             lines,
             draft,
         } => {
-            let document =
-                document_from_args(&doc_type, number, date.as_deref(), partner, warehouse, &lines)?;
+            let places = Places {
+                partner,
+                warehouse,
+                to_warehouse,
+            };
+            let document = document_from_args(&doc_type, number, date.as_deref(), places, &lines)?;
             add_document(ledger, document, draft, out)?;
         }
         DocAction::Confirm { number } => {
@@ -52,9 +57,10 @@ pub(super) fn run_doc(ledger: &Ledger, action: DocAction, out: &mut impl Write) 
         }
         DocAction::Show { number, format } => {
             let stored = ledger.document(&number)?;
+            let counted = ledger.counted(&number)?;
             match format {
-                Format::Json => writeln!(out, "{}", render::document_json(&stored))?,
-                Format::Table => write!(out, "{}", render::document_text(&stored))?,
+                Format::Json => writeln!(out, "{}", render::document_json(&stored, counted.as_deref()))?,
+                Format::Table => write!(out, "{}", render::document_text(&stored, counted.as_deref()))?,
             }
         }
         DocAction::List {
@@ -67,13 +73,19 @@ pub(super) fn run_doc(ledger: &Ledger, action: DocAction, out: &mut impl Write) 
     Ok(())
 }
 
+/// Who and where `doc add` names: the partner, the warehouse and a transfer's destination.
+struct Places {
+    partner: Option<String>,
+    warehouse: String,
+    to_warehouse: Option<String>,
+}
+
 /// The document `doc add` describes; an empty number is left for the ledger to fill in.
 fn document_from_args(
     doc_type: &str,
     number: Option<String>,
     date: Option<&str>,
-    partner: Option<String>,
-    warehouse: String,
+    places: Places,
     lines: &[String],
 ) -> anyhow::Result<Document> {
     if number.as_deref().is_some_and(|number| number.trim().is_empty()) {
@@ -83,8 +95,9 @@ fn document_from_args(
         number: number.unwrap_or_default(),
         doc_type: DocType::parse(doc_type)?,
         date: date_or_today(date)?,
-        partner: partner.unwrap_or_default(),
-        warehouse,
+        partner: places.partner.unwrap_or_default(),
+        warehouse: places.warehouse,
+        to_warehouse: places.to_warehouse.unwrap_or_default(),
         red_of: None,
         lines: lines
             .iter()

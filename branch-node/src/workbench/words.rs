@@ -55,6 +55,8 @@ impl Lang {
             DocType::PurchaseIn => self.t("外购入库单", "purchase-in"),
             DocType::RetailSale => self.t("零售单", "retail sale"),
             DocType::Opening => self.t("期初", "opening"),
+            DocType::Transfer => self.t("调拨单", "transfer"),
+            DocType::StockCount => self.t("盘点单", "stock count"),
         }
     }
 

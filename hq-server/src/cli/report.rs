@@ -1,4 +1,4 @@
-//! `hq-server report [--hq URL] [--token TOKEN] sales|inventory|ranking ...`: consolidated reports
+//! `hq-server report [--hq URL] [--token TOKEN] sales|inventory|ranking|count-differences ...`: consolidated reports
 //! over the report service, printed as an aligned table (with a freshness section), one JSON
 //! document (docs/formats.md) or CSV with a header row. A change against a month without sales
 //! is JSON `null` and an empty cell.
@@ -59,6 +59,8 @@ enum ReportKind {
     Ranking,
     /// 佣金: each organization's commission for `--period` under its plan.
     Commission,
+    /// 盘点差异表: what the stock counts found above (gain) and below (loss) the books.
+    CountDifferences,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -93,6 +95,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         ReportKind::Sales => client.sales(request).await,
         ReportKind::Inventory => client.inventory(request).await,
         ReportKind::Ranking => client.ranking(request).await,
+        ReportKind::CountDifferences => client.count_differences(request).await,
         ReportKind::Commission => unreachable!("answered above"),
     }
     .map_err(refused)?
@@ -132,6 +135,15 @@ fn header(kind: ReportKind, response: &ReportResponse) -> Vec<&'static str> {
     }
     if kind == ReportKind::Inventory {
         header.push("on_hand");
+    } else if kind == ReportKind::CountDifferences {
+        header.extend([
+            "gain_qty",
+            "loss_qty",
+            "qty",
+            "gain_amount",
+            "loss_amount",
+            "amount",
+        ]);
     } else {
         header.extend(["qty", "amount", "tax", "total"]);
         if response.rows.iter().any(|row| !row.target.is_empty()) {
@@ -163,6 +175,10 @@ fn cell(row: &ReportRow, column: &str) -> String {
         "completion" => row.completion.clone(),
         "month_on_month" => row.month_on_month.clone().unwrap_or_default(),
         "year_on_year" => row.year_on_year.clone().unwrap_or_default(),
+        "gain_qty" => row.gain_qty.clone(),
+        "loss_qty" => row.loss_qty.clone(),
+        "gain_amount" => row.gain_amount.clone(),
+        "loss_amount" => row.loss_amount.clone(),
         _ => row.on_hand.clone(),
     }
 }

@@ -31,6 +31,7 @@ pub const METHODS: &[(&str, &str, Access)] = &[
     ("Account", "EnableUser", Access::Role(Role::Admin)),
     ("Report", "Sales", Access::Role(Role::Viewer)),
     ("Report", "Inventory", Access::Role(Role::Viewer)),
+    ("Report", "CountDifferences", Access::Role(Role::Viewer)),
     ("Report", "Ranking", Access::Role(Role::Viewer)),
     ("Commission", "ListPlans", Access::Role(Role::Viewer)),
     ("Commission", "Figures", Access::Role(Role::Viewer)),

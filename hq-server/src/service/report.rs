@@ -1,5 +1,5 @@
 //! The report service (多组织报表, docs/formats.md): sales summary (by month with 环比 and 同比),
-//! inventory query and rankings for an organization subtree, each with every ledger's freshness. For any account (viewer and up)
+//! inventory query, rankings and count differences (盘点差异) for an organization subtree, each with every ledger's freshness. For any account (viewer and up)
 //! within its scope; a request naming no organization covers the account's own subtree.
 //!
 //! Status codes: UNAUTHENTICATED (missing or unknown token), PERMISSION_DENIED (a branch token,
@@ -13,6 +13,7 @@ use crate::people::principal::ScopeRefusal;
 use crate::service::principal::{audited, principal, NoPrincipal};
 use crate::service::refusal_audit::RefusalLog;
 use crate::store::report::consolidated;
+use crate::store::report::count_diff::{self, CountRow};
 use crate::store::report::error::ReportError;
 use crate::store::report::query::{self, GroupBy, Report, ReportQuery, SalesRow, StockRow};
 use crate::store::{Store, StoreError};
@@ -196,6 +197,29 @@ pub fn inventory_to_wire(report: Report<StockRow>) -> ReportResponse {
     }
 }
 
+/// Count differences on the wire: `qty` and `amount` the net, quantities without trailing
+/// zeros, money with 2 places.
+pub fn count_differences_to_wire(report: Report<CountRow>) -> ReportResponse {
+    ReportResponse {
+        columns: columns(&report.by),
+        growth: false,
+        rows: report
+            .rows
+            .into_iter()
+            .map(|row| ReportRow {
+                qty: format_plain(row.sums.net_qty()),
+                amount: format_amount(row.sums.net_amount()),
+                gain_qty: format_plain(row.sums.gain_qty),
+                loss_qty: format_plain(row.sums.loss_qty),
+                gain_amount: format_amount(row.sums.gain_amount),
+                loss_amount: format_amount(row.sums.loss_amount),
+                ..key_to_wire(row.key, row.level)
+            })
+            .collect(),
+        freshness: freshness_to_wire(report.freshness),
+    }
+}
+
 #[tonic::async_trait]
 impl ReportApi for ReportService {
     #[tracing::instrument(skip_all)]
@@ -216,6 +240,20 @@ impl ReportApi for ReportService {
             ))
         };
         self.timed("inventory", result).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn count_differences(
+        &self,
+        request: Request<ReportRequest>,
+    ) -> Result<Response<ReportResponse>, Status> {
+        let result = async {
+            let query = self.query("Report/CountDifferences", &request).await?;
+            Ok(count_differences_to_wire(
+                count_diff::count_differences(&self.store, &query).await?,
+            ))
+        };
+        self.timed("count-differences", result).await
     }
 
     #[tracing::instrument(skip_all)]

@@ -394,6 +394,7 @@ fn document(branch: &str, number: usize, lines: usize) -> Document {
         date: parse_date("2026-01-05").expect("date"),
         partner: "C001".into(),
         warehouse: format!("{branch}-W"),
+        to_warehouse: String::new(),
         red_of: None,
         lines: (0..lines)
             .map(|line_idx| DocLine {

@@ -349,6 +349,7 @@ fn flood_batch() -> v1::PushBatch {
                 date: parse_date("2026-01-05").expect("date"),
                 partner: "C001".into(),
                 warehouse: "FLOOD-W".into(),
+                to_warehouse: String::new(),
                 red_of: None,
                 lines: (0..5)
                     .map(|line_idx| DocLine {

@@ -200,6 +200,7 @@ fn make_documents(sizes: &Sizes) -> Vec<Document> {
             date,
             partner: format!("C{:04}", doc_idx % CUSTOMERS),
             warehouse: "SZ-W".into(),
+            to_warehouse: String::new(),
             red_of: None,
             lines: (0..sizes.lines)
                 .map(|line_idx| DocLine {

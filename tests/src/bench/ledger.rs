@@ -292,6 +292,7 @@ fn interactive_document(rng: &mut TestRng) -> Document {
         date: branchline_shared::parse_date("2026-01-05").expect("a valid date"),
         partner: "C001".to_owned(),
         warehouse: seed_warehouse("SZ"),
+        to_warehouse: String::new(),
         red_of: None,
         lines: (0..3)
             .map(|_| DocLine {

@@ -171,6 +171,7 @@ fn make_batch(
                 },
                 partner: format!("C{:05}", rng.below(CUSTOMERS as u64)),
                 warehouse: format!("{code}-W"),
+                to_warehouse: String::new(),
                 red_of: None,
                 lines: (0..shape.doc_lines)
                     .map(|_| DocLine {

@@ -5,7 +5,7 @@
 //! sign; each bad plan, band, assignment and period refused in one line, changing nothing; and a
 //! settled period frozen, a red document after it carried into the next open period once.
 
-use crate::hq_support::{batch, push, wire};
+use crate::hq_support::{batch, push, push_documents, wire};
 use crate::report_streams::setup_group;
 use branchline_shared::{parse_date, DocLine, DocType, Document, EntryBody};
 use branchline_tests::hq::{launch_hq, HqHandle, HqStoreKind, TEST_ADMIN_TOKEN};
@@ -19,6 +19,7 @@ fn sale(number: &str, date: &str, qty: &str, price: &str) -> Document {
         date: parse_date(date).unwrap(),
         partner: "C001".to_owned(),
         warehouse: format!("{}-W", number.split('-').next().unwrap()),
+        to_warehouse: String::new(),
         red_of: None,
         lines: vec![DocLine {
             product: "P001".to_owned(),
@@ -54,14 +55,7 @@ pub(crate) async fn push_sales(hq: &HqHandle, tokens: &[String]) {
         ("GZ", vec![sale("GZ-1", "2026-11-05", "1", "50000.10")]),
     ];
     for ((code, documents), token) in streams.into_iter().zip(tokens) {
-        let mut client = hq.transfer(token).await;
-        let entries = documents
-            .into_iter()
-            .enumerate()
-            .map(|(idx, document)| wire(idx as u64 + 1, EntryBody::Document(document)))
-            .collect();
-        let ack = push(&mut client, batch(code, 1, entries)).await.expect("push");
-        assert_eq!(ack.quarantined, 0, "{code}");
+        push_documents(hq, token, code, documents).await;
     }
 }
 

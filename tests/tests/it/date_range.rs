@@ -78,6 +78,7 @@ fn sale(number: &str, date: NaiveDate) -> Document {
         date,
         partner: "C001".to_owned(),
         warehouse: "SZ-W".to_owned(),
+        to_warehouse: String::new(),
         red_of: None,
         lines: vec![DocLine {
             product: "P001".to_owned(),

@@ -5,7 +5,7 @@ use branchline_proto::PROTOCOL_VERSION;
 use branchline_shared::{
     parse_date, BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry,
 };
-use branchline_tests::hq::{self, HqTransferClient};
+use branchline_tests::hq::{self, HqHandle, HqTransferClient};
 use hq_server::store::ingest::reconcile;
 use hq_server::store::Store;
 use rust_decimal::Decimal;
@@ -83,6 +83,7 @@ pub(crate) fn sales_out(number: &str, branch: &str, partner: &str, qty: &str) ->
         date: parse_date("2026-01-05").expect("date"),
         partner: partner.to_owned(),
         warehouse: format!("{branch}-W"),
+        to_warehouse: String::new(),
         red_of: None,
         lines: vec![
             DocLine {
@@ -130,6 +131,18 @@ pub(crate) async fn push(
         Some(ack) => Ok(ack),
         None => Err(tonic::Status::internal("push stream ended without an ack")),
     }
+}
+
+/// Pushes `documents` as branch `code`'s entries 1.. in one batch, none quarantined.
+pub(crate) async fn push_documents(hq: &HqHandle, token: &str, code: &str, documents: Vec<Document>) {
+    let mut client = hq.transfer(token).await;
+    let entries = documents
+        .into_iter()
+        .enumerate()
+        .map(|(idx, document)| wire(idx as u64 + 1, EntryBody::Document(document)))
+        .collect();
+    let ack = push(&mut client, batch(code, 1, entries)).await.expect("push");
+    assert_eq!(ack.quarantined, 0, "{code}");
 }
 
 /// (applied, duplicates, quarantined, acked_seq) of an ack.

@@ -40,8 +40,8 @@ fn contents(ledger: &Ledger) -> anyhow::Result<Contents> {
 
 /// Rewrites a current ledger into schema version 2's tables, as an older build left them: lines
 /// in their own table, the epoch row kept up to date by every append (version 4 drops that), and
-/// no staging table for template parts (version 5 adds it) and no record of HQ's position
-/// (version 6).
+/// no staging table for template parts (version 5 adds it), no record of HQ's position
+/// (version 6), and no transfer destination or stock counts' counted lines (version 7).
 fn downgrade_to_version_2(path: &Path) -> anyhow::Result<()> {
     let conn = rusqlite::Connection::open(path)?;
     conn.execute_batch(
@@ -72,6 +72,8 @@ fn downgrade_to_version_2(path: &Path) -> anyhow::Result<()> {
          DROP TABLE template_part;
          DROP TABLE hq_rewind;
          DROP TABLE hq_hold;
+         ALTER TABLE document DROP COLUMN to_warehouse;
+         DROP TABLE stock_counted;
          PRAGMA user_version = 2;
          COMMIT;",
     )?;
@@ -120,6 +122,7 @@ fn ledger_migrate_version_2_in_place_keeps_every_document_entry_and_stock() -> a
             date,
             partner: "C001".to_owned(),
             warehouse: seed_warehouse("SZ"),
+            to_warehouse: String::new(),
             red_of: None,
             lines: vec![DocLine {
                 product: product_code(3),

@@ -68,6 +68,7 @@ fn document(doc_type: DocType, partner: &str, product_idx: usize, qty: i64) -> D
         date: branchline_shared::parse_date("2026-03-01").unwrap(),
         partner: partner.to_owned(),
         warehouse: seed_warehouse("SZ"),
+        to_warehouse: String::new(),
         red_of: None,
         lines: vec![DocLine {
             product: product_code(product_idx),

@@ -28,6 +28,7 @@ pub(crate) fn doc(doc_type: DocType, partner: &str, product: &str, qty: &str) ->
         date: date(),
         partner: partner.to_owned(),
         warehouse: seed_warehouse("SZ"),
+        to_warehouse: String::new(),
         red_of: None,
         lines: vec![DocLine {
             product: product.to_owned(),

@@ -191,6 +191,11 @@ fn report_cases() -> Vec<Case> {
             Some(Probe::Ranking(report("001.003"))),
             Probe::Ranking(report("")),
         ),
+        case(
+            Viewer,
+            Some(Probe::CountDifferences(report("001.003"))),
+            Probe::CountDifferences(report("")),
+        ),
     ]
 }
 

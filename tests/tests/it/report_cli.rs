@@ -4,9 +4,9 @@
 //! with completion, ranking, inventory, subtotals and the inventory's product filter, JSON / CSV /
 //! table output, freshness, and refusals.
 
-use crate::hq_support::{batch, push, wire};
+use crate::hq_support::push_documents;
 use crate::report_streams::setup_group;
-use branchline_shared::{parse_date, DocLine, DocType, Document, EntryBody};
+use branchline_shared::{parse_date, DocLine, DocType, Document};
 use branchline_tests::hq::{launch_hq, HqHandle, HqStoreKind, TEST_ADMIN_TOKEN};
 use branchline_tests::process::{run, Run};
 use serde_json::{json, Value};
@@ -35,6 +35,7 @@ pub(crate) fn document(
         date: parse_date(date).unwrap(),
         partner: partner.to_owned(),
         warehouse,
+        to_warehouse: String::new(),
         red_of: None,
         lines,
         link: None,
@@ -112,14 +113,7 @@ pub(crate) async fn push_figures(hq: &HqHandle, tokens: &[String]) {
     );
     let streams = [vec![sz_1, sz_2, sz_3, sz_4], vec![gz_1], vec![zh_1]];
     for ((token, documents), code) in tokens.iter().zip(streams).zip(["SZ", "GZ", "ZH"]) {
-        let mut client = hq.transfer(token).await;
-        let entries = documents
-            .into_iter()
-            .enumerate()
-            .map(|(idx, document)| wire(idx as u64 + 1, EntryBody::Document(document)))
-            .collect();
-        let ack = push(&mut client, batch(code, 1, entries)).await.expect("push");
-        assert_eq!(ack.quarantined, 0);
+        push_documents(hq, token, code, documents).await;
     }
 }
 

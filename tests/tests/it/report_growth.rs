@@ -5,11 +5,11 @@
 //! 0, where the earlier month has no sales for the group; per product the group is the product;
 //! subtotal rows and reports not by month carry none.
 
-use crate::hq_support::{batch, push, wire};
+use crate::hq_support::push_documents;
 use crate::report_cli::{document, json_of, line, report};
 use crate::report_streams::setup_group;
 use branchline_proto::v1::ReportRequest;
-use branchline_shared::{DocType, Document, EntryBody};
+use branchline_shared::{DocType, Document};
 use branchline_tests::hq::{launch_hq, HqHandle, HqStoreKind, TEST_ADMIN_TOKEN};
 use branchline_tests::people::report_client;
 use serde_json::{json, Value};
@@ -43,14 +43,7 @@ async fn push_months(hq: &HqHandle, tokens: &[String]) {
         sale("GZ-2", "2026-02-01", "P001", "3", "4.115"),
     ];
     for ((token, documents), code) in tokens.iter().zip([sz, gz]).zip(["SZ", "GZ"]) {
-        let mut client = hq.transfer(token).await;
-        let entries = documents
-            .into_iter()
-            .enumerate()
-            .map(|(idx, document)| wire(idx as u64 + 1, EntryBody::Document(document)))
-            .collect();
-        let ack = push(&mut client, batch(code, 1, entries)).await.expect("push");
-        assert_eq!(ack.quarantined, 0);
+        push_documents(hq, token, code, documents).await;
     }
 }
 

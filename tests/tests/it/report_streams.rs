@@ -55,9 +55,11 @@ pub(crate) async fn setup_group(hq: &HqHandle) -> Vec<String> {
         record(BaseKind::Supplier, "S-SZ"),
     ];
     hq.import(BaseKind::Supplier, &suppliers).await.unwrap();
+    // Each branch's main warehouse and a second one its transfers move stock to and from.
     let warehouses: Vec<_> = BRANCHES
         .iter()
-        .map(|(code, _)| record(BaseKind::Warehouse, &format!("{code}-W")))
+        .flat_map(|(code, _)| [format!("{code}-W"), format!("{code}-W2")])
+        .map(|code| record(BaseKind::Warehouse, &code))
         .collect();
     hq.import(BaseKind::Warehouse, &warehouses).await.unwrap();
     tokens
@@ -101,7 +103,7 @@ pub(crate) fn local_products(code: &str) -> Vec<EntryBody> {
         .collect()
 }
 
-/// A random stream of confirmed documents for branch `code` over `products`, days from
+/// A random stream of confirmed documents of every type for branch `code` over `products`, days from
 /// 2025-11-20 to 2026-02-08.
 pub(crate) fn random_documents(
     rng: &mut Rng,
@@ -117,7 +119,7 @@ pub(crate) fn random_documents(
         // Some red documents reverse an earlier one.
         if !documents.is_empty() && rng.below(6) == 0 {
             let source = &documents[rng.below(documents.len() as u64) as usize];
-            if source.red_of.is_none() && source.doc_type != DocType::Opening {
+            if source.red_of.is_none() && !matches!(source.doc_type, DocType::Opening | DocType::StockCount) {
                 let red = source.red_copy(&number, date.max(source.date));
                 documents.push(red);
                 continue;
@@ -130,9 +132,11 @@ pub(crate) fn random_documents(
             DocType::PurchaseIn,
             DocType::Opening,
             DocType::SalesOrder,
-        ][rng.below(6) as usize];
+            DocType::Transfer,
+            DocType::StockCount,
+        ][rng.below(8) as usize];
         let partner = match doc_type {
-            DocType::Opening => String::new(),
+            DocType::Opening | DocType::Transfer | DocType::StockCount => String::new(),
             DocType::PurchaseIn => ["V001", "S-SZ"][rng.below(2) as usize].to_owned(),
             DocType::RetailSale if rng.below(2) == 0 => String::new(),
             _ => CUSTOMERS[rng.below(3) as usize].to_owned(),
@@ -143,10 +147,15 @@ pub(crate) fn random_documents(
             number: format!("SZ-{}", rng.below(20) + 1),
         });
         let n_lines = 1 + rng.below(3) as usize;
+        // A confirmed count's quantities are its differences: gains and losses.
+        let sign = |rng: &mut Rng| match doc_type {
+            DocType::StockCount if rng.below(2) == 0 => -1,
+            _ => 1,
+        };
         let lines = (0..n_lines)
             .map(|_| DocLine {
                 product: products[rng.below(products.len() as u64) as usize].clone(),
-                qty: decimal(1 + rng.below(5000), rng.below(3) as u32),
+                qty: decimal(1 + rng.below(5000), rng.below(3) as u32) * Decimal::from(sign(rng)),
                 price: decimal(1 + rng.below(2_000_000), 2 + rng.below(3) as u32),
                 discount: [Decimal::ZERO, decimal(4, 2), decimal(125, 4)][rng.below(3) as usize],
                 tax_rate: [Decimal::ZERO, decimal(6, 2), decimal(13, 2)][rng.below(3) as usize],
@@ -158,9 +167,23 @@ pub(crate) fn random_documents(
             date,
             partner,
             warehouse: format!("{code}-W"),
+            to_warehouse: String::new(),
             red_of: None,
             lines,
             link,
+        };
+        let document = match doc_type {
+            // Half of the transfers go out of the second warehouse into the main one.
+            DocType::Transfer if rng.below(2) == 0 => Document {
+                to_warehouse: document.warehouse,
+                warehouse: format!("{code}-W2"),
+                ..document
+            },
+            DocType::Transfer => Document {
+                to_warehouse: format!("{code}-W2"),
+                ..document
+            },
+            _ => document,
         };
         document.validate().expect("generated documents are valid");
         documents.push(document);
@@ -237,6 +260,7 @@ pub(crate) fn sale(number: &str, day: &str, product: &str) -> Document {
         date: parse_date(day).unwrap(),
         partner: "C001".to_owned(),
         warehouse: "SZ-W".to_owned(),
+        to_warehouse: String::new(),
         red_of: None,
         lines: vec![DocLine {
             product: product.to_owned(),

@@ -69,6 +69,7 @@ fn wire_entry() -> impl Strategy<Value = v1::OutboxEntry> {
                     date,
                     partner,
                     warehouse,
+                    to_warehouse: String::new(),
                     red_of,
                     lines,
                     link_branch,

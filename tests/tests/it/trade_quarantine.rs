@@ -162,6 +162,7 @@ async fn assert_link_to_unknown_branch_quarantined(group: &Group) -> Result<()> 
         date: chrono::NaiveDate::from_ymd_opt(2026, 1, 9).unwrap(),
         partner: "C001".to_owned(),
         warehouse: "W-SZ".to_owned(),
+        to_warehouse: String::new(),
         red_of: None,
         lines: vec![DocLine {
             product: "P001".to_owned(),

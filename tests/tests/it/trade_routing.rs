@@ -395,6 +395,7 @@ async fn assert_trade_entered_at_both_ends_is_linked_once(group: &Group) -> Resu
         date: chrono::NaiveDate::from_ymd_opt(2026, 1, 7).unwrap(),
         partner: "S-ZH".to_owned(),
         warehouse: "W-SZ".to_owned(),
+        to_warehouse: String::new(),
         red_of: None,
         lines: vec![DocLine {
             product: "P003".to_owned(),

@@ -17,7 +17,7 @@ use crate::workbench::words::Lang;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use branchline_shared::{format_amount, parse_date, DocStatus, DocType};
+use branchline_shared::{format_amount, format_plain, parse_date, DocLine, DocStatus, DocType};
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -269,14 +269,17 @@ async fn document_page(
     refused: Option<(Action, String)>,
 ) -> Response {
     let found = with_ledger(state, move |ledger| {
-        Ok((ledger.branch().to_owned(), ledger.document(&number)))
+        let stored = ledger
+            .document(&number)
+            .and_then(|stored| Ok((stored, ledger.counted(&number)?)));
+        Ok((ledger.branch().to_owned(), stored))
     })
     .await;
     let (branch, stored) = match found {
         Ok(found) => found,
         Err(error) => return ledger_refusal(state, lang, "", Nav::Documents, &error),
     };
-    let stored = match stored {
+    let (stored, counted) = match stored {
         Ok(stored) => stored,
         Err(error) => return ledger_refusal(state, lang, &branch, Nav::Documents, &error),
     };
@@ -290,8 +293,24 @@ async fn document_page(
         lang.doc_type(stored.document.doc_type),
         stored.document.number
     );
-    let body = html! { (document_head(lang, &stored)) (lines_table(lang, &stored.document, false)) (actions(lang, &state.csrf, &stored, refused.as_ref())) };
+    let body = html! {
+        (document_head(lang, &stored)) (lines_table(lang, &stored.document, false))
+        @if let Some(counted) = counted { (counted_table(lang, &counted)) }
+        (actions(lang, &state.csrf, &stored, refused.as_ref()))
+    };
     (status, page(state, lang, &branch, Nav::Documents, &title, body)).into_response()
+}
+
+/// What a confirmed stock count counted, product by product (its lines above are the
+/// differences it posted: 盘盈 positive, 盘亏 negative).
+fn counted_table(lang: Lang, counted: &[DocLine]) -> Markup {
+    html! {
+        p { (lang.t("上表数量为盘点差异（盘盈为正，盘亏为负）；盘点数量如下。", "The quantities above are the differences posted (gains positive, losses negative); what was counted:")) }
+        table.grid id="counted" {
+            thead { tr { th { (lang.t("商品", "Product")) } th.num { (lang.t("盘点数量", "Counted")) } } }
+            tbody { @for line in counted { tr { td { (line.product) } td.num { (format_plain(line.qty)) } } } }
+        }
+    }
 }
 
 fn document_head(lang: Lang, stored: &StoredDocument) -> Markup {
@@ -302,6 +321,7 @@ fn document_head(lang: Lang, stored: &StoredDocument) -> Markup {
             dt { (lang.t("日期", "Date")) } dd { (document.date.format("%Y-%m-%d")) }
             dt { (lang.t("往来单位", "Partner")) } dd { (document.partner) }
             dt { (lang.t("仓库", "Warehouse")) } dd { (document.warehouse) }
+            @if !document.to_warehouse.is_empty() { dt { (lang.t("调入仓库", "To warehouse")) } dd id="doc-to-warehouse" { (document.to_warehouse) } }
             @if let Some(red_of) = &document.red_of { dt { (lang.t("红字冲销", "Red of")) } dd { (red_of) } }
             @if let Some(link) = &document.link { dt { (lang.t("来源", "From")) } dd id="doc-link" { (link.branch) " " (link.number) } }
             @if let Some(reason) = &stored.reason { dt { (lang.t("拒绝原因", "Rejected because")) } dd { (reason) } }
@@ -339,7 +359,7 @@ fn actions(lang: Lang, csrf: &str, stored: &StoredDocument, refused: Option<&(Ac
                 @if let Some(message) = error(Action::Reject) { span.error id="reject-error" { (message) } }
             }
         }
-        @if stored.status == DocStatus::Confirmed && stored.document.red_of.is_none() {
+        @if stored.status == DocStatus::Confirmed && stored.document.red_of.is_none() && stored.document.doc_type.takes_red() {
             form.filters.action method="post" action={ "/documents/" (number) "/red" } {
                 input type="hidden" name="csrf" value=(csrf);
                 label { (lang.t("红字日期", "Red date")) " " input type="text" name="date" id="red-date" value=(today); }

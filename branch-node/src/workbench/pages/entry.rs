@@ -93,6 +93,7 @@ fn entry_form(
                 label { (lang.t("日期", "Date")) " " input type="text" name="date" id="entry-date" value=(form.date); (beside(Spot::Date, "entry-date-error")) }
                 label { (lang.t("往来单位", "Partner")) " " input type="text" name="partner" id="entry-partner" list="partners" value=(form.partner); (beside(Spot::Partner, "entry-partner-error")) }
                 label { (lang.t("仓库", "Warehouse")) " " input type="text" name="warehouse" id="entry-warehouse" list="warehouses" value=(form.warehouse); (beside(Spot::Warehouse, "entry-warehouse-error")) }
+                label { (lang.t("调入仓库（调拨单）", "To warehouse (transfer)")) " " input type="text" name="to_warehouse" id="entry-to-warehouse" list="warehouses" value=(form.to_warehouse); (beside(Spot::ToWarehouse, "entry-to-warehouse-error")) }
             }
             (datalist("partners", &choices.partners)) (datalist("warehouses", &choices.warehouses)) (datalist("products", &choices.products))
             table.grid id="entry-lines" {
@@ -187,13 +188,26 @@ fn spot_of(form: &EntryForm, error: &LedgerError) -> Spot {
             .find(|(_, line)| line.product == product)
             .map_or(Spot::Form, |(index, _)| Spot::Line(index))
     };
+    let nth_line = |line: usize| {
+        form.filled_lines()
+            .nth(line.saturating_sub(1))
+            .map_or(Spot::Form, |(index, _)| Spot::Line(index))
+    };
     match error {
         LedgerError::UnknownCode { kind, code, .. } => match kind {
             BaseKind::Customer | BaseKind::Supplier => Spot::Partner,
             BaseKind::Warehouse => Spot::Warehouse,
             BaseKind::Product => line_of(code),
         },
-        LedgerError::StockWouldGoNegative { product, .. } => line_of(product),
+        LedgerError::StockWouldGoNegative { product, .. } | LedgerError::CountedTwice { product, .. } => {
+            line_of(product)
+        }
+        LedgerError::NegativeCount { line, .. } => nth_line(*line),
+        LedgerError::Document(
+            DocumentError::MissingDestination { .. }
+            | DocumentError::SameWarehouse { .. }
+            | DocumentError::UnexpectedDestination { .. },
+        ) => Spot::ToWarehouse,
         LedgerError::Document(
             DocumentError::MissingPartner { .. } | DocumentError::UnexpectedPartner { .. },
         ) => Spot::Partner,
@@ -202,10 +216,7 @@ fn spot_of(form: &EntryForm, error: &LedgerError) -> Spot {
             DocumentError::NonPositiveQuantity { line, .. }
             | DocumentError::NegativePrice { line, .. }
             | DocumentError::AmountTooLarge { line, .. },
-        ) => form
-            .filled_lines()
-            .nth(line.saturating_sub(1))
-            .map_or(Spot::Form, |(index, _)| Spot::Line(index)),
+        ) => nth_line(*line),
         _ => Spot::Form,
     }
 }

@@ -1,4 +1,4 @@
-//! A document being entered, as the form posts it (`type`, `date`, `partner`, `warehouse`,
+//! A document being entered, as the form posts it (`type`, `date`, `partner`, `warehouse`, `to_warehouse`,
 //! then `product`, `qty`, `price`, `discount`, `tax_rate` once per line, in order), and what the
 //! ledger's own parsing and arithmetic make of it: each line's amount, tax and total (the
 //! `shared` arithmetic the ledger posts with), or the error of the field it names.
@@ -25,6 +25,8 @@ pub(crate) struct EntryForm {
     pub(crate) date: String,
     pub(crate) partner: String,
     pub(crate) warehouse: String,
+    /// A transfer's destination warehouse.
+    pub(crate) to_warehouse: String,
     pub(crate) lines: Vec<LineInput>,
     pub(crate) csrf: String,
     /// `draft`, `confirm`, or `add-line` (one more empty line, nothing saved).
@@ -45,6 +47,7 @@ impl EntryForm {
                 ("date", _) => form.date = value,
                 ("partner", _) => form.partner = value,
                 ("warehouse", _) => form.warehouse = value,
+                ("to_warehouse", _) => form.to_warehouse = value,
                 ("csrf", _) => form.csrf = value,
                 ("action", _) => form.action = value,
                 ("product", Some(line)) => line.product = value.trim().to_owned(),
@@ -90,6 +93,7 @@ impl EntryForm {
             date,
             partner: self.partner.trim().to_owned(),
             warehouse: self.warehouse.trim().to_owned(),
+            to_warehouse: self.to_warehouse.trim().to_owned(),
             red_of: None,
             lines,
             link: None,
@@ -104,6 +108,7 @@ pub(crate) enum Spot {
     Date,
     Partner,
     Warehouse,
+    ToWarehouse,
     Line(usize),
     Form,
 }

@@ -43,6 +43,8 @@ fn zh(error: &LedgerError) -> Option<String> {
         E::StockWouldGoNegative { warehouse, product, on_hand, wanted, .. } => {
             format!("商品 {product} 在仓库 {warehouse} 的库存将为负数（结存 {on_hand}，需要 {wanted}）。")
         }
+        E::NegativeCount { line, qty, .. } => format!("第 {line} 行：盘点数量 {qty} 不能为负数。"),
+        E::CountedTwice { product, first, line, .. } => format!("第 {line} 行：商品 {product} 已在第 {first} 行盘点。"),
         E::RedSourceNotFound { source_number, .. } => format!("红字冲销的原单 {source_number} 不存在。"),
         E::RedSourceNotConfirmed { source_number, status, .. } => {
             format!("原单 {source_number} {}；只有已审核的单据可以红字冲销。", status_zh(status))
@@ -79,7 +81,13 @@ fn document_zh(error: &DocumentError) -> Option<String> {
             let kind = BaseKind::parse(partner_kind).map_or("往来单位", kind_zh);
             format!("{}需要往来单位（{kind}）。", Lang::Zh.doc_type(*doc_type))
         }
-        D::UnexpectedPartner { .. } => "期初单据不填往来单位。".into(),
+        D::UnexpectedPartner { doc_type, .. } => format!("{}不填往来单位。", Lang::Zh.doc_type(*doc_type)),
+        D::MissingDestination { .. } => "调拨单须填写调入仓库。".into(),
+        D::SameWarehouse { warehouse, .. } => {
+            format!("调入仓库与调出仓库同为 {warehouse}：请选择另一个仓库。")
+        }
+        D::UnexpectedDestination { .. } => "只有调拨单填写调入仓库。".into(),
+        D::RedStockCount { .. } => "盘点单不能红字冲销：请重新盘点。".into(),
         D::NoLines { .. } => "单据没有行：请至少录入一行。".into(),
         D::NonPositiveQuantity { line, qty, .. } => format!("第 {line} 行：数量 {qty} 必须大于零。"),
         D::NegativePrice { line, price, .. } => format!("第 {line} 行：单价 {price} 不能为负数。"),

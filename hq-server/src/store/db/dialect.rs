@@ -43,6 +43,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (5, "0005", "day_close"),
     (6, "0006", "alert"),
     (7, "0007", "commission"),
+    (8, "0008", "transfer"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
@@ -53,6 +54,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (5, "0005", "day_close"),
     (6, "0006", "alert"),
     (7, "0007", "commission"),
+    (8, "0008", "transfer"),
 );
 
 /// Which database backs the store.

@@ -61,10 +61,11 @@ impl<'a> Known<'a> {
                 numbers.insert(&document.number);
                 let kinds = wanted.entry(BaseKind::Product).or_default();
                 kinds.extend(document.lines.iter().map(|line| line.product.as_str()));
-                wanted
-                    .entry(BaseKind::Warehouse)
-                    .or_default()
-                    .insert(&document.warehouse);
+                let warehouses = wanted.entry(BaseKind::Warehouse).or_default();
+                warehouses.insert(&document.warehouse);
+                if !document.to_warehouse.is_empty() {
+                    warehouses.insert(&document.to_warehouse);
+                }
                 if !document.partner.is_empty() {
                     wanted
                         .entry(partner_kind(document))
@@ -239,11 +240,13 @@ impl<'a> Plan<'a> {
 /// Whether every code the document names is known at HQ or locally to the branch.
 fn check_document(known: &Known, document: &Document) -> Result<(), String> {
     let number = &document.number;
-    if !known.knows(BaseKind::Warehouse, &document.warehouse) {
-        return Err(format!(
-            "document {number}: unknown warehouse {}",
-            document.warehouse
-        ));
+    for (field, warehouse) in [
+        ("warehouse", &document.warehouse),
+        ("to_warehouse", &document.to_warehouse),
+    ] {
+        if !warehouse.is_empty() && !known.knows(BaseKind::Warehouse, warehouse) {
+            return Err(format!("document {number}: unknown {field} {warehouse}"));
+        }
     }
     if !document.partner.is_empty() {
         let kind = partner_kind(document);
@@ -282,6 +285,7 @@ const DOCUMENT_INSERT: InsertSpec = InsertSpec {
         ("total", ColumnKind::Decimal(AMOUNT_SCALE)),
         ("checksum", ColumnKind::Text),
         ("received_at", ColumnKind::Text),
+        ("to_warehouse", ColumnKind::Text),
     ],
     on_conflict: "",
 };
@@ -459,6 +463,7 @@ fn add_document_inserts<'a>(
             Value::Decimal(Some(totals.total)),
             Value::Str(&planned.facts.checksum),
             Value::Str(now),
+            Value::NullableStr(Some(document.to_warehouse.as_str()).filter(|code| !code.is_empty())),
         ]);
     }
     inserts.add(&DOCUMENT_INSERT, document_cells);

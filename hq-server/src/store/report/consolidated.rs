@@ -17,7 +17,7 @@ use super::growth::with_growth;
 use super::packed_read::{read_packed, MONTH_BLOCKS, YEAR_BLOCKS};
 use super::query::{Freshness, GroupBy, Growth, Report, ReportQuery, RowLevel, SalesRow, StockRow};
 use super::read::{read_groups, Param};
-use super::source::{Source, DAY, LINES, MONTH, STOCK_LINES};
+use super::source::{Source, DAY, LINES, MONTH, STOCK_MOVES};
 use super::stock_read::{read_stock_blocks, StockFilter};
 use super::subtotals::with_subtotals;
 use crate::store::db::dialect::{Dialect, AMOUNT_SCALE, QTY_SCALE};
@@ -30,12 +30,12 @@ use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 
 /// The ledgers inside the asked subtree, by store id.
-struct Subtree {
-    branches: HashMap<i64, (String, String)>,
-    freshness: Vec<Freshness>,
+pub(super) struct Subtree {
+    pub(super) branches: HashMap<i64, (String, String)>,
+    pub(super) freshness: Vec<Freshness>,
 }
 
-async fn subtree(store: &Store, org: &str) -> Result<Subtree, ReportError> {
+pub(super) async fn subtree(store: &Store, org: &str) -> Result<Subtree, ReportError> {
     let known = query("SELECT 1 FROM org WHERE code = $1")
         .bind(org)
         .fetch_optional(store.pool())
@@ -72,7 +72,7 @@ async fn subtree(store: &Store, org: &str) -> Result<Subtree, ReportError> {
 }
 
 /// Sales rows are always per ledger-owning organization: `org` leads the grouping.
-fn with_org(query: &ReportQuery) -> ReportQuery {
+pub(super) fn with_org(query: &ReportQuery) -> ReportQuery {
     let mut query = query.clone();
     if !query.groups_by(GroupBy::Org) {
         query.by.insert(0, GroupBy::Org);
@@ -82,7 +82,7 @@ fn with_org(query: &ReportQuery) -> ReportQuery {
 
 /// Refuses what `report` does not take: inventory filters outside the inventory, subtotals in
 /// a ranking.
-fn refuse_extras(report: &'static str, query: &ReportQuery) -> Result<(), ReportError> {
+pub(super) fn refuse_extras(report: &'static str, query: &ReportQuery) -> Result<(), ReportError> {
     let refused = |what| Err(ReportError::NotForReport { report, what });
     if report != "inventory" && query.product.is_some() {
         return refused("product filter");
@@ -110,7 +110,10 @@ pub async fn sales(store: &Store, query: &ReportQuery) -> Result<Report<SalesRow
 }
 
 /// The report with subtotal and total rows when the query asks for them.
-fn subtotalled<R: super::subtotals::Summable>(query: &ReportQuery, mut report: Report<R>) -> Report<R> {
+pub(super) fn subtotalled<R: super::subtotals::Summable>(
+    query: &ReportQuery,
+    mut report: Report<R>,
+) -> Report<R> {
     if query.subtotals {
         report.rows = with_subtotals(&query.org, report.rows);
     }
@@ -228,7 +231,7 @@ fn sales_groups(query: &ReportQuery, subtree: &Subtree) -> Groups {
 /// (one when they are equal, so an index on (branch, date, key) delivers the rows in order),
 /// then the `equal` values. When the keys (with a fixed date) include every column identifying
 /// a source row, the rows are the groups: no GROUP BY, no sums.
-fn grouped_sql(
+pub(super) fn grouped_sql(
     dialect: Dialect,
     source: &Source,
     columns: &[&str],
@@ -392,8 +395,10 @@ pub async fn inventory(store: &Store, query: &ReportQuery) -> Result<Report<Stoc
 
 /// On-hand by scanning the stored lines (oracle and baseline).
 pub async fn inventory_direct(store: &Store, query: &ReportQuery) -> Result<Report<StockRow>, ReportError> {
-    let on_hand = "CASE WHEN d.doc_type IN ('opening', 'purchase-in') THEN l.qty ELSE -l.qty END";
-    read_stock(store, query, &STOCK_LINES, on_hand).await
+    let on_hand =
+        "CASE WHEN m.doc_type IN ('opening', 'purchase-in', 'stock-count', 'transfer-in') THEN m.qty \
+                   ELSE -m.qty END";
+    read_stock(store, query, &STOCK_MOVES, on_hand).await
 }
 
 async fn read_stock(
@@ -412,10 +417,13 @@ async fn read_stock(
             .iter()
             .map(|grouping| source.column(*grouping).expect("inventory groupings are checked"))
             .collect();
-        let equal: Vec<(&str, &str)> = [("l.product", &query.product), ("d.warehouse", &query.warehouse)]
-            .into_iter()
-            .filter_map(|(column, value)| Some((column, value.as_deref()?)))
-            .collect();
+        let equal: Vec<(&str, &str)> = [
+            (source.product, &query.product),
+            (source.warehouse, &query.warehouse),
+        ]
+        .into_iter()
+        .filter_map(|(column, value)| Some((column?, value.as_deref()?)))
+        .collect();
         let on_hand = [on_hand.to_owned()];
         let (sql, params) = grouped_sql(dialect, source, &keys, &on_hand, &subtree, None, &equal);
         groups = read_groups(store, sql, params, groups).await?;

@@ -2,10 +2,12 @@
 //! fails with (`error`), and how it reads: a date range split into years, months and days
 //! (`calendar`), grouped sums (`groups`) read by statement (`read`) or decoded from the packed
 //! sales (`packed_read`) and on-hand (`stock_read`) blocks; subtotal and total rows added to the
-//! groups (`subtotals`); a monthly sales report's change against earlier months (`growth`).
+//! groups (`subtotals`); a monthly sales report's change against earlier months (`growth`); the
+//! stock counts' gains and losses (`count_diff`).
 
 mod calendar;
 pub mod consolidated;
+pub mod count_diff;
 pub mod error;
 mod groups;
 mod growth;

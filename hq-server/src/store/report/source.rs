@@ -58,9 +58,33 @@ pub(super) const LINES: Source = Source {
     unique: &[],
 };
 
-/// The stored lines that move stock.
-pub(super) const STOCK_LINES: Source = Source {
-    filter: "d.doc_type IN ('opening', 'purchase-in', 'sales-out', 'retail-sale')",
+/// Every stock move of the stored lines, one row each, as `m`: a line in its document's
+/// warehouse, and a transfer's line again in its destination warehouse (type `transfer-in`).
+pub(super) const STOCK_MOVES: Source = Source {
+    from: "(SELECT l.branch_id, l.product, d.warehouse, d.doc_type, l.qty
+           FROM document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number
+           UNION ALL
+           SELECT l.branch_id, l.product, d.to_warehouse, 'transfer-in', l.qty
+           FROM document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number
+           WHERE d.doc_type = 'transfer') m",
+    branch: "m.branch_id",
+    product: Some("m.product"),
+    customer: None,
+    warehouse: Some("m.warehouse"),
+    day: None,
+    month: None,
+    date: "",
+    sums: "m.",
+    filter:
+        "m.doc_type IN ('opening', 'purchase-in', 'sales-out', 'retail-sale', 'transfer', 'transfer-in', \
+             'stock-count')",
+    unique: &[],
+};
+
+/// The stored lines of stock counts: each line's quantity and amount its difference.
+pub(super) const COUNT_LINES: Source = Source {
+    customer: None,
+    filter: "d.doc_type = 'stock-count'",
     ..LINES
 };
 

@@ -67,7 +67,7 @@ impl Summable for StockRow {
     }
 }
 
-fn summed_key(org: Arc<str>) -> GroupKey {
+pub(super) fn summed_key(org: Arc<str>) -> GroupKey {
     GroupKey {
         org,
         branch: Arc::from(""),

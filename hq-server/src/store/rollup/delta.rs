@@ -153,19 +153,21 @@ impl<'a> RollupDelta<'a> {
     pub(crate) fn add_document(&mut self, document: &'a Document, values: &[LineValues]) {
         debug_assert_eq!(document.lines.len(), values.len());
         debug_assert!(self.order.is_none(), "a document added to a sealed delta");
-        let sign = document.doc_type.stock_sign();
+        let moves = document.stock_moves();
         let is_sale = document.doc_type.counts_as_sale();
-        if sign == 0 && !is_sale {
+        if moves.is_empty() && !is_sale {
             return;
         }
         let (year, month) = (document.date.year(), document.date.month());
         let month_period = packed::month_period(year, month);
-        let mut warehouse = None;
+        let warehouses: Vec<(u32, i64)> = moves
+            .iter()
+            .map(|(warehouse, sign)| (self.code_index(warehouse), *sign))
+            .collect();
         let mut day_sums = SalesSums::default();
         for (line, values) in document.lines.iter().zip(values) {
             let product = self.code_index(&line.product);
-            if sign != 0 {
-                let warehouse = *warehouse.get_or_insert_with(|| self.code_index(&document.warehouse));
+            for &(warehouse, sign) in &warehouses {
                 let qty = if sign > 0 { line.qty } else { -line.qty };
                 self.stock
                     .entry((warehouse, product))

@@ -284,6 +284,7 @@ async fn routed_document(
         date: document.date,
         partner,
         warehouse: receiver.warehouse.clone(),
+        to_warehouse: String::new(),
         red_of,
         lines: document.lines.clone(),
         link: Some(DocLink {
