@@ -12,6 +12,7 @@ pub mod bench_switches;
 pub mod bundle;
 pub mod bundle_files;
 pub mod cli;
+pub mod commission_columns;
 pub mod config;
 pub mod console;
 pub mod health;

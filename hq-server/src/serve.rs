@@ -349,12 +349,18 @@ struct BranchlineServices {
 }
 
 impl BranchlineServices {
-    /// The console's way into the admin, report and account services, behind this gate.
+    /// The console's way into the admin, report, account and commission services, behind this
+    /// gate.
     fn console_api(&self, refusals: &RefusalLog, limits: &Limits) -> Api {
         Api::new(
             Arc::clone(&self.gate),
             refusals.clone(),
-            (self.admin.clone(), self.report.clone(), self.account.clone()),
+            (
+                self.admin.clone(),
+                self.report.clone(),
+                self.account.clone(),
+                self.commission.clone(),
+            ),
             limits.max_message_bytes,
         )
     }

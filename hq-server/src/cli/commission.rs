@@ -4,6 +4,7 @@
 use super::client::{commission_client, refused, Commissions};
 use super::credentials::Target;
 use super::output::print_table;
+use crate::commission_columns;
 use branchline_proto::v1::*;
 use clap::Subcommand;
 use serde_json::{json, Value};
@@ -168,79 +169,19 @@ pub(super) async fn print_figures(
 
 /// A period's figures or statements as a table, JSON or CSV.
 fn print_response(figures: &CommissionFiguresResponse, format: &str) -> anyhow::Result<()> {
-    let header = [
-        "org",
-        "plan",
-        "sales",
-        "target",
-        "completion",
-        "bands",
-        "commission",
-        "override_base",
-        "override",
-        "payable",
-        "adjustment",
-        "total",
-        "settled_at",
-    ];
-    let rows: Vec<Vec<String>> = figures
-        .rows
-        .iter()
-        .map(|row| {
-            let bands: Vec<String> = row
-                .bands
-                .iter()
-                .map(|band| format!("{}%@{}%: {} -> {}", band.from, band.rate, band.base, band.amount))
-                .collect();
-            vec![
-                row.org.clone(),
-                row.plan.clone(),
-                row.sales.clone(),
-                row.target.clone(),
-                row.completion.clone(),
-                bands.join("; "),
-                row.commission.clone(),
-                row.override_base.clone(),
-                row.r#override.clone(),
-                row.payable.clone(),
-                row.adjustment.clone(),
-                row.total.clone(),
-                row.settled_at.clone(),
-            ]
-        })
-        .collect();
     match format {
         "json" => println!("{}", figures_json(figures)),
-        "csv" => {
-            let mut csv = csv_line(&header.map(str::to_owned));
-            for row in &rows {
-                csv.push_str(&csv_line(row));
-            }
-            print!("{csv}");
-        }
+        "csv" => print!("{}", commission_columns::csv(figures)),
         _ => {
             println!(
                 "commission for {} ({} to {})",
                 figures.period, figures.from, figures.to
             );
-            print_table(&header, &rows);
+            let rows: Vec<Vec<String>> = figures.rows.iter().map(commission_columns::cells).collect();
+            print_table(&commission_columns::COLUMNS, &rows);
         }
     }
     Ok(())
-}
-
-fn csv_line(cells: &[String]) -> String {
-    let quoted: Vec<String> = cells
-        .iter()
-        .map(|cell| {
-            if cell.contains([',', '"', '\n', ';']) {
-                format!("\"{}\"", cell.replace('"', "\"\""))
-            } else {
-                cell.clone()
-            }
-        })
-        .collect();
-    format!("{}\n", quoted.join(","))
 }
 
 fn figures_json(figures: &CommissionFiguresResponse) -> Value {

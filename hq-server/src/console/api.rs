@@ -1,10 +1,11 @@
-//! The console's way into HQ: the admin, report and account services behind the same credential
-//! gate and refusal audit as the gRPC port, called in process through tonic's own clients. A page
-//! therefore sees exactly what a gRPC caller with the session's token would: the same roles,
+//! The console's way into HQ: the admin, report, account and commission services behind the
+//! same credential gate and refusal audit as the gRPC port, called in process through tonic's own
+//! clients. A page therefore sees exactly what a gRPC caller with the session's token would: the same roles,
 //! scope checks, audit rows and figures.
 
 use crate::service::account::AccountService;
 use crate::service::admin::AdminService;
+use crate::service::commission::CommissionService;
 use crate::service::credential_gate::layer::CredentialGateLayer;
 use crate::service::credential_gate::CredentialGate;
 use crate::service::refusal_audit::{RefusalAuditLayer, RefusalLog};
@@ -13,6 +14,8 @@ use branchline_proto::v1::account_client::AccountClient;
 use branchline_proto::v1::account_server::AccountServer;
 use branchline_proto::v1::admin_client::AdminClient;
 use branchline_proto::v1::admin_server::AdminServer;
+use branchline_proto::v1::commission_client::CommissionClient;
+use branchline_proto::v1::commission_server::CommissionServer;
 use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::report_server::ReportServer;
 use std::convert::Infallible;
@@ -42,13 +45,15 @@ impl Api {
             AdminServer<AdminService>,
             ReportServer<ReportService>,
             AccountServer<AccountService>,
+            CommissionServer<CommissionService>,
         ),
         max_message_bytes: usize,
     ) -> Api {
-        let (admin, report, account) = services;
+        let (admin, report, account, commission) = services;
         let routes = tonic::service::Routes::new(admin)
             .add_service(report)
-            .add_service(account);
+            .add_service(account)
+            .add_service(commission);
         // As on the gRPC port: the refusal layer outside the gate, so it sees (and counts) the
         // gate's refusals too.
         let gated = CredentialGateLayer::new(gate).layer(routes);
@@ -73,6 +78,12 @@ impl Api {
 
     pub fn account(&self) -> AccountClient<Grpc> {
         AccountClient::new(self.grpc.clone())
+            .max_decoding_message_size(self.max_message_bytes)
+            .max_encoding_message_size(self.max_message_bytes)
+    }
+
+    pub fn commission(&self) -> CommissionClient<Grpc> {
+        CommissionClient::new(self.grpc.clone())
             .max_decoding_message_size(self.max_message_bytes)
             .max_encoding_message_size(self.max_message_bytes)
     }

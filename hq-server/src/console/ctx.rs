@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use branchline_proto::v1::account_client::AccountClient;
 use branchline_proto::v1::admin_client::AdminClient;
+use branchline_proto::v1::commission_client::CommissionClient;
 use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::{ListOrgsRequest, Org};
 use maud::{html, Markup};
@@ -116,6 +117,10 @@ impl Ctx {
 
     pub fn account(&self) -> AccountClient<Grpc> {
         self.api.account()
+    }
+
+    pub fn commission(&self) -> CommissionClient<Grpc> {
+        self.api.commission()
     }
 
     /// The organizations of the session's scope, in tree order (`Admin/ListOrgs`).

@@ -13,6 +13,7 @@ pub enum Nav {
     Board,
     Sales,
     Inventory,
+    Commission,
     Quarantine,
     Trades,
     Templates,
@@ -22,10 +23,11 @@ pub enum Nav {
 }
 
 impl Nav {
-    pub const ALL: [Nav; 9] = [
+    pub const ALL: [Nav; 10] = [
         Nav::Board,
         Nav::Sales,
         Nav::Inventory,
+        Nav::Commission,
         Nav::Quarantine,
         Nav::Trades,
         Nav::Templates,
@@ -39,6 +41,7 @@ impl Nav {
             Nav::Board => "/board",
             Nav::Sales => "/sales",
             Nav::Inventory => "/inventory",
+            Nav::Commission => "/commission",
             Nav::Quarantine => "/quarantine",
             Nav::Trades => "/trades",
             Nav::Templates => "/templates",
@@ -55,6 +58,7 @@ impl Nav {
             Nav::Board => words::BOARD,
             Nav::Sales => words::SALES_REPORT,
             Nav::Inventory => words::INVENTORY_REPORT,
+            Nav::Commission => words::COMMISSION,
             Nav::Quarantine => words::QUARANTINE,
             Nav::Trades => words::TRADE,
             Nav::Templates => words::TEMPLATE,
@@ -66,6 +70,7 @@ impl Nav {
             Nav::Board => "Branch health",
             Nav::Sales => "Sales summary",
             Nav::Inventory => "Inventory query",
+            Nav::Commission => "Commission",
             Nav::Quarantine => "Quarantine",
             Nav::Trades => "Inter-branch trade",
             Nav::Templates => "Templates",

@@ -15,6 +15,10 @@ pub const QUARANTINE: Word = ("隔离区", "quarantine");
 pub const TRADE: Word = ("单据转换", "inter-branch trade");
 pub const SALES_REPORT: Word = ("多组织销售汇总表", "sales summary");
 pub const INVENTORY_REPORT: Word = ("多组织库存查询表", "inventory query");
+pub const COMMISSION: Word = ("佣金", "commission");
+pub const COMMISSION_PLAN: Word = ("佣金方案", "commission plan");
+pub const STATEMENT: Word = ("佣金结算单", "settlement statement");
+pub const OVERRIDE: Word = ("下级合作伙伴奖金", "override");
 pub const AUDIT: Word = ("审计日志", "audit log");
 pub const ACCOUNT: Word = ("人员", "accounts");
 pub const BOARD: Word = ("总览", "branch health");
@@ -33,7 +37,17 @@ mod tests {
             let row = format!("| {en} ({zh}) |");
             assert!(readme.contains(&row), "README's Concepts table has no row {row}");
         }
-        for (zh, _) in [TRADE, SALES_REPORT, INVENTORY_REPORT, PUBLISH, CONFIRMED] {
+        for (zh, _) in [
+            TRADE,
+            SALES_REPORT,
+            INVENTORY_REPORT,
+            PUBLISH,
+            CONFIRMED,
+            COMMISSION,
+            COMMISSION_PLAN,
+            STATEMENT,
+            OVERRIDE,
+        ] {
             assert!(readme.contains(zh), "README never says {zh}");
         }
     }

@@ -40,7 +40,7 @@ fn hq_cli(url: &str, command: &str, args: &[&str]) -> Run {
 
 /// SZ sells 1,150,000 in 2026 (550,000 of it in November; a 50,000 sale redded in June), GZ
 /// sells 50,000.10 in November.
-async fn push_sales(hq: &HqHandle, tokens: &[String]) {
+pub(crate) async fn push_sales(hq: &HqHandle, tokens: &[String]) {
     let in_june = sale("SZ-3", "2026-06-01", "500", "100");
     let streams = [
         (
@@ -63,7 +63,7 @@ fn admin(url: &str, args: &[&str]) -> String {
     hq_cli(url, "admin", args).expect_ok().stdout
 }
 
-fn set_up_plans(url: &str) {
+pub(crate) fn set_up_plans(url: &str) {
     for month in 1..=12 {
         admin(
             url,

@@ -1,7 +1,8 @@
 //! The sales and inventory pages in a browser, against the real CLI: a viewer logs in, reads
 //! the sales summary by org and month, whose every cell (subtotal and total rows included)
 //! equals `hq-server report sales --subtotals --format json` for the same query; the four
-//! charts draw (a canvas in each `.chart`); 环比 and 同比 show, January's against December
+//! charts draw (a canvas in each `.chart`), the growth chart with the report by org and month's
+//! 环比 and 同比 series (a gap where there is none); 环比 and 同比 show, January's against December
 //! outside the range and blank where the month before had no sales; the CSV download is byte
 //! for byte the CLI's CSV and the workbook holds the same cells; the inventory page shows the
 //! CLI's on-hand. Every page is screenshotted.
@@ -138,6 +139,7 @@ async fn sales_page_is_the_cli_report(browser: &Browser, console: &str, url: &st
         "freshness beside the rows: {received:?}"
     );
     assert_charts_drawn(browser).await?;
+    trend_chart_carries_growth(browser, url).await?;
     // The default language, Chinese.
     browser.goto(&format!("{console}/sales?{query}&lang=zh")).await?;
     browser.screenshot("sales-zh").await?;
@@ -278,14 +280,90 @@ async fn assert_charts_drawn(browser: &Browser) -> anyhow::Result<()> {
             "chart-trend:true",
             "chart-by-org:true",
             "chart-ranking:true",
-            "chart-targets:true"
+            "chart-targets:true",
+            "chart-growth:true"
         ])
     );
     Ok(())
 }
 
+/// The growth chart's option (the page's `data-chart`) carries the report by org and month's
+/// amount, 环比 and 同比 as the CLI prints them, the changes on the second (%) axis and `null`
+/// where the report has none; ECharts drew all three series.
+async fn trend_chart_carries_growth(browser: &Browser, url: &str) -> anyhow::Result<()> {
+    let report: Value = serde_json::from_str(&cli(
+        url,
+        &[
+            "report",
+            "sales",
+            "--org",
+            "001",
+            "--by",
+            "org,month",
+            "--format",
+            "json",
+        ],
+    ))?;
+    let column = |name: &str| -> Vec<Value> {
+        report["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|row| row[name].clone())
+            .collect()
+    };
+    let element = browser
+        .client()
+        .find(fantoccini::Locator::Css("#chart-growth"))
+        .await?;
+    let option: Value = serde_json::from_str(&element.attr("data-chart").await?.context("data-chart")?)?;
+    let labels: Vec<Value> = report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            json!(format!(
+                "{} {} {}",
+                row["org"].as_str().unwrap(),
+                row["branch"].as_str().unwrap(),
+                row["month"].as_str().unwrap()
+            ))
+        })
+        .collect();
+    assert_eq!(option["xAxis"]["data"], Value::Array(labels));
+    let series = option["series"].as_array().context("series")?;
+    let named = |name: &str| {
+        series
+            .iter()
+            .find(|series| series["name"] == name)
+            .unwrap_or_else(|| panic!("no series {name}: {series:?}"))
+    };
+    assert_eq!(named("amount")["data"], Value::Array(column("amount")));
+    for (name, field) in [
+        ("month-on-month %", "month_on_month"),
+        ("year-on-year %", "year_on_year"),
+    ] {
+        assert_eq!(named(name)["yAxisIndex"], 1, "{name} on the % axis");
+        assert_eq!(named(name)["data"], Value::Array(column(field)), "{name}");
+    }
+    let changes = column("month_on_month");
+    assert!(
+        changes.iter().any(Value::is_null) && changes.iter().any(Value::is_string),
+        "a gap and a change: {changes:?}"
+    );
+    let drawn = browser
+        .client()
+        .execute(
+            "return echarts.getInstanceByDom(document.getElementById('chart-growth')).getOption().series.map(s => s.name);",
+            vec![],
+        )
+        .await?;
+    assert_eq!(drawn, json!(["amount", "month-on-month %", "year-on-year %"]));
+    Ok(())
+}
+
 /// `path`'s bytes, fetched by the page itself (its session cookie).
-async fn fetch(browser: &Browser, path: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) async fn fetch(browser: &Browser, path: &str) -> anyhow::Result<Vec<u8>> {
     let script = "const done = arguments[arguments.length - 1]; \
         fetch(arguments[0]).then(response => response.arrayBuffer()) \
         .then(buffer => done(Array.from(new Uint8Array(buffer)))) \
@@ -301,7 +379,7 @@ async fn fetch(browser: &Browser, path: &str) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The first sheet's cells as text, row by row (shared strings resolved, numbers as written).
-fn sheet_cells(workbook: &[u8]) -> anyhow::Result<Vec<Vec<String>>> {
+pub(crate) fn sheet_cells(workbook: &[u8]) -> anyhow::Result<Vec<Vec<String>>> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(workbook))?;
     let mut part = |name: &str| -> anyhow::Result<String> {
         let mut text = String::new();

@@ -33,6 +33,7 @@ mod cli_inputs;
 mod commission;
 mod console_accounts;
 mod console_board;
+mod console_commission;
 mod console_login;
 mod console_low_stock;
 mod console_ops;

@@ -3,6 +3,7 @@
 mod accounts;
 mod audit;
 mod board;
+mod commission;
 mod inventory;
 mod orgs;
 mod quarantine;
@@ -21,6 +22,7 @@ pub(super) fn routes() -> Router<Console> {
         .merge(board::routes())
         .merge(sales::routes())
         .merge(inventory::routes())
+        .merge(commission::routes())
         .merge(quarantine::routes())
         .merge(trades::routes())
         .merge(templates::routes())

@@ -3,7 +3,8 @@
 //! columns and rows on its first sheet and the freshness on a second. A workbook figure is a
 //! number cell only when its decimal string is exactly what the cell holds (Excel numbers are
 //! doubles: a figure of more than 15 digits stays text); its display format shows the places
-//! the report prints.
+//! the report prints. Other tables of text cells (the commission figures) are written the same
+//! way by `table_xlsx`.
 
 use super::super::error::ConsoleError;
 use super::report_view::{cell, columns, is_figure, Figures};
@@ -123,6 +124,51 @@ fn workbook(figures: Figures, response: &ReportResponse) -> Result<Vec<u8>, Xlsx
         freshness.write_string(at, 5, entry.backlog.to_string())?;
     }
     workbook.save_to_buffer()
+}
+
+/// Rows of text cells under `columns` as a workbook named `name` with one sheet `sheet_name`:
+/// a figure column's cell a number when it holds its text exactly, shown with two places.
+pub(super) fn table_xlsx(
+    name: &str,
+    sheet_name: &str,
+    columns: &[&str],
+    rows: &[Vec<String>],
+    is_figure: fn(&str) -> bool,
+) -> Result<Response, ConsoleError> {
+    let body =
+        table_workbook(sheet_name, columns, rows, is_figure).map_err(|error| failed("workbook", error))?;
+    Ok(download(name, XLSX_TYPE, body))
+}
+
+fn table_workbook(
+    sheet_name: &str,
+    columns: &[&str],
+    rows: &[Vec<String>],
+    is_figure: fn(&str) -> bool,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let heading = Format::new().set_bold();
+    let money = Format::new().set_num_format("#,##0.00");
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(sheet_name)?;
+    write_header(sheet, columns, &heading)?;
+    for (index, row) in rows.iter().enumerate() {
+        let at = index as u32 + 1;
+        for ((column_index, column), text) in columns.iter().enumerate().zip(row) {
+            let col = column_index as u16;
+            match exact_number(text).filter(|_| is_figure(column)) {
+                Some(number) => sheet.write_number_with_format(at, col, number, &money)?,
+                None => sheet.write_string(at, col, text)?,
+            };
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    workbook.save_to_buffer()
+}
+
+/// `body` as a download named `name`.
+pub(super) fn csv_download(name: &str, body: String) -> Response {
+    download(name, CSV_TYPE, body.into_bytes())
 }
 
 fn write_header(sheet: &mut Worksheet, columns: &[&str], heading: &Format) -> Result<(), XlsxError> {

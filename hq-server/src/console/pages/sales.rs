@@ -1,8 +1,9 @@
 //! 多组织销售汇总表 (sales summary, `/sales`): the form of `hq-server report sales` (organization
 //! subtree, dates, groupings) as a GET query, so a report's address can be shared; the report's
 //! rows with a subtotal after every organization's subtree and the total last (`Report/Sales`
-//! with `subtotals`), each branch's freshness beside it; four charts (monthly trend, by
-//! organization, a top-N ranking, target completion) from their own report calls; and the
+//! with `subtotals`), each branch's freshness beside it; five charts (monthly trend, by
+//! organization, a top-N ranking, target completion, and each organization's months with their
+//! 环比 and 同比) from their own report calls; and the
 //! same rows as CSV (`/sales.csv`) and as an Excel workbook (`/sales.xlsx`).
 //!
 //! Every figure is a response's string: the page sums, rounds and divides nothing.
@@ -111,6 +112,7 @@ struct SalesFigures {
     by_org: ReportResponse,
     months: ReportResponse,
     ranking: ReportResponse,
+    /// By org and month: the target completion and growth charts'.
     targets: ReportResponse,
 }
 
@@ -162,6 +164,7 @@ async fn page(ctx: Ctx, RawQuery(query): RawQuery) -> Result<Markup, ConsoleErro
             (sales_charts::by_org(lang, &figures.by_org))
             (sales_charts::ranking(lang, ask.rank_by, &figures.ranking))
             (sales_charts::target_completion(lang, &figures.targets))
+            (sales_charts::growth_by_month(lang, &figures.targets))
         }
         (report_view::table(lang, "sales-table", Figures::Sales, &figures.table))
     };

@@ -1,8 +1,9 @@
 //! The sales page's charts, each an ECharts option built from one report response's strings
 //! (`charts::chart`): the monthly trend (a ranking by month, put back in month order), sales by
 //! organization (the asked organization's own rows and its children's subtotals), the top-N
-//! ranking, and target completion (the rows by org and month that carry a target). No figure is
-//! computed: every value is the response's decimal string.
+//! ranking, target completion (the rows by org and month that carry a target), and growth (every
+//! row by org and month: its amount, 环比 and 同比). No figure is computed: every value is the
+//! response's decimal string, a change the response leaves out `null`.
 
 use super::super::charts::chart;
 use super::super::i18n::Lang;
@@ -151,6 +152,49 @@ pub(super) fn target_completion(lang: Lang, targets: &ReportResponse) -> Markup 
         }),
     );
     chart("chart-targets", option)
+}
+
+/// Each organization's (and branch's) months of the report by org and month: the amount, and
+/// its 环比 and 同比 in percent on a second axis, the response's own `month_on_month` and
+/// `year_on_year`; where the response has none (no sales the earlier month) the line has a gap
+/// (`null`), never 0.
+pub(super) fn growth_by_month(lang: Lang, by_org_month: &ReportResponse) -> Markup {
+    let rows: Vec<&ReportRow> = by_org_month.rows.iter().collect();
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|row| match row.branch.as_str() {
+            "" => format!("{} {}", row.org, row.month),
+            branch => format!("{} {branch} {}", row.org, row.month),
+        })
+        .collect();
+    let change = |field: fn(&ReportRow) -> Option<&str>| -> Vec<Value> {
+        rows.iter()
+            .map(|row| field(row).map_or(Value::Null, |text| json!(text)))
+            .collect()
+    };
+    let option = merge(
+        frame(
+            lang.t("环比与同比", "Month-on-month and year-on-year"),
+            rows.is_empty(),
+            lang,
+        ),
+        json!({
+            "grid": {"left": 70, "right": 60, "top": 60, "bottom": 100},
+            "xAxis": {"type": "category", "data": labels, "axisLabel": {"rotate": 30}},
+            "yAxis": [
+                {"type": "value", "name": lang.t("金额", "amount")},
+                {"type": "value", "name": "%"},
+            ],
+            "series": [
+                {"type": "bar", "name": lang.t("金额", "amount"), "data": texts(&rows, |row| &row.amount)},
+                {"type": "line", "name": lang.t("环比 %", "month-on-month %"), "yAxisIndex": 1,
+                 "connectNulls": false, "data": change(|row| row.month_on_month.as_deref())},
+                {"type": "line", "name": lang.t("同比 %", "year-on-year %"), "yAxisIndex": 1,
+                 "connectNulls": false, "data": change(|row| row.year_on_year.as_deref())},
+            ],
+        }),
+    );
+    chart("chart-growth", option)
 }
 
 /// What a ranking ranks, as the form and the chart name it.
