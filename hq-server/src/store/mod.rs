@@ -105,6 +105,22 @@ pub struct Store {
     commits: Arc<AtomicU64>,
     /// What this node counts while it runs, for `/metrics` (`metrics::counters`).
     counters: Counters,
+    /// Turns to run an ingestion transaction, fewer than the pool's connections (see
+    /// [`ingest_writers`]): a thousand branches pushing at once queue here, in order and without
+    /// a timeout, instead of in the pool, where a Hello or a report behind them would wait past
+    /// the pool's acquire timeout.
+    ingest_turns: Arc<tokio::sync::Semaphore>,
+}
+
+/// Connections of the pool that ingestion leaves to every other call.
+const CONNECTIONS_KEPT_FROM_INGESTION: u32 = 2;
+
+/// How many ingestion transactions may run at once on a pool of `max_connections`: all but
+/// [`CONNECTIONS_KEPT_FROM_INGESTION`], at least one.
+pub(crate) fn ingest_writers(max_connections: u32) -> usize {
+    max_connections
+        .saturating_sub(CONNECTIONS_KEPT_FROM_INGESTION)
+        .max(1) as usize
 }
 
 /// The default of `Store::with_rollup_fold_batches`.
@@ -153,6 +169,12 @@ impl Store {
 
     pub(crate) fn rollup_fold_batches(&self) -> u32 {
         self.rollup_fold_batches
+    }
+
+    /// Waits for a turn to run an ingestion transaction; the turn ends when the permit drops.
+    /// `None` never happens in practice: the semaphore is never closed.
+    pub(crate) async fn ingest_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.ingest_turns.acquire().await.ok()
     }
 
     pub(crate) fn slot_cache(&self) -> &SlotCache {

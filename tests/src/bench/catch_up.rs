@@ -13,7 +13,7 @@ use branchline_proto::v1::transfer_server::{Transfer, TransferServer};
 use branchline_proto::v1::{self as wire, PushAck, PushBatch};
 use branchline_shared::{from_scaled, to_scaled, LineValues};
 use rust_decimal::Decimal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -124,17 +124,10 @@ fn drain_with_agent(ledger: &Path, hq_url: &str, token: &str) -> Result<AgentRun
     .spawn()
     .context("starting transfer-agent")?;
     let pid = child.id() as libc::pid_t;
-    let status_path = PathBuf::from(format!("/proc/{pid}/status"));
     let mut peak_rss_kb = 0;
     loop {
-        if let Ok(text) = std::fs::read_to_string(&status_path) {
-            if let Some(kb) = text
-                .lines()
-                .find_map(|line| line.strip_prefix("VmHWM:"))
-                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                peak_rss_kb = peak_rss_kb.max(kb);
-            }
+        if let Ok(kb) = super::proc_status_kb(child.id(), "VmHWM") {
+            peak_rss_kb = peak_rss_kb.max(kb);
         }
         let mut wait_status = 0;
         // SAFETY: an all-zero rusage is a valid value; wait4 on our own child's pid.

@@ -8,6 +8,10 @@ pub mod catch_up;
 pub mod console;
 #[cfg(feature = "bench")]
 pub mod fairness;
+#[cfg(feature = "bench")]
+pub mod fleet;
+#[cfg(feature = "bench")]
+mod fleet_ledgers;
 pub mod flooder;
 #[cfg(feature = "bench")]
 pub mod hq_ingest;
@@ -49,4 +53,17 @@ pub(crate) fn median(mut values: Vec<f64>) -> Option<f64> {
         len if len % 2 == 0 => Some((values[middle - 1] + values[middle]) / 2.0),
         _ => Some(values[middle]),
     }
+}
+
+/// A `kB` field of /proc/PID/status (`VmRSS`, `VmHWM`).
+#[cfg(feature = "bench")]
+pub(crate) fn proc_status_kb(pid: u32, field: &str) -> anyhow::Result<u64> {
+    use anyhow::Context;
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).context("reading /proc/PID/status")?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .with_context(|| format!("no {field} in /proc/{pid}/status"))
 }

@@ -8,7 +8,7 @@ use super::pool::Pool;
 use super::url::DbLocation;
 use super::{migrate, url};
 use crate::metrics::counters::Counters;
-use crate::store::{Store, StoreError, DEFAULT_ROLLUP_FOLD_BATCHES};
+use crate::store::{ingest_writers, Store, StoreError, DEFAULT_ROLLUP_FOLD_BATCHES};
 use std::sync::Arc;
 
 impl Store {
@@ -45,6 +45,7 @@ impl Store {
             rollup_fold_batches: DEFAULT_ROLLUP_FOLD_BATCHES,
             commits: Arc::default(),
             counters: Counters::default(),
+            ingest_turns: Arc::new(tokio::sync::Semaphore::new(ingest_writers(max_connections))),
         };
         migrate::apply(&store).await?;
         Ok(store)

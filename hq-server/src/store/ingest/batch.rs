@@ -302,6 +302,7 @@ async fn ingest_in_transaction(
     batch: &IngestBatch,
     rollups: Option<RollupDelta<'static>>,
 ) -> Result<IngestAck, IngestError> {
+    let _turn = store.ingest_turn().await;
     let started = std::time::Instant::now();
     let mut tx = store.begin_write().await?;
     let state = lock_branch(&mut tx, store, branch).await?;
