@@ -333,12 +333,16 @@ pub fn assert_outbox_gapless(path: &Path) -> anyhow::Result<()> {
 pub fn assert_stock_matches_documents(path: &Path) -> anyhow::Result<()> {
     let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let mismatches: i64 = conn.query_row(
-        "WITH moved AS (
+        "WITH moves AS (
              SELECT d.warehouse, l.product,
-                    sum(l.qty * CASE d.doc_type WHEN 'opening' THEN 1 WHEN 'purchase-in' THEN 1
-                                 WHEN 'sales-out' THEN -1 WHEN 'retail-sale' THEN -1 ELSE 0 END) AS on_hand
+                    l.qty * CASE d.doc_type WHEN 'opening' THEN 1 WHEN 'purchase-in' THEN 1 WHEN 'stock-count' THEN 1
+                            WHEN 'sales-out' THEN -1 WHEN 'retail-sale' THEN -1 WHEN 'transfer' THEN -1 ELSE 0 END AS qty
+             FROM document d JOIN doc_line l ON l.doc_id = d.id WHERE d.status = 'confirmed'
+             UNION ALL
+             SELECT d.to_warehouse, l.product, l.qty
              FROM document d JOIN doc_line l ON l.doc_id = d.id
-             WHERE d.status = 'confirmed' GROUP BY d.warehouse, l.product)
+             WHERE d.status = 'confirmed' AND d.doc_type = 'transfer'),
+         moved AS (SELECT warehouse, product, sum(qty) AS on_hand FROM moves GROUP BY warehouse, product)
          SELECT count(*) FROM moved m FULL OUTER JOIN stock s
              ON s.warehouse = m.warehouse AND s.product = m.product
          WHERE coalesce(m.on_hand, 0) != coalesce(s.on_hand, 0)",

@@ -48,35 +48,7 @@ async fn inventory_page_filters_below_minimum_as_the_cli_does() -> Result<()> {
     )?;
     group.sync("SZ")?;
     group.sync("GZ")?;
-    let cli = run(
-        "hq-server",
-        [
-            "report",
-            "--hq",
-            group.hq.url(),
-            "--token",
-            TEST_ADMIN_TOKEN,
-            "inventory",
-            "--below-min",
-            "--org",
-            "001",
-            "--format",
-            "json",
-        ],
-    )?
-    .expect_ok();
-    let expected: Value = serde_json::from_str(&cli.stdout)?;
-    let expected: Vec<Vec<String>> = expected["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|row| {
-            COLUMNS
-                .iter()
-                .map(|column| row[*column].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .collect();
+    let expected = cli_rows(group.hq.url())?;
     assert!(
         expected
             .iter()
@@ -128,5 +100,39 @@ async fn table(browser: &Browser) -> Result<Vec<Vec<String>>> {
             row.push(text);
         }
     }
+    Ok(rows)
+}
+
+/// `report inventory --below-min --org 001`'s rows, in `COLUMNS` order.
+fn cli_rows(url: &str) -> Result<Vec<Vec<String>>> {
+    let cli = run(
+        "hq-server",
+        [
+            "report",
+            "--hq",
+            url,
+            "--token",
+            TEST_ADMIN_TOKEN,
+            "inventory",
+            "--below-min",
+            "--org",
+            "001",
+            "--format",
+            "json",
+        ],
+    )?
+    .expect_ok();
+    let expected: Value = serde_json::from_str(&cli.stdout)?;
+    let rows = expected["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            COLUMNS
+                .iter()
+                .map(|column| row[*column].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .collect();
     Ok(rows)
 }

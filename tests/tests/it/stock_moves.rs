@@ -14,7 +14,7 @@
 
 use branchline_tests::agent::{agent_with, prepare_branch};
 use branchline_tests::hq::{launch_hq, HqStoreKind, TEST_ADMIN_TOKEN};
-use branchline_tests::ledger::branch_node;
+use branchline_tests::ledger::{assert_stock_matches_documents, branch_node};
 use branchline_tests::process::{run, Run, TempDir};
 use hq_server::store::report::consolidated;
 use hq_server::store::report::query::ReportQuery;
@@ -408,6 +408,7 @@ async fn transfers_and_counts(store: HqStoreKind) {
         &["doc", "red", &first, "--date", DAY],
         "stock of product P0001 in warehouse SZ-W2 would go negative (on hand 2, wanted 4)",
     );
+    assert_stock_matches_documents(&ledger).unwrap();
     agent_with(&ledger, hq.url(), &token, &["once"])
         .unwrap()
         .expect_ok();

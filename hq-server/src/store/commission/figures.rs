@@ -57,13 +57,15 @@ pub async fn fresh(store: &Store, org: &str, period: &Period) -> Result<Vec<Comm
         .collect();
     let targets = targets(store).await?;
     let months = period.months();
-    let paid: Vec<(Plan, String)> = plans(store)
+    let mut paid: Vec<(Plan, String)> = plans(store)
         .await?
         .into_iter()
         .filter(|(plan, _)| plan.period == period.kind)
         .flat_map(|(plan, orgs)| orgs.into_iter().map(move |paid| (plan.clone(), paid)))
         .filter(|(_, paid)| org_in_subtree(paid, org))
         .collect();
+    // By organization, the rows' order.
+    paid.sort_by(|left, right| left.1.cmp(&right.1));
     let mut rows: Vec<CommissionRow> = paid
         .iter()
         .map(|(plan, paid)| {
@@ -90,10 +92,9 @@ pub async fn fresh(store: &Store, org: &str, period: &Period) -> Result<Vec<Comm
             }
         })
         .collect();
-    rows.sort_by(|left, right| left.org.cmp(&right.org));
     let commissions: BTreeMap<String, Decimal> =
         rows.iter().map(|row| (row.org.clone(), row.commission)).collect();
-    for (row, (plan, _)) in rows.iter_mut().zip(sorted(&paid)) {
+    for (row, (plan, _)) in rows.iter_mut().zip(&paid) {
         let Some((rate, on)) = plan.overrides else {
             continue;
         };
@@ -113,11 +114,4 @@ pub async fn fresh(store: &Store, org: &str, period: &Period) -> Result<Vec<Comm
         row.total = row.payable;
     }
     Ok(rows)
-}
-
-/// `paid` in the rows' order (by organization).
-fn sorted(paid: &[(Plan, String)]) -> Vec<&(Plan, String)> {
-    let mut sorted: Vec<&(Plan, String)> = paid.iter().collect();
-    sorted.sort_by(|left, right| left.1.cmp(&right.1));
-    sorted
 }

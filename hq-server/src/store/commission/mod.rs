@@ -14,6 +14,7 @@ use crate::store::{Store, StoreError};
 use branchline_shared::{BandMode, Bands, CommissionError, OverrideBase};
 use period::PeriodKind;
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -206,9 +207,16 @@ pub async fn plans(store: &Store) -> Result<Vec<(Plan, Vec<String>)>, PlanError>
     )
     .fetch_all(store.pool())
     .await?;
-    let assigned = query("SELECT org, plan FROM commission_assignment ORDER BY org")
+    let mut assigned: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for pair in query("SELECT org, plan FROM commission_assignment ORDER BY org")
         .fetch_all(store.pool())
-        .await?;
+        .await?
+    {
+        assigned
+            .entry(pair.try_get(1)?)
+            .or_default()
+            .push(pair.try_get(0)?);
+    }
     let mut plans = Vec::with_capacity(rows.len());
     for row in rows {
         let name: String = row.try_get(0)?;
@@ -223,13 +231,7 @@ pub async fn plans(store: &Store) -> Result<Vec<(Plan, Vec<String>)>, PlanError>
             rate.as_deref().unwrap_or(""),
             on.as_deref().unwrap_or(""),
         )?;
-        let mut orgs = Vec::new();
-        for pair in &assigned {
-            if pair.try_get::<String, _>(1)? == name {
-                orgs.push(pair.try_get(0)?);
-            }
-        }
-        plans.push((plan, orgs));
+        plans.push((plan, assigned.remove(&name).unwrap_or_default()));
     }
     Ok(plans)
 }
