@@ -139,10 +139,7 @@ pub(super) fn target_completion(lang: Lang, targets: &ReportResponse) -> Markup 
         json!({
             "grid": {"left": 70, "right": 60, "top": 60, "bottom": 100},
             "xAxis": {"type": "category", "data": labels, "axisLabel": {"rotate": 30}},
-            "yAxis": [
-                {"type": "value", "name": lang.t("金额", "amount")},
-                {"type": "value", "name": "%"},
-            ],
+            "yAxis": amount_and_percent(lang),
             "series": [
                 {"type": "bar", "name": lang.t("金额", "amount"), "data": texts(&rows, |row| &row.amount)},
                 {"type": "bar", "name": lang.t("目标", "target"), "data": texts(&rows, |row| &row.target)},
@@ -181,10 +178,7 @@ pub(super) fn growth_by_month(lang: Lang, by_org_month: &ReportResponse) -> Mark
         json!({
             "grid": {"left": 70, "right": 60, "top": 60, "bottom": 100},
             "xAxis": {"type": "category", "data": labels, "axisLabel": {"rotate": 30}},
-            "yAxis": [
-                {"type": "value", "name": lang.t("金额", "amount")},
-                {"type": "value", "name": "%"},
-            ],
+            "yAxis": amount_and_percent(lang),
             "series": [
                 {"type": "bar", "name": lang.t("金额", "amount"), "data": texts(&rows, |row| &row.amount)},
                 {"type": "line", "name": lang.t("环比 %", "month-on-month %"), "yAxisIndex": 1,
@@ -195,6 +189,14 @@ pub(super) fn growth_by_month(lang: Lang, by_org_month: &ReportResponse) -> Mark
         }),
     );
     chart("chart-growth", option)
+}
+
+/// Two value axes: amounts on the left, percentages on the right.
+fn amount_and_percent(lang: Lang) -> Value {
+    json!([
+        {"type": "value", "name": lang.t("金额", "amount")},
+        {"type": "value", "name": "%"},
+    ])
 }
 
 /// What a ranking ranks, as the form and the chart name it.
