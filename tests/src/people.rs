@@ -12,12 +12,12 @@ use branchline_proto::v1::report_client::ReportClient;
 use branchline_proto::v1::{
     AddBranchRequest, AddCommissionPlanRequest, AddOrgRequest, AddUserRequest, AssignCommissionPlanRequest,
     AuditEvent, AuditRequest, BranchStatus, BundleUpload, CommissionFiguresRequest, CreateTemplateRequest,
-    DisableUserRequest, EnableUserRequest, ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest,
-    ListCommissionPlansRequest, ListDayClosesRequest, ListOrgsRequest, ListTemplatesRequest,
-    ListUsersRequest, LoginRequest, LoginResponse, LogoutRequest, PublishTemplateRequest,
-    QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry, ReportRequest, RevokeBranchRequest,
-    RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, RoutedTrade, SetPasswordRequest,
-    SetTargetRequest, StatusRequest, User, WhoAmIRequest,
+    DisableUserRequest, EnableUserRequest, ExportTemplateRequest, ImportBaseDataRequest,
+    ImportStockLimitsRequest, IssueTokenRequest, ListCommissionPlansRequest, ListDayClosesRequest,
+    ListOrgsRequest, ListTemplatesRequest, ListUsersRequest, LoginRequest, LoginResponse, LogoutRequest,
+    PublishTemplateRequest, QuarantineListRequest, QuarantineRetryRequest, QuarantinedEntry, ReportRequest,
+    RevokeBranchRequest, RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest, RoutedTrade,
+    SetPasswordRequest, SetTargetRequest, StatusRequest, User, WhoAmIRequest,
 };
 use hq_server::cli::client::Authorization;
 use tonic::service::interceptor::InterceptedService;
@@ -150,6 +150,7 @@ const SNAPSHOT_QUERIES: &[&str] = &[
     "SELECT CAST(branch_id AS TEXT) || ' ' || name || ' ' || CAST(version AS TEXT) \
      FROM template_delivery ORDER BY 1",
     "SELECT kind || ' ' || code || ' ' || name FROM master_record ORDER BY 1",
+    "SELECT product || ' ' || warehouse || ' ' || org || ' ' || min_qty FROM stock_limit ORDER BY 1",
     "SELECT name || ' ' || role || ' ' || org || ' ' || COALESCE(password_hash, '') || ' ' \
      || COALESCE(disabled_at, '') FROM person ORDER BY 1",
     "SELECT person || ' ' || token_sha256 || ' ' || COALESCE(revoked_at, '') \
@@ -217,6 +218,7 @@ pub enum Probe {
     AddBranch(AddBranchRequest),
     ListOrgs(ListOrgsRequest),
     ImportBaseData(ImportBaseDataRequest),
+    ImportStockLimits(ImportStockLimitsRequest),
     Status(StatusRequest),
     QuarantineList(QuarantineListRequest),
     QuarantineRetry(QuarantineRetryRequest),
@@ -260,6 +262,7 @@ impl Probe {
             Probe::AddBranch(_) => "Admin/AddBranch",
             Probe::ListOrgs(_) => "Admin/ListOrgs",
             Probe::ImportBaseData(_) => "Admin/ImportBaseData",
+            Probe::ImportStockLimits(_) => "Admin/ImportStockLimits",
             Probe::Status(_) => "Admin/Status",
             Probe::QuarantineList(_) => "Admin/QuarantineList",
             Probe::QuarantineRetry(_) => "Admin/QuarantineRetry",
@@ -332,6 +335,7 @@ impl Probe {
             Probe::AddBranch(request) => format!("{:?}", admin.add_branch(request).await?),
             Probe::ListOrgs(request) => format!("{:?}", admin.list_orgs(request).await?),
             Probe::ImportBaseData(request) => format!("{:?}", admin.import_base_data(request).await?),
+            Probe::ImportStockLimits(request) => format!("{:?}", admin.import_stock_limits(request).await?),
             Probe::Status(request) => format!("{:?}", admin.status(request).await?),
             Probe::QuarantineList(request) => format!("{:?}", admin.quarantine_list(request).await?),
             Probe::QuarantineRetry(request) => format!("{:?}", admin.quarantine_retry(request).await?),

@@ -151,7 +151,7 @@ pub(crate) fn add_branch(code: &str, org: &str) -> AddBranchRequest {
 }
 
 /// What the walk's in-scope calls did, as the bootstrap token sees it: the new org, branch
-/// and account, the disabled account, SZ1 revoked, SZ's bundle applied, 001.002's target.
+/// and account, the disabled account, the stock limit, SZ1 revoked, SZ's bundle applied, 001.002's target.
 pub(crate) async fn assert_in_scope_calls_took_effect(group: &ScopedGroup) {
     let shown = store_snapshot(group.hq.url(), group.hq.db_url()).await.unwrap();
     let user = |name: &str| shown.users.iter().find(|user| user.name == name).cloned();
@@ -177,6 +177,11 @@ pub(crate) async fn assert_in_scope_calls_took_effect(group: &ScopedGroup) {
         rows("FROM sales_target").contains("001.002 2026-01"),
         "{}",
         rows("FROM sales_target")
+    );
+    assert_eq!(
+        rows("FROM stock_limit"),
+        "P777  001 5",
+        "the group admin's stock limit"
     );
     assert!(
         rows("FROM template ").contains("regional 1"),

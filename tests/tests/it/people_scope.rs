@@ -12,10 +12,10 @@ use crate::people_group::{
 };
 use branchline_proto::v1::{
     AddOrgRequest, AddUserRequest, AuditRequest, BundleUpload, DisableUserRequest, EnableUserRequest,
-    ExportTemplateRequest, ImportBaseDataRequest, IssueTokenRequest, ListDayClosesRequest, ListOrgsRequest,
-    ListTemplatesRequest, LoginRequest, QuarantineListRequest, QuarantineRetryRequest, ReportRequest,
-    RevokeBranchRequest, RevokeTokensRequest, RotateBranchTokenRequest, RoutedListRequest,
-    SetPasswordRequest, StatusRequest,
+    ExportTemplateRequest, ImportBaseDataRequest, ImportStockLimitsRequest, IssueTokenRequest,
+    ListDayClosesRequest, ListOrgsRequest, ListTemplatesRequest, LoginRequest, QuarantineListRequest,
+    QuarantineRetryRequest, ReportRequest, RevokeBranchRequest, RevokeTokensRequest,
+    RotateBranchTokenRequest, RoutedListRequest, SetPasswordRequest, StatusRequest, StockLimitRow,
 };
 use branchline_shared::{BaseKind, EntryBody};
 use branchline_tests::hq::{HqHandle, HqStoreKind};
@@ -47,6 +47,17 @@ fn admin_registry_cases() -> Vec<Case> {
         kind: "product".into(),
         records: vec![(&record(BaseKind::Product, "P777")).into()],
     };
+    // P777 is imported by the case before, as the in-scope calls run in order.
+    let limit = ImportStockLimitsRequest {
+        file: "limits.csv".into(),
+        rows: vec![StockLimitRow {
+            line: 2,
+            product: "P777".into(),
+            org: "001".into(),
+            min: "5".into(),
+            ..StockLimitRow::default()
+        }],
+    };
     let org = |code: &str| AddOrgRequest {
         code: code.into(),
         name: format!("org {code}"),
@@ -68,6 +79,11 @@ fn admin_registry_cases() -> Vec<Case> {
             GroupWide { admin: true },
             Some(Probe::ImportBaseData(product.clone())),
             Probe::ImportBaseData(product),
+        ),
+        case(
+            GroupWide { admin: true },
+            Some(Probe::ImportStockLimits(limit.clone())),
+            Probe::ImportStockLimits(limit),
         ),
         case(
             GroupWide { admin: false },
