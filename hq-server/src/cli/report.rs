@@ -4,7 +4,7 @@
 //! is JSON `null` and an empty cell.
 
 use super::client::{refused, report_client};
-use super::credentials::HqArgs;
+use super::credentials::{HqArgs, Target};
 use super::output::print_table;
 use anyhow::Context;
 use branchline_proto::v1::{Freshness, ReportRequest, ReportResponse, ReportRow};
@@ -76,18 +76,9 @@ enum Format {
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let target = args.hq.resolve()?;
-    if args.kind == ReportKind::Commission {
-        let format = args
-            .format
-            .to_possible_value()
-            .map(|value| value.get_name().to_owned());
-        let (org, period) = (args.org.unwrap_or_default(), args.period.unwrap_or_default());
-        return super::commission::print_figures(&target, org, period, &format.unwrap_or_default()).await;
-    }
     if args.below_min && args.kind != ReportKind::Inventory {
         anyhow::bail!("--below-min is for report inventory only");
     }
-    let mut client = report_client(&target).await?;
     let request = ReportRequest {
         org: args.org.clone().unwrap_or_default(),
         from: args.from.clone().unwrap_or_default(),
@@ -99,12 +90,13 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         warehouse: args.warehouse.clone().unwrap_or_default(),
         below_min: args.below_min,
     };
+    let client = || report_client(&target);
     let response = match args.kind {
-        ReportKind::Sales => client.sales(request).await,
-        ReportKind::Inventory => client.inventory(request).await,
-        ReportKind::Ranking => client.ranking(request).await,
-        ReportKind::CountDifferences => client.count_differences(request).await,
-        ReportKind::Commission => unreachable!("answered above"),
+        ReportKind::Sales => client().await?.sales(request).await,
+        ReportKind::Inventory => client().await?.inventory(request).await,
+        ReportKind::Ranking => client().await?.ranking(request).await,
+        ReportKind::CountDifferences => client().await?.count_differences(request).await,
+        ReportKind::Commission => return commission(&target, args).await,
     }
     .map_err(refused)?
     .into_inner();
@@ -115,6 +107,16 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         Format::Table => print_report_table(&header, &response),
     }
     Ok(())
+}
+
+/// `report commission`: the period's figures (`cli/commission.rs`).
+async fn commission(target: &Target, args: ReportArgs) -> anyhow::Result<()> {
+    let format = args
+        .format
+        .to_possible_value()
+        .map(|value| value.get_name().to_owned());
+    let (org, period) = (args.org.unwrap_or_default(), args.period.unwrap_or_default());
+    super::commission::print_figures(target, org, period, &format.unwrap_or_default()).await
 }
 
 /// The output columns: level (with subtotals), rank (ranking), org and branch, the other
