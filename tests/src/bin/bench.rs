@@ -9,6 +9,7 @@ fn main() -> anyhow::Result<()> {
         "reports" => branchline_tests::bench::reports::run(),
         "console" => branchline_tests::bench::console::run(),
         "fairness" => branchline_tests::bench::fairness::run(),
+        "standby" => branchline_tests::bench::standby::run(),
         other => anyhow::bail!("unknown benchmark {other:?}"),
     }
 }
