@@ -45,7 +45,7 @@ struct Phase {
 
 pub fn run() -> anyhow::Result<()> {
     let sizes = Sizes {
-        batches: env_usize("BENCH_STANDBY_BATCHES", 40),
+        batches: env_usize("BENCH_STANDBY_BATCHES", 150),
         docs: env_usize("BENCH_STANDBY_DOCS", 100),
         lines: env_usize("BENCH_STANDBY_LINES", 5),
         storm: env_usize("BENCH_STANDBY_STORM", 4),
