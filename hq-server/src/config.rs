@@ -24,6 +24,8 @@ pub enum ConfigError {
     PaddedAdminToken { source_name: &'static str },
     #[error(transparent)]
     Db(#[from] crate::store::db::url::DbUrlError),
+    #[error(transparent)]
+    ReportDb(#[from] crate::store::db::standby::StandbyError),
     #[error("invalid {field} address {listen:?}: expected HOST:PORT")]
     BadListen { field: &'static str, listen: String },
     #[error("limits.{name} must be at least 1")]
@@ -65,6 +67,10 @@ pub struct ServeConfig {
     pub listen: String,
     #[serde(default = "default_db")]
     pub db: String,
+    /// A PostgreSQL hot standby of `db` that answers reports (`--report-db`); absent: the
+    /// store answers them. Writes always go to `db`.
+    #[serde(default)]
+    pub report_db: Option<String>,
     #[serde(default)]
     pub admin_token: Option<Secret>,
     /// Where the web console listens (`console on http://HOST:PORT`); absent: no console.
@@ -285,6 +291,7 @@ impl Default for ServeConfig {
         ServeConfig {
             listen: default_listen(),
             db: default_db(),
+            report_db: None,
             admin_token: None,
             console_listen: None,
             metrics_listen: None,
@@ -356,6 +363,9 @@ impl ServeConfig {
             return Err(ConfigError::ShortAdminToken);
         }
         crate::store::db::url::parse_db_url(&self.db)?;
+        if let Some(report_db) = &self.report_db {
+            crate::store::db::standby::check_report_db_url(&self.db, report_db)?;
+        }
         let listens = [
             ("listen", Some(&self.listen)),
             ("console_listen", self.console_listen.as_ref()),

@@ -20,6 +20,8 @@ use crate::service::credential_gate::CredentialGate;
 use crate::service::refusal_audit::{flush_refusals_until, RefusalAuditLayer, RefusalLog};
 use crate::service::report::ReportService;
 use crate::service::transfer::TransferService;
+use crate::store::db::standby::{Standby, StandbyError};
+use crate::store::report::report_db::ReportDb;
 use crate::store::{Store, StoreError};
 use branchline_proto::v1::account_server::AccountServer;
 use branchline_proto::v1::admin_server::AdminServer;
@@ -38,6 +40,8 @@ pub enum ServeError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    ReportDb(#[from] StandbyError),
     #[error("reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("gRPC server failed: {0}")]
@@ -53,12 +57,15 @@ pub struct Hq {
     config: ServeConfig,
     tls: Option<TlsPem>,
     store: Store,
+    /// Where reports are read: the store, or the standby of `report_db`.
+    reports: ReportDb,
     console: Option<TcpListener>,
     metrics: Option<TcpListener>,
 }
 
 impl Hq {
-    /// Validates `config` and opens (and migrates) the store.
+    /// Validates `config`, opens (and migrates) the store and, with `report_db`, opens its
+    /// standby for reports and checks it.
     pub async fn open(config: ServeConfig) -> Result<Hq, ServeError> {
         config.validate()?;
         let tls = config
@@ -70,10 +77,24 @@ impl Hq {
         let store = Store::open(&config.db, config.limits.db_max_connections)
             .await?
             .with_rollup_fold_batches(config.limits.rollup_fold_batches);
+        let reports = match &config.report_db {
+            None => ReportDb::Store(store.clone()),
+            Some(url) => match Standby::open(&store, url, config.limits.db_max_connections).await {
+                Ok(standby) => ReportDb::Standby {
+                    standby,
+                    store: store.clone(),
+                },
+                Err(error) => {
+                    store.close().await;
+                    return Err(error.into());
+                }
+            },
+        };
         Ok(Hq {
             config,
             tls,
             store,
+            reports,
             console: None,
             metrics: None,
         })
@@ -105,16 +126,13 @@ impl Hq {
             config,
             tls,
             store,
+            reports,
             console,
             metrics,
         } = self;
         let mutual_tls = tls.as_ref().is_some_and(|tls| tls.client_ca.is_some());
         let limits = config.limits.clone();
-        let admin_token = config
-            .admin_token
-            .as_ref()
-            .map(|token| token.0.as_str())
-            .unwrap_or_default();
+        let admin_token = config.admin_token.as_ref().map_or("", |token| token.0.as_str());
 
         let refusals = RefusalLog::new(
             store.clone(),
@@ -122,8 +140,14 @@ impl Hq {
         );
         let alerting = alerting(&config, &store)?;
         let background = Background::spawn(&store, &limits, &refusals, alerting);
-        let services =
-            BranchlineServices::new(&store, &limits, config.health, admin_token, mutual_tls, &refusals);
+        let services = BranchlineServices::new(
+            (&store, &reports),
+            &limits,
+            config.health,
+            admin_token,
+            mutual_tls,
+            &refusals,
+        );
         let stopped = fan_out(shutdown);
         let metrics = metrics.map(|listener| {
             let stopped = until_stopped(stopped.clone());
@@ -176,6 +200,7 @@ impl Hq {
         joined(metrics, "the metrics endpoint").await;
         background.stop().await;
         served?;
+        reports.close().await;
         store.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -366,7 +391,7 @@ impl BranchlineServices {
     }
 
     fn new(
-        store: &Store,
+        (store, reports): (&Store, &ReportDb),
         limits: &Limits,
         health: HealthThresholds,
         admin_token: &str,
@@ -392,7 +417,9 @@ impl BranchlineServices {
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);
         let report = ReportServer::new(
-            ReportService::new(store.clone(), limits.clone()).with_refusal_log(refusals.clone()),
+            ReportService::new(store.clone(), limits.clone())
+                .with_report_db(reports.clone())
+                .with_refusal_log(refusals.clone()),
         )
         .max_decoding_message_size(limits.max_message_bytes)
         .max_encoding_message_size(limits.max_message_bytes);

@@ -1,7 +1,8 @@
 //! Test harness: a throwaway PostgreSQL cluster from the machine's server binaries (initdb and
 //! postgres in a temp dir, as the `postgres` user when running as root, on a loopback port),
-//! with a fresh database per test. It stops when dropped or, for the shared cluster, when the
-//! test process exits (parent-death signal), and removes its directory.
+//! with a fresh database per test, and a hot standby of a cluster (`pg_basebackup -R`, streaming
+//! from it). It stops when dropped or, for the shared cluster, when the test process exits
+//! (parent-death signal), and removes its directory.
 //!
 //! Binaries come from `PG_BIN` or the newest `/usr/lib/postgresql/*/bin`. When they are missing
 //! the PostgreSQL tests print a notice and skip, unless `BRANCHLINE_REQUIRE_POSTGRES=1`, which
@@ -44,6 +45,15 @@ pub struct PgCluster {
     supervisor: Option<Child>,
     _dir: TempDir,
     next_database: AtomicU32,
+}
+
+/// What a new cluster's data directory is made from.
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    /// `initdb`.
+    Init,
+    /// `pg_basebackup -R` of the cluster on this port: a hot standby streaming from it.
+    StandbyOf(u16),
 }
 
 /// The directory holding `initdb`, `postgres` and `psql`, if the machine has them.
@@ -109,6 +119,27 @@ pub fn shared_cluster(test: &str) -> Option<&'static PgCluster> {
     cluster.as_ref()
 }
 
+/// Whether `test`, which starts clusters of its own, can run: `false` (after the same notice as
+/// `shared_cluster`) when PostgreSQL is not installed and not required.
+///
+/// # Panics
+/// When PostgreSQL is required but missing.
+pub fn postgres_available(test: &str) -> bool {
+    if postgres_bin_dir().is_some() {
+        return true;
+    }
+    assert!(
+        !postgres_required(),
+        "BRANCHLINE_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries were found: install \
+         Debian's `postgresql` package (or set PG_BIN to the dir holding initdb)"
+    );
+    eprintln!(
+        "NOTICE: skipping {test}: PostgreSQL server binaries not found (install Debian's `postgresql` \
+         package or set PG_BIN; set BRANCHLINE_REQUIRE_POSTGRES=1 to fail instead)"
+    );
+    false
+}
+
 /// Runs the command as the `postgres` user when we are root (PostgreSQL refuses to run as root).
 fn as_cluster_owner(bin: &Path, program: &str) -> Command {
     if rustix::process::geteuid().is_root() {
@@ -158,6 +189,32 @@ fn init_cluster(bin: &Path, data: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `pg_basebackup` of the cluster on `primary_port` into `data`, written as a standby of it
+/// (`-R`: `standby.signal` and its `primary_conninfo`), its WAL streamed alongside.
+fn base_backup(bin: &Path, data: &Path, primary_port: u16) -> anyhow::Result<()> {
+    let backup = as_cluster_owner(bin, "pg_basebackup")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &primary_port.to_string(),
+            "-U",
+            "postgres",
+        ])
+        .args(["-R", "-X", "stream", "--checkpoint=fast", "--no-sync", "-D"])
+        .arg(data)
+        .stdin(Stdio::null())
+        .output()
+        .context("running pg_basebackup")?;
+    if !backup.status.success() {
+        bail!(
+            "pg_basebackup failed: {}",
+            String::from_utf8_lossy(&backup.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
 /// `postgres` on 127.0.0.1:`port` (its socket in `dir`) under the supervisor script, which
 /// stops it and removes `dir` when we die; stderr piped, to wait for readiness.
 fn supervised_postgres(bin: &Path, dir: &Path, data: &Path, port: u16, durable: bool) -> Command {
@@ -172,6 +229,11 @@ fn supervised_postgres(bin: &Path, dir: &Path, data: &Path, port: u16, durable: 
             "listen_addresses=127.0.0.1",
             "-c",
             "max_connections=200",
+            // What a standby's base backup and streaming need (the defaults, said out loud).
+            "-c",
+            "wal_level=replica",
+            "-c",
+            "max_wal_senders=10",
         ])
         .arg("-k")
         .arg(dir);
@@ -231,8 +293,18 @@ impl PgCluster {
     /// Initializes and starts a new cluster. `durable` keeps PostgreSQL's default fsync and
     /// synchronous commit (benchmarks); otherwise both are off (tests).
     pub fn start(durable: bool) -> anyhow::Result<PgCluster> {
+        PgCluster::start_from(Origin::Init, durable)
+    }
+
+    /// A hot standby of this cluster on another port: a base backup of it (`pg_basebackup -R`),
+    /// started read-only and streaming what this cluster writes. fsync is off, as in `start`.
+    pub fn start_standby(&self) -> anyhow::Result<PgCluster> {
+        PgCluster::start_from(Origin::StandbyOf(self.port), false)
+    }
+
+    fn start_from(origin: Origin, durable: bool) -> anyhow::Result<PgCluster> {
         for attempt in 1..=CLUSTER_PORT_ATTEMPTS {
-            if let Some(cluster) = PgCluster::start_on(durable, random_cluster_port(attempt))? {
+            if let Some(cluster) = PgCluster::start_on(origin, durable, random_cluster_port(attempt))? {
                 return Ok(cluster);
             }
         }
@@ -240,13 +312,16 @@ impl PgCluster {
     }
 
     /// A new cluster on `port`; `None` when something else holds the port.
-    fn start_on(durable: bool, port: u16) -> anyhow::Result<Option<PgCluster>> {
+    fn start_on(origin: Origin, durable: bool, port: u16) -> anyhow::Result<Option<PgCluster>> {
         let bin = postgres_bin_dir()
             .context("PostgreSQL server binaries not found (PG_BIN or /usr/lib/postgresql)")?;
         let dir = TempDir::new("pg")?;
         chown_to_postgres(dir.path())?;
         let data = dir.join("data");
-        init_cluster(&bin, &data)?;
+        match origin {
+            Origin::Init => init_cluster(&bin, &data)?,
+            Origin::StandbyOf(primary_port) => base_backup(&bin, &data, primary_port)?,
+        }
         let mut supervisor = supervised_postgres(&bin, dir.path(), &data, port, durable)
             .spawn()
             .context("starting postgres")?;
@@ -255,7 +330,8 @@ impl PgCluster {
         std::thread::spawn(move || {
             let mut log = Vec::new();
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("ready to accept connections") {
+                // A standby is "ready to accept read-only connections".
+                if line.contains("ready to accept") {
                     let _ = ready.send(Ok(()));
                 } else if log.len() < 50 {
                     log.push(line);
@@ -324,6 +400,28 @@ impl PgCluster {
             .with_context(|| format!("creating database {name}"))?;
         connection.close().await.ok();
         Ok(self.database_url(&name))
+    }
+
+    /// Stops the server as an operator would (`pg_ctl stop -m fast`) and waits until it has
+    /// exited; its directory goes with it (the supervisor removes it, so pg_ctl does not wait).
+    pub fn stop_server(&mut self) -> anyhow::Result<()> {
+        let bin = postgres_bin_dir().context("PostgreSQL server binaries not found")?;
+        let stopped = as_cluster_owner(&bin, "pg_ctl")
+            .args(["stop", "-m", "fast", "-W", "-D"])
+            .arg(self._dir.join("data"))
+            .stdin(Stdio::null())
+            .output()
+            .context("running pg_ctl stop")?;
+        if !stopped.status.success() {
+            bail!(
+                "pg_ctl stop failed: {}",
+                String::from_utf8_lossy(&stopped.stderr).trim()
+            );
+        }
+        if let Some(mut supervisor) = self.supervisor.take() {
+            let _ = supervisor.wait();
+        }
+        Ok(())
     }
 
     fn stop(&mut self) {

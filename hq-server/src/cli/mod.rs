@@ -55,7 +55,8 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
-    /// TOML config file (listen, console_listen, metrics_listen, db, admin_token, [limits], [tls]).
+    /// TOML config file (listen, console_listen, metrics_listen, db, report_db, admin_token,
+    /// [limits], [tls]).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port. Default 127.0.0.1:50051.
@@ -71,6 +72,10 @@ struct ServeArgs {
     /// sqlite://PATH (default sqlite://hq.db) or postgres://...
     #[arg(long)]
     db: Option<String>,
+    /// postgres://... of a hot standby of --db that answers reports (config `report_db`);
+    /// writes stay on --db.
+    #[arg(long)]
+    report_db: Option<String>,
 }
 
 /// Runs the command line; errors print one line on stderr and exit 1.
@@ -131,6 +136,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(db) = args.db {
         config.db = db;
+    }
+    if let Some(report_db) = args.report_db {
+        config.report_db = Some(report_db);
     }
     if let Some(console_listen) = args.console_listen {
         config.console_listen = Some(console_listen);

@@ -1,13 +1,13 @@
 //! `hq-server report [--hq URL] [--token TOKEN] sales|inventory|ranking|count-differences ...`: consolidated reports
-//! over the report service, printed as an aligned table (with a freshness section), one JSON
-//! document (docs/formats.md) or CSV with a header row. A change against a month without sales
-//! is JSON `null` and an empty cell.
+//! over the report service, printed as an aligned table (with a freshness section, and the
+//! replay lag of a report read on a standby), one JSON document (docs/formats.md) or CSV with a
+//! header row. A change against a month without sales is JSON `null` and an empty cell.
 
 use super::client::{refused, report_client};
 use super::credentials::{HqArgs, Target};
 use super::output::print_table;
 use anyhow::Context;
-use branchline_proto::v1::{Freshness, ReportRequest, ReportResponse, ReportRow};
+use branchline_proto::v1::{Freshness, ReplayLag, ReportRequest, ReportResponse, ReportRow};
 use clap::ValueEnum;
 use serde_json::{json, Map, Value};
 
@@ -212,6 +212,18 @@ fn freshness_json(freshness: &Freshness) -> Value {
     })
 }
 
+/// A standby's replay lag; `null` for a report the store answered.
+fn replay_lag_json(replay_lag: Option<&ReplayLag>) -> Value {
+    let Some(lag) = replay_lag else {
+        return Value::Null;
+    };
+    json!({
+        "bytes": lag.bytes,
+        "ms": lag.ms,
+        "replayed_at": if lag.replayed_at.is_empty() { Value::Null } else { json!(lag.replayed_at) },
+    })
+}
+
 fn to_json(header: &[&str], response: &ReportResponse) -> Value {
     let rows: Vec<Value> = response
         .rows
@@ -238,7 +250,11 @@ fn to_json(header: &[&str], response: &ReportResponse) -> Value {
         })
         .collect();
     let freshness: Vec<Value> = response.freshness.iter().map(freshness_json).collect();
-    json!({ "rows": rows, "freshness": freshness })
+    json!({
+        "rows": rows,
+        "freshness": freshness,
+        "replay_lag": replay_lag_json(response.replay_lag.as_ref()),
+    })
 }
 
 fn print_csv(header: &[&str], response: &ReportResponse) -> anyhow::Result<()> {
@@ -284,4 +300,16 @@ fn print_report_table(header: &[&str], response: &ReportResponse) {
         &["org", "branch", "epoch", "last_seq", "received_at", "backlog"],
         &freshness,
     );
+    if let Some(lag) = &response.replay_lag {
+        println!();
+        println!("replay lag (read on the report database, a standby)");
+        let replayed_at = match lag.replayed_at.as_str() {
+            "" => "-".to_owned(),
+            at => at.to_owned(),
+        };
+        print_table(
+            &["bytes", "ms", "replayed_at"],
+            &[vec![lag.bytes.to_string(), lag.ms.to_string(), replayed_at]],
+        );
+    }
 }

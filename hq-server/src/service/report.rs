@@ -2,24 +2,30 @@
 //! inventory query, rankings and count differences (盘点差异) for an organization subtree, each with every ledger's freshness. For any account (viewer and up)
 //! within its scope; a request naming no organization covers the account's own subtree.
 //!
+//! Each report reads one snapshot of its database (`ReportDb`): the store, or the hot standby
+//! of `serve --report-db`, whose replay lag the response then carries.
+//!
 //! Status codes: UNAUTHENTICATED (missing or unknown token), PERMISSION_DENIED (a branch token,
 //! or an organization outside the caller's scope; audited), INVALID_ARGUMENT (bad org code,
 //! date, grouping, ranking key or filter, subtotals of a ranking, a product or warehouse filter
 //! outside the inventory; no organization with the bootstrap token), NOT_FOUND (unknown
-//! organization), INTERNAL (store).
+//! organization), UNAVAILABLE (the report database, a standby, failed: the message names it),
+//! INTERNAL (store).
 
 use crate::config::Limits;
 use crate::people::principal::ScopeRefusal;
 use crate::service::principal::{audited, principal, NoPrincipal};
 use crate::service::refusal_audit::RefusalLog;
+use crate::store::db::standby::ReplayLag;
 use crate::store::report::consolidated;
 use crate::store::report::count_diff::{self, CountRow};
 use crate::store::report::error::ReportError;
 use crate::store::report::low_stock::{self, LowStockRow};
 use crate::store::report::query::{self, GroupBy, Report, ReportQuery, RowLevel, SalesRow, StockRow};
+use crate::store::report::report_db::{ReportDb, ReportDbError, ReportSnapshot};
 use crate::store::{Store, StoreError};
 use branchline_proto::v1::report_server::Report as ReportApi;
-use branchline_proto::v1::{Freshness, ReportRequest, ReportResponse, ReportRow};
+use branchline_proto::v1::{self as wire, Freshness, ReportRequest, ReportResponse, ReportRow};
 use branchline_shared::{format_amount, format_plain};
 use tonic::{Request, Response, Status};
 
@@ -40,6 +46,11 @@ enum ReportServiceError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    ReportDb(#[from] ReportDbError),
+    /// A report that failed on the standby, whatever the read that failed.
+    #[error("report database {url}: {reason}")]
+    Standby { url: String, reason: String },
 }
 
 fn to_status(error: ReportServiceError) -> Status {
@@ -59,12 +70,40 @@ fn to_status(error: ReportServiceError) -> Status {
             tracing::error!(%error, "report call failed");
             Status::internal(error.to_string())
         }
+        ReportServiceError::ReportDb(ReportDbError::Standby { .. }) | ReportServiceError::Standby { .. } => {
+            tracing::error!(%message, "report call failed on the report database");
+            Status::unavailable(message)
+        }
+        ReportServiceError::ReportDb(ReportDbError::Store(error)) => {
+            tracing::error!(%error, "report call failed");
+            Status::internal(message)
+        }
         ReportServiceError::Report(_) => Status::invalid_argument(message),
     }
 }
 
+impl ReportServiceError {
+    /// A failed read of a report answered on the standby at `url` names the standby; a refusal
+    /// of the request stays what it is.
+    fn on_standby(self, url: &str) -> ReportServiceError {
+        let reason = match &self {
+            ReportServiceError::Report(ReportError::Store(error)) => error.to_string(),
+            ReportServiceError::Report(ReportError::Read(error)) => error.to_string(),
+            // The store's own failures (the audit log) are not the standby's.
+            _ => return self,
+        };
+        ReportServiceError::Standby {
+            url: url.to_owned(),
+            reason,
+        }
+    }
+}
+
 pub struct ReportService {
+    /// The store: refusals are audited and report times counted there.
     store: Store,
+    /// Where reports are read: the store, or a hot standby of it.
+    reports: ReportDb,
     limits: Limits,
     refusals: RefusalLog,
 }
@@ -74,9 +113,21 @@ impl ReportService {
         let window = std::time::Duration::from_secs(limits.audit_refusal_window_seconds);
         ReportService {
             refusals: RefusalLog::new(store.clone(), window),
+            reports: ReportDb::Store(store.clone()),
             store,
             limits,
         }
+    }
+
+    /// Reads reports on `reports` (a hot standby of the store) instead of the store.
+    pub fn with_report_db(mut self, reports: ReportDb) -> ReportService {
+        self.reports = reports;
+        self
+    }
+
+    /// The snapshot one report reads.
+    async fn snapshot(&self) -> Result<ReportSnapshot, ReportServiceError> {
+        Ok(self.reports.snapshot().await?)
     }
 
     /// Shares the server's refusal log (one coalescing window per refusal kind across services).
@@ -92,9 +143,12 @@ impl ReportService {
         answer: impl std::future::Future<Output = Result<ReportResponse, ReportServiceError>>,
     ) -> Result<Response<ReportResponse>, Status> {
         let started = std::time::Instant::now();
-        let answered = answer.await;
+        let mut answered = answer.await;
         let seconds = started.elapsed().as_secs_f64();
         self.store.counters().report_answered(kind, seconds);
+        if let Some(url) = self.reports.standby_url() {
+            answered = answered.map_err(|error| error.on_standby(url));
+        }
         answered.map(Response::new).map_err(to_status)
     }
 
@@ -132,6 +186,16 @@ fn freshness_to_wire(report_freshness: Vec<query::Freshness>) -> Vec<Freshness> 
             backlog: freshness.backlog,
         })
         .collect()
+}
+
+/// `response` with the replay lag of the snapshot it was read from.
+fn with_lag(mut response: ReportResponse, replay_lag: Option<ReplayLag>) -> ReportResponse {
+    response.replay_lag = replay_lag.map(|lag| wire::ReplayLag {
+        bytes: lag.bytes,
+        ms: lag.ms,
+        replayed_at: lag.replayed_at.unwrap_or_default(),
+    });
+    response
 }
 
 fn columns(by: &[GroupBy]) -> Vec<String> {
@@ -179,6 +243,7 @@ pub fn sales_to_wire(report: Report<SalesRow>) -> ReportResponse {
             })
             .collect(),
         freshness: freshness_to_wire(report.freshness),
+        replay_lag: None,
     }
 }
 
@@ -208,6 +273,7 @@ fn stock_response<R>(report: Report<R>, to_wire: impl FnMut(R) -> ReportRow) -> 
         growth: false,
         rows: report.rows.into_iter().map(to_wire).collect(),
         freshness: freshness_to_wire(report.freshness),
+        replay_lag: None,
     }
 }
 
@@ -231,6 +297,7 @@ pub fn count_differences_to_wire(report: Report<CountRow>) -> ReportResponse {
             })
             .collect(),
         freshness: freshness_to_wire(report.freshness),
+        replay_lag: None,
     }
 }
 
@@ -240,7 +307,9 @@ impl ReportApi for ReportService {
     async fn sales(&self, request: Request<ReportRequest>) -> Result<Response<ReportResponse>, Status> {
         let result = async {
             let query = self.query("Report/Sales", &request).await?;
-            Ok(sales_to_wire(consolidated::sales(&self.store, &query).await?))
+            let snapshot = self.snapshot().await?;
+            let report = consolidated::sales(&snapshot.store, &query).await?;
+            Ok(with_lag(sales_to_wire(report), snapshot.replay_lag))
         };
         self.timed("sales", result).await
     }
@@ -249,14 +318,13 @@ impl ReportApi for ReportService {
     async fn inventory(&self, request: Request<ReportRequest>) -> Result<Response<ReportResponse>, Status> {
         let result = async {
             let query = self.query("Report/Inventory", &request).await?;
-            if request.get_ref().below_min {
-                return Ok(below_min_to_wire(
-                    low_stock::below_min(&self.store, &query).await?,
-                ));
-            }
-            Ok(inventory_to_wire(
-                consolidated::inventory(&self.store, &query).await?,
-            ))
+            let snapshot = self.snapshot().await?;
+            let response = if request.get_ref().below_min {
+                below_min_to_wire(low_stock::below_min(&snapshot.store, &query).await?)
+            } else {
+                inventory_to_wire(consolidated::inventory(&snapshot.store, &query).await?)
+            };
+            Ok(with_lag(response, snapshot.replay_lag))
         };
         self.timed("inventory", result).await
     }
@@ -268,9 +336,9 @@ impl ReportApi for ReportService {
     ) -> Result<Response<ReportResponse>, Status> {
         let result = async {
             let query = self.query("Report/CountDifferences", &request).await?;
-            Ok(count_differences_to_wire(
-                count_diff::count_differences(&self.store, &query).await?,
-            ))
+            let snapshot = self.snapshot().await?;
+            let report = count_diff::count_differences(&snapshot.store, &query).await?;
+            Ok(with_lag(count_differences_to_wire(report), snapshot.replay_lag))
         };
         self.timed("count-differences", result).await
     }
@@ -291,9 +359,9 @@ impl ReportApi for ReportService {
                 });
             }
             let query = self.query("Report/Ranking", &request).await?;
-            Ok(sales_to_wire(
-                consolidated::ranking(&self.store, &query, top).await?,
-            ))
+            let snapshot = self.snapshot().await?;
+            let report = consolidated::ranking(&snapshot.store, &query, top).await?;
+            Ok(with_lag(sales_to_wire(report), snapshot.replay_lag))
         };
         self.timed("ranking", result).await
     }

@@ -6,7 +6,8 @@
 //! concept, and dependencies run down this list, never up:
 //! - `db`: the database itself: the driver layer (pool, connections and transactions, queries,
 //!   rows, errors), dialect differences, URL and location checks, opening (read-write pool,
-//!   read-only report connections), migrations, WAL checkpoints, stored values.
+//!   read-only report connections, a PostgreSQL hot standby for reports), migrations, WAL
+//!   checkpoints, stored values.
 //! - `bulk`: multi-row writes: column specs and values, one writer per backend.
 //! - `registry`: organizations, branches and their credentials, master data, targets, templates,
 //!   the counterpart rules and the audit log.
@@ -199,6 +200,17 @@ impl Store {
     /// How many commits `after_commit` has seen (ingestion's and folds').
     pub(crate) fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
+    }
+
+    /// This store as one read snapshot, for a report: on PostgreSQL every statement run through
+    /// the returned handle is in one REPEATABLE READ READ ONLY transaction, which rolls back
+    /// when the handle's last clone is dropped; an SQLite store is returned as it is (its
+    /// report readers open read-only connections to the file, each statement its own).
+    pub async fn read_snapshot(&self) -> Result<Store, DbError> {
+        Ok(match self.pool.snapshot().await? {
+            Some(pool) => Store { pool, ..self.clone() },
+            None => self.clone(),
+        })
     }
 
     /// Closes every connection; pending work finishes first.

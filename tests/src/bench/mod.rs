@@ -25,6 +25,8 @@ pub mod ledger;
 mod report_data;
 #[cfg(feature = "bench")]
 pub mod reports;
+#[cfg(feature = "bench")]
+pub mod standby;
 
 /// A size from the environment (`BENCH_*`), or `default` when unset or not a number.
 #[cfg(feature = "bench")]

@@ -10,6 +10,7 @@ fn main() -> anyhow::Result<()> {
         "console" => branchline_tests::bench::console::run(),
         "fairness" => branchline_tests::bench::fairness::run(),
         "fleet" => branchline_tests::bench::fleet::run(),
+        "standby" => branchline_tests::bench::standby::run(),
         other => anyhow::bail!("unknown benchmark {other:?}"),
     }
 }

@@ -80,6 +80,7 @@ mod report_cli;
 mod report_growth;
 mod report_pending;
 mod report_props;
+mod report_standby;
 mod report_streams;
 mod report_subtotals;
 mod restore_hq;

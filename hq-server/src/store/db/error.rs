@@ -27,6 +27,9 @@ pub enum DbError {
     PoolTimedOut { seconds: u64 },
     #[error("the store is closed")]
     PoolClosed,
+    /// A write on a read snapshot, or a second reader while one holds its connection.
+    #[error("the report's read snapshot is in use or read-only")]
+    SnapshotBusy,
     #[error("the task opening a transaction failed")]
     TaskFailed,
     #[error("parameter {name} of {sql:?} is not numbered ($N)")]

@@ -4,8 +4,9 @@
 //! `error::DbError`; a native path takes the rusqlite connection or the `PgConnection` of a
 //! transaction through `Conn::driver`. Beside it: what differs between SQLite and PostgreSQL
 //! (`dialect`), the URL and location checks (`url`), opening the store (`open`) and the
-//! read-only connections of report readers (`read_only`), migrations (`migrate`), background
-//! WAL checkpoints (`checkpoint`) and the stored forms of times and counters (`value`).
+//! read-only connections of report readers (`read_only`), a PostgreSQL hot standby opened for
+//! reports and its replay lag (`standby`), migrations (`migrate`), background WAL checkpoints
+//! (`checkpoint`) and the stored forms of times and counters (`value`).
 
 pub mod checkpoint;
 pub mod dialect;
@@ -17,6 +18,7 @@ pub(crate) mod query;
 pub(crate) mod read_only;
 pub(crate) mod row;
 mod sqlite;
+pub mod standby;
 pub mod url;
 pub(crate) mod value;
 

@@ -10,6 +10,10 @@ use super::{migrate, url};
 use crate::metrics::counters::Counters;
 use crate::store::{ingest_writers, Store, StoreError, DEFAULT_ROLLUP_FOLD_BATCHES};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a caller waits for a connection of the store's PostgreSQL pool.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH`, created if missing, or `postgres://...`) and applies
@@ -32,7 +36,9 @@ impl Store {
                 (pool, Some(path), Some(checkpointer))
             }
             DbLocation::Postgres => {
-                let pool = Pool::open_postgres(url, max_connections).await.map_err(open)?;
+                let pool = Pool::open_postgres(url, max_connections, ACQUIRE_TIMEOUT)
+                    .await
+                    .map_err(open)?;
                 (pool, None, None)
             }
         };

@@ -1,7 +1,8 @@
-//! The store's connections: `Pool` (a rusqlite pool for an SQLite file, or sqlx's `PgPool`),
-//! `Conn` (one connection, or the connection of a transaction) and `Tx`, a transaction that
-//! rolls back when dropped uncommitted — at any `.await`, so a cancelled gRPC handler leaves
-//! nothing half done and hands back a clean connection.
+//! The store's connections: `Pool` (a rusqlite pool for an SQLite file, sqlx's `PgPool`, or
+//! one PostgreSQL read snapshot that every statement shares), `Conn` (one connection, or the
+//! connection of a transaction) and `Tx`, a transaction that rolls back when dropped
+//! uncommitted — at any `.await`, so a cancelled gRPC handler leaves nothing half done and
+//! hands back a clean connection.
 
 use super::error::DbError;
 use super::sqlite::{blocking, SqliteConn, SqlitePool};
@@ -9,7 +10,16 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// The transaction of a read snapshot, shared by the statements run on it one at a time.
+type SnapshotTx = Arc<Mutex<sqlx::Transaction<'static, Postgres>>>;
+
+/// How a read snapshot begins: every statement sees the database as of the first one, and
+/// none can write (a hot standby refuses SERIALIZABLE, so it is REPEATABLE READ).
+const SNAPSHOT_BEGIN: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 /// Where the store's connections come from; cheap to clone.
 #[derive(Debug, Clone)]
@@ -19,6 +29,8 @@ pub(crate) struct Pool(PoolInner);
 enum PoolInner {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+    /// One read-only transaction (`Pool::snapshot`): every `acquire` hands out its connection.
+    Snapshot(SnapshotTx),
 }
 
 /// How a write transaction starts.
@@ -40,6 +52,7 @@ impl Pool {
                 let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
                 (pool.size().saturating_sub(idle), idle)
             }
+            PoolInner::Snapshot(_) => (1, 0),
         }
     }
 
@@ -59,22 +72,54 @@ impl Pool {
         )?)))
     }
 
-    /// A pool of at most `max_connections` to the PostgreSQL database at `url`.
-    pub(crate) async fn open_postgres(url: &str, max_connections: u32) -> Result<Pool, DbError> {
+    /// A pool of at most `max_connections` to the PostgreSQL database at `url`; a caller waits
+    /// at most `acquire_timeout` for a connection (connecting included).
+    pub(crate) async fn open_postgres(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Pool, DbError> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(acquire_timeout)
             .connect(url)
             .await?;
         Ok(Pool(PoolInner::Postgres(pool)))
     }
 
-    /// One connection, outside any transaction (each statement commits on its own).
+    /// One connection, outside any transaction (each statement commits on its own); on a
+    /// snapshot, the snapshot's connection, inside its transaction.
     pub(crate) async fn acquire(&self) -> Result<Conn, DbError> {
         Ok(match &self.0 {
             PoolInner::Sqlite(pool) => Conn(ConnInner::Sqlite(pool.acquire().await?)),
             PoolInner::Postgres(pool) => Conn(ConnInner::Postgres(pool.acquire().await?)),
+            // Readers take it in turn; one that asks while holding it is a bug, not a wait.
+            PoolInner::Snapshot(tx) => Conn(ConnInner::Snapshot(
+                Arc::clone(tx)
+                    .try_lock_owned()
+                    .map_err(|_held| DbError::SnapshotBusy)?,
+            )),
         })
+    }
+
+    /// A PostgreSQL pool's read snapshot: one REPEATABLE READ READ ONLY transaction on one of
+    /// its connections, which every statement on the returned pool runs in, so they all see
+    /// the database as of the first. It rolls back when the last clone is dropped. `None` on
+    /// an SQLite pool (or a snapshot already).
+    pub(crate) async fn snapshot(&self) -> Result<Option<Pool>, DbError> {
+        let PoolInner::Postgres(pool) = &self.0 else {
+            return Ok(None);
+        };
+        // In a task of its own, as `begin_with`: a BEGIN cut short must not leak.
+        let pool = pool.clone();
+        let transaction = tokio::spawn(async move {
+            let mut transaction = pool.begin().await?;
+            sqlx::Executor::execute(&mut *transaction, SNAPSHOT_BEGIN).await?;
+            Ok::<_, sqlx::Error>(transaction)
+        })
+        .await
+        .map_err(|_panicked| DbError::TaskFailed)??;
+        Ok(Some(Pool(PoolInner::Snapshot(Arc::new(Mutex::new(transaction))))))
     }
 
     /// Opens a write transaction: `BEGIN IMMEDIATE` on SQLite, `BEGIN` on PostgreSQL.
@@ -113,6 +158,7 @@ impl Pool {
                     conn: Conn(ConnInner::PostgresTx(transaction)),
                 })
             }
+            PoolInner::Snapshot(_) => Err(DbError::SnapshotBusy),
         }
     }
 
@@ -121,6 +167,8 @@ impl Pool {
         match &self.0 {
             PoolInner::Sqlite(pool) => pool.close().await,
             PoolInner::Postgres(pool) => pool.close().await,
+            // The transaction rolls back when its last clone is dropped.
+            PoolInner::Snapshot(_) => {}
         }
     }
 }
@@ -134,6 +182,7 @@ enum ConnInner {
     Sqlite(SqliteConn),
     Postgres(PoolConnection<Postgres>),
     PostgresTx(sqlx::Transaction<'static, Postgres>),
+    Snapshot(OwnedMutexGuard<sqlx::Transaction<'static, Postgres>>),
 }
 
 /// A connection's own driver, for the native paths (bulk writes, packed blocks, reports).
@@ -158,6 +207,7 @@ impl Conn {
             ConnInner::Sqlite(connection) => Driver::Sqlite(Native(connection.connection())),
             ConnInner::Postgres(connection) => Driver::Postgres(connection),
             ConnInner::PostgresTx(transaction) => Driver::Postgres(transaction),
+            ConnInner::Snapshot(transaction) => Driver::Postgres(transaction),
         }
     }
 }
@@ -178,7 +228,9 @@ impl Tx {
                 blocking(|| connection.connection().execute_batch("COMMIT"))?;
             }
             ConnInner::PostgresTx(transaction) => transaction.commit().await?,
-            ConnInner::Postgres(_) => unreachable!("a transaction holds a sqlx transaction"),
+            ConnInner::Postgres(_) | ConnInner::Snapshot(_) => {
+                unreachable!("a transaction holds a sqlx transaction")
+            }
         }
         Ok(())
     }
@@ -190,7 +242,9 @@ impl Tx {
                 blocking(|| connection.connection().execute_batch("ROLLBACK"))?;
             }
             ConnInner::PostgresTx(transaction) => transaction.rollback().await?,
-            ConnInner::Postgres(_) => unreachable!("a transaction holds a sqlx transaction"),
+            ConnInner::Postgres(_) | ConnInner::Snapshot(_) => {
+                unreachable!("a transaction holds a sqlx transaction")
+            }
         }
         Ok(())
     }

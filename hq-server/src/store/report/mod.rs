@@ -4,7 +4,8 @@
 //! sales (`packed_read`) and on-hand (`stock_read`) blocks; subtotal and total rows added to the
 //! groups (`subtotals`); a monthly sales report's change against earlier months (`growth`); the
 //! stock counts' gains and losses (`count_diff`); what is under its stock limit's minimum
-//! (`low_stock`).
+//! (`low_stock`). `report_db` is the database reports read, the store or a hot standby of it,
+//! one snapshot per report.
 
 mod calendar;
 pub mod consolidated;
@@ -16,6 +17,7 @@ pub mod low_stock;
 mod packed_read;
 pub mod query;
 mod read;
+pub mod report_db;
 mod source;
 mod stock_read;
 mod subtotals;
