@@ -22,10 +22,7 @@ use crate::hq::{self, HqTransferClient};
 use crate::process::{binary, TempDir};
 use anyhow::{bail, ensure, Context};
 use branchline_proto::v1;
-use branchline_shared::{
-    parse_date, BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry,
-};
-use rust_decimal::Decimal;
+use branchline_shared::{BaseKind, BaseRecord, EntryBody, OutboxEntry};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
@@ -380,33 +377,17 @@ fn good_batch(sizes: &Sizes, batch_idx: usize) -> v1::PushBatch {
     let entries = (0..sizes.docs)
         .map(|doc_idx| {
             let seq = (batch_idx * sizes.docs + doc_idx + 1) as u64;
-            let body = EntryBody::Document(document(GOOD_BRANCH, seq as usize, sizes.lines));
+            let body = EntryBody::Document(super::sales_out(
+                GOOD_BRANCH,
+                seq as usize,
+                sizes.lines,
+                PRODUCTS,
+                "2026-01-05",
+            ));
             (&OutboxEntry { seq, body }).into()
         })
         .collect();
     super::flooder::push_batch(GOOD_BRANCH, entries)
-}
-
-fn document(branch: &str, number: usize, lines: usize) -> Document {
-    Document {
-        number: format!("{branch}-{number:07}"),
-        doc_type: DocType::SalesOut,
-        date: parse_date("2026-01-05").expect("date"),
-        partner: "C001".into(),
-        warehouse: format!("{branch}-W"),
-        to_warehouse: String::new(),
-        red_of: None,
-        lines: (0..lines)
-            .map(|line_idx| DocLine {
-                product: format!("P{:04}", (number * 7 + line_idx * 13) % PRODUCTS),
-                qty: Decimal::new((number % 50 + line_idx + 1) as i64 * 25, 2),
-                price: Decimal::new(2150 + line_idx as i64, 2),
-                discount: Decimal::new(4, 2),
-                tax_rate: Decimal::new(13, 2),
-            })
-            .collect(),
-        link: None,
-    }
 }
 
 fn print_table(sizes: &Sizes, outcomes: &[Outcome]) {

@@ -45,6 +45,39 @@ pub(crate) fn settle_disk() {
     unsafe { libc::sync() };
 }
 
+/// A sales-out `BRANCH-NNNNNNN` dated `date` of `lines` lines, each over one of `products`
+/// products (`P0000`…) with a quantity and price made from its number.
+#[cfg(feature = "bench")]
+pub(crate) fn sales_out(
+    branch: &str,
+    number: usize,
+    lines: usize,
+    products: usize,
+    date: &str,
+) -> branchline_shared::Document {
+    use branchline_shared::{parse_date, DocLine, DocType, Document};
+    use rust_decimal::Decimal;
+    Document {
+        number: format!("{branch}-{number:07}"),
+        doc_type: DocType::SalesOut,
+        date: parse_date(date).expect("a bench document's date"),
+        partner: "C001".into(),
+        warehouse: format!("{branch}-W"),
+        to_warehouse: String::new(),
+        red_of: None,
+        lines: (0..lines)
+            .map(|line_idx| DocLine {
+                product: format!("P{:04}", (number * 7 + line_idx * 13) % products),
+                qty: Decimal::new((number % 50 + line_idx + 1) as i64 * 25, 2),
+                price: Decimal::new(2150 + line_idx as i64, 2),
+                discount: Decimal::new(4, 2),
+                tax_rate: Decimal::new(13, 2),
+            })
+            .collect(),
+        link: None,
+    }
+}
+
 /// The median of `values`, `None` when there are none.
 #[cfg(feature = "bench")]
 pub(crate) fn median(mut values: Vec<f64>) -> Option<f64> {

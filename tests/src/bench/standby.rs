@@ -14,10 +14,7 @@ use crate::people::report_client;
 use crate::postgres::PgCluster;
 use anyhow::{ensure, Context};
 use branchline_proto::v1::{self, ReportRequest};
-use branchline_shared::{
-    parse_date, BaseKind, BaseRecord, DocLine, DocType, Document, EntryBody, OutboxEntry,
-};
-use rust_decimal::Decimal;
+use branchline_shared::{BaseKind, BaseRecord, Document, EntryBody, OutboxEntry};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -217,26 +214,8 @@ fn batch(sizes: &Sizes, batch_idx: usize) -> v1::PushBatch {
 /// A sales-out of `lines` lines, dated over the year 2025 so that reports by month have rows.
 fn document(number: usize, lines: usize) -> Document {
     let (month, day) = (number % 12 + 1, number % 28 + 1);
-    let date = parse_date(&format!("2025-{month:02}-{day:02}")).expect("date");
-    Document {
-        number: format!("{BRANCH}-{number:07}"),
-        doc_type: DocType::SalesOut,
-        date,
-        partner: "C001".into(),
-        warehouse: format!("{BRANCH}-W"),
-        to_warehouse: String::new(),
-        red_of: None,
-        lines: (0..lines)
-            .map(|line_idx| DocLine {
-                product: format!("P{:04}", (number * 7 + line_idx * 13) % PRODUCTS),
-                qty: Decimal::new((number % 50 + line_idx + 1) as i64 * 25, 2),
-                price: Decimal::new(2150 + line_idx as i64, 2),
-                discount: Decimal::new(4, 2),
-                tax_rate: Decimal::new(13, 2),
-            })
-            .collect(),
-        link: None,
-    }
+    let date = format!("2025-{month:02}-{day:02}");
+    super::sales_out(BRANCH, number, lines, PRODUCTS, &date)
 }
 
 fn print_table(sizes: &Sizes, phases: &[Phase], total: Duration) {

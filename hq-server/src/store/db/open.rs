@@ -170,10 +170,7 @@ mod tests {
         }
         store.close().await;
         let error = Store::open(&url, 2).await.unwrap_err();
-        assert!(
-            matches!(error, StoreError::PreReleaseSchema { .. }),
-            "{error}"
-        );
+        assert!(matches!(error, StoreError::PreReleaseSchema { .. }), "{error}");
         assert!(error.to_string().contains("start a new store"), "{error}");
     }
 
