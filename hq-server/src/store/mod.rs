@@ -35,6 +35,7 @@ use crate::metrics::counters::Counters;
 use db::checkpoint::{CheckpointError, Checkpointer};
 use db::dialect::Dialect;
 use db::error::DbError;
+use db::partitions::{Month, Partitions};
 use db::pool::{Pool, Tx};
 use db::query::query;
 use db::url::DbUrlError;
@@ -111,6 +112,8 @@ pub struct Store {
     /// a timeout, instead of in the pool, where a Hello or a report behind them would wait past
     /// the pool's acquire timeout.
     ingest_turns: Arc<tokio::sync::Semaphore>,
+    /// The month partitions of the document history known attached (PostgreSQL).
+    partitions: Arc<Partitions>,
 }
 
 /// Connections of the pool that ingestion leaves to every other call.
@@ -176,6 +179,15 @@ impl Store {
     /// `None` never happens in practice: the semaphore is never closed.
     pub(crate) async fn ingest_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         self.ingest_turns.acquire().await.ok()
+    }
+
+    /// Attaches the month partitions documents dated in `months` are stored in, where missing
+    /// (PostgreSQL; see `db::partitions`). Called before a write that stores documents.
+    pub(crate) async fn ensure_partitions(
+        &self,
+        months: std::collections::BTreeSet<Month>,
+    ) -> Result<(), DbError> {
+        self.partitions.ensure(&self.pool, self.dialect, months).await
     }
 
     pub(crate) fn slot_cache(&self) -> &SlotCache {

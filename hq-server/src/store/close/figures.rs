@@ -17,7 +17,8 @@ pub(crate) async fn day_figures(
 ) -> Result<DayFigures, DbError> {
     let sql = format!(
         "SELECT d.number, d.doc_type, d.checksum, d.epoch, d.seq, COUNT(l.line_no), {}, {}, {} \
-         FROM document d LEFT JOIN document_line l ON l.branch_id = d.branch_id AND l.number = d.number \
+         FROM document d LEFT JOIN document_line l \
+         ON l.branch_id = d.branch_id AND l.number = d.number AND l.doc_date = d.doc_date \
          WHERE d.branch_id = $1 AND d.doc_date = $2 \
          GROUP BY d.number, d.doc_type, d.checksum, d.epoch, d.seq ORDER BY d.number",
         dialect.decimal_column("COALESCE(SUM(l.qty), 0)"),

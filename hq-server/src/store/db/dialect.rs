@@ -45,6 +45,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!("sqlite":
     (7, "0007", "commission"),
     (8, "0008", "transfer"),
     (9, "0009", "stock_limit"),
+    (10, "0010", "partitions"),
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
@@ -57,6 +58,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!("postgres":
     (7, "0007", "commission"),
     (8, "0008", "transfer"),
     (9, "0009", "stock_limit"),
+    (10, "0010", "partitions"),
 );
 
 /// Which database backs the store.

@@ -13,6 +13,7 @@ pub mod dialect;
 pub mod error;
 mod migrate;
 mod open;
+pub(crate) mod partitions;
 pub(crate) mod pool;
 pub(crate) mod query;
 pub(crate) mod read_only;

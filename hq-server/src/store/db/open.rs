@@ -52,6 +52,7 @@ impl Store {
             commits: Arc::default(),
             counters: Counters::default(),
             ingest_turns: Arc::new(tokio::sync::Semaphore::new(ingest_writers(max_connections))),
+            partitions: Arc::default(),
         };
         migrate::apply(&store).await?;
         Ok(store)
@@ -223,7 +224,9 @@ mod tests {
         let (_dir, url, store) = fresh_store().await;
         for sql in [
             "DROP TABLE sales_month",
-            // Migrations 5 to 9 follow 4, so they run again too.
+            // Migrations 5 to 10 follow 4, so they run again too.
+            "DROP TABLE document_key",
+            "ALTER TABLE document_line DROP COLUMN doc_date",
             "DROP TABLE day_close",
             "DROP TABLE stock_limit",
             "ALTER TABLE document DROP COLUMN to_warehouse",

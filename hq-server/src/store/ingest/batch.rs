@@ -3,8 +3,9 @@
 //! conflicting resends refused, entries HQ cannot apply quarantined without blocking the rest.
 //! `Hello` lives here too, as it answers from the same high-water mark.
 
-use super::plan::{add_plan_inserts, DocumentFacts, Known, Outcome, Plan};
+use super::plan::{DocumentFacts, Known, Outcome, Plan};
 use super::resend::{first_conflict, record_conflict};
+use super::writes::add_plan_inserts;
 use crate::store::bulk::insert::Inserts;
 use crate::store::bulk::rows::{ColumnKind, InsertSpec, Value};
 use crate::store::db::dialect::Dialect;
@@ -334,6 +335,7 @@ async fn ingest_in_transaction(
         .map(|planned| planned.document.lines.len())
         .sum();
     let routable = crate::store::trade::routing::Routable::from_plan(&plan);
+    store.ensure_partitions(plan.months()).await?;
     let mut inserts = Inserts::default();
     // The delta computed with the batch holds when every document of the batch is applied.
     let computed = rollups.filter(|_| plan.documents.len() == batch.document_count());

@@ -1,7 +1,8 @@
 //! Quarantine (docs/guarantees.md): entries HQ could not apply, with their reason; an administrator lists
 //! them and retries one after fixing the cause (say, importing the missing product).
 
-use super::plan::{write_plan, Known, Outcome, Plan};
+use super::plan::{Known, Outcome, Plan};
+use super::writes::write_plan;
 use crate::store::close::register::reopen_days;
 use crate::store::db::error::DbError;
 use crate::store::db::query::query;
@@ -155,6 +156,7 @@ pub async fn retry(store: &Store, by: &str, id: u64) -> Result<RetryOutcome, Qua
         return Ok(RetryOutcome::StillQuarantined { reason });
     }
     let routable = Routable::from_plan(&plan);
+    store.ensure_partitions(plan.months()).await?;
     write_plan(&mut tx, store, branch.id, epoch, &plan, &now).await?;
     reopen_days(&mut tx, store.dialect(), &branch, plan.day_documents()).await?;
     query("UPDATE quarantine SET resolved_at = $2 WHERE id = $1")

@@ -1,5 +1,6 @@
 //! Reconcile (docs/guarantees.md): counts and checksums of the documents HQ holds for a branch (all
-//! epochs), per document type and month, and per document, to compare against the ledger.
+//! epochs), per document type and month, and per document, to compare against the ledger; read
+//! from the register of held documents (`document_key`), which no month partition limits.
 
 use crate::store::db::dialect::{AMOUNT_SCALE, QTY_SCALE};
 use crate::store::db::query::query;
@@ -22,10 +23,11 @@ pub struct Bucket {
 
 /// Per (document type, month): count and checksum, ordered by type then month.
 pub async fn summary(store: &Store, branch: &BranchRef) -> Result<Vec<Bucket>, StoreError> {
-    let rows = query("SELECT doc_type, substr(doc_date, 1, 7), checksum FROM document WHERE branch_id = $1")
-        .bind(branch.id)
-        .fetch_all(store.pool())
-        .await?;
+    let rows =
+        query("SELECT doc_type, substr(doc_date, 1, 7), checksum FROM document_key WHERE branch_id = $1")
+            .bind(branch.id)
+            .fetch_all(store.pool())
+            .await?;
     let mut buckets: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for row in rows {
         buckets
@@ -55,7 +57,7 @@ pub async fn documents(
     month: &str,
 ) -> Result<Vec<(String, String)>, StoreError> {
     let rows = query(
-        "SELECT number, checksum FROM document WHERE branch_id = $1 AND doc_type = $2 \
+        "SELECT number, checksum FROM document_key WHERE branch_id = $1 AND doc_type = $2 \
          AND substr(doc_date, 1, 7) = $3 ORDER BY number",
     )
     .bind(branch.id)

@@ -265,17 +265,22 @@ pub(super) fn grouped_sql(
         source.from
     );
     if let Some(segment) = segment {
-        let low = dialect.placeholder(n_branches + 1);
-        if fixed_date {
-            sql.push_str(&format!(" AND {date} = {low}"));
-            params.push(Param::Text(segment.low.clone()));
-        } else {
-            let high = dialect.placeholder(n_branches + 2);
-            sql.push_str(&format!(" AND {date} >= {low} AND {date} <= {high}"));
-            params.extend([
-                Param::Text(segment.low.clone()),
-                Param::Text(segment.high.clone()),
-            ]);
+        for date in [date, source.date_twin]
+            .into_iter()
+            .filter(|date| !date.is_empty())
+        {
+            let low = dialect.placeholder(params.len() + 1);
+            if fixed_date {
+                sql.push_str(&format!(" AND {date} = {low}"));
+                params.push(Param::Text(segment.low.clone()));
+            } else {
+                let high = dialect.placeholder(params.len() + 2);
+                sql.push_str(&format!(" AND {date} >= {low} AND {date} <= {high}"));
+                params.extend([
+                    Param::Text(segment.low.clone()),
+                    Param::Text(segment.high.clone()),
+                ]);
+            }
         }
     }
     if !filter.is_empty() {

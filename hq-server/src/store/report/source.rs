@@ -14,6 +14,9 @@ pub(super) struct Source {
     pub(super) month: Option<&'static str>,
     /// The column compared with the segment's bounds.
     pub(super) date: &'static str,
+    /// Another column equal to `date` and compared with the same bounds: the stored lines'
+    /// document date, so that PostgreSQL reads only the range's month partitions of both tables.
+    pub(super) date_twin: &'static str,
     /// Prefix of the summed columns.
     pub(super) sums: &'static str,
     pub(super) filter: &'static str,
@@ -30,6 +33,7 @@ pub(super) const DAY: Source = Source {
     day: Some("day"),
     month: Some("substr(day, 1, 7)"),
     date: "day",
+    date_twin: "",
     sums: "",
     filter: "",
     unique: &["branch_id", "day"],
@@ -45,7 +49,8 @@ pub(super) const MONTH: Source = Source {
 };
 
 pub(super) const LINES: Source = Source {
-    from: "document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number",
+    from: "document_line l JOIN document d \
+           ON d.branch_id = l.branch_id AND d.number = l.number AND d.doc_date = l.doc_date",
     branch: "l.branch_id",
     product: Some("l.product"),
     customer: Some("d.partner"),
@@ -53,6 +58,7 @@ pub(super) const LINES: Source = Source {
     day: Some("d.doc_date"),
     month: Some("substr(d.doc_date, 1, 7)"),
     date: "d.doc_date",
+    date_twin: "l.doc_date",
     sums: "l.",
     filter: "d.doc_type IN ('sales-out', 'retail-sale')",
     unique: &[],
@@ -62,10 +68,12 @@ pub(super) const LINES: Source = Source {
 /// warehouse, and a transfer's line again in its destination warehouse (type `transfer-in`).
 pub(super) const STOCK_MOVES: Source = Source {
     from: "(SELECT l.branch_id, l.product, d.warehouse, d.doc_type, l.qty
-           FROM document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number
+           FROM document_line l JOIN document d
+             ON d.branch_id = l.branch_id AND d.number = l.number AND d.doc_date = l.doc_date
            UNION ALL
            SELECT l.branch_id, l.product, d.to_warehouse, 'transfer-in', l.qty
-           FROM document_line l JOIN document d ON d.branch_id = l.branch_id AND d.number = l.number
+           FROM document_line l JOIN document d
+             ON d.branch_id = l.branch_id AND d.number = l.number AND d.doc_date = l.doc_date
            WHERE d.doc_type = 'transfer') m",
     branch: "m.branch_id",
     product: Some("m.product"),
@@ -74,6 +82,7 @@ pub(super) const STOCK_MOVES: Source = Source {
     day: None,
     month: None,
     date: "",
+    date_twin: "",
     sums: "m.",
     filter:
         "m.doc_type IN ('opening', 'purchase-in', 'sales-out', 'retail-sale', 'transfer', 'transfer-in', \
