@@ -45,6 +45,7 @@ mod date_range;
 mod day_close;
 mod deploy_scripts;
 mod document_size;
+mod history_partitions;
 mod hq_cli;
 mod hq_ingest;
 mod hq_ingest_pg_bulk;

@@ -60,7 +60,7 @@ async fn push_group(hq: &HqHandle, tokens: &[String], n_docs: usize) {
     }
 }
 
-fn request(by: &[&str]) -> ReportRequest {
+pub(crate) fn request(by: &[&str]) -> ReportRequest {
     ReportRequest {
         org: "001".to_owned(),
         by: by.iter().map(|column| (*column).to_owned()).collect(),
@@ -69,7 +69,7 @@ fn request(by: &[&str]) -> ReportRequest {
 }
 
 /// Every kind of report, each as `(name, response)`.
-async fn every_report(url: &str) -> Result<Vec<(&'static str, ReportResponse)>, tonic::Status> {
+pub(crate) async fn every_report(url: &str) -> Result<Vec<(&'static str, ReportResponse)>, tonic::Status> {
     let mut client = report_client(url, TEST_ADMIN_TOKEN).await;
     let subtotalled = ReportRequest {
         subtotals: true,

@@ -21,6 +21,11 @@ type SnapshotTx = Arc<Mutex<sqlx::Transaction<'static, Postgres>>>;
 /// none can write (a hot standby refuses SERIALIZABLE, so it is REPEATABLE READ).
 const SNAPSHOT_BEGIN: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
+/// Each statement of a read snapshot is planned for its own values: a report's date range then
+/// prunes the month partitions it does not cover at planning, so it neither reads nor locks them
+/// (a cached generic plan would lock every partition before pruning them).
+const SNAPSHOT_PLANS: &str = "SET LOCAL plan_cache_mode = force_custom_plan";
+
 /// Where the store's connections come from; cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct Pool(PoolInner);
@@ -115,6 +120,7 @@ impl Pool {
         let transaction = tokio::spawn(async move {
             let mut transaction = pool.begin().await?;
             sqlx::Executor::execute(&mut *transaction, SNAPSHOT_BEGIN).await?;
+            sqlx::Executor::execute(&mut *transaction, SNAPSHOT_PLANS).await?;
             Ok::<_, sqlx::Error>(transaction)
         })
         .await
