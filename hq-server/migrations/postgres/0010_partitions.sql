@@ -101,3 +101,12 @@ FROM document_line_whole l JOIN document_whole d ON d.branch_id = l.branch_id AN
 
 DROP TABLE document_line_whole;
 DROP TABLE document_whole;
+
+-- Each retirement (`hq-server retire-year`): every document dated before retired_before was
+-- detached with its month's partitions; documents dated before the latest are refused since.
+CREATE TABLE retirement (
+    retired_before TEXT PRIMARY KEY,
+    retired_at TEXT NOT NULL,
+    documents BIGINT NOT NULL,
+    lines BIGINT NOT NULL
+);

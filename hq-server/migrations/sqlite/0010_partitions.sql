@@ -20,3 +20,11 @@ UPDATE document_line SET doc_date = (
     SELECT d.doc_date FROM document d
     WHERE d.branch_id = document_line.branch_id AND d.number = document_line.number
 );
+
+-- Retirements (`hq-server retire-year`, PostgreSQL only): always empty on SQLite, read alike.
+CREATE TABLE retirement (
+    retired_before TEXT PRIMARY KEY,
+    retired_at TEXT NOT NULL,
+    documents INTEGER NOT NULL,
+    lines INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;

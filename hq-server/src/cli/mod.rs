@@ -1,5 +1,5 @@
 //! The `hq-server` command line (README): `serve` runs the node; `admin`, `report`, `login`,
-//! `logout` and `whoami` talk to one over gRPC.
+//! `logout` and `whoami` talk to one over gRPC; `retire-year` works on the store itself.
 
 pub mod admin;
 mod audit;
@@ -13,6 +13,7 @@ mod org;
 mod output;
 mod password;
 pub mod report;
+mod retire;
 mod status;
 mod stock_limits;
 pub mod template;
@@ -51,6 +52,9 @@ enum Command {
     Logout,
     /// The name, role and organization scope of the credential in use.
     Whoami(credentials::HqArgs),
+    /// Detaches a past year's month partitions of the documents and lines (PostgreSQL), on the
+    /// store itself: reports and scans then never read them; later documents of it are refused.
+    RetireYear(retire::RetireArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -97,6 +101,7 @@ pub fn main() -> ExitCode {
             Command::Login(args) => login::login(args).await,
             Command::Logout => login::logout().await,
             Command::Whoami(args) => login::whoami(args).await,
+            Command::RetireYear(args) => retire::run(args).await,
         }
     });
     match result {

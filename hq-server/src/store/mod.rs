@@ -16,6 +16,7 @@
 //! - `trade`: inter-branch trade routing, the register of routed trades and the branch inbox.
 //! - `close`: the daily close: HQ's figures of a branch's business day, the closes recorded and
 //!   their reopening.
+//! - `history`: the document history's retention: retiring a past year's month partitions.
 //! - `ingest`: exactly-once ingestion of outbox batches, their validation plan, quarantine and
 //!   reconcile.
 //! - `report`: the consolidated reports and how they read the roll-ups.
@@ -25,6 +26,7 @@ pub mod bulk;
 pub mod close;
 pub mod commission;
 pub mod db;
+pub mod history;
 pub mod ingest;
 pub mod registry;
 pub mod report;

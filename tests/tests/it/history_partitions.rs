@@ -75,6 +75,7 @@ async fn unmigrate(db_url: &str) {
         "DROP TABLE document_line_new",
         "DROP TABLE document_new",
         "DROP TABLE document_key",
+        "DROP TABLE retirement",
         "DELETE FROM schema_migrations WHERE version = 10",
     ];
     for statement in statements {

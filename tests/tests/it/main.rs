@@ -46,6 +46,7 @@ mod day_close;
 mod deploy_scripts;
 mod document_size;
 mod history_partitions;
+mod history_retire;
 mod hq_cli;
 mod hq_ingest;
 mod hq_ingest_pg_bulk;

@@ -226,6 +226,7 @@ mod tests {
             "DROP TABLE sales_month",
             // Migrations 5 to 10 follow 4, so they run again too.
             "DROP TABLE document_key",
+            "DROP TABLE retirement",
             "ALTER TABLE document_line DROP COLUMN doc_date",
             "DROP TABLE day_close",
             "DROP TABLE stock_limit",

@@ -41,6 +41,9 @@ pub(crate) struct Known<'a> {
     codes: HashMap<BaseKind, HashSet<&'a str>>,
     /// Document number → content checksum.
     documents: HashMap<&'a str, String>,
+    /// The first date HQ holds documents of, after a retirement (`history`): a new document
+    /// dated before it is quarantined.
+    retired_before: Option<String>,
 }
 
 impl<'a> Known<'a> {
@@ -75,6 +78,10 @@ impl<'a> Known<'a> {
         if wanted.is_empty() && numbers.is_empty() {
             return Ok(Known::default());
         }
+        let retired_before = match numbers.is_empty() {
+            true => None,
+            false => crate::store::history::retired_before(connection).await?,
+        };
         // One statement (one round trip) that answers only the exceptions, so that a batch of
         // known codes and new documents reads back nothing: per kind, the wanted codes HQ does
         // NOT hold, tagged with the kind's index; then the wanted numbers it DOES hold (tag -1).
@@ -115,6 +122,7 @@ impl<'a> Known<'a> {
         let mut known = Known {
             codes: wanted,
             documents: HashMap::default(),
+            retired_before,
         };
         for row in rows {
             let tag: i64 = row.try_get(0)?;
@@ -134,6 +142,13 @@ impl<'a> Known<'a> {
             }
         }
         Ok(known)
+    }
+
+    /// Whether `document` is dated in a retired year.
+    fn retired(&self, document: &Document) -> bool {
+        self.retired_before
+            .as_deref()
+            .is_some_and(|before| document.date.format("%Y-%m-%d").to_string().as_str() < before)
     }
 
     fn knows(&self, kind: BaseKind, code: &str) -> bool {
@@ -220,6 +235,15 @@ impl<'a> Plan<'a> {
                         reason: format!(
                             "document {} is already held at HQ with different content",
                             document.number
+                        ),
+                    },
+                    None if known.retired(document) => Outcome::Quarantined {
+                        reason: format!(
+                            "document {} is dated {}, before {}: HQ retired the years before that \
+                             (hq-server retire-year)",
+                            document.number,
+                            document.date,
+                            known.retired_before.as_deref().unwrap_or_default()
                         ),
                     },
                     None => {

@@ -214,6 +214,7 @@ async fn read_sums(
                 .expect("the planner picks a source holding every grouping")
         })
         .collect();
+    refuse_retired(store, source, segment).await?;
     // `total` is not read: it is `amount + tax` on every line (docs/documents.md), so on every sum too.
     let sums = ["qty", "amount", "tax"].map(|column| format!("{}{column}", source.sums));
     let (sql, params) = grouped_sql(dialect, source, &columns, &sums, subtree, Some(segment), &[]);
@@ -224,6 +225,26 @@ async fn read_sums(
 fn sales_groups(query: &ReportQuery, subtree: &Subtree) -> Groups {
     let scales = [QTY_SCALE, AMOUNT_SCALE, AMOUNT_SCALE];
     Groups::new(&query.org, &query.by, &subtree.branches, &scales)
+}
+
+/// Refuses to read the stored lines of `source` over `segment` when it reaches before the date
+/// HQ retired the lines before (`history`): the report would silently miss them.
+pub(super) async fn refuse_retired(
+    store: &Store,
+    source: &Source,
+    segment: &Segment,
+) -> Result<(), ReportError> {
+    if source.date_twin.is_empty() {
+        return Ok(());
+    }
+    let mut connection = store.pool().acquire().await?;
+    match crate::store::history::retired_before(&mut connection).await? {
+        Some(before) if segment.low < before => Err(ReportError::Retired {
+            from: segment.low.clone(),
+            before,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// `SELECT keys, SUM(sums) FROM source WHERE branch IN (...) [AND low <= date <= high]

@@ -4,7 +4,7 @@
 //! A confirmed count's lines are its differences, so this sums stored lines.
 
 use super::calendar::Segment;
-use super::consolidated::{grouped_sql, refuse_extras, subtotalled, subtree, with_org};
+use super::consolidated::{grouped_sql, refuse_extras, refuse_retired, subtotalled, subtree, with_org};
 use super::error::ReportError;
 use super::groups::Groups;
 use super::query::{GroupBy, GroupKey, Report, ReportQuery, RowLevel};
@@ -95,6 +95,7 @@ pub async fn count_differences(store: &Store, query: &ReportQuery) -> Result<Rep
             .collect();
         let sums = SUMS.map(str::to_owned);
         let segment = Segment::days(grouped.from, grouped.to);
+        refuse_retired(store, &COUNT_LINES, &segment).await?;
         let (sql, params) = grouped_sql(
             store.dialect(),
             &COUNT_LINES,

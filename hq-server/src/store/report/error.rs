@@ -36,6 +36,11 @@ pub enum ReportError {
         report: &'static str,
         what: &'static str,
     },
+    #[error(
+        "this report reads the stored document lines from {from}, and HQ retired the lines dated \
+         before {before} (hq-server retire-year): ask --from {before} or later"
+    )]
+    Retired { from: String, before: String },
     #[error(transparent)]
     BadFilter(branchline_shared::CodeError),
     #[error(transparent)]
