@@ -50,6 +50,19 @@ fn from_2025(by: &[&str]) -> ReportRequest {
     }
 }
 
+/// 2024's partitions are out of the partitioned tables, kept as tables of their own.
+async fn assert_detached_and_kept(db_url: &str) {
+    let mut db = HqDb::connect(db_url).await.unwrap();
+    let attached = "SELECT COUNT(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+                    WHERE c.relname LIKE 'document%2024%'";
+    assert_eq!(db.integer(attached).await.unwrap(), 0);
+    let kept = "SELECT COUNT(*) FROM document_line_2024_03";
+    assert_eq!(db.integer(kept).await.unwrap(), 2, "the detached lines are kept");
+    let attached_2025 = "SELECT COUNT(*) FROM document WHERE doc_date >= '2025-01-01'";
+    assert_eq!(db.integer(attached_2025).await.unwrap(), 2);
+    db.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retired_year_leaves_the_reports_of_the_lines_and_stays_held() {
     let Some(store) = HqStoreKind::postgres("history_retire").await else {
@@ -100,16 +113,7 @@ async fn a_retired_year_leaves_the_reports_of_the_lines_and_stays_held() {
     );
     refused(&retire_year(hq.db_url(), "2023"), "year 2023 is already retired");
 
-    // Out of the partitioned tables, kept as tables of their own.
-    let mut db = HqDb::connect(hq.db_url()).await.unwrap();
-    let attached = "SELECT COUNT(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
-                    WHERE c.relname LIKE 'document%2024%'";
-    assert_eq!(db.integer(attached).await.unwrap(), 0);
-    let kept = "SELECT COUNT(*) FROM document_line_2024_03";
-    assert_eq!(db.integer(kept).await.unwrap(), 2, "the detached lines are kept");
-    let attached_2025 = "SELECT COUNT(*) FROM document WHERE doc_date >= '2025-01-01'";
-    assert_eq!(db.integer(attached_2025).await.unwrap(), 2);
-    db.close().await.unwrap();
+    assert_detached_and_kept(hq.db_url()).await;
 
     // The roll-ups still count 2024; the lines of 2025 report as before; lines of 2024 refused.
     assert_eq!(sales(&hq, request(&["org", "month"])).await.unwrap(), by_month);

@@ -5,9 +5,9 @@
 
 use super::plan::{DocumentFacts, Known, Outcome, Plan};
 use super::resend::{first_conflict, record_conflict};
-use super::writes::add_plan_inserts;
+use super::writes::{add_plan_inserts, ENTRY_INSERT, QUARANTINE_INSERT};
 use crate::store::bulk::insert::Inserts;
-use crate::store::bulk::rows::{ColumnKind, InsertSpec, Value};
+use crate::store::bulk::rows::Value;
 use crate::store::db::dialect::Dialect;
 use crate::store::db::error::DbError;
 use crate::store::db::pool::Conn;
@@ -203,34 +203,6 @@ pub(super) async fn lock_branch(
         last_seq: get_u64(&row, 1)?,
     })
 }
-
-const ENTRY_INSERT: InsertSpec = InsertSpec {
-    table: "entry",
-    columns: &[
-        ("branch_id", ColumnKind::Int),
-        ("epoch", ColumnKind::Int),
-        ("seq", ColumnKind::Int),
-        ("content_hash", ColumnKind::Text),
-        ("kind", ColumnKind::Text),
-        ("outcome", ColumnKind::Text),
-        ("received_at", ColumnKind::Text),
-    ],
-    on_conflict: "",
-};
-
-const QUARANTINE_INSERT: InsertSpec = InsertSpec {
-    table: "quarantine",
-    columns: &[
-        ("branch_id", ColumnKind::Int),
-        ("epoch", ColumnKind::Int),
-        ("seq", ColumnKind::Int),
-        ("reason", ColumnKind::Text),
-        ("summary", ColumnKind::Text),
-        ("body", ColumnKind::Text),
-        ("created_at", ColumnKind::Text),
-    ],
-    on_conflict: "",
-};
 
 /// Applies one batch atomically with the branch's high-water mark. A conflicting resend is
 /// refused and, in a separate transaction, counted in the branch's status and audited. Every

@@ -78,10 +78,6 @@ impl<'a> Known<'a> {
         if wanted.is_empty() && numbers.is_empty() {
             return Ok(Known::default());
         }
-        let retired_before = match numbers.is_empty() {
-            true => None,
-            false => crate::store::history::retired_before(connection).await?,
-        };
         // One statement (one round trip) that answers only the exceptions, so that a batch of
         // known codes and new documents reads back nothing: per kind, the wanted codes HQ does
         // NOT hold, tagged with the kind's index; then the wanted numbers it DOES hold (tag -1).
@@ -122,7 +118,7 @@ impl<'a> Known<'a> {
         let mut known = Known {
             codes: wanted,
             documents: HashMap::default(),
-            retired_before,
+            retired_before: crate::store::history::retired_before(&mut *connection).await?,
         };
         for row in rows {
             let tag: i64 = row.try_get(0)?;

@@ -1,6 +1,6 @@
 //! The writes of a validation plan (`plan`): its documents (with their register rows in
 //! `document_key` and their lines), branch-local records and rejections as multi-row inserts, and
-//! what its documents add to the report roll-ups.
+//! what its documents add to the report roll-ups; the journal and quarantine rows of a batch.
 
 use super::plan::Plan;
 use crate::store::bulk::insert::Inserts;
@@ -96,6 +96,36 @@ const REJECTION_INSERT: InsertSpec = InsertSpec {
         ("link_number", ColumnKind::Text),
         ("reason", ColumnKind::Text),
         ("received_at", ColumnKind::Text),
+    ],
+    on_conflict: "",
+};
+
+/// The journal row of every entry a batch brings (applied, duplicate or quarantined).
+pub(super) const ENTRY_INSERT: InsertSpec = InsertSpec {
+    table: "entry",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("epoch", ColumnKind::Int),
+        ("seq", ColumnKind::Int),
+        ("content_hash", ColumnKind::Text),
+        ("kind", ColumnKind::Text),
+        ("outcome", ColumnKind::Text),
+        ("received_at", ColumnKind::Text),
+    ],
+    on_conflict: "",
+};
+
+/// An entry HQ could not apply.
+pub(super) const QUARANTINE_INSERT: InsertSpec = InsertSpec {
+    table: "quarantine",
+    columns: &[
+        ("branch_id", ColumnKind::Int),
+        ("epoch", ColumnKind::Int),
+        ("seq", ColumnKind::Int),
+        ("reason", ColumnKind::Text),
+        ("summary", ColumnKind::Text),
+        ("body", ColumnKind::Text),
+        ("created_at", ColumnKind::Text),
     ],
     on_conflict: "",
 };
