@@ -78,11 +78,13 @@ BEGIN
     FOR month IN SELECT DISTINCT substr(doc_date, 1, 7) FROM document_whole LOOP
         year_no := CAST(substr(month, 1, 4) AS INT);
         month_no := CAST(substr(month, 6, 2) AS INT);
-        high := CASE WHEN month_no = 12 THEN lpad(CAST(year_no + 1 AS TEXT), 4, '0') || '-01-01'
-                     ELSE substr(month, 1, 5) || lpad(CAST(month_no + 1 AS TEXT), 2, '0') || '-01' END;
-        EXECUTE format('CREATE TABLE %I PARTITION OF document FOR VALUES FROM (%L) TO (%L)',
+        -- After the last storable month, MAXVALUE: a five-digit year sorts before it as text.
+        high := CASE WHEN month_no = 12 AND year_no = 9999 THEN 'MAXVALUE'
+                     WHEN month_no = 12 THEN quote_literal(lpad(CAST(year_no + 1 AS TEXT), 4, '0') || '-01-01')
+                     ELSE quote_literal(substr(month, 1, 5) || lpad(CAST(month_no + 1 AS TEXT), 2, '0') || '-01') END;
+        EXECUTE format('CREATE TABLE %I PARTITION OF document FOR VALUES FROM (%L) TO (%s)',
                        'document_' || replace(month, '-', '_'), month || '-01', high);
-        EXECUTE format('CREATE TABLE %I PARTITION OF document_line FOR VALUES FROM (%L) TO (%L)',
+        EXECUTE format('CREATE TABLE %I PARTITION OF document_line FOR VALUES FROM (%L) TO (%s)',
                        'document_line_' || replace(month, '-', '_'), month || '-01', high);
     END LOOP;
 END $$;

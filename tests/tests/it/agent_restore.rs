@@ -33,11 +33,14 @@ fn tamper_with_hq(hq_db: &str) -> anyhow::Result<()> {
     let connection = rusqlite::Connection::open(hq_db)?;
     connection.busy_timeout(std::time::Duration::from_secs(10))?;
     connection.execute("DELETE FROM document_line WHERE number = 'ZH-21-0000005'", [])?;
-    connection.execute("DELETE FROM document WHERE number = 'ZH-21-0000005'", [])?;
-    connection.execute(
-        "UPDATE document SET checksum = 'tampered' WHERE number = 'ZH-21-0000007'",
-        [],
-    )?;
+    // Each table with its register row (`document_key`), which reconcile reads.
+    for table in ["document", "document_key"] {
+        connection.execute(&format!("DELETE FROM {table} WHERE number = 'ZH-21-0000005'"), [])?;
+        connection.execute(
+            &format!("UPDATE {table} SET checksum = 'tampered' WHERE number = 'ZH-21-0000007'"),
+            [],
+        )?;
+    }
     Ok(())
 }
 

@@ -57,6 +57,15 @@ impl Month {
         format!("{:04}-{:02}-01", self.year, self.month)
     }
 
+    /// The bound after the month: the next month's first day, or `MAXVALUE` after the last
+    /// storable month (a five-digit year would sort before it as text).
+    fn upper_bound(self) -> String {
+        match self.next() {
+            next if next.year > 9999 => "MAXVALUE".to_owned(),
+            next => format!("'{}'", next.first_day()),
+        }
+    }
+
     /// The two statements that attach this month's partition of `table`: made as a table of its
     /// own, then attached.
     fn attach_sql(self, table: &str) -> [String; 2] {
@@ -64,18 +73,19 @@ impl Month {
         [
             format!("CREATE TABLE {partition} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"),
             format!(
-                "ALTER TABLE {table} ATTACH PARTITION {partition} FOR VALUES FROM ('{}') TO ('{}')",
+                "ALTER TABLE {table} ATTACH PARTITION {partition} FOR VALUES FROM ('{}') TO ({})",
                 self.first_day(),
-                self.next().first_day()
+                self.upper_bound()
             ),
         ]
     }
 }
 
-/// The months whose partitions are known attached.
+/// The months whose partitions are known attached, and the turn to attach more.
 #[derive(Debug, Default)]
 pub(crate) struct Partitions {
     attached: Mutex<HashSet<Month>>,
+    attaching: tokio::sync::Mutex<()>,
 }
 
 impl Partitions {
@@ -90,8 +100,13 @@ impl Partitions {
         if dialect != Dialect::Postgres {
             return Ok(());
         }
-        let missing = self.missing(months);
-        for month in missing {
+        if self.missing(&months).is_empty() {
+            return Ok(());
+        }
+        // One attaching call at a time in this process, so that the batches of a new month's
+        // first morning take one more connection between them, not one each.
+        let _turn = self.attaching.lock().await;
+        for month in self.missing(&months) {
             attach_month(pool, month).await?;
             self.attached
                 .lock()
@@ -103,13 +118,16 @@ impl Partitions {
 }
 
 impl Partitions {
-    fn missing(&self, mut months: BTreeSet<Month>) -> Vec<Month> {
+    fn missing(&self, months: &BTreeSet<Month>) -> Vec<Month> {
         let attached = self
             .attached
             .lock()
             .expect("the partition cache is never poisoned");
-        months.retain(|month| !attached.contains(month));
-        months.into_iter().collect()
+        months
+            .iter()
+            .filter(|month| !attached.contains(month))
+            .copied()
+            .collect()
     }
 }
 
@@ -153,5 +171,7 @@ mod tests {
         );
         let march = Month::of(NaiveDate::from_ymd_opt(1900, 3, 1).unwrap());
         assert_eq!(march.next().first_day(), "1900-04-01");
+        let last = Month::of(branchline_shared::DATE_MAX);
+        assert!(last.attach_sql("document")[1].ends_with("FROM ('9999-12-01') TO (MAXVALUE)"));
     }
 }
