@@ -160,6 +160,7 @@ async fn retiring_a_year_of_an_sqlite_store_is_refused_and_creates_nothing() {
     let run = retire_year(&format!("sqlite://{}", path.display()), "2024");
     refused(&run, "retire-year needs a PostgreSQL store");
     assert!(!path.exists(), "no store was created");
-    let run = retire_year("sqlite://hq.db", "1899");
+    let run = retire_year("postgres://127.0.0.1:1/hq", "1899");
     assert!(!run.success(), "{run:?}");
+    assert!(run.stderr.contains("1900..=9999"), "{}", run.stderr);
 }

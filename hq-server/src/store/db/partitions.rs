@@ -115,9 +115,7 @@ impl Partitions {
         }
         Ok(())
     }
-}
 
-impl Partitions {
     fn missing(&self, months: &BTreeSet<Month>) -> Vec<Month> {
         let attached = self
             .attached

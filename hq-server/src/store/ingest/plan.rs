@@ -34,6 +34,13 @@ impl Outcome {
     }
 }
 
+/// The tag of `Known::load`'s row carrying the retired date.
+const RETIRED_TAG: i64 = -2;
+
+/// `Known::load`'s row of the retired date: none before any retirement.
+const RETIRED_SELECT: &str = "SELECT CAST(-2 AS BIGINT), MAX(retired_before), NULL FROM retirement \
+                              HAVING MAX(retired_before) IS NOT NULL";
+
 /// The codes and document numbers HQ knows for one branch, as far as a batch needs them.
 /// Codes borrow the batch's entries.
 #[derive(Debug, Default)]
@@ -55,26 +62,7 @@ impl<'a> Known<'a> {
         branch_id: i64,
         bodies: &[&'a EntryBody],
     ) -> Result<Known<'a>, DbError> {
-        let mut wanted: HashMap<BaseKind, HashSet<&'a str>> = HashMap::default();
-        let mut numbers: HashSet<&'a str> = HashSet::default();
-        for body in bodies {
-            if let EntryBody::Document(document) = body {
-                numbers.insert(&document.number);
-                let kinds = wanted.entry(BaseKind::Product).or_default();
-                kinds.extend(document.lines.iter().map(|line| line.product.as_str()));
-                let warehouses = wanted.entry(BaseKind::Warehouse).or_default();
-                warehouses.insert(&document.warehouse);
-                if !document.to_warehouse.is_empty() {
-                    warehouses.insert(&document.to_warehouse);
-                }
-                if !document.partner.is_empty() {
-                    wanted
-                        .entry(partner_kind(document))
-                        .or_default()
-                        .insert(&document.partner);
-                }
-            }
-        }
+        let (wanted, numbers) = wanted_by(bodies);
         if wanted.is_empty() && numbers.is_empty() {
             return Ok(Known::default());
         }
@@ -106,6 +94,8 @@ impl<'a> Known<'a> {
              FROM {}) held WHERE held.checksum IS NOT NULL",
             dialect.json_list_source(2 + 2 * kinds.len(), "w")
         ));
+        // And the date before which HQ retired the history, if it did (`history`).
+        selects.push(RETIRED_SELECT.to_owned());
         let sql = selects.join(" UNION ALL ");
         let mut statement = query(&sql).bind(branch_id);
         for (kind, codes) in &kinds {
@@ -118,11 +108,15 @@ impl<'a> Known<'a> {
         let mut known = Known {
             codes: wanted,
             documents: HashMap::default(),
-            retired_before: crate::store::history::retired_before(&mut *connection).await?,
+            retired_before: None,
         };
         for row in rows {
             let tag: i64 = row.try_get(0)?;
             let text: String = row.try_get(1)?;
+            if tag == RETIRED_TAG {
+                known.retired_before = Some(text);
+                continue;
+            }
             match usize::try_from(tag).ok().and_then(|kind_idx| kinds.get(kind_idx)) {
                 Some((kind, _)) => {
                     if let Some(codes) = known.codes.get_mut(kind) {
@@ -150,6 +144,31 @@ impl<'a> Known<'a> {
     fn knows(&self, kind: BaseKind, code: &str) -> bool {
         self.codes.get(&kind).is_some_and(|codes| codes.contains(code))
     }
+}
+
+/// The codes (by kind) and the document numbers `bodies` mention.
+fn wanted_by<'a>(bodies: &[&'a EntryBody]) -> (HashMap<BaseKind, HashSet<&'a str>>, HashSet<&'a str>) {
+    let mut wanted: HashMap<BaseKind, HashSet<&'a str>> = HashMap::default();
+    let mut numbers: HashSet<&'a str> = HashSet::default();
+    for body in bodies {
+        if let EntryBody::Document(document) = body {
+            numbers.insert(&document.number);
+            let kinds = wanted.entry(BaseKind::Product).or_default();
+            kinds.extend(document.lines.iter().map(|line| line.product.as_str()));
+            let warehouses = wanted.entry(BaseKind::Warehouse).or_default();
+            warehouses.insert(&document.warehouse);
+            if !document.to_warehouse.is_empty() {
+                warehouses.insert(&document.to_warehouse);
+            }
+            if !document.partner.is_empty() {
+                wanted
+                    .entry(partner_kind(document))
+                    .or_default()
+                    .insert(&document.partner);
+            }
+        }
+    }
+    (wanted, numbers)
 }
 
 fn partner_kind(document: &Document) -> BaseKind {
